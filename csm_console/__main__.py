@@ -1,0 +1,3 @@
+from csm_console.cli.main import run
+
+run()

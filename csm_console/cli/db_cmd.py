@@ -1,0 +1,108 @@
+"""`csm init`, `csm demo` and `csm db upgrade|current`: creating and migrating stores."""
+
+from __future__ import annotations
+
+import typer
+
+from csm_console.cli.output import emit_json, info, out
+from csm_console.cli.state import CliState, state
+from csm_console.services.records import StoreSummary
+
+db_app = typer.Typer(help="Schema migrations of the store.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("demo")(demo)
+    app.add_typer(db_app, name="db")
+
+
+def init(
+    ctx: typer.Context,
+    sample: bool = typer.Option(False, "--sample", help="Load the sample support operation."),
+    format: str = typer.Option("table", "--format", help="table or json (the summary)"),
+) -> None:
+    """Create the store's schema (or upgrade it), optionally loading the sample data."""
+    from csm_console.services import setup
+
+    st = state(ctx)
+    store = st.store(check_schema=False)
+    before, after = setup.initialize(store)
+    if before != after:
+        info(f"schema {before or 'empty'} → {after} in {store.display_url}")
+    else:
+        info(f"schema already at {after} in {store.display_url}")
+    summary = setup.load_sample(store) if sample else setup.summarize(store)
+    _print_summary(summary, format)
+
+
+def demo(
+    ctx: typer.Context,
+    reset: bool = typer.Option(False, "--reset", help="Recreate the demo store from scratch."),
+) -> None:
+    """Open the console on a sample store of its own (created and seeded on first run)."""
+    from csm_console.services import setup
+    from csm_console.store.engine import Store
+
+    st = state(ctx)
+    path = st.settings().paths.demo_store
+    if reset:
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+    store = Store(f"sqlite:///{path}")
+    try:
+        setup.initialize(store)
+        if setup.is_empty(store):
+            info(f"creating the demo store {path} ...")
+            setup.load_sample(store)
+        summary = setup.summarize(store)
+    finally:
+        store.dispose()
+    _print_summary(summary, "table")
+    info("the console arrives with the console issue; try: csm --db "
+         f"sqlite:///{path} --as demo config show")
+
+
+def _print_summary(summary: StoreSummary, format: str) -> None:
+    if format == "json":
+        emit_json(summary)
+        return
+    out.print(f"store       {summary.url}", markup=False)
+    out.print(
+        f"teams {summary.teams}  agents {summary.agents}  customers {summary.customers}  "
+        f"templates {summary.templates}  articles {summary.articles}",
+        markup=False,
+    )
+    out.print(
+        f"tickets {summary.tickets}  messages {summary.messages}  audit events "
+        f"{summary.audit_events}  breaching SLA now {summary.breaching}",
+        markup=False,
+    )
+    if summary.tickets:
+        out.print(
+            "by status   " + "  ".join(f"{k} {v}" for k, v in summary.by_status.items()),
+            markup=False,
+        )
+
+
+@db_app.command("upgrade")
+def upgrade(ctx: typer.Context) -> None:
+    """Apply the schema migrations shipped with this csm."""
+    from csm_console.services import setup
+
+    store = state(ctx).store(check_schema=False)
+    before, after = setup.initialize(store)
+    info(f"schema {before or 'empty'} → {after}" if before != after else f"schema already at {after}")
+
+
+@db_app.command("current")
+def current(ctx: typer.Context) -> None:
+    """Print the store's schema revision and the one this csm needs."""
+    from csm_console.store import migrate
+
+    st: CliState = state(ctx)
+    store = st.store(check_schema=False)
+    revision = migrate.current_revision(store)
+    out.print(f"store  {store.display_url}", markup=False)
+    out.print(f"schema {revision or '(none)'}", markup=False)
+    out.print(f"needs  {migrate.head_revision()}", markup=False)

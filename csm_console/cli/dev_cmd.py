@@ -1,0 +1,34 @@
+"""`csm dev generate`: synthetic load for benchmarks and trials."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+
+from csm_console.cli.output import info, out
+from csm_console.cli.state import state
+
+app = typer.Typer(help="Developer tools: synthetic data for load tests.", no_args_is_help=True)
+
+
+@app.command("generate")
+def generate(
+    ctx: typer.Context,
+    tickets: int = typer.Option(..., "--tickets", min=1, max=50_000_000,
+                                help="How many synthetic tickets to add."),
+    seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same data)."),
+) -> None:
+    """Fill the store with N synthetic tickets (with threads), spread realistically."""
+    from csm_console.services import generate as gen
+
+    store = state(ctx).store()
+    started = time.perf_counter()
+    result = gen.generate_tickets(store, count=tickets, seed=seed)
+    elapsed = time.perf_counter() - started
+    out.print(
+        f"generated {result.tickets} tickets, {result.messages} messages, {result.tags} tags "
+        f"(ids {result.first_id}–{result.last_id})",
+        markup=False,
+    )
+    info(f"{elapsed:.1f} s, {result.tickets / elapsed:,.0f} tickets/s")

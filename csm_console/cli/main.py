@@ -1,0 +1,92 @@
+"""`csm`: the entry point.  Errors become one line on stderr and a documented exit code."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from csm_console.cli import config_cmd, db_cmd, dev_cmd
+from csm_console.cli.state import CliState
+from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
+
+
+class _CsmGroup(TyperGroup):
+    """Runs every command under one error handler: no traceback for a user error."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CsmError as error:
+            _fail(error.message, error.exit_code)
+        except BrokenPipeError:
+            # `csm ... | head`: the reader went away; that is not an error.
+            sys.stderr.close()
+            raise SystemExit(0) from None
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as error:
+            from sqlalchemy import exc
+
+            if isinstance(error, exc.OperationalError | exc.InterfaceError):
+                _fail(StoreUnavailable(f"store error: {str(error.orig).splitlines()[0]}").message, 6)
+            raise
+        finally:
+            obj = ctx.obj
+            if isinstance(obj, CliState):
+                obj.close()
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"csm: {message}", err=True)
+    raise SystemExit(code)
+
+
+app = typer.Typer(
+    cls=_CsmGroup,
+    name="csm",
+    help="csm: a keyboard-first console and CLI for customer-service teams.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()),
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: str | None = typer.Option(
+        None, "--db", metavar="URL", help="Store URL (sqlite:///PATH or postgresql://...). "
+        "Default: CSM_DATABASE_URL, the config file, then a SQLite file in the user data dir."
+    ),
+    as_agent: str | None = typer.Option(
+        None, "--as", metavar="HANDLE", help="Act as this agent (default: CSM_AGENT, config file)."
+    ),
+    config: str | None = typer.Option(
+        None, "--config", metavar="PATH", help="Config file (default: CSM_CONFIG_FILE, then the "
+        "user config dir)."
+    ),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    ctx.obj = CliState(config_file=config, database_url=db, agent=as_agent)
+    if version:
+        from csm_console import __version__
+
+        typer.echo(f"csm {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+
+
+db_cmd.register(app)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(dev_cmd.app, name="dev")
+
+
+def run() -> None:
+    app(prog_name="csm")

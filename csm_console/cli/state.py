@@ -1,0 +1,51 @@
+"""What every command needs: settings, the store and the acting agent, built on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import typer
+
+from csm_console.config import Settings, load_settings
+from csm_console.domain.rights import Actor
+from csm_console.store.engine import Store
+
+
+@dataclass
+class CliState:
+    config_file: str | None = None
+    database_url: str | None = None
+    agent: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(
+                config_file=self.config_file, database_url=self.database_url, agent=self.agent
+            )
+        return self._settings
+
+    def store(self, *, check_schema: bool = True) -> Store:
+        if self._store is None:
+            self._store = Store(self.settings().database_url)
+        if check_schema:
+            from csm_console.store.migrate import check_schema as check
+
+            check(self._store)
+        return self._store
+
+    def actor(self) -> Actor:
+        from csm_console.services.agents import resolve_actor
+
+        return resolve_actor(self.store(), self.settings().agent)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.dispose()
+
+
+def state(ctx: typer.Context) -> CliState:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliState)
+    return obj

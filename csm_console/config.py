@@ -1,0 +1,155 @@
+"""Settings: defaults, then the TOML config file, then `CSM_*` environment, then flags.
+
+`load_settings` records where each value came from, for `csm config show`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from csm_console.errors import ConfigError
+
+APP_NAME = "csm"
+ENV_CONFIG_FILE = "CSM_CONFIG_FILE"
+ENV_DATA_DIR = "CSM_DATA_DIR"
+
+
+class ViewConfig(BaseModel):
+    """A named queue view: a name, a query in the query language, and a sort key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=60)
+    query: str = ""
+    sort: str = "sla"
+
+
+class FileSettings(BaseModel):
+    """What the config file may hold.  Unknown keys are an error (a typo should not pass)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    database_url: str | None = None
+    agent: str | None = None
+    theme: str | None = None
+    keymap: dict[str, str] = Field(default_factory=dict)
+    views: list[ViewConfig] = Field(default_factory=list)
+
+    @field_validator("agent")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        return value.strip() or None if value else None
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_file: Path
+    data_dir: Path
+    default_store: Path
+    demo_store: Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    agent: str | None
+    theme: str
+    keymap: dict[str, str]
+    views: list[ViewConfig]
+    paths: Paths
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def resolve_paths(config_file: str | Path | None = None, env: Mapping[str, str] | None = None) -> Paths:
+    env = os.environ if env is None else env
+    data_dir = Path(env.get(ENV_DATA_DIR) or platformdirs.user_data_dir(APP_NAME)).expanduser()
+    chosen = config_file or env.get(ENV_CONFIG_FILE)
+    config_path = (
+        Path(chosen).expanduser()
+        if chosen
+        else Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+    )
+    return Paths(
+        config_file=config_path,
+        data_dir=data_dir,
+        default_store=data_dir / "csm.db",
+        demo_store=data_dir / "demo.db",
+    )
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def load_settings(
+    *,
+    config_file: str | Path | None = None,
+    database_url: str | None = None,
+    agent: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Layer defaults < config file < environment < flags, remembering each value's source."""
+    env = os.environ if env is None else env
+    paths = resolve_paths(config_file, env)
+    explicit = bool(config_file or env.get(ENV_CONFIG_FILE))
+    file_settings = _read_file(paths.config_file, required=explicit)
+    file_label = f"config file {paths.config_file}"
+
+    values: dict[str, Any] = {
+        "database_url": sqlite_url(paths.default_store),
+        "agent": None,
+        "theme": "textual-dark",
+    }
+    sources = {name: "default" for name in values}
+    for name in values:
+        from_file = getattr(file_settings, name)
+        if from_file:
+            values[name], sources[name] = from_file, file_label
+    for name, var in (("database_url", "CSM_DATABASE_URL"), ("agent", "CSM_AGENT"),
+                      ("theme", "CSM_THEME")):
+        if env.get(var):
+            values[name], sources[name] = env[var], f"environment {var}"
+    for name, flag, value in (("database_url", "--db", database_url), ("agent", "--as", agent)):
+        if value:
+            values[name], sources[name] = value, f"flag {flag}"
+    sources["keymap"] = file_label if file_settings.keymap else "default"
+    sources["views"] = file_label if file_settings.views else "default"
+    return Settings(
+        database_url=values["database_url"],
+        agent=values["agent"],
+        theme=values["theme"],
+        keymap=dict(file_settings.keymap),
+        views=list(file_settings.views),
+        paths=paths,
+        sources=sources,
+    )
+
+
+def _read_file(path: Path, *, required: bool) -> FileSettings:
+    if not path.exists():
+        if required:
+            raise ConfigError(f"config file {path} does not exist")
+        return FileSettings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        return FileSettings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        valid = ", ".join(FileSettings.model_fields)
+        raise ConfigError(f"config file {path}: {problems} (valid keys: {valid})") from None

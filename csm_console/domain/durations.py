@@ -1,0 +1,37 @@
+"""Durations written the way people write them: `30m`, `4h`, `1d12h`, `2w`."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_PART = re.compile(r"(\d+)\s*([wdhms])")
+_WHOLE = re.compile(r"(?:\d+\s*[wdhms]\s*)+")
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse `1d12h`, `90m`, `2w` (a leading `-` is allowed and ignored: offsets into the past)."""
+    raw = text.strip().lower().lstrip("-").strip()
+    if not raw or not _WHOLE.fullmatch(raw):
+        raise ValueError(f"bad duration {text!r}; write it like 30m, 4h, 2d, 1d12h or 1w")
+    seconds = sum(int(n) * _UNITS[u] for n, u in _PART.findall(raw))
+    return timedelta(seconds=seconds)
+
+
+def format_duration(delta: timedelta, *, parts: int = 2) -> str:
+    """`timedelta(hours=26, minutes=5)` → `1d2h`; negative values get a leading `-`."""
+    total = int(delta.total_seconds())
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    if total < 60:
+        return f"{sign}{total}s" if total else "0m"
+    out: list[str] = []
+    for unit in ("d", "h", "m"):
+        size = _UNITS[unit]
+        if total >= size:
+            out.append(f"{total // size}{unit}")
+            total %= size
+        if len(out) == parts:
+            break
+    return sign + "".join(out)

@@ -1,0 +1,29 @@
+"""Markdown files with a YAML front matter block, as used by templates and KB articles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+
+def split_front_matter(text: str, *, source: str = "<text>") -> tuple[dict[str, Any], str]:
+    """Return (metadata, body).  Raise ValueError naming `source` when the block is malformed."""
+    text = text.lstrip("\ufeff")
+    if not text.startswith("---"):
+        return {}, text
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        return {}, text
+    for index in range(1, len(lines)):
+        if lines[index].strip() in {"---", "..."}:
+            header = "\n".join(lines[1:index])
+            body = "\n".join(lines[index + 1 :])
+            try:
+                meta = yaml.safe_load(header) or {}
+            except yaml.YAMLError as exc:
+                raise ValueError(f"{source}: bad front matter: {exc}") from None
+            if not isinstance(meta, dict):
+                raise ValueError(f"{source}: front matter must be `key: value` lines")
+            return {str(k): v for k, v in meta.items()}, body.lstrip("\n")
+    raise ValueError(f"{source}: front matter starts with --- but never ends")

@@ -1,0 +1,107 @@
+"""The vocabulary of the help desk: enums shared by every layer."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+from typing import TypeVar
+
+
+class Tier(StrEnum):
+    L1 = "L1"
+    L2 = "L2"
+    L3 = "L3"
+
+    @property
+    def level(self) -> int:
+        return int(self.value[1:])
+
+    @classmethod
+    def parse(cls, text: str) -> Tier:
+        value = text.strip().upper()
+        if value in {"1", "2", "3"}:
+            value = "L" + value
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(f"unknown tier {text!r}; valid: {', '.join(cls)}") from None
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    CHAT = "chat"
+    WEB = "web"
+
+
+class Status(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    ON_HOLD = "on_hold"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+    @property
+    def is_active(self) -> bool:
+        """The ticket still needs work (its SLA clocks run)."""
+        return self not in (Status.SOLVED, Status.CLOSED)
+
+
+ACTIVE_STATUSES: tuple[Status, ...] = tuple(s for s in Status if s.is_active)
+
+
+class Priority(IntEnum):
+    """Stored as its rank so that `priority:>=high` and sorting use an index."""
+
+    LOW = 1
+    NORMAL = 2
+    HIGH = 3
+    URGENT = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Priority:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            valid = ", ".join(p.label for p in cls)
+            raise ValueError(f"unknown priority {text!r}; valid: {valid}") from None
+
+
+class Language(StrEnum):
+    EN = "en"
+    RU = "ru"
+    LV = "lv"
+
+
+class Segment(StrEnum):
+    STANDARD = "standard"
+    BUSINESS = "business"
+    VIP = "vip"
+
+
+class AuthorKind(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_enum(enum: type[E], text: str, what: str) -> E:
+    """Parse `text` into `enum`, with an error that lists the valid values."""
+    try:
+        return enum(text.strip().lower())
+    except ValueError:
+        valid = ", ".join(e.value for e in enum)
+        raise ValueError(f"unknown {what} {text!r}; valid: {valid}") from None

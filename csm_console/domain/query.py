@@ -1,0 +1,350 @@
+"""The query language shared by the console's filter bar and `csm tickets list --query`.
+
+    status:open,pending assignee:me priority:>=high sla:breached tag:billing refund -tag:spam
+
+A query is a list of terms, all of which must hold.  A term is a free word (matched in the
+subject and the messages, folded for case and diacritics), a `"quoted phrase"`, or
+`field:value[,value...]`; comparable fields take an operator (`priority:>=high`,
+`created:>2026-11-01`, `updated:<3d`).  A leading `-` negates a term.  Parsing is pure: it
+returns plain data, and the store turns it into SQL through an allow-list of columns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+from csm_console.domain.durations import parse_duration
+from csm_console.domain.model import Channel, Language, Priority, Segment, Status, Tier
+from csm_console.domain.text import fold
+from csm_console.errors import QueryError
+
+MAX_QUERY_LENGTH = 2000
+
+
+class Op(StrEnum):
+    EQ = "="
+    GT = ">"
+    GE = ">="
+    LT = "<"
+    LE = "<="
+
+
+@dataclass(frozen=True, slots=True)
+class WordTerm:
+    """A free word or phrase, already folded."""
+
+    text: str
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MatchTerm:
+    """`field:a,b,c`: the field equals any of the values (`None` means "not set")."""
+
+    field: str
+    values: tuple[str | int | None, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CompareTerm:
+    """`priority:>=high`, `tier:>L1`."""
+
+    field: str
+    op: Op
+    value: int
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TimeTerm:
+    """`created:>2026-11-01` (absolute) or `updated:<3d` (an age: younger than three days)."""
+
+    field: str
+    op: Op
+    at: datetime | None = None
+    age: timedelta | None = None
+    negated: bool = False
+
+    def bound(self, now: datetime) -> tuple[Op, datetime]:
+        """The comparison on the timestamp column itself, resolved against `now`."""
+        if self.at is not None:
+            return self.op, self.at
+        assert self.age is not None
+        # An age comparison flips: "younger than 3d" means "later than now - 3d".
+        flipped = {Op.LT: Op.GT, Op.LE: Op.GE, Op.GT: Op.LT, Op.GE: Op.LE, Op.EQ: Op.EQ}
+        return flipped[self.op], now - self.age
+
+
+@dataclass(frozen=True, slots=True)
+class SlaTerm:
+    """`sla:breached`, `sla:ok` or `sla:due<2h` (the running clock's deadline)."""
+
+    state: str  # "breached" | "ok" | "due"
+    op: Op = Op.EQ
+    within: timedelta | None = None
+    negated: bool = False
+
+
+Term = WordTerm | MatchTerm | CompareTerm | TimeTerm | SlaTerm
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    terms: tuple[Term, ...] = ()
+    text: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.terms
+
+
+class SortKey(StrEnum):
+    SLA = "sla"
+    PRIORITY = "priority"
+    CREATED = "created"
+    UPDATED = "updated"
+    ID = "id"
+
+
+# Natural direction of each key: most urgent, highest, newest first; ids ascending.
+_DEFAULT_DESCENDING = {
+    SortKey.SLA: False,
+    SortKey.PRIORITY: True,
+    SortKey.CREATED: True,
+    SortKey.UPDATED: True,
+    SortKey.ID: False,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    key: SortKey = SortKey.SLA
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Sort:
+        """`sla`, `priority`, ... ; a leading `-` reverses the natural direction."""
+        raw = text.strip().lower()
+        flip = raw.startswith("-")
+        raw = raw.lstrip("-")
+        try:
+            key = SortKey(raw)
+        except ValueError:
+            valid = ", ".join(k.value for k in SortKey)
+            raise QueryError(
+                f"unknown sort key {text!r}; valid: {valid} (prefix - to reverse)"
+            ) from None
+        return cls(key, _DEFAULT_DESCENDING[key] != flip)
+
+    def __str__(self) -> str:
+        flip = self.descending != _DEFAULT_DESCENDING[self.key]
+        return ("-" if flip else "") + self.key.value
+
+
+# ---------------------------------------------------------------------------------------------
+# Fields
+
+_MATCH_FIELDS = {
+    "status": "status",
+    "assignee": "handle",
+    "team": "name",
+    "channel": "channel",
+    "tag": "tag",
+    "customer": "email or name",
+    "category": "category",
+    "language": "language",
+    "segment": "segment",
+    "id": "ticket id",
+}
+_COMPARE_FIELDS = {"priority", "tier"}
+_TIME_FIELDS = {"created", "updated"}
+FIELDS: tuple[str, ...] = tuple(
+    sorted([*_MATCH_FIELDS, *_COMPARE_FIELDS, *_TIME_FIELDS, "sla"])
+)
+_ALIASES = {"lang": "language", "prio": "priority", "tags": "tag", "state": "status"}
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<neg>-)?(?P<field>[A-Za-z_]+):(?P<value>"[^"]*"?|'[^']*'?|\S*)
+      | (?P<wneg>-)?(?P<phrase>"[^"]*"?|'[^']*'?)
+      | (?P<word>\S+)
+    )""",
+    re.VERBOSE,
+)
+_OP = re.compile(r"^(>=|<=|>|<|=)?(.*)$", re.DOTALL)
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 1 and value[0] in "\"'":
+        value = value[1:]
+        if value.endswith(("'", '"')):
+            value = value[:-1]
+    return value
+
+
+def parse_query(text: str) -> Query:
+    """Parse the query language; raise `QueryError` naming what is valid."""
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryError(f"query too long ({len(text)} characters; at most {MAX_QUERY_LENGTH})")
+    terms: list[Term] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            break
+        pos = m.end()
+        if m.group("field") is not None:
+            terms.append(
+                _field_term(m.group("field"), _unquote(m.group("value")), bool(m.group("neg")))
+            )
+        elif m.group("phrase") is not None:
+            phrase = fold(_unquote(m.group("phrase"))).strip()
+            if phrase:
+                terms.append(WordTerm(phrase, bool(m.group("wneg"))))
+        elif m.group("word") is not None:
+            word = m.group("word")
+            negated = word.startswith("-") and len(word) > 1
+            word = fold(word[1:] if negated else word)
+            terms.append(WordTerm(word, negated))
+    return Query(tuple(terms), text.strip())
+
+
+def _field_term(raw_field: str, raw_value: str, negated: bool) -> Term:
+    field = _ALIASES.get(raw_field.lower(), raw_field.lower())
+    if field not in FIELDS:
+        raise QueryError(
+            f"unknown field {raw_field!r}; valid fields: {', '.join(FIELDS)} "
+            f'(quote "{raw_field}:{raw_value}" to search for it as text)'
+        )
+    if not raw_value.strip():
+        raise QueryError(f"{field}: needs a value, e.g. {_example(field)}")
+    m = _OP.match(raw_value.strip())
+    assert m is not None
+    op = Op(m.group(1) or "=")
+    value = m.group(2).strip()
+    try:
+        if field == "sla":
+            return _sla_term(value, op, negated)
+        if field in _TIME_FIELDS:
+            return _time_term(field, op, value, negated)
+        if field in _COMPARE_FIELDS:
+            if op is Op.EQ:
+                return MatchTerm(field, tuple(_rank(field, v) for v in _split(value)), negated)
+            return CompareTerm(field, op, _rank(field, value), negated)
+        if op is not Op.EQ:
+            raise QueryError(f"{field}: does not compare with {op.value}; write {_example(field)}")
+        return MatchTerm(field, tuple(_match_value(field, v) for v in _split(value)), negated)
+    except ValueError as exc:
+        raise QueryError(f"{field}: {exc}") from None
+
+
+def _split(value: str) -> list[str]:
+    parts = [v.strip() for v in value.split(",") if v.strip()]
+    if not parts:
+        raise ValueError("needs a value")
+    return parts
+
+
+def _rank(field: str, value: str) -> int:
+    if "," in value:
+        raise ValueError("a comparison takes one value")
+    if field == "priority":
+        return int(Priority.parse(value))
+    return Tier.parse(value).level
+
+
+_ENUM_FIELDS: dict[str, tuple[type[StrEnum], str]] = {
+    "status": (Status, "status"),
+    "channel": (Channel, "channel"),
+    "language": (Language, "language"),
+    "segment": (Segment, "segment"),
+}
+
+
+def _match_value(field: str, value: str) -> str | int | None:
+    if field in _ENUM_FIELDS:
+        enum, what = _ENUM_FIELDS[field]
+        try:
+            return enum(value.lower()).value
+        except ValueError:
+            valid = ", ".join(e.value for e in enum)
+            raise ValueError(f"unknown {what} {value!r}; valid: {valid}") from None
+    if field == "id":
+        digits = value.lstrip("#")
+        if not digits.isdigit():
+            raise ValueError(f"bad ticket id {value!r}; ids are numbers like 1042 or #1042")
+        return int(digits)
+    if field in {"assignee", "team", "category"} and value.lower() in {"none", "nobody", "-"}:
+        return None
+    if field in {"assignee", "tag", "category"}:
+        return value.lower()
+    return value
+
+
+def _sla_term(value: str, op: Op, negated: bool) -> SlaTerm:
+    lowered = value.lower()
+    if op is Op.EQ and lowered in {"breached", "ok"}:
+        return SlaTerm(lowered, negated=negated)
+    m = re.fullmatch(r"due\s*(>=|<=|>|<)\s*(\S+)", lowered)
+    if m:
+        return SlaTerm("due", Op(m.group(1)), parse_duration(m.group(2)), negated)
+    raise ValueError(f"bad value {value!r}; valid: breached, ok, due<DURATION, due>DURATION")
+
+
+def _time_term(field: str, op: Op, value: str, negated: bool) -> TimeTerm:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        day = date.fromisoformat(value)
+        at = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        if op is Op.GT:  # "after the 1st" means from the 2nd on: compare at the day's end
+            at += timedelta(days=1)
+            op = Op.GE
+        elif op is Op.LE:
+            at += timedelta(days=1)
+            op = Op.LT
+        elif op is Op.EQ:
+            raise ValueError(f"compare a date with > < >= or <=, e.g. {field}:>={value}")
+        return TimeTerm(field, op, at=at, negated=negated)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?", value):
+        at = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        if op is Op.EQ:
+            raise ValueError(f"compare a time with > < >= or <=, e.g. {field}:>{value}")
+        return TimeTerm(field, op, at=at, negated=negated)
+    try:
+        age = parse_duration(value)
+    except ValueError:
+        raise ValueError(
+            f"bad value {value!r}; write a date (>2026-11-01) or an age (<3d, >12h)"
+        ) from None
+    if op is Op.EQ:
+        raise ValueError(f"compare an age with < or >, e.g. {field}:<{value}")
+    return TimeTerm(field, op, age=age, negated=negated)
+
+
+def _example(field: str) -> str:
+    examples = {
+        "status": "status:open,pending",
+        "assignee": "assignee:me (or none, or a handle)",
+        "team": "team:Frontline",
+        "tier": "tier:L2 or tier:>=L2",
+        "priority": "priority:>=high",
+        "channel": "channel:email",
+        "tag": "tag:billing",
+        "customer": "customer:liga@example.lv",
+        "category": "category:billing",
+        "language": "language:ru",
+        "segment": "segment:vip",
+        "sla": "sla:breached or sla:due<2h",
+        "created": "created:>2026-11-01",
+        "updated": "updated:<3d",
+        "id": "id:1042,1043",
+    }
+    return examples[field]
+
+
+def describe_fields() -> list[tuple[str, str]]:
+    """(field, example) pairs for help screens and error messages."""
+    return [(f, _example(f)) for f in FIELDS]

@@ -1,0 +1,137 @@
+"""SLA clock maths: due times from a policy, the running clock, and its state at a moment.
+
+Business-hours calendars and pausing come later; today a clock counts wall time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from csm_console.domain.model import Priority, Status
+
+# A clock that is not running (solved or closed tickets) is stored with this deadline, so that
+# the `sla` sort key is one non-null indexed column; it never leaves the store layer.
+NO_DEADLINE_SENTINEL = datetime(9999, 12, 31)
+
+AT_RISK_SHARE = 0.25  # a clock with less than a quarter of its target left is at risk
+
+
+@dataclass(frozen=True, slots=True)
+class SlaTargets:
+    first_response: timedelta
+    resolution: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    """One row of the SLA policy: targets for a priority, optionally per team or segment."""
+
+    priority: Priority
+    targets: SlaTargets
+    team: str | None = None
+    segment: str | None = None
+
+
+def choose_targets(
+    rules: Iterable[PolicyRule], *, priority: Priority, team: str | None, segment: str | None
+) -> SlaTargets:
+    """The most specific rule for the priority wins: team+segment, segment, team, default."""
+    best: tuple[int, SlaTargets] | None = None
+    for rule in rules:
+        if rule.priority != priority:
+            continue
+        if rule.team is not None and rule.team != team:
+            continue
+        if rule.segment is not None and rule.segment != segment:
+            continue
+        score = (2 if rule.segment is not None else 0) + (1 if rule.team is not None else 0)
+        if best is None or score > best[0]:
+            best = (score, rule.targets)
+    if best is None:
+        return DEFAULT_TARGETS[priority]
+    return best[1]
+
+
+DEFAULT_TARGETS: dict[Priority, SlaTargets] = {
+    Priority.URGENT: SlaTargets(timedelta(minutes=30), timedelta(hours=4)),
+    Priority.HIGH: SlaTargets(timedelta(hours=1), timedelta(hours=8)),
+    Priority.NORMAL: SlaTargets(timedelta(hours=4), timedelta(days=2)),
+    Priority.LOW: SlaTargets(timedelta(hours=8), timedelta(days=5)),
+}
+
+
+def due_times(created_at: datetime, targets: SlaTargets) -> tuple[datetime, datetime]:
+    """(first_response_due, resolution_due) for a ticket created at `created_at`."""
+    return created_at + targets.first_response, created_at + targets.resolution
+
+
+def running_deadline(
+    *,
+    status: Status,
+    first_response_at: datetime | None,
+    first_response_due: datetime,
+    resolution_due: datetime,
+) -> datetime | None:
+    """The deadline of the clock that runs now: first response until answered, then resolution.
+
+    `None` when no clock runs (solved or closed).
+    """
+    if not status.is_active:
+        return None
+    if first_response_at is None:
+        return min(first_response_due, resolution_due)
+    return resolution_due
+
+
+class ClockState(StrEnum):
+    OK = "ok"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    MET = "met"
+    MISSED = "missed"
+    STOPPED = "stopped"
+
+    @property
+    def symbol(self) -> str:
+        """A sign that carries the state without colour."""
+        return {
+            ClockState.OK: "●",
+            ClockState.AT_RISK: "▲",
+            ClockState.BREACHED: "✖",
+            ClockState.MET: "✔",
+            ClockState.MISSED: "✗",
+            ClockState.STOPPED: "·",
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    state: ClockState
+    due: datetime | None
+    remaining: timedelta | None  # negative when overdue
+
+
+def clock(
+    *,
+    now: datetime,
+    due: datetime | None,
+    done_at: datetime | None,
+    started_at: datetime,
+    active: bool = True,
+) -> Clock:
+    """The state of one SLA clock (first response or resolution) at `now`."""
+    if due is None:
+        return Clock(ClockState.STOPPED, None, None)
+    if done_at is not None:
+        return Clock(ClockState.MET if done_at <= due else ClockState.MISSED, due, None)
+    if not active:
+        return Clock(ClockState.STOPPED, due, None)
+    remaining = due - now
+    if remaining < timedelta(0):
+        return Clock(ClockState.BREACHED, due, remaining)
+    if remaining < (due - started_at) * AT_RISK_SHARE:
+        return Clock(ClockState.AT_RISK, due, remaining)
+    return Clock(ClockState.OK, due, remaining)

@@ -1,0 +1,77 @@
+"""One error hierarchy for the CLI and the console.  Each error carries its CLI exit code."""
+
+from __future__ import annotations
+
+
+class CsmError(Exception):
+    """A failure the user can understand and act on.  Never shown with a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(CsmError):
+    """Bad input: a bad flag value, a query that does not parse, an unknown name."""
+
+    exit_code = 2
+
+
+class QueryError(UsageError):
+    """The query language could not make sense of the input."""
+
+
+class NothingToDo(CsmError):
+    """Nothing matched: the queue is empty for `tickets next`."""
+
+    exit_code = 3
+
+
+class NotFound(CsmError):
+    exit_code = 4
+
+
+class PermissionDenied(CsmError):
+    """The acting agent lacks the right; the message names the missing right."""
+
+    exit_code = 5
+
+
+class StoreUnavailable(CsmError):
+    """The store cannot be reached, or stayed locked past the busy timeout."""
+
+    exit_code = 6
+
+
+class Conflict(CsmError):
+    """A write was based on a stale version of a ticket; the message says who changed what."""
+
+    exit_code = 7
+
+
+class SchemaError(CsmError):
+    """The store has no schema, or an older one: run `csm init` or `csm db upgrade`."""
+
+    exit_code = 8
+
+
+class ConfigError(UsageError):
+    """The configuration file or a setting is invalid."""
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "unexpected error (a bug: please report it)",
+    2: "bad input: usage, value, query or configuration",
+    3: "nothing to do (e.g. the queue is empty)",
+    4: "not found",
+    5: "permission denied",
+    6: "store unavailable (unreachable, or locked too long)",
+    7: "conflict: the ticket changed since it was read",
+    8: "store schema missing or out of date",
+}

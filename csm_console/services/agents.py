@@ -1,0 +1,72 @@
+"""Agents and teams: who is acting, and who may hold what."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from csm_console.domain.model import Role, Tier
+from csm_console.domain.rights import Actor
+from csm_console.errors import NotFound, UsageError
+from csm_console.services.records import AgentView
+from csm_console.store.engine import Store
+from csm_console.store.models import Agent, Team
+
+
+def resolve_actor(store: Store, handle: str | None) -> Actor:
+    """The acting agent for `handle` (from --as, CSM_AGENT or the config file)."""
+    if not handle:
+        raise UsageError(
+            "no acting agent: pass --as HANDLE, set CSM_AGENT, or set agent = \"HANDLE\" in the"
+            " config file"
+        )
+    with store.read() as session:
+        row = session.execute(
+            select(Agent, Team.name)
+            .outerjoin(Team, Team.id == Agent.team_id)
+            .where(func.lower(Agent.handle) == handle.strip().lower())
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no agent with handle {handle!r} in {store.display_url}")
+        agent, team = row
+        assert agent.id is not None
+        return Actor(
+            id=agent.id,
+            handle=agent.handle,
+            name=agent.name,
+            role=Role(agent.role),
+            tier=Tier(agent.tier),
+            team_id=agent.team_id,
+            team=team,
+            active=agent.active,
+        )
+
+
+def list_agents(store: Store, *, include_inactive: bool = True) -> list[AgentView]:
+    with store.read() as session:
+        statement = (
+            select(Agent, Team.name)
+            .outerjoin(Team, Team.id == Agent.team_id)
+            .order_by(Agent.handle)  # type: ignore[arg-type]
+        )
+        if not include_inactive:
+            statement = statement.where(Agent.active.is_(True))  # type: ignore[attr-defined]
+        return [
+            AgentView(
+                id=a.id,  # type: ignore[arg-type]
+                handle=a.handle,
+                name=a.name,
+                email=a.email,
+                role=a.role,
+                tier=a.tier,
+                team=team,
+                active=a.active,
+            )
+            for a, team in session.execute(statement)
+        ]
+
+
+def get_agent(store: Store, handle: str) -> AgentView:
+    for agent in list_agents(store):
+        if agent.handle.lower() == handle.strip().lower():
+            return agent
+    raise NotFound(f"no agent with handle {handle!r}")

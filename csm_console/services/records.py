@@ -1,0 +1,121 @@
+"""Plain data handed out by the services (safe to keep after the session closes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from csm_console.domain.model import Priority, Status, Tier
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    """One line of the queue."""
+
+    id: int
+    subject: str
+    status: Status
+    priority: Priority
+    tier: Tier
+    channel: str
+    category: str | None
+    team: str | None
+    assignee: str | None
+    customer: str
+    customer_email: str
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    first_response_due: datetime
+    resolution_due: datetime
+    solved_at: datetime | None
+    sla_due: datetime | None  # the running clock's deadline; None when no clock runs
+    reopen_count: int
+    csat_score: int | None
+    version: int
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: int
+    author_kind: str
+    author: str  # agent handle, customer name, or "system"
+    internal: bool
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditView:
+    id: int
+    actor: str | None
+    action: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+    created_at: datetime
+    batch_id: str | None
+    version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    id: int
+    name: str
+    email: str
+    phone: str
+    company: str
+    language: str
+    preferred_channel: str
+    segment: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDetail:
+    ticket: TicketRow
+    customer: CustomerView
+    messages: tuple[MessageView, ...]
+    audit: tuple[AuditView, ...]
+    csat_comment: str | None
+    closed_at: datetime | None
+    other_tickets: tuple[TicketRow, ...]  # the customer's other tickets, newest first
+    other_ticket_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    next_cursor: str | None  # None on the last page
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    id: int
+    handle: str
+    name: str
+    email: str
+    role: str
+    tier: str
+    team: str | None
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSummary:
+    """Counts for `csm init` / `csm demo` and for comparing two stores."""
+
+    url: str
+    teams: int
+    agents: int
+    customers: int
+    tickets: int
+    messages: int
+    templates: int
+    articles: int
+    audit_events: int
+    by_status: dict[str, int] = field(default_factory=dict)
+    breaching: int = 0

@@ -1,0 +1,1059 @@
+"""Ticket use cases: read the queue, create, assign, claim, change status, escalate, reply, note,
+tag, change priority, record CSAT.
+
+Every write runs in one transaction (`store.write()`), locks the ticket row, checks the acting
+agent's right, refuses a stale `expected_version` with a `Conflict` that names who changed what,
+bumps `version`, and writes its audit events in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from csm_console.domain.model import (
+    AuthorKind,
+    Channel,
+    Priority,
+    Role,
+    Segment,
+    Status,
+    Tier,
+)
+from csm_console.domain.query import Query, Sort
+from csm_console.domain.rights import (
+    Actor,
+    TicketScope,
+    check_can_act,
+    check_can_assign_to,
+)
+from csm_console.domain.sla import (
+    PolicyRule,
+    SlaTargets,
+    choose_targets,
+    due_times,
+    running_deadline,
+)
+from csm_console.domain.text import fold, guess_language, normalize_tag, sanitize
+from csm_console.domain.workflow import check_escalation, check_transition, is_reopen
+from csm_console.errors import Conflict, NothingToDo, NotFound, PermissionDenied, UsageError
+from csm_console.services.records import (
+    AuditView,
+    CustomerView,
+    MessageView,
+    Page,
+    TicketDetail,
+    TicketRow,
+)
+from csm_console.store.engine import Store
+from csm_console.store.models import (
+    Agent,
+    AuditEvent,
+    Customer,
+    Message,
+    SlaPolicy,
+    Team,
+    Ticket,
+    TicketTag,
+)
+from csm_console.store.ticket_query import (
+    SENTINEL,
+    compile_query,
+    encode_cursor,
+    keyset_after,
+    order_by,
+)
+
+MAX_SUBJECT = 500
+MAX_BODY = 100_000
+MAX_SEARCH_TEXT = 50_000
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# =============================================================================================
+# Reading
+
+
+_Assignee = aliased(Agent)
+
+
+def _row_select() -> Any:
+    return (
+        select(
+            Ticket.id,
+            Ticket.subject,
+            Ticket.status,
+            Ticket.priority,
+            Ticket.tier,
+            Ticket.channel,
+            Ticket.category,
+            Team.name.label("team"),
+            _Assignee.handle.label("assignee"),
+            Customer.name.label("customer"),
+            Customer.email.label("customer_email"),
+            Ticket.created_at,
+            Ticket.updated_at,
+            Ticket.first_response_at,
+            Ticket.first_response_due,
+            Ticket.resolution_due,
+            Ticket.solved_at,
+            Ticket.sla_due,
+            Ticket.reopen_count,
+            Ticket.csat_score,
+            Ticket.version,
+        )
+        .join(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(Team, Team.id == Ticket.team_id)
+        .outerjoin(_Assignee, _Assignee.id == Ticket.assignee_id)
+    )
+
+
+def _to_row(r: Any, tags: Sequence[str] = ()) -> TicketRow:
+    return TicketRow(
+        id=r.id,
+        subject=r.subject,
+        status=Status(r.status),
+        priority=Priority(r.priority),
+        tier=Tier(r.tier),
+        channel=r.channel,
+        category=r.category,
+        team=r.team,
+        assignee=r.assignee,
+        customer=r.customer,
+        customer_email=r.customer_email,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        first_response_at=r.first_response_at,
+        first_response_due=r.first_response_due,
+        resolution_due=r.resolution_due,
+        solved_at=r.solved_at,
+        sla_due=None if r.sla_due >= SENTINEL else r.sla_due,
+        reopen_count=r.reopen_count,
+        csat_score=r.csat_score,
+        version=r.version,
+        tags=tuple(tags),
+    )
+
+
+def _tags_for(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = {}
+    if not ticket_ids:
+        return tags
+    rows = session.execute(
+        select(TicketTag.ticket_id, TicketTag.tag)
+        .where(TicketTag.ticket_id.in_(ticket_ids))  # type: ignore[attr-defined]
+        .order_by(TicketTag.ticket_id, TicketTag.tag)
+    )
+    for ticket_id, tag in rows:
+        tags.setdefault(ticket_id, []).append(tag)
+    return tags
+
+
+def _rows(session: Session, statement: Any) -> list[TicketRow]:
+    result = list(session.execute(statement))
+    tags = _tags_for(session, [r.id for r in result])
+    return [_to_row(r, tags.get(r.id, ())) for r in result]
+
+
+def list_tickets(
+    store: Store,
+    *,
+    actor: Actor | None,
+    query: Query,
+    sort: Sort,
+    cursor: str | None = None,
+    limit: int = 50,
+    now: datetime | None = None,
+) -> Page[TicketRow]:
+    """One page of the queue: the query's tickets in `sort` order, after `cursor` (keyset)."""
+    if limit < 1:
+        raise UsageError("limit must be at least 1")
+    now = now or utcnow()
+    statement = _row_select().where(
+        *compile_query(query, me_id=actor.id if actor else None, now=now)
+    )
+    if cursor:
+        statement = statement.where(keyset_after(sort, cursor))
+    statement = statement.order_by(*order_by(sort)).limit(limit + 1)
+    with store.read() as session:
+        rows = _rows(session, statement)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = encode_cursor(sort, _sort_value(sort, last), last.id)
+    return Page(tuple(rows), next_cursor)
+
+
+def _sort_value(sort: Sort, row: TicketRow) -> Any:
+    key = sort.key.value
+    if key == "sla":
+        return row.sla_due or SENTINEL
+    if key == "priority":
+        return int(row.priority)
+    if key == "created":
+        return row.created_at
+    if key == "updated":
+        return row.updated_at
+    return row.id
+
+
+def iter_tickets(
+    store: Store,
+    *,
+    actor: Actor | None,
+    query: Query,
+    sort: Sort,
+    limit: int | None = None,
+    page_size: int = 1000,
+    now: datetime | None = None,
+) -> Iterator[TicketRow]:
+    """Every matching ticket, read page by page so memory stays flat."""
+    now = now or utcnow()
+    cursor: str | None = None
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = page_size if remaining is None else min(page_size, remaining)
+        page = list_tickets(
+            store, actor=actor, query=query, sort=sort, cursor=cursor, limit=size, now=now
+        )
+        yield from page.items
+        if remaining is not None:
+            remaining -= len(page.items)
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def count_tickets(
+    store: Store, *, actor: Actor | None, query: Query, now: datetime | None = None
+) -> int:
+    now = now or utcnow()
+    statement = select(func.count()).select_from(Ticket)
+    statement = statement.where(*compile_query(query, me_id=actor.id if actor else None, now=now))
+    with store.read() as session:
+        return int(session.execute(statement).scalar_one())
+
+
+def get_ticket(store: Store, *, ticket_id: int, other_limit: int = 20) -> TicketDetail:
+    """The ticket with its customer card, thread and audit trail."""
+    with store.read() as session:
+        rows = _rows(session, _row_select().where(Ticket.id == ticket_id))
+        if not rows:
+            raise NotFound(f"ticket #{ticket_id} not found")
+        row = rows[0]
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        customer = session.get(Customer, ticket.customer_id)
+        assert customer is not None
+        messages = [
+            MessageView(
+                id=m.id,
+                author_kind=m.author_kind,
+                author=handle if m.author_kind == AuthorKind.AGENT and handle else (
+                    customer.name if m.author_kind == AuthorKind.CUSTOMER else "system"
+                ),
+                internal=m.internal,
+                body=m.body,
+                created_at=m.created_at,
+            )
+            for m, handle in session.execute(
+                select(Message, Agent.handle)
+                .outerjoin(Agent, Agent.id == Message.agent_id)
+                .where(Message.ticket_id == ticket_id)
+                .order_by(Message.created_at, Message.id)  # type: ignore[arg-type]
+            )
+        ]
+        audit = _audit_views(session, ticket_id)
+        others_statement = (
+            _row_select()
+            .where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket_id)
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())  # type: ignore[union-attr]
+            .limit(other_limit)
+        )
+        others = _rows(session, others_statement)
+        other_count = session.execute(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket_id)
+        ).scalar_one()
+        return TicketDetail(
+            ticket=row,
+            customer=_customer_view(customer),
+            messages=tuple(messages),
+            audit=tuple(audit),
+            csat_comment=ticket.csat_comment,
+            closed_at=ticket.closed_at,
+            other_tickets=tuple(others),
+            other_ticket_count=int(other_count),
+        )
+
+
+def _audit_views(
+    session: Session, ticket_id: int, *, after_version: int | None = None
+) -> list[AuditView]:
+    statement = (
+        select(AuditEvent, Agent.handle)
+        .outerjoin(Agent, Agent.id == AuditEvent.actor_id)
+        .where(AuditEvent.ticket_id == ticket_id)
+        .order_by(AuditEvent.id)  # type: ignore[arg-type]
+    )
+    if after_version is not None:
+        statement = statement.where(AuditEvent.version > after_version)  # type: ignore[operator]
+    return [
+        AuditView(
+            id=e.id,
+            actor=handle,
+            action=e.action,
+            field=e.field,
+            old_value=e.old_value,
+            new_value=e.new_value,
+            created_at=e.created_at,
+            batch_id=e.batch_id,
+            version=e.version,
+        )
+        for e, handle in session.execute(statement)
+    ]
+
+
+def _customer_view(c: Customer) -> CustomerView:
+    assert c.id is not None
+    return CustomerView(
+        id=c.id,
+        name=c.name,
+        email=c.email,
+        phone=c.phone,
+        company=c.company,
+        language=c.language,
+        preferred_channel=c.preferred_channel,
+        segment=c.segment,
+    )
+
+
+def _row_by_id(session: Session, ticket_id: int) -> TicketRow:
+    rows = _rows(session, _row_select().where(Ticket.id == ticket_id))
+    return rows[0]
+
+
+# =============================================================================================
+# Shared write machinery
+
+
+def _fresh_actor(session: Session, actor: Actor) -> Actor:
+    """Re-read the acting agent in this transaction: a deactivated agent loses rights at once."""
+    agent = session.get(Agent, actor.id)
+    if agent is None:
+        raise PermissionDenied(f"agent {actor.handle} no longer exists")
+    team = session.get(Team, agent.team_id) if agent.team_id is not None else None
+    fresh = replace(
+        actor,
+        role=Role(agent.role),
+        tier=Tier(agent.tier),
+        team_id=agent.team_id,
+        team=team.name if team else None,
+        active=agent.active,
+    )
+    if not fresh.active:
+        raise PermissionDenied(f"agent {actor.handle} is inactive and may not change tickets")
+    return fresh
+
+
+def _scope(session: Session, ticket: Ticket) -> TicketScope:
+    assert ticket.id is not None
+    assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None
+    team = session.get(Team, ticket.team_id) if ticket.team_id is not None else None
+    return TicketScope(
+        id=ticket.id,
+        assignee_id=ticket.assignee_id,
+        assignee=assignee.handle if assignee else None,
+        team_id=ticket.team_id,
+        team=team.name if team else None,
+    )
+
+
+def _lock_ticket(
+    session: Session,
+    *,
+    ticket_id: int,
+    expected_version: int | None,
+    actor: Actor,
+    action: str,
+) -> tuple[Ticket, Actor]:
+    """Lock the row, check version and rights; return the ticket and the re-read actor."""
+    fresh = _fresh_actor(session, actor)
+    ticket = session.get(Ticket, ticket_id, with_for_update=True)
+    if ticket is None:
+        raise NotFound(f"ticket #{ticket_id} not found")
+    if expected_version is not None and ticket.version != expected_version:
+        raise _conflict(session, ticket, expected_version)
+    check_can_act(fresh, _scope(session, ticket), action)
+    return ticket, fresh
+
+
+def _conflict(session: Session, ticket: Ticket, expected_version: int) -> Conflict:
+    assert ticket.id is not None
+    changes = _audit_views(session, ticket.id, after_version=expected_version)
+    described = "; ".join(describe_change(c) for c in changes[-5:]) or "changed"
+    if len(changes) > 5:
+        described = f"{len(changes) - 5} earlier changes; " + described
+    return Conflict(
+        f"#{ticket.id} changed since you read it (version {expected_version}, now "
+        f"{ticket.version}): {described}. Nothing was overwritten; reload and try again."
+    )
+
+
+def describe_change(change: AuditView) -> str:
+    who = change.actor or "someone"
+    when = change.created_at.strftime("%H:%M")
+    if change.field and (change.old_value is not None or change.new_value is not None):
+        old = change.old_value if change.old_value is not None else "none"
+        new = change.new_value if change.new_value is not None else "none"
+        return f"{who} set {change.field} {old} → {new} at {when}"
+    verbs = {"reply": "replied", "note": "added a note", "create": "created it"}
+    return f"{who} {verbs.get(change.action, change.action)} at {when}"
+
+
+def _bump(ticket: Ticket, now: datetime) -> None:
+    ticket.version += 1
+    ticket.updated_at = now
+    _refresh_clock(ticket)
+
+
+def _refresh_clock(ticket: Ticket) -> None:
+    deadline = running_deadline(
+        status=Status(ticket.status),
+        first_response_at=ticket.first_response_at,
+        first_response_due=ticket.first_response_due,
+        resolution_due=ticket.resolution_due,
+    )
+    ticket.sla_due = deadline if deadline is not None else SENTINEL
+
+
+def _audit(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor | None,
+    action: str,
+    now: datetime,
+    *,
+    field: str | None = None,
+    old: object = None,
+    new: object = None,
+    batch_id: str | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            ticket_id=ticket.id,
+            actor_id=actor.id if actor else None,
+            action=action,
+            field=field,
+            old_value=None if old is None else str(old),
+            new_value=None if new is None else str(new),
+            created_at=now,
+            batch_id=batch_id,
+            version=ticket.version,
+        )
+    )
+
+
+def _append_search_text(ticket: Ticket, text: str) -> None:
+    if len(ticket.search_text) < MAX_SEARCH_TEXT:
+        ticket.search_text = (ticket.search_text + "\n" + fold(text))[:MAX_SEARCH_TEXT]
+
+
+def _clean_body(body: str) -> str:
+    body = body.replace("\r\n", "\n").strip()
+    if not body:
+        raise UsageError("the message body is empty")
+    if len(body) > MAX_BODY:
+        raise UsageError(f"the message body is too long ({len(body)} characters; at most {MAX_BODY})")
+    return body
+
+
+def policy_rules(session: Session) -> list[PolicyRule]:
+    rules = []
+    for policy, team_name in session.execute(
+        select(SlaPolicy, Team.name).outerjoin(Team, Team.id == SlaPolicy.team_id)
+    ):
+        rules.append(
+            PolicyRule(
+                priority=Priority(policy.priority),
+                targets=SlaTargets(
+                    first_response=_minutes(policy.first_response_minutes),
+                    resolution=_minutes(policy.resolution_minutes),
+                ),
+                team=team_name,
+                segment=policy.segment,
+            )
+        )
+    return rules
+
+
+def _minutes(n: int) -> Any:
+    from datetime import timedelta
+
+    return timedelta(minutes=n)
+
+
+def _set_due_times(session: Session, ticket: Ticket, segment: str | None) -> None:
+    team = session.get(Team, ticket.team_id) if ticket.team_id is not None else None
+    targets = choose_targets(
+        policy_rules(session),
+        priority=Priority(ticket.priority),
+        team=team.name if team else None,
+        segment=segment,
+    )
+    ticket.first_response_due, ticket.resolution_due = due_times(ticket.created_at, targets)
+    _refresh_clock(ticket)
+
+
+def _team_for_tier(session: Session, tier: Tier, name: str | None = None) -> Team:
+    if name is not None:
+        team = session.execute(
+            select(Team).where(func.lower(Team.name) == name.strip().lower())
+        ).scalar_one_or_none()
+        if team is None:
+            raise NotFound(f"no team named {name!r}")
+        if team.tier != tier.value:
+            raise UsageError(f"team {team.name} serves {team.tier}, not {tier.value}")
+        return team
+    team = session.execute(
+        select(Team).where(Team.tier == tier.value).order_by(Team.id).limit(1)  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    if team is None:
+        raise UsageError(f"no team serves {tier.value}; add one first")
+    return team
+
+
+def _agent_by_handle(session: Session, handle: str) -> Agent:
+    agent = session.execute(
+        select(Agent).where(func.lower(Agent.handle) == handle.strip().lower())
+    ).scalar_one_or_none()
+    if agent is None:
+        raise NotFound(f"no agent with handle {handle!r}")
+    return agent
+
+
+# =============================================================================================
+# Writes
+
+
+def create_ticket(
+    store: Store,
+    *,
+    actor: Actor,
+    customer_email: str,
+    subject: str,
+    body: str,
+    customer_name: str | None = None,
+    channel: Channel = Channel.EMAIL,
+    priority: Priority = Priority.NORMAL,
+    category: str | None = None,
+    tags: Iterable[str] = (),
+    tier: Tier = Tier.L1,
+    team: str | None = None,
+    now: datetime | None = None,
+) -> TicketRow:
+    """Register a ticket; an unknown customer e-mail creates the customer."""
+    now = now or utcnow()
+    email = customer_email.strip().lower()
+    if not _EMAIL.match(email):
+        raise UsageError(f"bad customer e-mail {customer_email!r}")
+    subject = subject.strip()
+    if not subject:
+        raise UsageError("the subject is empty")
+    if len(subject) > MAX_SUBJECT:
+        raise UsageError(f"the subject is too long ({len(subject)} characters; at most {MAX_SUBJECT})")
+    body = _clean_body(body)
+    try:
+        clean_tags = sorted({normalize_tag(t) for t in tags})
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    with store.write() as session:
+        fresh = _fresh_actor(session, actor)
+        customer = session.execute(select(Customer).where(Customer.email == email)).scalar_one_or_none()
+        if customer is None:
+            name = (customer_name or "").strip() or email.split("@")[0]
+            customer = Customer(
+                name=name,
+                email=email,
+                language=guess_language(subject + " " + body),
+                preferred_channel=channel.value,
+                segment=Segment.STANDARD.value,
+                lookup=fold(f"{name} {email}"),
+            )
+            session.add(customer)
+            session.flush()
+        team_row = _team_for_tier(session, tier, team)
+        ticket = Ticket(
+            subject=subject,
+            customer_id=customer.id,  # type: ignore[arg-type]
+            channel=channel.value,
+            status=Status.NEW.value,
+            priority=int(priority),
+            category=(category or "").strip().lower() or None,
+            tier=tier.value,
+            team_id=team_row.id,
+            created_at=now,
+            updated_at=now,
+            first_response_due=now,
+            resolution_due=now,
+            sla_due=now,
+            search_text=fold(subject) + "\n" + fold(body),
+        )
+        _set_due_times(session, ticket, customer.segment)
+        session.add(ticket)
+        session.flush()
+        assert ticket.id is not None
+        session.add(
+            Message(
+                ticket_id=ticket.id,
+                author_kind=AuthorKind.CUSTOMER.value,
+                internal=False,
+                body=body,
+                created_at=now,
+            )
+        )
+        for tag in clean_tags:
+            session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+        _audit(session, ticket, fresh, "create", now)
+        session.flush()
+        return _row_by_id(session, ticket.id)
+
+
+def assign_ticket(
+    store: Store,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    to: str | None,
+    expected_version: int | None = None,
+    batch_id: str | None = None,
+    now: datetime | None = None,
+) -> TicketRow:
+    """Assign to the agent with handle `to`, or unassign with `None`.  A no-op changes nothing."""
+    now = now or utcnow()
+    with store.write() as session:
+        ticket, fresh = _lock_ticket(
+            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            action="assign",
+        )
+        target = _agent_by_handle(session, to) if to is not None else None
+        if target is not None:
+            check_can_hold(session, target, ticket)
+        check_can_assign_to(
+            fresh,
+            _scope(session, ticket),
+            target_id=target.id if target else None,
+            target_team_id=target.team_id if target else None,
+        )
+        _apply_assignment(session, ticket, fresh, target, now, batch_id=batch_id)
+        session.flush()
+        return _row_by_id(session, ticket_id)
+
+
+def check_can_hold(session: Session, target: Agent, ticket: Ticket) -> None:
+    """The target must be active and serve the ticket's tier (admins hold anything)."""
+    if not target.active:
+        raise UsageError(f"{target.handle} is inactive and cannot hold tickets")
+    if target.role != Role.ADMIN.value and target.tier != ticket.tier:
+        raise UsageError(
+            f"{target.handle} works {target.tier} and may not hold #{ticket.id}, an "
+            f"{ticket.tier} ticket; escalate it first"
+        )
+
+
+def _apply_assignment(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    target: Agent | None,
+    now: datetime,
+    *,
+    batch_id: str | None = None,
+) -> bool:
+    new_id = target.id if target else None
+    if ticket.assignee_id == new_id:
+        return False
+    old = session.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None
+    old_team = ticket.team_id
+    ticket.assignee_id = new_id
+    if target is not None and target.team_id is not None and target.role != Role.ADMIN.value:
+        ticket.team_id = target.team_id
+    moved_to_open = target is not None and ticket.status == Status.NEW.value
+    if moved_to_open:
+        ticket.status = Status.OPEN.value
+    _bump(ticket, now)
+    _audit(
+        session, ticket, actor, "assign", now, field="assignee",
+        old=old.handle if old else None, new=target.handle if target else None,
+        batch_id=batch_id,
+    )
+    if ticket.team_id != old_team:
+        _audit(
+            session, ticket, actor, "assign", now, field="team",
+            old=_team_name(session, old_team), new=_team_name(session, ticket.team_id),
+            batch_id=batch_id,
+        )
+    if moved_to_open:
+        _audit(session, ticket, actor, "status", now, field="status", old="new", new="open",
+               batch_id=batch_id)
+    return True
+
+
+def _team_name(session: Session, team_id: int | None) -> str | None:
+    team = session.get(Team, team_id) if team_id is not None else None
+    return team.name if team else None
+
+
+def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> TicketRow:
+    """Claim the most urgent unassigned ticket the agent may work (SLA due, then priority).
+
+    Two agents never get the same ticket: PostgreSQL skips rows another claim has locked
+    (`FOR UPDATE SKIP LOCKED`); SQLite serialises writers with `BEGIN IMMEDIATE`.
+    """
+    now = now or utcnow()
+    with store.write() as session:
+        fresh = _fresh_actor(session, actor)
+        statement = select(Ticket).where(
+            Ticket.assignee_id.is_(None),  # type: ignore[union-attr]
+            Ticket.status.in_([Status.NEW.value, Status.OPEN.value]),  # type: ignore[attr-defined]
+        )
+        if fresh.role != Role.ADMIN:
+            statement = statement.where(Ticket.tier == fresh.tier.value)
+            if fresh.team_id is not None:
+                statement = statement.where(
+                    (Ticket.team_id == fresh.team_id) | Ticket.team_id.is_(None)  # type: ignore[union-attr]
+                )
+        statement = statement.order_by(
+            Ticket.sla_due, Ticket.priority.desc(), Ticket.id  # type: ignore[union-attr, arg-type]
+        ).limit(1)
+        if store.is_postgres:
+            statement = statement.with_for_update(skip_locked=True)
+        ticket = session.execute(statement).scalar_one_or_none()
+        if ticket is None:
+            scope = "any tier" if fresh.role == Role.ADMIN else f"{fresh.tier.value}, {fresh.team}"
+            raise NothingToDo(f"the queue is empty: no unassigned ticket for {fresh.handle} ({scope})")
+        target = session.get(Agent, fresh.id)
+        assert target is not None and ticket.id is not None
+        _apply_assignment(session, ticket, fresh, target, now)
+        _audit(session, ticket, fresh, "claim", now)
+        session.flush()
+        return _row_by_id(session, ticket.id)
+
+
+def change_status(
+    store: Store,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    status: Status,
+    expected_version: int | None = None,
+    batch_id: str | None = None,
+    now: datetime | None = None,
+) -> TicketRow:
+    now = now or utcnow()
+    with store.write() as session:
+        ticket, fresh = _lock_ticket(
+            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            action="change the status of",
+        )
+        if _apply_status(session, ticket, fresh, status, now, batch_id=batch_id):
+            session.flush()
+        return _row_by_id(session, ticket_id)
+
+
+def _apply_status(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor,
+    status: Status,
+    now: datetime,
+    *,
+    batch_id: str | None = None,
+) -> bool:
+    old = Status(ticket.status)
+    if old == status:
+        return False
+    check_transition(old, status)
+    ticket.status = status.value
+    if status == Status.SOLVED:
+        ticket.solved_at = now
+    elif status == Status.CLOSED:
+        ticket.closed_at = now
+    if is_reopen(old, status):
+        ticket.reopen_count += 1
+        ticket.solved_at = None
+    _bump(ticket, now)
+    _audit(
+        session, ticket, actor, "reopen" if is_reopen(old, status) else "status", now,
+        field="status", old=old.value, new=status.value, batch_id=batch_id,
+    )
+    return True
+
+
+def change_priority(
+    store: Store,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    priority: Priority,
+    expected_version: int | None = None,
+    batch_id: str | None = None,
+    now: datetime | None = None,
+) -> TicketRow:
+    """Change the priority; the SLA due times are recomputed from the policy."""
+    now = now or utcnow()
+    with store.write() as session:
+        ticket, fresh = _lock_ticket(
+            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            action="change the priority of",
+        )
+        old = Priority(ticket.priority)
+        if old != priority:
+            ticket.priority = int(priority)
+            customer = session.get(Customer, ticket.customer_id)
+            _set_due_times(session, ticket, customer.segment if customer else None)
+            _bump(ticket, now)
+            _audit(session, ticket, fresh, "priority", now, field="priority",
+                   old=old.label, new=priority.label, batch_id=batch_id)
+            session.flush()
+        return _row_by_id(session, ticket_id)
+
+
+def escalate(
+    store: Store,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    to_tier: Tier,
+    reason: str,
+    team: str | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> TicketRow:
+    """Move the ticket to a higher tier's team, unassigned, with the reason as an internal note."""
+    now = now or utcnow()
+    reason = reason.strip()
+    if not reason:
+        raise UsageError("an escalation needs a reason")
+    with store.write() as session:
+        ticket, fresh = _lock_ticket(
+            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            action="escalate",
+        )
+        old_tier = Tier(ticket.tier)
+        check_escalation(old_tier, to_tier)
+        if not Status(ticket.status).is_active:
+            raise UsageError(f"#{ticket_id} is {ticket.status}; reopen it before escalating")
+        target_team = _team_for_tier(session, to_tier, team)
+        old_team = _team_name(session, ticket.team_id)
+        old_assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+        ticket.tier = to_tier.value
+        ticket.team_id = target_team.id
+        ticket.assignee_id = None
+        old_status = ticket.status
+        if ticket.status in (Status.NEW.value, Status.PENDING.value, Status.ON_HOLD.value):
+            ticket.status = Status.OPEN.value
+        _bump(ticket, now)
+        _audit(session, ticket, fresh, "escalate", now, field="tier", old=old_tier.value,
+               new=to_tier.value)
+        _audit(session, ticket, fresh, "escalate", now, field="team", old=old_team,
+               new=target_team.name)
+        if old_assignee is not None:
+            _audit(session, ticket, fresh, "escalate", now, field="assignee",
+                   old=old_assignee.handle, new=None)
+        if old_status != ticket.status:
+            _audit(session, ticket, fresh, "status", now, field="status", old=old_status,
+                   new=ticket.status)
+        note = f"Escalated {old_tier.value} → {to_tier.value} ({target_team.name}): {reason}"
+        session.add(
+            Message(
+                ticket_id=ticket_id,
+                author_kind=AuthorKind.AGENT.value,
+                agent_id=fresh.id,
+                internal=True,
+                body=note,
+                created_at=now,
+            )
+        )
+        _append_search_text(ticket, note)
+        session.flush()
+        return _row_by_id(session, ticket_id)
+
+
+def reply(
+    store: Store,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    body: str,
+    status: Status | None = None,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> TicketRow:
+    """A public reply.  The first one sets `first_response_at`, once.
+
+    A new ticket becomes open unless `status` says otherwise (pending: waiting for the customer).
+    """
+    now = now or utcnow()
+    body = _clean_body(body)
+    with store.write() as session:
+        ticket, fresh = _lock_ticket(
+            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            action="reply to",
+        )
+        if ticket.status == Status.CLOSED.value:
+            raise UsageError(f"#{ticket_id} is closed; a closed ticket is final")
+        target = status
+        if target is None and ticket.status == Status.NEW.value:
+            target = Status.OPEN
+        if target is not None and target.value != ticket.status:
+            check_transition(Status(ticket.status), target)
+        session.add(
+            Message(
+                ticket_id=ticket_id,
+                author_kind=AuthorKind.AGENT.value,
+                agent_id=fresh.id,
+                internal=False,
+                body=body,
+                created_at=now,
+            )
+        )
+        _append_search_text(ticket, body)
+        first = ticket.first_response_at is None
+        if first:
+            ticket.first_response_at = now
+        _bump(ticket, now)
+        _audit(session, ticket, fresh, "reply", now)
+        if first:
+            _audit(session, ticket, fresh, "reply", now, field="first_response_at",
+                   new=now.isoformat(timespec="seconds"))
+        if target is not None:
+            _apply_status(session, ticket, fresh, target, now)
+        session.flush()
+        return _row_by_id(session, ticket_id)
+
+
+def add_note(
+    store: Store,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    body: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> TicketRow:
+    """An internal note: seen by agents only; it stops no SLA clock."""
+    now = now or utcnow()
+    body = _clean_body(body)
+    with store.write() as session:
+        ticket, fresh = _lock_ticket(
+            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            action="add a note to",
+        )
+        session.add(
+            Message(
+                ticket_id=ticket_id,
+                author_kind=AuthorKind.AGENT.value,
+                agent_id=fresh.id,
+                internal=True,
+                body=body,
+                created_at=now,
+            )
+        )
+        _append_search_text(ticket, body)
+        _bump(ticket, now)
+        _audit(session, ticket, fresh, "note", now)
+        session.flush()
+        return _row_by_id(session, ticket_id)
+
+
+def tag_ticket(
+    store: Store,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+    expected_version: int | None = None,
+    batch_id: str | None = None,
+    now: datetime | None = None,
+) -> TicketRow:
+    now = now or utcnow()
+    try:
+        to_add = {normalize_tag(t) for t in add}
+        to_remove = {normalize_tag(t) for t in remove}
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if to_add & to_remove:
+        raise UsageError(f"cannot add and remove the same tag: {', '.join(sorted(to_add & to_remove))}")
+    with store.write() as session:
+        ticket, fresh = _lock_ticket(
+            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            action="tag",
+        )
+        current = set(_tags_for(session, [ticket_id]).get(ticket_id, []))
+        added = sorted(to_add - current)
+        removed = sorted(to_remove & current)
+        if added or removed:
+            _bump(ticket, now)
+            for tag in added:
+                session.add(TicketTag(ticket_id=ticket_id, tag=tag))
+                _audit(session, ticket, fresh, "tag", now, field="tags", new=tag, batch_id=batch_id)
+            for tag in removed:
+                row = session.get(TicketTag, (ticket_id, tag))
+                if row is not None:
+                    session.delete(row)
+                _audit(session, ticket, fresh, "untag", now, field="tags", old=tag, batch_id=batch_id)
+            session.flush()
+        return _row_by_id(session, ticket_id)
+
+
+def record_csat(
+    store: Store,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    score: int,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> TicketRow:
+    """Record the customer's satisfaction rating (1–5) on a solved or closed ticket."""
+    now = now or utcnow()
+    if not 1 <= score <= 5:
+        raise UsageError(f"CSAT score must be 1 to 5, not {score}")
+    with store.write() as session:
+        ticket, fresh = _lock_ticket(
+            session, ticket_id=ticket_id, expected_version=None, actor=actor,
+            action="record CSAT on",
+        )
+        if Status(ticket.status).is_active:
+            raise UsageError(f"#{ticket_id} is {ticket.status}; CSAT is recorded on solved tickets")
+        old = ticket.csat_score
+        ticket.csat_score = score
+        ticket.csat_comment = (comment or "").strip() or None
+        _bump(ticket, now)
+        _audit(session, ticket, fresh, "csat", now, field="csat_score", old=old, new=score)
+        session.flush()
+        return _row_by_id(session, ticket_id)
+
+
+def parse_ticket_id(text: str) -> int:
+    """`1042` or `#1042` → 1042."""
+    raw = sanitize(text, single_line=True).strip().lstrip("#")
+    if not raw.isdigit() or int(raw) <= 0:
+        raise UsageError(f"bad ticket id {text!r}; ids are numbers like 1042 or #1042")
+    return int(raw)

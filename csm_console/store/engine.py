@@ -1,0 +1,186 @@
+"""The engine factory and the unit of work.
+
+`Store` is built from a URL when a command starts (never at import time).  `store.read()` and
+`store.write()` open one transaction each; on SQLite a write starts with `BEGIN IMMEDIATE`, so a
+transaction that reads and then writes never fails with "database is locked" halfway through.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy.engine import URL, make_url
+from sqlmodel import Session
+
+from csm_console.errors import ConfigError, StoreUnavailable
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_BEGIN_OPTION = "csm_sqlite_begin"
+
+
+def parse_store_url(raw: str) -> URL:
+    """Parse and normalise a store URL: `postgresql://` means psycopg 3; SQLite paths expand `~`."""
+    try:
+        url = make_url(raw.strip())
+    except exc.ArgumentError:
+        raise ConfigError(
+            f"bad store URL {_mask_unparsed(raw)!r}; use sqlite:///PATH or "
+            "postgresql://USER@HOST:PORT/DB"
+        ) from None
+    backend = url.get_backend_name()
+    if backend in {"postgresql", "postgres"}:
+        driver = url.get_driver_name()
+        if driver not in {"psycopg", "postgresql", "postgres", ""} and url.drivername not in {
+            "postgresql",
+            "postgres",
+        }:
+            raise ConfigError(
+                f"unsupported PostgreSQL driver {driver!r} in {mask_url(url)}; csm uses psycopg 3"
+            )
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        if url.drivername not in {"sqlite", "sqlite+pysqlite"}:
+            raise ConfigError(f"unsupported SQLite driver in {mask_url(url)}")
+        if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+            return url.set(database=str(Path(url.database).expanduser()))
+        return url
+    raise ConfigError(
+        f"unsupported store {url.drivername!r} in {mask_url(url)}; use sqlite:///PATH or "
+        "postgresql://USER@HOST:PORT/DB"
+    )
+
+
+def mask_url(url: URL | str) -> str:
+    """The URL with any password replaced by ***, safe to print."""
+    if isinstance(url, str):
+        try:
+            url = make_url(url)
+        except exc.ArgumentError:
+            return _mask_unparsed(url)
+    return url.render_as_string(hide_password=True)
+
+
+def _mask_unparsed(raw: str) -> str:
+    # user:secret@host → user:***@host, even when the rest does not parse
+    import re
+
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", raw)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # Hand transaction control to the "begin" hook below (pysqlite's own is not reliable).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Store:
+    """One store (SQLite file or PostgreSQL database) and its transactions."""
+
+    def __init__(self, url: URL | str, *, echo: bool = False) -> None:
+        self.url = parse_store_url(url) if isinstance(url, str) else url
+        self.dialect = self.url.get_backend_name()
+        self.display_url = mask_url(self.url)
+        if self.is_sqlite:
+            database = self.url.database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(
+                self.url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}
+            )
+            _configure_sqlite(self.engine)
+            self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        else:
+            self.engine = create_engine(
+                self.url,
+                echo=echo,
+                pool_pre_ping=True,
+                hide_parameters=True,
+                pool_size=5,
+                max_overflow=5,
+                connect_args={"connect_timeout": 5, "application_name": "csm"},
+            )
+            self._write_engine = self.engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read transaction."""
+        with translate_errors(self), Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction (`BEGIN IMMEDIATE` on SQLite); committed when the block ends."""
+        with translate_errors(self), Session(
+            self._write_engine, expire_on_commit=False
+        ) as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        with translate_errors(self), self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@contextmanager
+def translate_errors(store: Store) -> Iterator[None]:
+    """Turn driver failures into one-line `StoreUnavailable`/`SchemaError`, password masked."""
+    try:
+        yield
+    except exc.OperationalError as error:
+        raise classify_operational_error(store, error) from None
+    except exc.InterfaceError as error:
+        raise StoreUnavailable(f"lost the connection to {store.display_url}: {_reason(error)}") from None
+
+
+def classify_operational_error(store: Store, error: exc.DBAPIError) -> Exception:
+    from csm_console.errors import SchemaError
+
+    reason = _reason(error)
+    lowered = reason.lower()
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+        return SchemaError(
+            f"the store {store.display_url} has no csm schema ({reason}); run `csm init`"
+        )
+    if "database is locked" in lowered or "database is busy" in lowered:
+        return StoreUnavailable(
+            f"the store {store.display_url} stayed locked by another process for longer than "
+            f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s; try again"
+        )
+    if "unable to open database" in lowered:
+        return StoreUnavailable(f"cannot open {store.display_url}: {reason}")
+    return StoreUnavailable(f"cannot use the store {store.display_url}: {reason}")
+
+
+def _reason(error: exc.DBAPIError) -> str:
+    """The driver's first line, without SQL, parameters or anything multi-line."""
+    original = getattr(error, "orig", None) or error
+    first = str(original).strip().splitlines()
+    line = first[0] if first else type(original).__name__
+    return line.strip().rstrip(".")

@@ -1,0 +1,66 @@
+"""Alembic migrations shipped inside the package, run on the store's own connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from csm_console.errors import SchemaError
+from csm_console.store.engine import Store, translate_errors
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(store: Store) -> str | None:
+    with translate_errors(store), store.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(store: Store, revision: str = "head") -> tuple[str | None, str]:
+    """Apply migrations up to `revision`; return (revision before, revision after)."""
+    before = current_revision(store)
+    cfg = alembic_config()
+    with translate_errors(store), store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    return before, current_revision(store) or "base"
+
+
+def check_schema(store: Store) -> None:
+    """Raise `SchemaError` with the command to run unless the store is at the head revision."""
+    current = current_revision(store)
+    head = head_revision()
+    if current == head:
+        return
+    if current is None:
+        with translate_errors(store), store.engine.connect() as conn:
+            has_tables = bool(inspect(conn).get_table_names())
+        what = "is not a csm store" if has_tables else "has no csm schema"
+        raise SchemaError(f"the store {store.display_url} {what}; run `csm init` to create it")
+    script = ScriptDirectory.from_config(alembic_config())
+    if script.get_revision(current) is None:
+        raise SchemaError(
+            f"the store {store.display_url} is at schema {current}, newer than this csm ({head});"
+            " upgrade csm"
+        )
+    raise SchemaError(
+        f"the store {store.display_url} is at schema {current}, csm needs {head}; "
+        "run `csm db upgrade`"
+    )

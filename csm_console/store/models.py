@@ -1,0 +1,190 @@
+"""SQLModel tables.  Rows never leave a session: services turn them into plain data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlmodel import Field, SQLModel
+
+from csm_console.store.types import UTCDateTime
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> datetime:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))  # type: ignore[no-any-return]
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "team"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(80), nullable=False, unique=True))
+    tier: str = Field(sa_column=Column(String(2), nullable=False))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Agent(SQLModel, table=True):
+    __tablename__ = "agent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(String(120), nullable=False))
+    email: str = Field(sa_column=Column(String(200), nullable=False))
+    role: str = Field(sa_column=Column(String(10), nullable=False))
+    tier: str = Field(sa_column=Column(String(2), nullable=False))
+    team_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("team.id"), nullable=True)
+    )
+    active: bool = Field(default=True)
+    signature: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
+    phone: str = Field(default="", sa_column=Column(String(40), nullable=False, default=""))
+    company: str = Field(default="", sa_column=Column(String(200), nullable=False, default=""))
+    language: str = Field(sa_column=Column(String(2), nullable=False))
+    preferred_channel: str = Field(sa_column=Column(String(10), nullable=False))
+    segment: str = Field(sa_column=Column(String(20), nullable=False))
+    # folded name and e-mail, for `customer:` matches that ignore case and diacritics
+    lookup: str = Field(sa_column=Column(String(460), nullable=False, index=True))
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        Index("ix_ticket_sla", "sla_due", "id"),
+        Index("ix_ticket_priority", "priority", "id"),
+        Index("ix_ticket_created", "created_at", "id"),
+        Index("ix_ticket_updated", "updated_at", "id"),
+        Index("ix_ticket_team", "team_id", "status"),
+        # serves `assignee:X` filters and take-next (assignee_id IS NULL, tier, by sla_due)
+        Index("ix_ticket_assignee", "assignee_id", "tier", "sla_due"),
+        Index("ix_ticket_customer", "customer_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(sa_column=Column(String(500), nullable=False))
+    customer_id: int = Field(sa_column=Column(Integer, ForeignKey("customer.id"), nullable=False))
+    channel: str = Field(sa_column=Column(String(10), nullable=False))
+    status: str = Field(sa_column=Column(String(10), nullable=False))
+    priority: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    category: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    tier: str = Field(sa_column=Column(String(2), nullable=False))
+    team_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("team.id"), nullable=True)
+    )
+    assignee_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("agent.id"), nullable=True)
+    )
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    first_response_at: datetime | None = _ts(nullable=True)
+    solved_at: datetime | None = _ts(nullable=True)
+    closed_at: datetime | None = _ts(nullable=True)
+    first_response_due: datetime = _ts()
+    resolution_due: datetime = _ts()
+    # the deadline of the clock running now (a far-future sentinel when none runs): the `sla` sort
+    sla_due: datetime = _ts()
+    reopen_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    csat_score: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    csat_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
+    # folded subject and message bodies: free words in the query language match here
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class TicketTag(SQLModel, table=True):
+    __tablename__ = "ticket_tag"
+    __table_args__ = (Index("ix_ticket_tag_tag", "tag", "ticket_id"),)
+
+    ticket_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    tag: str = Field(sa_column=Column(String(40), primary_key=True))
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_ticket", "ticket_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("ticket.id", ondelete="CASCADE"), nullable=False)
+    )
+    author_kind: str = Field(sa_column=Column(String(10), nullable=False))
+    agent_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("agent.id"), nullable=True)
+    )
+    internal: bool = Field(default=False)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _ts()
+
+
+class ReplyTemplate(SQLModel, table=True):
+    __tablename__ = "reply_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
+    category: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    language: str = Field(sa_column=Column(String(2), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _ts()
+
+
+class Article(SQLModel, table=True):
+    __tablename__ = "article"
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = Field(
+        default=None, sa_column=Column(String(120), nullable=True, unique=True)
+    )
+    title: str = Field(sa_column=Column(String(300), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    tags: str = Field(default="", sa_column=Column(String(500), nullable=False, default=""))
+    language: str = Field(sa_column=Column(String(2), nullable=False))
+    updated_at: datetime = _ts()
+
+
+class SlaPolicy(SQLModel, table=True):
+    __tablename__ = "sla_policy"
+
+    id: int | None = Field(default=None, primary_key=True)
+    priority: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    team_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("team.id"), nullable=True)
+    )
+    segment: str | None = Field(default=None, sa_column=Column(String(20), nullable=True))
+    first_response_minutes: int = Field(sa_column=Column(Integer, nullable=False))
+    resolution_minutes: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_ticket", "ticket_id", "id"),
+        Index("ix_audit_batch", "batch_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("ticket.id", ondelete="CASCADE"), nullable=True),
+    )
+    actor_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("agent.id"), nullable=True)
+    )
+    action: str = Field(sa_column=Column(String(30), nullable=False))
+    field: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    old_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    new_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = _ts()
+    batch_id: str | None = Field(default=None, sa_column=Column(String(36), nullable=True))
+    # the ticket's version after this change: a conflict names the changes after a reader's version
+    version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))

@@ -1,0 +1,230 @@
+"""The query language compiled to SQL through an allow-list of columns; values are bound."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, tuple_
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from csm_console.domain.model import Status
+from csm_console.domain.query import (
+    CompareTerm,
+    MatchTerm,
+    Op,
+    Query,
+    SlaTerm,
+    Sort,
+    SortKey,
+    Term,
+    TimeTerm,
+    WordTerm,
+)
+from csm_console.domain.sla import NO_DEADLINE_SENTINEL
+from csm_console.domain.text import fold
+from csm_console.errors import QueryError
+from csm_console.store.models import Agent, Customer, Team, Ticket, TicketTag
+
+SENTINEL = NO_DEADLINE_SENTINEL.replace(tzinfo=UTC)
+
+_SORT_COLUMNS: dict[SortKey, Any] = {
+    SortKey.SLA: Ticket.sla_due,
+    SortKey.PRIORITY: Ticket.priority,
+    SortKey.CREATED: Ticket.created_at,
+    SortKey.UPDATED: Ticket.updated_at,
+    SortKey.ID: Ticket.id,
+}
+_TIME_COLUMNS: dict[str, Any] = {"created": Ticket.created_at, "updated": Ticket.updated_at}
+_RANK_COLUMNS: dict[str, Any] = {
+    "priority": Ticket.priority,
+    # tiers are 'L1'..'L3': their text order is their rank order
+    "tier": Ticket.tier,
+}
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with LIKE wildcards in `text` escaped (escape character: backslash)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def compile_query(query: Query, *, me_id: int | None, now: datetime) -> list[ColumnElement[bool]]:
+    """WHERE conditions on `ticket` for every term of the query."""
+    return [_compile_term(term, me_id=me_id, now=now) for term in query.terms]
+
+
+def _compile_term(term: Term, *, me_id: int | None, now: datetime) -> ColumnElement[bool]:
+    condition: ColumnElement[bool]
+    nullable_column: Any = None
+    if isinstance(term, WordTerm):
+        condition = Ticket.search_text.like(like_pattern(term.text), escape="\\")
+    elif isinstance(term, MatchTerm):
+        condition, nullable_column = _match(term, me_id=me_id)
+    elif isinstance(term, CompareTerm):
+        column = _RANK_COLUMNS[term.field]
+        value: Any = f"L{term.value}" if term.field == "tier" else term.value
+        condition = _compare(column, term.op, value)
+    elif isinstance(term, TimeTerm):
+        op, at = term.bound(now)
+        condition = _compare(_TIME_COLUMNS[term.field], op, at)
+    else:
+        condition = _sla(term, now)
+    if not term.negated:
+        return condition
+    if nullable_column is not None:
+        return or_(nullable_column.is_(None), not_(condition))
+    return not_(condition)
+
+
+def _compare(column: Any, op: Op, value: Any) -> ColumnElement[bool]:
+    if op is Op.GT:
+        return column > value  # type: ignore[no-any-return]
+    if op is Op.GE:
+        return column >= value  # type: ignore[no-any-return]
+    if op is Op.LT:
+        return column < value  # type: ignore[no-any-return]
+    if op is Op.LE:
+        return column <= value  # type: ignore[no-any-return]
+    return column == value  # type: ignore[no-any-return]
+
+
+def _with_none(column: Any, values: list[Any], wants_none: bool) -> ColumnElement[bool]:
+    parts: list[ColumnElement[bool]] = []
+    if values:
+        parts.append(column.in_(values))
+    if wants_none:
+        parts.append(column.is_(None))
+    return or_(*parts) if parts else false()
+
+
+def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], Any]:
+    values = [v for v in term.values if v is not None]
+    wants_none = len(values) != len(term.values)
+    field = term.field
+    if field == "status":
+        return Ticket.status.in_(values), None
+    if field == "channel":
+        return Ticket.channel.in_(values), None
+    if field == "tier":
+        return Ticket.tier.in_([f"L{v}" for v in values]), None
+    if field == "priority":
+        return Ticket.priority.in_(values), None
+    if field == "id":
+        return Ticket.id.in_(values), None
+    if field == "category":
+        return _with_none(func.lower(Ticket.category), values, wants_none), Ticket.category
+    if field == "assignee":
+        ids: list[Any] = []
+        handles: list[str] = []
+        for value in values:
+            if value == "me":
+                if me_id is None:
+                    raise QueryError("assignee:me needs an acting agent (--as HANDLE)")
+                ids.append(me_id)
+            else:
+                handles.append(str(value))
+        parts: list[ColumnElement[bool]] = []
+        if ids:
+            parts.append(Ticket.assignee_id.in_(ids))
+        if handles:
+            parts.append(
+                Ticket.assignee_id.in_(select(Agent.id).where(func.lower(Agent.handle).in_(handles)))
+            )
+        if wants_none:
+            parts.append(Ticket.assignee_id.is_(None))
+        return or_(*parts), Ticket.assignee_id
+    if field == "team":
+        names = [str(v).lower() for v in values]
+        team_ids = select(Team.id).where(func.lower(Team.name).in_(names))
+        parts = [Ticket.team_id.in_(team_ids)] if names else []
+        if wants_none:
+            parts.append(Ticket.team_id.is_(None))
+        return or_(*parts), Ticket.team_id
+    if field == "tag":
+        return (
+            exists().where(TicketTag.ticket_id == Ticket.id, TicketTag.tag.in_(values)),
+            None,
+        )
+    if field in {"language", "segment"}:
+        column = Customer.language if field == "language" else Customer.segment
+        return Ticket.customer_id.in_(select(Customer.id).where(column.in_(values))), None
+    if field == "customer":
+        conditions: list[ColumnElement[bool]] = []
+        for value in values:
+            text = str(value).strip()
+            if "@" in text:
+                conditions.append(Customer.email == text.lower())
+            else:
+                conditions.append(Customer.lookup.like(like_pattern(fold(text)), escape="\\"))
+        return Ticket.customer_id.in_(select(Customer.id).where(or_(*conditions))), None
+    raise QueryError(f"field {field!r} cannot be matched")  # pragma: no cover - allow-list
+
+
+def _sla(term: SlaTerm, now: datetime) -> ColumnElement[bool]:
+    if term.state == "breached":
+        return Ticket.sla_due < now
+    if term.state == "ok":
+        return and_(Ticket.sla_due >= now, Ticket.sla_due < SENTINEL)
+    assert term.within is not None
+    limit = now + term.within
+    if term.op in (Op.LT, Op.LE):
+        return _compare(Ticket.sla_due, term.op, limit)
+    return and_(_compare(Ticket.sla_due, term.op, limit), Ticket.sla_due < SENTINEL)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sorting and keyset pagination
+
+
+def order_by(sort: Sort) -> list[Any]:
+    column = _SORT_COLUMNS[sort.key]
+    if sort.key is SortKey.ID:
+        return [column.desc() if sort.descending else column.asc()]
+    if sort.descending:
+        return [column.desc(), Ticket.id.desc()]
+    return [column.asc(), Ticket.id.asc()]
+
+
+def keyset_after(sort: Sort, cursor: str) -> ColumnElement[bool]:
+    """The condition for rows after `cursor` in `sort` order."""
+    key_value, last_id = decode_cursor(sort, cursor)
+    column: KeyedColumnElement[Any] = _SORT_COLUMNS[sort.key]
+    if sort.key is SortKey.ID:
+        return Ticket.id < last_id if sort.descending else Ticket.id > last_id
+    if sort.descending:
+        return tuple_(column, Ticket.id) < tuple_(key_value, last_id)
+    return tuple_(column, Ticket.id) > tuple_(key_value, last_id)
+
+
+def encode_cursor(sort: Sort, key_value: Any, last_id: int) -> str:
+    if isinstance(key_value, datetime):
+        key_value = key_value.astimezone(UTC).isoformat()
+    raw = json.dumps([str(sort), key_value, last_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        sort_text, key_value, last_id = json.loads(base64.urlsafe_b64decode(padded))
+        if sort_text != str(sort) or not isinstance(last_id, int):
+            raise ValueError
+        if sort.key in (SortKey.SLA, SortKey.CREATED, SortKey.UPDATED):
+            key_value = datetime.fromisoformat(key_value)
+        elif not isinstance(key_value, int):
+            raise ValueError
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise QueryError("bad page cursor (it belongs to another sort, or was cut)") from None
+    return key_value, last_id
+
+
+def active_clock_condition() -> ColumnElement[bool]:
+    return Ticket.sla_due < SENTINEL
+
+
+def status_is_active() -> ColumnElement[bool]:
+    return Ticket.status.in_([s.value for s in Status if s.is_active])
+

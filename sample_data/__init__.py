@@ -1,0 +1,1 @@
+"""The sample support operation loaded by `csm init --sample` and `csm demo`."""

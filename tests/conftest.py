@@ -1,0 +1,168 @@
+"""Fixtures: real stores (a SQLite file in WAL mode, and a real PostgreSQL database created for
+this test run and dropped after it), a small help desk to work on, and the CLI runner."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from csm_console.domain.model import Role, Tier
+from csm_console.domain.rights import Actor
+from csm_console.store.engine import Store
+
+POSTGRES_URL = os.environ.get("CSM_TEST_POSTGRES_URL")
+NO_POSTGRES = "CSM_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped (see README, Tests)"
+
+STORE_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if POSTGRES_URL:
+        return
+    skip = pytest.mark.skip(reason=NO_POSTGRES)
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+class PostgresServer:
+    """Creates databases on the test server and drops them all at the end of the run."""
+
+    def __init__(self, url: str) -> None:
+        self.base = make_url(url).set(drivername="postgresql+psycopg")
+        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+        self.run_id = uuid.uuid4().hex[:8]
+
+    def create_database(self, purpose: str) -> str:
+        name = f"csm_test_{self.run_id}_{purpose}_{len(self.created)}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    server = PostgresServer(POSTGRES_URL)
+    try:
+        yield server
+    finally:
+        server.drop_all()
+
+
+@pytest.fixture(scope="session")
+def postgres_template_url(postgres_server: PostgresServer) -> str:
+    """One migrated database per run; each test empties it again (TRUNCATE ... RESTART IDENTITY)."""
+    from csm_console.store.migrate import upgrade
+
+    url = postgres_server.create_database("services")
+    store = Store(url)
+    upgrade(store)
+    store.dispose()
+    return url
+
+
+def _truncate_postgres(store: Store) -> None:
+    with store.engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version'"
+        ))]
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+def make_sqlite_store(path: Path) -> Store:
+    from csm_console.store.migrate import upgrade
+
+    store = Store(f"sqlite:///{path}")
+    upgrade(store)
+    return store
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty, migrated store of each kind."""
+    if request.param == "sqlite":
+        store = make_sqlite_store(tmp_path / "store.db")
+    else:
+        store = Store(request.getfixturevalue("postgres_template_url"))
+        _truncate_postgres(store)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+@dataclass
+class Desk:
+    """A small help desk: three teams, operators, leads and an admin."""
+
+    store: Store
+    olga: Actor  # L1 operator, Frontline
+    ivan: Actor  # L1 operator, Frontline
+    anna: Actor  # L1 lead, Frontline
+    rita: Actor  # L1 operator, Frontline South (another L1 team)
+    petr: Actor  # L2 operator, Technical
+    boris: Actor  # L2 lead, Technical
+    root: Actor  # admin
+    gone: Actor  # inactive L1 operator
+
+
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def build_desk(store: Store) -> Desk:
+    from csm_console.services.agents import resolve_actor
+    from csm_console.store.models import Agent, SlaPolicy, Team
+
+    with store.write() as session:
+        teams = {}
+        for name, tier in (("Frontline", "L1"), ("Frontline South", "L1"), ("Technical", "L2"),
+                           ("Experts", "L3")):
+            team = Team(name=name, tier=tier)
+            session.add(team)
+            session.flush()
+            teams[name] = team.id
+        for handle, role, tier, team, active in (
+            ("olga", Role.OPERATOR, Tier.L1, "Frontline", True),
+            ("ivan", Role.OPERATOR, Tier.L1, "Frontline", True),
+            ("anna", Role.LEAD, Tier.L1, "Frontline", True),
+            ("rita", Role.OPERATOR, Tier.L1, "Frontline South", True),
+            ("petr", Role.OPERATOR, Tier.L2, "Technical", True),
+            ("boris", Role.LEAD, Tier.L2, "Technical", True),
+            ("root", Role.ADMIN, Tier.L3, "Experts", True),
+            ("gone", Role.OPERATOR, Tier.L1, "Frontline", False),
+        ):
+            session.add(Agent(handle=handle, name=handle.title(), email=f"{handle}@desk.example",
+                              role=role.value, tier=tier.value, team_id=teams[team],
+                              active=active))
+        for priority, fr, res in ((1, 480, 7200), (2, 240, 2880), (3, 60, 480), (4, 30, 240)):
+            session.add(SlaPolicy(priority=priority, first_response_minutes=fr,
+                                  resolution_minutes=res))
+        session.add(SlaPolicy(priority=2, segment="vip", first_response_minutes=60,
+                              resolution_minutes=480))
+    actors = {h: resolve_actor(store, h) for h in
+              ("olga", "ivan", "anna", "rita", "petr", "boris", "root", "gone")}
+    return Desk(store=store, **actors)
+
+
+@pytest.fixture
+def desk(store: Store) -> Desk:
+    return build_desk(store)

@@ -101,9 +101,7 @@ class Store:
             database = self.url.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = create_engine(
-                self.url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}
-            )
+            self.engine = create_engine(self.url, echo=echo, hide_parameters=True)
             _configure_sqlite(self.engine)
             self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         else:

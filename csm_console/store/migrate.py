@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import inspect
 
 from csm_console.errors import SchemaError
@@ -33,9 +34,24 @@ def current_revision(store: Store) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _refuse_unknown_revision(store: Store, current: str | None) -> None:
+    if current is None:
+        return
+    try:
+        known = ScriptDirectory.from_config(alembic_config()).get_revision(current) is not None
+    except CommandError:
+        known = False
+    if not known:
+        raise SchemaError(
+            f"the store {store.display_url} is at schema {current}, newer than this csm "
+            f"({head_revision()}); upgrade csm"
+        )
+
+
 def upgrade(store: Store, revision: str = "head") -> tuple[str | None, str]:
     """Apply migrations up to `revision`; return (revision before, revision after)."""
     before = current_revision(store)
+    _refuse_unknown_revision(store, before)
     cfg = alembic_config()
     with translate_errors(store), store.engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -54,12 +70,7 @@ def check_schema(store: Store) -> None:
             has_tables = bool(inspect(conn).get_table_names())
         what = "is not a csm store" if has_tables else "has no csm schema"
         raise SchemaError(f"the store {store.display_url} {what}; run `csm init` to create it")
-    script = ScriptDirectory.from_config(alembic_config())
-    if script.get_revision(current) is None:
-        raise SchemaError(
-            f"the store {store.display_url} is at schema {current}, newer than this csm ({head});"
-            " upgrade csm"
-        )
+    _refuse_unknown_revision(store, current)
     raise SchemaError(
         f"the store {store.display_url} is at schema {current}, csm needs {head}; "
         "run `csm db upgrade`"

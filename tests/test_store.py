@@ -1,0 +1,182 @@
+"""The store: migrations, SQLite settings, error translation, and the layer rule."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from csm_console.errors import ConfigError, SchemaError, StoreUnavailable
+from csm_console.store import migrate
+from csm_console.store.engine import Store, mask_url, parse_store_url
+from tests.conftest import PostgresServer
+
+
+def _schema_diff(store: Store) -> list[object]:
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))
+
+
+def test_migrations_build_exactly_the_models_on_sqlite(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    with pytest.raises(SchemaError, match="has no csm schema; run `csm init`"):
+        migrate.check_schema(store)
+    before, after = migrate.upgrade(store)
+    assert (before, after) == (None, migrate.head_revision())
+    migrate.check_schema(store)
+    assert _schema_diff(store) == []
+    assert migrate.upgrade(store) == (after, after)  # idempotent
+    store.dispose()
+
+
+@pytest.mark.postgres
+def test_migrations_build_exactly_the_models_on_postgres(postgres_server: PostgresServer) -> None:
+    store = Store(postgres_server.create_database("migrate"))
+    with pytest.raises(SchemaError, match="run `csm init`"):
+        migrate.check_schema(store)
+    migrate.upgrade(store)
+    migrate.check_schema(store)
+    assert _schema_diff(store) == []
+    store.dispose()
+
+
+def test_schema_from_the_future_or_the_past_is_named(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    migrate.upgrade(store)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+    with pytest.raises(SchemaError, match="newer than this csm"):
+        migrate.check_schema(store)
+    store.dispose()
+
+
+def test_sqlite_pragmas(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    store.dispose()
+
+
+def test_sqlite_writes_begin_immediate(tmp_path: Path) -> None:
+    """A write transaction holds the write lock from its first statement, so a reader that
+    later writes never fails halfway with "database is locked"."""
+    path = tmp_path / "lock.db"
+    store = Store(f"sqlite:///{path}")
+    migrate.upgrade(store)
+    other = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+    with store.write() as session:
+        session.execute(text("SELECT 1"))
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    other.close()
+    store.dispose()
+
+
+def test_locked_sqlite_store_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import csm_console.store.engine as engine_module
+
+    path = tmp_path / "busy.db"
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    store = Store(f"sqlite:///{path}")
+    migrate.upgrade(store)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable, match="stayed locked by another process"), store.write() as s:
+        s.execute(text("SELECT 1"))
+    assert time.monotonic() - started < 10
+    holder.execute("ROLLBACK")
+    holder.close()
+    store.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://u:secret@h/db", "unsupported store"),
+        ("not a url", "bad store URL"),
+        ("postgresql+asyncpg://u:secret@h/db", "psycopg 3"),
+    ],
+)
+def test_bad_urls(url: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        parse_store_url(url)
+    assert "secret" not in str(caught.value)
+
+
+def test_postgres_url_uses_psycopg_and_masks_password() -> None:
+    url = parse_store_url("postgresql://olga:s3cret@db.example:5432/csm")
+    assert url.drivername == "postgresql+psycopg"
+    assert mask_url(url) == "postgresql+psycopg://olga:***@db.example:5432/csm"
+    assert "s3cret" not in mask_url("postgresql://olga:s3cret@db example/csm")
+
+
+def test_unreachable_server_is_one_line_without_password() -> None:
+    store = Store("postgresql://olga:s3cret@127.0.0.1:1/csm")
+    with pytest.raises(StoreUnavailable) as caught:
+        store.ping()
+    message = str(caught.value)
+    assert "s3cret" not in message and "\n" not in message
+    assert "127.0.0.1:1" in message
+    store.dispose()
+
+
+def test_core_and_cli_do_not_import_textual() -> None:
+    code = (
+        "import sys\n"
+        "import csm_console.domain.query, csm_console.services.tickets, csm_console.services.setup\n"
+        "import csm_console.services.generate, csm_console.store.migrate, csm_console.config\n"
+        "import csm_console.cli.main\n"
+        "assert 'textual' not in sys.modules, sorted(m for m in sys.modules if 'textual' in m)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_write_transactions_roll_back_on_error(tmp_path: Path) -> None:
+    from csm_console.store.models import Team
+
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    migrate.upgrade(store)
+    with pytest.raises(RuntimeError), store.write() as session:
+        session.add(Team(name="x", tier="L1"))
+        session.flush()
+        raise RuntimeError("boom")
+    with store.read() as session:
+        assert session.execute(text("SELECT count(*) FROM team")).scalar() == 0
+    store.dispose()
+
+
+def test_concurrent_readers_while_writing(tmp_path: Path) -> None:
+    """WAL: readers see the last commit while a writer holds the lock."""
+    from csm_console.store.models import Team
+
+    store = Store(f"sqlite:///{tmp_path / 'w.db'}")
+    migrate.upgrade(store)
+    seen: list[int] = []
+    with store.write() as session:
+        session.add(Team(name="x", tier="L1"))
+        session.flush()
+
+        def read() -> None:
+            with store.read() as s:
+                seen.append(s.execute(text("SELECT count(*) FROM team")).scalar_one())
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(5)
+    assert seen == [0]
+    store.dispose()

@@ -1,0 +1,38 @@
+"""Worker processes for the concurrency tests: `python -m tests.workers COMMAND URL ...`."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from csm_console.domain.model import Status
+from csm_console.errors import NothingToDo
+from csm_console.services import tickets
+from csm_console.services.agents import resolve_actor
+from csm_console.store.engine import Store
+
+
+def take_all(url: str, handle: str) -> None:
+    store = Store(url)
+    actor = resolve_actor(store, handle)
+    claimed: list[int] = []
+    while True:
+        try:
+            claimed.append(tickets.take_next(store, actor=actor).id)
+        except NothingToDo:
+            break
+    store.dispose()
+    print(json.dumps(claimed))
+
+
+def set_status(url: str, handle: str, ticket_id: str, status: str) -> None:
+    store = Store(url)
+    actor = resolve_actor(store, handle)
+    row = tickets.change_status(store, actor=actor, ticket_id=int(ticket_id), status=Status(status))
+    store.dispose()
+    print(row.version)
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:]
+    {"take-all": take_all, "set-status": set_status}[command](*args)

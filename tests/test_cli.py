@@ -1,0 +1,147 @@
+"""The `csm` command line through Typer's runner, and as a real process where streams matter."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from csm_console.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """An isolated user: its own data dir and no config file, no CSM_* from the caller."""
+    return {
+        "CSM_DATA_DIR": str(tmp_path / "data"),
+        "CSM_CONFIG_FILE": "",
+        "CSM_DATABASE_URL": "",
+        "CSM_AGENT": "",
+        "CSM_THEME": "",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+
+
+def csm(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args), env=env)
+
+
+def test_version(env: dict[str, str]) -> None:
+    result = csm(env, "--version")
+    assert result.exit_code == 0 and result.stdout.startswith("csm ")
+
+
+def test_init_then_generate_then_summary(env: dict[str, str], tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    result = csm(env, "--db", db, "init")
+    assert result.exit_code == 0, result.output
+    assert "schema empty → 0001" in result.stderr
+    result = csm(env, "--db", db, "dev", "generate", "--tickets", "300", "--seed", "7")
+    assert result.exit_code == 0, result.output
+    assert "generated 300 tickets" in result.stdout
+    result = csm(env, "--db", db, "init", "--format", "json")
+    summary = json.loads(result.stdout)
+    assert summary["tickets"] == 300 and summary["messages"] >= 300
+    assert sum(summary["by_status"].values()) == 300
+    assert "schema already at 0001" in result.stderr
+
+
+def test_store_without_schema_says_run_init(env: dict[str, str], tmp_path: Path) -> None:
+    result = csm(env, "--db", f"sqlite:///{tmp_path / 'empty.db'}", "dev", "generate",
+                 "--tickets", "1")
+    assert result.exit_code == 8
+    assert result.stderr.strip().endswith("run `csm init` to create it")
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_server_exit_6_without_password(env: dict[str, str]) -> None:
+    result = csm(env, "--db", "postgresql://olga:s3cret@127.0.0.1:1/csm", "db", "current")
+    assert result.exit_code == 6
+    assert "s3cret" not in result.output and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_url_exit_2(env: dict[str, str]) -> None:
+    result = csm(env, "--db", "mysql://root:pw@localhost/x", "db", "current")
+    assert result.exit_code == 2
+    assert "unsupported store" in result.stderr and ":pw@" not in result.stderr
+
+
+def test_config_layers_and_sources(env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "csm.toml"
+    config.write_text(
+        'database_url = "postgresql://lead:hunter2@db.example/csm"\nagent = "anna"\n'
+        '[keymap]\nqueue_next = "n"\n[[views]]\nname = "VIP"\nquery = "segment:vip"\n',
+        encoding="utf-8",
+    )
+    result = csm(env, "--config", str(config), "config", "show", "--format", "json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["database_url"]["value"] == "postgresql://lead:***@db.example/csm"
+    assert shown["database_url"]["source"] == f"config file {config}"
+    assert shown["agent"] == {"value": "anna", "source": f"config file {config}"}
+    assert shown["views"]["value"] == "VIP"
+    assert "hunter2" not in result.output
+    env2 = {**env, "CSM_AGENT": "olga"}
+    shown = json.loads(csm(env2, "--config", str(config), "config", "show", "--format",
+                           "json").stdout)
+    assert shown["agent"] == {"value": "olga", "source": "environment CSM_AGENT"}
+    shown = json.loads(csm(env2, "--config", str(config), "--as", "ivan", "config", "show",
+                           "--format", "json").stdout)
+    assert shown["agent"] == {"value": "ivan", "source": "flag --as"}
+    env3 = {**env, "CSM_CONFIG_FILE": str(config)}
+    shown = json.loads(csm(env3, "config", "show", "--format", "json").stdout)
+    assert shown["agent"]["value"] == "anna"
+
+
+def test_defaults_come_from_the_user_dirs(env: dict[str, str], tmp_path: Path) -> None:
+    result = csm(env, "config", "show")
+    assert result.exit_code == 0
+    assert f"sqlite:///{tmp_path / 'data' / 'csm.db'}" in result.stdout
+    assert "(default)" in result.stdout
+    paths = csm(env, "config", "path").stdout
+    assert "demo store" in paths and str(tmp_path / "data" / "demo.db") in paths
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("database_url = [", "not valid TOML"),
+        ('databse_url = "x"', "databse_url: Extra inputs are not permitted"),
+        ("[[views]]\nquery = 'x'", "views.0.name"),
+    ],
+)
+def test_bad_config_is_one_clear_line(env: dict[str, str], tmp_path: Path, content: str,
+                                      message: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(content, encoding="utf-8")
+    result = csm(env, "--config", str(config), "config", "show")
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_missing_explicit_config_file(env: dict[str, str], tmp_path: Path) -> None:
+    result = csm(env, "--config", str(tmp_path / "nope.toml"), "config", "show")
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_real_process_streams_and_exit_code(env: dict[str, str], tmp_path: Path) -> None:
+    """Diagnostics go to stderr, data to stdout, and a user error has no traceback."""
+    full_env = {**os.environ, **env}
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    ok = subprocess.run([sys.executable, "-m", "csm_console", "--db", db, "init"],
+                        capture_output=True, text=True, env=full_env, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("store ") and "schema empty" in ok.stderr
+    bad = subprocess.run([sys.executable, "-m", "csm_console", "--db",
+                          f"sqlite:///{tmp_path / 'none.db'}", "dev", "generate", "--tickets", "1"],
+                         capture_output=True, text=True, env=full_env, timeout=60)
+    assert bad.returncode == 8 and bad.stdout == ""
+    assert bad.stderr.startswith("csm: ") and "Traceback" not in bad.stderr

@@ -68,7 +68,9 @@ class Settings:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-def resolve_paths(config_file: str | Path | None = None, env: Mapping[str, str] | None = None) -> Paths:
+def resolve_paths(
+    config_file: str | Path | None = None, env: Mapping[str, str] | None = None
+) -> Paths:
     env = os.environ if env is None else env
     data_dir = Path(env.get(ENV_DATA_DIR) or platformdirs.user_data_dir(APP_NAME)).expanduser()
     chosen = config_file or env.get(ENV_CONFIG_FILE)
@@ -108,13 +110,16 @@ def load_settings(
         "agent": None,
         "theme": "textual-dark",
     }
-    sources = {name: "default" for name in values}
+    sources = dict.fromkeys(values, "default")
     for name in values:
         from_file = getattr(file_settings, name)
         if from_file:
             values[name], sources[name] = from_file, file_label
-    for name, var in (("database_url", "CSM_DATABASE_URL"), ("agent", "CSM_AGENT"),
-                      ("theme", "CSM_THEME")):
+    for name, var in (
+        ("database_url", "CSM_DATABASE_URL"),
+        ("agent", "CSM_AGENT"),
+        ("theme", "CSM_THEME"),
+    ):
         if env.get(var):
             values[name], sources[name] = env[var], f"environment {var}"
     for name, flag, value in (("database_url", "--db", database_url), ("agent", "--as", agent)):

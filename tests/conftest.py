@@ -81,10 +81,15 @@ def postgres_template_url(postgres_server: PostgresServer) -> str:
 
 def _truncate_postgres(store: Store) -> None:
     with store.engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'alembic_version'"
-        ))]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
@@ -134,8 +139,12 @@ def build_desk(store: Store) -> Desk:
 
     with store.write() as session:
         teams = {}
-        for name, tier in (("Frontline", "L1"), ("Frontline South", "L1"), ("Technical", "L2"),
-                           ("Experts", "L3")):
+        for name, tier in (
+            ("Frontline", "L1"),
+            ("Frontline South", "L1"),
+            ("Technical", "L2"),
+            ("Experts", "L3"),
+        ):
             team = Team(name=name, tier=tier)
             session.add(team)
             session.flush()
@@ -150,16 +159,28 @@ def build_desk(store: Store) -> Desk:
             ("root", Role.ADMIN, Tier.L3, "Experts", True),
             ("gone", Role.OPERATOR, Tier.L1, "Frontline", False),
         ):
-            session.add(Agent(handle=handle, name=handle.title(), email=f"{handle}@desk.example",
-                              role=role.value, tier=tier.value, team_id=teams[team],
-                              active=active))
+            session.add(
+                Agent(
+                    handle=handle,
+                    name=handle.title(),
+                    email=f"{handle}@desk.example",
+                    role=role.value,
+                    tier=tier.value,
+                    team_id=teams[team],
+                    active=active,
+                )
+            )
         for priority, fr, res in ((1, 480, 7200), (2, 240, 2880), (3, 60, 480), (4, 30, 240)):
-            session.add(SlaPolicy(priority=priority, first_response_minutes=fr,
-                                  resolution_minutes=res))
-        session.add(SlaPolicy(priority=2, segment="vip", first_response_minutes=60,
-                              resolution_minutes=480))
-    actors = {h: resolve_actor(store, h) for h in
-              ("olga", "ivan", "anna", "rita", "petr", "boris", "root", "gone")}
+            session.add(
+                SlaPolicy(priority=priority, first_response_minutes=fr, resolution_minutes=res)
+            )
+        session.add(
+            SlaPolicy(priority=2, segment="vip", first_response_minutes=60, resolution_minutes=480)
+        )
+    actors = {
+        h: resolve_actor(store, h)
+        for h in ("olga", "ivan", "anna", "rita", "petr", "boris", "root", "gone")
+    }
     return Desk(store=store, **actors)
 
 

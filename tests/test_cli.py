@@ -54,8 +54,9 @@ def test_init_then_generate_then_summary(env: dict[str, str], tmp_path: Path) ->
 
 
 def test_store_without_schema_says_run_init(env: dict[str, str], tmp_path: Path) -> None:
-    result = csm(env, "--db", f"sqlite:///{tmp_path / 'empty.db'}", "dev", "generate",
-                 "--tickets", "1")
+    result = csm(
+        env, "--db", f"sqlite:///{tmp_path / 'empty.db'}", "dev", "generate", "--tickets", "1"
+    )
     assert result.exit_code == 8
     assert result.stderr.strip().endswith("run `csm init` to create it")
     assert "Traceback" not in result.output
@@ -90,11 +91,15 @@ def test_config_layers_and_sources(env: dict[str, str], tmp_path: Path) -> None:
     assert shown["views"]["value"] == "VIP"
     assert "hunter2" not in result.output
     env2 = {**env, "CSM_AGENT": "olga"}
-    shown = json.loads(csm(env2, "--config", str(config), "config", "show", "--format",
-                           "json").stdout)
+    shown = json.loads(
+        csm(env2, "--config", str(config), "config", "show", "--format", "json").stdout
+    )
     assert shown["agent"] == {"value": "olga", "source": "environment CSM_AGENT"}
-    shown = json.loads(csm(env2, "--config", str(config), "--as", "ivan", "config", "show",
-                           "--format", "json").stdout)
+    shown = json.loads(
+        csm(
+            env2, "--config", str(config), "--as", "ivan", "config", "show", "--format", "json"
+        ).stdout
+    )
     assert shown["agent"] == {"value": "ivan", "source": "flag --as"}
     env3 = {**env, "CSM_CONFIG_FILE": str(config)}
     shown = json.loads(csm(env3, "config", "show", "--format", "json").stdout)
@@ -118,8 +123,9 @@ def test_defaults_come_from_the_user_dirs(env: dict[str, str], tmp_path: Path) -
         ("[[views]]\nquery = 'x'", "views.0.name"),
     ],
 )
-def test_bad_config_is_one_clear_line(env: dict[str, str], tmp_path: Path, content: str,
-                                      message: str) -> None:
+def test_bad_config_is_one_clear_line(
+    env: dict[str, str], tmp_path: Path, content: str, message: str
+) -> None:
     config = tmp_path / "bad.toml"
     config.write_text(content, encoding="utf-8")
     result = csm(env, "--config", str(config), "config", "show")
@@ -136,12 +142,31 @@ def test_real_process_streams_and_exit_code(env: dict[str, str], tmp_path: Path)
     """Diagnostics go to stderr, data to stdout, and a user error has no traceback."""
     full_env = {**os.environ, **env}
     db = f"sqlite:///{tmp_path / 'p.db'}"
-    ok = subprocess.run([sys.executable, "-m", "csm_console", "--db", db, "init"],
-                        capture_output=True, text=True, env=full_env, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "csm_console", "--db", db, "init"],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("store ") and "schema empty" in ok.stderr
-    bad = subprocess.run([sys.executable, "-m", "csm_console", "--db",
-                          f"sqlite:///{tmp_path / 'none.db'}", "dev", "generate", "--tickets", "1"],
-                         capture_output=True, text=True, env=full_env, timeout=60)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "csm_console",
+            "--db",
+            f"sqlite:///{tmp_path / 'none.db'}",
+            "dev",
+            "generate",
+            "--tickets",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+    )
     assert bad.returncode == 8 and bad.stdout == ""
     assert bad.stderr.startswith("csm: ") and "Traceback" not in bad.stderr

@@ -9,31 +9,51 @@ from sqlalchemy import select
 
 from csm_console.domain.model import Channel, Priority, Status, Tier
 from csm_console.domain.query import Sort, parse_query
-from csm_console.errors import Conflict, NothingToDo, NotFound, PermissionDenied, UsageError
+from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
 from csm_console.services import tickets as svc
 from csm_console.store.models import AuditEvent, Customer
 from tests.conftest import NOW, Desk
 
 
-def new_ticket(desk: Desk, subject: str = "Router is down", *, priority: Priority = Priority.NORMAL,
-               email: str = "liga@example.lv", minutes_ago: int = 0, **kwargs: object):
+def new_ticket(
+    desk: Desk,
+    subject: str = "Router is down",
+    *,
+    priority: Priority = Priority.NORMAL,
+    email: str = "liga@example.lv",
+    minutes_ago: int = 0,
+    **kwargs: object,
+):
     return svc.create_ticket(
-        desk.store, actor=desk.olga, customer_email=email, subject=subject,
+        desk.store,
+        actor=desk.olga,
+        customer_email=email,
+        subject=subject,
         body=kwargs.pop("body", "It blinks red since morning."),  # type: ignore[arg-type]
-        priority=priority, now=NOW - timedelta(minutes=minutes_ago), **kwargs,  # type: ignore[arg-type]
+        priority=priority,
+        now=NOW - timedelta(minutes=minutes_ago),
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
 def audit(desk: Desk, ticket_id: int) -> list[tuple[str, str | None, str | None, str | None]]:
     with desk.store.read() as session:
-        return [(e.action, e.field, e.old_value, e.new_value) for e in session.execute(
-            select(AuditEvent).where(AuditEvent.ticket_id == ticket_id).order_by(AuditEvent.id)
-        ).scalars()]
+        return [
+            (e.action, e.field, e.old_value, e.new_value)
+            for e in session.execute(
+                select(AuditEvent).where(AuditEvent.ticket_id == ticket_id).order_by(AuditEvent.id)
+            ).scalars()
+        ]
 
 
 def test_create_sets_due_times_from_policy_and_creates_customer(desk: Desk) -> None:
-    row = new_ticket(desk, priority=Priority.HIGH, customer_name="Līga Bērziņa",
-                     tags=["Billing", "vip callback"], channel=Channel.CHAT)
+    row = new_ticket(
+        desk,
+        priority=Priority.HIGH,
+        customer_name="Līga Bērziņa",
+        tags=["Billing", "vip callback"],
+        channel=Channel.CHAT,
+    )
     assert row.status is Status.NEW and row.version == 1
     assert row.first_response_due == NOW + timedelta(minutes=60)
     assert row.resolution_due == NOW + timedelta(minutes=480)
@@ -49,8 +69,16 @@ def test_create_sets_due_times_from_policy_and_creates_customer(desk: Desk) -> N
 
 def test_vip_segment_gets_its_own_targets(desk: Desk) -> None:
     with desk.store.write() as session:
-        session.add(Customer(name="Big Co", email="ceo@big.example", language="lv",
-                             preferred_channel="phone", segment="vip", lookup="big co"))
+        session.add(
+            Customer(
+                name="Big Co",
+                email="ceo@big.example",
+                language="lv",
+                preferred_channel="phone",
+                segment="vip",
+                lookup="big co",
+            )
+        )
     row = new_ticket(desk, email="ceo@big.example")
     assert row.first_response_due == NOW + timedelta(minutes=60)
 
@@ -81,7 +109,10 @@ def test_operator_takes_and_releases_but_cannot_give_away(desk: Desk) -> None:
 
 def test_lead_assigns_within_team_only(desk: Desk) -> None:
     row = new_ticket(desk)
-    assert svc.assign_ticket(desk.store, actor=desk.anna, ticket_id=row.id, to="ivan").assignee == "ivan"
+    assert (
+        svc.assign_ticket(desk.store, actor=desk.anna, ticket_id=row.id, to="ivan").assignee
+        == "ivan"
+    )
     with pytest.raises(PermissionDenied, match="outside team Frontline"):
         svc.assign_ticket(desk.store, actor=desk.anna, ticket_id=row.id, to="rita")
     moved = svc.assign_ticket(desk.store, actor=desk.root, ticket_id=row.id, to="rita")
@@ -125,11 +156,14 @@ def test_take_next_respects_team(desk: Desk) -> None:
 def test_status_transitions_and_reopen_count(desk: Desk) -> None:
     row = new_ticket(desk)
     svc.assign_ticket(desk.store, actor=desk.olga, ticket_id=row.id, to="olga")
-    solved = svc.change_status(desk.store, actor=desk.olga, ticket_id=row.id,
-                               status=Status.SOLVED, now=NOW)
+    solved = svc.change_status(
+        desk.store, actor=desk.olga, ticket_id=row.id, status=Status.SOLVED, now=NOW
+    )
     assert solved.solved_at == NOW and solved.sla_due is None
     reopened = svc.change_status(desk.store, actor=desk.olga, ticket_id=row.id, status=Status.OPEN)
-    assert reopened.reopen_count == 1 and reopened.solved_at is None and reopened.sla_due is not None
+    assert (
+        reopened.reopen_count == 1 and reopened.solved_at is None and reopened.sla_due is not None
+    )
     svc.change_status(desk.store, actor=desk.olga, ticket_id=row.id, status=Status.SOLVED)
     svc.change_status(desk.store, actor=desk.olga, ticket_id=row.id, status=Status.CLOSED)
     with pytest.raises(UsageError, match="closed ticket is final"):
@@ -150,8 +184,13 @@ def test_escalate_moves_up_unassigns_and_notes_reason(desk: Desk) -> None:
         svc.escalate(desk.store, actor=desk.olga, ticket_id=row.id, to_tier=Tier.L2, reason=" ")
     with pytest.raises(UsageError, match="higher tier"):
         svc.escalate(desk.store, actor=desk.olga, ticket_id=row.id, to_tier=Tier.L1, reason="x")
-    up = svc.escalate(desk.store, actor=desk.olga, ticket_id=row.id, to_tier=Tier.L2,
-                      reason="line fault needs a technician")
+    up = svc.escalate(
+        desk.store,
+        actor=desk.olga,
+        ticket_id=row.id,
+        to_tier=Tier.L2,
+        reason="line fault needs a technician",
+    )
     assert (up.tier, up.team, up.assignee) == (Tier.L2, "Technical", None)
     detail = svc.get_ticket(desk.store, ticket_id=row.id)
     note = detail.messages[-1]
@@ -163,18 +202,29 @@ def test_escalate_moves_up_unassigns_and_notes_reason(desk: Desk) -> None:
 
 def test_reply_sets_first_response_once(desk: Desk) -> None:
     row = new_ticket(desk)
-    first = svc.reply(desk.store, actor=desk.olga, ticket_id=row.id, body="Hello!",
-                      now=NOW + timedelta(minutes=5))
+    first = svc.reply(
+        desk.store, actor=desk.olga, ticket_id=row.id, body="Hello!", now=NOW + timedelta(minutes=5)
+    )
     assert first.first_response_at == NOW + timedelta(minutes=5) and first.status is Status.OPEN
     assert first.sla_due == first.resolution_due
-    second = svc.reply(desk.store, actor=desk.olga, ticket_id=row.id, body="Any news?",
-                       status=Status.PENDING, now=NOW + timedelta(minutes=50))
+    second = svc.reply(
+        desk.store,
+        actor=desk.olga,
+        ticket_id=row.id,
+        body="Any news?",
+        status=Status.PENDING,
+        now=NOW + timedelta(minutes=50),
+    )
     assert second.first_response_at == NOW + timedelta(minutes=5)
     assert second.status is Status.PENDING
     svc.add_note(desk.store, actor=desk.olga, ticket_id=row.id, body="called the customer")
     detail = svc.get_ticket(desk.store, ticket_id=row.id)
     assert [(m.author_kind, m.internal) for m in detail.messages] == [
-        ("customer", False), ("agent", False), ("agent", False), ("agent", True)]
+        ("customer", False),
+        ("agent", False),
+        ("agent", False),
+        ("agent", True),
+    ]
 
 
 def test_note_does_not_count_as_first_response(desk: Desk) -> None:
@@ -185,8 +235,9 @@ def test_note_does_not_count_as_first_response(desk: Desk) -> None:
 
 def test_tags_are_normalised_and_audited(desk: Desk) -> None:
     row = new_ticket(desk, tags=["refund"])
-    tagged = svc.tag_ticket(desk.store, actor=desk.olga, ticket_id=row.id, add=["Billing", "VIP"],
-                            remove=["refund"])
+    tagged = svc.tag_ticket(
+        desk.store, actor=desk.olga, ticket_id=row.id, add=["Billing", "VIP"], remove=["refund"]
+    )
     assert tagged.tags == ("billing", "vip")
     same = svc.tag_ticket(desk.store, actor=desk.olga, ticket_id=row.id, add=["billing"])
     assert same.version == tagged.version  # nothing changed, nothing bumped
@@ -197,8 +248,9 @@ def test_tags_are_normalised_and_audited(desk: Desk) -> None:
 
 def test_priority_change_recomputes_due_times(desk: Desk) -> None:
     row = new_ticket(desk)
-    up = svc.change_priority(desk.store, actor=desk.olga, ticket_id=row.id,
-                             priority=Priority.URGENT)
+    up = svc.change_priority(
+        desk.store, actor=desk.olga, ticket_id=row.id, priority=Priority.URGENT
+    )
     assert up.first_response_due == NOW + timedelta(minutes=30)
     assert up.resolution_due == NOW + timedelta(minutes=240)
     assert ("priority", "priority", "normal", "urgent") in audit(desk, row.id)
@@ -211,35 +263,60 @@ def test_csat_only_on_solved_and_in_range(desk: Desk) -> None:
     svc.change_status(desk.store, actor=desk.olga, ticket_id=row.id, status=Status.SOLVED)
     with pytest.raises(UsageError, match="1 to 5"):
         svc.record_csat(desk.store, actor=desk.olga, ticket_id=row.id, score=6)
-    rated = svc.record_csat(desk.store, actor=desk.olga, ticket_id=row.id, score=4,
-                            comment="Paldies!")
+    rated = svc.record_csat(
+        desk.store, actor=desk.olga, ticket_id=row.id, score=4, comment="Paldies!"
+    )
     assert rated.csat_score == 4
     assert svc.get_ticket(desk.store, ticket_id=row.id).csat_comment == "Paldies!"
 
 
 def test_stale_version_is_a_conflict_naming_who_changed_what(desk: Desk) -> None:
     row = new_ticket(desk)
-    svc.change_status(desk.store, actor=desk.anna, ticket_id=row.id, status=Status.PENDING,
-                      expected_version=row.version)
+    svc.change_status(
+        desk.store,
+        actor=desk.anna,
+        ticket_id=row.id,
+        status=Status.PENDING,
+        expected_version=row.version,
+    )
     with pytest.raises(Conflict) as caught:
-        svc.reply(desk.store, actor=desk.olga, ticket_id=row.id, body="my draft",
-                  expected_version=row.version)
+        svc.reply(
+            desk.store,
+            actor=desk.olga,
+            ticket_id=row.id,
+            body="my draft",
+            expected_version=row.version,
+        )
     message = str(caught.value)
     assert "anna set status new → pending" in message
     assert f"version {row.version}, now {row.version + 1}" in message
     detail = svc.get_ticket(desk.store, ticket_id=row.id)
     assert [m.body for m in detail.messages] == ["It blinks red since morning."]
     for write in (
-        lambda v: svc.assign_ticket(desk.store, actor=desk.olga, ticket_id=row.id, to="olga",
-                                    expected_version=v),
-        lambda v: svc.change_priority(desk.store, actor=desk.olga, ticket_id=row.id,
-                                      priority=Priority.HIGH, expected_version=v),
-        lambda v: svc.tag_ticket(desk.store, actor=desk.olga, ticket_id=row.id, add=["x"],
-                                 expected_version=v),
-        lambda v: svc.add_note(desk.store, actor=desk.olga, ticket_id=row.id, body="n",
-                               expected_version=v),
-        lambda v: svc.escalate(desk.store, actor=desk.olga, ticket_id=row.id, to_tier=Tier.L2,
-                               reason="r", expected_version=v),
+        lambda v: svc.assign_ticket(
+            desk.store, actor=desk.olga, ticket_id=row.id, to="olga", expected_version=v
+        ),
+        lambda v: svc.change_priority(
+            desk.store,
+            actor=desk.olga,
+            ticket_id=row.id,
+            priority=Priority.HIGH,
+            expected_version=v,
+        ),
+        lambda v: svc.tag_ticket(
+            desk.store, actor=desk.olga, ticket_id=row.id, add=["x"], expected_version=v
+        ),
+        lambda v: svc.add_note(
+            desk.store, actor=desk.olga, ticket_id=row.id, body="n", expected_version=v
+        ),
+        lambda v: svc.escalate(
+            desk.store,
+            actor=desk.olga,
+            ticket_id=row.id,
+            to_tier=Tier.L2,
+            reason="r",
+            expected_version=v,
+        ),
     ):
         with pytest.raises(Conflict):
             write(row.version)
@@ -247,13 +324,20 @@ def test_stale_version_is_a_conflict_naming_who_changed_what(desk: Desk) -> None
 
 def test_versions_bump_and_audit_carries_them(desk: Desk) -> None:
     row = new_ticket(desk)
-    v2 = svc.assign_ticket(desk.store, actor=desk.olga, ticket_id=row.id, to="olga",
-                           expected_version=1)
+    v2 = svc.assign_ticket(
+        desk.store, actor=desk.olga, ticket_id=row.id, to="olga", expected_version=1
+    )
     v3 = svc.reply(desk.store, actor=desk.olga, ticket_id=row.id, body="hi", expected_version=2)
     assert (v2.version, v3.version) == (2, 3)
     with desk.store.read() as session:
-        versions = sorted({e.version for e in session.execute(
-            select(AuditEvent).where(AuditEvent.ticket_id == row.id)).scalars()})
+        versions = sorted(
+            {
+                e.version
+                for e in session.execute(
+                    select(AuditEvent).where(AuditEvent.ticket_id == row.id)
+                ).scalars()
+            }
+        )
     assert versions == [1, 2, 3]
 
 
@@ -280,37 +364,75 @@ def all_pages(desk: Desk, query: str, sort: str, limit: int = 3) -> list[int]:
     seen: list[int] = []
     cursor = None
     while True:
-        page = svc.list_tickets(desk.store, actor=desk.olga, query=parse_query(query),
-                                sort=Sort.parse(sort), cursor=cursor, limit=limit, now=NOW)
+        page = svc.list_tickets(
+            desk.store,
+            actor=desk.olga,
+            query=parse_query(query),
+            sort=Sort.parse(sort),
+            cursor=cursor,
+            limit=limit,
+            now=NOW,
+        )
         seen += ids(page)
         if page.next_cursor is None:
             return seen
         cursor = page.next_cursor
 
 
-@pytest.mark.parametrize("sort", ["sla", "-sla", "priority", "created", "-created", "updated", "id",
-                                  "-id", "-priority", "-updated"])
+@pytest.mark.parametrize(
+    "sort",
+    [
+        "sla",
+        "-sla",
+        "priority",
+        "created",
+        "-created",
+        "updated",
+        "id",
+        "-id",
+        "-priority",
+        "-updated",
+    ],
+)
 def test_keyset_pages_cover_everything_in_order(desk: Desk, sort: str) -> None:
-    made = [new_ticket(desk, f"t{i}", priority=Priority((i % 4) + 1), minutes_ago=i * 7 % 50)
-            for i in range(11)]
+    made = [
+        new_ticket(desk, f"t{i}", priority=Priority((i % 4) + 1), minutes_ago=i * 7 % 50)
+        for i in range(11)
+    ]
     svc.change_status(desk.store, actor=desk.olga, ticket_id=made[0].id, status=Status.SOLVED)
     seen = all_pages(desk, "", sort)
     assert sorted(seen) == sorted(t.id for t in made)
-    one_page = svc.list_tickets(desk.store, actor=desk.olga, query=parse_query(""),
-                                sort=Sort.parse(sort), limit=100, now=NOW)
+    one_page = svc.list_tickets(
+        desk.store,
+        actor=desk.olga,
+        query=parse_query(""),
+        sort=Sort.parse(sort),
+        limit=100,
+        now=NOW,
+    )
     assert ids(one_page) == seen
     rows = one_page.items
     key = Sort.parse(sort)
-    values = {"sla": lambda r: r.sla_due or NOW + timedelta(days=10**5),
-              "priority": lambda r: int(r.priority), "created": lambda r: r.created_at,
-              "updated": lambda r: r.updated_at, "id": lambda r: r.id}[key.key.value]
+    values = {
+        "sla": lambda r: r.sla_due or NOW + timedelta(days=10**5),
+        "priority": lambda r: int(r.priority),
+        "created": lambda r: r.created_at,
+        "updated": lambda r: r.updated_at,
+        "id": lambda r: r.id,
+    }[key.key.value]
     ordered = sorted(rows, key=lambda r: (values(r), r.id), reverse=key.descending)
     assert [r.id for r in ordered] == seen
 
 
 def test_query_filters(desk: Desk) -> None:
-    a = new_ticket(desk, "Не проходит оплата СЧЁТА", priority=Priority.URGENT, minutes_ago=120,
-                   email="oleg@example.ru", tags=["billing"])
+    a = new_ticket(
+        desk,
+        "Не проходит оплата СЧЁТА",
+        priority=Priority.URGENT,
+        minutes_ago=120,
+        email="oleg@example.ru",
+        tags=["billing"],
+    )
     b = new_ticket(desk, "Rēķins nav apmaksāts", email="liga@example.lv", category="billing")
     c = new_ticket(desk, "Router 100%_done", priority=Priority.LOW, email="john@example.com")
     svc.assign_ticket(desk.store, actor=desk.olga, ticket_id=b.id, to="olga")
@@ -342,15 +464,18 @@ def test_query_filters(desk: Desk) -> None:
     assert q("created:<2026-11-20") == []
     assert q(f"id:{a.id},#{c.id}") == [a.id, c.id]
     assert q("channel:email language:ru") == [a.id]
-    assert svc.count_tickets(desk.store, actor=desk.olga, query=parse_query("status:open"),
-                             now=NOW) == 1
+    assert (
+        svc.count_tickets(desk.store, actor=desk.olga, query=parse_query("status:open"), now=NOW)
+        == 1
+    )
 
 
 def test_hostile_query_text_is_only_data(desk: Desk) -> None:
     new_ticket(desk, "ok")
     for text in ["'; DROP TABLE ticket; --", '"unterminated', "a\\b", "%", "_", "C++"]:
-        svc.list_tickets(desk.store, actor=desk.olga, query=parse_query(text),
-                         sort=Sort.parse("sla"), now=NOW)
+        svc.list_tickets(
+            desk.store, actor=desk.olga, query=parse_query(text), sort=Sort.parse("sla"), now=NOW
+        )
     assert svc.count_tickets(desk.store, actor=None, query=parse_query(""), now=NOW) == 1
 
 
@@ -359,5 +484,11 @@ def test_bad_cursor_is_a_clear_error(desk: Desk) -> None:
 
     new_ticket(desk)
     with pytest.raises(QueryError, match="cursor"):
-        svc.list_tickets(desk.store, actor=None, query=parse_query(""), sort=Sort.parse("sla"),
-                         cursor="garbage", now=NOW)
+        svc.list_tickets(
+            desk.store,
+            actor=None,
+            query=parse_query(""),
+            sort=Sort.parse("sla"),
+            cursor="garbage",
+            now=NOW,
+        )

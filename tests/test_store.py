@@ -86,7 +86,9 @@ def test_sqlite_writes_begin_immediate(tmp_path: Path) -> None:
     store.dispose()
 
 
-def test_locked_sqlite_store_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_locked_sqlite_store_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import csm_console.store.engine as engine_module
 
     path = tmp_path / "busy.db"
@@ -96,7 +98,10 @@ def test_locked_sqlite_store_is_a_clear_error(tmp_path: Path, monkeypatch: pytes
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     started = time.monotonic()
-    with pytest.raises(StoreUnavailable, match="stayed locked by another process"), store.write() as s:
+    with (
+        pytest.raises(StoreUnavailable, match="stayed locked by another process"),
+        store.write() as s,
+    ):
         s.execute(text("SELECT 1"))
     assert time.monotonic() - started < 10
     holder.execute("ROLLBACK")
@@ -138,7 +143,8 @@ def test_unreachable_server_is_one_line_without_password() -> None:
 def test_core_and_cli_do_not_import_textual() -> None:
     code = (
         "import sys\n"
-        "import csm_console.domain.query, csm_console.services.tickets, csm_console.services.setup\n"
+        "import csm_console.domain.query, csm_console.services.tickets\n"
+        "import csm_console.services.setup\n"
         "import csm_console.services.generate, csm_console.store.migrate, csm_console.config\n"
         "import csm_console.cli.main\n"
         "assert 'textual' not in sys.modules, sorted(m for m in sys.modules if 'textual' in m)\n"

@@ -8,8 +8,9 @@ from csm_console.cli.output import emit_json, out
 from csm_console.cli.state import state
 from csm_console.store.engine import mask_url
 
-app = typer.Typer(help="Show the effective settings and where they come from.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Show the effective settings and where they come from.", no_args_is_help=True
+)
 
 
 @app.command("show")
@@ -23,8 +24,11 @@ def show(
         ("database_url", mask_url(settings.database_url), settings.sources["database_url"]),
         ("agent", settings.agent or "(none)", settings.sources["agent"]),
         ("theme", settings.theme, settings.sources["theme"]),
-        ("keymap", ", ".join(f"{k}={v}" for k, v in settings.keymap.items()) or "(none)",
-         settings.sources["keymap"]),
+        (
+            "keymap",
+            ", ".join(f"{k}={v}" for k, v in settings.keymap.items()) or "(none)",
+            settings.sources["keymap"],
+        ),
         ("views", ", ".join(v.name for v in settings.views) or "(none)", settings.sources["views"]),
     ]
     if format == "json":

@@ -59,8 +59,10 @@ def demo(
     finally:
         store.dispose()
     _print_summary(summary, "table")
-    info("the console arrives with the console issue; try: csm --db "
-         f"sqlite:///{path} --as demo config show")
+    info(
+        "the console arrives with the console issue; try: csm --db "
+        f"sqlite:///{path} --as demo config show"
+    )
 
 
 def _print_summary(summary: StoreSummary, format: str) -> None:
@@ -92,7 +94,9 @@ def upgrade(ctx: typer.Context) -> None:
 
     store = state(ctx).store(check_schema=False)
     before, after = setup.initialize(store)
-    info(f"schema {before or 'empty'} → {after}" if before != after else f"schema already at {after}")
+    info(
+        f"schema {before or 'empty'} → {after}" if before != after else f"schema already at {after}"
+    )
 
 
 @db_app.command("current")

@@ -15,8 +15,9 @@ app = typer.Typer(help="Developer tools: synthetic data for load tests.", no_arg
 @app.command("generate")
 def generate(
     ctx: typer.Context,
-    tickets: int = typer.Option(..., "--tickets", min=1, max=50_000_000,
-                                help="How many synthetic tickets to add."),
+    tickets: int = typer.Option(
+        ..., "--tickets", min=1, max=50_000_000, help="How many synthetic tickets to add."
+    ),
     seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same data)."),
 ) -> None:
     """Fill the store with N synthetic tickets (with threads), spread realistically."""

@@ -16,7 +16,7 @@ from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
 class _CsmGroup(TyperGroup):
     """Runs every command under one error handler: no traceback for a user error."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CsmError as error:
@@ -31,7 +31,9 @@ class _CsmGroup(TyperGroup):
             from sqlalchemy import exc
 
             if isinstance(error, exc.OperationalError | exc.InterfaceError):
-                _fail(StoreUnavailable(f"store error: {str(error.orig).splitlines()[0]}").message, 6)
+                _fail(
+                    StoreUnavailable(f"store error: {str(error.orig).splitlines()[0]}").message, 6
+                )
             raise
         finally:
             obj = ctx.obj
@@ -61,15 +63,20 @@ app = typer.Typer(
 def main(
     ctx: typer.Context,
     db: str | None = typer.Option(
-        None, "--db", metavar="URL", help="Store URL (sqlite:///PATH or postgresql://...). "
-        "Default: CSM_DATABASE_URL, the config file, then a SQLite file in the user data dir."
+        None,
+        "--db",
+        metavar="URL",
+        help="Store URL (sqlite:///PATH or postgresql://...). "
+        "Default: CSM_DATABASE_URL, the config file, then a SQLite file in the user data dir.",
     ),
     as_agent: str | None = typer.Option(
         None, "--as", metavar="HANDLE", help="Act as this agent (default: CSM_AGENT, config file)."
     ),
     config: str | None = typer.Option(
-        None, "--config", metavar="PATH", help="Config file (default: CSM_CONFIG_FILE, then the "
-        "user config dir)."
+        None,
+        "--config",
+        metavar="PATH",
+        help="Config file (default: CSM_CONFIG_FILE, then the user config dir).",
     ),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:

@@ -162,9 +162,7 @@ _MATCH_FIELDS = {
 }
 _COMPARE_FIELDS = {"priority", "tier"}
 _TIME_FIELDS = {"created", "updated"}
-FIELDS: tuple[str, ...] = tuple(
-    sorted([*_MATCH_FIELDS, *_COMPARE_FIELDS, *_TIME_FIELDS, "sla"])
-)
+FIELDS: tuple[str, ...] = tuple(sorted([*_MATCH_FIELDS, *_COMPARE_FIELDS, *_TIME_FIELDS, "sla"]))
 _ALIASES = {"lang": "language", "prio": "priority", "tags": "tag", "state": "status"}
 
 _TOKEN = re.compile(

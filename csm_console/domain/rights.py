@@ -28,7 +28,8 @@ class Actor:
     active: bool = True
 
     def describe(self) -> str:
-        return f"{self.handle} ({self.role.value}, {self.tier.value}{', ' + self.team if self.team else ''})"
+        team = f", {self.team}" if self.team else ""
+        return f"{self.handle} ({self.role.value}, {self.tier.value}{team})"
 
 
 @dataclass(frozen=True, slots=True)

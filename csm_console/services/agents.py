@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from csm_console.domain.model import Role, Tier
 from csm_console.domain.rights import Actor
@@ -16,14 +17,14 @@ def resolve_actor(store: Store, handle: str | None) -> Actor:
     """The acting agent for `handle` (from --as, CSM_AGENT or the config file)."""
     if not handle:
         raise UsageError(
-            "no acting agent: pass --as HANDLE, set CSM_AGENT, or set agent = \"HANDLE\" in the"
+            'no acting agent: pass --as HANDLE, set CSM_AGENT, or set agent = "HANDLE" in the'
             " config file"
         )
     with store.read() as session:
         row = session.execute(
-            select(Agent, Team.name)
-            .outerjoin(Team, Team.id == Agent.team_id)
-            .where(func.lower(Agent.handle) == handle.strip().lower())
+            select(Agent, col(Team.name))
+            .outerjoin(Team, col(Team.id) == col(Agent.team_id))
+            .where(func.lower(col(Agent.handle)) == handle.strip().lower())
         ).one_or_none()
         if row is None:
             raise NotFound(f"no agent with handle {handle!r} in {store.display_url}")
@@ -44,15 +45,15 @@ def resolve_actor(store: Store, handle: str | None) -> Actor:
 def list_agents(store: Store, *, include_inactive: bool = True) -> list[AgentView]:
     with store.read() as session:
         statement = (
-            select(Agent, Team.name)
-            .outerjoin(Team, Team.id == Agent.team_id)
-            .order_by(Agent.handle)  # type: ignore[arg-type]
+            select(Agent, col(Team.name))
+            .outerjoin(Team, col(Team.id) == col(Agent.team_id))
+            .order_by(col(Agent.handle))
         )
         if not include_inactive:
-            statement = statement.where(Agent.active.is_(True))  # type: ignore[attr-defined]
+            statement = statement.where(col(Agent.active).is_(True))
         return [
             AgentView(
-                id=a.id,  # type: ignore[arg-type]
+                id=a.id,
                 handle=a.handle,
                 name=a.name,
                 email=a.email,

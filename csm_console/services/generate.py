@@ -35,58 +35,119 @@ HISTORY_DAYS = 365
 BACKLOG_DAYS = 14
 
 _STATUS_WEIGHTS = {
-    Status.CLOSED: 38, Status.SOLVED: 42, Status.OPEN: 8, Status.PENDING: 5,
-    Status.NEW: 4, Status.ON_HOLD: 3,
+    Status.CLOSED: 38,
+    Status.SOLVED: 42,
+    Status.OPEN: 8,
+    Status.PENDING: 5,
+    Status.NEW: 4,
+    Status.ON_HOLD: 3,
 }
 _PRIORITY_WEIGHTS = {Priority.LOW: 20, Priority.NORMAL: 55, Priority.HIGH: 18, Priority.URGENT: 7}
 _CHANNEL_WEIGHTS = {"email": 45, "chat": 25, "web": 18, "phone": 12}
 _TIER_WEIGHTS = {Tier.L1: 80, Tier.L2: 15, Tier.L3: 5}
-_CATEGORIES = ["billing", "connectivity", "account", "hardware", "tv", "mobile", "cancellation",
-               "other"]
-_TAGS = ["refund", "invoice", "outage", "router", "wifi", "password", "vip", "callback",
-         "payment", "moving"]
+_CATEGORIES = [
+    "billing",
+    "connectivity",
+    "account",
+    "hardware",
+    "tv",
+    "mobile",
+    "cancellation",
+    "other",
+]
+_TAGS = [
+    "refund",
+    "invoice",
+    "outage",
+    "router",
+    "wifi",
+    "password",
+    "vip",
+    "callback",
+    "payment",
+    "moving",
+]
 
 _SUBJECTS = {
-    "en": ["Invoice amount is wrong", "Internet keeps dropping", "Cannot log in to my account",
-           "Router lights blinking red", "Refund for double payment", "TV channels missing",
-           "Moving to a new address", "Mobile data not working", "Cancel my subscription",
-           "Slow connection in the evening"],
-    "ru": ["Неверная сумма в счёте", "Пропадает интернет", "Не могу войти в личный кабинет",
-           "Роутер мигает красным", "Возврат двойной оплаты", "Пропали телеканалы",
-           "Переезд на новый адрес", "Не работает мобильный интернет", "Расторжение договора",
-           "Медленный интернет вечером"],
-    "lv": ["Nepareiza rēķina summa", "Internets pazūd", "Nevaru pieslēgties kontam",
-           "Maršrutētājs mirgo sarkanā krāsā", "Atmaksa par dubulto maksājumu",
-           "Pazuduši TV kanāli", "Pārcelšanās uz jaunu adresi", "Nestrādā mobilie dati",
-           "Vēlos lauzt līgumu", "Lēns pieslēgums vakaros"],
+    "en": [
+        "Invoice amount is wrong",
+        "Internet keeps dropping",
+        "Cannot log in to my account",
+        "Router lights blinking red",
+        "Refund for double payment",
+        "TV channels missing",
+        "Moving to a new address",
+        "Mobile data not working",
+        "Cancel my subscription",
+        "Slow connection in the evening",
+    ],
+    "ru": [
+        "Неверная сумма в счёте",
+        "Пропадает интернет",
+        "Не могу войти в личный кабинет",
+        "Роутер мигает красным",
+        "Возврат двойной оплаты",
+        "Пропали телеканалы",
+        "Переезд на новый адрес",
+        "Не работает мобильный интернет",
+        "Расторжение договора",
+        "Медленный интернет вечером",
+    ],
+    "lv": [
+        "Nepareiza rēķina summa",
+        "Internets pazūd",
+        "Nevaru pieslēgties kontam",
+        "Maršrutētājs mirgo sarkanā krāsā",
+        "Atmaksa par dubulto maksājumu",
+        "Pazuduši TV kanāli",
+        "Pārcelšanās uz jaunu adresi",
+        "Nestrādā mobilie dati",
+        "Vēlos lauzt līgumu",
+        "Lēns pieslēgums vakaros",
+    ],
 }
 _CUSTOMER_LINES = {
-    "en": ["Hello, this started yesterday and I need it fixed today.",
-           "I already restarted everything twice. Please help.",
-           "Could you check my account? The invoice looks wrong.",
-           "Any update on this? It is still not working."],
-    "ru": ["Здравствуйте, проблема началась вчера, прошу решить сегодня.",
-           "Я уже дважды всё перезагрузил. Помогите, пожалуйста.",
-           "Проверьте, пожалуйста, мой счёт — сумма оплаты неверная.",
-           "Есть новости? Всё ещё не работает."],
-    "lv": ["Labdien, problēma sākās vakar, lūdzu atrisināt šodien.",
-           "Es jau divreiz visu restartēju. Lūdzu, palīdziet.",
-           "Vai varat pārbaudīt manu rēķinu? Summa šķiet nepareiza.",
-           "Vai ir kādas ziņas? Joprojām nestrādā."],
+    "en": [
+        "Hello, this started yesterday and I need it fixed today.",
+        "I already restarted everything twice. Please help.",
+        "Could you check my account? The invoice looks wrong.",
+        "Any update on this? It is still not working.",
+    ],
+    "ru": [
+        "Здравствуйте, проблема началась вчера, прошу решить сегодня.",
+        "Я уже дважды всё перезагрузил. Помогите, пожалуйста.",
+        "Проверьте, пожалуйста, мой счёт — сумма оплаты неверная.",
+        "Есть новости? Всё ещё не работает.",
+    ],
+    "lv": [
+        "Labdien, problēma sākās vakar, lūdzu atrisināt šodien.",
+        "Es jau divreiz visu restartēju. Lūdzu, palīdziet.",
+        "Vai varat pārbaudīt manu rēķinu? Summa šķiet nepareiza.",
+        "Vai ir kādas ziņas? Joprojām nestrādā.",
+    ],
 }
 _AGENT_LINES = {
-    "en": ["Thank you for contacting us. I am looking into this now.",
-           "I have corrected the invoice; the refund will arrive within 5 days.",
-           "Please restart the router and tell me which lights are on."],
-    "ru": ["Спасибо за обращение. Уже разбираюсь.",
-           "Я исправил счёт, возврат поступит в течение 5 дней.",
-           "Перезагрузите роутер и сообщите, какие индикаторы горят."],
-    "lv": ["Paldies, ka sazinājāties. Jau skatos.",
-           "Esmu izlabojis rēķinu, atmaksa pienāks 5 dienu laikā.",
-           "Lūdzu, restartējiet maršrutētāju un pastāstiet, kuras lampiņas deg."],
+    "en": [
+        "Thank you for contacting us. I am looking into this now.",
+        "I have corrected the invoice; the refund will arrive within 5 days.",
+        "Please restart the router and tell me which lights are on.",
+    ],
+    "ru": [
+        "Спасибо за обращение. Уже разбираюсь.",
+        "Я исправил счёт, возврат поступит в течение 5 дней.",
+        "Перезагрузите роутер и сообщите, какие индикаторы горят.",
+    ],
+    "lv": [
+        "Paldies, ka sazinājāties. Jau skatos.",
+        "Esmu izlabojis rēķinu, atmaksa pienāks 5 dienu laikā.",
+        "Lūdzu, restartējiet maršrutētāju un pastāstiet, kuras lampiņas deg.",
+    ],
 }
-_NOTES = ["Checked line diagnostics: no faults on our side.", "Customer called again, asked for"
-          " a callback.", "Waiting for the billing team to confirm the refund."]
+_NOTES = [
+    "Checked line diagnostics: no faults on our side.",
+    "Customer called again, asked for a callback.",
+    "Waiting for the billing team to confirm the refund.",
+]
 
 
 @dataclass(frozen=True)
@@ -115,15 +176,20 @@ def generate_tickets(
     pools = _ensure_people(store, rng, count)
     with store.read() as session:
         rules = policy_rules(session)
-        first_id = int(session.execute(select(func.coalesce(func.max(Ticket.id), 0))).scalar_one()) + 1
+        first_id = (
+            int(session.execute(select(func.coalesce(func.max(Ticket.id), 0))).scalar_one()) + 1
+        )
     team_names = {tid: name for teams in pools.teams_by_tier.values() for tid, name in teams}
     targets = {
         (p, tid, seg): choose_targets(rules, priority=p, team=team_names[tid], segment=seg)
-        for p in Priority for tid in team_names for seg in ("standard", "business", "vip")
+        for p in Priority
+        for tid in team_names
+        for seg in ("standard", "business", "vip")
     }
     longest = max(int(t.resolution.total_seconds() // 60) for t in targets.values())
-    stamp = _Stamps(now, postgres=store.is_postgres, past=HISTORY_DAYS * 1440 + 10,
-                    future=longest + 10)
+    stamp = _Stamps(
+        now, postgres=store.is_postgres, past=HISTORY_DAYS * 1440 + 10, future=longest + 10
+    )
     chunks: queue.Queue[tuple[list[Any], list[Any], list[Any]] | None] = queue.Queue(maxsize=2)
     failure: list[BaseException] = []
 
@@ -179,31 +245,51 @@ def _ensure_people(store: Store, rng: random.Random, count: int) -> _Pools:
             for team_id, name, tier in teams:
                 for i in range(4):
                     handle = f"{name.lower()}{i + 1}"
-                    session.add(Agent(handle=handle, name=f"{name} Agent {i + 1}",
-                                      email=f"{handle}@example.com",
-                                      role=Role.LEAD.value if i == 0 else Role.OPERATOR.value,
-                                      tier=tier, team_id=team_id))
+                    session.add(
+                        Agent(
+                            handle=handle,
+                            name=f"{name} Agent {i + 1}",
+                            email=f"{handle}@example.com",
+                            role=Role.LEAD.value if i == 0 else Role.OPERATOR.value,
+                            tier=tier,
+                            team_id=team_id,
+                        )
+                    )
             session.flush()
             agents = list(session.execute(select(Agent.id, Agent.team_id, Agent.active)))
         have = int(session.execute(select(func.count()).select_from(Customer)).scalar_one())
         want = min(200_000, max(100, count // 20))
         if have < want:
-            start = int(session.execute(select(func.coalesce(func.max(Customer.id), 0))).scalar_one())
+            start = int(
+                session.execute(select(func.coalesce(func.max(Customer.id), 0))).scalar_one()
+            )
             rows = []
             for n in range(start + 1, start + 1 + want - have):
                 lang = rng.choice(("en", "ru", "lv"))
                 name = f"Customer {n}"
                 email = f"customer{n}@synthetic.example"
-                rows.append({"name": name, "email": email, "phone": "", "company": "",
-                             "language": lang, "preferred_channel": rng.choice(list(_CHANNEL_WEIGHTS)),
-                             "segment": rng.choices(("standard", "business", "vip"), (85, 10, 5))[0],
-                             "lookup": fold(f"{name} {email}")})
+                rows.append(
+                    {
+                        "name": name,
+                        "email": email,
+                        "phone": "",
+                        "company": "",
+                        "language": lang,
+                        "preferred_channel": rng.choice(list(_CHANNEL_WEIGHTS)),
+                        "segment": rng.choices(("standard", "business", "vip"), (85, 10, 5))[0],
+                        "lookup": fold(f"{name} {email}"),
+                    }
+                )
             from sqlalchemy import insert
 
             for i in range(0, len(rows), 5000):
                 session.execute(insert(Customer), rows[i : i + 5000])
-        customers = [(cid, lang, seg) for cid, lang, seg in
-                     session.execute(select(Customer.id, Customer.language, Customer.segment))]
+        customers = [
+            (cid, lang, seg)
+            for cid, lang, seg in session.execute(
+                select(Customer.id, Customer.language, Customer.segment)
+            )
+        ]
         sync_sequences(session, store)
     teams_by_tier: dict[str, list[tuple[int, str]]] = {}
     for team_id, name, tier in teams:
@@ -273,10 +359,14 @@ def _make_chunk(
     sentinel = stamp.text(SENTINEL)
     history = HISTORY_DAYS * 1440
     backlog = BACKLOG_DAYS * 1440
-    minutes = {key: (int(t.first_response.total_seconds() // 60),
-                     int(t.resolution.total_seconds() // 60)) for key, t in targets.items()}
+    minutes = {
+        key: (int(t.first_response.total_seconds() // 60), int(t.resolution.total_seconds() // 60))
+        for key, t in targets.items()
+    }
     subjects = {lang: [(s, _folded(s)) for s in pool] for lang, pool in _SUBJECTS.items()}
-    customer_lines = {lang: [(s, _folded(s)) for s in pool] for lang, pool in _CUSTOMER_LINES.items()}
+    customer_lines = {
+        lang: [(s, _folded(s)) for s in pool] for lang, pool in _CUSTOMER_LINES.items()
+    }
     agent_lines = {lang: [(s, _folded(s)) for s in pool] for lang, pool in _AGENT_LINES.items()}
     notes = [(s, _folded(s)) for s in _NOTES]
     tickets: list[tuple[Any, ...]] = []
@@ -346,30 +436,74 @@ def _make_chunk(
                 updated_age = x
         if r < 0.3:
             tag_rows.append((ticket_id, _TAGS[int(rnd() * n_tags)]))
-        add_ticket((
-            ticket_id, subject, customer_id, channels[i], status.value, int(priority),
-            categories[i], tiers[i], team_id, assignee, texts_at[age + future],
-            texts_at[updated_age + future],
-            None if first_response_age is None else texts_at[first_response_age + future],
-            None if solved_age is None else texts_at[solved_age + future],
-            None if closed_age is None else texts_at[closed_age + future],
-            texts_at[fr_due_age + future], texts_at[res_due_age + future], sla_due,
-            0, (1 + int(rnd() * 5) if not active and r > 0.7 else None), None, 1,
-            "\n".join(texts),
-        ))
+        add_ticket(
+            (
+                ticket_id,
+                subject,
+                customer_id,
+                channels[i],
+                status.value,
+                int(priority),
+                categories[i],
+                tiers[i],
+                team_id,
+                assignee,
+                texts_at[age + future],
+                texts_at[updated_age + future],
+                None if first_response_age is None else texts_at[first_response_age + future],
+                None if solved_age is None else texts_at[solved_age + future],
+                None if closed_age is None else texts_at[closed_age + future],
+                texts_at[fr_due_age + future],
+                texts_at[res_due_age + future],
+                sla_due,
+                0,
+                (1 + int(rnd() * 5) if not active and r > 0.7 else None),
+                None,
+                1,
+                "\n".join(texts),
+            )
+        )
     return tickets, messages, tag_rows
 
 
 _TICKET_COLUMNS = (
-    "id", "subject", "customer_id", "channel", "status", "priority", "category", "tier",
-    "team_id", "assignee_id", "created_at", "updated_at", "first_response_at", "solved_at",
-    "closed_at", "first_response_due", "resolution_due", "sla_due", "reopen_count", "csat_score",
-    "csat_comment", "version", "search_text",
+    "id",
+    "subject",
+    "customer_id",
+    "channel",
+    "status",
+    "priority",
+    "category",
+    "tier",
+    "team_id",
+    "assignee_id",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "solved_at",
+    "closed_at",
+    "first_response_due",
+    "resolution_due",
+    "sla_due",
+    "reopen_count",
+    "csat_score",
+    "csat_comment",
+    "version",
+    "search_text",
 )
 _MESSAGE_COLUMNS = ("ticket_id", "author_kind", "agent_id", "internal", "body", "created_at")
 _TAG_COLUMNS = ("ticket_id", "tag")
-_AUDIT_COLUMNS = ("ticket_id", "actor_id", "action", "field", "old_value", "new_value",
-                  "created_at", "batch_id", "version")
+_AUDIT_COLUMNS = (
+    "ticket_id",
+    "actor_id",
+    "action",
+    "field",
+    "old_value",
+    "new_value",
+    "created_at",
+    "batch_id",
+    "version",
+)
 
 
 class _SqliteWriter:
@@ -419,8 +553,11 @@ class _SqliteWriter:
 
     def finish(self, batch_id: str, count: int, at: str) -> None:
         self.connection.execute("BEGIN IMMEDIATE")
-        self._insert("audit_event", _AUDIT_COLUMNS,
-                     [(None, None, "generate", None, None, f"{count} tickets", at, batch_id, None)])
+        self._insert(
+            "audit_event",
+            _AUDIT_COLUMNS,
+            [(None, None, "generate", None, None, f"{count} tickets", at, batch_id, None)],
+        )
         self.connection.execute("COMMIT")
 
     def _rebuild_indexes(self) -> None:
@@ -451,9 +588,10 @@ class _PostgresWriter:
         self.connection: Any = self.raw.driver_connection
 
     def _copy(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        with self.connection.cursor() as cursor, cursor.copy(
-            f"COPY {table} ({','.join(columns)}) FROM STDIN"
-        ) as copy:
+        with (
+            self.connection.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({','.join(columns)}) FROM STDIN") as copy,
+        ):
             write: Callable[[tuple[Any, ...]], None] = copy.write_row
             for row in rows:
                 write(row)
@@ -469,8 +607,11 @@ class _PostgresWriter:
             raise
 
     def finish(self, batch_id: str, count: int, at: str) -> None:
-        self._copy("audit_event", _AUDIT_COLUMNS,
-                   [(None, None, "generate", None, None, f"{count} tickets", at, batch_id, None)])
+        self._copy(
+            "audit_event",
+            _AUDIT_COLUMNS,
+            [(None, None, "generate", None, None, f"{count} tickets", at, batch_id, None)],
+        )
         with self.connection.cursor() as cursor:
             cursor.execute(
                 "SELECT setval(pg_get_serial_sequence('ticket', 'id'), "

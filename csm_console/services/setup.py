@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from csm_console.domain.durations import parse_duration
 from csm_console.domain.frontmatter import split_front_matter
@@ -65,15 +65,25 @@ def sample_directory() -> Traversable:
 
 def is_empty(store: Store) -> bool:
     with store.read() as session:
-        return session.execute(select(func.count()).select_from(Team)).scalar_one() == 0
+        teams: int = session.execute(select(func.count()).select_from(Team)).scalar_one()
+        return teams == 0
 
 
 def sync_sequences(session: Session, store: Store) -> None:
     """After inserting explicit ids on PostgreSQL, move the id sequences past them."""
     if not store.is_postgres:
         return
-    for table in ("team", "agent", "customer", "ticket", "message", "audit_event",
-                  "reply_template", "article", "sla_policy"):
+    for table in (
+        "team",
+        "agent",
+        "customer",
+        "ticket",
+        "message",
+        "audit_event",
+        "reply_template",
+        "article",
+        "sla_policy",
+    ):
         session.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -89,8 +99,9 @@ class _Loaded:
     customers: dict[str, tuple[int, str]]
 
 
-def load_sample(store: Store, *, source: Traversable | Path | None = None,
-                now: datetime | None = None) -> StoreSummary:
+def load_sample(
+    store: Store, *, source: Traversable | Path | None = None, now: datetime | None = None
+) -> StoreSummary:
     """Load the sample operation into an empty store, in one transaction.
 
     Ticket times in the files are offsets before `now`, so the sample always has fresh work,
@@ -111,11 +122,14 @@ def load_sample(store: Store, *, source: Traversable | Path | None = None,
     with store.write() as session:
         loaded = _Loaded({}, {}, {})
         for t in teams:
-            team = Team(name=t["name"], tier=Tier.parse(t["tier"]).value,
-                        description=t.get("description", ""))
+            team = Team(
+                name=t["name"],
+                tier=Tier.parse(t["tier"]).value,
+                description=t.get("description", ""),
+            )
             session.add(team)
             session.flush()
-            loaded.teams[team.name] = team.id  # type: ignore[assignment]
+            loaded.teams[team.name] = _id(team)
         for a in agents:
             agent = Agent(
                 handle=a["handle"].lower(),
@@ -129,7 +143,7 @@ def load_sample(store: Store, *, source: Traversable | Path | None = None,
             )
             session.add(agent)
             session.flush()
-            loaded.agents[agent.handle] = agent.id  # type: ignore[assignment]
+            loaded.agents[agent.handle] = _id(agent)
         for c in customers:
             customer = Customer(
                 name=c["name"],
@@ -143,7 +157,7 @@ def load_sample(store: Store, *, source: Traversable | Path | None = None,
             )
             session.add(customer)
             session.flush()
-            loaded.customers[customer.email] = (customer.id, customer.segment)  # type: ignore[assignment]
+            loaded.customers[customer.email] = (_id(customer), customer.segment)
         for p in policies:
             session.add(
                 SlaPolicy(
@@ -174,7 +188,9 @@ def load_sample(store: Store, *, source: Traversable | Path | None = None,
                 ReplyTemplate(
                     name=str(meta.get("name") or path.name.removesuffix(".md")),
                     category=meta.get("category"),
-                    language=parse_enum(Language, str(meta.get("language", "en")), "language").value,
+                    language=parse_enum(
+                        Language, str(meta.get("language", "en")), "language"
+                    ).value,
                     body=body.strip() + "\n",
                     updated_at=now,
                 )
@@ -190,13 +206,20 @@ def load_sample(store: Store, *, source: Traversable | Path | None = None,
                     title=str(meta.get("title") or path.name),
                     body=body.strip() + "\n",
                     tags=",".join(normalize_tag(str(t)) for t in tags),
-                    language=parse_enum(Language, str(meta.get("language", "en")), "language").value,
+                    language=parse_enum(
+                        Language, str(meta.get("language", "en")), "language"
+                    ).value,
                     updated_at=now,
                 )
             )
         session.flush()
         sync_sequences(session, store)
     return summarize(store, now=now)
+
+
+def _id(row: Team | Agent | Customer) -> int:
+    assert row.id is not None, "flushed rows have ids"
+    return row.id
 
 
 def _bulk(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -236,14 +259,19 @@ def _ticket_rows(
         raise UsageError(f"{where}: {exc}") from None
     created = _at(now, t["created"])
     assert created is not None
-    targets = choose_targets(rules, priority=priority,
-                             team=team_names.get(team_id) if team_id else None, segment=segment)
+    targets = choose_targets(
+        rules, priority=priority, team=team_names.get(team_id) if team_id else None, segment=segment
+    )
     fr_due, res_due = due_times(created, targets)
     first_response = _at(now, t.get("first_response"))
     solved = _at(now, t.get("solved"))
     closed = _at(now, t.get("closed"))
-    deadline = running_deadline(status=status, first_response_at=first_response,
-                                first_response_due=fr_due, resolution_due=res_due)
+    deadline = running_deadline(
+        status=status,
+        first_response_at=first_response,
+        first_response_due=fr_due,
+        resolution_due=res_due,
+    )
     messages, texts = [], [fold(t["subject"])]
     last = created
     for m in t["messages"]:
@@ -251,31 +279,60 @@ def _ticket_rows(
         kind, _, handle = author.partition(":")
         at = _at(now, m["at"]) or created
         last = max(last, at)
-        messages.append({
-            "ticket_id": number,
-            "author_kind": parse_enum(AuthorKind, kind, "author").value,
-            "agent_id": loaded.agents[handle] if handle else None,
-            "internal": bool(m.get("internal", False)),
-            "body": m["body"],
-            "created_at": at,
-        })
+        messages.append(
+            {
+                "ticket_id": number,
+                "author_kind": parse_enum(AuthorKind, kind, "author").value,
+                "agent_id": loaded.agents[handle] if handle else None,
+                "internal": bool(m.get("internal", False)),
+                "body": m["body"],
+                "created_at": at,
+            }
+        )
         texts.append(fold(m["body"]))
     audit: list[dict[str, Any]] = []
 
-    def event(action: str, at: datetime | None, field: str | None = None,
-              old: str | None = None, new: str | None = None, actor: int | None = None) -> None:
-        audit.append({"ticket_id": number, "actor_id": actor, "action": action, "field": field,
-                      "old_value": old, "new_value": new, "created_at": at or created,
-                      "batch_id": batch, "version": len(audit) + 1})
+    def event(
+        action: str,
+        at: datetime | None,
+        field: str | None = None,
+        old: str | None = None,
+        new: str | None = None,
+        actor: int | None = None,
+    ) -> None:
+        audit.append(
+            {
+                "ticket_id": number,
+                "actor_id": actor,
+                "action": action,
+                "field": field,
+                "old_value": old,
+                "new_value": new,
+                "created_at": at or created,
+                "batch_id": batch,
+                "version": len(audit) + 1,
+            }
+        )
 
     event("create", created)
     escalation = t.get("escalation")
     if escalation:
-        event("escalate", _at(now, escalation.get("at")), "tier", escalation.get("from_tier", "L1"),
-              t["tier"], loaded.agents.get(escalation.get("by", "")))
+        event(
+            "escalate",
+            _at(now, escalation.get("at")),
+            "tier",
+            escalation.get("from_tier", "L1"),
+            t["tier"],
+            loaded.agents.get(escalation.get("by", "")),
+        )
     if first_response:
-        event("reply", first_response, "first_response_at", None,
-              first_response.isoformat(timespec="seconds"))
+        event(
+            "reply",
+            first_response,
+            "first_response_at",
+            None,
+            first_response.isoformat(timespec="seconds"),
+        )
     if t.get("assignee"):
         event("assign", first_response or created, "assignee", None, t["assignee"])
     for _ in range(int(t.get("reopen_count", 0))):
@@ -312,8 +369,10 @@ def _ticket_rows(
         "version": len(audit),
         "search_text": "\n".join(texts)[:50_000],
     }
-    tags = [{"ticket_id": number, "tag": tag}
-            for tag in sorted({normalize_tag(x) for x in t.get("tags", [])})]
+    tags = [
+        {"ticket_id": number, "tag": tag}
+        for tag in sorted({normalize_tag(x) for x in t.get("tags", [])})
+    ]
     return ticket, messages, tags, audit
 
 
@@ -354,11 +413,11 @@ def summarize(store: Store, *, now: datetime | None = None) -> StoreSummary:
         by_status = {
             status: int(n)
             for status, n in session.execute(
-                select(Ticket.status, func.count()).group_by(Ticket.status)
+                select(col(Ticket.status), func.count()).group_by(col(Ticket.status))
             )
         }
         breaching = session.execute(
-            select(func.count()).select_from(Ticket).where(Ticket.sla_due < now)
+            select(func.count()).select_from(Ticket).where(col(Ticket.sla_due) < now)
         ).scalar_one()
         return StoreSummary(
             url=store.display_url,

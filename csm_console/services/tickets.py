@@ -14,9 +14,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlmodel
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from csm_console.domain.model import (
     AuthorKind,
@@ -43,7 +44,7 @@ from csm_console.domain.sla import (
 )
 from csm_console.domain.text import fold, guess_language, normalize_tag, sanitize
 from csm_console.domain.workflow import check_escalation, check_transition, is_reopen
-from csm_console.errors import Conflict, NothingToDo, NotFound, PermissionDenied, UsageError
+from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
 from csm_console.services.records import (
     AuditView,
     CustomerView,
@@ -91,31 +92,31 @@ _Assignee = aliased(Agent)
 def _row_select() -> Any:
     return (
         select(
-            Ticket.id,
-            Ticket.subject,
-            Ticket.status,
-            Ticket.priority,
-            Ticket.tier,
-            Ticket.channel,
-            Ticket.category,
-            Team.name.label("team"),
-            _Assignee.handle.label("assignee"),
-            Customer.name.label("customer"),
-            Customer.email.label("customer_email"),
-            Ticket.created_at,
-            Ticket.updated_at,
-            Ticket.first_response_at,
-            Ticket.first_response_due,
-            Ticket.resolution_due,
-            Ticket.solved_at,
-            Ticket.sla_due,
-            Ticket.reopen_count,
-            Ticket.csat_score,
-            Ticket.version,
+            col(Ticket.id),
+            col(Ticket.subject),
+            col(Ticket.status),
+            col(Ticket.priority),
+            col(Ticket.tier),
+            col(Ticket.channel),
+            col(Ticket.category),
+            col(Team.name).label("team"),
+            col(_Assignee.handle).label("assignee"),
+            col(Customer.name).label("customer"),
+            col(Customer.email).label("customer_email"),
+            col(Ticket.created_at),
+            col(Ticket.updated_at),
+            col(Ticket.first_response_at),
+            col(Ticket.first_response_due),
+            col(Ticket.resolution_due),
+            col(Ticket.solved_at),
+            col(Ticket.sla_due),
+            col(Ticket.reopen_count),
+            col(Ticket.csat_score),
+            col(Ticket.version),
         )
-        .join(Customer, Customer.id == Ticket.customer_id)
-        .outerjoin(Team, Team.id == Ticket.team_id)
-        .outerjoin(_Assignee, _Assignee.id == Ticket.assignee_id)
+        .join(Customer, col(Customer.id) == col(Ticket.customer_id))
+        .outerjoin(Team, col(Team.id) == col(Ticket.team_id))
+        .outerjoin(_Assignee, col(_Assignee.id) == col(Ticket.assignee_id))
     )
 
 
@@ -151,9 +152,9 @@ def _tags_for(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[str
     if not ticket_ids:
         return tags
     rows = session.execute(
-        select(TicketTag.ticket_id, TicketTag.tag)
-        .where(TicketTag.ticket_id.in_(ticket_ids))  # type: ignore[attr-defined]
-        .order_by(TicketTag.ticket_id, TicketTag.tag)
+        select(col(TicketTag.ticket_id), col(TicketTag.tag))
+        .where(col(TicketTag.ticket_id).in_(ticket_ids))
+        .order_by(col(TicketTag.ticket_id), col(TicketTag.tag))
     )
     for ticket_id, tag in rows:
         tags.setdefault(ticket_id, []).append(tag)
@@ -250,7 +251,7 @@ def count_tickets(
 def get_ticket(store: Store, *, ticket_id: int, other_limit: int = 20) -> TicketDetail:
     """The ticket with its customer card, thread and audit trail."""
     with store.read() as session:
-        rows = _rows(session, _row_select().where(Ticket.id == ticket_id))
+        rows = _rows(session, _row_select().where(col(Ticket.id) == ticket_id))
         if not rows:
             raise NotFound(f"ticket #{ticket_id} not found")
         row = rows[0]
@@ -262,32 +263,32 @@ def get_ticket(store: Store, *, ticket_id: int, other_limit: int = 20) -> Ticket
             MessageView(
                 id=m.id,
                 author_kind=m.author_kind,
-                author=handle if m.author_kind == AuthorKind.AGENT and handle else (
-                    customer.name if m.author_kind == AuthorKind.CUSTOMER else "system"
-                ),
+                author=handle
+                if m.author_kind == AuthorKind.AGENT and handle
+                else (customer.name if m.author_kind == AuthorKind.CUSTOMER else "system"),
                 internal=m.internal,
                 body=m.body,
                 created_at=m.created_at,
             )
             for m, handle in session.execute(
-                select(Message, Agent.handle)
-                .outerjoin(Agent, Agent.id == Message.agent_id)
-                .where(Message.ticket_id == ticket_id)
-                .order_by(Message.created_at, Message.id)  # type: ignore[arg-type]
+                select(Message, col(Agent.handle))
+                .outerjoin(Agent, col(Agent.id) == col(Message.agent_id))
+                .where(col(Message.ticket_id) == ticket_id)
+                .order_by(col(Message.created_at), col(Message.id))
             )
         ]
         audit = _audit_views(session, ticket_id)
         others_statement = (
             _row_select()
-            .where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket_id)
-            .order_by(Ticket.created_at.desc(), Ticket.id.desc())  # type: ignore[union-attr]
+            .where(col(Ticket.customer_id) == ticket.customer_id, col(Ticket.id) != ticket_id)
+            .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
             .limit(other_limit)
         )
         others = _rows(session, others_statement)
         other_count = session.execute(
             select(func.count())
             .select_from(Ticket)
-            .where(Ticket.customer_id == ticket.customer_id, Ticket.id != ticket_id)
+            .where(col(Ticket.customer_id) == ticket.customer_id, col(Ticket.id) != ticket_id)
         ).scalar_one()
         return TicketDetail(
             ticket=row,
@@ -305,13 +306,13 @@ def _audit_views(
     session: Session, ticket_id: int, *, after_version: int | None = None
 ) -> list[AuditView]:
     statement = (
-        select(AuditEvent, Agent.handle)
-        .outerjoin(Agent, Agent.id == AuditEvent.actor_id)
-        .where(AuditEvent.ticket_id == ticket_id)
-        .order_by(AuditEvent.id)  # type: ignore[arg-type]
+        select(AuditEvent, col(Agent.handle))
+        .outerjoin(Agent, col(Agent.id) == col(AuditEvent.actor_id))
+        .where(col(AuditEvent.ticket_id) == ticket_id)
+        .order_by(col(AuditEvent.id))
     )
     if after_version is not None:
-        statement = statement.where(AuditEvent.version > after_version)  # type: ignore[operator]
+        statement = statement.where(col(AuditEvent.version) > after_version)
     return [
         AuditView(
             id=e.id,
@@ -343,7 +344,7 @@ def _customer_view(c: Customer) -> CustomerView:
 
 
 def _row_by_id(session: Session, ticket_id: int) -> TicketRow:
-    rows = _rows(session, _row_select().where(Ticket.id == ticket_id))
+    rows = _rows(session, _row_select().where(col(Ticket.id) == ticket_id))
     return rows[0]
 
 
@@ -478,14 +479,16 @@ def _clean_body(body: str) -> str:
     if not body:
         raise UsageError("the message body is empty")
     if len(body) > MAX_BODY:
-        raise UsageError(f"the message body is too long ({len(body)} characters; at most {MAX_BODY})")
+        raise UsageError(
+            f"the message body is too long ({len(body)} characters; at most {MAX_BODY})"
+        )
     return body
 
 
 def policy_rules(session: Session) -> list[PolicyRule]:
     rules = []
     for policy, team_name in session.execute(
-        select(SlaPolicy, Team.name).outerjoin(Team, Team.id == SlaPolicy.team_id)
+        select(SlaPolicy, col(Team.name)).outerjoin(Team, col(Team.id) == col(SlaPolicy.team_id))
     ):
         rules.append(
             PolicyRule(
@@ -520,26 +523,27 @@ def _set_due_times(session: Session, ticket: Ticket, segment: str | None) -> Non
 
 
 def _team_for_tier(session: Session, tier: Tier, name: str | None = None) -> Team:
+    team: Team | None
     if name is not None:
-        team = session.execute(
-            select(Team).where(func.lower(Team.name) == name.strip().lower())
-        ).scalar_one_or_none()
+        team = session.exec(
+            sqlmodel.select(Team).where(func.lower(col(Team.name)) == name.strip().lower())
+        ).one_or_none()
         if team is None:
             raise NotFound(f"no team named {name!r}")
         if team.tier != tier.value:
             raise UsageError(f"team {team.name} serves {team.tier}, not {tier.value}")
         return team
-    team = session.execute(
-        select(Team).where(Team.tier == tier.value).order_by(Team.id).limit(1)  # type: ignore[arg-type]
-    ).scalar_one_or_none()
+    team = session.exec(
+        sqlmodel.select(Team).where(col(Team.tier) == tier.value).order_by(col(Team.id)).limit(1)
+    ).first()
     if team is None:
         raise UsageError(f"no team serves {tier.value}; add one first")
     return team
 
 
 def _agent_by_handle(session: Session, handle: str) -> Agent:
-    agent = session.execute(
-        select(Agent).where(func.lower(Agent.handle) == handle.strip().lower())
+    agent: Agent | None = session.execute(
+        select(Agent).where(func.lower(col(Agent.handle)) == handle.strip().lower())
     ).scalar_one_or_none()
     if agent is None:
         raise NotFound(f"no agent with handle {handle!r}")
@@ -575,7 +579,9 @@ def create_ticket(
     if not subject:
         raise UsageError("the subject is empty")
     if len(subject) > MAX_SUBJECT:
-        raise UsageError(f"the subject is too long ({len(subject)} characters; at most {MAX_SUBJECT})")
+        raise UsageError(
+            f"the subject is too long ({len(subject)} characters; at most {MAX_SUBJECT})"
+        )
     body = _clean_body(body)
     try:
         clean_tags = sorted({normalize_tag(t) for t in tags})
@@ -583,7 +589,9 @@ def create_ticket(
         raise UsageError(str(exc)) from None
     with store.write() as session:
         fresh = _fresh_actor(session, actor)
-        customer = session.execute(select(Customer).where(Customer.email == email)).scalar_one_or_none()
+        customer = session.execute(
+            select(Customer).where(col(Customer.email) == email)
+        ).scalar_one_or_none()
         if customer is None:
             name = (customer_name or "").strip() or email.split("@")[0]
             customer = Customer(
@@ -597,9 +605,10 @@ def create_ticket(
             session.add(customer)
             session.flush()
         team_row = _team_for_tier(session, tier, team)
+        assert customer.id is not None
         ticket = Ticket(
             subject=subject,
-            customer_id=customer.id,  # type: ignore[arg-type]
+            customer_id=customer.id,
             channel=channel.value,
             status=Status.NEW.value,
             priority=int(priority),
@@ -647,7 +656,10 @@ def assign_ticket(
     now = now or utcnow()
     with store.write() as session:
         ticket, fresh = _lock_ticket(
-            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            session,
+            ticket_id=ticket_id,
+            expected_version=expected_version,
+            actor=actor,
             action="assign",
         )
         target = _agent_by_handle(session, to) if to is not None else None
@@ -697,19 +709,40 @@ def _apply_assignment(
         ticket.status = Status.OPEN.value
     _bump(ticket, now)
     _audit(
-        session, ticket, actor, "assign", now, field="assignee",
-        old=old.handle if old else None, new=target.handle if target else None,
+        session,
+        ticket,
+        actor,
+        "assign",
+        now,
+        field="assignee",
+        old=old.handle if old else None,
+        new=target.handle if target else None,
         batch_id=batch_id,
     )
     if ticket.team_id != old_team:
         _audit(
-            session, ticket, actor, "assign", now, field="team",
-            old=_team_name(session, old_team), new=_team_name(session, ticket.team_id),
+            session,
+            ticket,
+            actor,
+            "assign",
+            now,
+            field="team",
+            old=_team_name(session, old_team),
+            new=_team_name(session, ticket.team_id),
             batch_id=batch_id,
         )
     if moved_to_open:
-        _audit(session, ticket, actor, "status", now, field="status", old="new", new="open",
-               batch_id=batch_id)
+        _audit(
+            session,
+            ticket,
+            actor,
+            "status",
+            now,
+            field="status",
+            old="new",
+            new="open",
+            batch_id=batch_id,
+        )
     return True
 
 
@@ -728,24 +761,28 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
     with store.write() as session:
         fresh = _fresh_actor(session, actor)
         statement = select(Ticket).where(
-            Ticket.assignee_id.is_(None),  # type: ignore[union-attr]
-            Ticket.status.in_([Status.NEW.value, Status.OPEN.value]),  # type: ignore[attr-defined]
+            col(Ticket.assignee_id).is_(None),
+            col(Ticket.status).in_([Status.NEW.value, Status.OPEN.value]),
         )
         if fresh.role != Role.ADMIN:
-            statement = statement.where(Ticket.tier == fresh.tier.value)
+            statement = statement.where(col(Ticket.tier) == fresh.tier.value)
             if fresh.team_id is not None:
                 statement = statement.where(
-                    (Ticket.team_id == fresh.team_id) | Ticket.team_id.is_(None)  # type: ignore[union-attr]
+                    (col(Ticket.team_id) == fresh.team_id) | col(Ticket.team_id).is_(None)
                 )
         statement = statement.order_by(
-            Ticket.sla_due, Ticket.priority.desc(), Ticket.id  # type: ignore[union-attr, arg-type]
+            col(Ticket.sla_due),
+            col(Ticket.priority).desc(),
+            col(Ticket.id),
         ).limit(1)
         if store.is_postgres:
             statement = statement.with_for_update(skip_locked=True)
         ticket = session.execute(statement).scalar_one_or_none()
         if ticket is None:
             scope = "any tier" if fresh.role == Role.ADMIN else f"{fresh.tier.value}, {fresh.team}"
-            raise NothingToDo(f"the queue is empty: no unassigned ticket for {fresh.handle} ({scope})")
+            raise NothingToDo(
+                f"the queue is empty: no unassigned ticket for {fresh.handle} ({scope})"
+            )
         target = session.get(Agent, fresh.id)
         assert target is not None and ticket.id is not None
         _apply_assignment(session, ticket, fresh, target, now)
@@ -767,7 +804,10 @@ def change_status(
     now = now or utcnow()
     with store.write() as session:
         ticket, fresh = _lock_ticket(
-            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            session,
+            ticket_id=ticket_id,
+            expected_version=expected_version,
+            actor=actor,
             action="change the status of",
         )
         if _apply_status(session, ticket, fresh, status, now, batch_id=batch_id):
@@ -798,8 +838,15 @@ def _apply_status(
         ticket.solved_at = None
     _bump(ticket, now)
     _audit(
-        session, ticket, actor, "reopen" if is_reopen(old, status) else "status", now,
-        field="status", old=old.value, new=status.value, batch_id=batch_id,
+        session,
+        ticket,
+        actor,
+        "reopen" if is_reopen(old, status) else "status",
+        now,
+        field="status",
+        old=old.value,
+        new=status.value,
+        batch_id=batch_id,
     )
     return True
 
@@ -818,7 +865,10 @@ def change_priority(
     now = now or utcnow()
     with store.write() as session:
         ticket, fresh = _lock_ticket(
-            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            session,
+            ticket_id=ticket_id,
+            expected_version=expected_version,
+            actor=actor,
             action="change the priority of",
         )
         old = Priority(ticket.priority)
@@ -827,8 +877,17 @@ def change_priority(
             customer = session.get(Customer, ticket.customer_id)
             _set_due_times(session, ticket, customer.segment if customer else None)
             _bump(ticket, now)
-            _audit(session, ticket, fresh, "priority", now, field="priority",
-                   old=old.label, new=priority.label, batch_id=batch_id)
+            _audit(
+                session,
+                ticket,
+                fresh,
+                "priority",
+                now,
+                field="priority",
+                old=old.label,
+                new=priority.label,
+                batch_id=batch_id,
+            )
             session.flush()
         return _row_by_id(session, ticket_id)
 
@@ -851,7 +910,10 @@ def escalate(
         raise UsageError("an escalation needs a reason")
     with store.write() as session:
         ticket, fresh = _lock_ticket(
-            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            session,
+            ticket_id=ticket_id,
+            expected_version=expected_version,
+            actor=actor,
             action="escalate",
         )
         old_tier = Tier(ticket.tier)
@@ -868,16 +930,48 @@ def escalate(
         if ticket.status in (Status.NEW.value, Status.PENDING.value, Status.ON_HOLD.value):
             ticket.status = Status.OPEN.value
         _bump(ticket, now)
-        _audit(session, ticket, fresh, "escalate", now, field="tier", old=old_tier.value,
-               new=to_tier.value)
-        _audit(session, ticket, fresh, "escalate", now, field="team", old=old_team,
-               new=target_team.name)
+        _audit(
+            session,
+            ticket,
+            fresh,
+            "escalate",
+            now,
+            field="tier",
+            old=old_tier.value,
+            new=to_tier.value,
+        )
+        _audit(
+            session,
+            ticket,
+            fresh,
+            "escalate",
+            now,
+            field="team",
+            old=old_team,
+            new=target_team.name,
+        )
         if old_assignee is not None:
-            _audit(session, ticket, fresh, "escalate", now, field="assignee",
-                   old=old_assignee.handle, new=None)
+            _audit(
+                session,
+                ticket,
+                fresh,
+                "escalate",
+                now,
+                field="assignee",
+                old=old_assignee.handle,
+                new=None,
+            )
         if old_status != ticket.status:
-            _audit(session, ticket, fresh, "status", now, field="status", old=old_status,
-                   new=ticket.status)
+            _audit(
+                session,
+                ticket,
+                fresh,
+                "status",
+                now,
+                field="status",
+                old=old_status,
+                new=ticket.status,
+            )
         note = f"Escalated {old_tier.value} → {to_tier.value} ({target_team.name}): {reason}"
         session.add(
             Message(
@@ -912,7 +1006,10 @@ def reply(
     body = _clean_body(body)
     with store.write() as session:
         ticket, fresh = _lock_ticket(
-            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            session,
+            ticket_id=ticket_id,
+            expected_version=expected_version,
+            actor=actor,
             action="reply to",
         )
         if ticket.status == Status.CLOSED.value:
@@ -939,8 +1036,15 @@ def reply(
         _bump(ticket, now)
         _audit(session, ticket, fresh, "reply", now)
         if first:
-            _audit(session, ticket, fresh, "reply", now, field="first_response_at",
-                   new=now.isoformat(timespec="seconds"))
+            _audit(
+                session,
+                ticket,
+                fresh,
+                "reply",
+                now,
+                field="first_response_at",
+                new=now.isoformat(timespec="seconds"),
+            )
         if target is not None:
             _apply_status(session, ticket, fresh, target, now)
         session.flush()
@@ -961,7 +1065,10 @@ def add_note(
     body = _clean_body(body)
     with store.write() as session:
         ticket, fresh = _lock_ticket(
-            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            session,
+            ticket_id=ticket_id,
+            expected_version=expected_version,
+            actor=actor,
             action="add a note to",
         )
         session.add(
@@ -999,10 +1106,15 @@ def tag_ticket(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if to_add & to_remove:
-        raise UsageError(f"cannot add and remove the same tag: {', '.join(sorted(to_add & to_remove))}")
+        raise UsageError(
+            f"cannot add and remove the same tag: {', '.join(sorted(to_add & to_remove))}"
+        )
     with store.write() as session:
         ticket, fresh = _lock_ticket(
-            session, ticket_id=ticket_id, expected_version=expected_version, actor=actor,
+            session,
+            ticket_id=ticket_id,
+            expected_version=expected_version,
+            actor=actor,
             action="tag",
         )
         current = set(_tags_for(session, [ticket_id]).get(ticket_id, []))
@@ -1017,7 +1129,9 @@ def tag_ticket(
                 row = session.get(TicketTag, (ticket_id, tag))
                 if row is not None:
                     session.delete(row)
-                _audit(session, ticket, fresh, "untag", now, field="tags", old=tag, batch_id=batch_id)
+                _audit(
+                    session, ticket, fresh, "untag", now, field="tags", old=tag, batch_id=batch_id
+                )
             session.flush()
         return _row_by_id(session, ticket_id)
 
@@ -1037,7 +1151,10 @@ def record_csat(
         raise UsageError(f"CSAT score must be 1 to 5, not {score}")
     with store.write() as session:
         ticket, fresh = _lock_ticket(
-            session, ticket_id=ticket_id, expected_version=None, actor=actor,
+            session,
+            ticket_id=ticket_id,
+            expected_version=None,
+            actor=actor,
             action="record CSAT on",
         )
         if Status(ticket.status).is_active:

@@ -58,10 +58,11 @@ def parse_store_url(raw: str) -> URL:
 def mask_url(url: URL | str) -> str:
     """The URL with any password replaced by ***, safe to print."""
     if isinstance(url, str):
+        raw = url
         try:
-            url = make_url(url)
+            url = make_url(raw)
         except exc.ArgumentError:
-            return _mask_unparsed(url)
+            return _mask_unparsed(raw)
     return url.render_as_string(hide_password=True)
 
 
@@ -102,6 +103,7 @@ class Store:
             if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(self.url, echo=echo, hide_parameters=True)
+            self._write_engine: Engine
             _configure_sqlite(self.engine)
             self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         else:
@@ -133,9 +135,11 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction (`BEGIN IMMEDIATE` on SQLite); committed when the block ends."""
-        with translate_errors(self), Session(
-            self._write_engine, expire_on_commit=False
-        ) as session, session.begin():
+        with (
+            translate_errors(self),
+            Session(self._write_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
 
     def ping(self) -> None:
@@ -154,7 +158,9 @@ def translate_errors(store: Store) -> Iterator[None]:
     except exc.OperationalError as error:
         raise classify_operational_error(store, error) from None
     except exc.InterfaceError as error:
-        raise StoreUnavailable(f"lost the connection to {store.display_url}: {_reason(error)}") from None
+        raise StoreUnavailable(
+            f"lost the connection to {store.display_url}: {_reason(error)}"
+        ) from None
 
 
 def classify_operational_error(store: Store, error: exc.DBAPIError) -> Exception:

@@ -103,9 +103,7 @@ class TicketTag(SQLModel, table=True):
     __table_args__ = (Index("ix_ticket_tag_tag", "tag", "ticket_id"),)
 
     ticket_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
-        )
+        sa_column=Column(Integer, ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True)
     )
     tag: str = Field(sa_column=Column(String(40), primary_key=True))
 

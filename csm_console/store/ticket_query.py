@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import operator
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, tuple_
 from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlmodel import col
 
 from csm_console.domain.model import Status
 from csm_console.domain.query import (
@@ -31,17 +33,20 @@ from csm_console.store.models import Agent, Customer, Team, Ticket, TicketTag
 SENTINEL = NO_DEADLINE_SENTINEL.replace(tzinfo=UTC)
 
 _SORT_COLUMNS: dict[SortKey, Any] = {
-    SortKey.SLA: Ticket.sla_due,
-    SortKey.PRIORITY: Ticket.priority,
-    SortKey.CREATED: Ticket.created_at,
-    SortKey.UPDATED: Ticket.updated_at,
-    SortKey.ID: Ticket.id,
+    SortKey.SLA: col(Ticket.sla_due),
+    SortKey.PRIORITY: col(Ticket.priority),
+    SortKey.CREATED: col(Ticket.created_at),
+    SortKey.UPDATED: col(Ticket.updated_at),
+    SortKey.ID: col(Ticket.id),
 }
-_TIME_COLUMNS: dict[str, Any] = {"created": Ticket.created_at, "updated": Ticket.updated_at}
+_TIME_COLUMNS: dict[str, Any] = {
+    "created": col(Ticket.created_at),
+    "updated": col(Ticket.updated_at),
+}
 _RANK_COLUMNS: dict[str, Any] = {
-    "priority": Ticket.priority,
+    "priority": col(Ticket.priority),
     # tiers are 'L1'..'L3': their text order is their rank order
-    "tier": Ticket.tier,
+    "tier": col(Ticket.tier),
 }
 
 
@@ -60,7 +65,7 @@ def _compile_term(term: Term, *, me_id: int | None, now: datetime) -> ColumnElem
     condition: ColumnElement[bool]
     nullable_column: Any = None
     if isinstance(term, WordTerm):
-        condition = Ticket.search_text.like(like_pattern(term.text), escape="\\")
+        condition = col(Ticket.search_text).like(like_pattern(term.text), escape="\\")
     elif isinstance(term, MatchTerm):
         condition, nullable_column = _match(term, me_id=me_id)
     elif isinstance(term, CompareTerm):
@@ -79,16 +84,18 @@ def _compile_term(term: Term, *, me_id: int | None, now: datetime) -> ColumnElem
     return not_(condition)
 
 
+_OPERATORS = {
+    Op.GT: operator.gt,
+    Op.GE: operator.ge,
+    Op.LT: operator.lt,
+    Op.LE: operator.le,
+    Op.EQ: operator.eq,
+}
+
+
 def _compare(column: Any, op: Op, value: Any) -> ColumnElement[bool]:
-    if op is Op.GT:
-        return column > value  # type: ignore[no-any-return]
-    if op is Op.GE:
-        return column >= value  # type: ignore[no-any-return]
-    if op is Op.LT:
-        return column < value  # type: ignore[no-any-return]
-    if op is Op.LE:
-        return column <= value  # type: ignore[no-any-return]
-    return column == value  # type: ignore[no-any-return]
+    condition: ColumnElement[bool] = _OPERATORS[op](column, value)
+    return condition
 
 
 def _with_none(column: Any, values: list[Any], wants_none: bool) -> ColumnElement[bool]:
@@ -105,17 +112,19 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
     wants_none = len(values) != len(term.values)
     field = term.field
     if field == "status":
-        return Ticket.status.in_(values), None
+        return col(Ticket.status).in_(values), None
     if field == "channel":
-        return Ticket.channel.in_(values), None
+        return col(Ticket.channel).in_(values), None
     if field == "tier":
-        return Ticket.tier.in_([f"L{v}" for v in values]), None
+        return col(Ticket.tier).in_([f"L{v}" for v in values]), None
     if field == "priority":
-        return Ticket.priority.in_(values), None
+        return col(Ticket.priority).in_(values), None
     if field == "id":
-        return Ticket.id.in_(values), None
+        return col(Ticket.id).in_(values), None
     if field == "category":
-        return _with_none(func.lower(Ticket.category), values, wants_none), Ticket.category
+        return _with_none(func.lower(col(Ticket.category)), values, wants_none), col(
+            Ticket.category
+        )
     if field == "assignee":
         ids: list[Any] = []
         handles: list[str] = []
@@ -128,51 +137,55 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
                 handles.append(str(value))
         parts: list[ColumnElement[bool]] = []
         if ids:
-            parts.append(Ticket.assignee_id.in_(ids))
+            parts.append(col(Ticket.assignee_id).in_(ids))
         if handles:
             parts.append(
-                Ticket.assignee_id.in_(select(Agent.id).where(func.lower(Agent.handle).in_(handles)))
+                col(Ticket.assignee_id).in_(
+                    select(col(Agent.id)).where(func.lower(col(Agent.handle)).in_(handles))
+                )
             )
         if wants_none:
-            parts.append(Ticket.assignee_id.is_(None))
-        return or_(*parts), Ticket.assignee_id
+            parts.append(col(Ticket.assignee_id).is_(None))
+        return or_(*parts), col(Ticket.assignee_id)
     if field == "team":
         names = [str(v).lower() for v in values]
-        team_ids = select(Team.id).where(func.lower(Team.name).in_(names))
-        parts = [Ticket.team_id.in_(team_ids)] if names else []
+        team_ids = select(col(Team.id)).where(func.lower(col(Team.name)).in_(names))
+        parts = [col(Ticket.team_id).in_(team_ids)] if names else []
         if wants_none:
-            parts.append(Ticket.team_id.is_(None))
-        return or_(*parts), Ticket.team_id
+            parts.append(col(Ticket.team_id).is_(None))
+        return or_(*parts), col(Ticket.team_id)
     if field == "tag":
         return (
-            exists().where(TicketTag.ticket_id == Ticket.id, TicketTag.tag.in_(values)),
+            exists().where(
+                col(TicketTag.ticket_id) == col(Ticket.id), col(TicketTag.tag).in_(values)
+            ),
             None,
         )
     if field in {"language", "segment"}:
-        column = Customer.language if field == "language" else Customer.segment
-        return Ticket.customer_id.in_(select(Customer.id).where(column.in_(values))), None
+        column = col(Customer.language) if field == "language" else col(Customer.segment)
+        return col(Ticket.customer_id).in_(select(col(Customer.id)).where(column.in_(values))), None
     if field == "customer":
         conditions: list[ColumnElement[bool]] = []
         for value in values:
             text = str(value).strip()
             if "@" in text:
-                conditions.append(Customer.email == text.lower())
+                conditions.append(col(Customer.email) == text.lower())
             else:
-                conditions.append(Customer.lookup.like(like_pattern(fold(text)), escape="\\"))
-        return Ticket.customer_id.in_(select(Customer.id).where(or_(*conditions))), None
+                conditions.append(col(Customer.lookup).like(like_pattern(fold(text)), escape="\\"))
+        return col(Ticket.customer_id).in_(select(col(Customer.id)).where(or_(*conditions))), None
     raise QueryError(f"field {field!r} cannot be matched")  # pragma: no cover - allow-list
 
 
 def _sla(term: SlaTerm, now: datetime) -> ColumnElement[bool]:
     if term.state == "breached":
-        return Ticket.sla_due < now
+        return col(Ticket.sla_due) < now
     if term.state == "ok":
-        return and_(Ticket.sla_due >= now, Ticket.sla_due < SENTINEL)
+        return and_(col(Ticket.sla_due) >= now, col(Ticket.sla_due) < SENTINEL)
     assert term.within is not None
     limit = now + term.within
     if term.op in (Op.LT, Op.LE):
-        return _compare(Ticket.sla_due, term.op, limit)
-    return and_(_compare(Ticket.sla_due, term.op, limit), Ticket.sla_due < SENTINEL)
+        return _compare(col(Ticket.sla_due), term.op, limit)
+    return and_(_compare(col(Ticket.sla_due), term.op, limit), col(Ticket.sla_due) < SENTINEL)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,8 +197,8 @@ def order_by(sort: Sort) -> list[Any]:
     if sort.key is SortKey.ID:
         return [column.desc() if sort.descending else column.asc()]
     if sort.descending:
-        return [column.desc(), Ticket.id.desc()]
-    return [column.asc(), Ticket.id.asc()]
+        return [column.desc(), col(Ticket.id).desc()]
+    return [column.asc(), col(Ticket.id).asc()]
 
 
 def keyset_after(sort: Sort, cursor: str) -> ColumnElement[bool]:
@@ -193,10 +206,10 @@ def keyset_after(sort: Sort, cursor: str) -> ColumnElement[bool]:
     key_value, last_id = decode_cursor(sort, cursor)
     column: KeyedColumnElement[Any] = _SORT_COLUMNS[sort.key]
     if sort.key is SortKey.ID:
-        return Ticket.id < last_id if sort.descending else Ticket.id > last_id
+        return col(Ticket.id) < last_id if sort.descending else col(Ticket.id) > last_id
     if sort.descending:
-        return tuple_(column, Ticket.id) < tuple_(key_value, last_id)
-    return tuple_(column, Ticket.id) > tuple_(key_value, last_id)
+        return tuple_(column, col(Ticket.id)) < tuple_(key_value, last_id)
+    return tuple_(column, col(Ticket.id)) > tuple_(key_value, last_id)
 
 
 def encode_cursor(sort: Sort, key_value: Any, last_id: int) -> str:
@@ -222,9 +235,8 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, int]:
 
 
 def active_clock_condition() -> ColumnElement[bool]:
-    return Ticket.sla_due < SENTINEL
+    return col(Ticket.sla_due) < SENTINEL
 
 
 def status_is_active() -> ColumnElement[bool]:
-    return Ticket.status.in_([s.value for s in Status if s.is_active])
-
+    return col(Ticket.status).in_([s.value for s in Status if s.is_active])

@@ -14,7 +14,9 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError("csm runs migrations on a connection it opens itself: use `csm db upgrade`")
+        raise RuntimeError(
+            "csm runs migrations on a connection it opens itself: use `csm db upgrade`"
+        )
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

@@ -1,0 +1,315 @@
+"""Store benchmarks: sample load time, take-next claims/s, queue page reads at scale.
+
+    python benchmarks/bench_store.py sample [--runs 5]
+    python benchmarks/bench_store.py claims [--tickets 2000] [--processes 4]
+    python benchmarks/bench_store.py queue [--tickets 1000000] [--runs 50]
+
+Set CSM_BENCH_POSTGRES_URL to measure PostgreSQL too (scratch databases are created and dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.engine import make_url
+
+from csm_console.domain.model import Role
+from csm_console.domain.query import Sort, parse_query
+from csm_console.errors import NothingToDo
+from csm_console.services import setup, tickets
+from csm_console.services.agents import resolve_actor
+from csm_console.services.generate import generate_tickets
+from csm_console.store.engine import Store
+from csm_console.store.models import Agent, Customer, Team, Ticket
+
+POSTGRES = os.environ.get("CSM_BENCH_POSTGRES_URL")
+
+
+def scratch_stores() -> Iterator[tuple[str, Store]]:
+    """A fresh, migrated store of each available kind (dropped when the loop moves on)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        setup.initialize(store)
+        yield "sqlite", store
+        store.dispose()
+    if POSTGRES:
+        base = make_url(POSTGRES).set(drivername="postgresql+psycopg")
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        name = f"csm_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        store = Store(base.set(database=name))
+        try:
+            setup.initialize(store)
+            yield "postgresql", store
+        finally:
+            store.dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def timed(fn: Callable[[], object], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+# ------------------------------------------------------------------------------------- sample
+
+
+def bench_sample(runs: int) -> None:
+    timings: dict[str, list[float]] = {}
+    baseline: dict[str, list[float]] = {}
+    counts: dict[str, tuple[int, ...]] = {}
+    for _ in range(runs):
+        for kind, store in scratch_stores():
+            started = time.perf_counter()
+            summary = setup.load_sample(store)
+            timings.setdefault(kind, []).append(time.perf_counter() - started)
+            started = time.perf_counter()
+            setup.summarize(store)
+            baseline.setdefault(kind, []).append(time.perf_counter() - started)
+            counts[kind] = (summary.tickets, summary.messages, summary.articles, summary.templates)
+    for kind, values in timings.items():
+        load, base = statistics.median(values), statistics.median(baseline[kind])
+        print(
+            f"sample load [{kind}]: median {ms(load)} over {runs} runs (tickets, messages, "
+            f"articles, templates = {counts[kind]}); baseline: counting the loaded store "
+            f"{ms(base)} -> ratio {load / base:.0f}x"
+        )
+
+
+# ------------------------------------------------------------------------------------- claims
+
+
+def _seed_unassigned(store: Store, count: int, agents: int) -> list[str]:
+    now = datetime.now(UTC)
+    handles = [f"bench{n}" for n in range(agents)]
+    with store.write() as session:
+        team = Team(name="Bench", tier="L1")
+        session.add(team)
+        session.add(
+            Customer(
+                name="Bench",
+                email="bench@example.com",
+                language="en",
+                preferred_channel="email",
+                segment="standard",
+                lookup="bench",
+            )
+        )
+        session.flush()
+        customer_id = session.execute(select(Customer.id)).scalar_one()
+        for handle in handles:
+            session.add(
+                Agent(
+                    handle=handle,
+                    name=handle,
+                    email=f"{handle}@example.com",
+                    role=Role.OPERATOR.value,
+                    tier="L1",
+                    team_id=team.id,
+                )
+            )
+        rows = [
+            {
+                "subject": f"claim {i}",
+                "customer_id": customer_id,
+                "channel": "email",
+                "status": "new",
+                "priority": 1 + i % 4,
+                "tier": "L1",
+                "team_id": team.id,
+                "created_at": now,
+                "updated_at": now,
+                "first_response_due": now + timedelta(minutes=i % 600),
+                "resolution_due": now + timedelta(hours=9),
+                "sla_due": now + timedelta(minutes=i % 600),
+                "reopen_count": 0,
+                "version": 1,
+                "search_text": "",
+            }
+            for i in range(count)
+        ]
+        for start in range(0, count, 5000):
+            session.execute(insert(Ticket), rows[start : start + 5000])
+    return handles
+
+
+def claim_worker(url: str, handle: str) -> None:
+    store = Store(url)
+    actor = resolve_actor(store, handle)
+    print("ready", flush=True)
+    sys.stdin.readline()  # start together
+    count = 0
+    started = time.perf_counter()
+    while True:
+        try:
+            tickets.take_next(store, actor=actor)
+        except NothingToDo:
+            break
+        count += 1
+    print(json.dumps({"claims": count, "seconds": time.perf_counter() - started}), flush=True)
+
+
+def _run_claims(store: Store, processes: int, count: int) -> float:
+    handles = _seed_unassigned(store, count, processes)
+    url = store.url.render_as_string(hide_password=False)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, __file__, "_claim", url, h],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for h in handles
+    ]
+    for w in workers:
+        assert w.stdout is not None and w.stdout.readline().strip() == "ready"
+    started = time.perf_counter()
+    for w in workers:
+        assert w.stdin is not None
+        w.stdin.write("go\n")
+        w.stdin.flush()
+    total = 0
+    for w in workers:
+        out, _ = w.communicate(timeout=600)
+        total += json.loads(out.strip().splitlines()[-1])["claims"]
+    elapsed = time.perf_counter() - started
+    assert total == count, (total, count)
+    return count / elapsed
+
+
+def bench_claims(count: int, processes: int, runs: int) -> None:
+    for kind in ["sqlite"] + (["postgresql"] if POSTGRES else []):
+        many: list[float] = []
+        one: list[float] = []
+        for _ in range(runs):
+            for k, store in scratch_stores():
+                if k == kind:
+                    many.append(_run_claims(store, processes, count))
+            for k, store in scratch_stores():
+                if k == kind:
+                    one.append(_run_claims(store, 1, count // 2))
+        print(
+            f"take-next [{kind}]: {processes} processes {statistics.median(many):.0f} claims/s "
+            f"(median of {runs}, {count} tickets); baseline 1 process "
+            f"{statistics.median(one):.0f} claims/s -> ratio "
+            f"{statistics.median(many) / statistics.median(one):.2f}"
+        )
+
+
+# -------------------------------------------------------------------------------------- queue
+
+
+def bench_queue(count: int, runs: int) -> None:
+    for kind, store in scratch_stores():
+        _bench_queue_on(kind, store, count, runs)
+
+
+def _bench_queue_on(kind: str, store: Store, count: int, runs: int) -> None:
+    started = time.perf_counter()
+    generate_tickets(store, count=count)
+    print(f"queue [{kind}]: generated {count} tickets in {time.perf_counter() - started:.1f} s")
+    actor = resolve_actor(store, _some_operator(store))
+    sort = Sort.parse("sla")
+
+    def page(query: str, cursor: str | None = None) -> object:
+        return tickets.list_tickets(
+            store, actor=actor, query=parse_query(query), sort=sort, cursor=cursor, limit=50
+        )
+
+    deep = None
+    for _ in range(20):  # walk 20 pages in
+        deep = tickets.list_tickets(
+            store,
+            actor=actor,
+            query=parse_query(""),
+            sort=sort,
+            cursor=deep.next_cursor if deep else None,
+            limit=50,
+        )
+    baseline = timed(store.ping, runs)
+    deep_cursor = deep.next_cursor if deep else None
+    cases = {
+        "first page, all tickets": lambda: page(""),
+        "page 21 (keyset cursor)": lambda: page("", deep_cursor),
+        "status:open,new,pending": lambda: page("status:open,new,pending"),
+        "assignee:me": lambda: page("assignee:me"),
+        "sla:breached": lambda: page("sla:breached"),
+        "priority:>=high status:open": lambda: page("priority:>=high status:open"),
+        "free word (Russian, folded)": lambda: page("счёт"),
+    }
+    base = statistics.median(baseline)
+    print(f"queue [{kind}]: baseline round trip (SELECT 1) median {ms(base)}")
+    for name, fn in cases.items():
+        values = timed(fn, runs)
+        print(
+            f"queue [{kind}]: {name:<30} median {ms(statistics.median(values))}  "
+            f"p95 {ms(p95(values))}  ({statistics.median(values) / base:.0f}x baseline)"
+        )
+
+
+def _some_operator(store: Store) -> str:
+    with store.read() as session:
+        return str(
+            session.execute(
+                select(Agent.handle).where(Agent.role == "operator").order_by(Agent.id).limit(1)
+            ).scalar_one()
+        )
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_claim":
+        claim_worker(sys.argv[2], sys.argv[3])
+        return
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="what", required=True)
+    s = sub.add_parser("sample")
+    s.add_argument("--runs", type=int, default=5)
+    c = sub.add_parser("claims")
+    c.add_argument("--tickets", type=int, default=2000)
+    c.add_argument("--processes", type=int, default=4)
+    c.add_argument("--runs", type=int, default=3)
+    q = sub.add_parser("queue")
+    q.add_argument("--tickets", type=int, default=1_000_000)
+    q.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
+    if args.what == "sample":
+        bench_sample(args.runs)
+    elif args.what == "claims":
+        bench_claims(args.tickets, args.processes, args.runs)
+    else:
+        bench_queue(args.tickets, args.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,6 @@ import typer
 
 from csm_console.cli.output import emit_json, out
 from csm_console.cli.state import state
-from csm_console.store.engine import mask_url
 
 app = typer.Typer(
     help="Show the effective settings and where they come from.", no_args_is_help=True
@@ -19,6 +18,8 @@ def show(
     format: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Print each effective setting and its source (default, config file, environment, flag)."""
+    from csm_console.store.engine import mask_url
+
     settings = state(ctx).settings()
     rows = [
         ("database_url", mask_url(settings.database_url), settings.sources["database_url"]),

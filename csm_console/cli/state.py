@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import typer
 
-from csm_console.config import Settings, load_settings
-from csm_console.domain.rights import Actor
-from csm_console.store.engine import Store
+if TYPE_CHECKING:  # imported when used: `csm --help` and `csm --version` stay fast
+    from csm_console.config import Settings
+    from csm_console.domain.rights import Actor
+    from csm_console.store.engine import Store
 
 
 @dataclass
@@ -21,6 +23,8 @@ class CliState:
 
     def settings(self) -> Settings:
         if self._settings is None:
+            from csm_console.config import load_settings
+
             self._settings = load_settings(
                 config_file=self.config_file, database_url=self.database_url, agent=self.agent
             )
@@ -28,6 +32,8 @@ class CliState:
 
     def store(self, *, check_schema: bool = True) -> Store:
         if self._store is None:
+            from csm_console.store.engine import Store
+
             self._store = Store(self.settings().database_url)
         if check_schema:
             from csm_console.store.migrate import check_schema as check

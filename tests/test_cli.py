@@ -170,3 +170,15 @@ def test_real_process_streams_and_exit_code(env: dict[str, str], tmp_path: Path)
     )
     assert bad.returncode == 8 and bad.stdout == ""
     assert bad.stderr.startswith("csm: ") and "Traceback" not in bad.stderr
+
+
+def test_demo_creates_its_own_sample_store_once(env: dict[str, str], tmp_path: Path) -> None:
+    first = csm(env, "demo")
+    assert first.exit_code == 0, first.output
+    assert (tmp_path / "data" / "demo.db").exists()
+    assert "creating the demo store" in first.stderr
+    assert "tickets 342" in first.stdout
+    again = csm(env, "demo")
+    assert again.exit_code == 0 and "creating" not in again.stderr
+    assert "tickets 342" in again.stdout
+    assert not (tmp_path / "data" / "csm.db").exists()  # never mixes with the real store

@@ -583,6 +583,13 @@ def create_ticket(
             f"the subject is too long ({len(subject)} characters; at most {MAX_SUBJECT})"
         )
     body = _clean_body(body)
+    if len(email) > 254:
+        raise UsageError("the customer e-mail is too long (at most 254 characters)")
+    if customer_name is not None and len(customer_name.strip()) > 200:
+        raise UsageError("the customer name is too long (at most 200 characters)")
+    category = (category or "").strip().lower() or None
+    if category is not None and len(category) > 40:
+        raise UsageError("the category is too long (at most 40 characters)")
     try:
         clean_tags = sorted({normalize_tag(t) for t in tags})
     except ValueError as exc:
@@ -612,7 +619,7 @@ def create_ticket(
             channel=channel.value,
             status=Status.NEW.value,
             priority=int(priority),
-            category=(category or "").strip().lower() or None,
+            category=category,
             tier=tier.value,
             team_id=team_row.id,
             created_at=now,

@@ -183,6 +183,6 @@ class AuditEvent(SQLModel, table=True):
     old_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     new_value: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = _ts()
-    batch_id: str | None = Field(default=None, sa_column=Column(String(36), nullable=True))
+    batch_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     # the ticket's version after this change: a conflict names the changes after a reader's version
     version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))

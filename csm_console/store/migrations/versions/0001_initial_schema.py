@@ -166,7 +166,7 @@ def upgrade() -> None:
         sa.Column("old_value", sa.Text(), nullable=True),
         sa.Column("new_value", sa.Text(), nullable=True),
         sa.Column("created_at", csm_console.store.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("batch_id", sa.String(length=36), nullable=True),
+        sa.Column("batch_id", sa.String(length=64), nullable=True),
         sa.Column("version", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["actor_id"],

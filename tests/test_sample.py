@@ -40,17 +40,20 @@ def test_the_sample_meets_the_brief() -> None:
     assert expected["templates"] >= 25
     assert expected["articles"] >= 60
     raw = json.loads((SAMPLE / "tickets.json").read_text("utf-8"))
-    for field, values in (("channel", {"email", "phone", "chat", "web"}),
-                          ("status", {"new", "open", "pending", "on_hold", "solved", "closed"}),
-                          ("priority", {"low", "normal", "high", "urgent"}),
-                          ("tier", {"L1", "L2", "L3"})):
+    for field, values in (
+        ("channel", {"email", "phone", "chat", "web"}),
+        ("status", {"new", "open", "pending", "on_hold", "solved", "closed"}),
+        ("priority", {"low", "normal", "high", "urgent"}),
+        ("tier", {"L1", "L2", "L3"}),
+    ):
         assert {t[field] for t in raw} == values, field
     assert all(1 <= len(t["messages"]) <= 8 for t in raw)
     assert sum(1 for t in raw if t.get("escalation")) >= 10
     assert sum(1 for t in raw if t.get("reopen_count")) >= 5
     assert sum(1 for t in raw if t.get("csat")) >= 30
-    languages = {row["language"] for row in csv.DictReader(
-        (SAMPLE / "customers.csv").open(encoding="utf-8"))}
+    languages = {
+        row["language"] for row in csv.DictReader((SAMPLE / "customers.csv").open(encoding="utf-8"))
+    }
     assert languages == {"en", "ru", "lv"}
 
 
@@ -64,8 +67,14 @@ def test_sample_loads_completely(store: Store) -> None:
     with pytest.raises(UsageError, match="already holds data"):
         setup.load_sample(store, now=NOW)
     # the queue reads work on it: Cyrillic and Latvian free text, breaching, keyset pages
-    some = tickets.list_tickets(store, actor=None, query=parse_query("sla:breached"),
-                                sort=Sort.parse("sla"), now=NOW, limit=500)
+    some = tickets.list_tickets(
+        store,
+        actor=None,
+        query=parse_query("sla:breached"),
+        sort=Sort.parse("sla"),
+        now=NOW,
+        limit=500,
+    )
     assert some.items and all(t.sla_due is not None and t.sla_due < NOW for t in some.items)
     with store.read() as session:
         max_id = session.execute(select(func.max(Ticket.id))).scalar_one()
@@ -81,16 +90,40 @@ def test_sqlite_and_postgres_load_the_same_counts(tmp_path: Path, postgres_serve
     setup.initialize(pg)
     a = setup.load_sample(lite, now=NOW)
     b = setup.load_sample(pg, now=NOW)
-    assert (a.teams, a.agents, a.customers, a.tickets, a.messages, a.templates, a.articles,
-            a.audit_events, a.by_status, a.breaching) == (
-        b.teams, b.agents, b.customers, b.tickets, b.messages, b.templates, b.articles,
-        b.audit_events, b.by_status, b.breaching)
+    assert (
+        a.teams,
+        a.agents,
+        a.customers,
+        a.tickets,
+        a.messages,
+        a.templates,
+        a.articles,
+        a.audit_events,
+        a.by_status,
+        a.breaching,
+    ) == (
+        b.teams,
+        b.agents,
+        b.customers,
+        b.tickets,
+        b.messages,
+        b.templates,
+        b.articles,
+        b.audit_events,
+        b.by_status,
+        b.breaching,
+    )
     # a new ticket after the explicit-id load gets the next id on both stores
     from csm_console.services.agents import resolve_actor
 
     for store in (lite, pg):
         actor = resolve_actor(store, "demo")
-        row = tickets.create_ticket(store, actor=actor, customer_email="new@example.com",
-                                    subject="after the sample", body="hello")
+        row = tickets.create_ticket(
+            store,
+            actor=actor,
+            customer_email="new@example.com",
+            subject="after the sample",
+            body="hello",
+        )
         assert row.id == setup.SAMPLE_FIRST_TICKET_ID + a.tickets
         store.dispose()

@@ -104,7 +104,10 @@ def render(body: str, context: dict[str, dict[str, Any]]) -> str:
     missing = missing_placeholders(body, context)
     if missing:
         raise TemplateProblem(
-            "unresolved placeholder" + ("s" if len(missing) > 1 else "") + ": " + ", ".join(missing),
+            "unresolved placeholder"
+            + ("s" if len(missing) > 1 else "")
+            + ": "
+            + ", ".join(missing),
             missing,
         )
     try:

@@ -87,3 +87,73 @@ def normalize_tag(tag: str) -> str:
     if len(cleaned) > 40:
         raise ValueError(f"tag {tag[:50]!r} is too long (at most 40 characters)")
     return cleaned
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """`fold(text)` plus, for each folded character, the index of the original character it came
+    from, so that hits found in folded text can be highlighted in the original."""
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, ch in enumerate(text):
+        piece = fold(ch) if not ch.isascii() else ch.lower()
+        folded.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(folded), origin
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def search_terms(text: str, *, max_terms: int = 8, max_length: int = 300) -> list[str]:
+    """Folded words of a free-text search: punctuation, operators and quotes are just separators,
+    so no input is ever a syntax error."""
+    words: list[str] = []
+    for word in _WORD.findall(fold(text[:max_length])):
+        if word not in words:
+            words.append(word)
+        if len(words) == max_terms:
+            break
+    return words
+
+
+def find_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """(start, end) spans in the original `text` where any folded term occurs, merged."""
+    if not terms:
+        return []
+    folded, origin = fold_with_map(text)
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        start = folded.find(term)
+        while start != -1:
+            end = start + len(term) - 1
+            spans.append((origin[start], origin[end] + 1))
+            start = folded.find(term, start + len(term))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def snippet(text: str, terms: list[str], *, width: int = 160) -> tuple[str, list[tuple[int, int]]]:
+    """A one-line, sanitised excerpt of about `width` characters around the first hit of any
+    term, and the hit spans inside it (offsets into the excerpt), for highlighting."""
+    flat = sanitize(text, single_line=True)
+    spans = find_spans(flat, terms)
+    anchor = spans[0][0] if spans else 0
+    start = max(0, anchor - width // 3)
+    if start > 0:
+        space = flat.rfind(" ", 0, start)
+        if space != -1 and start - space < 20:
+            start = space + 1
+    end = min(len(flat), start + width)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(flat) else ""
+    shift = len(prefix) - start
+    inside = [
+        (max(s, start) + shift, min(e, end) + shift) for s, e in spans if s < end and e > start
+    ]
+    return prefix + flat[start:end] + suffix, inside

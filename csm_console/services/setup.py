@@ -33,6 +33,7 @@ from csm_console.domain.model import (
 from csm_console.domain.sla import choose_targets, due_times, running_deadline
 from csm_console.domain.text import fold, normalize_tag
 from csm_console.errors import UsageError
+from csm_console.services.knowledge import article_search_text
 from csm_console.services.records import StoreSummary
 from csm_console.services.tickets import policy_rules, utcnow
 from csm_console.store import migrate
@@ -200,12 +201,15 @@ def load_sample(
             tags = meta.get("tags") or []
             if isinstance(tags, str):
                 tags = [t for t in tags.replace(",", " ").split() if t]
+            title = str(meta.get("title") or path.name)
+            tag_text = ",".join(normalize_tag(str(t)) for t in tags)
             session.add(
                 Article(
                     external_id=str(meta["id"]) if meta.get("id") else None,
-                    title=str(meta.get("title") or path.name),
+                    title=title,
                     body=body.strip() + "\n",
-                    tags=",".join(normalize_tag(str(t)) for t in tags),
+                    tags=tag_text,
+                    search_text=article_search_text(title, tag_text, body),
                     language=parse_enum(
                         Language, str(meta.get("language", "en")), "language"
                     ).value,

@@ -343,6 +343,19 @@ def _customer_view(c: Customer) -> CustomerView:
     )
 
 
+def current_versions(store: Store, ticket_ids: Sequence[int]) -> dict[int, int]:
+    """id → version for the tickets that exist."""
+    versions: dict[int, int] = {}
+    with store.read() as session:
+        for start in range(0, len(ticket_ids), 500):
+            chunk = list(ticket_ids[start : start + 500])
+            for ticket_id, version in session.execute(
+                select(col(Ticket.id), col(Ticket.version)).where(col(Ticket.id).in_(chunk))
+            ):
+                versions[ticket_id] = version
+    return versions
+
+
 def _row_by_id(session: Session, ticket_id: int) -> TicketRow:
     rows = _rows(session, _row_select().where(col(Ticket.id) == ticket_id))
     return rows[0]

@@ -148,6 +148,8 @@ class Article(SQLModel, table=True):
     tags: str = Field(default="", sa_column=Column(String(500), nullable=False, default=""))
     language: str = Field(sa_column=Column(String(2), nullable=False))
     updated_at: datetime = _ts()
+    # folded title, tags and body: what knowledge search matches against
+    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class SlaPolicy(SQLModel, table=True):

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("tags", sa.String(length=500), nullable=False),
         sa.Column("language", sa.String(length=2), nullable=False),
         sa.Column("updated_at", csm_console.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("search_text", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("external_id"),
     )

@@ -40,7 +40,9 @@ def demo(
     ctx: typer.Context,
     reset: bool = typer.Option(False, "--reset", help="Recreate the demo store from scratch."),
 ) -> None:
-    """Open the console on a sample store of its own (created and seeded on first run)."""
+    """Open the console on a sample store of its own (created and seeded on first run), as the
+    sample L1 operator `demo`.  Without a terminal it prints what the store holds."""
+    from csm_console.cli.console_cmd import has_terminal, open_console
     from csm_console.services import setup
     from csm_console.store.engine import Store
 
@@ -55,14 +57,14 @@ def demo(
         if setup.is_empty(store):
             info(f"creating the demo store {path} ...")
             setup.load_sample(store)
+        if has_terminal():
+            open_console(st, store, agent="demo", demo=True, theme=st.theme)
+            return
         summary = setup.summarize(store)
     finally:
         store.dispose()
     _print_summary(summary, "table")
-    info(
-        "the console arrives with the console issue; try: csm --db "
-        f"sqlite:///{path} --as demo config show"
-    )
+    info("no terminal here, so the console did not open; run `csm demo` in a terminal")
 
 
 def _print_summary(summary: StoreSummary, format: str) -> None:

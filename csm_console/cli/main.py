@@ -78,16 +78,29 @@ def main(
         metavar="PATH",
         help="Config file (default: CSM_CONFIG_FILE, then the user config dir).",
     ),
+    theme: str | None = typer.Option(
+        None,
+        "--theme",
+        metavar="NAME",
+        help="Console theme: csm-dark, csm-light, csm-contrast "
+        "or a Textual theme (default: CSM_THEME, the config file, csm-dark).",
+    ),
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
-    ctx.obj = CliState(config_file=config, database_url=db, agent=as_agent)
+    ctx.obj = CliState(config_file=config, database_url=db, agent=as_agent, theme=theme)
     if version:
         from csm_console import __version__
 
         typer.echo(f"csm {__version__}")
         raise typer.Exit()
     if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
+        from csm_console.cli.console_cmd import has_terminal, open_console
+
+        if not has_terminal():
+            typer.echo(ctx.get_help())
+            return
+        state = ctx.obj
+        open_console(state, state.store(), agent=state.settings().agent, theme=state.theme)
 
 
 db_cmd.register(app)

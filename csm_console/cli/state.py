@@ -18,6 +18,7 @@ class CliState:
     config_file: str | None = None
     database_url: str | None = None
     agent: str | None = None
+    theme: str | None = None
     _settings: Settings | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
 

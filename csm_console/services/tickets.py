@@ -211,6 +211,12 @@ def _sort_value(sort: Sort, row: TicketRow) -> Any:
     return row.id
 
 
+def cursor_after(sort: Sort, row: TicketRow) -> str:
+    """The keyset cursor that continues `sort` order after `row` (for views that page on their
+    own, such as the console's queue window)."""
+    return encode_cursor(sort, _sort_value(sort, row), row.id)
+
+
 def iter_tickets(
     store: Store,
     *,

@@ -1,0 +1,43 @@
+"""Opening the console (`csm` with no subcommand, and `csm demo`)."""
+
+from __future__ import annotations
+
+import sys
+
+from csm_console.cli.output import info
+from csm_console.cli.state import CliState
+from csm_console.errors import UsageError
+from csm_console.store.engine import Store
+
+
+def has_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def open_console(
+    st: CliState, store: Store, *, agent: str | None, demo: bool = False, theme: str | None = None
+) -> None:
+    """Run the Textual console on `store` as `agent` (Textual is imported only here)."""
+    if not has_terminal():
+        raise UsageError(
+            "the console needs a terminal; for scripts use the subcommands (csm --help)"
+        )
+    from csm_console.services.agents import resolve_actor
+    from csm_console.services.views import all_views
+
+    settings = st.settings()
+    actor = resolve_actor(store, agent)
+    views = all_views(actor, [(v.name, v.query, v.sort) for v in settings.views])
+    from csm_console.tui.app import CsmApp
+
+    app = CsmApp(
+        store=store,
+        actor=actor,
+        settings=settings,
+        views=views,
+        theme=theme or settings.theme,
+        demo=demo,
+    )
+    app.run()
+    if app.return_code:
+        info("the console stopped with an error")

@@ -1,0 +1,724 @@
+"""The console: four panes over the service layer, driven from the keyboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, TypeVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Grid
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from csm_console.config import Settings
+from csm_console.domain.model import Priority, Status, Tier
+from csm_console.domain.rights import Actor
+from csm_console.domain.templates import ArticleRef
+from csm_console.domain.workflow import TRANSITIONS
+from csm_console.errors import Conflict, CsmError, StoreUnavailable
+from csm_console.services import agents, bulk, knowledge, tickets
+from csm_console.services.bulk import BulkResult
+from csm_console.services.records import TicketDetail, TicketRow
+from csm_console.services.views import View, all_views
+from csm_console.store.engine import Store
+from csm_console.tui.detail_pane import DetailPane
+from csm_console.tui.formatting import STATUS_WORD
+from csm_console.tui.knowledge_pane import KnowledgePane
+from csm_console.tui.queue_list import QueueList
+from csm_console.tui.queue_pane import QueuePane
+from csm_console.tui.reply_pane import ReplyPane
+from csm_console.tui.screens import (
+    ArticleScreen,
+    Choice,
+    ConfirmScreen,
+    HelpScreen,
+    MessageScreen,
+    PickerScreen,
+    PromptScreen,
+)
+from csm_console.tui.themes import register_themes
+
+R = TypeVar("R")
+PANES = ("queue", "detail", "reply", "knowledge")
+WIDE = 120
+
+
+class CsmApp(App[None]):
+    """csm: the operator console."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "csm"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "next_pane(1)", "Next pane", priority=True, id="app.next_pane", show=False),
+        Binding(
+            "shift+tab",
+            "next_pane(-1)",
+            "Previous pane",
+            priority=True,
+            id="app.previous_pane",
+            show=False,
+        ),
+        Binding("1", "pane('queue')", "Queue", id="app.pane_queue", show=False),
+        Binding("2", "pane('detail')", "Detail", id="app.pane_detail", show=False),
+        Binding("3", "pane('reply')", "Reply", id="app.pane_reply", show=False),
+        Binding("4", "pane('knowledge')", "Knowledge", id="app.pane_knowledge", show=False),
+        Binding("slash", "filter", "Filter", id="app.filter"),
+        Binding("v", "choose_view", "View", id="app.view"),
+        Binding("o", "sort", "Sort", id="app.sort"),
+        Binding("n", "take_next", "Next", id="app.take_next"),
+        Binding("a", "assign", "Assign", id="app.assign"),
+        Binding("e", "escalate", "Escalate", id="app.escalate"),
+        Binding("s", "set_status", "Status", id="app.status"),
+        Binding("p", "set_priority", "Priority", id="app.priority"),
+        Binding("plus", "add_tag", "Tag", id="app.tag"),
+        Binding("r", "compose('reply')", "Reply", id="app.reply"),
+        Binding("i", "compose('note')", "Note", id="app.note"),
+        Binding("t", "templates", "Template", id="app.template"),
+        Binding("f", "knowledge", "Knowledge", id="app.knowledge"),
+        Binding("ctrl+s", "send", "Send", priority=True, id="app.send"),
+        Binding("escape", "go_back", "Back", id="app.back", show=False),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("q", "quit_console", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit_console", "Quit", priority=True, id="app.force_quit", show=False),
+    ]
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        actor: Actor,
+        settings: Settings | None = None,
+        views: list[View] | None = None,
+        theme: str | None = None,
+        demo: bool = False,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.actor = actor
+        self.settings = settings
+        self.demo = demo
+        self.views = views or all_views(actor)
+        self.current_pane = "queue"
+        self.detail: TicketDetail | None = None
+        self._theme_name = theme
+        if settings is not None and settings.keymap:
+            self.set_keymap(settings.keymap)
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="app-header")
+        with Grid(id="panes"):
+            yield QueuePane(self.views[0], id="queue")
+            yield DetailPane(id="detail")
+            yield KnowledgePane(id="knowledge")
+            yield ReplyPane(id="reply")
+        yield Static(id="store-banner", classes="hidden")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for name, title in zip(
+            PANES, ("1 Queue", "2 Ticket", "3 Reply", "4 Knowledge"), strict=True
+        ):
+            self.query_one(f"#{name}").border_title = title
+        for problem in register_themes(self):
+            self.notify(problem, severity="warning")
+        if self._theme_name:
+            self.theme = self._theme_name
+        self._header()
+        self._layout(self.size.width)
+        self.queue.list.focus()
+
+    def on_resize(self, event: Any) -> None:
+        self._layout(event.size.width)
+
+    def _layout(self, width: int) -> None:
+        wide = width >= WIDE
+        self.screen.set_class(wide, "wide")
+        self.screen.set_class(not wide, "narrow")
+        for name in PANES:
+            self.query_one(f"#{name}").set_class(name == self.current_pane, "active")
+        self._header()
+
+    def _header(self) -> None:
+        a = self.actor
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if self.screen.has_class("narrow"):
+            for index, name in enumerate(PANES, start=1):
+                style = "bold reverse" if name == self.current_pane else "dim"
+                line.append(f" {index} {name} ", style=style)
+            line.append(" ")
+        line.append(" csm ", style="bold reverse")
+        if self.demo:
+            line.append(" DEMO ", style="bold black on yellow")
+        line.append(f"  {a.handle}", style="bold")
+        line.append(f" ({a.name}, {a.role.value}, {a.tier.value}, {a.team or 'no team'})")
+        line.append(f"   {self.store.display_url}", style="dim")
+        self.query_one("#app-header", Static).update(line)
+
+    @property
+    def queue(self) -> QueuePane:
+        return self.query_one(QueuePane)
+
+    @property
+    def detail_pane(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    @property
+    def reply_pane(self) -> ReplyPane:
+        return self.query_one(ReplyPane)
+
+    @property
+    def knowledge_pane(self) -> KnowledgePane:
+        return self.query_one(KnowledgePane)
+
+    def _pane_focus_target(self, name: str) -> Widget:
+        if name == "queue":
+            return self.queue.list
+        if name == "detail":
+            return self.detail_pane
+        if name == "reply":
+            return self.reply_pane.composer
+        return self.knowledge_pane.search_box
+
+    def action_pane(self, name: str) -> None:
+        self.current_pane = name
+        self._layout(self.size.width)
+        self._pane_focus_target(name).focus()
+
+    def action_next_pane(self, step: int) -> None:
+        index = PANES.index(self._focused_pane() or self.current_pane)
+        self.action_pane(PANES[(index + step) % len(PANES)])
+
+    def _focused_pane(self) -> str | None:
+        node = self.focused
+        while node is not None:
+            if node.id in PANES:
+                return node.id
+            node = node.parent  # type: ignore[assignment]
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a dialog is open, the console's own keys belong to the dialog."""
+        return not (isinstance(self.screen, ModalScreen) and action in _CONSOLE_ACTIONS)
+
+    # ------------------------------------------------------------------ errors and workers
+
+    def report(self, error: CsmError) -> None:
+        """Every failure lands here: a notification (and a banner when the store is gone)."""
+        banner = self.query_one("#store-banner", Static)
+        if isinstance(error, StoreUnavailable):
+            banner.update(
+                Text(f" ⚠ {error.message}  — your draft is kept; retry the action ", style="bold")
+            )
+            banner.remove_class("hidden")
+        else:
+            banner.add_class("hidden")
+        self.notify(
+            error.message,
+            severity="error",
+            timeout=8,
+            title="Conflict" if isinstance(error, Conflict) else "Refused",
+        )
+
+    @work(thread=True, group="write")
+    def run_write(
+        self, label: str, call: Callable[[], R], done: Callable[[R], None] | None = None
+    ) -> None:
+        """Run a service call off the event loop; report errors; then `done` on the UI thread."""
+        try:
+            result = call()
+        except CsmError as error:
+            self.call_from_thread(self._write_failed, error)
+            return
+        self.call_from_thread(self._write_done, label, result, done)
+
+    def _write_done(self, label: str, result: Any, done: Callable[[Any], None] | None) -> None:
+        self.query_one("#store-banner", Static).add_class("hidden")
+        if label:
+            self.notify(label, timeout=3)
+        if done is not None:
+            done(result)
+
+    def _write_failed(self, error: CsmError) -> None:
+        self.report(error)
+        if isinstance(error, Conflict) and self.detail is not None:
+            self.open_ticket(self.detail.ticket.id)  # reload; the draft stays in the composer
+
+    # ------------------------------------------------------------------ the open ticket
+
+    @on(QueueList.Highlighted)
+    def _highlighted(self, event: QueueList.Highlighted) -> None:
+        if event.row is not None and (self.detail is None or self.detail.ticket.id != event.row.id):
+            self.open_ticket(event.row.id)
+
+    @on(QueueList.Opened)
+    def _opened(self, event: QueueList.Opened) -> None:
+        self.open_ticket(event.row.id)
+        if self.screen.has_class("narrow"):
+            self.action_pane("detail")
+
+    @work(thread=True, exclusive=True, group="detail")
+    def open_ticket(self, ticket_id: int) -> None:
+        try:
+            detail = tickets.get_ticket(self.store, ticket_id=ticket_id)
+        except CsmError as error:
+            self.call_from_thread(self.report, error)
+            return
+        self.call_from_thread(self._show_ticket, detail)
+
+    def _show_ticket(self, detail: TicketDetail) -> None:
+        self.detail = detail
+        self.detail_pane.show(detail)
+        self.reply_pane.show(detail)
+        self.knowledge_pane.show(detail)
+        self.queue.list.update_row(detail.ticket)
+
+    def _after_change(self, row: TicketRow) -> None:
+        self.queue.list.update_row(row)
+        self.open_ticket(row.id)
+
+    def _need_ticket(self) -> TicketRow | None:
+        row = self.detail.ticket if self.detail else self.queue.list.current
+        if row is None:
+            self.notify("No ticket: pick one in the queue first.", severity="warning")
+        return row
+
+    # ------------------------------------------------------------------ queue actions
+
+    def action_filter(self) -> None:
+        self.action_pane("queue")
+        self.queue.open_filter()
+
+    def action_choose_view(self) -> None:
+        options = [Choice(view, view.name, view.query or "every ticket") for view in self.views]
+
+        def chosen(view: View | None) -> None:
+            if view is not None:
+                self.queue.set_view(view)
+
+        self.push_screen(PickerScreen("Choose a view", options, initial=self.queue.view), chosen)
+
+    def action_sort(self) -> None:
+        sort = self.queue.cycle_sort()
+        self.notify(f"sorted by {sort}", timeout=2)
+
+    def action_take_next(self) -> None:
+        def claimed(row: TicketRow) -> None:
+            self.queue.refresh_rows()
+            self.open_ticket(row.id)
+
+        self.run_write("", lambda: tickets.take_next(self.store, actor=self.actor), claimed)
+
+    def action_go_back(self) -> None:
+        if self._focused_pane() not in (None, "queue"):
+            self.action_pane("queue")
+            return
+        if self.queue.list.clear_marks():
+            self.queue.refresh_rows()
+            self.notify("marks cleared", timeout=2)
+
+    # ------------------------------------------------------------------ ticket actions
+
+    def _targets(self) -> list[TicketRow]:
+        """Marked tickets if any, else the current one."""
+        marked = self.queue.list.marked_rows
+        if marked:
+            return marked
+        row = self._need_ticket()
+        return [row] if row else []
+
+    def _version(self, row: TicketRow) -> int:
+        if self.detail is not None and self.detail.ticket.id == row.id:
+            return self.detail.ticket.version
+        return row.version
+
+    def action_assign(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        people = agents.list_agents(self.store, include_inactive=False)
+        options: list[Choice[str]] = [Choice("", "nobody", "unassign")]
+        options += [
+            Choice(a.handle, a.handle, f"{a.name} · {a.role} · {a.tier} · {a.team}") for a in people
+        ]
+
+        def chosen(handle: str | None) -> None:
+            if handle is not None:  # None: cancelled; "": nobody
+                self._assign(targets, handle or None)
+
+        title = (
+            f"Assign {len(targets)} marked tickets to"
+            if len(targets) > 1
+            else f"Assign #{targets[0].id} to"
+        )
+        self.push_screen(PickerScreen(title, options), chosen)
+
+    def _assign(self, targets: list[TicketRow], handle: str | None) -> None:
+        if len(targets) == 1:
+            row = targets[0]
+            self.run_write(
+                f"#{row.id} → {handle or 'nobody'}",
+                lambda: tickets.assign_ticket(
+                    self.store,
+                    actor=self.actor,
+                    ticket_id=row.id,
+                    to=handle,
+                    expected_version=self._version(row),
+                ),
+                self._after_change,
+            )
+            return
+        self._confirm_bulk(
+            f"Assign {len(targets)} tickets to {handle or 'nobody'}?",
+            targets,
+            lambda versions: bulk.assign_many(
+                self.store,
+                actor=self.actor,
+                ticket_ids=list(versions),
+                to=handle,
+                versions=versions,
+            ),
+        )
+
+    def _confirm_bulk(
+        self, question: str, targets: list[TicketRow], call: Callable[[dict[int, int]], BulkResult]
+    ) -> None:
+        versions = {row.id: row.version for row in targets}
+        listing = "\n".join(f"#{row.id}  {row.subject[:60]}" for row in targets[:12])
+        if len(targets) > 12:
+            listing += f"\n… and {len(targets) - 12} more"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_write("", lambda: call(versions), self._bulk_done)
+
+        self.push_screen(ConfirmScreen(question, listing), answered)
+
+    def _bulk_done(self, result: BulkResult) -> None:
+        self.queue.list.clear_marks()
+        self.queue.refresh_rows()
+        lines = [f"{result.summary()}   (batch {result.batch_id})"]
+        if result.changed:
+            lines.append("changed: " + ", ".join(f"#{i}" for i in result.changed))
+        if result.unchanged:
+            lines.append("already so: " + ", ".join(f"#{i}" for i in result.unchanged))
+        for ticket_id, reason in result.refused:
+            lines.append(f"refused #{ticket_id}: {reason}")
+        self.push_screen(MessageScreen("Bulk result", "\n".join(lines)))
+        if self.detail is not None:
+            self.open_ticket(self.detail.ticket.id)
+
+    def action_set_status(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        if len(targets) == 1:
+            current = targets[0].status
+            allowed = [s for s in Status if s in TRANSITIONS[current]]
+            if not allowed:
+                self.notify(
+                    f"#{targets[0].id} is {current.value}: no status change is allowed",
+                    severity="warning",
+                )
+                return
+        else:
+            allowed = [s for s in Status if s is not Status.NEW]
+        options = [Choice(s, STATUS_WORD[s]) for s in allowed]
+
+        def chosen(status: Status | None) -> None:
+            if status is None:
+                return
+            if len(targets) == 1:
+                row = targets[0]
+                self.run_write(
+                    f"#{row.id} is {STATUS_WORD[status]}",
+                    lambda: tickets.change_status(
+                        self.store,
+                        actor=self.actor,
+                        ticket_id=row.id,
+                        status=status,
+                        expected_version=self._version(row),
+                    ),
+                    self._after_change,
+                )
+            else:
+                self._confirm_bulk(
+                    f"Set {len(targets)} tickets to {STATUS_WORD[status]}?",
+                    targets,
+                    lambda versions: bulk.set_status_many(
+                        self.store,
+                        actor=self.actor,
+                        ticket_ids=list(versions),
+                        status=status,
+                        versions=versions,
+                    ),
+                )
+
+        self.push_screen(PickerScreen("Set status", options), chosen)
+
+    def action_set_priority(self) -> None:
+        row = self._need_ticket()
+        if row is None:
+            return
+        options = [Choice(p, p.label) for p in reversed(Priority)]
+
+        def chosen(priority: Priority | None) -> None:
+            if priority is not None:
+                self.run_write(
+                    f"#{row.id} priority {priority.label}",
+                    lambda: tickets.change_priority(
+                        self.store,
+                        actor=self.actor,
+                        ticket_id=row.id,
+                        priority=priority,
+                        expected_version=self._version(row),
+                    ),
+                    self._after_change,
+                )
+
+        self.push_screen(PickerScreen("Set priority", options, initial=row.priority), chosen)
+
+    def action_add_tag(self) -> None:
+        row = self._need_ticket()
+        if row is None:
+            return
+
+        def entered(tag: str | None) -> None:
+            if tag:
+                self.run_write(
+                    f"#{row.id} tagged {tag}",
+                    lambda: tickets.tag_ticket(
+                        self.store,
+                        actor=self.actor,
+                        ticket_id=row.id,
+                        add=tag.replace(",", " ").split(),
+                        expected_version=self._version(row),
+                    ),
+                    self._after_change,
+                )
+
+        self.push_screen(PromptScreen(f"Add tags to #{row.id}", placeholder="billing vip"), entered)
+
+    def action_escalate(self) -> None:
+        row = self._need_ticket()
+        if row is None:
+            return
+        higher = [t for t in Tier if t.level > row.tier.level]
+        if not higher:
+            self.notify(
+                f"#{row.id} is already at {row.tier.value}, the top tier", severity="warning"
+            )
+            return
+
+        def tier_chosen(tier: Tier | None) -> None:
+            if tier is None:
+                return
+
+            def reason_given(reason: str | None) -> None:
+                if reason:
+                    self.run_write(
+                        f"#{row.id} escalated to {tier.value}",
+                        lambda: tickets.escalate(
+                            self.store,
+                            actor=self.actor,
+                            ticket_id=row.id,
+                            to_tier=tier,
+                            reason=reason,
+                            expected_version=self._version(row),
+                        ),
+                        self._after_change,
+                    )
+
+            self.push_screen(
+                PromptScreen(
+                    f"Why escalate #{row.id} to {tier.value}?", placeholder="the reason (required)"
+                ),
+                reason_given,
+            )
+
+        self.push_screen(
+            PickerScreen(f"Escalate #{row.id} to", [Choice(t, t.value) for t in higher]),
+            tier_chosen,
+        )
+
+    # ------------------------------------------------------------------ reply and knowledge
+
+    def action_compose(self, mode: str) -> None:
+        if self._need_ticket() is None:
+            return
+        self.action_pane("reply")
+        self.reply_pane.start(mode)
+
+    def action_templates(self) -> None:
+        if self._need_ticket() is None:
+            return
+        self.action_pane("reply")
+        self.reply_pane.action_templates()
+
+    def action_knowledge(self) -> None:
+        self.action_pane("knowledge")
+
+    def action_send(self) -> None:
+        self.reply_pane.request_send()
+
+    @on(ReplyPane.SendRequested)
+    def _send(self, event: ReplyPane.SendRequested) -> None:
+        detail = self.detail
+        if detail is None or detail.ticket.id != event.ticket_id:
+            return
+        version = detail.ticket.version
+        ticket_id = event.ticket_id
+        text = event.text
+
+        def sent(row: TicketRow) -> None:
+            self.reply_pane.clear_sent(ticket_id)
+            self._after_change(row)
+            self.action_pane("queue")
+
+        if event.mode == "note":
+            self.run_write(
+                f"note added to #{ticket_id}",
+                lambda: tickets.add_note(
+                    self.store,
+                    actor=self.actor,
+                    ticket_id=ticket_id,
+                    body=text,
+                    expected_version=version,
+                ),
+                sent,
+            )
+            return
+        options = [
+            Choice(Status.PENDING, "pending", "waiting for the customer"),
+            Choice(Status.OPEN, "open", "still ours to work"),
+            Choice(Status.SOLVED, "solved", "done"),
+        ]
+
+        def status_chosen(status: Status | None) -> None:
+            if status is None:
+                return
+            self.run_write(
+                f"reply sent on #{ticket_id}, now {STATUS_WORD[status]}",
+                lambda: tickets.reply(
+                    self.store,
+                    actor=self.actor,
+                    ticket_id=ticket_id,
+                    body=text,
+                    status=status,
+                    expected_version=version,
+                ),
+                sent,
+            )
+
+        self.push_screen(
+            PickerScreen(
+                f"Send the reply on #{ticket_id}, then the ticket is",
+                options,
+                initial=Status.PENDING,
+            ),
+            status_chosen,
+        )
+
+    @on(KnowledgePane.Open)
+    def _open_article(self, event: KnowledgePane.Open) -> None:
+        try:
+            article = knowledge.get_article(self.store, article_id=event.article_id)
+        except CsmError as error:
+            self.report(error)
+            return
+
+        def closed(what: str | None) -> None:
+            if what:
+                self._insert_article(article.id, what)
+
+        self.push_screen(ArticleScreen(article.title, article.body, article.reference), closed)
+
+    @on(KnowledgePane.Insert)
+    def _insert(self, event: KnowledgePane.Insert) -> None:
+        self._insert_article(event.article_id, event.what)
+
+    def _insert_article(self, article_id: int, what: str) -> None:
+        if self.detail is None:
+            self.notify("Open a ticket first.", severity="warning")
+            return
+        article = knowledge.get_article(self.store, article_id=article_id)
+        reply = self.reply_pane
+        reply.article = ArticleRef(article.title, article.reference)
+        if what == "reference":
+            reply.insert_text(f"{article.title} ({article.reference})")
+        else:
+            paragraphs = [
+                p.strip()
+                for p in article.body.split("\n\n")
+                if p.strip() and not p.lstrip().startswith("#")
+            ]
+            reply.insert_text(paragraphs[0] if paragraphs else article.title)
+        self.action_pane("reply")
+        self.notify(f"inserted {what} of {article.reference}", timeout=3)
+
+    # ------------------------------------------------------------------ help, palette, quit
+
+    def binding_rows(self) -> list[tuple[str, str, str]]:
+        """(keys, description, id) for every binding, with the user's keymap applied."""
+        from csm_console.tui.queue_list import QueueList as _QueueList
+
+        rows: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        keymap = getattr(self, "_keymap", {})
+        for owner in (type(self), _QueueList, QueuePane, DetailPane, ReplyPane, KnowledgePane):
+            for binding in owner.BINDINGS:
+                if not isinstance(binding, Binding) or not binding.id or binding.id in seen:
+                    continue
+                seen.add(binding.id)
+                keys = keymap.get(binding.id, binding.key)
+                shown = ", ".join(
+                    self.get_key_display(binding.with_key(k.strip())) for k in keys.split(",")
+                )
+                rows.append((shown, binding.description, binding.id))
+        return rows
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.binding_rows()))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.id and binding.description:
+                action = binding.action
+                yield SystemCommand(
+                    binding.description,
+                    f"{binding.key}  ({binding.id})",
+                    lambda a=action: self.run_action(a),
+                )
+
+    def action_quit_console(self) -> None:
+        if self.reply_pane.has_unsent():
+            count = len(self.reply_pane.drafts)
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.exit()
+
+            self.push_screen(
+                ConfirmScreen(
+                    f"Quit with {count} unsent draft{'s' if count > 1 else ''}?",
+                    "Unsent drafts are lost when the console closes.",
+                ),
+                answered,
+            )
+            return
+        self.exit()
+
+
+_CONSOLE_ACTIONS = {
+    binding.action.split("(")[0]
+    for binding in CsmApp.BINDINGS
+    if isinstance(binding, Binding) and binding.action != "quit_console"
+}

@@ -1,0 +1,154 @@
+"""Knowledge search: search as you type, ranked hits with highlighted snippets; open an article,
+insert an excerpt or a reference into the reply.  With an empty search box it suggests articles
+for the open ticket's subject."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from csm_console.errors import CsmError
+from csm_console.services import knowledge
+from csm_console.services.knowledge import ArticleHit
+from csm_console.services.records import TicketDetail
+from csm_console.tui.safe_text import highlighted, safe
+
+if TYPE_CHECKING:
+    from csm_console.tui.app import CsmApp
+
+HIT_STYLE = "bold reverse"
+
+
+class KnowledgePane(Vertical):
+    """Search the knowledge base.
+
+    | key | action |
+    |---|---|
+    | `enter` | open the article |
+    | `x` | insert an excerpt into the reply |
+    | `l` | insert a reference into the reply |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x", "insert('excerpt')", "Insert excerpt", id="knowledge.insert_excerpt"),
+        Binding("l", "insert('reference')", "Insert reference", id="knowledge.insert_reference"),
+    ]
+
+    @dataclass
+    class Insert(Message):
+        """Put an article into the reply: `what` is "excerpt" or "reference"."""
+
+        article_id: int
+        what: str
+
+    @dataclass
+    class Open(Message):
+        article_id: int
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.hits: list[ArticleHit] = []
+        self.detail: TicketDetail | None = None
+
+    @property
+    def csm(self) -> CsmApp:
+        from csm_console.tui.app import CsmApp
+
+        assert isinstance(self.app, CsmApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder="search the knowledge base (any words, any language)", id="kb-search"
+        )
+        yield Static(id="kb-status")
+        yield OptionList(id="kb-results")
+
+    @property
+    def search_box(self) -> Input:
+        return self.query_one("#kb-search", Input)
+
+    def show(self, detail: TicketDetail | None) -> None:
+        self.detail = detail
+        if not self.search_box.value.strip():
+            self.search("")
+
+    @on(Input.Changed, "#kb-search")
+    def _typed(self, event: Input.Changed) -> None:
+        self.search(event.value)
+
+    @on(Input.Submitted, "#kb-search")
+    def _to_results(self) -> None:
+        if self.hits:
+            self.query_one("#kb-results", OptionList).focus()
+
+    @work(thread=True, exclusive=True, group="kb-search")
+    def search(self, text: str) -> None:
+        suggest = not text.strip()
+        detail = self.detail
+        language = None
+        if suggest:
+            if detail is None:
+                self.app.call_from_thread(self._show, [], "type to search")
+                return
+            text = detail.ticket.subject
+            language = detail.customer.language
+        try:
+            hits = knowledge.search_articles(self.csm.store, text=text, language=language)
+            if suggest and not hits:
+                # a subject rarely has every word of an article: suggest on its longest words
+                words = sorted(text.split(), key=len, reverse=True)[:2]
+                for word in words:
+                    hits = knowledge.search_articles(self.csm.store, text=word, language=language)
+                    if hits:
+                        break
+        except CsmError as error:
+            self.app.call_from_thread(self._show, [], f"✖ {error.message}")
+            return
+        label = f"suggested for #{detail.ticket.id}" if suggest and detail else f"{len(hits)} found"
+        self.app.call_from_thread(self._show, hits, label)
+
+    def _show(self, hits: list[ArticleHit], label: str) -> None:
+        self.hits = hits
+        self.query_one("#kb-status", Static).update(Text(label, style="dim"))
+        options = self.query_one("#kb-results", OptionList)
+        prompts = []
+        for hit in hits:
+            title = highlighted(safe(hit.title, single_line=True).plain, hit.title_spans, HIT_STYLE)
+            title.stylize("bold")
+            title.append(f"  {hit.language} {hit.external_id or ''}", style="dim")
+            body = highlighted(hit.snippet, hit.snippet_spans, HIT_STYLE)
+            body.stylize("dim")
+            prompt = Text(no_wrap=False)
+            prompt.append_text(title)
+            prompt.append("\n")
+            prompt.append_text(body)
+            prompts.append(Option(prompt))
+        options.set_options(prompts)
+        if hits:
+            options.highlighted = 0
+
+    def _current(self) -> ArticleHit | None:
+        index = self.query_one("#kb-results", OptionList).highlighted
+        return self.hits[index] if index is not None and 0 <= index < len(self.hits) else None
+
+    @on(OptionList.OptionSelected, "#kb-results")
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        if 0 <= event.option_index < len(self.hits):
+            self.post_message(self.Open(self.hits[event.option_index].id))
+
+    def action_insert(self, what: str) -> None:
+        hit = self._current()
+        if hit is None:
+            self.app.notify("No article highlighted.", severity="warning")
+            return
+        self.post_message(self.Insert(hit.id, what))

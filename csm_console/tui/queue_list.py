@@ -1,0 +1,258 @@
+"""The queue as a virtual list: it paints only the visible rows of the loaded window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from csm_console.services.records import TicketRow
+from csm_console.tui.formatting import STATUS_WORD, age, priority_cell, sla_cell
+from csm_console.tui.queue_window import QueueWindow
+from csm_console.tui.safe_text import fit, safe
+
+# (title, width or 0 for the flexible subject column, shown from this many columns up)
+COLUMNS: tuple[tuple[str, int, int], ...] = (
+    ("", 1, 0),  # mark
+    ("#", 6, 0),
+    ("prio", 8, 0),
+    ("SLA", 8, 0),
+    ("status", 8, 0),
+    ("tier", 4, 70),
+    ("subject", 0, 0),
+    ("customer", 16, 90),
+    ("assignee", 9, 60),
+    ("updated", 7, 100),
+)
+NEAR_EDGE = 20
+
+
+def visible_columns(width: int) -> list[tuple[str, int]]:
+    shown = [(title, w) for title, w, min_width in COLUMNS if width >= min_width]
+    fixed = sum(w for _, w in shown if w) + len(shown)  # one space between columns
+    subject = max(8, width - fixed)
+    return [(title, w or subject) for title, w in shown]
+
+
+class QueueList(ScrollView, can_focus=True):
+    """The queue rows.
+
+    | key | action |
+    |---|---|
+    | `j` `k` `↓` `↑` | move |
+    | `g` `G` | first, last |
+    | `pageup` `pagedown` | a screen up or down |
+    | `space` | mark or unmark |
+    | `enter` | open the ticket |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "move(1)", "Down", show=False, id="queue.down"),
+        Binding("k,up", "move(-1)", "Up", show=False, id="queue.up"),
+        Binding("g,home", "first", "First", show=False, id="queue.first"),
+        Binding("G,end", "last", "Last", show=False, id="queue.last"),
+        Binding("pagedown,ctrl+d", "page(1)", "Page down", show=False, id="queue.page_down"),
+        Binding("pageup,ctrl+u", "page(-1)", "Page up", show=False, id="queue.page_up"),
+        Binding("space", "mark", "Mark", id="queue.mark"),
+        Binding("enter", "open", "Open", id="queue.open"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "queue--cursor",
+        "queue--header",
+        "queue--marked",
+    }
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    @dataclass
+    class Highlighted(Message):
+        row: TicketRow | None
+
+    @dataclass
+    class Opened(Message):
+        row: TicketRow
+
+    @dataclass
+    class NeedRows(Message):
+        """The cursor is near an edge of the window: load more (`where` is "after"/"before"),
+        or jump to the very top or bottom ("top"/"bottom")."""
+
+        where: str
+
+    def __init__(self, window: QueueWindow, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.window = window
+        self.marks: set[int] = set()
+        self.now = datetime.now(UTC)
+        self._cache: dict[tuple[int, int, int, bool, bool], Strip] = {}
+
+    # -- data
+
+    def reload(self, *, keep_ticket: int | None = None, at_bottom: bool = False) -> None:
+        """The window changed wholesale: size, cursor and paint."""
+        self.now = datetime.now(UTC)
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(self.window.rows))
+        index = self.window.index_of(keep_ticket) if keep_ticket is not None else None
+        if index is None:
+            index = len(self.window.rows) - 1 if at_bottom else 0
+        self.cursor = max(0, index)
+        self.refresh()
+
+    def rows_added(self, before: int) -> None:
+        """Rows were added (`before` of them in front): keep the cursor on its ticket."""
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(self.window.rows))
+        if before:
+            self.set_reactive(QueueList.cursor, self.cursor + before)
+            self.scroll_to(y=self.scroll_y + before, animate=False, immediate=True)
+        self.refresh()
+
+    def update_row(self, row: TicketRow) -> None:
+        self.window.replace(row)
+        self._cache.clear()
+        self.refresh()
+
+    @property
+    def current(self) -> TicketRow | None:
+        rows = self.window.rows
+        return rows[self.cursor] if 0 <= self.cursor < len(rows) else None
+
+    @property
+    def marked_rows(self) -> list[TicketRow]:
+        return [row for row in self.window.rows if row.id in self.marks]
+
+    # -- cursor
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self.window.rows) - 1)) if self.window.rows else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._cache.clear()
+        self.refresh()
+        self.scroll_to_region(Region(0, new, 1, 1), animate=False, immediate=True)
+        self.post_message(self.Highlighted(self.current))
+        rows = len(self.window.rows)
+        if self.window.more_after and new >= rows - NEAR_EDGE:
+            self.post_message(self.NeedRows("after"))
+        if self.window.more_before and new <= NEAR_EDGE:
+            self.post_message(self.NeedRows("before"))
+
+    def action_move(self, delta: int) -> None:
+        self.cursor += delta
+
+    def action_page(self, direction: int) -> None:
+        self.cursor += direction * max(1, self.size.height - 1)
+
+    def action_first(self) -> None:
+        if self.window.more_before:
+            self.post_message(self.NeedRows("top"))
+        else:
+            self.cursor = 0
+
+    def action_last(self) -> None:
+        if self.window.more_after:
+            self.post_message(self.NeedRows("bottom"))
+        else:
+            self.cursor = len(self.window.rows) - 1
+
+    def action_mark(self) -> None:
+        row = self.current
+        if row is None:
+            return
+        self.marks ^= {row.id}
+        self.cursor += 1
+        self._cache.clear()
+        self.refresh()
+
+    def clear_marks(self) -> bool:
+        had = bool(self.marks)
+        self.marks.clear()
+        self._cache.clear()
+        self.refresh()
+        return had
+
+    def action_open(self) -> None:
+        row = self.current
+        if row is not None:
+            self.post_message(self.Opened(row))
+
+    def on_click(self, event: object) -> None:
+        y = getattr(event, "y", None)
+        if isinstance(y, int):
+            self.cursor = self.scroll_offset.y + y
+
+    # -- painting
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.size.width
+        rows = self.window.rows
+        if index >= len(rows):
+            if index == len(rows) and self.window.more_after:
+                return Strip([Segment(" loading…".ljust(width), Style(dim=True))], width)
+            return Strip.blank(width, self.rich_style)
+        row = rows[index]
+        selected = index == self.cursor
+        marked = row.id in self.marks
+        key = (index, row.id, row.version, selected, marked)
+        cached = self._cache.get(key)
+        if cached is not None and cached.cell_length == width:
+            return cached
+        strip = self._paint(row, width, selected, marked)
+        self._cache[key] = strip
+        return strip
+
+    def _paint(self, row: TicketRow, width: int, selected: bool, marked: bool) -> Strip:
+        line = Text(no_wrap=True, end="")
+        for title, col_width in visible_columns(width):
+            cell = self._cell(row, title)
+            line.append_text(fit(cell, col_width))
+            line.append(" ")
+        base = self.rich_style
+        if marked:
+            line.stylize(self.get_component_rich_style("queue--marked", partial=True))
+        if selected:
+            line.stylize(self.get_component_rich_style("queue--cursor", partial=True))
+        segments = list(line.render(self.app.console))
+        return Strip(segments).adjust_cell_length(width, base).apply_style(base)
+
+    def _cell(self, row: TicketRow, title: str) -> Text:
+        if title == "":
+            return Text("●" if row.id in self.marks else " ", style="bold")
+        if title == "#":
+            return Text(str(row.id), style="dim")
+        if title == "prio":
+            return priority_cell(row.priority)
+        if title == "SLA":
+            return sla_cell(row, self.now)
+        if title == "status":
+            return Text(STATUS_WORD[row.status])
+        if title == "tier":
+            return Text(row.tier.value)
+        if title == "subject":
+            return safe(row.subject, single_line=True)
+        if title == "customer":
+            return safe(row.customer, single_line=True)
+        if title == "assignee":
+            return Text(row.assignee or "—", style="" if row.assignee else "dim")
+        return Text(age(row.updated_at, self.now), style="dim")
+
+
+def header_text(width: int) -> Text:
+    line = Text(no_wrap=True)
+    for title, col_width in visible_columns(width):
+        line.append_text(fit(Text(title), col_width))
+        line.append(" ")
+    return line

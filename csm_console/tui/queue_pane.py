@@ -1,0 +1,252 @@
+"""The queue pane: view, filter bar, column header, the virtual list and a status line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from csm_console.domain.query import Query, Sort, SortKey, parse_query
+from csm_console.errors import CsmError
+from csm_console.services import tickets
+from csm_console.services.records import Page, TicketRow
+from csm_console.services.views import View, combine
+from csm_console.tui.queue_list import QueueList, header_text
+from csm_console.tui.queue_window import PAGE_SIZE, FetchPlan, QueueWindow
+
+if TYPE_CHECKING:
+    from csm_console.tui.app import CsmApp
+
+SORT_CYCLE = [SortKey.SLA, SortKey.PRIORITY, SortKey.UPDATED, SortKey.CREATED, SortKey.ID]
+
+
+class QueuePane(Vertical):
+    """Tickets of the current view, most urgent first.
+
+    | key | action |
+    |---|---|
+    | `/` | filter within the view (the query language) |
+    | `escape` | leave the filter bar |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave_filter", "Back", show=False, id="queue.leave_filter"),
+    ]
+
+    @dataclass
+    class Changed(Message):
+        """The queue was (re)loaded: the view, the query and how many tickets it holds."""
+
+        pane: QueuePane
+
+    def __init__(self, view: View, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view = view
+        self.view_query, self.sort = view.parsed()
+        self.filter_text = ""
+        self.filter_query = Query()
+        self.window = QueueWindow(self.sort)
+        self.total: int | None = None
+        self.error: str | None = None
+        self._loading = False
+
+    @property
+    def csm(self) -> CsmApp:
+        from csm_console.tui.app import CsmApp
+
+        assert isinstance(self.app, CsmApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder="filter: status:open priority:>=high refund …  (enter applies)",
+            id="queue-filter",
+            classes="hidden",
+        )
+        yield Static(id="queue-header")
+        yield QueueList(self.window, id="queue-list")
+        yield Static(id="queue-status")
+
+    @property
+    def list(self) -> QueueList:
+        return self.query_one(QueueList)
+
+    @property
+    def ticket_query(self) -> Query:
+        """The view's query narrowed by the filter bar."""
+        return combine(self.view_query, self.filter_query)
+
+    def on_mount(self) -> None:
+        self.load_from("top")
+
+    def on_resize(self) -> None:
+        self.query_one("#queue-header", Static).update(header_text(self.list.size.width or 80))
+        self.list.reload(keep_ticket=self.list.current.id if self.list.current else None)
+
+    # -- view, sort, filter
+
+    def set_view(self, view: View) -> None:
+        self.view = view
+        self.view_query, self.sort = view.parsed()
+        self.window.sort = self.sort
+        self.load_from("top")
+
+    def cycle_sort(self) -> Sort:
+        index = SORT_CYCLE.index(self.sort.key) if self.sort.key in SORT_CYCLE else -1
+        self.sort = Sort.parse(SORT_CYCLE[(index + 1) % len(SORT_CYCLE)].value)
+        self.window.sort = self.sort
+        self.load_from("top")
+        return self.sort
+
+    def open_filter(self) -> None:
+        bar = self.query_one("#queue-filter", Input)
+        bar.remove_class("hidden")
+        bar.value = self.filter_text
+        bar.focus()
+
+    def action_leave_filter(self) -> None:
+        bar = self.query_one("#queue-filter", Input)
+        if bar.has_focus:
+            if not self.filter_text:
+                bar.add_class("hidden")
+            self.list.focus()
+
+    @on(Input.Changed, "#queue-filter")
+    def _check_filter(self, event: Input.Changed) -> None:
+        try:
+            parse_query(event.value)
+        except CsmError as error:
+            self._show_status(error=error.message)
+        else:
+            self._show_status()
+
+    @on(Input.Submitted, "#queue-filter")
+    def _apply_filter(self, event: Input.Submitted) -> None:
+        try:
+            self.filter_query = parse_query(event.value)
+        except CsmError as error:
+            self._show_status(error=error.message)  # the bad query stays for editing
+            return
+        self.filter_text = event.value.strip()
+        if not self.filter_text:
+            event.input.add_class("hidden")
+        self.list.focus()
+        self.load_from("top")
+
+    # -- loading
+
+    def load_from(self, edge: str, keep_ticket: int | None = None) -> None:
+        plan = self.window.plan_top() if edge == "top" else self.window.plan_bottom()
+        self._fetch(plan, reset=True, keep_ticket=keep_ticket, bottom=edge == "bottom")
+        self._count()
+
+    def refresh_rows(self) -> None:
+        """Reload from the top, keeping the cursor on the same ticket where it still shows."""
+        current = self.list.current
+        self.load_from("top", keep_ticket=current.id if current else None)
+
+    @on(QueueList.NeedRows)
+    def _need_rows(self, event: QueueList.NeedRows) -> None:
+        event.stop()
+        if event.where in ("top", "bottom"):
+            self.load_from(event.where)
+            return
+        if self._loading:
+            return
+        plan = self.window.plan_after() if event.where == "after" else self.window.plan_before()
+        if plan is not None:
+            self._loading = True
+            self._fetch(plan, reset=False)
+
+    @work(thread=True, exclusive=True, group="queue-fetch")
+    def _fetch(
+        self, plan: FetchPlan, *, reset: bool, keep_ticket: int | None = None, bottom: bool = False
+    ) -> None:
+        query = self.ticket_query
+        try:
+            page = tickets.list_tickets(
+                self.csm.store,
+                actor=self.csm.actor,
+                query=query,
+                sort=plan.sort,
+                cursor=plan.cursor,
+                limit=PAGE_SIZE,
+            )
+        except CsmError as error:
+            self.app.call_from_thread(self._failed, error.message)
+            return
+        self.app.call_from_thread(self._arrived, plan, page, reset, keep_ticket, bottom)
+
+    def _arrived(
+        self,
+        plan: FetchPlan,
+        page: Page[TicketRow],
+        reset: bool,
+        keep_ticket: int | None,
+        bottom: bool,
+    ) -> None:
+        self._loading = False
+        self.error = None
+        if reset:
+            self.window.reset(plan, page, self.total)
+            self.list.reload(keep_ticket=keep_ticket, at_bottom=bottom)
+        else:
+            before = self.window.extend(plan, page)
+            dropped = self.window.trim(self.list.cursor + before)
+            self.list.rows_added(before - dropped)
+        self._show_status()
+        self.post_message(self.Changed(self))
+
+    def _failed(self, message: str) -> None:
+        self._loading = False
+        self.error = message
+        self._show_status(error=message)
+
+    @work(thread=True, exclusive=True, group="queue-count")
+    def _count(self) -> None:
+        try:
+            total = tickets.count_tickets(
+                self.csm.store, actor=self.csm.actor, query=self.ticket_query
+            )
+        except CsmError:
+            return
+        self.app.call_from_thread(self._counted, total)
+
+    def _counted(self, total: int) -> None:
+        self.total = total
+        if not self.window.more_after and self.window.offset is None:
+            self.window.offset = max(0, total - len(self.window.rows))
+        self._show_status()
+
+    # -- status line
+
+    def position(self) -> str:
+        rows = self.window.rows
+        if not rows:
+            return "no tickets" if self.window.loaded else "loading…"
+        total = "…" if self.total is None else f"{self.total:,}"
+        if self.window.offset is None:
+            return f"row ? of {total}"
+        return f"row {self.window.offset + self.list.cursor + 1:,} of {total}"
+
+    def _show_status(self, error: str | None = None) -> None:
+        line = Text(no_wrap=True)
+        line.append(f" {self.view.name} ", style="reverse")
+        line.append(f"  sort {self.sort}  {self.position()}")
+        if self.filter_text:
+            line.append("  filter: ")
+            line.append(self.filter_text, style="italic")
+        if self.list.marks:
+            line.append(f"  {len(self.list.marks)} marked", style="bold")
+        if error:
+            line = Text(no_wrap=True)
+            line.append(" ✖ ", style="bold red")
+            line.append(error)
+        self.query_one("#queue-status", Static).update(line)

@@ -1,0 +1,286 @@
+"""The reply pane: a composer, the template picker (filtered by the customer's language and the
+ticket's category, type to filter) and a preview rendered with the ticket's values."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from csm_console.domain.templates import ArticleRef
+from csm_console.errors import CsmError
+from csm_console.services import replies
+from csm_console.services.records import TicketDetail
+from csm_console.services.replies import Preview, TemplateView
+from csm_console.tui.safe_text import safe
+
+if TYPE_CHECKING:
+    from csm_console.tui.app import CsmApp
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}|\{%.*?%\}")
+
+
+def unresolved(text: str) -> list[str]:
+    """Placeholders left in a draft (`{{ name }}`): sending is blocked until they are filled."""
+    return [m.group(1) or m.group(0) for m in _PLACEHOLDER.finditer(text)]
+
+
+@dataclass
+class Draft:
+    mode: str  # "reply" or "note"
+    text: str
+
+
+class ReplyPane(Vertical):
+    """Compose a reply or an internal note.
+
+    | key | action |
+    |---|---|
+    | `ctrl+s` | send (a reply then asks for the status: pending, open or solved) |
+    | `ctrl+t` | pick a template |
+    | `escape` | back to the composer / the queue |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+t", "templates", "Templates", id="reply.templates"),
+    ]
+
+    @dataclass
+    class SendRequested(Message):
+        ticket_id: int
+        mode: str
+        text: str
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.detail: TicketDetail | None = None
+        self.mode = "reply"
+        self.templates: list[TemplateView] = []
+        self.drafts: dict[int, Draft] = {}
+        self.article: ArticleRef | None = None
+        self.preview: Preview | None = None
+
+    @property
+    def csm(self) -> CsmApp:
+        from csm_console.tui.app import CsmApp
+
+        assert isinstance(self.app, CsmApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="reply-title")
+        yield TextArea(id="composer", soft_wrap=True, show_line_numbers=False)
+        yield Static(id="reply-status")
+        with Horizontal(id="template-row"):
+            with Vertical(id="template-picker"):
+                yield Input(placeholder="template filter", id="template-filter")
+                yield OptionList(id="template-list")
+            yield Static(id="template-preview")
+
+    def on_mount(self) -> None:
+        self._title()
+
+    @property
+    def composer(self) -> TextArea:
+        return self.query_one("#composer", TextArea)
+
+    # -- ticket and mode
+
+    def show(self, detail: TicketDetail | None) -> None:
+        previous = self.detail
+        if previous is not None:
+            self._keep_draft(previous.ticket.id)
+        self.detail = detail
+        if detail is None:
+            self.composer.text = ""
+            self._title()
+            return
+        draft = self.drafts.get(detail.ticket.id)
+        self.mode = draft.mode if draft else "reply"
+        if previous is None or previous.ticket.id != detail.ticket.id:
+            self.composer.text = draft.text if draft else ""
+            self.article = None
+        self._title()
+        self.load_templates("")
+
+    def start(self, mode: str) -> None:
+        self.mode = mode
+        self._title()
+        self.composer.focus()
+
+    def _keep_draft(self, ticket_id: int) -> None:
+        text = self.composer.text
+        if text.strip():
+            self.drafts[ticket_id] = Draft(self.mode, text)
+        else:
+            self.drafts.pop(ticket_id, None)
+
+    def has_unsent(self) -> bool:
+        if self.detail is not None:
+            self._keep_draft(self.detail.ticket.id)
+        return bool(self.drafts)
+
+    def clear_sent(self, ticket_id: int) -> None:
+        self.drafts.pop(ticket_id, None)
+        if self.detail is not None and self.detail.ticket.id == ticket_id:
+            self.composer.text = ""
+            self.article = None
+        self._title()
+
+    def _title(self, note: Text | None = None) -> None:
+        title = Text(no_wrap=True)
+        if self.detail is None:
+            title.append("Reply: open a ticket first", style="dim")
+        else:
+            word = "Reply to" if self.mode == "reply" else "Internal note on"
+            title.append(f"{word} #{self.detail.ticket.id} ", style="bold")
+            title.append_text(safe(self.detail.customer.name, "dim", single_line=True))
+            if self.mode == "note":
+                title.append("  (agents only)", style="yellow")
+        self.query_one("#reply-title", Static).update(title)
+        self.query_one("#reply-status", Static).update(
+            note or Text("ctrl+s send   ctrl+t templates   f knowledge", style="dim")
+        )
+
+    # -- sending
+
+    def request_send(self) -> None:
+        if self.detail is None:
+            self.app.notify("Open a ticket first.", severity="warning")
+            return
+        text = self.composer.text
+        if not text.strip():
+            self._title(Text("✖ nothing to send: the draft is empty", style="bold red"))
+            return
+        left = unresolved(text)
+        if left:
+            self._title(Text("✖ fill in before sending: " + ", ".join(left), style="bold red"))
+            return
+        self.post_message(self.SendRequested(self.detail.ticket.id, self.mode, text))
+
+    # -- templates
+
+    def action_templates(self) -> None:
+        self.query_one("#template-filter", Input).focus()
+
+    @on(Input.Changed, "#template-filter")
+    def _filter_templates(self, event: Input.Changed) -> None:
+        self.load_templates(event.value)
+
+    @work(thread=True, exclusive=True, group="templates")
+    def load_templates(self, text: str) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        try:
+            found = replies.list_templates(
+                self.csm.store,
+                language=detail.customer.language,
+                category=detail.ticket.category,
+                text=text,
+            )
+        except CsmError as error:
+            self.app.call_from_thread(self.app.notify, error.message, severity="error")
+            return
+        self.app.call_from_thread(self._show_templates, found)
+
+    def _show_templates(self, found: list[TemplateView]) -> None:
+        self.templates = found
+        options = self.query_one("#template-list", OptionList)
+        prompts = []
+        for template in found:
+            prompt = Text(template.name, no_wrap=True)
+            if template.category:
+                prompt.append(f"  {template.category}", style="dim")
+            prompts.append(Option(prompt))
+        options.set_options(prompts)
+        if found:
+            options.highlighted = 0
+            self.render_preview(found[0])
+        else:
+            self.query_one("#template-preview", Static).update(
+                Text("no template matches", style="dim")
+            )
+
+    @on(OptionList.OptionHighlighted, "#template-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if 0 <= event.option_index < len(self.templates):
+            self.render_preview(self.templates[event.option_index])
+
+    @on(Input.Submitted, "#template-filter")
+    def _submit_filter(self) -> None:
+        self.insert_template()
+
+    @on(OptionList.OptionSelected, "#template-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        if 0 <= event.option_index < len(self.templates):
+            self.insert_template(self.templates[event.option_index])
+
+    @work(thread=True, exclusive=True, group="template-preview")
+    def render_preview(self, template: TemplateView) -> None:
+        detail = self.detail
+        if detail is None:
+            return
+        try:
+            result = replies.preview(
+                self.csm.store,
+                actor=self.csm.actor,
+                template=template,
+                ticket=detail.ticket,
+                article=self.article,
+            )
+        except CsmError as error:
+            self.app.call_from_thread(self.app.notify, error.message, severity="error")
+            return
+        self.app.call_from_thread(self._show_preview, result)
+
+    def _show_preview(self, result: Preview) -> None:
+        self.preview = result
+        widget = self.query_one("#template-preview", Static)
+        if result.ready and result.text is not None:
+            widget.update(safe(result.text))
+        elif result.missing:
+            widget.update(
+                Text(
+                    "✖ unresolved: "
+                    + ", ".join(result.missing)
+                    + (
+                        "  (insert an article with f first)"
+                        if any(m.startswith("article.") for m in result.missing)
+                        else ""
+                    ),
+                    style="bold red",
+                )
+            )
+        else:
+            widget.update(Text(f"✖ {result.error}", style="bold red"))
+
+    def insert_template(self, template: TemplateView | None = None) -> None:
+        preview = self.preview
+        if template is not None and (preview is None or preview.template.id != template.id):
+            self.render_preview(template)
+            return
+        if preview is None:
+            return
+        if not preview.ready or preview.text is None:
+            missing = ", ".join(preview.missing) or (preview.error or "")
+            self._title(
+                Text(f"✖ template {preview.template.name} needs: {missing}", style="bold red")
+            )
+            return
+        self.composer.text = preview.text
+        self.composer.focus()
+        self._title(Text(f"inserted template {preview.template.name}", style="green"))
+
+    def insert_text(self, text: str) -> None:
+        composer = self.composer
+        composer.insert(text if not composer.text else "\n" + text, composer.document.end)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
@@ -97,8 +98,10 @@ class CsmApp(App[None]):
         views: list[View] | None = None,
         theme: str | None = None,
         demo: bool = False,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.store = store
         self.actor = actor
         self.settings = settings

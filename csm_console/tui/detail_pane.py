@@ -3,7 +3,7 @@ audit history (toggled)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 
 from rich.console import Group
@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from csm_console.services.records import MessageView, TicketDetail
 from csm_console.services.tickets import describe_change
-from csm_console.tui.formatting import STATUS_WORD, age, clock_line, priority_cell
+from csm_console.tui.formatting import STATUS_WORD, age, clock_line, clock_of, priority_cell
 from csm_console.tui.safe_text import safe
 
 
@@ -57,7 +57,7 @@ class DetailPane(VerticalScroll, can_focus=True):
             for part in ("#detail-customer", "#detail-thread", "#detail-audit"):
                 self.query_one(part, Static).update("")
             return
-        now = datetime.now(UTC)
+        now = clock_of(self)
         self.query_one("#detail-header", Static).update(self._header(detail, now))
         self.query_one("#detail-customer", Static).update(self._customer(detail, now))
         self.query_one("#detail-thread", Static).update(self._thread(detail))

@@ -5,7 +5,8 @@ Colour is never the only signal: every state has a symbol or a word.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from rich.text import Text
 
@@ -81,3 +82,12 @@ def clock_line(
     line.append(f"{c.state.symbol} {words}", style=CLOCK_STYLE[c.state])
     line.append(f"  due {due.strftime('%d %b %H:%M')}", style="dim")
     return line
+
+
+def clock_of(widget: Any) -> datetime:
+    """The console's clock (tests pin it), or the wall clock."""
+    try:
+        clock = getattr(widget.app, "clock", None)
+    except Exception:  # not mounted yet
+        clock = None
+    return clock() if callable(clock) else datetime.now(UTC)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -17,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from csm_console.services.records import TicketRow
-from csm_console.tui.formatting import STATUS_WORD, age, priority_cell, sla_cell
+from csm_console.tui.formatting import STATUS_WORD, age, clock_of, priority_cell, sla_cell
 from csm_console.tui.queue_window import QueueWindow
 from csm_console.tui.safe_text import fit, safe
 
@@ -94,14 +93,14 @@ class QueueList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.window = window
         self.marks: set[int] = set()
-        self.now = datetime.now(UTC)
+        self.now = clock_of(self)
         self._cache: dict[tuple[int, int, int, bool, bool], Strip] = {}
 
     # -- data
 
     def reload(self, *, keep_ticket: int | None = None, at_bottom: bool = False) -> None:
         """The window changed wholesale: size, cursor and paint."""
-        self.now = datetime.now(UTC)
+        self.now = clock_of(self)
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(self.window.rows))
         index = self.window.index_of(keep_ticket) if keep_ticket is not None else None

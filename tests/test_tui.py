@@ -1,0 +1,299 @@
+"""The console driven through Textual's Pilot, against a real SQLite store with the sample."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input, Static
+
+from csm_console.domain.model import Status, Tier
+from csm_console.domain.query import Sort, parse_query
+from csm_console.services import tickets
+from csm_console.services.agents import resolve_actor
+from csm_console.store.engine import Store
+from csm_console.tui.queue_list import QueueList
+from csm_console.tui.reply_pane import ReplyPane
+from csm_console.tui.screens import ConfirmScreen, MessageScreen, PickerScreen
+from tests.tui_support import NOW, drive, make_app, sample_store, settle
+
+HOSTILE = json.loads((Path(__file__).parent / "data" / "hostile_text.json").read_text("utf-8"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = sample_store(tmp_path / "tui.db")
+    yield store
+    store.dispose()
+
+
+def terminal_output(app: Any) -> str:
+    """What the console would write to the terminal right now (styles included)."""
+    return app.screen._compositor.render_full_update().render_segments(app.console)
+
+
+def queue(app: Any) -> QueueList:
+    return app.query_one(QueueList)
+
+
+def test_queue_shows_my_tickets_most_urgent_first(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        rows = queue(app).window.rows
+        assert rows and all(r.assignee == "demo" for r in rows)
+        dues = [r.sla_due for r in rows if r.sla_due]
+        assert dues == sorted(dues)
+        status = app.query_one("#queue-status", Static).render()
+        assert "My tickets" in str(status)
+        await pilot.press("j")
+        await settle(pilot)
+        assert queue(app).cursor == 1
+        assert app.detail is not None and app.detail.ticket.id == rows[1].id
+
+    drive(app, script)
+
+
+def test_take_next_insert_template_send_pending(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.detail is not None
+        claimed = app.detail.ticket
+        assert claimed.assignee == "demo"
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press(*"greeting")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter")  # preview was rendering: enter again inserts it
+        await settle(pilot)
+        reply = app.query_one(ReplyPane)
+        assert reply.composer.text.strip(), "the template went into the composer"
+        assert "{{" not in reply.composer.text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("enter")  # pending is preselected
+        await settle(pilot)
+        detail = tickets.get_ticket(store, ticket_id=claimed.id)
+        assert detail.ticket.status is Status.PENDING
+        assert detail.ticket.first_response_at is not None
+        last = detail.messages[-1]
+        assert last.author == "demo" and not last.internal
+        assert reply.composer.text == ""
+
+    drive(app, script)
+
+
+def test_escalate_with_a_reason(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        ticket = app.detail.ticket
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("enter")  # L2
+        await settle(pilot)
+        await pilot.press("enter")  # empty reason is refused
+        await settle(pilot)
+        assert "needs an answer" in str(app.screen.query_one("#prompt-hint").render())
+        await pilot.press(*"line fault")
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = tickets.get_ticket(store, ticket_id=ticket.id)
+        assert detail.ticket.tier is Tier.L2 and detail.ticket.assignee is None
+        assert "line fault" in detail.messages[-1].body
+
+    drive(app, script)
+
+
+def test_mark_three_and_assign(store: Store) -> None:
+    app = make_app(store, handle="anna")
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press(*"unassigned", "enter")
+        await settle(pilot)
+        rows = queue(app).window.rows
+        frontline = [i for i, r in enumerate(rows) if r.team == "Frontline"][:3]
+        assert len(frontline) == 3
+        for index in frontline:
+            queue(app).cursor = index
+            await pilot.press("space")
+        assert len(queue(app).marks) == 3
+        marked = set(queue(app).marks)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press(*"janis", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        assert "3 changed" in app.screen.body
+        for ticket_id in marked:
+            assert tickets.get_ticket(store, ticket_id=ticket_id).ticket.assignee == "janis"
+        await pilot.press("escape")
+
+    drive(app, script)
+
+
+def test_filter_by_query_and_bad_query_inline(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("slash")
+        await pilot.press(*"status:pending", "enter")
+        await settle(pilot)
+        rows = queue(app).window.rows
+        assert rows and all(r.status is Status.PENDING for r in rows)
+        await pilot.press("slash")
+        bar = app.query_one("#queue-filter", Input)
+        bar.value = "stat:nope"
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        status = str(app.query_one("#queue-status", Static).render())
+        assert "unknown field 'stat'" in status
+        assert queue(app).window.rows == rows  # the bad query changed nothing
+
+    drive(app, script)
+
+
+def test_knowledge_search_insert_excerpt(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("f")
+        await pilot.press(*"router")
+        await settle(pilot)
+        assert app.knowledge_pane.hits
+        await pilot.press("enter")  # to the results
+        await pilot.press("x")
+        await settle(pilot)
+        assert app.query_one(ReplyPane).composer.text.strip()
+        assert app.query_one(ReplyPane).article is not None
+
+    drive(app, script)
+
+
+def test_conflict_while_replying_keeps_the_draft(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        ticket = app.detail.ticket
+        await pilot.press("r")
+        await pilot.press(*"my careful answer")
+        anna = resolve_actor(store, "anna")
+        tickets.add_note(store, actor=anna, ticket_id=ticket.id, body="meanwhile")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        reply = app.query_one(ReplyPane)
+        assert reply.composer.text == "my careful answer"
+        assert app.detail.ticket.version == ticket.version + 1  # reloaded
+        messages = [n.message for n in app._notifications]
+        assert any("anna added a note" in m for m in messages)
+        detail = tickets.get_ticket(store, ticket_id=ticket.id)
+        assert all(m.body != "my careful answer" for m in detail.messages)
+
+    drive(app, script)
+
+
+def test_narrow_terminal_switches_panes(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        assert app.screen.has_class("narrow")
+        assert app.query_one("#queue").display and not app.query_one("#detail").display
+        await pilot.press("2")
+        assert app.query_one("#detail").display and not app.query_one("#queue").display
+        await pilot.press("tab")
+        assert app.current_pane == "reply"
+        await pilot.press("escape")
+        assert app.current_pane == "queue"
+
+    drive(app, script, size=(80, 24))
+
+
+def test_quit_asks_when_a_draft_is_unsent(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("r", *"draft")
+        await pilot.press("escape", "q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert app.is_running
+
+    drive(app, script)
+
+
+def test_help_lists_every_binding_with_keymap(store: Store) -> None:
+    from csm_console.config import load_settings
+
+    settings = load_settings(env={"CSM_CONFIG_FILE": ""})
+    settings.keymap["app.take_next"] = "N"
+    app = make_app(store, settings=settings)
+
+    async def script(pilot: Any) -> None:
+        rows = app.binding_rows()
+        ids = {r[2] for r in rows}
+        assert {"app.take_next", "app.assign", "queue.mark", "app.send"} <= ids
+        assert ("N", "Next", "app.take_next") in rows
+        await pilot.press("f1")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "HelpScreen"
+
+    drive(app, script)
+
+
+def test_hostile_text_renders_literally_and_does_nothing(store: Store, tmp_path: Path) -> None:
+    demo = resolve_actor(store, "demo")
+    created = []
+    for case in HOSTILE:
+        subject = case["text"][:400].strip() or "blank"
+        row = tickets.create_ticket(store, actor=demo, customer_email="evil@example.com",
+                                    customer_name=case["text"][:150] or "x", subject=subject,
+                                    body=case["text"] or "x")
+        tickets.assign_ticket(store, actor=demo, ticket_id=row.id, to="demo")
+        created.append(row.id)
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("slash", *"customer:evil@example.com", "enter")
+        await settle(pilot)
+        rows = queue(app).window.rows
+        assert {r.id for r in rows} == set(created)
+        for index in range(len(rows)):
+            queue(app).cursor = index
+            await settle(pilot)
+            await pilot.click(QueueList, offset=(20, 0))  # clicking fires no action link
+            await settle(pilot)
+            assert app.is_running
+            output = terminal_output(app)
+            for forbidden in ("\x1b[2J", "\x1b]52", "\x1b]0;", "\x07", "\x9b", "\u202e",
+                              "\x1b]8;;https://example.invalid", "\x1bP", "\x00"):
+                assert forbidden not in output, (rows[index].subject, forbidden)
+        await pilot.press("h")
+        await settle(pilot)
+        assert app.is_running
+        texts = [r.subject for r in rows]
+        assert "[@click=app.quit]Click to see your refund[/]" in texts
+        queue(app).cursor = texts.index("[@click=app.quit]Click to see your refund[/]")
+        await settle(pilot)
+        plain = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", terminal_output(app))
+        # the detail title wraps at the pane's width; both halves show literally
+        assert "[@click=app.quit]Click to see your" in plain and "refund[/]" in plain
+
+    drive(app, script)

@@ -1,0 +1,49 @@
+"""Helpers for driving the console with Textual's Pilot against a real sample store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from csm_console.services import setup
+from csm_console.services.agents import resolve_actor
+from csm_console.services.views import all_views
+from csm_console.store.engine import Store
+from csm_console.tui.app import CsmApp
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def sample_store(path: Path) -> Store:
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    store = Store(f"sqlite:///{path}")
+    setup.initialize(store)
+    setup.load_sample(store, now=NOW)
+    return store
+
+
+def make_app(store: Store, handle: str = "demo", **kwargs: Any) -> CsmApp:
+    actor = resolve_actor(store, handle)
+    return CsmApp(store=store, actor=actor, views=all_views(actor), clock=lambda: NOW, **kwargs)
+
+
+async def settle(pilot: Any) -> None:
+    """Let workers finish and the screen catch up."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def drive(app: CsmApp, script: Callable[[Any], Awaitable[None]],
+          size: tuple[int, int] = (120, 40)) -> None:
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await script(pilot)
+
+    asyncio.run(main())

@@ -1,0 +1,52 @@
+"""SVG snapshots of the main screens (pytest-textual-snapshot).  Update with --snapshot-update
+after a deliberate change, and look at the report it writes."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from csm_console.store.engine import Store
+from tests.tui_support import make_app, sample_store, settle
+
+# A fixed path: the header shows the store, and the snapshot must not change with tmp names.
+SNAPSHOT_STORE = Path(tempfile.gettempdir()) / "csm-snapshots" / "store.db"
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    SNAPSHOT_STORE.parent.mkdir(parents=True, exist_ok=True)
+    store = sample_store(SNAPSHOT_STORE)
+    yield store
+    store.dispose()
+
+
+async def _settled(pilot: Any) -> None:
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_main_screen(snap_compare: Any, store: Store, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(store), terminal_size=size, run_before=_settled)
+
+
+def test_ticket_detail_at_80x24(snap_compare: Any, store: Store) -> None:
+    async def open_detail(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(store), terminal_size=(80, 24), run_before=open_detail)
+
+
+def test_help_screen(snap_compare: Any, store: Store) -> None:
+    async def open_help(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+
+    assert snap_compare(make_app(store), terminal_size=(120, 40), run_before=open_help)

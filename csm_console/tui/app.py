@@ -314,7 +314,8 @@ class CsmApp(App[None]):
 
     def action_take_next(self) -> None:
         def claimed(row: TicketRow) -> None:
-            self.queue.refresh_rows()
+            self.notify(f"took #{row.id}", timeout=3)
+            self.queue.refresh_rows(keep_ticket=row.id)
             self.open_ticket(row.id)
 
         self.run_write("", lambda: tickets.take_next(self.store, actor=self.actor), claimed)

@@ -147,10 +147,12 @@ class QueuePane(Vertical):
         self._fetch(plan, reset=True, keep_ticket=keep_ticket, bottom=edge == "bottom")
         self._count()
 
-    def refresh_rows(self) -> None:
-        """Reload from the top, keeping the cursor on the same ticket where it still shows."""
-        current = self.list.current
-        self.load_from("top", keep_ticket=current.id if current else None)
+    def refresh_rows(self, keep_ticket: int | None = None) -> None:
+        """Reload from the top, keeping the cursor on `keep_ticket` (default: the current one)
+        where it still shows."""
+        if keep_ticket is None and self.list.current is not None:
+            keep_ticket = self.list.current.id
+        self.load_from("top", keep_ticket=keep_ticket)
 
     @on(QueueList.NeedRows)
     def _need_rows(self, event: QueueList.NeedRows) -> None:

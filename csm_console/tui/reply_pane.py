@@ -198,7 +198,7 @@ class ReplyPane(Vertical):
         options = self.query_one("#template-list", OptionList)
         prompts = []
         for template in found:
-            prompt = Text(template.name, no_wrap=True)
+            prompt = Text(template.name, no_wrap=True, overflow="ellipsis")
             if template.category:
                 prompt.append(f"  {template.category}", style="dim")
             prompts.append(Option(prompt))

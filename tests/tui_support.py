@@ -32,11 +32,16 @@ def make_app(store: Store, handle: str = "demo", **kwargs: Any) -> CsmApp:
 
 
 async def settle(pilot: Any) -> None:
-    """Let workers finish and the screen catch up."""
-    for _ in range(3):
+    """Let workers finish, and the workers their results start, until the console is idle."""
+    quiet = 0
+    for _ in range(50):
         await pilot.pause()
+        busy = any(not w.is_finished for w in pilot.app.workers)
         await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+        await pilot.pause()
+        quiet = 0 if busy else quiet + 1
+        if quiet == 2:
+            return
 
 
 def drive(app: CsmApp, script: Callable[[Any], Awaitable[None]],

@@ -108,7 +108,7 @@ def load_settings(
     values: dict[str, Any] = {
         "database_url": sqlite_url(paths.default_store),
         "agent": None,
-        "theme": "textual-dark",
+        "theme": "csm-dark",
     }
     sources = dict.fromkeys(values, "default")
     for name in values:

@@ -297,3 +297,24 @@ def test_hostile_text_renders_literally_and_does_nothing(store: Store, tmp_path:
         assert "[@click=app.quit]Click to see your" in plain and "refund[/]" in plain
 
     drive(app, script)
+
+
+def test_themes_load_and_apply(store: Store) -> None:
+    from csm_console.tui.themes import load_themes
+
+    themes, problems = load_themes()
+    assert {t.name for t in themes} >= {"csm-dark", "csm-light", "csm-contrast"}
+    assert problems == []
+    app = make_app(store, theme="csm-contrast")
+
+    async def script(pilot: Any) -> None:
+        assert app.theme == "csm-contrast"
+
+    drive(app, script)
+    app = make_app(store, theme="no-such-theme")
+
+    async def fallback(pilot: Any) -> None:
+        assert app.theme != "no-such-theme"
+        assert any("unknown theme" in n.message for n in app._notifications)
+
+    drive(app, fallback)

@@ -133,7 +133,12 @@ class CsmApp(App[None]):
         for problem in register_themes(self):
             self.notify(problem, severity="warning")
         if self._theme_name:
-            self.theme = self._theme_name
+            if self._theme_name in self.available_themes:
+                self.theme = self._theme_name
+            else:
+                names = ", ".join(sorted(self.available_themes))
+                self.notify(f"unknown theme {self._theme_name!r}; available: {names}",
+                            severity="warning", timeout=10)
         self._header()
         self._layout(self.size.width)
         self.queue.list.focus()

@@ -11,14 +11,13 @@ import pytest
 from textual.widgets import Input, Static
 
 from csm_console.domain.model import Status, Tier
-from csm_console.domain.query import Sort, parse_query
 from csm_console.services import tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.reply_pane import ReplyPane
 from csm_console.tui.screens import ConfirmScreen, MessageScreen, PickerScreen
-from tests.tui_support import NOW, drive, make_app, sample_store, settle
+from tests.tui_support import drive, make_app, sample_store, settle
 
 HOSTILE = json.loads((Path(__file__).parent / "data" / "hostile_text.json").read_text("utf-8"))
 
@@ -50,6 +49,7 @@ def test_queue_shows_my_tickets_most_urgent_first(store: Store) -> None:
         status = app.query_one("#queue-status", Static).render()
         assert "My tickets" in str(status)
         await pilot.press("j")
+        await pilot.pause(0.3)  # the detail follows the cursor once it rests
         await settle(pilot)
         assert queue(app).cursor == 1
         assert app.detail is not None and app.detail.ticket.id == rows[1].id
@@ -263,9 +263,14 @@ def test_hostile_text_renders_literally_and_does_nothing(store: Store, tmp_path:
     created = []
     for case in HOSTILE:
         subject = case["text"][:400].strip() or "blank"
-        row = tickets.create_ticket(store, actor=demo, customer_email="evil@example.com",
-                                    customer_name=case["text"][:150] or "x", subject=subject,
-                                    body=case["text"] or "x")
+        row = tickets.create_ticket(
+            store,
+            actor=demo,
+            customer_email="evil@example.com",
+            customer_name=case["text"][:150] or "x",
+            subject=subject,
+            body=case["text"] or "x",
+        )
         tickets.assign_ticket(store, actor=demo, ticket_id=row.id, to="demo")
         created.append(row.id)
     app = make_app(store)
@@ -282,8 +287,17 @@ def test_hostile_text_renders_literally_and_does_nothing(store: Store, tmp_path:
             await settle(pilot)
             assert app.is_running
             output = terminal_output(app)
-            for forbidden in ("\x1b[2J", "\x1b]52", "\x1b]0;", "\x07", "\x9b", "\u202e",
-                              "\x1b]8;;https://example.invalid", "\x1bP", "\x00"):
+            for forbidden in (
+                "\x1b[2J",
+                "\x1b]52",
+                "\x1b]0;",
+                "\x07",
+                "\x9b",
+                "\u202e",
+                "\x1b]8;;https://example.invalid",
+                "\x1bP",
+                "\x00",
+            ):
                 assert forbidden not in output, (rows[index].subject, forbidden)
         await pilot.press("h")
         await settle(pilot)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from textual.worker import WorkerCancelled
 
 from csm_console.services import setup
 from csm_console.services.agents import resolve_actor
@@ -37,15 +40,17 @@ async def settle(pilot: Any) -> None:
     for _ in range(50):
         await pilot.pause()
         busy = any(not w.is_finished for w in pilot.app.workers)
-        await pilot.app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled):  # an exclusive worker replaced by a newer one
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         quiet = 0 if busy else quiet + 1
         if quiet == 2:
             return
 
 
-def drive(app: CsmApp, script: Callable[[Any], Awaitable[None]],
-          size: tuple[int, int] = (120, 40)) -> None:
+def drive(
+    app: CsmApp, script: Callable[[Any], Awaitable[None]], size: tuple[int, int] = (120, 40)
+) -> None:
     async def main() -> None:
         async with app.run_test(size=size) as pilot:
             await settle(pilot)

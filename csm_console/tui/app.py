@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
@@ -46,6 +47,7 @@ from csm_console.tui.themes import register_themes
 R = TypeVar("R")
 PANES = ("queue", "detail", "reply", "knowledge")
 WIDE = 120
+FOLLOW_DELAY = 0.12  # seconds the queue cursor rests before the detail follows it
 
 
 class CsmApp(App[None]):
@@ -109,6 +111,7 @@ class CsmApp(App[None]):
         self.views = views or all_views(actor)
         self.current_pane = "queue"
         self.detail: TicketDetail | None = None
+        self._follow_timer: Timer | None = None
         self._theme_name = theme
         if settings is not None and settings.keymap:
             self.set_keymap(settings.keymap)
@@ -263,8 +266,17 @@ class CsmApp(App[None]):
 
     @on(QueueList.Highlighted)
     def _highlighted(self, event: QueueList.Highlighted) -> None:
-        if event.row is not None and (self.detail is None or self.detail.ticket.id != event.row.id):
-            self.open_ticket(event.row.id)
+        """Follow the cursor with the detail, once it rests: moving stays instant."""
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+            self._follow_timer = None
+        row = event.row
+        if row is None or (self.detail is not None and self.detail.ticket.id == row.id):
+            return
+        if self.detail is None:
+            self.open_ticket(row.id)
+            return
+        self._follow_timer = self.set_timer(FOLLOW_DELAY, lambda: self.open_ticket(row.id))
 
     @on(QueueList.Opened)
     def _opened(self, event: QueueList.Opened) -> None:

@@ -1,0 +1,148 @@
+"""Console responsiveness on a large SQLite store (the console issue's targets).
+
+    python benchmarks/bench_console.py [--tickets 1000000] [--store PATH] [--keys 300]
+
+Measures, with Textual's headless driver (composition and rendering counted, terminal I/O not):
+- first paint: from constructing the app to the first frame that shows queue rows;
+- key-to-frame latency moving through the queue (`j`), median and p95, by timestamping the
+  frame produced after each key event (not `pilot.press`, which sleeps);
+- `G` (last ticket) to its frame;
+- resident memory after the run.
+The store is generated once at --store (default: a file in the temp dir) and reused.
+A baseline from the same run: key-to-frame latency on a 300-ticket store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from textual import events
+from textual.worker import WorkerCancelled
+
+from csm_console.services import setup
+from csm_console.services.agents import resolve_actor
+from csm_console.services.generate import generate_tickets
+from csm_console.services.views import View, all_views
+from csm_console.store.engine import Store
+from csm_console.tui.app import CsmApp
+from csm_console.tui.queue_list import QueueList
+
+
+def ensure_store(path: Path, tickets: int) -> Store:
+    store = Store(f"sqlite:///{path}")
+    setup.initialize(store)
+    if setup.is_empty(store):
+        started = time.perf_counter()
+        setup.load_sample(store)
+        generate_tickets(store, count=max(0, tickets - setup.summarize(store).tickets))
+        print(f"built {path} in {time.perf_counter() - started:.1f} s")
+    return store
+
+
+class FrameClock:
+    """Timestamps every frame the app composes."""
+
+    def __init__(self, app: CsmApp) -> None:
+        self.frames: list[float] = []
+        original = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                self.frames.append(time.perf_counter())
+
+        app._display = display  # type: ignore[method-assign]
+
+    async def next_frame_after(self, moment: float, timeout: float = 5.0) -> float:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            later = [f for f in self.frames if f > moment]
+            if later:
+                return later[0]
+            await asyncio.sleep(0.0005)
+        raise TimeoutError("no frame")
+
+
+async def measure(store: Store, keys: int, view: View) -> dict[str, Any]:
+    actor = resolve_actor(store, "admin")
+    views = [view, *all_views(actor)]
+    started = time.perf_counter()
+    app = CsmApp(store=store, actor=actor, views=views)
+    clock = FrameClock(app)
+    result: dict[str, Any] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        queue = app.query_one(QueueList)
+        while not queue.window.rows:
+            await asyncio.sleep(0.001)
+        first = await clock.next_frame_after(started)
+        while not any(f for f in clock.frames if f > first) and not queue.window.rows:
+            await asyncio.sleep(0.001)
+        result["first_paint_ms"] = (clock.frames[-1] - started) * 1000
+        await pilot.pause()
+        latencies = []
+        for _ in range(keys):
+            before = queue.cursor
+            moment = time.perf_counter()
+            app.post_message(events.Key("j", "j"))
+            frame = await clock.next_frame_after(moment)
+            latencies.append((frame - moment) * 1000)
+            if queue.cursor == before:
+                await asyncio.sleep(0.01)  # waiting for a page: the frame came anyway
+        result["key_p50_ms"] = statistics.median(latencies)
+        result["key_p95_ms"] = sorted(latencies)[int(len(latencies) * 0.95)]
+        moment = time.perf_counter()
+        app.post_message(events.Key("G", "G"))
+        while queue.window.more_after or queue.cursor != len(queue.window.rows) - 1:
+            await asyncio.sleep(0.0005)
+        frame = await clock.next_frame_after(time.perf_counter() - 0.0001)
+        result["last_ms"] = (frame - moment) * 1000
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
+    result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument(
+        "--store", type=Path, default=Path(tempfile.gettempdir()) / "csm-bench-console.db"
+    )
+    parser.add_argument("--keys", type=int, default=300)
+    args = parser.parse_args()
+    all_tickets = View("All tickets", "", "sla")
+    with tempfile.TemporaryDirectory() as tmp:
+        small = ensure_store(Path(tmp) / "small.db", 0)
+        baseline = asyncio.run(measure(small, args.keys, all_tickets))
+        small.dispose()
+    big = ensure_store(args.store, args.tickets)
+    total = setup.summarize(big).tickets
+    result = asyncio.run(measure(big, args.keys, all_tickets))
+    big.dispose()
+    print(
+        f"python {sys.version.split()[0]}; store {args.store} with {total:,} tickets; "
+        f"view: all tickets by SLA; 120x40 headless"
+    )
+    print(f"first paint      {result['first_paint_ms']:.0f} ms   (target <= 300)")
+    print(
+        f"key-to-frame     p50 {result['key_p50_ms']:.1f} ms, p95 {result['key_p95_ms']:.1f} ms"
+        f"   (targets 20 / 50; baseline at {342} tickets: p50 {baseline['key_p50_ms']:.1f} ms,"
+        f" p95 {baseline['key_p95_ms']:.1f} ms)"
+    )
+    print(f"G (last)         {result['last_ms']:.0f} ms   (target <= 100)")
+    print(f"resident memory  {result['rss_mb']:.0f} MB peak   (target <= 150)")
+
+
+if __name__ == "__main__":
+    main()

@@ -49,6 +49,14 @@ class ArticleView:
         """How a reply cites the article."""
         return self.external_id or f"KB-{self.id}"
 
+    def excerpt(self, limit: int = 600) -> str:
+        """The first paragraph of prose (not a heading), for quoting in a reply."""
+        for paragraph in self.body.split("\n\n"):
+            text = paragraph.strip()
+            if text and not text.startswith("#"):
+                return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+        return self.title
+
 
 def article_search_text(title: str, tags: str, body: str) -> str:
     return fold(f"{title}\n{tags}\n{body}")

@@ -24,10 +24,12 @@ from csm_console.domain.workflow import TRANSITIONS
 from csm_console.errors import Conflict, CsmError, StoreUnavailable
 from csm_console.services import agents, bulk, knowledge, tickets
 from csm_console.services.bulk import BulkResult
-from csm_console.services.records import TicketDetail, TicketRow
+from csm_console.services.knowledge import ArticleView
+from csm_console.services.records import AgentView, TicketDetail, TicketRow
 from csm_console.services.views import View, all_views
 from csm_console.store.engine import Store
 from csm_console.tui.detail_pane import DetailPane
+from csm_console.tui.failures import user_error
 from csm_console.tui.formatting import STATUS_WORD
 from csm_console.tui.knowledge_pane import KnowledgePane
 from csm_console.tui.queue_list import QueueList
@@ -140,8 +142,11 @@ class CsmApp(App[None]):
                 self.theme = self._theme_name
             else:
                 names = ", ".join(sorted(self.available_themes))
-                self.notify(f"unknown theme {self._theme_name!r}; available: {names}",
-                            severity="warning", timeout=10)
+                self.notify(
+                    f"unknown theme {self._theme_name!r}; available: {names}",
+                    severity="warning",
+                    timeout=10,
+                )
         self._header()
         self._layout(self.size.width)
         self.queue.list.focus()
@@ -239,13 +244,15 @@ class CsmApp(App[None]):
         )
 
     @work(thread=True, group="write")
-    def run_write(
+    def run_service(
         self, label: str, call: Callable[[], R], done: Callable[[R], None] | None = None
     ) -> None:
-        """Run a service call off the event loop; report errors; then `done` on the UI thread."""
+        """Run a service call (read or write) off the event loop; report any failure; then call
+        `done` with the result on the UI thread."""
         try:
             result = call()
-        except CsmError as error:
+        except Exception as caught:  # reported, never raised into the UI
+            error = user_error(caught)
             self.call_from_thread(self._write_failed, error)
             return
         self.call_from_thread(self._write_done, label, result, done)
@@ -288,7 +295,8 @@ class CsmApp(App[None]):
     def open_ticket(self, ticket_id: int) -> None:
         try:
             detail = tickets.get_ticket(self.store, ticket_id=ticket_id)
-        except CsmError as error:
+        except Exception as caught:  # reported, never raised into the UI
+            error = user_error(caught)
             self.call_from_thread(self.report, error)
             return
         self.call_from_thread(self._show_ticket, detail)
@@ -335,7 +343,7 @@ class CsmApp(App[None]):
             self.queue.refresh_rows(keep_ticket=row.id)
             self.open_ticket(row.id)
 
-        self.run_write("", lambda: tickets.take_next(self.store, actor=self.actor), claimed)
+        self.run_service("", lambda: tickets.take_next(self.store, actor=self.actor), claimed)
 
     def action_go_back(self) -> None:
         if self._focused_pane() not in (None, "queue"):
@@ -364,27 +372,31 @@ class CsmApp(App[None]):
         targets = self._targets()
         if not targets:
             return
-        people = agents.list_agents(self.store, include_inactive=False)
-        options: list[Choice[str]] = [Choice("", "nobody", "unassign")]
-        options += [
-            Choice(a.handle, a.handle, f"{a.name} · {a.role} · {a.tier} · {a.team}") for a in people
-        ]
 
-        def chosen(handle: str | None) -> None:
-            if handle is not None:  # None: cancelled; "": nobody
-                self._assign(targets, handle or None)
+        def pick(people: list[AgentView]) -> None:
+            options: list[Choice[str]] = [Choice("", "nobody", "unassign")]
+            options += [
+                Choice(a.handle, a.handle, f"{a.name} · {a.role} · {a.tier} · {a.team}")
+                for a in people
+            ]
 
-        title = (
-            f"Assign {len(targets)} marked tickets to"
-            if len(targets) > 1
-            else f"Assign #{targets[0].id} to"
-        )
-        self.push_screen(PickerScreen(title, options), chosen)
+            def chosen(handle: str | None) -> None:
+                if handle is not None:  # None: cancelled; "": nobody
+                    self._assign(targets, handle or None)
+
+            title = (
+                f"Assign {len(targets)} marked tickets to"
+                if len(targets) > 1
+                else f"Assign #{targets[0].id} to"
+            )
+            self.push_screen(PickerScreen(title, options), chosen)
+
+        self.run_service("", lambda: agents.list_agents(self.store, include_inactive=False), pick)
 
     def _assign(self, targets: list[TicketRow], handle: str | None) -> None:
         if len(targets) == 1:
             row = targets[0]
-            self.run_write(
+            self.run_service(
                 f"#{row.id} → {handle or 'nobody'}",
                 lambda: tickets.assign_ticket(
                     self.store,
@@ -418,7 +430,7 @@ class CsmApp(App[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_write("", lambda: call(versions), self._bulk_done)
+                self.run_service("", lambda: call(versions), self._bulk_done)
 
         self.push_screen(ConfirmScreen(question, listing), answered)
 
@@ -458,7 +470,7 @@ class CsmApp(App[None]):
                 return
             if len(targets) == 1:
                 row = targets[0]
-                self.run_write(
+                self.run_service(
                     f"#{row.id} is {STATUS_WORD[status]}",
                     lambda: tickets.change_status(
                         self.store,
@@ -492,7 +504,7 @@ class CsmApp(App[None]):
 
         def chosen(priority: Priority | None) -> None:
             if priority is not None:
-                self.run_write(
+                self.run_service(
                     f"#{row.id} priority {priority.label}",
                     lambda: tickets.change_priority(
                         self.store,
@@ -513,7 +525,7 @@ class CsmApp(App[None]):
 
         def entered(tag: str | None) -> None:
             if tag:
-                self.run_write(
+                self.run_service(
                     f"#{row.id} tagged {tag}",
                     lambda: tickets.tag_ticket(
                         self.store,
@@ -544,7 +556,7 @@ class CsmApp(App[None]):
 
             def reason_given(reason: str | None) -> None:
                 if reason:
-                    self.run_write(
+                    self.run_service(
                         f"#{row.id} escalated to {tier.value}",
                         lambda: tickets.escalate(
                             self.store,
@@ -604,7 +616,7 @@ class CsmApp(App[None]):
             self.action_pane("queue")
 
         if event.mode == "note":
-            self.run_write(
+            self.run_service(
                 f"note added to #{ticket_id}",
                 lambda: tickets.add_note(
                     self.store,
@@ -625,7 +637,7 @@ class CsmApp(App[None]):
         def status_chosen(status: Status | None) -> None:
             if status is None:
                 return
-            self.run_write(
+            self.run_service(
                 f"reply sent on #{ticket_id}, now {STATUS_WORD[status]}",
                 lambda: tickets.reply(
                     self.store,
@@ -649,38 +661,31 @@ class CsmApp(App[None]):
 
     @on(KnowledgePane.Open)
     def _open_article(self, event: KnowledgePane.Open) -> None:
-        try:
-            article = knowledge.get_article(self.store, article_id=event.article_id)
-        except CsmError as error:
-            self.report(error)
-            return
+        def show(article: ArticleView) -> None:
+            def closed(what: str | None) -> None:
+                if what:
+                    self._insert_article(article, what)
 
-        def closed(what: str | None) -> None:
-            if what:
-                self._insert_article(article.id, what)
+            self.push_screen(ArticleScreen(article.title, article.body, article.reference), closed)
 
-        self.push_screen(ArticleScreen(article.title, article.body, article.reference), closed)
+        self._with_article(event.article_id, show)
 
     @on(KnowledgePane.Insert)
     def _insert(self, event: KnowledgePane.Insert) -> None:
-        self._insert_article(event.article_id, event.what)
+        self._with_article(event.article_id, lambda a: self._insert_article(a, event.what))
 
-    def _insert_article(self, article_id: int, what: str) -> None:
+    def _with_article(self, article_id: int, then: Callable[[ArticleView], None]) -> None:
+        self.run_service("", lambda: knowledge.get_article(self.store, article_id=article_id), then)
+
+    def _insert_article(self, article: ArticleView, what: str) -> None:
         if self.detail is None:
             self.notify("Open a ticket first.", severity="warning")
             return
-        article = knowledge.get_article(self.store, article_id=article_id)
         reply = self.reply_pane
         reply.article = ArticleRef(article.title, article.reference)
-        if what == "reference":
-            reply.insert_text(f"{article.title} ({article.reference})")
-        else:
-            paragraphs = [
-                p.strip()
-                for p in article.body.split("\n\n")
-                if p.strip() and not p.lstrip().startswith("#")
-            ]
-            reply.insert_text(paragraphs[0] if paragraphs else article.title)
+        reply.insert_text(
+            f"{article.title} ({article.reference})" if what == "reference" else article.excerpt()
+        )
         self.action_pane("reply")
         self.notify(f"inserted {what} of {article.reference}", timeout=3)
 

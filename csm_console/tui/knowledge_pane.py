@@ -16,10 +16,10 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from csm_console.errors import CsmError
 from csm_console.services import knowledge
 from csm_console.services.knowledge import ArticleHit
 from csm_console.services.records import TicketDetail
+from csm_console.tui.failures import user_error
 from csm_console.tui.safe_text import highlighted, safe
 
 if TYPE_CHECKING:
@@ -111,7 +111,8 @@ class KnowledgePane(Vertical):
                     hits = knowledge.search_articles(self.csm.store, text=word, language=language)
                     if hits:
                         break
-        except CsmError as error:
+        except Exception as caught:  # reported, never raised into the UI
+            error = user_error(caught)
             self.app.call_from_thread(self._show, [], f"✖ {error.message}")
             return
         label = f"suggested for #{detail.ticket.id}" if suggest and detail else f"{len(hits)} found"

@@ -14,10 +14,10 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from csm_console.domain.query import Query, Sort, SortKey, parse_query
-from csm_console.errors import CsmError
 from csm_console.services import tickets
 from csm_console.services.records import Page, TicketRow
 from csm_console.services.views import View, combine
+from csm_console.tui.failures import user_error
 from csm_console.tui.queue_list import QueueList, header_text
 from csm_console.tui.queue_window import PAGE_SIZE, FetchPlan, QueueWindow
 
@@ -122,7 +122,8 @@ class QueuePane(Vertical):
     def _check_filter(self, event: Input.Changed) -> None:
         try:
             parse_query(event.value)
-        except CsmError as error:
+        except Exception as caught:  # reported, never raised into the UI
+            error = user_error(caught)
             self._show_status(error=error.message)
         else:
             self._show_status()
@@ -131,7 +132,8 @@ class QueuePane(Vertical):
     def _apply_filter(self, event: Input.Submitted) -> None:
         try:
             self.filter_query = parse_query(event.value)
-        except CsmError as error:
+        except Exception as caught:  # reported, never raised into the UI
+            error = user_error(caught)
             self._show_status(error=error.message)  # the bad query stays for editing
             return
         self.filter_text = event.value.strip()
@@ -181,7 +183,8 @@ class QueuePane(Vertical):
                 cursor=plan.cursor,
                 limit=PAGE_SIZE,
             )
-        except CsmError as error:
+        except Exception as caught:  # reported, never raised into the UI
+            error = user_error(caught)
             self.app.call_from_thread(self._failed, error.message)
             return
         self.app.call_from_thread(self._arrived, plan, page, reset, keep_ticket, bottom)
@@ -217,7 +220,7 @@ class QueuePane(Vertical):
             total = tickets.count_tickets(
                 self.csm.store, actor=self.csm.actor, query=self.ticket_query
             )
-        except CsmError:
+        except Exception:  # the count is optional; the list says what failed
             return
         self.app.call_from_thread(self._counted, total)
 

@@ -17,10 +17,10 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from csm_console.domain.templates import ArticleRef
-from csm_console.errors import CsmError
 from csm_console.services import replies
 from csm_console.services.records import TicketDetail
 from csm_console.services.replies import Preview, TemplateView
+from csm_console.tui.failures import user_error
 from csm_console.tui.safe_text import safe
 
 if TYPE_CHECKING:
@@ -188,7 +188,8 @@ class ReplyPane(Vertical):
                 category=detail.ticket.category,
                 text=text,
             )
-        except CsmError as error:
+        except Exception as caught:  # reported, never raised into the UI
+            error = user_error(caught)
             self.app.call_from_thread(self.app.notify, error.message, severity="error")
             return
         self.app.call_from_thread(self._show_templates, found)
@@ -238,7 +239,8 @@ class ReplyPane(Vertical):
                 ticket=detail.ticket,
                 article=self.article,
             )
-        except CsmError as error:
+        except Exception as caught:  # reported, never raised into the UI
+            error = user_error(caught)
             self.app.call_from_thread(self.app.notify, error.message, severity="error")
             return
         self.app.call_from_thread(self._show_preview, result)

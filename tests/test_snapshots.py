@@ -27,6 +27,8 @@ def store() -> Iterator[Store]:
 
 async def _settled(pilot: Any) -> None:
     await settle(pilot)
+    await pilot.pause(0.2)  # lists size their scrollbars a frame after their options arrive
+    await settle(pilot)
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
@@ -38,7 +40,7 @@ def test_ticket_detail_at_80x24(snap_compare: Any, store: Store) -> None:
     async def open_detail(pilot: Any) -> None:
         await settle(pilot)
         await pilot.press("enter")
-        await settle(pilot)
+        await _settled(pilot)
 
     assert snap_compare(make_app(store), terminal_size=(80, 24), run_before=open_detail)
 
@@ -47,6 +49,6 @@ def test_help_screen(snap_compare: Any, store: Store) -> None:
     async def open_help(pilot: Any) -> None:
         await settle(pilot)
         await pilot.press("f1")
-        await settle(pilot)
+        await _settled(pilot)
 
     assert snap_compare(make_app(store), terminal_size=(120, 40), run_before=open_help)

@@ -32,6 +32,7 @@ import threading
 import traceback
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -270,7 +271,7 @@ class _Plan:
     first_id: int
     postgres: bool
     now: datetime
-    future: int  # minutes: the stamp table reaches this far past now (for deadlines)
+    future: int  # minutes after now that deadlines can reach
     teams_by_tier: dict[str, tuple[_Team, ...]]
     customers: tuple[tuple[int, int, int], ...]  # id, language index, segment index
     # SQLite: the CREATE TABLE statements of the filled tables, for the chunk databases
@@ -299,6 +300,8 @@ def generate_tickets(
     store: Store, *, count: int, seed: int = 1, now: datetime | None = None
 ) -> GenerateResult:
     now = (now or utcnow()).replace(second=0, microsecond=0)
+    if now.tzinfo is None:  # as the store reads a naive moment: UTC
+        now = now.replace(tzinfo=UTC)
     batch_id = f"generate-{uuid.uuid4()}"
     teams, agents, customers = _ensure_people(store, random.Random(seed), count)
     with store.read() as session:
@@ -330,21 +333,40 @@ def generate_tickets(
         customers=customers,
         schema=_sqlite_schema(store) if store.is_sqlite else (),
     )
-    workers = _worker_count(plan)
     tickets = messages = tags = 0
-    with _Producer(plan, workers) as produce:
+    with _Producer(plan, _worker_count(plan)) as chunks:
         writer = _SqliteWriter(store, count) if store.is_sqlite else _PostgresWriter(store, count)
         try:
-            for payload in produce:
+            for payload in chunks:
                 writer.write(payload)
                 tickets += payload.tickets
                 messages += payload.messages
                 tags += payload.tags
             writer.finish(batch_id, count, _timestamp_text(now, postgres=store.is_postgres))
+        except BaseException:
+            chunks.stop()  # before the indexes are rebuilt: no more chunks are wanted
+            raise
         finally:
-            writer.close()
+            with _interrupts_held():  # a second Ctrl-C must not leave the store half restored
+                writer.close()
     assert tickets == count
     return GenerateResult(count, messages, tags, first_id, first_id + count - 1, batch_id)
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C until the block has run (in the main thread; elsewhere it cannot arrive)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt
 
 
 def _target_minutes(targets: SlaTargets) -> tuple[int, int]:
@@ -455,7 +477,7 @@ def _sqlite_schema(store: Store) -> tuple[str, ...]:
         rows = session.execute(
             text(
                 "SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN "
-                "('ticket', 'message', 'ticket_tag') ORDER BY name"
+                "('ticket', 'ticket_tag') ORDER BY name"
             )
         )
         return tuple(str(sql) for (sql,) in rows)
@@ -468,9 +490,10 @@ class _Clock:
     """Whole-minute timestamps as the text the store takes, for moments given as "ages":
     minutes before now (negative for deadlines still ahead).
 
-    A moment's text joins its day's text and its time of day's text, from two small tables
-    that stay in the CPU cache.  (A table of all 530,000 minutes of the year is no faster to
-    index, and its strings, scattered over 40 MB, make every later read of them a cache miss.)
+    A moment's text joins its day's text and its time of day's text (`at` in `_make_chunk`),
+    from two small tables that stay in the CPU cache.  (A table of all 530,000 minutes of the
+    year is no faster to index, and its strings, scattered over 40 MB, make every later read of
+    them a cache miss.)
     """
 
     def __init__(self, plan: _Plan) -> None:
@@ -484,10 +507,6 @@ class _Clock:
         self.times = [f"{h:02d}:{m:02d}:00.000000{suffix}" for h in range(24) for m in range(60)]
         self.now = (now.date() - first_day).days * 1440 + now.hour * 60 + now.minute
         self.width = len(self.days[0] + self.times[0])
-
-    def at(self, age: int) -> str:
-        minute = self.now - age
-        return self.days[minute // 1440] + self.times[minute % 1440]
 
 
 def _timestamp_text(when: datetime, *, postgres: bool) -> str:
@@ -547,7 +566,8 @@ def _make_chunk(plan: _Plan, chunk: int, clock: _Clock) -> _Rows:
     size = min(CHUNK, plan.first_id + plan.count - first)
     days, times, now_minute = clock.days, clock.times, clock.now
 
-    def at(age: int) -> str:  # as `clock.at`, minus the cost of a method call
+    def at(age: int) -> str:
+        """The text of the moment `age` minutes before now."""
         minute = now_minute - age
         return days[minute // 1440] + times[minute % 1440]
 
@@ -765,7 +785,8 @@ def _can_fork() -> bool:
 class _Producer:
     """The chunk payloads in order.  With `workers` > 0, worker processes build them: chunk k
     goes to worker k mod `workers`, and each worker keeps `AHEAD` chunks in hand, so the main
-    process finds the next chunk ready while memory stays bounded."""
+    process finds the next chunk ready while memory stays bounded.  The workers start on their
+    first chunks at once, while the main process prepares the store."""
 
     AHEAD = 2
 
@@ -773,6 +794,7 @@ class _Producer:
         self.plan = plan
         self.processes: list[Any] = []
         self.pipes: list[Connection] = []
+        self.sent = 0
         if workers:
             context = multiprocessing.get_context("fork")
             for n in range(workers):
@@ -784,22 +806,36 @@ class _Producer:
                 child.close()
                 self.processes.append(process)
                 self.pipes.append(parent)
+            while self.sent < min(plan.chunks, workers * self.AHEAD):
+                self._send_next()
 
-    def __enter__(self) -> Iterator[_Payload]:
-        return self._local() if not self.pipes else self._parallel()
+    def __enter__(self) -> _Producer:
+        return self
 
     def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
-        # After a failure a worker may sit on a chunk nobody will read: stop it outright.
+        self.stop(graceful=error is None)
+
+    def stop(self, *, graceful: bool = False) -> None:
+        """End the workers: after a failure one may sit on a chunk nobody will read, so unless
+        all went well they are stopped outright."""
         for pipe in self.pipes:
-            if error is None:
+            if graceful:
                 pipe.send(None)
             pipe.close()
         for process in self.processes:
-            if error is None:
+            if graceful:
                 process.join(timeout=10)
             if process.is_alive():
                 process.terminate()
             process.join()
+        self.pipes, self.processes = [], []
+
+    def __iter__(self) -> Iterator[_Payload]:
+        return self._parallel() if self.pipes else self._local()
+
+    def _send_next(self) -> None:
+        self.pipes[self.sent % len(self.pipes)].send(self.sent)
+        self.sent += 1
 
     def _local(self) -> Iterator[_Payload]:
         clock = _Clock(self.plan)
@@ -807,22 +843,15 @@ class _Producer:
             yield _build_payload(self.plan, chunk, clock)
 
     def _parallel(self) -> Iterator[_Payload]:
-        chunks = self.plan.chunks
-        workers = len(self.pipes)
-        sent = min(chunks, workers * self.AHEAD)
-        for chunk in range(sent):
-            self.pipes[chunk % workers].send(chunk)
-        for chunk in range(chunks):
-            pipe = self.pipes[chunk % workers]
+        for chunk in range(self.plan.chunks):
             try:
-                reply = pipe.recv()
+                reply = self.pipes[chunk % len(self.pipes)].recv()
             except (EOFError, OSError):
                 raise _WorkerFailed("a generator process ended unexpectedly") from None
             if isinstance(reply, str):
                 raise _WorkerFailed(f"a generator process failed:\n{reply}")
-            if sent < chunks:
-                self.pipes[sent % workers].send(sent)
-                sent += 1
+            if self.sent < self.plan.chunks:
+                self._send_next()
             yield reply
 
 
@@ -937,13 +966,13 @@ class _SqliteWriter:
         if not self.dropped:
             return
         execute = self.connection.execute
-        # SQLite sorts an index in worker threads only when the keys overflow the sorter's
+        # SQLite sorts an index in helper threads only when the keys overflow the sorter's
         # memory (its cache size) into temporary files; with a small cache the sort of each
-        # index uses both cores.  (The temporary files must be files: in-memory temp storage
+        # index uses every core.  (The temporary files must be files: in-memory temp storage
         # disables the worker threads.)
         execute("PRAGMA cache_size = -4096")
         execute("PRAGMA temp_store = FILE")
-        execute("PRAGMA threads = 2")
+        execute(f"PRAGMA threads = {min(8, os.cpu_count() or 1)}")
         execute("BEGIN IMMEDIATE")
         for sql in self.dropped:
             execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))

@@ -199,10 +199,7 @@ class ReplyPane(Vertical):
         options = self.query_one("#template-list", OptionList)
         prompts = []
         for template in found:
-            prompt = Text(template.name, no_wrap=True, overflow="ellipsis")
-            if template.category:
-                prompt.append(f"  {template.category}", style="dim")
-            prompts.append(Option(prompt))
+            prompts.append(Option(Text(template.name, no_wrap=True, overflow="ellipsis")))
         options.set_options(prompts)
         if found:
             options.highlighted = 0

@@ -17,8 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -111,6 +113,18 @@ async def measure(store: Store, keys: int, view: View) -> dict[str, Any]:
     return result
 
 
+def measure_in_fresh_process(path: Path, keys: int) -> dict[str, Any]:
+    """Measure in a new process, so that building the store does not count toward memory."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", str(path), "--keys", str(keys)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -120,29 +134,45 @@ def main() -> None:
         "--store", type=Path, default=Path(tempfile.gettempdir()) / "csm-bench-console.db"
     )
     parser.add_argument("--keys", type=int, default=300)
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    all_tickets = View("All tickets", "", "sla")
+    if args.measure:
+        store = Store(f"sqlite:///{args.measure}")
+        print(json.dumps(asyncio.run(measure(store, args.keys, ALL_TICKETS))))
+        store.dispose()
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        small = ensure_store(Path(tmp) / "small.db", 0)
-        baseline = asyncio.run(measure(small, args.keys, all_tickets))
-        small.dispose()
+        small_path = Path(tmp) / "small.db"
+        ensure_store(small_path, 0).dispose()
+        baseline = measure_in_fresh_process(small_path, args.keys)
     big = ensure_store(args.store, args.tickets)
     total = setup.summarize(big).tickets
-    result = asyncio.run(measure(big, args.keys, all_tickets))
     big.dispose()
+    result = measure_in_fresh_process(args.store, args.keys)
     print(
         f"python {sys.version.split()[0]}; store {args.store} with {total:,} tickets; "
-        f"view: all tickets by SLA; 120x40 headless"
+        "view: all tickets by SLA; 120x40 headless; each figure from a fresh process"
     )
-    print(f"first paint      {result['first_paint_ms']:.0f} ms   (target <= 300)")
+    print(
+        f"first paint      {result['first_paint_ms']:.0f} ms   (target <= 300; baseline at "
+        f"the 342-ticket sample {baseline['first_paint_ms']:.0f} ms)"
+    )
     print(
         f"key-to-frame     p50 {result['key_p50_ms']:.1f} ms, p95 {result['key_p95_ms']:.1f} ms"
-        f"   (targets 20 / 50; baseline at {342} tickets: p50 {baseline['key_p50_ms']:.1f} ms,"
+        f"   (targets 20 / 50; baseline p50 {baseline['key_p50_ms']:.1f} ms,"
         f" p95 {baseline['key_p95_ms']:.1f} ms)"
     )
-    print(f"G (last)         {result['last_ms']:.0f} ms   (target <= 100)")
-    print(f"resident memory  {result['rss_mb']:.0f} MB peak   (target <= 150)")
+    print(
+        f"G (last)         {result['last_ms']:.0f} ms   (target <= 100; baseline "
+        f"{baseline['last_ms']:.0f} ms)"
+    )
+    print(
+        f"resident memory  {result['rss_mb']:.0f} MB peak   (target <= 150; baseline "
+        f"{baseline['rss_mb']:.0f} MB)"
+    )
 
+
+ALL_TICKETS = View("All tickets", "", "sla")
 
 if __name__ == "__main__":
     main()

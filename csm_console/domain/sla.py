@@ -135,3 +135,13 @@ def clock(
     if remaining < (due - started_at) * AT_RISK_SHARE:
         return Clock(ClockState.AT_RISK, due, remaining)
     return Clock(ClockState.OK, due, remaining)
+
+
+def badge(*, due: datetime | None, started_at: datetime, now: datetime) -> tuple[ClockState, str]:
+    """The running clock as a symbol and the time left or overdue: `▲ 25m`, `✖ -2h`, `· —`."""
+    from csm_console.domain.durations import format_duration
+
+    if due is None:
+        return ClockState.STOPPED, "· —"
+    state = clock(now=now, due=due, done_at=None, started_at=started_at).state
+    return state, f"{state.symbol} {format_duration(due - now, parts=1)}"

@@ -2,21 +2,26 @@
 
 The tickets follow a realistic shape: most are solved or closed, a backlog is open (some of it
 breaching), and they spread over every team, tier, agent, channel and priority, each with a
-thread of 1–6 messages; about 30% carry a tag.  Timestamps are whole minutes, so their text forms
-are computed once and reused.
+thread of 1–6 messages; about 30% carry a tag.  Timestamps are whole minutes.
 
-How it is fast (a million tickets, with 2.3 million messages, in well under 20 s on two cores):
+How it is fast (on two cores, a million tickets with 2.3 million messages take about 13 s on
+SQLite and 20 s on PostgreSQL):
 
 * Tickets are made in chunks of `CHUNK`.  Chunk k is a pure function of (seed, k), drawn from its
   own random stream, so the same seed gives the same data however many processes build it.
-* For more than one chunk, worker processes build the chunks, each into the *final* form the
-  store takes, so the main process does no per-row Python work: for SQLite a chunk is a small
-  in-memory SQLite database (`sqlite3` `serialize()`) whose rows the main process copies with one
-  `INSERT … SELECT` per table (C all the way); for PostgreSQL it is the text of a COPY.
-* A large SQLite load leaves WAL for a rollback journal while it runs (new pages need no journal,
-  so the data is written once instead of WAL + checkpoint), drops the secondary indexes of the
-  tables it fills and builds them at the end with SQLite's multi-threaded sorter.  WAL comes back
-  at the end, also when the load fails or is interrupted.
+* From two chunks up, forked worker processes build the chunks, each in the form the store
+  takes, so that the main process does (almost) no per-row Python work.  For SQLite a chunk is
+  the image of a small in-memory SQLite database (`sqlite3` `serialize()`), which the main
+  process attaches and copies with one `INSERT … SELECT` per table; for PostgreSQL it is the
+  text of a COPY per table.
+* A thread travels as one string of (line code, timestamp) pairs, which SQLite expands into
+  message rows in the `INSERT … SELECT` (see `_SqliteWriter`), rather than as six bound values
+  per message.
+* A bulk SQLite load leaves WAL for a rollback journal while it runs (the data is written once
+  instead of to the log and again by the checkpoint), drops the secondary indexes of the tables
+  it fills and builds them at the end with SQLite's multi-threaded sorter.  The indexes and WAL
+  come back at the end, also when the load fails or is interrupted.  A bulk PostgreSQL load
+  drops and rebuilds its secondary indexes too, and skips foreign-key triggers where allowed.
 """
 
 from __future__ import annotations
@@ -59,8 +64,10 @@ BACKLOG_DAYS = 14
 # Below this, generating in this process beats starting worker processes.
 PARALLEL_FROM = 2 * CHUNK
 MAX_WORKERS = 4
-# A load this large drops the secondary indexes and builds them again at the end: one sorted
-# build is far cheaper than a million random index inserts.
+# A load this large drops the secondary indexes of the tables it fills and builds them again
+# at the end: one sorted build is far cheaper than a million random index inserts.  Not when
+# the store already holds many times more tickets than the load adds: rebuilding indexes over
+# them would cost more (1M tickets + 100k: 8.4 s rebuilt, 5.2 s live; + 300k: 9.3 s and 14.7 s).
 REBUILD_INDEXES_FROM = 50_000
 
 _T = TypeVar("_T")
@@ -335,7 +342,8 @@ def generate_tickets(
     )
     tickets = messages = tags = 0
     with _Producer(plan, _worker_count(plan)) as chunks:
-        writer = _SqliteWriter(store, count) if store.is_sqlite else _PostgresWriter(store, count)
+        bulk = count >= max(REBUILD_INDEXES_FROM, (first_id - 1) // 5)
+        writer = _SqliteWriter(store, bulk) if store.is_sqlite else _PostgresWriter(store, bulk)
         try:
             for payload in chunks:
                 writer.write(payload)
@@ -527,9 +535,10 @@ assert len(_LINES) <= 10**_CODE_WIDTH
 
 
 def _coded(kind: str, internal: int, pool: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """(line code, folded line) for each line of a pool."""
+    """(line code, newline + folded line: its addition to the search text) for each line."""
     return tuple(
-        (f"{_LINES.index((kind, internal, line)):0{_CODE_WIDTH}d}", fold(line)) for line in pool
+        (f"{_LINES.index((kind, internal, line)):0{_CODE_WIDTH}d}", "\n" + fold(line))
+        for line in pool
     )
 
 
@@ -620,16 +629,17 @@ def _make_chunk(plan: _Plan, chunk: int, clock: _Clock) -> _Rows:
         msg_age = last_age = age
         # the customer writes first and every other time; the assignee answers (the fourth
         # message of some threads is an internal note instead)
-        for m in range(_THREAD_SLOTS[int(rnd() * 100)]):
+        length = _THREAD_SLOTS[int(rnd() * 100)]
+        messages += length
+        for m in range(length):
             if m % 2 == 0 or not assignee:
-                code, folded = customer_lines[int(rnd() * len(customer_lines))]
+                code, searched = customer_lines[int(rnd() * len(customer_lines))]
             elif m == 3 and r < 0.3:
-                code, folded = notes[int(rnd() * len(notes))]
+                code, searched = notes[int(rnd() * len(notes))]
             else:
-                code, folded = agent_lines[int(rnd() * len(agent_lines))]
+                code, searched = agent_lines[int(rnd() * len(agent_lines))]
             thread += code + at(msg_age)
-            search_text += "\n" + folded
-            messages += 1
+            search_text += searched
             last_age = msg_age
             msg_age = max(0, msg_age - 1 - int(rnd() * 240))
         threads.append((ticket_id, assignee, thread))
@@ -746,7 +756,7 @@ def _postgres_payload(plan: _Plan, rows: _Rows) -> tuple[bytes, ...]:
                 f"{ticket_id}{kind}{agent}\t{internal}{body}{thread[i + _CODE_WIDTH : i + width]}\n"
             )
     tags = [f"{t[0]}\t{t[1]}\n" for t in rows.tags]
-    return tuple("".join(lines).encode() for lines in (tickets, messages, tags))
+    return tuple("".join(table).encode() for table in (tickets, messages, tags))
 
 
 def _build_payload(plan: _Plan, chunk: int, clock: _Clock) -> _Payload:
@@ -759,15 +769,15 @@ def _build_payload(plan: _Plan, chunk: int, clock: _Clock) -> _Payload:
 
 
 def _worker_count(plan: _Plan) -> int:
-    """How many worker processes build chunks: none for a small load, or where a worker cannot
-    be forked safely (see `_can_fork`)."""
+    """How many worker processes build chunks: none for a small load, on a single core, or
+    where a worker cannot be forked safely (see `_can_fork`)."""
     if plan.count < PARALLEL_FROM or not _can_fork():
         return 0
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
-    return max(1, min(MAX_WORKERS, cpus, plan.chunks))
+    return 0 if cpus < 2 else min(MAX_WORKERS, cpus, plan.chunks)
 
 
 def _can_fork() -> bool:
@@ -877,14 +887,14 @@ def _worker_main(pipe: Connection, plan: _Plan) -> None:
 class _SqliteWriter:
     """Copies each chunk database into the store, one transaction per chunk.
 
-    A chunk arrives as the image of an SQLite database with the store's own tables; it is
-    loaded into an attached in-memory database ("chunk") and copied with `INSERT … SELECT`, so
-    no row passes through Python here.  See the module docstring for the journal and indexes.
+    A chunk arrives as the image of an SQLite database (see `_sqlite_payload`); it is loaded
+    into an attached in-memory database, "chunk", and copied with `INSERT … SELECT`, so no row
+    passes through Python here.  A `bulk` load leaves WAL while it runs (`_leave_wal`) and
+    drops the secondary indexes of the tables it fills, to build them at the end (`close`).
     """
 
-    def __init__(self, store: Store, count: int) -> None:
-        self.large = count >= REBUILD_INDEXES_FROM
-        if self.large:
+    def __init__(self, store: Store, bulk: bool) -> None:
+        if bulk:
             # Idle pooled connections would keep the store in WAL mode (see `_leave_wal`).
             store.engine.dispose()
         self.raw = store.engine.raw_connection()
@@ -899,7 +909,7 @@ class _SqliteWriter:
         execute("PRAGMA foreign_keys = OFF")
         execute("PRAGMA cache_size = -262144")  # 256 MiB: the B-tree edges stay in memory
         execute("ATTACH ':memory:' AS chunk")
-        if self.large:
+        if bulk:
             self.wal = self._leave_wal()
             rows = execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
@@ -998,10 +1008,10 @@ class _SqliteWriter:
 
 
 class _PostgresWriter:
-    """COPY of each chunk's text, one transaction per chunk.  A large load drops the secondary
-    indexes of the tables it fills and builds them at the end (also when interrupted)."""
+    """COPY of each chunk's text, one transaction per chunk.  A `bulk` load drops the secondary
+    indexes of the tables it fills and builds them at the end (`close`, also after a failure)."""
 
-    def __init__(self, store: Store, count: int) -> None:
+    def __init__(self, store: Store, bulk: bool) -> None:
         self.raw = store.engine.raw_connection()
         self.connection: Any = self.raw.driver_connection
         assert self.connection is not None
@@ -1012,7 +1022,7 @@ class _PostgresWriter:
             # synthetic load, never corrupt anything.
             cursor.execute("SET synchronous_commit = off")
             cursor.execute("SET maintenance_work_mem = '256MB'")  # for the index builds
-            if count >= REBUILD_INDEXES_FROM:
+            if bulk:
                 # the secondary indexes, not those behind a primary key or unique constraint
                 cursor.execute(
                     "SELECT indexname, indexdef FROM pg_indexes"

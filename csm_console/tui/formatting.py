@@ -12,7 +12,7 @@ from rich.text import Text
 
 from csm_console.domain.durations import format_duration
 from csm_console.domain.model import Priority, Status
-from csm_console.domain.sla import ClockState, clock
+from csm_console.domain.sla import ClockState, badge, clock
 from csm_console.services.records import TicketRow
 
 PRIORITY_SIGN = {Priority.LOW: "↓", Priority.NORMAL: "·", Priority.HIGH: "↑", Priority.URGENT: "‼"}
@@ -36,13 +36,7 @@ CLOCK_STYLE = {
 
 def running_clock_state(row: TicketRow, now: datetime) -> tuple[ClockState, str]:
     """The queue's SLA cell: a symbol and the time left (or overdue)."""
-    if row.sla_due is None:
-        return ClockState.STOPPED, "· —"
-    started = row.created_at
-    state = clock(now=now, due=row.sla_due, done_at=None, started_at=started).state
-    left = row.sla_due - now
-    text = f"{state.symbol} {format_duration(left, parts=1)}"
-    return state, text
+    return badge(due=row.sla_due, started_at=row.created_at, now=now)
 
 
 def sla_cell(row: TicketRow, now: datetime) -> Text:

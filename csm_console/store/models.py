@@ -62,8 +62,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_created", "created_at", "id"),
         Index("ix_ticket_updated", "updated_at", "id"),
         Index("ix_ticket_team", "team_id", "status"),
-        # serves `assignee:X` filters and take-next (assignee_id IS NULL, tier, by sla_due)
-        Index("ix_ticket_assignee", "assignee_id", "tier", "sla_due"),
+        # an agent's queue by SLA (`assignee:me`), and take-next (assignee_id IS NULL by sla_due)
+        Index("ix_ticket_assignee", "assignee_id", "sla_due", "id"),
         Index("ix_ticket_customer", "customer_id"),
     )
 

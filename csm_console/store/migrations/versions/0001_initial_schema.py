@@ -147,9 +147,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("ticket", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_ticket_assignee", ["assignee_id", "tier", "sla_due"], unique=False
-        )
+        batch_op.create_index("ix_ticket_assignee", ["assignee_id", "sla_due", "id"], unique=False)
         batch_op.create_index("ix_ticket_created", ["created_at", "id"], unique=False)
         batch_op.create_index("ix_ticket_customer", ["customer_id"], unique=False)
         batch_op.create_index("ix_ticket_priority", ["priority", "id"], unique=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -422,6 +423,23 @@ def _lock_ticket(
     return ticket, fresh
 
 
+@contextmanager
+def _changing(
+    store: Store, *, actor: Actor, ticket_id: int, expected_version: int | None, action: str
+) -> Iterator[tuple[Session, Ticket, Actor]]:
+    """One write transaction on one ticket: locked, version and rights checked.  The session
+    autoflushes, so reading the row back inside the block sees the change."""
+    with store.write() as session:
+        ticket, fresh = _lock_ticket(
+            session,
+            ticket_id=ticket_id,
+            expected_version=expected_version,
+            actor=actor,
+            action=action,
+        )
+        yield session, ticket, fresh
+
+
 def _conflict(session: Session, ticket: Ticket, expected_version: int) -> Conflict:
     assert ticket.id is not None
     changes = _audit_views(session, ticket.id, after_version=expected_version)
@@ -664,7 +682,6 @@ def create_ticket(
         for tag in clean_tags:
             session.add(TicketTag(ticket_id=ticket.id, tag=tag))
         _audit(session, ticket, fresh, "create", now)
-        session.flush()
         return _row_by_id(session, ticket.id)
 
 
@@ -680,14 +697,9 @@ def assign_ticket(
 ) -> TicketRow:
     """Assign to the agent with handle `to`, or unassign with `None`.  A no-op changes nothing."""
     now = now or utcnow()
-    with store.write() as session:
-        ticket, fresh = _lock_ticket(
-            session,
-            ticket_id=ticket_id,
-            expected_version=expected_version,
-            actor=actor,
-            action="assign",
-        )
+    with _changing(
+        store, actor=actor, ticket_id=ticket_id, expected_version=expected_version, action="assign"
+    ) as (session, ticket, fresh):
         target = _agent_by_handle(session, to) if to is not None else None
         if target is not None:
             check_can_hold(session, target, ticket)
@@ -698,7 +710,6 @@ def assign_ticket(
             target_team_id=target.team_id if target else None,
         )
         _apply_assignment(session, ticket, fresh, target, now, batch_id=batch_id)
-        session.flush()
         return _row_by_id(session, ticket_id)
 
 
@@ -813,7 +824,6 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
         assert target is not None and ticket.id is not None
         _apply_assignment(session, ticket, fresh, target, now)
         _audit(session, ticket, fresh, "claim", now)
-        session.flush()
         return _row_by_id(session, ticket.id)
 
 
@@ -828,16 +838,14 @@ def change_status(
     now: datetime | None = None,
 ) -> TicketRow:
     now = now or utcnow()
-    with store.write() as session:
-        ticket, fresh = _lock_ticket(
-            session,
-            ticket_id=ticket_id,
-            expected_version=expected_version,
-            actor=actor,
-            action="change the status of",
-        )
-        if _apply_status(session, ticket, fresh, status, now, batch_id=batch_id):
-            session.flush()
+    with _changing(
+        store,
+        actor=actor,
+        ticket_id=ticket_id,
+        expected_version=expected_version,
+        action="change the status of",
+    ) as (session, ticket, fresh):
+        _apply_status(session, ticket, fresh, status, now, batch_id=batch_id)
         return _row_by_id(session, ticket_id)
 
 
@@ -889,14 +897,13 @@ def change_priority(
 ) -> TicketRow:
     """Change the priority; the SLA due times are recomputed from the policy."""
     now = now or utcnow()
-    with store.write() as session:
-        ticket, fresh = _lock_ticket(
-            session,
-            ticket_id=ticket_id,
-            expected_version=expected_version,
-            actor=actor,
-            action="change the priority of",
-        )
+    with _changing(
+        store,
+        actor=actor,
+        ticket_id=ticket_id,
+        expected_version=expected_version,
+        action="change the priority of",
+    ) as (session, ticket, fresh):
         old = Priority(ticket.priority)
         if old != priority:
             ticket.priority = int(priority)
@@ -914,7 +921,6 @@ def change_priority(
                 new=priority.label,
                 batch_id=batch_id,
             )
-            session.flush()
         return _row_by_id(session, ticket_id)
 
 
@@ -934,14 +940,13 @@ def escalate(
     reason = reason.strip()
     if not reason:
         raise UsageError("an escalation needs a reason")
-    with store.write() as session:
-        ticket, fresh = _lock_ticket(
-            session,
-            ticket_id=ticket_id,
-            expected_version=expected_version,
-            actor=actor,
-            action="escalate",
-        )
+    with _changing(
+        store,
+        actor=actor,
+        ticket_id=ticket_id,
+        expected_version=expected_version,
+        action="escalate",
+    ) as (session, ticket, fresh):
         old_tier = Tier(ticket.tier)
         check_escalation(old_tier, to_tier)
         if not Status(ticket.status).is_active:
@@ -1010,7 +1015,6 @@ def escalate(
             )
         )
         _append_search_text(ticket, note)
-        session.flush()
         return _row_by_id(session, ticket_id)
 
 
@@ -1030,14 +1034,13 @@ def reply(
     """
     now = now or utcnow()
     body = _clean_body(body)
-    with store.write() as session:
-        ticket, fresh = _lock_ticket(
-            session,
-            ticket_id=ticket_id,
-            expected_version=expected_version,
-            actor=actor,
-            action="reply to",
-        )
+    with _changing(
+        store,
+        actor=actor,
+        ticket_id=ticket_id,
+        expected_version=expected_version,
+        action="reply to",
+    ) as (session, ticket, fresh):
         if ticket.status == Status.CLOSED.value:
             raise UsageError(f"#{ticket_id} is closed; a closed ticket is final")
         target = status
@@ -1073,7 +1076,6 @@ def reply(
             )
         if target is not None:
             _apply_status(session, ticket, fresh, target, now)
-        session.flush()
         return _row_by_id(session, ticket_id)
 
 
@@ -1089,14 +1091,13 @@ def add_note(
     """An internal note: seen by agents only; it stops no SLA clock."""
     now = now or utcnow()
     body = _clean_body(body)
-    with store.write() as session:
-        ticket, fresh = _lock_ticket(
-            session,
-            ticket_id=ticket_id,
-            expected_version=expected_version,
-            actor=actor,
-            action="add a note to",
-        )
+    with _changing(
+        store,
+        actor=actor,
+        ticket_id=ticket_id,
+        expected_version=expected_version,
+        action="add a note to",
+    ) as (session, ticket, fresh):
         session.add(
             Message(
                 ticket_id=ticket_id,
@@ -1110,7 +1111,6 @@ def add_note(
         _append_search_text(ticket, body)
         _bump(ticket, now)
         _audit(session, ticket, fresh, "note", now)
-        session.flush()
         return _row_by_id(session, ticket_id)
 
 
@@ -1135,14 +1135,9 @@ def tag_ticket(
         raise UsageError(
             f"cannot add and remove the same tag: {', '.join(sorted(to_add & to_remove))}"
         )
-    with store.write() as session:
-        ticket, fresh = _lock_ticket(
-            session,
-            ticket_id=ticket_id,
-            expected_version=expected_version,
-            actor=actor,
-            action="tag",
-        )
+    with _changing(
+        store, actor=actor, ticket_id=ticket_id, expected_version=expected_version, action="tag"
+    ) as (session, ticket, fresh):
         current = set(_tags_for(session, [ticket_id]).get(ticket_id, []))
         added = sorted(to_add - current)
         removed = sorted(to_remove & current)
@@ -1158,7 +1153,6 @@ def tag_ticket(
                 _audit(
                     session, ticket, fresh, "untag", now, field="tags", old=tag, batch_id=batch_id
                 )
-            session.flush()
         return _row_by_id(session, ticket_id)
 
 
@@ -1175,14 +1169,9 @@ def record_csat(
     now = now or utcnow()
     if not 1 <= score <= 5:
         raise UsageError(f"CSAT score must be 1 to 5, not {score}")
-    with store.write() as session:
-        ticket, fresh = _lock_ticket(
-            session,
-            ticket_id=ticket_id,
-            expected_version=None,
-            actor=actor,
-            action="record CSAT on",
-        )
+    with _changing(
+        store, actor=actor, ticket_id=ticket_id, expected_version=None, action="record CSAT on"
+    ) as (session, ticket, fresh):
         if Status(ticket.status).is_active:
             raise UsageError(f"#{ticket_id} is {ticket.status}; CSAT is recorded on solved tickets")
         old = ticket.csat_score
@@ -1190,7 +1179,6 @@ def record_csat(
         ticket.csat_comment = (comment or "").strip() or None
         _bump(ticket, now)
         _audit(session, ticket, fresh, "csat", now, field="csat_score", old=old, new=score)
-        session.flush()
         return _row_by_id(session, ticket_id)
 
 

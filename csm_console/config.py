@@ -96,6 +96,7 @@ def load_settings(
     config_file: str | Path | None = None,
     database_url: str | None = None,
     agent: str | None = None,
+    theme: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
     """Layer defaults < config file < environment < flags, remembering each value's source."""
@@ -122,7 +123,11 @@ def load_settings(
     ):
         if env.get(var):
             values[name], sources[name] = env[var], f"environment {var}"
-    for name, flag, value in (("database_url", "--db", database_url), ("agent", "--as", agent)):
+    for name, flag, value in (
+        ("database_url", "--db", database_url),
+        ("agent", "--as", agent),
+        ("theme", "--theme", theme),
+    ):
         if value:
             values[name], sources[name] = value, f"flag {flag}"
     sources["keymap"] = file_label if file_settings.keymap else "default"

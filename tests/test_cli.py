@@ -54,9 +54,14 @@ def test_init_then_generate_then_summary(env: dict[str, str], tmp_path: Path) ->
 
 
 def test_store_without_schema_says_run_init(env: dict[str, str], tmp_path: Path) -> None:
-    result = csm(
-        env, "--db", f"sqlite:///{tmp_path / 'empty.db'}", "dev", "generate", "--tickets", "1"
-    )
+    missing = tmp_path / "missing.db"
+    result = csm(env, "--db", f"sqlite:///{missing}", "dev", "generate", "--tickets", "1")
+    assert result.exit_code == 8
+    assert "there is no store at" in result.stderr and "run `csm init`" in result.stderr
+    assert not missing.exists()  # reading never creates a store
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    result = csm(env, "--db", f"sqlite:///{empty}", "dev", "generate", "--tickets", "1")
     assert result.exit_code == 8
     assert result.stderr.strip().endswith("run `csm init` to create it")
     assert "Traceback" not in result.output

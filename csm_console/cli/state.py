@@ -27,11 +27,20 @@ class CliState:
             from csm_console.config import load_settings
 
             self._settings = load_settings(
-                config_file=self.config_file, database_url=self.database_url, agent=self.agent
+                config_file=self.config_file,
+                database_url=self.database_url,
+                agent=self.agent,
+                theme=self.theme,
             )
         return self._settings
 
     def store(self, *, check_schema: bool = True) -> Store:
+        """The configured store.  With `check_schema`, a store that is not there or has no
+        schema is an error naming the command to run, and nothing is created."""
+        if check_schema:
+            from csm_console.store.migrate import refuse_missing_sqlite_file
+
+            refuse_missing_sqlite_file(self.settings().database_url)
         if self._store is None:
             from csm_console.store.engine import Store
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlmodel import col
 
@@ -71,3 +73,23 @@ def get_agent(store: Store, handle: str) -> AgentView:
         if agent.handle.lower() == handle.strip().lower():
             return agent
     raise NotFound(f"no agent with handle {handle!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class TeamView:
+    id: int
+    name: str
+    tier: str
+    description: str
+
+
+def list_teams(store: Store, *, tier: Tier | None = None) -> list[TeamView]:
+    """Teams, optionally only those serving `tier`, in the order they were set up."""
+    with store.read() as session:
+        statement = select(Team).order_by(col(Team.id))
+        if tier is not None:
+            statement = statement.where(col(Team.tier) == tier.value)
+        return [
+            TeamView(id=t.id or 0, name=t.name, tier=t.tier, description=t.description)
+            for t in session.execute(statement).scalars()
+        ]

@@ -71,14 +71,17 @@ def list_templates(
     if needle:
         templates = [t for t in templates if needle in fold(t.name) or needle in fold(t.body)]
 
-    def rank(t: TemplateView) -> int:
+    def rank(t: TemplateView) -> tuple[int, int, str]:
+        by_name = 0 if needle and needle in fold(t.name) else 1  # a name match beats a body one
         if category and t.category == category:
-            return 0
-        if t.category in (None, "", "general"):
-            return 1
-        return 2
+            fit = 0
+        elif t.category in (None, "", "general", "other"):
+            fit = 1
+        else:
+            fit = 2
+        return by_name, fit, t.name
 
-    return sorted(templates, key=lambda t: (rank(t), t.name))
+    return sorted(templates, key=rank)
 
 
 def get_template(store: Store, *, name: str) -> TemplateView:

@@ -453,8 +453,8 @@ def _conflict(session: Session, ticket: Ticket, expected_version: int) -> Confli
 
 
 def describe_change(change: AuditView) -> str:
-    who = change.actor or "someone"
-    when = change.created_at.strftime("%H:%M")
+    who = change.actor or "system"
+    when = change.created_at.strftime("%d %b %H:%M")
     if change.field and (change.old_value is not None or change.new_value is not None):
         old = change.old_value if change.old_value is not None else "none"
         new = change.new_value if change.new_value is not None else "none"
@@ -718,9 +718,14 @@ def check_can_hold(session: Session, target: Agent, ticket: Ticket) -> None:
     if not target.active:
         raise UsageError(f"{target.handle} is inactive and cannot hold tickets")
     if target.role != Role.ADMIN.value and target.tier != ticket.tier:
+        advice = (
+            "escalate it first"
+            if Tier(ticket.tier).level < Tier(target.tier).level
+            else f"choose an {ticket.tier} agent"
+        )
         raise UsageError(
             f"{target.handle} works {target.tier} and may not hold #{ticket.id}, an "
-            f"{ticket.tier} ticket; escalate it first"
+            f"{ticket.tier} ticket; {advice}"
         )
 
 

@@ -97,7 +97,10 @@ class Store:
     def __init__(self, url: URL | str, *, echo: bool = False) -> None:
         self.url = parse_store_url(url) if isinstance(url, str) else url
         self.dialect = self.url.get_backend_name()
-        self.display_url = mask_url(self.url)
+        # shown as people write it: postgresql://, not the driver-qualified form
+        self.display_url = mask_url(
+            self.url.set(drivername="postgresql") if self.dialect == "postgresql" else self.url
+        )
         if self.is_sqlite:
             database = self.url.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):

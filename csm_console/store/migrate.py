@@ -12,7 +12,7 @@ from alembic.util import CommandError
 from sqlalchemy import inspect
 
 from csm_console.errors import SchemaError
-from csm_console.store.engine import Store, translate_errors
+from csm_console.store.engine import Store, parse_store_url, translate_errors
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -75,3 +75,17 @@ def check_schema(store: Store) -> None:
         f"the store {store.display_url} is at schema {current}, csm needs {head}; "
         "run `csm db upgrade`"
     )
+
+
+def refuse_missing_sqlite_file(url: str) -> None:
+    """A SQLite store that does not exist yet is an error, not an empty file made by reading."""
+    parsed = parse_store_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = parsed.database or ""
+    in_memory = database == ":memory:" or database.startswith("file:")
+    if database and not in_memory and not Path(database).exists():
+        raise SchemaError(
+            f"there is no store at {database}; run `csm init` to create it "
+            "(or `csm --db URL ...` to use another)"
+        )

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
 
 from csm_console.config import Settings
 from csm_console.domain.model import Priority, Status, Tier
@@ -23,6 +24,7 @@ from csm_console.domain.templates import ArticleRef
 from csm_console.domain.workflow import TRANSITIONS
 from csm_console.errors import Conflict, CsmError, StoreUnavailable
 from csm_console.services import agents, bulk, knowledge, tickets
+from csm_console.services.agents import TeamView
 from csm_console.services.bulk import BulkResult
 from csm_console.services.knowledge import ArticleView
 from csm_console.services.records import AgentView, TicketDetail, TicketRow
@@ -48,6 +50,7 @@ from csm_console.tui.themes import register_themes
 
 R = TypeVar("R")
 PANES = ("queue", "detail", "reply", "knowledge")
+PANE_LABELS = {"queue": "queue", "detail": "ticket", "reply": "reply", "knowledge": "kb"}
 WIDE = 120
 FOLLOW_DELAY = 0.12  # seconds the queue cursor rests before the detail follows it
 
@@ -70,7 +73,7 @@ class CsmApp(App[None]):
             show=False,
         ),
         Binding("1", "pane('queue')", "Queue", id="app.pane_queue", show=False),
-        Binding("2", "pane('detail')", "Detail", id="app.pane_detail", show=False),
+        Binding("2", "pane('detail')", "Ticket", id="app.pane_detail", show=False),
         Binding("3", "pane('reply')", "Reply", id="app.pane_reply", show=False),
         Binding("4", "pane('knowledge')", "Knowledge", id="app.pane_knowledge", show=False),
         Binding("slash", "filter", "Filter", id="app.filter"),
@@ -85,7 +88,8 @@ class CsmApp(App[None]):
         Binding("r", "compose('reply')", "Reply", id="app.reply"),
         Binding("i", "compose('note')", "Note", id="app.note"),
         Binding("t", "templates", "Template", id="app.template"),
-        Binding("f", "knowledge", "Knowledge", id="app.knowledge"),
+        Binding("f", "knowledge", "Search KB", id="app.knowledge"),
+        Binding("h", "history", "History", id="app.history"),
         Binding("ctrl+s", "send", "Send", priority=True, id="app.send"),
         Binding("escape", "go_back", "Back", id="app.back", show=False),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
@@ -137,6 +141,15 @@ class CsmApp(App[None]):
             self.query_one(f"#{name}").border_title = title
         for problem in register_themes(self):
             self.notify(problem, severity="warning")
+        known = {row[2] for row in self.binding_rows()}
+        unknown = sorted(set(getattr(self, "_keymap", {})) - known)
+        if unknown:
+            self.notify(
+                f"[keymap] has unknown binding ids: {', '.join(unknown)}; see ? for the ids",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
         if self._theme_name:
             if self._theme_name in self.available_themes:
                 self.theme = self._theme_name
@@ -165,17 +178,24 @@ class CsmApp(App[None]):
     def _header(self) -> None:
         a = self.actor
         line = Text(no_wrap=True, overflow="ellipsis")
-        if self.screen.has_class("narrow"):
+        narrow = self.screen.has_class("narrow")
+        if narrow:
             for index, name in enumerate(PANES, start=1):
                 style = "bold reverse" if name == self.current_pane else "dim"
-                line.append(f" {index} {name} ", style=style)
+                line.append(f" {index} {PANE_LABELS[name]} ", style=style)
             line.append(" ")
-        line.append(" csm ", style="bold reverse")
+        else:
+            line.append(" csm ", style="bold reverse")
+            line.append(" ")
         if self.demo:
             line.append(" DEMO ", style="bold black on yellow")
-        line.append(f"  {a.handle}", style="bold")
-        line.append(f" ({a.name}, {a.role.value}, {a.tier.value}, {a.team or 'no team'})")
-        line.append(f"   {self.store.display_url}", style="dim")
+            line.append(" ")
+        line.append(a.handle, style="bold")
+        if narrow:  # the essentials first: who, which tier and team, then the store
+            line.append(f" {a.role.value} {a.tier.value} {a.team or 'no team'}")
+        else:
+            line.append(f" ({a.name}, {a.role.value}, {a.tier.value}, {a.team or 'no team'})")
+        line.append(f"  {self.store.display_url}", style="dim")
         self.query_one("#app-header", Static).update(line)
 
     @property
@@ -299,7 +319,8 @@ class CsmApp(App[None]):
             error = user_error(caught)
             self.call_from_thread(self.report, error)
             return
-        self.call_from_thread(self._show_ticket, detail)
+        if not get_current_worker().is_cancelled:  # superseded results are dropped
+            self.call_from_thread(self._show_ticket, detail)
 
     def _show_ticket(self, detail: TicketDetail) -> None:
         self.detail = detail
@@ -342,6 +363,8 @@ class CsmApp(App[None]):
             self.notify(f"took #{row.id}", timeout=3)
             self.queue.refresh_rows(keep_ticket=row.id)
             self.open_ticket(row.id)
+            if self.screen.has_class("narrow"):
+                self.action_pane("detail")
 
         self.run_service("", lambda: tickets.take_next(self.store, actor=self.actor), claimed)
 
@@ -550,36 +573,56 @@ class CsmApp(App[None]):
             )
             return
 
-        def tier_chosen(tier: Tier | None) -> None:
-            if tier is None:
-                return
-
+        def ask_reason(tier: Tier, team: str | None) -> None:
             def reason_given(reason: str | None) -> None:
                 if reason:
                     self.run_service(
-                        f"#{row.id} escalated to {tier.value}",
+                        f"#{row.id} escalated to {tier.value}" + (f", {team}" if team else ""),
                         lambda: tickets.escalate(
                             self.store,
                             actor=self.actor,
                             ticket_id=row.id,
                             to_tier=tier,
                             reason=reason,
+                            team=team,
                             expected_version=self._version(row),
                         ),
-                        self._after_change,
+                        self._after_escalation,
                     )
 
+            where = f"{tier.value}" + (f" ({team})" if team else "")
             self.push_screen(
                 PromptScreen(
-                    f"Why escalate #{row.id} to {tier.value}?", placeholder="the reason (required)"
+                    f"Why escalate #{row.id} to {where}?", placeholder="the reason (required)"
                 ),
                 reason_given,
             )
+
+        def tier_chosen(tier: Tier | None) -> None:
+            if tier is None:
+                return
+
+            def teams_known(teams: list[TeamView]) -> None:
+                if len(teams) <= 1:
+                    ask_reason(tier, teams[0].name if teams else None)
+                    return
+                choices = [Choice(t.name, t.name, t.description) for t in teams]
+                self.push_screen(
+                    PickerScreen(f"Which {tier.value} team takes #{row.id}?", choices),
+                    lambda team: ask_reason(tier, team) if team else None,
+                )
+
+            self.run_service("", lambda: agents.list_teams(self.store, tier=tier), teams_known)
 
         self.push_screen(
             PickerScreen(f"Escalate #{row.id} to", [Choice(t, t.value) for t in higher]),
             tier_chosen,
         )
+
+    def _after_escalation(self, row: TicketRow) -> None:
+        """The ticket left this agent's tier: reload the queue so it leaves the view too."""
+        self.queue.refresh_rows()
+        self.open_ticket(row.id)
 
     # ------------------------------------------------------------------ reply and knowledge
 
@@ -597,6 +640,15 @@ class CsmApp(App[None]):
 
     def action_knowledge(self) -> None:
         self.action_pane("knowledge")
+
+    def action_history(self) -> None:
+        """Show or hide the audit history of the open ticket (from any pane)."""
+        if self.detail is None:
+            self.notify("No ticket open.", severity="warning")
+            return
+        self.detail_pane.action_toggle_audit()
+        if self.screen.has_class("narrow") and self.detail_pane.show_audit:
+            self.action_pane("detail")
 
     def action_send(self) -> None:
         self.reply_pane.request_send()
@@ -718,9 +770,13 @@ class CsmApp(App[None]):
         for binding in self.BINDINGS:
             if isinstance(binding, Binding) and binding.id and binding.description:
                 action = binding.action
+                keys = ", ".join(
+                    self.get_key_display(binding.with_key(k.strip()))
+                    for k in binding.key.split(",")
+                )
                 yield SystemCommand(
                     binding.description,
-                    f"{binding.key}  ({binding.id})",
+                    f"{keys}  ({binding.id})",
                     lambda a=action: self.run_action(a),
                 )
 

@@ -24,12 +24,10 @@ class DetailPane(VerticalScroll, can_focus=True):
 
     | key | action |
     |---|---|
-    | `h` | show or hide the audit history |
     | `j` `k` | scroll |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("h", "toggle_audit", "History", id="detail.toggle_audit"),
         Binding("j", "scroll_down", "Scroll down", show=False, id="detail.down"),
         Binding("k", "scroll_up", "Scroll up", show=False, id="detail.up"),
     ]
@@ -76,11 +74,11 @@ class DetailPane(VerticalScroll, can_focus=True):
         title = Text(no_wrap=False)
         title.append(f"#{t.id}  ", style="bold")
         title.append_text(safe(t.subject, "bold", single_line=True))
-        fields = Table.grid(padding=(0, 2))
+        fields = Table.grid(padding=(0, 2), expand=True)
         fields.add_column(style="dim", no_wrap=True, min_width=8)
-        fields.add_column(no_wrap=True, overflow="ellipsis")
+        fields.add_column(ratio=1, overflow="fold")
         fields.add_column(style="dim", no_wrap=True, min_width=8)
-        fields.add_column(no_wrap=True, overflow="ellipsis")
+        fields.add_column(ratio=2, overflow="fold")
         fields.add_row("status", Text(STATUS_WORD[t.status]), "priority", priority_cell(t.priority))
         fields.add_row("tier", Text(t.tier.value), "team", safe(t.team or "—", single_line=True))
         fields.add_row("assignee", Text(t.assignee or "unassigned"), "channel", Text(t.channel))

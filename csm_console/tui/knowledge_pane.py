@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from csm_console.services import knowledge
 from csm_console.services.knowledge import ArticleHit
@@ -116,7 +117,8 @@ class KnowledgePane(Vertical):
             self.app.call_from_thread(self._show, [], f"✖ {error.message}")
             return
         label = f"suggested for #{detail.ticket.id}" if suggest and detail else f"{len(hits)} found"
-        self.app.call_from_thread(self._show, hits, label)
+        if not get_current_worker().is_cancelled:  # superseded results are dropped
+            self.app.call_from_thread(self._show, hits, label)
 
     def _show(self, hits: list[ArticleHit], label: str) -> None:
         self.hits = hits

@@ -78,6 +78,9 @@ class QueueList(ScrollView, can_focus=True):
     class Highlighted(Message):
         row: TicketRow | None
 
+    class MarksChanged(Message):
+        """A ticket was marked or unmarked, or the marks were cleared."""
+
     @dataclass
     class Opened(Message):
         row: TicketRow
@@ -174,12 +177,15 @@ class QueueList(ScrollView, can_focus=True):
         self.cursor += 1
         self._cache.clear()
         self.refresh()
+        self.post_message(self.MarksChanged())
 
     def clear_marks(self) -> bool:
         had = bool(self.marks)
         self.marks.clear()
         self._cache.clear()
         self.refresh()
+        if had:
+            self.post_message(self.MarksChanged())
         return had
 
     def action_open(self) -> None:

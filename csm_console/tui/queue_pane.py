@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
 from csm_console.domain.query import Query, Sort, SortKey, parse_query
 from csm_console.services import tickets
@@ -56,6 +57,7 @@ class QueuePane(Vertical):
         self.total: int | None = None
         self.error: str | None = None
         self._loading = False
+        self._generation = 0  # bumped by every reload; late pages of older ones are dropped
 
     @property
     def csm(self) -> CsmApp:
@@ -111,6 +113,13 @@ class QueuePane(Vertical):
         bar.value = self.filter_text
         bar.focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_filter":
+            # escape belongs to the filter bar only while it has focus; otherwise it goes on
+            # to the console (back to the queue, clear marks)
+            return self.query_one("#queue-filter", Input).has_focus
+        return True
+
     def action_leave_filter(self) -> None:
         bar = self.query_one("#queue-filter", Input)
         if bar.has_focus:
@@ -146,7 +155,15 @@ class QueuePane(Vertical):
 
     def load_from(self, edge: str, keep_ticket: int | None = None) -> None:
         plan = self.window.plan_top() if edge == "top" else self.window.plan_bottom()
-        self._fetch(plan, reset=True, keep_ticket=keep_ticket, bottom=edge == "bottom")
+        self._generation += 1
+        self._loading = True  # no extending a window that is about to be replaced
+        self._fetch(
+            plan,
+            reset=True,
+            keep_ticket=keep_ticket,
+            bottom=edge == "bottom",
+            generation=self._generation,
+        )
         self._count()
 
     def refresh_rows(self, keep_ticket: int | None = None) -> None:
@@ -155,6 +172,11 @@ class QueuePane(Vertical):
         if keep_ticket is None and self.list.current is not None:
             keep_ticket = self.list.current.id
         self.load_from("top", keep_ticket=keep_ticket)
+
+    @on(QueueList.Highlighted)
+    @on(QueueList.MarksChanged)
+    def _moved(self) -> None:
+        self._show_status()  # the position and the marks count follow the cursor
 
     @on(QueueList.NeedRows)
     def _need_rows(self, event: QueueList.NeedRows) -> None:
@@ -167,11 +189,17 @@ class QueuePane(Vertical):
         plan = self.window.plan_after() if event.where == "after" else self.window.plan_before()
         if plan is not None:
             self._loading = True
-            self._fetch(plan, reset=False)
+            self._fetch(plan, reset=False, generation=self._generation)
 
-    @work(thread=True, exclusive=True, group="queue-fetch")
+    @work(thread=True, group="queue-fetch")
     def _fetch(
-        self, plan: FetchPlan, *, reset: bool, keep_ticket: int | None = None, bottom: bool = False
+        self,
+        plan: FetchPlan,
+        *,
+        reset: bool,
+        generation: int,
+        keep_ticket: int | None = None,
+        bottom: bool = False,
     ) -> None:
         query = self.ticket_query
         try:
@@ -185,9 +213,9 @@ class QueuePane(Vertical):
             )
         except Exception as caught:  # reported, never raised into the UI
             error = user_error(caught)
-            self.app.call_from_thread(self._failed, error.message)
+            self.app.call_from_thread(self._failed, error.message, generation)
             return
-        self.app.call_from_thread(self._arrived, plan, page, reset, keep_ticket, bottom)
+        self.app.call_from_thread(self._arrived, plan, page, reset, keep_ticket, bottom, generation)
 
     def _arrived(
         self,
@@ -196,7 +224,10 @@ class QueuePane(Vertical):
         reset: bool,
         keep_ticket: int | None,
         bottom: bool,
+        generation: int,
     ) -> None:
+        if generation != self._generation:
+            return  # the view, filter or sort changed since this page was asked for
         self._loading = False
         self.error = None
         if reset:
@@ -209,7 +240,9 @@ class QueuePane(Vertical):
         self._show_status()
         self.post_message(self.Changed(self))
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, message: str, generation: int) -> None:
+        if generation != self._generation:
+            return
         self._loading = False
         self.error = message
         self._show_status(error=message)
@@ -222,7 +255,8 @@ class QueuePane(Vertical):
             )
         except Exception:  # the count is optional; the list says what failed
             return
-        self.app.call_from_thread(self._counted, total)
+        if not get_current_worker().is_cancelled:  # superseded results are dropped
+            self.app.call_from_thread(self._counted, total)
 
     def _counted(self, total: int) -> None:
         self.total = total

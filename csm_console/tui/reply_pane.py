@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from csm_console.domain.templates import ArticleRef
 from csm_console.services import replies
@@ -26,6 +27,7 @@ from csm_console.tui.safe_text import safe
 if TYPE_CHECKING:
     from csm_console.tui.app import CsmApp
 
+TEMPLATE_NAME_WIDTH = 25  # the picker is 28 columns wide (app.tcss), less its scrollbar gutter
 _PLACEHOLDER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}|\{%.*?%\}")
 
 
@@ -52,6 +54,10 @@ class ReplyPane(Vertical):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+t", "templates", "Templates", id="reply.templates"),
+        Binding("down", "move_template(1)", "Next template", show=False, id="reply.next_template"),
+        Binding(
+            "up", "move_template(-1)", "Previous template", show=False, id="reply.previous_template"
+        ),
     ]
 
     @dataclass
@@ -105,12 +111,16 @@ class ReplyPane(Vertical):
             self._title()
             return
         draft = self.drafts.get(detail.ticket.id)
-        self.mode = draft.mode if draft else "reply"
-        if previous is None or previous.ticket.id != detail.ticket.id:
+        switched = previous is None or previous.ticket.id != detail.ticket.id
+        if switched:
+            self.mode = draft.mode if draft else "reply"
             self.composer.text = draft.text if draft else ""
             self.article = None
+            self.preview = None
+            with self.prevent(Input.Changed):
+                self.query_one("#template-filter", Input).value = ""
         self._title()
-        self.load_templates("")
+        self.load_templates(self.query_one("#template-filter", Input).value)
 
     def start(self, mode: str) -> None:
         self.mode = mode
@@ -176,6 +186,20 @@ class ReplyPane(Vertical):
     def _filter_templates(self, event: Input.Changed) -> None:
         self.load_templates(event.value)
 
+    def action_move_template(self, delta: int) -> None:
+        """Up and down in the template filter move through the list."""
+        if not self.templates:
+            return
+        options = self.query_one("#template-list", OptionList)
+        current = options.highlighted or 0
+        options.highlighted = max(0, min(len(self.templates) - 1, current + delta))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "move_template":
+            # only while typing a filter; elsewhere (the composer) the arrows move the caret
+            return self.query_one("#template-filter", Input).has_focus
+        return True
+
     @work(thread=True, exclusive=True, group="templates")
     def load_templates(self, text: str) -> None:
         detail = self.detail
@@ -192,14 +216,17 @@ class ReplyPane(Vertical):
             error = user_error(caught)
             self.app.call_from_thread(self.app.notify, error.message, severity="error")
             return
-        self.app.call_from_thread(self._show_templates, found)
+        if not get_current_worker().is_cancelled:  # a newer filter superseded this one
+            self.app.call_from_thread(self._show_templates, found)
 
     def _show_templates(self, found: list[TemplateView]) -> None:
         self.templates = found
         options = self.query_one("#template-list", OptionList)
         prompts = []
         for template in found:
-            prompts.append(Option(Text(template.name, no_wrap=True, overflow="ellipsis")))
+            name = Text(template.name, no_wrap=True)
+            name.truncate(TEMPLATE_NAME_WIDTH, overflow="ellipsis")  # one line per template
+            prompts.append(Option(name))
         options.set_options(prompts)
         if found:
             options.highlighted = 0
@@ -240,7 +267,8 @@ class ReplyPane(Vertical):
             error = user_error(caught)
             self.app.call_from_thread(self.app.notify, error.message, severity="error")
             return
-        self.app.call_from_thread(self._show_preview, result)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_preview, result)
 
     def _show_preview(self, result: Preview) -> None:
         self.preview = result
@@ -264,11 +292,18 @@ class ReplyPane(Vertical):
             widget.update(Text(f"✖ {result.error}", style="bold red"))
 
     def insert_template(self, template: TemplateView | None = None) -> None:
+        """Put the highlighted template, rendered for this ticket, into the draft: at the caret
+        when there is a draft already, so nothing written is lost."""
+        if template is None:
+            index = self.query_one("#template-list", OptionList).highlighted
+            if not self.templates or index is None or not 0 <= index < len(self.templates):
+                self._title(Text("✖ no template matches the filter", style="bold red"))
+                return
+            template = self.templates[index]
         preview = self.preview
-        if template is not None and (preview is None or preview.template.id != template.id):
+        if preview is None or preview.template.id != template.id:
             self.render_preview(template)
-            return
-        if preview is None:
+            self._title(Text(f"rendering {template.name} … press enter again", style="dim"))
             return
         if not preview.ready or preview.text is None:
             missing = ", ".join(preview.missing) or (preview.error or "")
@@ -276,8 +311,12 @@ class ReplyPane(Vertical):
                 Text(f"✖ template {preview.template.name} needs: {missing}", style="bold red")
             )
             return
-        self.composer.text = preview.text
-        self.composer.focus()
+        composer = self.composer
+        if composer.text.strip():
+            composer.insert(preview.text)
+        else:
+            composer.text = preview.text
+        composer.focus()
         self._title(Text(f"inserted template {preview.template.name}", style="green"))
 
     def insert_text(self, text: str) -> None:

@@ -151,7 +151,7 @@ class PromptScreen(ModalScreen[str | None]):
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
@@ -165,7 +165,7 @@ class ConfirmScreen(ModalScreen[bool]):
             yield Label(Text(self.question, style="bold"))
             if self.detail:
                 yield Static(Text(sanitize(self.detail)))
-            yield Label(Text("y / enter: yes    n / escape: no", style="dim"))
+            yield Label(Text("y: yes    n / escape: no", style="dim"))
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

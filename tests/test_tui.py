@@ -332,3 +332,28 @@ def test_themes_load_and_apply(store: Store) -> None:
         assert any("unknown theme" in n.message for n in app._notifications)
 
     drive(app, fallback)
+
+
+def test_command_palette_lists_every_action(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        commands = list(app.get_system_commands(app.screen))
+        helps = " ".join(c.help for c in commands)
+        for binding_id in (
+            "app.take_next",
+            "app.assign",
+            "queue.mark",
+            "queue.open",
+            "detail.down",
+            "knowledge.insert_excerpt",
+            "reply.templates",
+        ):
+            assert f"({binding_id})" in helps, binding_id
+        mark = next(c for c in commands if "(queue.mark)" in c.help)
+        before = len(queue(app).marks)
+        await mark.callback()
+        await settle(pilot)
+        assert len(queue(app).marks) == before + 1
+
+    drive(app, script)

@@ -766,10 +766,19 @@ class CsmApp(App[None]):
         self.push_screen(HelpScreen(self.binding_rows()))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action of the console in the palette, run where its key would run it."""
         yield from super().get_system_commands(screen)
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.id and binding.description:
-                action = binding.action
+        owners: list[tuple[Any, Any]] = [
+            (self, self),
+            (self.queue.list, self.queue.list),
+            (self.detail_pane, self.detail_pane),
+            (self.reply_pane, self.reply_pane),
+            (self.knowledge_pane, self.knowledge_pane),
+        ]
+        for owner, target in owners:
+            for binding in type(owner).BINDINGS:
+                if not (isinstance(binding, Binding) and binding.id and binding.description):
+                    continue
                 keys = ", ".join(
                     self.get_key_display(binding.with_key(k.strip()))
                     for k in binding.key.split(",")
@@ -777,7 +786,7 @@ class CsmApp(App[None]):
                 yield SystemCommand(
                     binding.description,
                     f"{keys}  ({binding.id})",
-                    lambda a=action: self.run_action(a),
+                    lambda a=binding.action, t=target: self.run_action(a, t),
                 )
 
     def action_quit_console(self) -> None:

@@ -27,13 +27,13 @@ class QueryError(UsageError):
 
 
 class NothingToDo(CsmError):
-    """Nothing matched: the queue is empty for `tickets next`."""
+    """Nothing to do: the queue is empty for `tickets next`."""
 
     exit_code = 3
 
 
 class NotFound(CsmError):
-    exit_code = 4
+    exit_code = 3
 
 
 class PermissionDenied(CsmError):
@@ -51,13 +51,12 @@ class StoreUnavailable(CsmError):
 class Conflict(CsmError):
     """A write was based on a stale version of a ticket; the message says who changed what."""
 
-    exit_code = 7
+    exit_code = 4
 
 
-class SchemaError(CsmError):
-    """The store has no schema, or an older one: run `csm init` or `csm db upgrade`."""
-
-    exit_code = 8
+class SchemaError(StoreUnavailable):
+    """The store is missing, has no schema, or an older one: run `csm init` or `csm db upgrade`.
+    For scripts it is one more way the store cannot be used (exit 6); the message says which."""
 
 
 class ConfigError(UsageError):
@@ -65,13 +64,11 @@ class ConfigError(UsageError):
 
 
 EXIT_CODES: dict[int, str] = {
-    0: "success",
-    1: "unexpected error (a bug: please report it)",
-    2: "bad input: usage, value, query or configuration",
-    3: "nothing to do (e.g. the queue is empty)",
-    4: "not found",
+    0: "ok",
+    1: "error (unexpected: please report it)",
+    2: "usage, bad value, bad query or bad configuration",
+    3: "not found, or nothing to do (e.g. the queue is empty)",
+    4: "conflict: the ticket changed since it was read",
     5: "permission denied",
-    6: "store unavailable (unreachable, or locked too long)",
-    7: "conflict: the ticket changed since it was read",
-    8: "store schema missing or out of date",
+    6: "store unavailable: unreachable, locked too long, missing, or without the schema",
 }

@@ -56,13 +56,13 @@ def test_init_then_generate_then_summary(env: dict[str, str], tmp_path: Path) ->
 def test_store_without_schema_says_run_init(env: dict[str, str], tmp_path: Path) -> None:
     missing = tmp_path / "missing.db"
     result = csm(env, "--db", f"sqlite:///{missing}", "dev", "generate", "--tickets", "1")
-    assert result.exit_code == 8
+    assert result.exit_code == 6
     assert "there is no store at" in result.stderr and "run `csm init`" in result.stderr
     assert not missing.exists()  # reading never creates a store
     empty = tmp_path / "empty.db"
     empty.touch()
     result = csm(env, "--db", f"sqlite:///{empty}", "dev", "generate", "--tickets", "1")
-    assert result.exit_code == 8
+    assert result.exit_code == 6
     assert result.stderr.strip().endswith("run `csm init` to create it")
     assert "Traceback" not in result.output
 
@@ -173,7 +173,7 @@ def test_real_process_streams_and_exit_code(env: dict[str, str], tmp_path: Path)
         env=full_env,
         timeout=60,
     )
-    assert bad.returncode == 8 and bad.stdout == ""
+    assert bad.returncode == 6 and bad.stdout == ""
     assert bad.stderr.startswith("csm: ") and "Traceback" not in bad.stderr
 
 

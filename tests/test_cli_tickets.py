@@ -102,7 +102,7 @@ def test_show_has_thread_and_audit(db: str) -> None:
     data = json.loads(csm(db, "tickets", "show", "1001", "--format", "json").stdout)
     assert data["ticket"]["id"] == 1001 and data["messages"] and data["audit"]
     missing = csm(db, "tickets", "show", "999999")
-    assert missing.exit_code == 4 and "not found" in missing.stderr
+    assert missing.exit_code == 3 and "not found" in missing.stderr
     bad = csm(db, "tickets", "show", "abc")
     assert bad.exit_code == 2
 
@@ -131,6 +131,6 @@ def test_next_claims_then_exit_3_when_empty(db: str, tmp_path: Path) -> None:
     store.dispose()
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     nobody = csm(empty, "tickets", "next", agent="ghost")
-    assert nobody.exit_code == 4 and "no agent" in nobody.stderr
+    assert nobody.exit_code == 3 and "no agent" in nobody.stderr
     result = csm(empty, "tickets", "next", agent="solo")
     assert result.exit_code == 3 and "queue is empty" in result.stderr

@@ -230,3 +230,260 @@ def take_next(
             f"({row.priority.label}, {row.tier.value}, {row.customer_email})",
             markup=False,
         )
+
+
+# ---------------------------------------------------------------------------------- writes
+
+
+def read_ids(values: list[str]) -> list[int]:
+    """Ticket ids from the arguments; `-` reads more from stdin, one per line (blank lines and
+    lines starting with `//` are skipped), so `list --format ids | assign -` composes."""
+    from csm_console.services.tickets import parse_ticket_id
+
+    ids: list[int] = []
+    for value in values:
+        if value == "-":
+            for line in sys.stdin:
+                text = line.strip()
+                if text and not text.startswith("//"):
+                    ids.append(parse_ticket_id(text.split()[0]))
+        else:
+            ids.append(parse_ticket_id(value))
+    if not ids:
+        raise UsageError("no ticket ids (give IDs, or - to read them from stdin)")
+    return ids
+
+
+def read_body(body: str | None, body_file: str | None) -> str:
+    """The message text from --body TEXT, --body - (stdin) or --body-file FILE."""
+    if (body is None) == (body_file is None):
+        raise UsageError("give the text with exactly one of --body TEXT, --body - or --body-file")
+    if body == "-":
+        return sys.stdin.read()
+    if body is not None:
+        return body
+    assert body_file is not None
+    try:
+        with open(body_file, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {body_file}: {error}") from None
+
+
+def _report(result: Any, verb: str) -> None:
+    """Changed ids on stdout (for the next command in a pipe); the summary on stderr; the exit
+    code of the first refusal when any ticket was refused."""
+    from csm_console.cli.output import info
+
+    for ticket_id in result.changed:
+        sys.stdout.write(f"{ticket_id}\n")
+    info(f"{verb}: {result.summary()} (batch {result.batch_id})")
+    for ticket_id, reason in result.refused:
+        info(f"  #{ticket_id} refused: {reason}")
+    if result.refused:
+        raise typer.Exit(result.refusal_codes[0])
+
+
+def _print_row(row: Any, message: str) -> None:
+    from csm_console.cli.output import info
+
+    sys.stdout.write(f"{row.id}\n")
+    info(message)
+
+
+@app.command("assign")
+def assign(
+    ctx: typer.Context,
+    ids: list[str] = typer.Argument(..., metavar="ID...", help="Ticket ids; - reads stdin."),
+    to: str = typer.Option(..., "--to", metavar="HANDLE|none", help="Agent, or none."),
+) -> None:
+    """Assign tickets to an agent (or `none` to unassign), each in its own transaction."""
+    from csm_console.services import bulk
+
+    st = state(ctx)
+    target = None if to.strip().lower() in {"none", "nobody", "-"} else to
+    result = bulk.assign_many(st.store(), actor=st.actor(), ticket_ids=read_ids(ids), to=target)
+    _report(result, f"assign to {target or 'nobody'}")
+
+
+@app.command("status")
+def set_status(
+    ctx: typer.Context,
+    ids: list[str] = typer.Argument(..., metavar="ID...", help="Ticket ids; - reads stdin."),
+    status: str = typer.Option(
+        ..., "--set", metavar="STATUS", help="open, pending, on_hold, solved, closed."
+    ),
+) -> None:
+    """Change the status along the allowed transitions (solved → open counts a reopen)."""
+    from csm_console.domain.model import Status, parse_enum
+    from csm_console.services import bulk
+
+    try:
+        chosen = parse_enum(Status, status, "status")
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    st = state(ctx)
+    result = bulk.set_status_many(
+        st.store(), actor=st.actor(), ticket_ids=read_ids(ids), status=chosen
+    )
+    _report(result, f"status {chosen.value}")
+
+
+@app.command("priority")
+def set_priority(
+    ctx: typer.Context,
+    ids: list[str] = typer.Argument(..., metavar="ID...", help="Ticket ids; - reads stdin."),
+    priority: str = typer.Option(
+        ..., "--set", metavar="PRIORITY", help="low, normal, high, urgent."
+    ),
+) -> None:
+    """Change the priority; the SLA due times are recomputed."""
+    from csm_console.domain.model import Priority
+    from csm_console.services import bulk
+
+    try:
+        chosen = Priority.parse(priority)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    st = state(ctx)
+    result = bulk.set_priority_many(
+        st.store(), actor=st.actor(), ticket_ids=read_ids(ids), priority=chosen
+    )
+    _report(result, f"priority {chosen.label}")
+
+
+@app.command("tag")
+def tag(
+    ctx: typer.Context,
+    ids: list[str] = typer.Argument(..., metavar="ID...", help="Ticket ids; - reads stdin."),
+    add: list[str] = typer.Option([], "--add", metavar="TAG", help="Tag to add (repeatable)."),
+    remove: list[str] = typer.Option([], "--remove", metavar="TAG", help="Tag to remove."),
+) -> None:
+    """Add and remove tags."""
+    from csm_console.services import bulk
+
+    if not add and not remove:
+        raise UsageError("nothing to do: give --add TAG and/or --remove TAG")
+    st = state(ctx)
+    result = bulk.tag_many(
+        st.store(), actor=st.actor(), ticket_ids=read_ids(ids), add=add, remove=remove
+    )
+    _report(result, "tags")
+
+
+@app.command("escalate")
+def escalate(
+    ctx: typer.Context,
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    to: str = typer.Option(..., "--to", metavar="L2|L3", help="The higher tier."),
+    reason: str = typer.Option(..., "--reason", help="Why (kept as an internal note)."),
+    team: str | None = typer.Option(
+        None, "--team", help="Which team of that tier (default: the first)."
+    ),
+) -> None:
+    """Escalate to a higher tier's team, unassigned, with the reason as an internal note."""
+    from csm_console.domain.model import Tier
+    from csm_console.services import tickets
+
+    try:
+        tier = Tier.parse(to)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    st = state(ctx)
+    row = tickets.escalate(
+        st.store(),
+        actor=st.actor(),
+        ticket_id=read_ids([ticket_id])[0],
+        to_tier=tier,
+        reason=reason,
+        team=team,
+    )
+    _print_row(row, f"#{row.id} escalated to {row.tier.value} ({row.team})")
+
+
+@app.command("reply")
+def reply(
+    ctx: typer.Context,
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    body: str | None = typer.Option(None, "--body", help="The text, or - for stdin."),
+    body_file: str | None = typer.Option(None, "--body-file", metavar="FILE"),
+    template: str | None = typer.Option(
+        None, "--template", metavar="NAME", help="A reply template, rendered for this ticket."
+    ),
+    status: str | None = typer.Option(
+        None, "--status", help="pending, open or solved after the reply."
+    ),
+) -> None:
+    """Send a public reply (the first one sets first_response_at)."""
+    from csm_console.domain.model import Status, parse_enum
+    from csm_console.services import replies, tickets
+
+    st = state(ctx)
+    store = st.store()
+    actor = st.actor()
+    number = read_ids([ticket_id])[0]
+    if template is not None:
+        if body is not None or body_file is not None:
+            raise UsageError("give either --template or --body/--body-file, not both")
+        detail = tickets.get_ticket(store, ticket_id=number)
+        preview = replies.preview(
+            store,
+            actor=actor,
+            template=replies.get_template(store, name=template),
+            ticket=detail.ticket,
+        )
+        if not preview.ready or preview.text is None:
+            raise UsageError(
+                f"template {template} cannot be used here: "
+                f"{', '.join(preview.missing) or preview.error}"
+            )
+        text = preview.text
+    else:
+        text = read_body(body, body_file)
+    try:
+        after = parse_enum(Status, status, "status") if status else None
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    row = tickets.reply(store, actor=actor, ticket_id=number, body=text, status=after)
+    _print_row(row, f"replied on #{row.id}; now {row.status.value}")
+
+
+@app.command("note")
+def note(
+    ctx: typer.Context,
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    body: str | None = typer.Option(None, "--body", help="The text, or - for stdin."),
+    body_file: str | None = typer.Option(None, "--body-file", metavar="FILE"),
+) -> None:
+    """Add an internal note (agents only; no SLA clock stops)."""
+    from csm_console.services import tickets
+
+    st = state(ctx)
+    row = tickets.add_note(
+        st.store(),
+        actor=st.actor(),
+        ticket_id=read_ids([ticket_id])[0],
+        body=read_body(body, body_file),
+    )
+    _print_row(row, f"note added on #{row.id}")
+
+
+@app.command("csat")
+def csat(
+    ctx: typer.Context,
+    ticket_id: str = typer.Argument(..., metavar="ID"),
+    score: int = typer.Option(..., "--score", help="1 to 5."),
+    comment: str | None = typer.Option(None, "--comment"),
+) -> None:
+    """Record the customer's satisfaction rating on a solved ticket."""
+    from csm_console.services import tickets
+
+    st = state(ctx)
+    row = tickets.record_csat(
+        st.store(),
+        actor=st.actor(),
+        ticket_id=read_ids([ticket_id])[0],
+        score=score,
+        comment=comment,
+    )
+    _print_row(row, f"CSAT {score} recorded on #{row.id}")

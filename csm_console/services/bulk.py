@@ -25,6 +25,7 @@ class BulkResult:
     changed: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
+    refusal_codes: list[int] = field(default_factory=list)  # exit codes of the refusals
 
     def summary(self) -> str:
         parts = [f"{len(self.changed)} changed"]
@@ -46,6 +47,7 @@ def _each(
             row = apply(ticket_id, result.batch_id)
         except (PermissionDenied, UsageError, Conflict, NotFound) as refusal:
             result.refused.append((ticket_id, refusal.message))
+            result.refusal_codes.append(refusal.exit_code)
             continue
         if row.version == before.get(ticket_id):
             result.unchanged.append(ticket_id)
@@ -120,5 +122,23 @@ def set_priority_many(
             priority=priority,
             expected_version=known.get(tid),
             batch_id=batch,
+        ),
+    )
+
+
+def tag_many(
+    store: Store,
+    *,
+    actor: Actor,
+    ticket_ids: Iterable[int],
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+) -> BulkResult:
+    to_add, to_remove = list(add), list(remove)
+    return _each(
+        store,
+        ticket_ids,
+        lambda tid, batch: tickets.tag_ticket(
+            store, actor=actor, ticket_id=tid, add=to_add, remove=to_remove, batch_id=batch
         ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -34,7 +35,16 @@ class _CsmGroup(TyperGroup):
                 _fail(
                     StoreUnavailable(f"store error: {str(error.orig).splitlines()[0]}").message, 6
                 )
-            raise
+            if type(error).__module__.startswith(("typer", "click")):
+                raise  # usage errors: the runner prints the usage and exits 2
+            if os.environ.get("CSM_DEBUG"):
+                raise
+            first = (str(error).strip().splitlines() or [""])[0]
+            _fail(
+                "unexpected error (a bug; please report it; CSM_DEBUG=1 shows the traceback): "
+                f"{type(error).__name__}: {first}",
+                1,
+            )
         finally:
             obj = ctx.obj
             if isinstance(obj, CliState):

@@ -487,3 +487,77 @@ def csat(
         comment=comment,
     )
     _print_row(row, f"CSAT {score} recorded on #{row.id}")
+
+
+@app.command("reassign")
+def reassign(
+    ctx: typer.Context,
+    query: str = typer.Option(..., "--query", "-q", help="Which tickets (query language)."),
+    to: str = typer.Option(..., "--to", metavar="HANDLE", help="The agent who takes them."),
+    yes: bool = typer.Option(False, "--yes", help="Apply; without it this is a dry run."),
+    max_tickets: int = typer.Option(1000, "--max", min=1, help="Refuse if more would change."),
+) -> None:
+    """Bulk reassignment: a dry run unless --yes; chunks of 500; one batch id; undoable."""
+    from csm_console.cli.output import info
+    from csm_console.domain.query import parse_query
+    from csm_console.services import reassign as bulk_reassign
+
+    st = state(ctx)
+    store = st.store()
+    actor = st.actor()
+    parsed = parse_query(query)
+    if not parsed.terms:
+        raise UsageError("give a --query: reassigning every ticket is never what you want")
+    checked = bulk_reassign.plan(store, actor=actor, query=parsed, to=to, max_tickets=max_tickets)
+    if not yes:
+        info(
+            f"dry run: {checked.count} ticket{'s' if checked.count != 1 else ''} would go to "
+            f"{checked.target}; nothing changed (add --yes to apply)"
+        )
+        for ticket_id, subject, holder in checked.sample:
+            out.print(
+                f"{ticket_id}  {holder or '—'} → {checked.target}  "
+                f"{sanitize(subject, single_line=True)[:60]}",
+                markup=False,
+            )
+        if checked.count > len(checked.sample):
+            info(f"... and {checked.count - len(checked.sample)} more")
+        return
+    result = bulk_reassign.apply(
+        store,
+        actor=actor,
+        query=parsed,
+        to=to,
+        max_tickets=max_tickets,
+        after_chunk=lambda chunks, changed: info(f"  chunk {chunks}: {changed} moved so far"),
+    )
+    if result.changed == 0:
+        info(f"nothing left to reassign: every matching ticket is already with {checked.target}")
+        return
+    sys.stdout.write(f"{result.batch_id}\n")
+    info(
+        f"reassigned {result.changed} tickets to {checked.target} in {result.chunks} "
+        f"chunk{'s' if result.chunks != 1 else ''}; batch {result.batch_id} "
+        f"(undo: csm tickets undo {result.batch_id})"
+    )
+
+
+@app.command("undo")
+def undo(
+    ctx: typer.Context,
+    batch_id: str = typer.Argument(..., metavar="BATCH_ID"),
+) -> None:
+    """Revert a batch for every ticket not changed since; report the ones skipped and why."""
+    from csm_console.cli.output import info
+    from csm_console.services import reassign as bulk_reassign
+
+    st = state(ctx)
+    result = bulk_reassign.undo(st.store(), actor=st.actor(), batch_id=batch_id.strip())
+    for ticket_id in result.reverted:
+        sys.stdout.write(f"{ticket_id}\n")
+    info(
+        f"undid {len(result.reverted)} ticket{'s' if len(result.reverted) != 1 else ''} of "
+        f"{batch_id} (batch {result.undo_batch_id}); skipped {len(result.skipped)}"
+    )
+    for ticket_id, reason in result.skipped:
+        info(f"  #{ticket_id} skipped: {reason}")

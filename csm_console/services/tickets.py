@@ -372,7 +372,7 @@ def _row_by_id(session: Session, ticket_id: int) -> TicketRow:
 # Shared write machinery
 
 
-def _fresh_actor(session: Session, actor: Actor) -> Actor:
+def reload_actor(session: Session, actor: Actor) -> Actor:
     """Re-read the acting agent in this transaction: a deactivated agent loses rights at once."""
     agent = session.get(Agent, actor.id)
     if agent is None:
@@ -413,7 +413,7 @@ def _lock_ticket(
     action: str,
 ) -> tuple[Ticket, Actor]:
     """Lock the row, check version and rights; return the ticket and the re-read actor."""
-    fresh = _fresh_actor(session, actor)
+    fresh = reload_actor(session, actor)
     ticket = session.get(Ticket, ticket_id, with_for_update=True)
     if ticket is None:
         raise NotFound(f"ticket #{ticket_id} not found")
@@ -632,7 +632,7 @@ def create_ticket(
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with store.write() as session:
-        fresh = _fresh_actor(session, actor)
+        fresh = reload_actor(session, actor)
         customer = session.execute(
             select(Customer).where(col(Customer.email) == email)
         ).scalar_one_or_none()
@@ -801,7 +801,7 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
     """
     now = now or utcnow()
     with store.write() as session:
-        fresh = _fresh_actor(session, actor)
+        fresh = reload_actor(session, actor)
         statement = select(Ticket).where(
             col(Ticket.assignee_id).is_(None),
             col(Ticket.status).in_([Status.NEW.value, Status.OPEN.value]),

@@ -55,15 +55,10 @@ def measure(kind: str, store: Store, tickets: int, runs: int) -> None:
         service_times.append(time.perf_counter() - started)
         count = result.changed
         with store.read() as session:
-            ids = [
-                i
-                for (i,) in session.execute(
-                    text(
-                        "SELECT ticket_id FROM audit_event WHERE batch_id = :b AND field = 'assignee'"
-                    ),
-                    {"b": result.batch_id},
-                )
-            ]
+            moved = text(
+                "SELECT ticket_id FROM audit_event WHERE batch_id = :b AND field = 'assignee'"
+            )
+            ids = [i for (i,) in session.execute(moved, {"b": result.batch_id})]
         started = time.perf_counter()
         with store.write() as session:
             for start in range(0, len(ids), 30000):

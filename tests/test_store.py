@@ -186,3 +186,8 @@ def test_concurrent_readers_while_writing(tmp_path: Path) -> None:
         reader.join(5)
     assert seen == [0]
     store.dispose()
+
+
+def test_head_constant_matches_the_migration_scripts() -> None:
+    """Everyday commands compare against `HEAD` without importing Alembic; it must not drift."""
+    assert migrate.HEAD == migrate.script_head()

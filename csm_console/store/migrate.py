@@ -1,29 +1,43 @@
-"""Alembic migrations shipped inside the package, run on the store's own connection."""
+"""Alembic migrations shipped inside the package, run on the store's own connection.
+
+Checking a store's schema, which every command does, reads `alembic_version` with plain SQL
+against `HEAD`, so everyday commands do not pay for importing Alembic (about a third of a
+second); only upgrades import it.  A test keeps `HEAD` equal to the newest migration.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import inspect
+from sqlalchemy import exc, inspect, text
 
 from csm_console.errors import SchemaError
 from csm_console.store.engine import Store, parse_store_url, translate_errors
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+HEAD = "0001"  # the newest revision in migrations/versions (tests/test_store.py checks it)
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
 def head_revision() -> str:
+    return HEAD
+
+
+def script_head() -> str:
+    """The newest revision as Alembic sees the migration scripts."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -31,12 +45,21 @@ def head_revision() -> str:
 
 def current_revision(store: Store) -> str | None:
     with translate_errors(store), store.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        try:
+            value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except exc.ProgrammingError:
+            return None
+        return str(value) if value is not None else None
 
 
 def _refuse_unknown_revision(store: Store, current: str | None) -> None:
     if current is None:
         return
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     try:
         known = ScriptDirectory.from_config(alembic_config()).get_revision(current) is not None
     except CommandError:
@@ -52,6 +75,8 @@ def upgrade(store: Store, revision: str = "head") -> tuple[str | None, str]:
     """Apply migrations up to `revision`; return (revision before, revision after)."""
     before = current_revision(store)
     _refuse_unknown_revision(store, before)
+    from alembic import command
+
     cfg = alembic_config()
     with translate_errors(store), store.engine.begin() as conn:
         cfg.attributes["connection"] = conn

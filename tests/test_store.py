@@ -190,4 +190,4 @@ def test_concurrent_readers_while_writing(tmp_path: Path) -> None:
 
 def test_head_constant_matches_the_migration_scripts() -> None:
     """Everyday commands compare against `HEAD` without importing Alembic; it must not drift."""
-    assert migrate.HEAD == migrate.script_head()
+    assert migrate.script_head() == migrate.HEAD

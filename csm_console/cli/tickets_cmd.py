@@ -561,3 +561,41 @@ def undo(
     )
     for ticket_id, reason in result.skipped:
         info(f"  #{ticket_id} skipped: {reason}")
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    customer: str = typer.Option(..., "--customer", metavar="EMAIL"),
+    subject: str = typer.Option(..., "--subject"),
+    body: str | None = typer.Option(None, "--body", help="The first message, or - for stdin."),
+    body_file: str | None = typer.Option(None, "--body-file", metavar="FILE"),
+    customer_name: str | None = typer.Option(None, "--customer-name"),
+    channel: str = typer.Option("email", "--channel", help="email, phone, chat or web"),
+    priority: str = typer.Option("normal", "--priority", help="low, normal, high or urgent"),
+    category: str | None = typer.Option(None, "--category"),
+    tag: list[str] = typer.Option([], "--tag", help="Repeatable."),
+) -> None:
+    """Register a ticket; prints its id.  An unknown customer e-mail creates the customer."""
+    from csm_console.domain.model import Channel, Priority, parse_enum
+    from csm_console.services import tickets
+
+    try:
+        chosen_channel = parse_enum(Channel, channel, "channel")
+        chosen_priority = Priority.parse(priority)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    st = state(ctx)
+    row = tickets.create_ticket(
+        st.store(),
+        actor=st.actor(),
+        customer_email=customer,
+        customer_name=customer_name,
+        subject=subject,
+        body=read_body(body, body_file),
+        channel=chosen_channel,
+        priority=chosen_priority,
+        category=category,
+        tags=tag,
+    )
+    sys.stdout.write(f"{row.id}\n")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import col
 
 from csm_console.domain.model import Role, Tier
 from csm_console.domain.rights import Actor
-from csm_console.errors import NotFound, UsageError
+from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services.records import AgentView
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Team
+
+_HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
 
 
 def resolve_actor(store: Store, handle: str | None) -> Actor:
@@ -93,3 +97,140 @@ def list_teams(store: Store, *, tier: Tier | None = None) -> list[TeamView]:
             TeamView(id=t.id or 0, name=t.name, tier=t.tier, description=t.description)
             for t in session.execute(statement).scalars()
         ]
+
+
+def _is_bootstrap(session: Any) -> bool:
+    return int(session.execute(select(func.count()).select_from(Agent)).scalar_one()) == 0
+
+
+def add_team(
+    store: Store, *, actor: Actor | None, name: str, tier: Tier, description: str = ""
+) -> TeamView:
+    """Add a team (admins only)."""
+    clean = name.strip()
+    if not clean or len(clean) > 80:
+        raise UsageError("a team name needs 1 to 80 characters")
+    with store.write() as session:
+        if not _is_bootstrap(session):
+            _require_admin(session, actor, "add teams")
+        exists = session.execute(
+            select(Team).where(func.lower(col(Team.name)) == clean.lower())
+        ).scalar_one_or_none()
+        if exists is not None:
+            raise UsageError(f"team {exists.name} already exists")
+        team = Team(name=clean, tier=tier.value, description=description)
+        session.add(team)
+        session.flush()
+        assert team.id is not None
+        return TeamView(id=team.id, name=team.name, tier=team.tier, description=description)
+
+
+def add_agent(
+    store: Store,
+    *,
+    actor: Actor | None,
+    handle: str,
+    name: str,
+    email: str,
+    role: Role,
+    tier: Tier,
+    team: str | None = None,
+    signature: str = "",
+) -> AgentView:
+    """Add an agent.  On an empty store the first agent must be an admin and needs no actor
+    (the bootstrap); after that only an admin may add agents."""
+    clean = handle.strip().lower()
+    if not _HANDLE.fullmatch(clean):
+        raise UsageError(f"bad handle {handle!r}: 2–40 lowercase letters, digits, . _ -")
+    if "@" not in email or len(email) > 200:
+        raise UsageError(f"bad e-mail {email!r}")
+    if not name.strip():
+        raise UsageError("an agent needs a name")
+    with store.write() as session:
+        if _is_bootstrap(session):
+            if role != Role.ADMIN:
+                raise UsageError("the first agent of a store must be an admin (--role admin)")
+        else:
+            _require_admin(session, actor, "add agents")
+        if session.execute(select(Agent).where(col(Agent.handle) == clean)).first() is not None:
+            raise UsageError(f"agent {clean} already exists")
+        team_row: Team | None = None
+        if team:
+            team_row = session.execute(
+                select(Team).where(func.lower(col(Team.name)) == team.strip().lower())
+            ).scalar_one_or_none()
+            if team_row is None:
+                raise NotFound(f"no team named {team!r}")
+            if team_row.tier != tier.value:
+                raise UsageError(f"team {team_row.name} serves {team_row.tier}, not {tier.value}")
+        elif role != Role.ADMIN:
+            raise UsageError("operators and leads need a --team")
+        agent = Agent(
+            handle=clean,
+            name=name.strip(),
+            email=email.strip(),
+            role=role.value,
+            tier=tier.value,
+            team_id=team_row.id if team_row else None,
+            signature=signature,
+        )
+        session.add(agent)
+        session.flush()
+        assert agent.id is not None
+        return AgentView(
+            id=agent.id,
+            handle=agent.handle,
+            name=agent.name,
+            email=agent.email,
+            role=agent.role,
+            tier=agent.tier,
+            team=team_row.name if team_row else None,
+            active=True,
+        )
+
+
+def open_ticket_count(store: Store, handle: str) -> int:
+    from csm_console.domain.model import ACTIVE_STATUSES
+    from csm_console.store.models import Ticket
+
+    with store.read() as session:
+        agent = session.execute(
+            select(Agent).where(func.lower(col(Agent.handle)) == handle.strip().lower())
+        ).scalar_one_or_none()
+        if agent is None:
+            raise NotFound(f"no agent with handle {handle!r}")
+        return int(
+            session.execute(
+                select(func.count())
+                .select_from(Ticket)
+                .where(
+                    col(Ticket.assignee_id) == agent.id,
+                    col(Ticket.status).in_([s.value for s in ACTIVE_STATUSES]),
+                )
+            ).scalar_one()
+        )
+
+
+def deactivate(store: Store, *, actor: Actor, handle: str) -> AgentView:
+    """Mark an agent inactive; refused while they still hold open tickets."""
+    held = open_ticket_count(store, handle)
+    if held:
+        raise UsageError(
+            f"{handle} still holds {held} open ticket{'s' if held != 1 else ''}; "
+            "reassign them first (--reassign-to HANDLE)"
+        )
+    with store.write() as session:
+        _require_admin(session, actor, "deactivate agents")
+        agent = session.execute(
+            select(Agent).where(func.lower(col(Agent.handle)) == handle.strip().lower())
+        ).scalar_one()
+        agent.active = False
+    return get_agent(store, handle)
+
+
+def _require_admin(session: Any, actor: Actor | None, what: str) -> None:
+    if actor is None:
+        raise UsageError(f"to {what}, act as an admin (--as HANDLE)")
+    agent = session.get(Agent, actor.id)
+    if agent is None or not agent.active or agent.role != Role.ADMIN.value:
+        raise PermissionDenied(f"{actor.describe()} may not {what}; needs: admin")

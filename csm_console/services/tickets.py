@@ -299,7 +299,7 @@ def get_ticket(store: Store, *, ticket_id: int, other_limit: int = 20) -> Ticket
         ).scalar_one()
         return TicketDetail(
             ticket=row,
-            customer=_customer_view(customer),
+            customer=customer_view(customer),
             messages=tuple(messages),
             audit=tuple(audit),
             csat_comment=ticket.csat_comment,
@@ -336,7 +336,7 @@ def _audit_views(
     ]
 
 
-def _customer_view(c: Customer) -> CustomerView:
+def customer_view(c: Customer) -> CustomerView:
     assert c.id is not None
     return CustomerView(
         id=c.id,

@@ -1,0 +1,203 @@
+"""`csm agents|teams|customers ...`: the people of the desk."""
+
+from __future__ import annotations
+
+import typer
+
+from csm_console.cli.output import emit_json, info, out
+from csm_console.cli.state import state
+from csm_console.domain.text import sanitize
+from csm_console.errors import UsageError
+
+agents_app = typer.Typer(help="Agents: list, add, deactivate.", no_args_is_help=True)
+teams_app = typer.Typer(help="Teams: list, add.", no_args_is_help=True)
+customers_app = typer.Typer(help="Customers: list, show.", no_args_is_help=True)
+
+
+def _format(value: str, allowed: tuple[str, ...] = ("table", "json")) -> str:
+    if value not in allowed:
+        raise UsageError(f"unknown format {value!r}; valid: {', '.join(allowed)}")
+    return value
+
+
+@agents_app.command("list")
+def agents_list(ctx: typer.Context, format: str = typer.Option("table", "--format")) -> None:
+    """Every agent with role, tier, team and whether active."""
+    from csm_console.services import agents
+
+    rows = agents.list_agents(state(ctx).store())
+    if _format(format) == "json":
+        emit_json(rows)
+        return
+    for a in rows:
+        flag = "" if a.active else "  (inactive)"
+        out.print(
+            f"{a.handle:<12} {a.role:<9} {a.tier}  {a.team or '—':<20} "
+            f"{sanitize(a.name, single_line=True)}{flag}",
+            markup=False,
+        )
+
+
+@agents_app.command("add")
+def agents_add(
+    ctx: typer.Context,
+    handle: str = typer.Argument(...),
+    name: str = typer.Option(..., "--name"),
+    email: str = typer.Option(..., "--email"),
+    role: str = typer.Option(..., "--role", help="operator, lead or admin"),
+    tier: str = typer.Option(..., "--tier", help="L1, L2 or L3"),
+    team: str | None = typer.Option(None, "--team", help="Required for operators and leads."),
+) -> None:
+    """Add an agent.  On an empty store the first `--role admin` needs no acting agent."""
+    from csm_console.domain.model import Role, Tier, parse_enum
+    from csm_console.services import agents
+
+    st = state(ctx)
+    store = st.store()
+    try:
+        chosen_role = parse_enum(Role, role, "role")
+        chosen_tier = Tier.parse(tier)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    actor = st.actor() if st.settings().agent else None
+    added = agents.add_agent(
+        store,
+        actor=actor,
+        handle=handle,
+        name=name,
+        email=email,
+        role=chosen_role,
+        tier=chosen_tier,
+        team=team,
+    )
+    out.print(added.handle, markup=False)
+    info(f"added {added.handle} ({added.role}, {added.tier}, {added.team or 'no team'})")
+
+
+@agents_app.command("deactivate")
+def agents_deactivate(
+    ctx: typer.Context,
+    handle: str = typer.Argument(...),
+    reassign_to: str | None = typer.Option(
+        None, "--reassign-to", metavar="HANDLE", help="Move their open tickets to this agent first."
+    ),
+) -> None:
+    """Mark an agent inactive; refused while they hold open tickets, unless --reassign-to."""
+    from csm_console.domain.query import parse_query
+    from csm_console.services import agents, reassign
+
+    st = state(ctx)
+    store = st.store()
+    actor = st.actor()
+    if reassign_to:
+        query = parse_query(f"assignee:{handle.strip().lower()} status:new,open,pending,on_hold")
+        moved = reassign.apply(store, actor=actor, query=query, to=reassign_to, max_tickets=10**9)
+        if moved.changed:
+            info(f"moved {moved.changed} open tickets to {reassign_to} (batch {moved.batch_id})")
+    agent = agents.deactivate(store, actor=actor, handle=handle)
+    info(f"{agent.handle} is inactive")
+
+
+@teams_app.command("list")
+def teams_list(ctx: typer.Context, format: str = typer.Option("table", "--format")) -> None:
+    """Every team and the tier it serves."""
+    from csm_console.services import agents
+
+    rows = agents.list_teams(state(ctx).store())
+    if _format(format) == "json":
+        emit_json(rows)
+        return
+    for t in rows:
+        out.print(
+            f"{t.name:<22} {t.tier}  {sanitize(t.description, single_line=True)}", markup=False
+        )
+
+
+@teams_app.command("add")
+def teams_add(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    tier: str = typer.Option(..., "--tier", help="L1, L2 or L3"),
+    description: str = typer.Option("", "--description"),
+) -> None:
+    """Add a team (admins only; on an empty store, before the first agent, anyone)."""
+    from csm_console.domain.model import Tier
+    from csm_console.services import agents
+
+    st = state(ctx)
+    try:
+        chosen = Tier.parse(tier)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    actor = st.actor() if st.settings().agent else None
+    team = agents.add_team(st.store(), actor=actor, name=name, tier=chosen, description=description)
+    out.print(team.name, markup=False)
+
+
+@customers_app.command("list")
+def customers_list(
+    ctx: typer.Context,
+    search: str = typer.Option("", "--search", help="Part of the name or e-mail."),
+    limit: int = typer.Option(100, "--limit", min=1),
+    format: str = typer.Option("table", "--format"),
+) -> None:
+    """Customers with their language, segment and number of tickets."""
+    from csm_console.services import customers
+
+    rows = customers.list_customers(state(ctx).store(), text=search, limit=limit)
+    if _format(format) == "json":
+        emit_json([{**_plain(c), "tickets": n} for c, n in rows])
+        return
+    for c, n in rows:
+        out.print(
+            f"{c.email:<36} {c.language}  {c.segment:<9} {n:>4} tickets  "
+            f"{sanitize(c.name, single_line=True)}",
+            markup=False,
+        )
+
+
+@customers_app.command("show")
+def customers_show(
+    ctx: typer.Context,
+    email: str = typer.Argument(...),
+    format: str = typer.Option("table", "--format"),
+) -> None:
+    """A customer's card and their tickets, newest first."""
+    from csm_console.services import customers
+
+    customer, rows = customers.get_customer(state(ctx).store(), email=email)
+    if _format(format) == "json":
+        emit_json(
+            {
+                **_plain(customer),
+                "tickets": [
+                    {
+                        "id": r.id,
+                        "subject": r.subject,
+                        "status": r.status.value,
+                        "created_at": r.created_at.isoformat(),
+                    }
+                    for r in rows
+                ],
+            }
+        )
+        return
+    out.print(f"{sanitize(customer.name, single_line=True)} <{customer.email}>", markup=False)
+    out.print(
+        f"language {customer.language} · segment {customer.segment} · phone "
+        f"{customer.phone or '—'} · company {sanitize(customer.company or '—')} · "
+        f"prefers {customer.preferred_channel}",
+        markup=False,
+    )
+    for r in rows:
+        out.print(
+            f"  #{r.id}  {r.status.value:<8} {sanitize(r.subject, single_line=True)}", markup=False
+        )
+
+
+def _plain(value: object) -> dict[str, object]:
+    from csm_console.cli.output import plain
+
+    data = plain(value)
+    assert isinstance(data, dict)
+    return data

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -35,10 +33,11 @@ from csm_console.domain.sla import (
 from csm_console.domain.text import fold, guess_language, normalize_tag, sanitize
 from csm_console.domain.workflow import check_escalation, check_transition, is_reopen
 from csm_console.errors import QueryError, UsageError
+from tests.hostile import hostile_cases
 
 # The shared cases (../shared/testdata) plus our own, kept in tests/data so the suite is whole
 # wherever it runs.
-HOSTILE = json.loads((Path(__file__).parent / "data" / "hostile_text.json").read_text("utf-8"))
+HOSTILE = hostile_cases()
 
 
 # ------------------------------------------------------------------------------ query language

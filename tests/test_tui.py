@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -17,9 +16,10 @@ from csm_console.store.engine import Store
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.reply_pane import ReplyPane
 from csm_console.tui.screens import ConfirmScreen, MessageScreen, PickerScreen
+from tests.hostile import hostile_cases
 from tests.tui_support import drive, make_app, sample_store, settle
 
-HOSTILE = json.loads((Path(__file__).parent / "data" / "hostile_text.json").read_text("utf-8"))
+HOSTILE = hostile_cases()
 
 
 @pytest.fixture

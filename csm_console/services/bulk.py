@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from csm_console.domain.model import Priority, Status
 from csm_console.domain.rights import Actor
@@ -56,6 +57,31 @@ def _each(
     return result
 
 
+def _write_each(
+    store: Store,
+    actor: Actor,
+    ticket_ids: Iterable[int],
+    write: Callable[..., TicketRow],
+    versions: dict[int, int] | None,
+    **change: Any,
+) -> BulkResult:
+    """Call one ticket write (`tickets.assign_ticket`, ...) per ticket, guarded by the version
+    each ticket was read at (when known), under the run's batch id."""
+    known = versions or {}
+    return _each(
+        store,
+        ticket_ids,
+        lambda tid, batch: write(
+            store,
+            actor=actor,
+            ticket_id=tid,
+            expected_version=known.get(tid),
+            batch_id=batch,
+            **change,
+        ),
+    )
+
+
 def assign_many(
     store: Store,
     *,
@@ -65,19 +91,7 @@ def assign_many(
     versions: dict[int, int] | None = None,
 ) -> BulkResult:
     """Assign each ticket to `to` (or unassign).  `versions` (id → version read) guards each."""
-    known = versions or {}
-    return _each(
-        store,
-        ticket_ids,
-        lambda tid, batch: tickets.assign_ticket(
-            store,
-            actor=actor,
-            ticket_id=tid,
-            to=to,
-            expected_version=known.get(tid),
-            batch_id=batch,
-        ),
-    )
+    return _write_each(store, actor, ticket_ids, tickets.assign_ticket, versions, to=to)
 
 
 def set_status_many(
@@ -88,19 +102,7 @@ def set_status_many(
     status: Status,
     versions: dict[int, int] | None = None,
 ) -> BulkResult:
-    known = versions or {}
-    return _each(
-        store,
-        ticket_ids,
-        lambda tid, batch: tickets.change_status(
-            store,
-            actor=actor,
-            ticket_id=tid,
-            status=status,
-            expected_version=known.get(tid),
-            batch_id=batch,
-        ),
-    )
+    return _write_each(store, actor, ticket_ids, tickets.change_status, versions, status=status)
 
 
 def set_priority_many(
@@ -111,18 +113,8 @@ def set_priority_many(
     priority: Priority,
     versions: dict[int, int] | None = None,
 ) -> BulkResult:
-    known = versions or {}
-    return _each(
-        store,
-        ticket_ids,
-        lambda tid, batch: tickets.change_priority(
-            store,
-            actor=actor,
-            ticket_id=tid,
-            priority=priority,
-            expected_version=known.get(tid),
-            batch_id=batch,
-        ),
+    return _write_each(
+        store, actor, ticket_ids, tickets.change_priority, versions, priority=priority
     )
 
 
@@ -134,11 +126,6 @@ def tag_many(
     add: Iterable[str] = (),
     remove: Iterable[str] = (),
 ) -> BulkResult:
-    to_add, to_remove = list(add), list(remove)
-    return _each(
-        store,
-        ticket_ids,
-        lambda tid, batch: tickets.tag_ticket(
-            store, actor=actor, ticket_id=tid, add=to_add, remove=to_remove, batch_id=batch
-        ),
+    return _write_each(
+        store, actor, ticket_ids, tickets.tag_ticket, None, add=list(add), remove=list(remove)
     )

@@ -26,6 +26,15 @@ class QueryError(UsageError):
     """The query language could not make sense of the input."""
 
 
+class BadRecords(UsageError):
+    """An import with bad records: each problem names its line (or index) and field.  Nothing
+    was written."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
 class NothingToDo(CsmError):
     """Nothing to do: the queue is empty for `tickets next`."""
 

@@ -50,6 +50,55 @@ def test_migrations_build_exactly_the_models_on_postgres(postgres_server: Postgr
     store.dispose()
 
 
+_T0 = "2026-01-01T00:00:00+00:00"
+_OLD_ROWS = [
+    "INSERT INTO team (id, name, tier, description) VALUES (1, 'Frontline', 'L1', '')",
+    "INSERT INTO customer (id, name, email, phone, company, language, preferred_channel, "
+    "segment, lookup) VALUES (1, 'Ann', 'ann@example.com', '', '', 'en', 'email', 'standard', "
+    "'ann ann@example.com')",
+    "INSERT INTO ticket (id, subject, customer_id, channel, status, priority, tier, team_id, "
+    "created_at, updated_at, first_response_due, resolution_due, sla_due, reopen_count, "
+    f"version, search_text) VALUES (7, 'Old', 1, 'email', 'new', 2, 'L1', 1, '{_T0}', '{_T0}', "
+    f"'{_T0}', '{_T0}', '{_T0}', 0, 3, 'old')",
+]
+
+
+def _upgrade_keeps_data(store: Store) -> None:
+    """A store made at 0001 with a ticket in it upgrades to head and keeps it, and comes back
+    down again: every migration runs both ways on a real store with data, not only when empty."""
+    migrate.upgrade(store, "0001")
+    with pytest.raises(SchemaError, match="csm needs"):
+        migrate.check_schema(store)
+    with store.engine.begin() as conn:  # the 0001 tables, filled by hand: the models are newer
+        for statement in _OLD_ROWS:
+            conn.execute(text(statement))
+    assert migrate.upgrade(store) == ("0001", migrate.HEAD)
+    migrate.check_schema(store)
+    assert _schema_diff(store) == []
+    old_ticket = "SELECT subject, version FROM ticket WHERE id = 7"
+    with store.engine.begin() as conn:
+        assert conn.execute(text(old_ticket)).one() == ("Old", 3)
+        conn.execute(text("UPDATE ticket SET external_id = 'ZD-7' WHERE id = 7"))
+    assert migrate.downgrade(store, "0001") == "0001"
+    with store.engine.connect() as conn:
+        assert conn.execute(text(old_ticket)).one() == ("Old", 3)
+    migrate.upgrade(store)
+    assert _schema_diff(store) == []
+
+
+def test_upgrade_from_0001_keeps_data_on_sqlite(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    _upgrade_keeps_data(store)
+    store.dispose()
+
+
+@pytest.mark.postgres
+def test_upgrade_from_0001_keeps_data_on_postgres(postgres_server: PostgresServer) -> None:
+    store = Store(postgres_server.create_database("upgrade"))
+    _upgrade_keeps_data(store)
+    store.dispose()
+
+
 def test_schema_from_the_future_or_the_past_is_named(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'm.db'}")
     migrate.upgrade(store)

@@ -45,6 +45,7 @@ FIELDS: dict[str, Callable[[TicketRow, datetime], Any]] = {
     "reopen_count": lambda r, now: r.reopen_count,
     "csat_score": lambda r, now: r.csat_score,
     "version": lambda r, now: r.version,
+    "external_id": lambda r, now: r.external_id,
 }
 TABLE_FIELDS = [
     "id",

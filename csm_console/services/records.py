@@ -37,6 +37,7 @@ class TicketRow:
     csat_score: int | None
     version: int
     tags: tuple[str, ...] = ()
+    external_id: str | None = None  # the id in the system it was imported from
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,9 @@ bumps `version`, and writes its audit events in the same transaction.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlmodel import Session, col
 from csm_console.domain.model import (
     AuthorKind,
     Channel,
+    Language,
     Priority,
     Role,
     Segment,
@@ -44,6 +44,14 @@ from csm_console.domain.sla import (
     running_deadline,
 )
 from csm_console.domain.text import fold, guess_language, normalize_tag, sanitize
+from csm_console.domain.ticket_record import (
+    clean_body,
+    clean_category,
+    clean_email,
+    clean_name,
+    clean_subject,
+    clean_tags,
+)
 from csm_console.domain.workflow import check_escalation, check_transition, is_reopen
 from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
 from csm_console.services.records import (
@@ -73,10 +81,7 @@ from csm_console.store.ticket_query import (
     order_by,
 )
 
-MAX_SUBJECT = 500
-MAX_BODY = 100_000
 MAX_SEARCH_TEXT = 50_000
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def utcnow() -> datetime:
@@ -114,6 +119,7 @@ def _row_select() -> Any:
             col(Ticket.reopen_count),
             col(Ticket.csat_score),
             col(Ticket.version),
+            col(Ticket.external_id),
         )
         .join(Customer, col(Customer.id) == col(Ticket.customer_id))
         .outerjoin(Team, col(Team.id) == col(Ticket.team_id))
@@ -145,6 +151,7 @@ def _to_row(r: Any, tags: Sequence[str] = ()) -> TicketRow:
         csat_score=r.csat_score,
         version=r.version,
         tags=tuple(tags),
+        external_id=r.external_id,
     )
 
 
@@ -463,7 +470,7 @@ def describe_change(change: AuditView) -> str:
     return f"{who} {verbs.get(change.action, change.action)} at {when}"
 
 
-def _bump(ticket: Ticket, now: datetime) -> None:
+def bump_version(ticket: Ticket, now: datetime) -> None:
     ticket.version += 1
     ticket.updated_at = now
     _refresh_clock(ticket)
@@ -479,7 +486,7 @@ def _refresh_clock(ticket: Ticket) -> None:
     ticket.sla_due = deadline if deadline is not None else SENTINEL
 
 
-def _audit(
+def write_audit(
     session: Session,
     ticket: Ticket,
     actor: Actor | None,
@@ -512,14 +519,10 @@ def _append_search_text(ticket: Ticket, text: str) -> None:
 
 
 def _clean_body(body: str) -> str:
-    body = body.replace("\r\n", "\n").strip()
-    if not body:
-        raise UsageError("the message body is empty")
-    if len(body) > MAX_BODY:
-        raise UsageError(
-            f"the message body is too long ({len(body)} characters; at most {MAX_BODY})"
-        )
-    return body
+    try:
+        return clean_body(body)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def policy_rules(session: Session) -> list[PolicyRule]:
@@ -547,7 +550,7 @@ def _minutes(n: int) -> Any:
     return timedelta(minutes=n)
 
 
-def _set_due_times(session: Session, ticket: Ticket, segment: str | None) -> None:
+def set_due_times(session: Session, ticket: Ticket, segment: str | None) -> None:
     team = session.get(Team, ticket.team_id) if ticket.team_id is not None else None
     targets = choose_targets(
         policy_rules(session),
@@ -559,7 +562,7 @@ def _set_due_times(session: Session, ticket: Ticket, segment: str | None) -> Non
     _refresh_clock(ticket)
 
 
-def _team_for_tier(session: Session, tier: Tier, name: str | None = None) -> Team:
+def team_for_tier(session: Session, tier: Tier, name: str | None = None) -> Team:
     team: Team | None
     if name is not None:
         team = session.exec(
@@ -609,80 +612,136 @@ def create_ticket(
 ) -> TicketRow:
     """Register a ticket; an unknown customer e-mail creates the customer."""
     now = now or utcnow()
-    email = customer_email.strip().lower()
-    if not _EMAIL.match(email):
-        raise UsageError(f"bad customer e-mail {customer_email!r}")
-    subject = subject.strip()
-    if not subject:
-        raise UsageError("the subject is empty")
-    if len(subject) > MAX_SUBJECT:
-        raise UsageError(
-            f"the subject is too long ({len(subject)} characters; at most {MAX_SUBJECT})"
-        )
-    body = _clean_body(body)
-    if len(email) > 254:
-        raise UsageError("the customer e-mail is too long (at most 254 characters)")
-    if customer_name is not None and len(customer_name.strip()) > 200:
-        raise UsageError("the customer name is too long (at most 200 characters)")
-    category = (category or "").strip().lower() or None
-    if category is not None and len(category) > 40:
-        raise UsageError("the category is too long (at most 40 characters)")
     try:
-        clean_tags = sorted({normalize_tag(t) for t in tags})
+        email = clean_email(customer_email)
+        subject = clean_subject(subject)
+        body = clean_body(body)
+        name = clean_name(customer_name)
+        category = clean_category(category)
+        clean = clean_tags(tags)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with store.write() as session:
         fresh = reload_actor(session, actor)
-        customer = session.execute(
-            select(Customer).where(col(Customer.email) == email)
-        ).scalar_one_or_none()
-        if customer is None:
-            name = (customer_name or "").strip() or email.split("@")[0]
-            customer = Customer(
-                name=name,
-                email=email,
-                language=guess_language(subject + " " + body),
-                preferred_channel=channel.value,
-                segment=Segment.STANDARD.value,
-                lookup=fold(f"{name} {email}"),
-            )
-            session.add(customer)
-            session.flush()
-        team_row = _team_for_tier(session, tier, team)
-        assert customer.id is not None
-        ticket = Ticket(
-            subject=subject,
-            customer_id=customer.id,
-            channel=channel.value,
-            status=Status.NEW.value,
-            priority=int(priority),
-            category=category,
-            tier=tier.value,
-            team_id=team_row.id,
-            created_at=now,
-            updated_at=now,
-            first_response_due=now,
-            resolution_due=now,
-            sla_due=now,
-            search_text=fold(subject) + "\n" + fold(body),
+        customer = find_or_add_customer(
+            session, email=email, name=name, language=None, channel=channel, text=subject + body
         )
-        _set_due_times(session, ticket, customer.segment)
-        session.add(ticket)
-        session.flush()
-        assert ticket.id is not None
-        session.add(
-            Message(
-                ticket_id=ticket.id,
-                author_kind=AuthorKind.CUSTOMER.value,
-                internal=False,
+        ticket = insert_ticket(
+            session,
+            NewTicket(
+                customer=customer,
+                subject=subject,
                 body=body,
+                channel=channel,
+                priority=priority,
+                category=category,
+                tags=clean,
+                tier=tier,
+                team=team_for_tier(session, tier, team),
                 created_at=now,
-            )
+            ),
+            actor=fresh,
+            now=now,
         )
-        for tag in clean_tags:
-            session.add(TicketTag(ticket_id=ticket.id, tag=tag))
-        _audit(session, ticket, fresh, "create", now)
+        assert ticket.id is not None
         return _row_by_id(session, ticket.id)
+
+
+def find_or_add_customer(
+    session: Session,
+    *,
+    email: str,
+    name: str | None,
+    language: Language | None,
+    channel: Channel,
+    text: str,
+) -> Customer:
+    """The customer with this (clean) e-mail, or a new one; the language is guessed from `text`
+    when not given."""
+    customer: Customer | None = session.execute(
+        select(Customer).where(col(Customer.email) == email)
+    ).scalar_one_or_none()
+    if customer is None:
+        name = name or email.split("@")[0]
+        customer = Customer(
+            name=name,
+            email=email,
+            language=language.value if language else guess_language(text),
+            preferred_channel=channel.value,
+            segment=Segment.STANDARD.value,
+            lookup=fold(f"{name} {email}"),
+        )
+        session.add(customer)
+        session.flush()
+    return customer
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """What a new ticket is made of, checked and resolved (`create_ticket`, imports)."""
+
+    customer: Customer
+    subject: str
+    body: str
+    channel: Channel
+    priority: Priority
+    category: str | None
+    tags: Sequence[str]
+    tier: Tier
+    team: Team
+    created_at: datetime
+    status: Status = Status.NEW
+    assignee: Agent | None = None
+    first_response_at: datetime | None = None
+    solved_at: datetime | None = None
+    external_id: str | None = None
+
+
+def insert_ticket(
+    session: Session, new: NewTicket, *, actor: Actor, now: datetime, batch_id: str | None = None
+) -> Ticket:
+    """Insert the ticket, its first customer message, tags and the `create` audit event."""
+    assert new.customer.id is not None
+    done = not new.status.is_active
+    solved_at = (new.solved_at or new.created_at) if done else None
+    ticket = Ticket(
+        external_id=new.external_id,
+        subject=new.subject,
+        customer_id=new.customer.id,
+        channel=new.channel.value,
+        status=new.status.value,
+        priority=int(new.priority),
+        category=new.category,
+        tier=new.tier.value,
+        team_id=new.team.id,
+        assignee_id=new.assignee.id if new.assignee else None,
+        created_at=new.created_at,
+        updated_at=now,
+        first_response_at=new.first_response_at,
+        solved_at=solved_at,
+        closed_at=solved_at if new.status is Status.CLOSED else None,
+        first_response_due=new.created_at,
+        resolution_due=new.created_at,
+        sla_due=new.created_at,
+        search_text=(fold(new.subject) + "\n" + fold(new.body))[:MAX_SEARCH_TEXT],
+    )
+    set_due_times(session, ticket, new.customer.segment)
+    session.add(ticket)
+    session.flush()
+    assert ticket.id is not None
+    session.add(
+        Message(
+            ticket_id=ticket.id,
+            author_kind=AuthorKind.CUSTOMER.value,
+            internal=False,
+            body=new.body,
+            created_at=new.created_at,
+        )
+    )
+    for tag in new.tags:
+        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+    write_audit(session, ticket, actor, "create", now, batch_id=batch_id)
+    return ticket
 
 
 def assign_ticket(
@@ -749,8 +808,8 @@ def _apply_assignment(
     moved_to_open = target is not None and ticket.status == Status.NEW.value
     if moved_to_open:
         ticket.status = Status.OPEN.value
-    _bump(ticket, now)
-    _audit(
+    bump_version(ticket, now)
+    write_audit(
         session,
         ticket,
         actor,
@@ -762,19 +821,19 @@ def _apply_assignment(
         batch_id=batch_id,
     )
     if ticket.team_id != old_team:
-        _audit(
+        write_audit(
             session,
             ticket,
             actor,
             "assign",
             now,
             field="team",
-            old=_team_name(session, old_team),
-            new=_team_name(session, ticket.team_id),
+            old=team_name(session, old_team),
+            new=team_name(session, ticket.team_id),
             batch_id=batch_id,
         )
     if moved_to_open:
-        _audit(
+        write_audit(
             session,
             ticket,
             actor,
@@ -788,7 +847,7 @@ def _apply_assignment(
     return True
 
 
-def _team_name(session: Session, team_id: int | None) -> str | None:
+def team_name(session: Session, team_id: int | None) -> str | None:
     team = session.get(Team, team_id) if team_id is not None else None
     return team.name if team else None
 
@@ -828,7 +887,7 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
         target = session.get(Agent, fresh.id)
         assert target is not None and ticket.id is not None
         _apply_assignment(session, ticket, fresh, target, now)
-        _audit(session, ticket, fresh, "claim", now)
+        write_audit(session, ticket, fresh, "claim", now)
         return _row_by_id(session, ticket.id)
 
 
@@ -875,8 +934,8 @@ def _apply_status(
     if is_reopen(old, status):
         ticket.reopen_count += 1
         ticket.solved_at = None
-    _bump(ticket, now)
-    _audit(
+    bump_version(ticket, now)
+    write_audit(
         session,
         ticket,
         actor,
@@ -913,9 +972,9 @@ def change_priority(
         if old != priority:
             ticket.priority = int(priority)
             customer = session.get(Customer, ticket.customer_id)
-            _set_due_times(session, ticket, customer.segment if customer else None)
-            _bump(ticket, now)
-            _audit(
+            set_due_times(session, ticket, customer.segment if customer else None)
+            bump_version(ticket, now)
+            write_audit(
                 session,
                 ticket,
                 fresh,
@@ -956,8 +1015,8 @@ def escalate(
         check_escalation(old_tier, to_tier)
         if not Status(ticket.status).is_active:
             raise UsageError(f"#{ticket_id} is {ticket.status}; reopen it before escalating")
-        target_team = _team_for_tier(session, to_tier, team)
-        old_team = _team_name(session, ticket.team_id)
+        target_team = team_for_tier(session, to_tier, team)
+        old_team = team_name(session, ticket.team_id)
         old_assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
         ticket.tier = to_tier.value
         ticket.team_id = target_team.id
@@ -965,8 +1024,8 @@ def escalate(
         old_status = ticket.status
         if ticket.status in (Status.NEW.value, Status.PENDING.value, Status.ON_HOLD.value):
             ticket.status = Status.OPEN.value
-        _bump(ticket, now)
-        _audit(
+        bump_version(ticket, now)
+        write_audit(
             session,
             ticket,
             fresh,
@@ -976,7 +1035,7 @@ def escalate(
             old=old_tier.value,
             new=to_tier.value,
         )
-        _audit(
+        write_audit(
             session,
             ticket,
             fresh,
@@ -987,7 +1046,7 @@ def escalate(
             new=target_team.name,
         )
         if old_assignee is not None:
-            _audit(
+            write_audit(
                 session,
                 ticket,
                 fresh,
@@ -998,7 +1057,7 @@ def escalate(
                 new=None,
             )
         if old_status != ticket.status:
-            _audit(
+            write_audit(
                 session,
                 ticket,
                 fresh,
@@ -1067,10 +1126,10 @@ def reply(
         first = ticket.first_response_at is None
         if first:
             ticket.first_response_at = now
-        _bump(ticket, now)
-        _audit(session, ticket, fresh, "reply", now)
+        bump_version(ticket, now)
+        write_audit(session, ticket, fresh, "reply", now)
         if first:
-            _audit(
+            write_audit(
                 session,
                 ticket,
                 fresh,
@@ -1114,8 +1173,8 @@ def add_note(
             )
         )
         _append_search_text(ticket, body)
-        _bump(ticket, now)
-        _audit(session, ticket, fresh, "note", now)
+        bump_version(ticket, now)
+        write_audit(session, ticket, fresh, "note", now)
         return _row_by_id(session, ticket_id)
 
 
@@ -1147,15 +1206,17 @@ def tag_ticket(
         added = sorted(to_add - current)
         removed = sorted(to_remove & current)
         if added or removed:
-            _bump(ticket, now)
+            bump_version(ticket, now)
             for tag in added:
                 session.add(TicketTag(ticket_id=ticket_id, tag=tag))
-                _audit(session, ticket, fresh, "tag", now, field="tags", new=tag, batch_id=batch_id)
+                write_audit(
+                    session, ticket, fresh, "tag", now, field="tags", new=tag, batch_id=batch_id
+                )
             for tag in removed:
                 row = session.get(TicketTag, (ticket_id, tag))
                 if row is not None:
                     session.delete(row)
-                _audit(
+                write_audit(
                     session, ticket, fresh, "untag", now, field="tags", old=tag, batch_id=batch_id
                 )
         return _row_by_id(session, ticket_id)
@@ -1182,8 +1243,8 @@ def record_csat(
         old = ticket.csat_score
         ticket.csat_score = score
         ticket.csat_comment = (comment or "").strip() or None
-        _bump(ticket, now)
-        _audit(session, ticket, fresh, "csat", now, field="csat_score", old=old, new=score)
+        bump_version(ticket, now)
+        write_audit(session, ticket, fresh, "csat", now, field="csat_score", old=old, new=score)
         return _row_by_id(session, ticket_id)
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD = "0001"  # the newest revision in migrations/versions (tests/test_store.py checks it)
+HEAD = "0002"  # the newest revision in migrations/versions (tests/test_store.py checks it)
 
 
 def alembic_config() -> Config:
@@ -82,6 +82,17 @@ def upgrade(store: Store, revision: str = "head") -> tuple[str | None, str]:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     return before, current_revision(store) or "base"
+
+
+def downgrade(store: Store, revision: str) -> str:
+    """Undo migrations down to `revision` (for going back to an older csm); returns it."""
+    from alembic import command
+
+    cfg = alembic_config()
+    with translate_errors(store), store.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+    return current_revision(store) or "base"
 
 
 def check_schema(store: Store) -> None:

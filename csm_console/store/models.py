@@ -65,9 +65,12 @@ class Ticket(SQLModel, table=True):
         # an agent's queue by SLA (`assignee:me`), and take-next (assignee_id IS NULL by sla_due)
         Index("ix_ticket_assignee", "assignee_id", "sla_due", "id"),
         Index("ix_ticket_customer", "customer_id"),
+        # `csm import` upserts by the id a ticket has in the system it came from
+        Index("ux_ticket_external_id", "external_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = Field(default=None, sa_column=Column(String(120), nullable=True))
     subject: str = Field(sa_column=Column(String(500), nullable=False))
     customer_id: int = Field(sa_column=Column(Integer, ForeignKey("customer.id"), nullable=False))
     channel: str = Field(sa_column=Column(String(10), nullable=False))

@@ -86,7 +86,7 @@ def _truncate_postgres(store: Store) -> None:
             for r in conn.execute(
                 text(
                     "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
+                    "AND tablename NOT IN ('alembic_version', 'store_info')"
                 )
             )
         ]

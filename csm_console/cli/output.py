@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -33,6 +34,42 @@ def plain(value: Any) -> Any:
 
 def emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(plain(value), ensure_ascii=False, indent=2) + "\n")
+
+
+def write_records(
+    stream: Any, records: Iterable[dict[str, Any]], fields: list[str], fmt: str
+) -> int:
+    """Stream records as a JSON array, NDJSON or CSV; returns how many.  Nothing is held in
+    memory but the record being written.  In CSV, a list (tags) is joined with `;`, as
+    `csm import` reads it back, and None is an empty cell."""
+    count = 0
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(stream)
+        writer.writerow(fields)
+        for item in records:
+            writer.writerow([_csv_cell(item[name]) for name in fields])
+            count += 1
+        return count
+    if fmt == "json":
+        stream.write("[")
+    for item in records:
+        line = json.dumps({name: item[name] for name in fields}, ensure_ascii=False)
+        if fmt == "json":
+            stream.write(("," if count else "") + "\n  " + line)
+        else:
+            stream.write(line + "\n")
+        count += 1
+    if fmt == "json":
+        stream.write("\n]\n")
+    return count
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return "" if value is None else value
 
 
 def info(message: str) -> None:

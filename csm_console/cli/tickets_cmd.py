@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from csm_console.cli.output import emit_json, out, plain
-from csm_console.cli.state import state
+from csm_console.cli.output import emit_json, out, plain, write_records
+from csm_console.cli.state import CliState, state
 from csm_console.cli.ticket_fields import FIELDS, TABLE_FIELDS, parse_fields, record
 from csm_console.domain.text import sanitize
 from csm_console.errors import UsageError
+
+if TYPE_CHECKING:
+    from csm_console.domain.query import Query, Sort
+    from csm_console.domain.rights import Actor
 
 app = typer.Typer(help="List, show and work tickets.", no_args_is_help=True)
 
@@ -45,9 +47,7 @@ def list_tickets(
     ),
 ) -> None:
     """List tickets matching a query, most urgent first. ndjson, csv and ids stream."""
-    from csm_console.domain.query import Sort, parse_query
     from csm_console.services import tickets
-    from csm_console.services.views import all_views, combine, find_view
 
     if format not in FORMATS:
         raise UsageError(f"unknown format {format!r}; valid: {', '.join(FORMATS)}")
@@ -56,49 +56,42 @@ def list_tickets(
         return
     chosen = parse_fields(fields, TABLE_FIELDS if format == "table" else list(FIELDS))
     st = state(ctx)
-    store = st.store()
+    actor, parsed, order = selection(st, query=query, view=view, sort=sort)
+    if format == "table" and limit is None:
+        limit = 100
+    now = datetime.now(UTC)
+    rows = tickets.iter_tickets(
+        st.store(), actor=actor, query=parsed, sort=order, limit=limit, now=now
+    )
+    if format == "ids":
+        for row in rows:
+            sys.stdout.write(f"{row.id}\n")
+    elif format == "table":
+        _table(list(rows), chosen, now, fit=fields is None)
+    else:
+        write_records(sys.stdout, (record(row, chosen, now) for row in rows), chosen, format)
+
+
+def selection(
+    st: CliState, *, query: str, view: str | None, sort: str | None
+) -> tuple[Actor | None, Query, Sort]:
+    """The acting agent (if any), the query and the order of `--query`, `--view` and `--sort`:
+    a view's query is combined with `--query`, and its sort applies unless `--sort` is given."""
+    from csm_console.domain.query import Sort, parse_query
+    from csm_console.services.views import all_views, combine, find_view
+
     actor = st.actor() if st.settings().agent else None
     parsed = parse_query(query)
     order = Sort.parse(sort) if sort else Sort()
     if view:
-        settings = st.settings()
         named = find_view(
-            all_views(actor, [(v.name, v.query, v.sort) for v in settings.views]), view
+            all_views(actor, [(v.name, v.query, v.sort) for v in st.settings().views]), view
         )
         view_query, view_sort = named.parsed()
         parsed = combine(view_query, parsed)
         if not sort:
             order = view_sort
-    if format == "table" and limit is None:
-        limit = 100
-    now = datetime.now(UTC)
-    rows = tickets.iter_tickets(store, actor=actor, query=parsed, sort=order, limit=limit, now=now)
-    if format == "ids":
-        for row in rows:
-            sys.stdout.write(f"{row.id}\n")
-    elif format == "ndjson":
-        for row in rows:
-            sys.stdout.write(json.dumps(record(row, chosen, now), ensure_ascii=False) + "\n")
-    elif format == "json":
-        sys.stdout.write("[")
-        for index, row in enumerate(rows):
-            sys.stdout.write(("," if index else "") + "\n  ")
-            sys.stdout.write(json.dumps(record(row, chosen, now), ensure_ascii=False))
-        sys.stdout.write("\n]\n")
-    elif format == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(chosen)
-        for row in rows:
-            item = record(row, chosen, now)
-            writer.writerow([_csv_value(item[name]) for name in chosen])
-    else:
-        _table(list(rows), chosen, now, fit=fields is None)
-
-
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value)
-    return "" if value is None else value
+    return actor, parsed, order
 
 
 def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> None:

@@ -13,6 +13,7 @@ accepts and ignores), page by page so memory stays flat: an export re-imports as
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -38,9 +39,18 @@ from csm_console.errors import BadRecords, NothingToDo, PermissionDenied
 from csm_console.services import tickets
 from csm_console.services.records import TicketRow
 from csm_console.store.engine import Store
-from csm_console.store.models import Agent, Customer, Message, Team, Ticket, TicketTag
+from csm_console.store.models import (
+    Agent,
+    Customer,
+    Message,
+    StoreInfo,
+    Team,
+    Ticket,
+    TicketTag,
+)
 
 BATCH_PREFIX = "import-"
+OWN_PREFIX = "csm-"  # `csm-<store key>-<id>`: how an export names a ticket that has no external id
 _IN_CHUNK = 500  # ids per IN (...) list
 
 
@@ -194,15 +204,37 @@ class _Lookup:
         return agent
 
     def tickets_by_external_id(self, external_ids: list[str]) -> dict[str, Ticket]:
-        """The tickets these records update, locked for the rest of the import."""
+        """The tickets these records update, locked for the rest of the import: by the external
+        id stored on them, or by this store's own export name `csm-<store key>-<id>`."""
         found: dict[str, Ticket] = {}
-        for start in range(0, len(external_ids), _IN_CHUNK):
-            chunk = external_ids[start : start + _IN_CHUNK]
-            statement = select(Ticket).where(col(Ticket.external_id).in_(chunk)).with_for_update()
-            for ticket in self.session.execute(statement).scalars():
-                assert ticket.external_id is not None
-                found[ticket.external_id] = ticket
+        own = re.compile(re.escape(f"{OWN_PREFIX}{store_key(self.session)}-") + r"([0-9]{1,18})")
+        by_id = {int(m.group(1)): e for e in external_ids if (m := own.fullmatch(e))}
+        for column, keys in (
+            (col(Ticket.external_id), external_ids),
+            (col(Ticket.id), list(by_id)),
+        ):
+            for start in range(0, len(keys), _IN_CHUNK):
+                statement = (
+                    select(Ticket)
+                    .where(column.in_(keys[start : start + _IN_CHUNK]))
+                    .with_for_update()
+                )
+                for ticket in self.session.execute(statement).scalars():
+                    if ticket.external_id in keys:
+                        found[ticket.external_id] = ticket
+                    elif ticket.id in by_id:
+                        found.setdefault(by_id[ticket.id], ticket)
         return found
+
+
+def store_key(session: Session) -> str:
+    """The store's random name (made by migration 0002; made here if someone deleted it)."""
+    info = session.get(StoreInfo, "store_key")
+    if info is None:
+        info = StoreInfo(key="store_key", value=uuid.uuid4().hex[:10])
+        session.add(info)
+        session.flush()
+    return info.value
 
 
 def _plan(lookup: _Lookup, record: TicketRecord, current: Ticket | None) -> _Plan:
@@ -229,21 +261,28 @@ def _plan(lookup: _Lookup, record: TicketRecord, current: Ticket | None) -> _Pla
     tier = record.tier or Tier(team.tier)
     if team.tier != tier.value:
         raise RecordProblem(where, "team", f"team {team.name} serves {team.tier}, not {tier.value}")
-    if assignee is not None:
-        if not assignee.active:
-            raise RecordProblem(where, "assignee", f"{assignee.handle} is inactive")
+    if assignee is not None and (current is None or current.assignee_id != assignee.id):
+        # a new holder must be able to hold the ticket
+        status = record.status or (Status(current.status) if current is not None else Status.NEW)
+        if not assignee.active and status.is_active:  # history may name people who have left
+            raise RecordProblem(
+                where,
+                "assignee",
+                f"{assignee.handle} is inactive and cannot hold open tickets; "
+                "name someone else or leave it empty",
+            )
         if assignee.role != Role.ADMIN.value and assignee.tier != tier.value:
             raise RecordProblem(
                 where,
                 "assignee",
                 f"{assignee.handle} works {assignee.tier} and may not hold an {tier.value} ticket",
             )
-        if holder_team is not None and holder_team.id != team.id:
-            raise RecordProblem(
-                where,
-                "assignee",
-                f"{assignee.handle} is in team {holder_team.name}, not {team.name}",
-            )
+    if assignee is not None and holder_team is not None and holder_team.id != team.id:
+        raise RecordProblem(
+            where,
+            "assignee",
+            f"{assignee.handle} is in team {holder_team.name}, not {team.name}",
+        )
     _check_rights(lookup, record, team, current)
     return _Plan(
         record=record,
@@ -490,20 +529,27 @@ def iter_export(
     page_size: int = 1000,
     now: datetime | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every matching ticket as an import record (plus read-only fields), page by page."""
+    """Every matching ticket as an import record (plus read-only fields), page by page.  A
+    ticket without an external id is named `csm-<store key>-<id>`, so that importing the export
+    into this store again updates the tickets instead of copying them."""
+    with store.read() as session:
+        info = session.get(StoreInfo, "store_key")
+        prefix = f"{OWN_PREFIX}{info.value}-" if info is not None else None
     page: list[TicketRow] = []
     for row in tickets.iter_tickets(
         store, actor=actor, query=query, sort=sort, limit=limit, page_size=page_size, now=now
     ):
         page.append(row)
         if len(page) >= page_size:
-            yield from _export_page(store, page)
+            yield from _export_page(store, page, prefix)
             page = []
     if page:
-        yield from _export_page(store, page)
+        yield from _export_page(store, page, prefix)
 
 
-def _export_page(store: Store, rows: list[TicketRow]) -> Iterator[dict[str, Any]]:
+def _export_page(
+    store: Store, rows: list[TicketRow], prefix: str | None
+) -> Iterator[dict[str, Any]]:
     ids = [r.id for r in rows]
     first_message = (
         select(func.min(col(Message.id)))
@@ -523,14 +569,17 @@ def _export_page(store: Store, rows: list[TicketRow]) -> Iterator[dict[str, Any]
         }
     for row in rows:
         language, body = extra.get(row.id, (None, None))
-        yield export_record(row, language=language, body=body)
+        external_id = row.external_id or (f"{prefix}{row.id}" if prefix else None)
+        yield export_record(row, external_id=external_id, language=language, body=body)
 
 
-def export_record(row: TicketRow, *, language: str | None, body: str | None) -> dict[str, Any]:
+def export_record(
+    row: TicketRow, *, external_id: str | None, language: str | None, body: str | None
+) -> dict[str, Any]:
     """The import record of one ticket, in `EXPORT_FIELDS` order."""
     return {
         "id": row.id,
-        "external_id": row.external_id,
+        "external_id": external_id,
         "subject": row.subject,
         "body": body,
         "customer_email": row.customer_email,

@@ -191,3 +191,13 @@ class AuditEvent(SQLModel, table=True):
     batch_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     # the ticket's version after this change: a conflict names the changes after a reader's version
     version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+
+
+class StoreInfo(SQLModel, table=True):
+    """Facts about the store itself, such as `store_key`: a random name made when the store was
+    created, so that an export can tell its own tickets from another store's."""
+
+    __tablename__ = "store_info"
+
+    key: str = Field(sa_column=Column(String(40), primary_key=True))
+    value: str = Field(sa_column=Column(Text, nullable=False))

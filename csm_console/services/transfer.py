@@ -259,6 +259,12 @@ def _plan(lookup: _Lookup, record: TicketRecord, current: Ticket | None) -> _Pla
         tier = record.tier or (Tier(current.tier) if current is not None else Tier.L1)
         team = lookup.default_team(record, tier)
     tier = record.tier or Tier(team.tier)
+    if team.tier != tier.value and assignee is not None and record.team is None:
+        raise RecordProblem(
+            where,
+            "assignee",
+            f"{assignee.handle} works {assignee.tier} and may not hold an {tier.value} ticket",
+        )
     if team.tier != tier.value:
         raise RecordProblem(where, "team", f"team {team.name} serves {team.tier}, not {tier.value}")
     if assignee is not None and (current is None or current.assignee_id != assignee.id):

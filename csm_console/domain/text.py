@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC (ESC ] ... BEL or ST),
 # and two-character escapes.  Their 8-bit C1 forms are covered too.
@@ -138,11 +139,18 @@ def find_spans(text: str, terms: list[str]) -> list[tuple[int, int]]:
     return merged
 
 
-def snippet(text: str, terms: list[str], *, width: int = 160) -> tuple[str, list[tuple[int, int]]]:
+def snippet(
+    text: str,
+    terms: list[str],
+    *,
+    width: int = 160,
+    spans_of: Callable[[str], list[tuple[int, int]]] | None = None,
+) -> tuple[str, list[tuple[int, int]]]:
     """A one-line, sanitised excerpt of about `width` characters around the first hit of any
-    term, and the hit spans inside it (offsets into the excerpt), for highlighting."""
+    term, and the hit spans inside it (offsets into the excerpt), for highlighting.  Hits are
+    folded substrings of `terms`, or what `spans_of` finds in the sanitised text."""
     flat = sanitize(text, single_line=True)
-    spans = find_spans(flat, terms)
+    spans = spans_of(flat) if spans_of is not None else find_spans(flat, terms)
     anchor = spans[0][0] if spans else 0
     start = max(0, anchor - width // 3)
     if start > 0:

@@ -1,25 +1,37 @@
-"""Knowledge search, first version: folded substring matching with a simple rank.
+"""Knowledge search: ranked full-text search over the articles, in en/ru/lv, on both stores.
 
-Every word must occur (prefix and inflection tolerant, because it is a substring match on text
-folded for case and diacritics); titles weigh more than bodies.  Any input is just words: no
-query syntax can fail.  The knowledge issue replaces the matching with FTS5 / tsvector.
+The words of an article and of a query become stems (`csm_console.domain.search`); the store
+indexes the article stems (`csm_console.store.search_index`: FTS5 + bm25 on SQLite, a tsvector
+with a GIN index + ts_rank on PostgreSQL).  A query asks for every word first and, when that
+finds nothing, for any word.  Each query stem matches as a prefix, and is passed as data,
+never as query syntax, so no input can make the search fail.
+
+Ranking is bounded: all title hits are ranked, and of the body hits only the newest
+`RANK_WINDOW` (by id), so a word that appears in half of 100,000 articles costs a bounded
+amount of work instead of scoring every one of them.  Snippets and highlight spans are computed
+here on the article text, for the console to style (never markup).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
-from sqlmodel import col
+from sqlalchemy import select, text
+from sqlmodel import Session, col
 
-from csm_console.domain.text import find_spans, fold, search_terms, snippet
+from csm_console.domain.search import hit_spans, query_stems
+from csm_console.domain.text import snippet
 from csm_console.errors import NotFound
 from csm_console.store.engine import Store
 from csm_console.store.models import Article
-from csm_console.store.ticket_query import like_pattern
+from csm_console.store.search_index import SQLITE_FTS_TABLE
 
-CANDIDATES = 300
+RANK_WINDOW = 2000  # body hits ranked per query: the newest ones
+MAX_LIMIT = 100
+TITLE_WEIGHT = 4.0  # a title hit against a body hit (bm25 column weights)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,55 +70,191 @@ class ArticleView:
         return self.title
 
 
-def article_search_text(title: str, tags: str, body: str) -> str:
-    return fold(f"{title}\n{tags}\n{body}")
-
-
 def search_articles(
-    store: Store, *, text: str, language: str | None = None, limit: int = 20
+    store: Store,
+    *,
+    text: str,
+    language: str | None = None,
+    limit: int = 20,
+    any_word: bool = False,
 ) -> list[ArticleHit]:
-    terms = search_terms(text)
-    if not terms:
+    """The best articles for `text`, best first: every word must match, or, when that finds
+    nothing (or with `any_word`), any word.  Never raises on any input."""
+    stems = query_stems(text)
+    if not stems:
         return []
-    conditions: list[ColumnElement[bool]] = [
-        col(Article.search_text).like(like_pattern(term), escape="\\") for term in terms
-    ]
-    if language:
-        conditions.append(col(Article.language) == language)
-    statement = (
-        select(
-            col(Article.id),
-            col(Article.external_id),
-            col(Article.title),
-            col(Article.body),
-            col(Article.language),
-        )
-        .where(and_(*conditions))
-        .order_by(col(Article.id))
-        .limit(CANDIDATES)
-    )
+    limit = max(1, min(limit, MAX_LIMIT))
     with store.read() as session:
-        rows = list(session.execute(statement))
+        ranked = _ranked(session, stems, language, limit, any_word=any_word)
+        if not ranked and not any_word and len(stems) > 1:
+            ranked = _ranked(session, stems, language, limit, any_word=True)
+        if not ranked:
+            return []
+        rows = {
+            r.id: r
+            for r in session.execute(
+                select(
+                    col(Article.id),
+                    col(Article.external_id),
+                    col(Article.title),
+                    col(Article.body),
+                    col(Article.language),
+                ).where(col(Article.id).in_([article_id for article_id, _ in ranked]))
+            )
+        }
     hits = []
-    for row in rows:
-        folded_title = fold(row.title)
-        folded_body = fold(row.body)
-        score = sum(3.0 * folded_title.count(t) + min(folded_body.count(t), 10) for t in terms)
-        excerpt, spans = snippet(row.body, terms)
+    for article_id, score in ranked:
+        row = rows[article_id]
+        excerpt, spans = snippet(row.body, [], spans_of=lambda flat: hit_spans(flat, stems))
         hits.append(
             ArticleHit(
                 id=row.id,
                 external_id=row.external_id,
                 title=row.title,
                 language=row.language,
-                score=score,
+                score=round(score, 4),
                 snippet=excerpt,
                 snippet_spans=tuple(spans),
-                title_spans=tuple(find_spans(row.title, terms)),
+                title_spans=tuple(hit_spans(row.title, stems)),
             )
         )
-    hits.sort(key=lambda h: (-h.score, h.id))
-    return hits[:limit]
+    return hits
+
+
+def suggest_articles(
+    store: Store, *, subject: str, body: str, language: str | None, limit: int = 5
+) -> list[ArticleHit]:
+    """Articles for a ticket: any word of its subject and first message, in the customer's
+    language first, then in any language."""
+    text = f"{subject} {body}"
+    hits = search_articles(store, text=text, language=language, limit=limit, any_word=True)
+    if len(hits) < limit and language:
+        seen = {h.id for h in hits}
+        more = search_articles(store, text=text, limit=limit, any_word=True)
+        hits += [h for h in more if h.id not in seen][: limit - len(hits)]
+    return hits
+
+
+def _ranked(
+    session: Session,
+    stems: Sequence[tuple[str, ...]],
+    language: str | None,
+    limit: int,
+    *,
+    any_word: bool,
+) -> list[tuple[int, float]]:
+    """(article id, score) of the best `limit` matches, best first."""
+    if session.get_bind().dialect.name == "sqlite":
+        return _ranked_fts5(session, stems, language, limit, any_word=any_word)
+    return _ranked_tsvector(session, stems, language, limit, any_word=any_word)
+
+
+def _fts5_query(stems: Sequence[tuple[str, ...]], *, any_word: bool) -> str:
+    # Each stem is letters and digits only (see domain.search), quoted all the same.
+    groups = [
+        "(" + " OR ".join(f'"{s}"*' if len(s) > 1 else f'"{s}"' for s in options) + ")"
+        for options in stems
+    ]
+    return (" OR " if any_word else " AND ").join(groups)
+
+
+def _ranked_fts5(
+    session: Session,
+    stems: Sequence[tuple[str, ...]],
+    language: str | None,
+    limit: int,
+    *,
+    any_word: bool,
+) -> list[tuple[int, float]]:
+    match = _fts5_query(stems, any_word=any_word)
+    title_match = "{search_title} : (" + match + ")"
+    language_filter = "AND a.language = :language" if language else ""
+    # Title hits (few), plus the newest RANK_WINDOW hits anywhere: bm25 is computed for those
+    # only.  bm25 is lower for better matches.
+    statement = text(
+        f"""
+        WITH candidates AS (
+            SELECT rowid FROM (
+                SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH :title_match
+                LIMIT :window
+            )
+            UNION
+            SELECT rowid FROM (
+                SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH :match
+                ORDER BY rowid DESC LIMIT :window
+            )
+        )
+        SELECT f.rowid AS id, bm25({SQLITE_FTS_TABLE}, {TITLE_WEIGHT}, 1.0) AS score
+        FROM {SQLITE_FTS_TABLE} AS f
+        JOIN article AS a ON a.id = f.rowid
+        WHERE {SQLITE_FTS_TABLE} MATCH :match
+          AND f.rowid IN (SELECT rowid FROM candidates) {language_filter}
+        ORDER BY score, f.rowid DESC
+        LIMIT :limit
+        """
+    )
+    params: dict[str, Any] = {
+        "match": match,
+        "title_match": title_match,
+        "window": RANK_WINDOW,
+        "limit": limit,
+    }
+    if language:
+        params["language"] = language
+    return [(int(r.id), -float(r.score)) for r in session.execute(statement, params)]
+
+
+def _tsquery(stems: Sequence[tuple[str, ...]], *, any_word: bool, weight: str = "") -> str:
+    # `:*` is a prefix match; a weight letter (`:*A`) restricts it to the title.
+    groups = [
+        "("
+        + " | ".join(f"{s}:*{weight}" if len(s) > 1 else f"{s}:{weight or '*'}" for s in options)
+        + ")"
+        for options in stems
+    ]
+    return (" | " if any_word else " & ").join(groups)
+
+
+def _ranked_tsvector(
+    session: Session,
+    stems: Sequence[tuple[str, ...]],
+    language: str | None,
+    limit: int,
+    *,
+    any_word: bool,
+) -> list[tuple[int, float]]:
+    language_filter = "AND language = :language" if language else ""
+    statement = text(
+        f"""
+        WITH q AS (
+            SELECT to_tsquery('simple', :query) AS query,
+                   to_tsquery('simple', :title_query) AS title_query
+        ),
+        candidates AS (
+            (SELECT id FROM article, q
+             WHERE search_vector @@ q.title_query {language_filter}
+             LIMIT :window)
+            UNION
+            (SELECT id FROM article, q
+             WHERE search_vector @@ q.query {language_filter}
+             ORDER BY id DESC LIMIT :window)
+        )
+        SELECT a.id, ts_rank(a.search_vector, q.query) AS score
+        FROM article a, q
+        WHERE a.id IN (SELECT id FROM candidates)
+        ORDER BY score DESC, a.id DESC
+        LIMIT :limit
+        """
+    )
+    params: dict[str, Any] = {
+        "query": _tsquery(stems, any_word=any_word),
+        "title_query": _tsquery(stems, any_word=any_word, weight="A"),
+        "window": RANK_WINDOW,
+        "limit": limit,
+    }
+    if language:
+        params["language"] = language
+    return [(int(r.id), float(r.score)) for r in session.execute(statement, params)]
 
 
 def get_article(store: Store, *, article_id: int) -> ArticleView:

@@ -30,10 +30,10 @@ from csm_console.domain.model import (
     Tier,
     parse_enum,
 )
+from csm_console.domain.search import article_index
 from csm_console.domain.sla import choose_targets, due_times, running_deadline
 from csm_console.domain.text import fold, normalize_tag
 from csm_console.errors import UsageError
-from csm_console.services.knowledge import article_search_text
 from csm_console.services.records import StoreSummary
 from csm_console.services.tickets import policy_rules, utcnow
 from csm_console.store import migrate
@@ -203,16 +203,17 @@ def load_sample(
                 tags = [t for t in tags.replace(",", " ").split() if t]
             title = str(meta.get("title") or path.name)
             tag_text = ",".join(normalize_tag(str(t)) for t in tags)
+            language = parse_enum(Language, str(meta.get("language", "en")), "language").value
+            search_title, search_text = article_index(title, tag_text, body, language)
             session.add(
                 Article(
                     external_id=str(meta["id"]) if meta.get("id") else None,
                     title=title,
                     body=body.strip() + "\n",
                     tags=tag_text,
-                    search_text=article_search_text(title, tag_text, body),
-                    language=parse_enum(
-                        Language, str(meta.get("language", "en")), "language"
-                    ).value,
+                    search_title=search_title,
+                    search_text=search_text,
+                    language=language,
                     updated_at=now,
                 )
             )

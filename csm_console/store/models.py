@@ -151,7 +151,11 @@ class Article(SQLModel, table=True):
     tags: str = Field(default="", sa_column=Column(String(500), nullable=False, default=""))
     language: str = Field(sa_column=Column(String(2), nullable=False))
     updated_at: datetime = _ts()
-    # folded title, tags and body: what knowledge search matches against
+    # the stems of the title, and of the tags and body (`domain.search.article_index`): what the
+    # full-text index (`store.search_index`, FTS5 or tsvector) is built from
+    search_title: str = Field(
+        default="", sa_column=Column(Text, nullable=False, default="", server_default="")
+    )
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import csm_console.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from csm_console.store.search_index import is_search_object
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -22,6 +23,8 @@ def run_migrations_online() -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # the full-text index (FTS5 tables, a tsvector column) is dialect-specific DDL
+        include_name=lambda name, type_, parent: not is_search_object(name),
     )
     with context.begin_transaction():
         context.run_migrations()

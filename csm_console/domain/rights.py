@@ -95,3 +95,9 @@ def check_can_bulk(actor: Actor) -> None:
         raise PermissionDenied(
             f"{actor.describe()} may not make bulk changes; needs: lead or admin"
         )
+
+
+def check_can_edit_knowledge(actor: Actor, what: str = "the knowledge base") -> None:
+    """Articles and reply templates are shared by everyone: leads and admins edit them."""
+    if not actor.active or actor.role not in (Role.LEAD, Role.ADMIN):
+        raise PermissionDenied(f"{actor.describe()} may not edit {what}; needs: lead or admin")

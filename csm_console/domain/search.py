@@ -125,3 +125,16 @@ def hit_spans(text: str, stems: list[tuple[str, ...]]) -> list[tuple[int, int]]:
 def article_index(title: str, tags: str, body: str, language: str | None) -> tuple[str, str]:
     """What the index stores for an article: the stems of its title, and of its tags and body."""
     return index_text(title, language), index_text(f"{tags.replace(',', ' ')}\n{body}", language)
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_MARKS = re.compile(r"(\*\*|__|`+|^\s{0,3}(?:#{1,6}|>|[-*+]|\d+[.)])\s+)", re.MULTILINE)
+
+
+def plain_text(markdown: str, title: str = "") -> str:
+    """Article text without Markdown marks, for snippets: no `#`, `**`, backticks or link
+    targets, and without a first heading that only repeats the title."""
+    lines = markdown.lstrip().split("\n", 1)
+    if title and lines and lines[0].lstrip("# ").strip() == title.strip():
+        markdown = lines[1] if len(lines) > 1 else ""
+    return _MD_MARKS.sub("", _MD_LINK.sub(r"\1", markdown))

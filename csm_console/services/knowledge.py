@@ -15,16 +15,19 @@ here on the article text, for the console to style (never markup).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
-from csm_console.domain.search import hit_spans, query_stems
+from csm_console.domain.article import ArticleDraft, parse_article
+from csm_console.domain.rights import Actor, check_can_edit_knowledge
+from csm_console.domain.search import article_index, hit_spans, plain_text, query_stems
 from csm_console.domain.text import snippet
-from csm_console.errors import NotFound
+from csm_console.errors import BadRecords, NotFound, NothingToDo, UsageError
+from csm_console.services.tickets import reload_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Article
 from csm_console.store.search_index import SQLITE_FTS_TABLE
@@ -105,7 +108,9 @@ def search_articles(
     hits = []
     for article_id, score in ranked:
         row = rows[article_id]
-        excerpt, spans = snippet(row.body, [], spans_of=lambda flat: hit_spans(flat, stems))
+        excerpt, spans = snippet(
+            plain_text(row.body, row.title), [], spans_of=lambda flat: hit_spans(flat, stems)
+        )
         hits.append(
             ArticleHit(
                 id=row.id,
@@ -257,18 +262,175 @@ def _ranked_tsvector(
     return [(int(r.id), float(r.score)) for r in session.execute(statement, params)]
 
 
-def get_article(store: Store, *, article_id: int) -> ArticleView:
+def _view(article: Article) -> ArticleView:
+    assert article.id is not None
+    return ArticleView(
+        id=article.id,
+        external_id=article.external_id,
+        title=article.title,
+        body=article.body,
+        tags=tuple(t for t in article.tags.split(",") if t),
+        language=article.language,
+        updated_at=article.updated_at,
+    )
+
+
+def _find(session: Session, ref: str | int) -> Article | None:
+    """By id (`42`), or by external id (`KB-0042`)."""
+    text_ref = str(ref).strip()
+    article: Article | None = None
+    if text_ref.isdigit():
+        article = session.get(Article, int(text_ref))
+    if article is None:
+        article = session.execute(
+            select(Article).where(col(Article.external_id) == text_ref)
+        ).scalar_one_or_none()
+    return article
+
+
+def get_article(store: Store, *, article_id: int | str) -> ArticleView:
+    """An article by id or external id."""
     with store.read() as session:
-        article = session.get(Article, article_id)
+        article = _find(session, article_id)
         if article is None:
-            raise NotFound(f"article {article_id} not found")
-        assert article.id is not None
-        return ArticleView(
-            id=article.id,
-            external_id=article.external_id,
-            title=article.title,
-            body=article.body,
-            tags=tuple(t for t in article.tags.split(",") if t),
-            language=article.language,
-            updated_at=article.updated_at,
+            raise NotFound(f"no article {article_id!r} (give its id or external id)")
+        return _view(article)
+
+
+def draft_of(view: ArticleView) -> ArticleDraft:
+    return ArticleDraft(
+        title=view.title,
+        body=view.body,
+        language=view.language,
+        tags=view.tags,
+        external_id=view.external_id,
+    )
+
+
+def _apply_draft(article: Article, draft: ArticleDraft, now: datetime) -> bool:
+    """Copy the draft onto the row (stems included); False when nothing changed."""
+    tags = ",".join(draft.tags)
+    new = (draft.title, draft.body, tags, draft.language, draft.external_id)
+    old = (article.title, article.body, article.tags, article.language, article.external_id)
+    if new == old and article.id is not None:
+        return False
+    article.title, article.body, article.tags, article.language = new[:4]
+    article.external_id = draft.external_id
+    article.search_title, article.search_text = article_index(
+        draft.title, tags, draft.body, draft.language
+    )
+    article.updated_at = now
+    return True
+
+
+def save_article(
+    store: Store,
+    *,
+    actor: Actor,
+    draft: ArticleDraft,
+    article_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[ArticleView, str]:
+    """Add an article, or update the one with `article_id` (or with the draft's external id).
+    Returns the article and what happened: created, updated or unchanged."""
+    now = now or datetime.now(UTC)
+    with store.write() as session:
+        check_can_edit_knowledge(reload_actor(session, actor))
+        article = _find(session, article_id) if article_id is not None else None
+        if article_id is not None and article is None:
+            raise NotFound(f"no article {article_id}")
+        if article is None and draft.external_id:
+            article = _find(session, draft.external_id)
+        if draft.external_id:
+            holder = session.execute(
+                select(Article).where(col(Article.external_id) == draft.external_id)
+            ).scalar_one_or_none()
+            if holder is not None and article is not None and holder.id != article.id:
+                raise UsageError(
+                    f"the id {draft.external_id!r} belongs to article {holder.id} already"
+                )
+        outcome = "updated"
+        if article is None:
+            article = Article(title="", body="", tags="", language="en", updated_at=now)
+            outcome = "created"
+        changed = _apply_draft(article, draft, now)
+        session.add(article)
+        session.flush()
+        return _view(article), outcome if changed else "unchanged"
+
+
+@dataclass(frozen=True)
+class ArticleImport:
+    created: tuple[int, ...]
+    updated: tuple[int, ...]
+    unchanged: tuple[int, ...]
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.created)} created, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged"
         )
+
+
+def import_articles(
+    store: Store, *, actor: Actor, files: Sequence[tuple[str, str]], now: datetime | None = None
+) -> ArticleImport:
+    """Import Markdown files (name, text), all or nothing.  An article is matched by the
+    front matter's `id`, else by the file name without `.md`, which becomes its id: importing
+    the same folder again updates the articles instead of copying them."""
+    now = now or datetime.now(UTC)
+    drafts: list[ArticleDraft] = []
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for name, content in files:
+        try:
+            draft = parse_article(content, source=name)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        if draft.external_id is None:
+            stem = name.rsplit("/", 1)[-1].removesuffix(".md")
+            draft = replace(draft, external_id=stem[:120])
+        assert draft.external_id is not None
+        first = seen.setdefault(draft.external_id, name)
+        if first != name:
+            problems.append(f"{name}: id {draft.external_id!r} is also the id of {first}")
+            continue
+        drafts.append(draft)
+    if problems:
+        raise BadRecords(
+            f"{len(problems)} bad file{'s' if len(problems) > 1 else ''}; nothing was imported"
+            + (f" ({problems[0]})" if len(problems) == 1 else ""),
+            problems,
+        )
+    if not drafts:
+        raise NothingToDo("no Markdown files (*.md) to import")
+    created: list[int] = []
+    updated: list[int] = []
+    unchanged: list[int] = []
+    with store.write() as session:
+        check_can_edit_knowledge(reload_actor(session, actor))
+        for draft in drafts:
+            article = _find(session, draft.external_id or "")
+            if article is None:
+                article = Article(title="", body="", tags="", language="en", updated_at=now)
+                _apply_draft(article, draft, now)
+                session.add(article)
+                session.flush()
+                assert article.id is not None
+                created.append(article.id)
+            else:
+                assert article.id is not None
+                (updated if _apply_draft(article, draft, now) else unchanged).append(article.id)
+    return ArticleImport(tuple(created), tuple(updated), tuple(unchanged))
+
+
+def delete_article(store: Store, *, actor: Actor, article_id: int | str) -> ArticleView:
+    with store.write() as session:
+        check_can_edit_knowledge(reload_actor(session, actor))
+        article = _find(session, article_id)
+        if article is None:
+            raise NotFound(f"no article {article_id!r}")
+        view = _view(article)
+        session.delete(article)
+        return view

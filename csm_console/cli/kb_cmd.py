@@ -1,0 +1,274 @@
+"""`csm kb ...`: the knowledge base from the shell: search, show, import, add, edit, delete."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+
+from csm_console.cli.output import emit_json, info, out
+from csm_console.cli.state import state
+from csm_console.errors import BadRecords, UsageError
+
+if TYPE_CHECKING:
+    from csm_console.domain.article import ArticleDraft
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Knowledge base: search, show, import, add, edit.", no_args_is_help=True)
+
+
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    query: list[str] = typer.Argument(..., metavar="QUERY...", help="Words to look for."),
+    lang: str | None = typer.Option(None, "--lang", help="Only articles in en, ru or lv."),
+    limit: int = typer.Option(10, "--limit", min=1, max=100, help="At most N articles."),
+    format: str = typer.Option("table", "--format", help="table or json."),
+) -> None:
+    """Ranked full-text search; inflected forms, case and diacritics do not matter."""
+    from rich.text import Text
+
+    from csm_console.domain.model import Language, parse_enum
+    from csm_console.domain.text import sanitize
+    from csm_console.services.knowledge import search_articles
+
+    if format not in ("table", "json"):
+        raise UsageError(f"unknown format {format!r}; valid: table, json")
+    language = None
+    if lang is not None:
+        try:
+            language = parse_enum(Language, lang, "language").value
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    hits = search_articles(state(ctx).store(), text=" ".join(query), language=language, limit=limit)
+    if format == "json":
+        emit_json(
+            [
+                {
+                    "id": h.id,
+                    "external_id": h.external_id,
+                    "title": h.title,
+                    "language": h.language,
+                    "score": h.score,
+                    "snippet": _marked(h.snippet, h.snippet_spans),
+                    "snippet_text": h.snippet,
+                    "snippet_hits": [list(span) for span in h.snippet_spans],
+                }
+                for h in hits
+            ]
+        )
+        return
+    if not hits:
+        info("no articles match")
+        return
+    for h in hits:
+        title = Text(f"{h.external_id or h.id}  ", style="dim")
+        title.append(sanitize(h.title, single_line=True), style="bold")
+        title.append(f"  {h.language}", style="dim")
+        out.print(title)
+        body = Text("  " + h.snippet)
+        for start, end in h.snippet_spans:
+            body.stylize("bold underline", start + 2, end + 2)
+        out.print(body)
+
+
+def _marked(text: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """The snippet with each hit wrapped in `**`, as Markdown would bold it."""
+    parts: list[str] = []
+    last = 0
+    for start, end in spans:
+        parts += [text[last:start], "**", text[start:end], "**"]
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    article: str = typer.Argument(..., metavar="ID", help="The article's id or external id."),
+    format: str = typer.Option("markdown", "--format", help="markdown or json."),
+) -> None:
+    """Print an article: Markdown with its front matter (what `kb edit` opens), or JSON."""
+    from csm_console.cli.output import plain
+    from csm_console.domain.article import article_markdown
+    from csm_console.domain.text import sanitize
+    from csm_console.services.knowledge import draft_of, get_article
+
+    if format not in ("markdown", "json"):
+        raise UsageError(f"unknown format {format!r}; valid: markdown, json")
+    view = get_article(state(ctx).store(), article_id=article)
+    if format == "json":
+        emit_json({**plain(view), "reference": view.reference})
+    else:
+        sys.stdout.write(sanitize(article_markdown(draft_of(view))))
+
+
+@app.command("import")
+def import_articles(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A folder of .md files (searched recursively), or one."),
+) -> None:
+    """Import Markdown articles with front matter (title, id, language, tags), all or nothing.
+    Re-importing updates the articles (matched by `id`, else by file name)."""
+    from csm_console.services.knowledge import import_articles as run_import
+
+    if path.is_dir():
+        paths = sorted(path.rglob("*.md"))
+        names = [str(p.relative_to(path)) for p in paths]
+    elif path.is_file():
+        paths, names = [path], [path.name]
+    else:
+        raise UsageError(f"no such file or folder: {path}")
+    files = []
+    for name, file in zip(names, paths, strict=True):
+        try:
+            files.append((name, file.read_bytes().decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"{name}: not valid UTF-8 (byte {exc.start}); nothing was imported"
+            ) from None
+    st = state(ctx)
+    try:
+        result = run_import(st.store(), actor=st.actor(), files=files)
+    except BadRecords as error:
+        if len(error.problems) > 1:
+            for problem in error.problems:
+                info(problem)
+        raise
+    for article_id in result.created + result.updated:
+        sys.stdout.write(f"{article_id}\n")
+    info(f"imported {len(files)} article{'s' if len(files) != 1 else ''}: {result.summary()}")
+
+
+_NEW_ARTICLE = """---
+title: {title}
+language: {language}
+tags: []
+---
+Write the article here, in Markdown.
+"""
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    title: str | None = typer.Option(None, "--title", help="The title."),
+    language: str = typer.Option("en", "--language", "--lang", help="en, ru or lv."),
+    tags: str = typer.Option("", "--tags", help="Comma-separated tags."),
+    external_id: str | None = typer.Option(None, "--id", help="An id of your own, e.g. KB-0042."),
+    body: str | None = typer.Option(None, "--body", help="The Markdown text, or - for stdin."),
+    body_file: str | None = typer.Option(None, "--body-file", help="Read the text from a file."),
+) -> None:
+    """Add an article from options, or in $EDITOR when no --body is given.  Prints its id."""
+    from csm_console.cli.tickets_cmd import read_body
+    from csm_console.domain.article import ArticleDraft, article_markdown, parse_article
+
+    if body is None and body_file is None:
+        start = _NEW_ARTICLE.format(title=title or "", language=language)
+        draft = _edit_until_valid(start, "new-article.md", parse_article)
+    else:
+        text = read_body(body, body_file)
+        meta = ArticleDraft(
+            title=title or "",
+            body=text,
+            language=language,
+            tags=tuple(t for t in tags.replace(",", " ").split() if t),
+            external_id=external_id,
+        )
+        try:  # through the file format, so that the same checks apply
+            draft = parse_article(article_markdown(meta), source="the article")
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    _save(ctx, draft, None)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    article: str = typer.Argument(..., metavar="ID", help="The article's id or external id."),
+) -> None:
+    """Edit an article in $EDITOR (Markdown with front matter); checked when you save."""
+    from csm_console.domain.article import article_markdown, parse_article
+    from csm_console.services.knowledge import draft_of, get_article
+
+    view = get_article(state(ctx).store(), article_id=article)
+    draft = _edit_until_valid(
+        article_markdown(draft_of(view)), f"article-{view.id}.md", parse_article
+    )
+    _save(ctx, draft, view.id)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    article: str = typer.Argument(..., metavar="ID", help="The article's id or external id."),
+    yes: bool = typer.Option(False, "--yes", help="Really delete it."),
+) -> None:
+    """Delete an article (leads and admins); without --yes it only says what would go."""
+    from csm_console.services.knowledge import delete_article, get_article
+
+    st = state(ctx)
+    if not yes:
+        view = get_article(st.store(), article_id=article)
+        info(f"would delete article {view.id} {view.title!r}; add --yes to delete it")
+        return
+    view = delete_article(st.store(), actor=st.actor(), article_id=article)
+    info(f"deleted article {view.id} {view.title!r}")
+
+
+def _save(ctx: typer.Context, draft: ArticleDraft, article_id: int | None) -> None:
+    from csm_console.services.knowledge import save_article
+
+    st = state(ctx)
+    view, outcome = save_article(
+        st.store(),
+        actor=st.actor(),
+        draft=draft,
+        article_id=article_id,
+    )
+    sys.stdout.write(f"{view.id}\n")
+    info(f"article {view.id} {outcome}")
+
+
+def run_editor(path: Path) -> None:
+    """Open `path` in $VISUAL or $EDITOR (default vi) and wait for it."""
+    command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    try:
+        result = subprocess.run([*shlex.split(command), str(path)], check=False)
+    except FileNotFoundError:
+        raise UsageError(f"cannot run the editor {command!r}; set EDITOR") from None
+    if result.returncode != 0:
+        raise UsageError(f"the editor {command!r} failed (exit {result.returncode}); kept {path}")
+
+
+def _edit_until_valid(start: str, name: str, parse: Callable[..., T]) -> T:
+    """Edit `start` in $EDITOR; parse the result.  A problem is reported and, at a terminal,
+    the file reopens; otherwise the edited file is kept and its path given: no edit is lost."""
+    folder = Path(tempfile.mkdtemp(prefix="csm-edit-"))
+    path = folder / name
+    path.write_text(start, encoding="utf-8")
+    while True:
+        run_editor(path)
+        text = path.read_text(encoding="utf-8")
+        if text == start:
+            path.unlink()
+            folder.rmdir()
+            raise UsageError("nothing changed; nothing was saved")
+        try:
+            result = parse(text, source=name)
+        except ValueError as exc:
+            if sys.stdin.isatty() and typer.confirm(f"{exc}\nEdit again?", default=True):
+                continue
+            raise UsageError(f"{exc}; your text is kept in {path}") from None
+        path.unlink()
+        folder.rmdir()
+        return result

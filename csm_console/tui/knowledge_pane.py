@@ -96,22 +96,21 @@ class KnowledgePane(Vertical):
     def search(self, text: str) -> None:
         suggest = not text.strip()
         detail = self.detail
-        language = None
-        if suggest:
-            if detail is None:
-                self.app.call_from_thread(self._show, [], "type to search")
-                return
-            text = detail.ticket.subject
-            language = detail.customer.language
+        if suggest and detail is None:
+            self.app.call_from_thread(self._show, [], "type to search")
+            return
         try:
-            hits = knowledge.search_articles(self.csm.store, text=text, language=language)
-            if suggest and not hits:
-                # a subject rarely has every word of an article: suggest on its longest words
-                words = sorted(text.split(), key=len, reverse=True)[:2]
-                for word in words:
-                    hits = knowledge.search_articles(self.csm.store, text=word, language=language)
-                    if hits:
-                        break
+            if suggest:
+                assert detail is not None
+                first = next((m.body for m in detail.messages if m.author_kind == "customer"), "")
+                hits = knowledge.suggest_articles(
+                    self.csm.store,
+                    subject=detail.ticket.subject,
+                    body=first,
+                    language=detail.customer.language,
+                )
+            else:
+                hits = knowledge.search_articles(self.csm.store, text=text)
         except Exception as caught:  # reported, never raised into the UI
             error = user_error(caught)
             self.app.call_from_thread(self._show, [], f"✖ {error.message}")

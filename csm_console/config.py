@@ -6,47 +6,31 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from csm_console.errors import ConfigError
+
+if TYPE_CHECKING:
+    # The file's schema (pydantic models) is imported only when there is a file to read.
+    from csm_console.config_file import FileSettings, ViewConfig
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name in ("FileSettings", "ViewConfig"):
+            from csm_console import config_file
+
+            return getattr(config_file, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 APP_NAME = "csm"
 ENV_CONFIG_FILE = "CSM_CONFIG_FILE"
 ENV_DATA_DIR = "CSM_DATA_DIR"
-
-
-class ViewConfig(BaseModel):
-    """A named queue view: a name, a query in the query language, and a sort key."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=60)
-    query: str = ""
-    sort: str = "sla"
-
-
-class FileSettings(BaseModel):
-    """What the config file may hold.  Unknown keys are an error (a typo should not pass)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    database_url: str | None = None
-    agent: str | None = None
-    theme: str | None = None
-    keymap: dict[str, str] = Field(default_factory=dict)
-    views: list[ViewConfig] = Field(default_factory=list)
-
-    @field_validator("agent")
-    @classmethod
-    def _strip(cls, value: str | None) -> str | None:
-        return value.strip() or None if value else None
 
 
 @dataclass(frozen=True)
@@ -113,7 +97,7 @@ def load_settings(
     }
     sources = dict.fromkeys(values, "default")
     for name in values:
-        from_file = getattr(file_settings, name)
+        from_file = getattr(file_settings, name) if file_settings is not None else None
         if from_file:
             values[name], sources[name] = from_file, file_label
     for name, var in (
@@ -130,24 +114,33 @@ def load_settings(
     ):
         if value:
             values[name], sources[name] = value, f"flag {flag}"
-    sources["keymap"] = file_label if file_settings.keymap else "default"
-    sources["views"] = file_label if file_settings.views else "default"
+    keymap = dict(file_settings.keymap) if file_settings is not None else {}
+    views = list(file_settings.views) if file_settings is not None else []
+    sources["keymap"] = file_label if keymap else "default"
+    sources["views"] = file_label if views else "default"
     return Settings(
         database_url=values["database_url"],
         agent=values["agent"],
         theme=values["theme"],
-        keymap=dict(file_settings.keymap),
-        views=list(file_settings.views),
+        keymap=keymap,
+        views=views,
         paths=paths,
         sources=sources,
     )
 
 
-def _read_file(path: Path, *, required: bool) -> FileSettings:
+def _read_file(path: Path, *, required: bool) -> FileSettings | None:
+    """The config file's settings; None when there is no file (and none is required)."""
     if not path.exists():
         if required:
             raise ConfigError(f"config file {path} does not exist")
-        return FileSettings()
+        return None
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from csm_console.config_file import FileSettings
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -29,14 +29,18 @@ class _CsmGroup(TyperGroup):
         except KeyboardInterrupt:
             _fail("interrupted", 130)
         except Exception as error:
-            from sqlalchemy import exc
-
-            if isinstance(error, exc.OperationalError | exc.InterfaceError):
-                _fail(
-                    StoreUnavailable(f"store error: {str(error.orig).splitlines()[0]}").message, 6
-                )
             if type(error).__module__.startswith(("typer", "click")):
-                raise  # usage errors: the runner prints the usage and exits 2
+                raise  # usage errors and typer.Exit: the runner prints the usage, exits 2 (or 0)
+            # A store error comes from SQLAlchemy, so it is loaded by then: never import it here
+            # (`csm --version` ends with typer.Exit and would pay for importing it).
+            if "sqlalchemy" in sys.modules:
+                from sqlalchemy import exc
+
+                if isinstance(error, exc.OperationalError | exc.InterfaceError):
+                    _fail(
+                        StoreUnavailable(f"store error: {str(error.orig).splitlines()[0]}").message,
+                        6,
+                    )
             if os.environ.get("CSM_DEBUG"):
                 raise
             first = (str(error).strip().splitlines() or [""])[0]

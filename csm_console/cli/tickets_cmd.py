@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
 from csm_console.cli.output import emit_json, out, plain, write_records
 from csm_console.cli.state import CliState, state
@@ -95,6 +93,9 @@ def selection(
 
 
 def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     from csm_console.domain.durations import format_duration
     from csm_console.domain.sla import badge
 

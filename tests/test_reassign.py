@@ -198,3 +198,62 @@ def test_service_refusals(desk: Store) -> None:
         session.execute(update(Agent).where(Agent.handle == "janis").values(active=False))
     with pytest.raises(UsageError, match="inactive"):
         reassign.plan(desk, actor=admin, query=parse_query("assignee:elina"), to="janis")
+
+
+def test_a_chunk_skips_tickets_changed_since_the_survey_and_audits_the_rest(
+    desk: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reassign, "CHUNK", 5)
+    admin = resolve_actor(desk, "admin")
+    query = parse_query("team:Frontline status:new,open,pending,on_hold -assignee:laura")
+    before = {
+        r.id: (r.assignee, r.status, r.version)
+        for r in tickets.iter_tickets(desk, actor=None, query=query, sort=Sort.parse("id"))
+    }
+    assert len(before) > 10
+    late = sorted(before)[-1]  # in the last chunk: it stops matching while the job runs
+
+    def meanwhile(chunks: int, changed: int) -> None:
+        if chunks == 1:
+            with desk.write() as session:
+                session.execute(
+                    update(Ticket)
+                    .where(Ticket.id == late)
+                    .values(
+                        assignee_id=select(Agent.id)
+                        .where(Agent.handle == "laura")
+                        .scalar_subquery()
+                    )
+                )
+
+    result = reassign.apply(desk, actor=admin, query=query, to="laura", after_chunk=meanwhile)
+    assert result.changed == len(before) - 1
+    with desk.read() as session:
+        events = list(
+            session.execute(
+                select(
+                    AuditEvent.ticket_id,
+                    AuditEvent.field,
+                    AuditEvent.old_value,
+                    AuditEvent.new_value,
+                    AuditEvent.version,
+                )
+                .where(AuditEvent.batch_id == result.batch_id)
+                .order_by(AuditEvent.ticket_id, AuditEvent.id)
+            )
+        )
+        versions = dict(list(session.execute(select(Ticket.id, Ticket.version))))
+    assert late not in {e.ticket_id for e in events}
+    by_field = {(e.ticket_id, e.field): e for e in events}
+    for ticket_id, (holder, status, version) in before.items():
+        if ticket_id == late:
+            continue
+        moved = by_field[(ticket_id, "assignee")]
+        assert (moved.old_value, moved.new_value) == (holder, "laura")
+        assert moved.version == version + 1 == versions[ticket_id]
+        opened = by_field.get((ticket_id, "status"))
+        if status == "new":
+            assert opened is not None and (opened.old_value, opened.new_value) == ("new", "open")
+        else:
+            assert opened is None
+    assert reassign.plan(desk, actor=admin, query=query, to="laura").count == 0

@@ -1,22 +1,25 @@
 """Bulk reassignment by query, in chunks, undoable by batch id.
 
-`plan` counts what would change and checks every rule first, changing nothing.  `apply` then
-moves the tickets in chunks of at most `CHUNK` per transaction: each chunk locks its rows, moves
-only those that still match and are not yet with the target (so a re-run after a crash finishes
-the job without applying twice), bumps `version` itself (a bulk UPDATE is invisible to the ORM's
-version counter), and writes one audit event per ticket, all under one batch id.  `undo` puts
+`plan` counts what would change and checks every rule first (one pass over the matches),
+changing nothing.  `apply` makes the same pass, keeping the matching ids, then moves them in id
+order in chunks of at most `CHUNK` per transaction: each chunk locks those of its ids that still
+match and are not yet with the target (so a re-run after a crash finishes the job without
+applying twice, and a ticket changed meanwhile is left alone), writes one audit event per ticket
+and change with `INSERT ... SELECT` (old values read in SQL), and moves them with one `UPDATE`
+that bumps `version` itself (a bulk UPDATE is invisible to the ORM's version counter), all under
+one batch id.  Tickets that start matching after the pass are left to the next run.  `undo` puts
 back every ticket of a batch that nobody changed since, and says why it skipped the others.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import Integer, String, case, func, insert, literal, or_, select, update
 from sqlmodel import Session, col
 
 from csm_console.domain.model import Role, Status
@@ -27,6 +30,7 @@ from csm_console.services.tickets import reload_actor, utcnow
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Team, Ticket
 from csm_console.store.ticket_query import compile_query
+from csm_console.store.types import UTCDateTime
 
 CHUNK = 500
 DEFAULT_MAX = 1000
@@ -73,15 +77,52 @@ def _pending(query: Query, actor: Actor, target: Agent, now: datetime) -> list[A
     ]
 
 
-def _check(session: Session, actor: Actor, target: Agent, conditions: list[Any]) -> None:
+@dataclass(frozen=True)
+class _Survey:
+    """What the query matches, as far as the rules care: one pass over the matching tickets."""
+
+    count: int
+    tiers: frozenset[str]  # the tiers among the matches
+    outside: int  # how many lie outside the acting lead's team (0 for an admin)
+    ids: tuple[int, ...] | None = None  # the matching ids in id order, when asked for
+
+
+def _survey(
+    session: Session, actor: Actor, conditions: list[Any], *, with_ids: bool = False
+) -> _Survey:
+    """Count the matches, their tiers and (for a lead) those outside the team in one scan."""
+    outside_team: Any = None
+    if actor.role == Role.LEAD:
+        outside_team = or_(
+            col(Ticket.team_id).is_(None), col(Ticket.team_id) != actor.team_id
+        ).label("outside")
+    tiers: set[str] = set()
+    count = outside = 0
+    if with_ids:
+        columns = [col(Ticket.id), col(Ticket.tier)]
+        if outside_team is not None:
+            columns.append(outside_team)
+        ids: list[int] = []
+        for row in session.execute(select(*columns).where(*conditions)):
+            ids.append(row[0])
+            tiers.add(row[1])
+            if outside_team is not None and row[2]:
+                outside += 1
+        ids.sort()
+        return _Survey(len(ids), frozenset(tiers), outside, tuple(ids))
+    groups = [col(Ticket.tier)] if outside_team is None else [col(Ticket.tier), outside_team]
+    for row in session.execute(select(*groups, func.count()).where(*conditions).group_by(*groups)):
+        tiers.add(row[0])
+        count += row[-1]
+        if outside_team is not None and row[1]:
+            outside += row[-1]
+    return _Survey(count, frozenset(tiers), outside)
+
+
+def _check(actor: Actor, target: Agent, survey: _Survey) -> None:
     """Every rule, for the whole set, before anything changes."""
-    check_can_bulk(actor)
     if target.role != Role.ADMIN.value:
-        tiers = [
-            tier
-            for (tier,) in session.execute(select(col(Ticket.tier)).where(*conditions).distinct())
-            if tier != target.tier
-        ]
+        tiers = sorted(tier for tier in survey.tiers if tier != target.tier)
         if tiers:
             raise UsageError(
                 f"{target.handle} works {target.tier} and may not hold the {', '.join(tiers)} "
@@ -94,20 +135,36 @@ def _check(session: Session, actor: Actor, target: Agent, conditions: list[Any])
                 f"{actor.describe()} may not reassign to {target.handle}, who is not in team "
                 f"{actor.team}; leads reassign within their team; needs: admin"
             )
-        outside = session.execute(
-            select(func.count())
-            .select_from(Ticket)
-            .where(
-                *conditions,
-                or_(col(Ticket.team_id).is_(None), col(Ticket.team_id) != actor.team_id),
-            )
-        ).scalar_one()
-        if outside:
+        if survey.outside:
             raise PermissionDenied(
-                f"{actor.describe()} may not reassign {outside} of these tickets: they are "
-                f'outside team {actor.team}; add team:"{actor.team}" to the query, or ask an '
-                "admin"
+                f"{actor.describe()} may not reassign {survey.outside} of these tickets: they "
+                f'are outside team {actor.team}; add team:"{actor.team}" to the query, or ask '
+                "an admin"
             )
+
+
+def _checked(
+    session: Session,
+    actor: Actor,
+    query: Query,
+    to: str,
+    max_tickets: int,
+    now: datetime,
+    *,
+    with_ids: bool,
+) -> tuple[Agent, list[Any], _Survey]:
+    fresh = reload_actor(session, actor)
+    target = _target(session, to)
+    check_can_bulk(fresh)
+    conditions = _pending(query, fresh, target, now)
+    survey = _survey(session, fresh, conditions, with_ids=with_ids)
+    _check(fresh, target, survey)
+    if survey.count > max_tickets:
+        raise UsageError(
+            f"{survey.count} tickets would change, more than --max {max_tickets}; nothing "
+            "changed (raise --max, or narrow the query)"
+        )
+    return target, conditions, survey
 
 
 def plan(
@@ -123,20 +180,9 @@ def plan(
     """What `apply` would do, checked in full; refuses past `max_tickets`.  Changes nothing."""
     now = now or utcnow()
     with store.read() as session:
-        fresh = reload_actor(session, actor)
-        target = _target(session, to)
-        conditions = _pending(query, fresh, target, now)
-        _check(session, fresh, target, conditions)
-        count = int(
-            session.execute(
-                select(func.count()).select_from(Ticket).where(*conditions)
-            ).scalar_one()
+        target, conditions, survey = _checked(
+            session, actor, query, to, max_tickets, now, with_ids=False
         )
-        if count > max_tickets:
-            raise UsageError(
-                f"{count} tickets would change, more than --max {max_tickets}; nothing changed "
-                "(raise --max, or narrow the query)"
-            )
         assignee = Agent.__table__.alias("current_assignee")  # type: ignore[attr-defined]
         sample = tuple(
             (row.id, row.subject, row.handle)
@@ -148,7 +194,7 @@ def plan(
                 .limit(sample_size)
             )
         )
-    return ReassignPlan(target=target.handle, count=count, sample=sample)
+    return ReassignPlan(target=target.handle, count=survey.count, sample=sample)
 
 
 def apply(
@@ -161,110 +207,151 @@ def apply(
     now: datetime | None = None,
     after_chunk: Callable[[int, int], None] | None = None,
 ) -> ReassignResult:
-    """Move the tickets in chunks (one transaction each) under one new batch id."""
-    checked = plan(store, actor=actor, query=query, to=to, max_tickets=max_tickets, now=now)
+    """Move the tickets in chunks (one transaction each) under one new batch id.
+
+    The matching ids are read once, up front, with whatever index suits the query; each chunk
+    then takes the next `CHUNK` of them, locks those that still match and are not yet with the
+    target (by primary key), writes their audit events with one `INSERT ... SELECT` per kind of
+    change (old values read in SQL, before the update) and moves them with one `UPDATE`.
+    """
+    with store.read() as session:
+        _, _, survey = _checked(
+            session, actor, query, to, max_tickets, now or utcnow(), with_ids=True
+        )
     result = ReassignResult(batch_id=f"reassign-{uuid.uuid4().hex}")
-    last_id = 0
-    while result.changed < checked.count:
-        now_chunk = now or utcnow()
-        with store.write() as session:
-            fresh = reload_actor(session, actor)
-            target = _target(session, to)
-            conditions = _pending(query, fresh, target, now_chunk)
-            chosen = (
-                select(
-                    col(Ticket.id),
-                    col(Ticket.assignee_id),
-                    col(Ticket.team_id),
-                    col(Ticket.status),
-                    col(Ticket.version),
-                )
-                .where(*conditions, col(Ticket.id) > last_id)
-                .order_by(col(Ticket.id))
-                .limit(CHUNK)
-            )
-            if store.is_postgres:
-                chosen = chosen.with_for_update()
-            rows = list(session.execute(chosen))
-            if not rows:
-                break
-            ids = [r.id for r in rows]
-            last_id = ids[-1]
-            session.execute(
-                update(Ticket)
-                .where(col(Ticket.id).in_(ids))
-                .values(
-                    assignee_id=target.id,
-                    team_id=target.team_id
-                    if target.team_id is not None and target.role != Role.ADMIN.value
-                    else col(Ticket.team_id),
-                    status=case(
-                        (col(Ticket.status) == Status.NEW.value, Status.OPEN.value),
-                        else_=col(Ticket.status),
-                    ),
-                    version=col(Ticket.version) + 1,
-                    updated_at=now_chunk,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            handles = _handles(session, {r.assignee_id for r in rows})
-            teams = _team_names(session, {r.team_id for r in rows} | {target.team_id})
-            events: list[dict[str, Any]] = []
-            for r in rows:
-                base = {
-                    "ticket_id": r.id,
-                    "actor_id": fresh.id,
-                    "action": "reassign",
-                    "created_at": now_chunk,
-                    "batch_id": result.batch_id,
-                    "version": r.version + 1,
-                }
-                events.append(
-                    {
-                        **base,
-                        "field": "assignee",
-                        "old_value": handles.get(r.assignee_id),
-                        "new_value": target.handle,
-                    }
-                )
-                new_team = target.team_id if target.role != Role.ADMIN.value else r.team_id
-                if new_team != r.team_id:
-                    events.append(
-                        {
-                            **base,
-                            "field": "team",
-                            "old_value": teams.get(r.team_id),
-                            "new_value": teams.get(new_team),
-                        }
-                    )
-                if r.status == Status.NEW.value:
-                    events.append(
-                        {**base, "field": "status", "old_value": "new", "new_value": "open"}
-                    )
-            session.execute(insert(AuditEvent), events)
-        result.changed += len(rows)
+    ids = survey.ids or ()
+    for start in range(0, len(ids), CHUNK):
+        moved = _move_chunk(
+            store,
+            actor=actor,
+            query=query,
+            to=to,
+            ids=ids[start : start + CHUNK],
+            batch_id=result.batch_id,
+            now=now or utcnow(),
+        )
+        if not moved:
+            continue  # every one of them changed since the survey: nothing to do here
+        result.changed += moved
         result.chunks += 1
         if after_chunk is not None:
             after_chunk(result.chunks, result.changed)
     return result
 
 
-def _handles(session: Session, ids: set[int | None]) -> dict[int | None, str]:
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(col(Agent.id), col(Agent.handle)).where(col(Agent.id).in_(wanted))
-    )
-    return {agent_id: handle for agent_id, handle in rows}  # noqa: C416 (a Result has keys())
+_TICKET = Ticket.__table__  # type: ignore[attr-defined]
+_AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+_AUDIT_COLUMNS = (
+    "ticket_id",
+    "actor_id",
+    "action",
+    "field",
+    "old_value",
+    "new_value",
+    "created_at",
+    "batch_id",
+    "version",
+)
 
 
-def _team_names(session: Session, ids: set[int | None]) -> dict[int | None, str]:
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    rows = session.execute(select(col(Team.id), col(Team.name)).where(col(Team.id).in_(wanted)))
-    return {team_id: name for team_id, name in rows}  # noqa: C416 (a Result has keys())
+def _move_chunk(
+    store: Store,
+    *,
+    actor: Actor,
+    query: Query,
+    to: str,
+    ids: Sequence[int],
+    batch_id: str,
+    now: datetime,
+) -> int:
+    """One transaction: lock the still-pending tickets among `ids`, audit them, move them."""
+    with store.write() as session:
+        fresh = reload_actor(session, actor)
+        target = _target(session, to)
+        conditions = _pending(query, fresh, target, now)
+        chosen = (
+            select(_TICKET.c.id, _TICKET.c.team_id, _TICKET.c.status)
+            .where(_TICKET.c.id.in_(ids), *conditions)
+            .order_by(_TICKET.c.id)
+        )
+        if store.is_postgres:
+            # plain FOR UPDATE, not SKIP LOCKED: a ticket somebody is saving right now is
+            # waited for and then re-checked against the query, never silently left behind
+            chosen = chosen.with_for_update(of=_TICKET)
+        rows = session.execute(chosen).all()
+        if not rows:
+            return 0
+        moving = [r.id for r in rows]
+        new_team = (
+            target.team_id
+            if target.team_id is not None and target.role != Role.ADMIN.value
+            else None
+        )
+        team_moves = [r.id for r in rows if new_team is not None and r.team_id != new_team]
+        opening = [r.id for r in rows if r.status == Status.NEW.value]
+        connection = session.connection()
+
+        def audit(field: str, which: list[int], old: Any, new: Any, joins: Any) -> None:
+            connection.execute(
+                insert(_AUDIT).from_select(
+                    _AUDIT_COLUMNS,
+                    select(
+                        _TICKET.c.id,
+                        literal(fresh.id, Integer()),
+                        literal("reassign", String()),
+                        literal(field, String()),
+                        old,
+                        new,
+                        literal(now, UTCDateTime()),
+                        literal(batch_id, String()),
+                        _TICKET.c.version + 1,
+                    )
+                    .select_from(joins)
+                    .where(_TICKET.c.id.in_(which))
+                    .order_by(_TICKET.c.id),
+                )
+            )
+
+        holder = Agent.__table__.alias("old_holder")  # type: ignore[attr-defined]
+        audit(
+            "assignee",
+            moving,
+            holder.c.handle,
+            literal(target.handle, String()),
+            _TICKET.outerjoin(holder, holder.c.id == _TICKET.c.assignee_id),
+        )
+        values: dict[str, Any] = {
+            "assignee_id": target.id,
+            "version": _TICKET.c.version + 1,
+            "updated_at": now,
+        }
+        if team_moves:
+            old_team = Team.__table__.alias("old_team")  # type: ignore[attr-defined]
+            new_name = session.execute(
+                select(col(Team.name)).where(col(Team.id) == new_team)
+            ).scalar_one()
+            audit(
+                "team",
+                team_moves,
+                old_team.c.name,
+                literal(new_name, String()),
+                _TICKET.outerjoin(old_team, old_team.c.id == _TICKET.c.team_id),
+            )
+            values["team_id"] = new_team
+        if opening:
+            audit(
+                "status",
+                opening,
+                literal(Status.NEW.value, String()),
+                literal(Status.OPEN.value, String()),
+                _TICKET,
+            )
+            values["status"] = case(
+                (_TICKET.c.status == Status.NEW.value, Status.OPEN.value),
+                else_=_TICKET.c.status,
+            )
+        connection.execute(update(_TICKET).where(_TICKET.c.id.in_(moving)).values(values))
+        return len(moving)
 
 
 def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = None) -> UndoResult:

@@ -9,7 +9,15 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from csm_console.cli import config_cmd, db_cmd, dev_cmd, people_cmd, tickets_cmd, transfer_cmd
+from csm_console.cli import (
+    config_cmd,
+    db_cmd,
+    dev_cmd,
+    kb_cmd,
+    people_cmd,
+    tickets_cmd,
+    transfer_cmd,
+)
 from csm_console.cli.state import CliState
 from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
 
@@ -122,6 +130,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(tickets_cmd.app, name="tickets")
 app.add_typer(transfer_cmd.import_app, name="import")
 app.add_typer(transfer_cmd.export_app, name="export")
+app.add_typer(kb_cmd.app, name="kb")
 app.add_typer(people_cmd.agents_app, name="agents")
 app.add_typer(people_cmd.teams_app, name="teams")
 app.add_typer(people_cmd.customers_app, name="customers")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from csm_console.domain.text import fold, fold_with_map
+from csm_console.domain.text import fold
 
 MAX_QUERY_CHARS = 300  # what a query reads of its input
 MAX_QUERY_WORDS = 8
@@ -111,15 +111,41 @@ def hit_spans(text: str, stems: list[tuple[str, ...]]) -> list[tuple[int, int]]:
     if not stems:
         return []
     wanted = tuple(s for options in stems for s in options)
-    folded, origin = fold_with_map(text)
+    folded, origin = _fold_with_map(text)
     spans: list[tuple[int, int]] = []
     for match in _WORD.finditer(folded):
-        word = match.group()
-        candidates = (word, stem(word, "ru"), stem(word, "en"), stem_latvian(word))
-        if any(c.startswith(wanted) for c in candidates):
+        if any(c.startswith(wanted) for c in _word_forms(match.group())):
             start, end = match.span()
             spans.append((origin[start], origin[end - 1] + 1))
     return spans
+
+
+# Snippets call hit_spans on whole articles, 20 per search, so the per-character fold and the
+# per-word stems are cached (pure functions of one character or one word).
+
+
+@lru_cache(maxsize=65_536)
+def _word_forms(word: str) -> tuple[str, ...]:
+    """A folded word and its stems in each language a text may be in."""
+    return (word, stem(word, "ru"), stem(word, "en"), stem_latvian(word))
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    return fold(ch) if not ch.isascii() else ch.lower()
+
+
+def _fold_with_map(text: str) -> tuple[str, list[int]]:
+    """`csm_console.domain.text.fold_with_map`, with each distinct character folded once."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, ch in enumerate(text):
+        piece = _fold_char(ch)
+        folded.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(folded), origin
 
 
 def article_index(title: str, tags: str, body: str, language: str | None) -> tuple[str, str]:

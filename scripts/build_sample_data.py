@@ -3126,8 +3126,8 @@ def validate() -> bool:
     for p in tpl_files:
         text = p.read_text(encoding="utf-8")
         fm, body = parse_front_matter(text, p, errors)
-        if set(fm) != {"name", "category", "language"} or fm.get("name") != p.stem:
-            err(f"{p.name}: front matter must be name/category/language with name == file name")
+        if set(fm) != {"name", "category", "language"} or f"{fm.get('name')}-{fm.get('language')}" != p.stem:
+            err(f"{p.name}: front matter must be name/category/language; file name == name-language")
         if fm.get("language") not in ("en", "ru", "lv") or fm.get("category") not in CATEGORIES:
             err(f"{p.name}: bad language/category")
         used = set(re.findall(r"{{\s*(.*?)\s*}}", body))

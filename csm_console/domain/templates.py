@@ -13,6 +13,7 @@ say "fill in article.link" instead of rendering a hole.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -111,6 +112,8 @@ def render(body: str, context: dict[str, dict[str, Any]]) -> str:
             + ", ".join(missing),
             missing,
         )
+    # `render` builds the whole string before returning it: any failure below means no text at
+    # all, never a reply cut off half-way.
     try:
         return _ENV.from_string(body).render(context)
     except TemplateSyntaxError as exc:
@@ -119,3 +122,149 @@ def render(body: str, context: dict[str, dict[str, Any]]) -> str:
         raise TemplateProblem(f"unresolved placeholder: {exc.message}") from None
     except SecurityError as exc:
         raise TemplateProblem(f"template refused by the sandbox: {exc}") from None
+    except Exception as exc:  # e.g. {{ ticket.id / 0 }}: a template's own error, never a crash
+        raise TemplateProblem(f"template failed: {type(exc).__name__}: {exc}") from None
+
+
+# -- checking a template when it is saved
+
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "customer": ("name", "first_name"),
+    "ticket": ("id", "subject", "priority", "resolution_due"),
+    "agent": ("name", "signature"),
+    "article": ("title", "link"),
+}
+KNOWN_PLACEHOLDERS = tuple(
+    f"{head}.{attr}" for head, attrs in PLACEHOLDERS.items() for attr in attrs
+)
+
+
+def _dotted(node: nodes.Node) -> str:
+    """`customer.name.__class__`, `''.__class__`, `customer['name']`: for messages."""
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Const):
+        return repr(node.value)
+    if isinstance(node, nodes.Getattr):
+        return f"{_dotted(node.node)}.{node.attr}"
+    if isinstance(node, nodes.Getitem):
+        return f"{_dotted(node.node)}[{_dotted(node.arg)}]"
+    if isinstance(node, nodes.Call):
+        return f"{_dotted(node.node)}(...)"
+    return "(...)"
+
+
+def check_template(body: str) -> list[str]:
+    """What is wrong with a template, each problem with its line: a syntax error, a placeholder
+    the context never has (`customer.nickname`), or reaching past the placeholders
+    (`''.__class__`, `customer.name.upper()`).  An empty list means it can be saved."""
+    try:
+        tree = _ENV.parse(body)
+    except TemplateSyntaxError as exc:
+        return [f"line {exc.lineno}: syntax error: {exc.message}"]
+    local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    local.add("loop")  # inside {% for %}
+    lookups: list[nodes.Getattr | nodes.Getitem] = [
+        n
+        for n in tree.find_all((nodes.Getattr, nodes.Getitem))
+        if isinstance(n, (nodes.Getattr, nodes.Getitem))
+    ]
+    bases = {id(n.node) for n in lookups}  # checked as part of the lookup on them
+    problems: list[str] = []
+
+    def problem(line: int, text: str) -> None:
+        if (entry := f"line {line}: {text}") not in problems:
+            problems.append(entry)
+
+    for node in lookups:
+        if id(node) in bases:
+            continue  # the inner part of a longer chain: the outermost one is reported
+        base = node.node
+        if isinstance(base, nodes.Name) and base.name in PLACEHOLDERS:
+            attr: str | None = node.attr if isinstance(node, nodes.Getattr) else None
+            if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+                attr = str(node.arg.value)
+            if attr not in PLACEHOLDERS[base.name]:
+                problem(
+                    node.lineno,
+                    f"unknown placeholder {_dotted(node)}; "
+                    f"{base.name} has: {', '.join(PLACEHOLDERS[base.name])}",
+                )
+        else:
+            problem(node.lineno, f"{_dotted(node)} is not a placeholder (known: {_known()})")
+    for name in tree.find_all(nodes.Name):
+        if name.ctx != "load" or name.name in local or id(name) in bases:
+            continue
+        if name.name in PLACEHOLDERS:
+            problem(name.lineno, f"{name.name} alone is not a placeholder; use {name.name}.<field>")
+        else:
+            problem(name.lineno, f"unknown placeholder {name.name} (known: {_known()})")
+    return sorted(problems, key=lambda p: int(p.split(":", 1)[0].removeprefix("line ")))
+
+
+def _known() -> str:
+    return ", ".join(KNOWN_PLACEHOLDERS)
+
+
+# -- a template as a Markdown file with front matter, as `csm templates add/edit` open it
+
+TEMPLATE_KEYS = ("name", "category", "language")
+MAX_TEMPLATE_NAME = 120
+MAX_TEMPLATE_CATEGORY = 40
+MAX_TEMPLATE_BODY = 50_000
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateDraft:
+    name: str
+    language: str
+    body: str
+    category: str | None = None
+
+
+def parse_template(text: str, *, source: str) -> TemplateDraft:
+    """A template from Markdown with front matter (name, category, language): ValueError names
+    `source`, the field, or each problem of the body with its line."""
+    from csm_console.domain.frontmatter import split_front_matter
+    from csm_console.domain.model import Language, parse_enum
+
+    meta, body = split_front_matter(text, source=source)
+    unknown = sorted(set(meta) - set(TEMPLATE_KEYS))
+    if unknown:
+        raise ValueError(
+            f"{source}: unknown front matter key {unknown[0]!r}; known: {', '.join(TEMPLATE_KEYS)}"
+        )
+    name = str(meta.get("name") or "").strip()
+    if not name:
+        raise ValueError(f"{source}: name: required (a `name:` line in the front matter)")
+    if len(name) > MAX_TEMPLATE_NAME or not _NAME.fullmatch(name):
+        raise ValueError(
+            f"{source}: name: lower-case letters, digits, '-', '_' or '.', "
+            f"at most {MAX_TEMPLATE_NAME} characters (got {name!r})"
+        )
+    try:
+        language = parse_enum(Language, str(meta.get("language") or "en"), "language").value
+    except ValueError as exc:
+        raise ValueError(f"{source}: language: {exc}") from None
+    category = str(meta.get("category") or "").strip() or None
+    if category is not None and (len(category) > MAX_TEMPLATE_CATEGORY or "\n" in category):
+        raise ValueError(f"{source}: category: at most {MAX_TEMPLATE_CATEGORY} characters")
+    body = body.replace("\r\n", "\n").strip()
+    if not body:
+        raise ValueError(f"{source}: the template has no text after the front matter")
+    if len(body) > MAX_TEMPLATE_BODY:
+        raise ValueError(f"{source}: the text is too long (at most {MAX_TEMPLATE_BODY} characters)")
+    problems = check_template(body)
+    if problems:
+        raise ValueError(f"{source}: the template is refused:\n  " + "\n  ".join(problems))
+    return TemplateDraft(name=name, language=language, body=body + "\n", category=category)
+
+
+def template_markdown(draft: TemplateDraft) -> str:
+    """The Markdown file of a template, which `parse_template` reads back unchanged."""
+    header = f"name: {draft.name}\n"
+    if draft.category:
+        header += f"category: {draft.category}\n"
+    header += f"language: {draft.language}\n"
+    return f"---\n{header}---\n{draft.body}"

@@ -1,25 +1,36 @@
-"""Reply templates: pick one for a ticket, preview it with the ticket's values."""
+"""Reply templates: pick the customer's language variant for a ticket, preview it with the
+ticket's values, add and edit them (leads and admins), render the reply that would be sent."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from csm_console.domain.rights import Actor
+from csm_console.domain.model import Language
+from csm_console.domain.rights import Actor, check_can_edit_knowledge
 from csm_console.domain.templates import (
     ArticleRef,
+    TemplateDraft,
     TemplateProblem,
+    check_template,
     missing_placeholders,
     render,
     template_context,
 )
 from csm_console.domain.text import fold
-from csm_console.errors import NotFound
+from csm_console.errors import BadRecords, NotFound, UsageError
 from csm_console.services.records import TicketRow
+from csm_console.services.tickets import get_ticket, reload_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Customer, ReplyTemplate, Ticket
+
+FALLBACK_LANGUAGE = Language.EN.value
+LANGUAGES = tuple(language.value for language in Language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +40,41 @@ class TemplateView:
     category: str | None
     language: str
     body: str
+    wanted: str | None = None  # the language asked for, when the variant was picked for one
+
+    @property
+    def variant(self) -> str:
+        """Which variant this is: `ru`, or `en (no ru variant)` when it stands in for one."""
+        if self.wanted and self.wanted != self.language:
+            return f"{self.language} (no {self.wanted} variant)"
+        return self.language
+
+    @property
+    def draft(self) -> TemplateDraft:
+        return TemplateDraft(
+            name=self.name, language=self.language, body=self.body, category=self.category
+        )
+
+
+def _view(t: ReplyTemplate, wanted: str | None = None) -> TemplateView:
+    return TemplateView(
+        id=t.id or 0,
+        name=t.name,
+        category=t.category,
+        language=t.language,
+        body=t.body,
+        wanted=wanted,
+    )
+
+
+def pick_variant(languages: Iterable[str], wanted: str | None) -> str | None:
+    """The variant to use for a customer who speaks `wanted`: that language, else English,
+    else the first there is (in the order given)."""
+    have = list(languages)
+    for choice in (wanted, FALLBACK_LANGUAGE):
+        if choice and choice in have:
+            return choice
+    return have[0] if have else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +103,33 @@ def list_templates(
     With a category, that category's templates come first, then general ones (no category or
     `general`), then the rest.  `text` filters by folded substring of the name or body.
     """
-    statement = select(ReplyTemplate).order_by(col(ReplyTemplate.name))
+    statement = select(ReplyTemplate).order_by(col(ReplyTemplate.name), col(ReplyTemplate.language))
     if language:
         statement = statement.where(col(ReplyTemplate.language) == language)
     with store.read() as session:
-        templates = [
-            TemplateView(
-                id=t.id or 0, name=t.name, category=t.category, language=t.language, body=t.body
-            )
-            for t in session.execute(statement).scalars()
-        ]
+        templates = [_view(t) for t in session.execute(statement).scalars()]
+    return _rank(templates, category=category, text=text)
+
+
+def templates_for(
+    store: Store, *, language: str | None, category: str | None = None, text: str = ""
+) -> list[TemplateView]:
+    """One template per name, the variant for a customer who speaks `language` (falling back to
+    English, then to any), ranked as `list_templates` ranks them."""
+    statement = select(ReplyTemplate).order_by(col(ReplyTemplate.name), col(ReplyTemplate.language))
+    with store.read() as session:
+        by_name: dict[str, dict[str, TemplateView]] = {}
+        for t in session.execute(statement).scalars():
+            by_name.setdefault(t.name, {})[t.language] = _view(t, language)
+    chosen = []
+    for variants in by_name.values():
+        picked = pick_variant(variants, language)
+        if picked is not None:
+            chosen.append(variants[picked])
+    return _rank(chosen, category=category, text=text)
+
+
+def _rank(templates: list[TemplateView], *, category: str | None, text: str) -> list[TemplateView]:
     needle = fold(text.strip())
     if needle:
         templates = [t for t in templates if needle in fold(t.name) or needle in fold(t.body)]
@@ -84,16 +147,137 @@ def list_templates(
     return sorted(templates, key=rank)
 
 
-def get_template(store: Store, *, name: str) -> TemplateView:
+def get_template(store: Store, *, name: str, language: str | None = None) -> TemplateView:
+    """The variant of template `name` for `language`: that language, else English, else any
+    (`.variant` says which).  A name with a language suffix (`billing-refund-ru`, as templates
+    were named before variants shared a name) still finds its variant."""
+    name = name.strip()
     with store.read() as session:
-        t = session.execute(
-            select(ReplyTemplate).where(col(ReplyTemplate.name) == name.strip())
-        ).scalar_one_or_none()
-        if t is None:
+        rows = _variants(session, name)
+        if not rows:
+            bare, dash, suffix = name.rpartition("-")
+            if dash and suffix in LANGUAGES and (rows := _variants(session, bare)):
+                if suffix in rows:
+                    return _view(rows[suffix], language or suffix)
+                raise NotFound(
+                    f"reply template {bare!r} has no {suffix} variant "
+                    f"(there are: {', '.join(sorted(rows))})"
+                )
+        picked = pick_variant(rows, language)
+        if picked is None:
             raise NotFound(f"no reply template named {name!r}")
-        return TemplateView(
-            id=t.id or 0, name=t.name, category=t.category, language=t.language, body=t.body
+        return _view(rows[picked], language)
+
+
+def get_variant(store: Store, *, name: str, language: str) -> TemplateView:
+    """Exactly the `language` variant of `name`, for editing: NotFound names the ones there are."""
+    with store.read() as session:
+        rows = _variants(session, name.strip())
+        if language not in rows:
+            if not rows:
+                raise NotFound(f"no reply template named {name.strip()!r}")
+            raise NotFound(
+                f"reply template {name.strip()!r} has no {language} variant "
+                f"(there are: {', '.join(sorted(rows))})"
+            )
+        return _view(rows[language])
+
+
+def _variants(session: Session, name: str) -> dict[str, ReplyTemplate]:
+    found = session.execute(
+        select(ReplyTemplate)
+        .where(col(ReplyTemplate.name) == name)
+        .order_by(col(ReplyTemplate.language))
+    ).scalars()
+    return {t.language: t for t in found}
+
+
+def save_template(
+    store: Store,
+    *,
+    actor: Actor,
+    draft: TemplateDraft,
+    template_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[TemplateView, str]:
+    """Add a template variant, or update the one with `template_id` (leads and admins).  A body
+    that `check_template` refuses is refused with every problem and its line.  Returns the
+    template and what happened: created, updated or unchanged."""
+    problems = check_template(draft.body)
+    if problems:
+        raise BadRecords(f"template {draft.name} ({draft.language}) is refused", problems)
+    now = now or datetime.now(UTC)
+    with store.write() as session:
+        check_can_edit_knowledge(reload_actor(session, actor), "reply templates")
+        holder = _variants(session, draft.name).get(draft.language)
+        if template_id is None:
+            if holder is not None:
+                raise UsageError(
+                    f"reply template {draft.name} ({draft.language}) exists already; "
+                    f"use `csm templates edit {draft.name} --lang {draft.language}`"
+                )
+            created = ReplyTemplate(
+                name=draft.name,
+                category=draft.category,
+                language=draft.language,
+                body=draft.body,
+                updated_at=now,
+            )
+            session.add(created)
+            session.flush()
+            return _view(created), "created"
+        row = session.get(ReplyTemplate, template_id)
+        if row is None:
+            raise NotFound(f"no reply template {template_id}")
+        if holder is not None and holder.id != row.id:
+            raise UsageError(f"reply template {draft.name} ({draft.language}) exists already")
+        new = (draft.name, draft.category, draft.language, draft.body)
+        if (row.name, row.category, row.language, row.body) == new:
+            return _view(row), "unchanged"
+        row.name, row.category, row.language, row.body = new
+        row.updated_at = now
+        session.add(row)
+        session.flush()
+        return _view(row), "updated"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A template rendered for a ticket: the reply that would be sent, and the variant used."""
+
+    template: TemplateView
+    ticket_id: int
+    text: str
+
+
+def render_for_ticket(
+    store: Store,
+    *,
+    actor: Actor,
+    name: str,
+    ticket_id: int,
+    article: ArticleRef | None = None,
+) -> Rendered:
+    """Render template `name` for ticket `ticket_id`, in the customer's language variant (else
+    English).  Raises `TemplateProblem` naming the placeholders it cannot fill: never a reply
+    with a hole in it."""
+    detail = get_ticket(store, ticket_id=ticket_id, other_limit=0)
+    template = get_template(store, name=name, language=detail.customer.language)
+    result = preview(store, actor=actor, template=template, ticket=detail.ticket, article=article)
+    if not result.ready or result.text is None:
+        why = (
+            "unresolved placeholder"
+            + ("s" if len(result.missing) > 1 else "")
+            + ": "
+            + ", ".join(result.missing)
+            if result.missing
+            else result.error or "it does not render"
         )
+        raise TemplateProblem(
+            f"template {template.name} ({template.variant}) cannot be used for #{ticket_id}: {why}",
+            result.missing,
+        )
+    return Rendered(template=template, ticket_id=ticket_id, text=result.text)
 
 
 def preview(

@@ -185,13 +185,16 @@ def load_sample(
         _bulk(session, AuditEvent, audit_rows)
         for path in _markdown_files(root, "templates"):
             meta, body = _front_matter(path)
+            language = parse_enum(Language, str(meta.get("language", "en")), "language").value
             session.add(
                 ReplyTemplate(
-                    name=str(meta.get("name") or path.name.removesuffix(".md")),
+                    # variants share a name: billing-refund-ru.md is `billing-refund` in ru
+                    name=str(
+                        meta.get("name")
+                        or path.name.removesuffix(".md").removesuffix(f"-{language}")
+                    ),
                     category=meta.get("category"),
-                    language=parse_enum(
-                        Language, str(meta.get("language", "en")), "language"
-                    ).value,
+                    language=language,
                     body=body.strip() + "\n",
                     updated_at=now,
                 )

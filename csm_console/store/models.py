@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from csm_console.store.types import UTCDateTime
@@ -130,9 +139,13 @@ class Message(SQLModel, table=True):
 
 class ReplyTemplate(SQLModel, table=True):
     __tablename__ = "reply_template"
+    # language variants share a name: one template per (name, language)
+    __table_args__ = (
+        UniqueConstraint("name", "language", name="uq_reply_template_name_language"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(String(120), nullable=False))
     category: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
     language: str = Field(sa_column=Column(String(2), nullable=False))
     body: str = Field(sa_column=Column(Text, nullable=False))

@@ -206,6 +206,9 @@ def test_stems_meet_across_forms() -> None:
     assert query_stems("x " * 500) == [("x",)]
     assert len(query_stems(" ".join(f"w{n}" for n in range(50)))) == 8
     assert hit_spans("Jūsu RĒĶINS", query_stems("rekins")) == [(5, 11)]
+    forms = ("maršrutētājs", "maršrutētāja", "maršrutētāju", "maršrutētājam", "maršrutētājā")
+    assert {index_text(form, "lv") for form in forms} == {"marsrutetaj"}
+    assert index_text("Wi-Fi", "en").split() == ["wi", "fi", "wifi"]
 
 
 def test_article_markdown_round_trips() -> None:

@@ -34,8 +34,9 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LV_ENDINGS = tuple(
     sorted(
         {
-            "iem", "ajam", "ajai", "ajos", "ajas", "ajiem", "ako", "akais", "aja", "ais",
-            "am", "em", "im", "um", "as", "es", "is", "os", "us", "ai", "ei",
+            # noun and plain adjective case endings only: definite adjective endings such as
+            # -ajam would cut nouns in -ājs short (maršrutētājam → marsrutet, not marsrutetaj)
+            "iem", "am", "em", "im", "um", "as", "es", "is", "os", "us", "ai", "ei",
             "a", "e", "i", "u", "s", "o",
         },
         key=len,
@@ -81,9 +82,15 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
+
+
 def index_text(text: str, language: str | None) -> str:
-    """What an index stores for a text: its stems, space-separated, in order."""
-    return " ".join(stem(word, language) for word in words(text))
+    """What an index stores for a text: its stems, space-separated, in order; a hyphenated word
+    is also stored joined (`Wi-Fi` → `wi fi wifi`), so that `wifi` finds it."""
+    stems = [stem(word, language) for word in words(text)]
+    joined = [stem(m.group().replace("-", ""), language) for m in _HYPHENATED.finditer(fold(text))]
+    return " ".join(stems + joined)
 
 
 def query_stems(text: str) -> list[tuple[str, ...]]:

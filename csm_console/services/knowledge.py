@@ -32,7 +32,8 @@ from csm_console.store.engine import Store
 from csm_console.store.models import Article
 from csm_console.store.search_index import SQLITE_FTS_TABLE
 
-RANK_WINDOW = 2000  # body hits ranked per query: the newest ones
+RANK_WINDOW = 2000  # hits ranked per query: the newest ones
+TITLE_WINDOW = 500  # and, besides those, the newest title hits
 MAX_LIMIT = 100
 TITLE_WEIGHT = 4.0  # a title hit against a body hit (bm25 column weights)
 
@@ -183,7 +184,7 @@ def _ranked_fts5(
         WITH candidates AS (
             SELECT rowid FROM (
                 SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH :title_match
-                LIMIT :window
+                ORDER BY rowid DESC LIMIT :title_window
             )
             UNION
             SELECT rowid FROM (
@@ -203,6 +204,7 @@ def _ranked_fts5(
     params: dict[str, Any] = {
         "match": match,
         "title_match": title_match,
+        "title_window": TITLE_WINDOW,
         "window": RANK_WINDOW,
         "limit": limit,
     }
@@ -213,12 +215,13 @@ def _ranked_fts5(
 
 def _tsquery(stems: Sequence[tuple[str, ...]], *, any_word: bool, weight: str = "") -> str:
     # `:*` is a prefix match; a weight letter (`:*A`) restricts it to the title.
-    groups = [
-        "("
-        + " | ".join(f"{s}:*{weight}" if len(s) > 1 else f"{s}:{weight or '*'}" for s in options)
-        + ")"
-        for options in stems
-    ]
+    # A one-letter word matches whole, as on SQLite (`C++` is not every word starting with c).
+    def term(stem: str) -> str:
+        if len(stem) > 1:
+            return f"{stem}:*{weight}"
+        return f"{stem}:{weight}" if weight else stem
+
+    groups = ["(" + " | ".join(term(s) for s in options) + ")" for options in stems]
     return (" | " if any_word else " & ").join(groups)
 
 
@@ -240,7 +243,7 @@ def _ranked_tsvector(
         candidates AS (
             (SELECT id FROM article, q
              WHERE search_vector @@ q.title_query {language_filter}
-             LIMIT :window)
+             ORDER BY id DESC LIMIT :title_window)
             UNION
             (SELECT id FROM article, q
              WHERE search_vector @@ q.query {language_filter}
@@ -256,6 +259,7 @@ def _ranked_tsvector(
     params: dict[str, Any] = {
         "query": _tsquery(stems, any_word=any_word),
         "title_query": _tsquery(stems, any_word=any_word, weight="A"),
+        "title_window": TITLE_WINDOW,
         "window": RANK_WINDOW,
         "limit": limit,
     }

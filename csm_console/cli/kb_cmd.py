@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import sys
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import typer
 
+from csm_console.cli.editing import edit_until_valid as _edit_until_valid
+from csm_console.cli.editing import run_editor as run_editor
 from csm_console.cli.output import emit_json, info, out
 from csm_console.cli.state import state
 from csm_console.errors import BadRecords, UsageError
 
 if TYPE_CHECKING:
     from csm_console.domain.article import ArticleDraft
-
-T = TypeVar("T")
 
 app = typer.Typer(help="Knowledge base: search, show, import, add, edit.", no_args_is_help=True)
 
@@ -237,38 +232,3 @@ def _save(ctx: typer.Context, draft: ArticleDraft, article_id: int | None) -> No
     )
     sys.stdout.write(f"{view.id}\n")
     info(f"article {view.id} {outcome}")
-
-
-def run_editor(path: Path) -> None:
-    """Open `path` in $VISUAL or $EDITOR (default vi) and wait for it."""
-    command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    try:
-        result = subprocess.run([*shlex.split(command), str(path)], check=False)
-    except FileNotFoundError:
-        raise UsageError(f"cannot run the editor {command!r}; set EDITOR") from None
-    if result.returncode != 0:
-        raise UsageError(f"the editor {command!r} failed (exit {result.returncode}); kept {path}")
-
-
-def _edit_until_valid(start: str, name: str, parse: Callable[..., T]) -> T:
-    """Edit `start` in $EDITOR; parse the result.  A problem is reported and, at a terminal,
-    the file reopens; otherwise the edited file is kept and its path given: no edit is lost."""
-    folder = Path(tempfile.mkdtemp(prefix="csm-edit-"))
-    path = folder / name
-    path.write_text(start, encoding="utf-8")
-    while True:
-        run_editor(path)
-        text = path.read_text(encoding="utf-8")
-        if text == start:
-            path.unlink()
-            folder.rmdir()
-            raise UsageError("nothing changed; nothing was saved")
-        try:
-            result = parse(text, source=name)
-        except ValueError as exc:
-            if sys.stdin.isatty() and typer.confirm(f"{exc}\nEdit again?", default=True):
-                continue
-            raise UsageError(f"{exc}; your text is kept in {path}") from None
-        path.unlink()
-        folder.rmdir()
-        return result

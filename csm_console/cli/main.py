@@ -15,6 +15,7 @@ from csm_console.cli import (
     dev_cmd,
     kb_cmd,
     people_cmd,
+    templates_cmd,
     tickets_cmd,
     transfer_cmd,
 )
@@ -131,6 +132,7 @@ app.add_typer(tickets_cmd.app, name="tickets")
 app.add_typer(transfer_cmd.import_app, name="import")
 app.add_typer(transfer_cmd.export_app, name="export")
 app.add_typer(kb_cmd.app, name="kb")
+app.add_typer(templates_cmd.app, name="templates")
 app.add_typer(people_cmd.agents_app, name="agents")
 app.add_typer(people_cmd.teams_app, name="teams")
 app.add_typer(people_cmd.customers_app, name="customers")

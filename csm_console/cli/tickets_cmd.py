@@ -419,19 +419,9 @@ def reply(
     if template is not None:
         if body is not None or body_file is not None:
             raise UsageError("give either --template or --body/--body-file, not both")
-        detail = tickets.get_ticket(store, ticket_id=number)
-        preview = replies.preview(
-            store,
-            actor=actor,
-            template=replies.get_template(store, name=template),
-            ticket=detail.ticket,
-        )
-        if not preview.ready or preview.text is None:
-            raise UsageError(
-                f"template {template} cannot be used here: "
-                f"{', '.join(preview.missing) or preview.error}"
-            )
-        text = preview.text
+        # the customer's language variant (else en); TemplateProblem names what is missing
+        rendered = replies.render_for_ticket(store, actor=actor, name=template, ticket_id=number)
+        text = rendered.text
     else:
         text = read_body(body, body_file)
     try:

@@ -205,7 +205,10 @@ def save_template(
     template and what happened: created, updated or unchanged."""
     problems = check_template(draft.body)
     if problems:
-        raise BadRecords(f"template {draft.name} ({draft.language}) is refused", problems)
+        raise BadRecords(
+            f"template {draft.name} ({draft.language}) is refused:\n  " + "\n  ".join(problems),
+            problems,
+        )
     now = now or datetime.now(UTC)
     with store.write() as session:
         check_can_edit_knowledge(reload_actor(session, actor), "reply templates")

@@ -51,7 +51,7 @@ from csm_console.domain.text import fold
 from csm_console.services.setup import sync_sequences
 from csm_console.services.tickets import policy_rules, utcnow
 from csm_console.store.engine import Store
-from csm_console.store.models import Agent, Customer, Team, Ticket
+from csm_console.store.models import AUDIT_COLUMNS, Agent, Customer, Team, Ticket
 from csm_console.store.ticket_query import SENTINEL
 from csm_console.store.types import sqlite_timestamp
 
@@ -237,17 +237,6 @@ _TICKET_COLUMNS = (
 _TICKET_CONSTANTS = {"reopen_count": "0", "csat_comment": "NULL", "version": "1"}
 _MESSAGE_COLUMNS = ("ticket_id", "author_kind", "agent_id", "internal", "body", "created_at")
 _TAG_COLUMNS = ("ticket_id", "tag")
-_AUDIT_COLUMNS = (
-    "ticket_id",
-    "actor_id",
-    "action",
-    "field",
-    "old_value",
-    "new_value",
-    "created_at",
-    "batch_id",
-    "version",
-)
 _TABLES = ("ticket", "message", "ticket_tag")
 
 
@@ -967,7 +956,7 @@ class _SqliteWriter:
     def finish(self, batch_id: str, count: int, at: str) -> None:
         self.connection.execute("BEGIN IMMEDIATE")
         self.connection.execute(
-            f"INSERT INTO audit_event ({','.join(_AUDIT_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO audit_event ({','.join(AUDIT_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?,?)",
             (None, None, "generate", None, None, f"{count} tickets", at, batch_id, None),
         )
         self.connection.execute("COMMIT")
@@ -1070,7 +1059,7 @@ class _PostgresWriter:
     def finish(self, batch_id: str, count: int, at: str) -> None:
         with self.connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO audit_event ({','.join(_AUDIT_COLUMNS)}) VALUES"
+                f"INSERT INTO audit_event ({','.join(AUDIT_COLUMNS)}) VALUES"
                 " (NULL, NULL, 'generate', NULL, NULL, %s, %s, %s, NULL)",
                 (f"{count} tickets", at, batch_id),
             )

@@ -28,7 +28,7 @@ from csm_console.domain.rights import Actor, check_can_bulk
 from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services.tickets import reload_actor, utcnow
 from csm_console.store.engine import Store
-from csm_console.store.models import Agent, AuditEvent, Team, Ticket
+from csm_console.store.models import AUDIT_COLUMNS, Agent, AuditEvent, Team, Ticket
 from csm_console.store.ticket_query import compile_query
 from csm_console.store.types import UTCDateTime
 
@@ -241,17 +241,6 @@ def apply(
 
 _TICKET = Ticket.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
-_AUDIT_COLUMNS = (
-    "ticket_id",
-    "actor_id",
-    "action",
-    "field",
-    "old_value",
-    "new_value",
-    "created_at",
-    "batch_id",
-    "version",
-)
 
 
 def _move_chunk(
@@ -294,7 +283,7 @@ def _move_chunk(
         def audit(field: str, which: list[int], old: Any, new: Any, joins: Any) -> None:
             connection.execute(
                 insert(_AUDIT).from_select(
-                    _AUDIT_COLUMNS,
+                    AUDIT_COLUMNS,
                     select(
                         _TICKET.c.id,
                         literal(fresh.id, Integer()),

@@ -140,9 +140,7 @@ class Message(SQLModel, table=True):
 class ReplyTemplate(SQLModel, table=True):
     __tablename__ = "reply_template"
     # language variants share a name: one template per (name, language)
-    __table_args__ = (
-        UniqueConstraint("name", "language", name="uq_reply_template_name_language"),
-    )
+    __table_args__ = (UniqueConstraint("name", "language", name="uq_reply_template_name_language"),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(120), nullable=False))
@@ -208,6 +206,20 @@ class AuditEvent(SQLModel, table=True):
     batch_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     # the ticket's version after this change: a conflict names the changes after a reader's version
     version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+
+
+# The columns a bulk writer fills, in this order (reassign's INSERT ... SELECT, the generator).
+AUDIT_COLUMNS = (
+    "ticket_id",
+    "actor_id",
+    "action",
+    "field",
+    "old_value",
+    "new_value",
+    "created_at",
+    "batch_id",
+    "version",
+)
 
 
 class StoreInfo(SQLModel, table=True):

@@ -10,7 +10,8 @@ import pytest
 from textual.widgets import Input, Static
 
 from csm_console.domain.model import Status, Tier
-from csm_console.services import tickets
+from csm_console.domain.templates import TemplateDraft
+from csm_console.services import replies, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.tui.queue_list import QueueList
@@ -88,6 +89,63 @@ def test_take_next_insert_template_send_pending(store: Store) -> None:
         last = detail.messages[-1]
         assert last.author == "demo" and not last.internal
         assert reply.composer.text == ""
+
+    drive(app, script)
+
+
+def test_template_preview_shows_the_variant_used(store: Store) -> None:
+    """A Russian customer gets the ru variant; a template with no ru variant stands in with en,
+    and the preview says so; an unresolved placeholder is shown before anything is sent."""
+    demo = resolve_actor(store, "demo")
+    admin = resolve_actor(store, "admin")
+    replies.save_template(
+        store,
+        actor=admin,
+        draft=TemplateDraft(
+            name="zz-english-only", language="en", body="Hi {{ customer.first_name }}!\n"
+        ),
+    )
+    row = tickets.create_ticket(
+        store,
+        actor=demo,
+        customer_email="masha@example.ru",
+        customer_name="Мария Петрова",
+        subject="Не работает интернет",
+        body="Здравствуйте, у меня нет связи с утра.",
+    )
+    tickets.assign_ticket(store, actor=demo, ticket_id=row.id, to="demo")
+    app = make_app(store)
+
+    def preview() -> str:
+        return str(app.query_one("#template-preview", Static).render())
+
+    async def script(pilot: Any) -> None:
+        app.open_ticket(row.id)
+        await settle(pilot)
+        assert app.detail is not None and app.detail.customer.language == "ru"
+        reply = app.query_one(ReplyPane)
+        names = [t.name for t in reply.templates]
+        assert len(names) == len(set(names)), "one entry per name"
+        assert "general-greeting" in names
+        await pilot.press("t", *"general-greeting")
+        await settle(pilot)
+        assert preview().startswith("variant: ru\n") and "Мария" in preview()
+        app.query_one("#template-filter", Input).value = ""
+        await pilot.press(*"zz-english-only")
+        await settle(pilot)
+        assert [t.name for t in reply.templates] == ["zz-english-only"]
+        assert preview().startswith("variant: en (no ru variant)\nHi Мария!")
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert reply.composer.text.strip() == "Hi Мария!"
+        title = str(app.query_one("#reply-status", Static).render())
+        assert "variant: en (no ru variant)" in title
+        reply.composer.text = ""
+        await pilot.press("ctrl+t")  # from the composer: back to the template filter
+        app.query_one("#template-filter", Input).value = ""
+        await pilot.press(*"hardware-router-restart")
+        await settle(pilot)
+        assert "✖ unresolved: article.title, article.link" in preview()
 
     drive(app, script)
 

@@ -1,5 +1,6 @@
-"""The reply pane: a composer, the template picker (filtered by the customer's language and the
-ticket's category, type to filter) and a preview rendered with the ticket's values."""
+"""The reply pane: a composer, the template picker (one per name, in the customer's language or
+else English, the ticket's category first, type to filter) and a preview rendered with the
+ticket's values, headed by the variant used."""
 
 from __future__ import annotations
 
@@ -34,6 +35,17 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}|\{%.*?%\}")
 def unresolved(text: str) -> list[str]:
     """Placeholders left in a draft (`{{ name }}`): sending is blocked until they are filled."""
     return [m.group(1) or m.group(0) for m in _PLACEHOLDER.finditer(text)]
+
+
+def variant_line(template: TemplateView) -> Text:
+    """The preview's first line: which language variant this is, a stand-in marked as such."""
+    line = Text("variant: ", style="dim")
+    line.append(
+        template.variant,
+        style="yellow" if template.wanted not in (None, template.language) else "dim",
+    )
+    line.append("\n")
+    return line
 
 
 @dataclass
@@ -206,7 +218,7 @@ class ReplyPane(Vertical):
         if detail is None:
             return
         try:
-            found = replies.list_templates(
+            found = replies.templates_for(  # one per name: the customer's language, else en
                 self.csm.store,
                 language=detail.customer.language,
                 category=detail.ticket.category,
@@ -273,11 +285,13 @@ class ReplyPane(Vertical):
     def _show_preview(self, result: Preview) -> None:
         self.preview = result
         widget = self.query_one("#template-preview", Static)
+        shown = variant_line(result.template)
         if result.ready and result.text is not None:
-            widget.update(safe(result.text))
+            widget.update(shown + safe(result.text))
         elif result.missing:
             widget.update(
-                Text(
+                shown
+                + Text(
                     "✖ unresolved: "
                     + ", ".join(result.missing)
                     + (
@@ -289,7 +303,7 @@ class ReplyPane(Vertical):
                 )
             )
         else:
-            widget.update(Text(f"✖ {result.error}", style="bold red"))
+            widget.update(shown + Text(f"✖ {result.error}", style="bold red"))
 
     def insert_template(self, template: TemplateView | None = None) -> None:
         """Put the highlighted template, rendered for this ticket, into the draft: at the caret
@@ -317,7 +331,12 @@ class ReplyPane(Vertical):
         else:
             composer.text = preview.text
         composer.focus()
-        self._title(Text(f"inserted template {preview.template.name}", style="green"))
+        self._title(
+            Text(
+                f"inserted template {preview.template.name}, variant: {preview.template.variant}",
+                style="green",
+            )
+        )
 
     def insert_text(self, text: str) -> None:
         composer = self.composer

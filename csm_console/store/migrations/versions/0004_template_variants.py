@@ -57,13 +57,22 @@ def downgrade() -> None:
     with op.batch_alter_table("reply_template") as batch:
         batch.drop_constraint(NEW, type_="unique")
     # names are unique again: each variant takes its language as a suffix (if it has none)
-    rows = bind.execute(sa.text("SELECT id, name, language FROM reply_template")).all()
+    # (`hello-2` should the suffixed name be taken)
+    rows = bind.execute(sa.text("SELECT id, name, language FROM reply_template ORDER BY id")).all()
+    used = {r.name for r in rows if r.name.endswith(f"-{r.language}")}
     for row in rows:
         suffix = f"-{row.language}"
-        if not row.name.endswith(suffix):
-            bind.execute(
-                sa.text("UPDATE reply_template SET name = :name WHERE id = :id"),
-                {"name": row.name[: MAX_NAME - len(suffix)] + suffix, "id": row.id},
-            )
+        if row.name.endswith(suffix):
+            continue
+        name, number = row.name[: MAX_NAME - len(suffix)] + suffix, 1
+        while name in used:
+            number += 1
+            tail = f"{suffix}-{number}"
+            name = row.name[: MAX_NAME - len(tail)] + tail
+        used.add(name)
+        bind.execute(
+            sa.text("UPDATE reply_template SET name = :name WHERE id = :id"),
+            {"name": name, "id": row.id},
+        )
     with op.batch_alter_table("reply_template") as batch:
         batch.create_unique_constraint(OLD, ["name"])

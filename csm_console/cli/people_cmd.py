@@ -83,19 +83,13 @@ def agents_deactivate(
     ),
 ) -> None:
     """Mark an agent inactive; refused while they hold open tickets, unless --reassign-to."""
-    from csm_console.domain.query import parse_query
-    from csm_console.services import agents, reassign
+    from csm_console.services import agents
 
     st = state(ctx)
-    store = st.store()
-    actor = st.actor()
-    if reassign_to:
-        query = parse_query(f"assignee:{handle.strip().lower()} status:new,open,pending,on_hold")
-        moved = reassign.apply(store, actor=actor, query=query, to=reassign_to, max_tickets=10**9)
-        if moved.changed:
-            info(f"moved {moved.changed} open tickets to {reassign_to} (batch {moved.batch_id})")
-    agent = agents.deactivate(store, actor=actor, handle=handle)
-    info(f"{agent.handle} is inactive")
+    done = agents.deactivate(st.store(), actor=st.actor(), handle=handle, reassign_to=reassign_to)
+    if done.moved:
+        info(f"moved {done.moved} open tickets to {reassign_to} (batch {done.batch_id})")
+    info(f"{done.agent.handle} is inactive")
 
 
 @teams_app.command("list")

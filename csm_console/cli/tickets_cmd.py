@@ -12,7 +12,7 @@ from csm_console.cli.output import emit_json, out, plain, write_records
 from csm_console.cli.state import CliState, state
 from csm_console.cli.ticket_fields import FIELDS, TABLE_FIELDS, parse_fields, record
 from csm_console.domain.text import sanitize
-from csm_console.errors import UsageError
+from csm_console.errors import NothingToDo, UsageError
 
 if TYPE_CHECKING:
     from csm_console.domain.query import Query, Sort
@@ -139,7 +139,14 @@ def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> N
     table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
     for name in fields:
         header = {"sla_due": "sla", "updated_at": "updated"}.get(name, name)
-        table.add_column(header, no_wrap=True, overflow="ellipsis", width=widths[name])
+        # the id is what the next command needs: it is never cut, whatever the width
+        table.add_column(
+            header,
+            no_wrap=True,
+            overflow="ellipsis",
+            width=None if name == "id" else widths[name],
+            min_width=widths[name] if name == "id" else None,
+        )
     for cells in grid:
         table.add_row(*cells)
     if not rows:
@@ -243,6 +250,8 @@ def read_ids(values: list[str]) -> list[int]:
                     ids.append(parse_ticket_id(text.split()[0]))
         else:
             ids.append(parse_ticket_id(value))
+    if not ids and "-" in values:  # an empty pipe: a re-run after everything moved, say
+        raise NothingToDo("no ticket ids on stdin; nothing to do")
     if not ids:
         raise UsageError("no ticket ids (give IDs, or - to read them from stdin)")
     return ids
@@ -545,6 +554,8 @@ def undo(
     )
     for ticket_id, reason in result.skipped:
         info(f"  #{ticket_id} skipped: {reason}")
+    if result.skip_codes:  # like the other bulk commands: a refusal sets the exit code
+        raise typer.Exit(max(result.skip_codes))
 
 
 @app.command("create")

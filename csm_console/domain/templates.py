@@ -268,3 +268,11 @@ def template_markdown(draft: TemplateDraft) -> str:
         header += f"category: {draft.category}\n"
     header += f"language: {draft.language}\n"
     return f"---\n{header}---\n{draft.body}"
+
+
+_LEFT_OVER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}|\{%.*?%\}")
+
+
+def unresolved_placeholders(text: str) -> list[str]:
+    """Placeholders left in a reply (`{{ name }}`, `{% ... %}`): it must not be sent so."""
+    return [m.group(1) or m.group(0) for m in _LEFT_OVER.finditer(text)]

@@ -237,6 +237,14 @@ def _csv_records(text: str) -> Iterator[RawRecord]:
     except csv.Error as error:
         raise RecordProblem("line 1", None, f"not valid CSV: {error}") from None
     names = [name.strip() for name in header]
+    unknown = [n for n in names if n not in WRITABLE and n not in READ_ONLY]
+    if unknown:  # said once for the file, not once per line
+        raise RecordProblem(
+            "line 1",
+            None,
+            f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; valid: "
+            f"{', '.join(WRITABLE)} (a file from `csm export tickets` has the right ones)",
+        )
     if len(set(names)) != len(names):
         doubled = sorted({n for n in names if names.count(n) > 1})
         raise RecordProblem("line 1", None, f"repeated column {', '.join(doubled)}")

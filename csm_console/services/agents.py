@@ -211,8 +211,28 @@ def open_ticket_count(store: Store, handle: str) -> int:
         )
 
 
-def deactivate(store: Store, *, actor: Actor, handle: str) -> AgentView:
-    """Mark an agent inactive; refused while they still hold open tickets."""
+@dataclass(frozen=True)
+class Deactivation:
+    agent: AgentView
+    moved: int = 0  # open tickets handed over first
+    batch_id: str | None = None  # their reassignment batch (undoable)
+
+
+def deactivate(
+    store: Store, *, actor: Actor, handle: str, reassign_to: str | None = None
+) -> Deactivation:
+    """Mark an agent inactive.  Only admins may; refused while the agent still holds open
+    tickets, unless `reassign_to` names who takes them first (one undoable batch)."""
+    from csm_console.domain.query import parse_query
+    from csm_console.services import reassign
+
+    with store.read() as session:
+        _require_admin(session, actor, "deactivate agents")
+    get_agent(store, handle)  # NotFound before anything moves
+    moved = None
+    if reassign_to:
+        query = parse_query(f"assignee:{handle.strip().lower()} status:new,open,pending,on_hold")
+        moved = reassign.apply(store, actor=actor, query=query, to=reassign_to, max_tickets=10**9)
     held = open_ticket_count(store, handle)
     if held:
         raise UsageError(
@@ -225,7 +245,11 @@ def deactivate(store: Store, *, actor: Actor, handle: str) -> AgentView:
             select(Agent).where(func.lower(col(Agent.handle)) == handle.strip().lower())
         ).scalar_one()
         agent.active = False
-    return get_agent(store, handle)
+    return Deactivation(
+        get_agent(store, handle),
+        moved.changed if moved else 0,
+        moved.batch_id if moved and moved.changed else None,
+    )
 
 
 def _require_admin(session: Any, actor: Actor | None, what: str) -> None:

@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 from csm_console.domain.model import Role, Status
 from csm_console.domain.query import Query
 from csm_console.domain.rights import Actor, check_can_bulk
-from csm_console.errors import NotFound, PermissionDenied, UsageError
+from csm_console.errors import Conflict, NotFound, PermissionDenied, UsageError
 from csm_console.services.tickets import reload_actor, utcnow
 from csm_console.store.engine import Store
 from csm_console.store.models import AUDIT_COLUMNS, Agent, AuditEvent, Team, Ticket
@@ -33,6 +33,7 @@ from csm_console.store.ticket_query import compile_query
 from csm_console.store.types import UTCDateTime
 
 CHUNK = 500
+UNDOABLE = ("assignee", "team", "status")  # what an assignment changes, and undo puts back
 DEFAULT_MAX = 1000
 
 
@@ -56,6 +57,11 @@ class UndoResult:
     undo_batch_id: str
     reverted: list[int] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
+    skip_codes: list[int] = field(default_factory=list)  # the exit code each skip stands for
+
+    def skip(self, ticket_id: int, reason: str, code: int) -> None:
+        self.skipped.append((ticket_id, reason))
+        self.skip_codes.append(code)
 
 
 def _target(session: Session, handle: str) -> Agent:
@@ -359,6 +365,12 @@ def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = No
         )
         if not events:
             raise NotFound(f"no batch {batch_id!r} in the audit")
+        if not any(e.field == "assignee" for e in events):
+            fields = ", ".join(sorted({e.field or e.action for e in events}))
+            raise UsageError(
+                f"batch {batch_id} changed {fields}; undo puts back assignments only "
+                "(batches of tickets reassign, tickets assign and agents deactivate)"
+            )
         by_ticket: dict[int, list[AuditEvent]] = {}
         for event in events:
             if event.ticket_id is not None:
@@ -371,23 +383,38 @@ def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = No
             ticket = session.get(Ticket, ticket_id, with_for_update=True)
             left_at = changes[0].version
             if ticket is None:
-                result.skipped.append((ticket_id, "the ticket no longer exists"))
+                result.skip(ticket_id, "the ticket no longer exists", NotFound.exit_code)
                 continue
+            if not any(c.field == "assignee" for c in changes):
+                continue  # this ticket's part of the batch was no assignment
             if ticket.version != left_at:
-                result.skipped.append(
-                    (
-                        ticket_id,
-                        f"changed since the batch (version {left_at}, "
-                        f"now {ticket.version}); left as it is",
+                undone = session.execute(
+                    select(col(AuditEvent.id)).where(
+                        col(AuditEvent.ticket_id) == ticket_id,
+                        col(AuditEvent.action) == "undo",
+                        col(AuditEvent.version) == (left_at or 0) + 1,
                     )
+                ).first()
+                reason = (
+                    "already undone"
+                    if undone
+                    else f"changed since the batch (version {left_at}, now {ticket.version}); "
+                    "left as it is"
                 )
+                result.skip(ticket_id, reason, Conflict.exit_code)
                 continue
             if fresh.role == Role.LEAD and ticket.team_id != fresh.team_id:
-                result.skipped.append((ticket_id, f"outside team {fresh.team}; needs: admin"))
+                result.skip(
+                    ticket_id,
+                    f"outside team {fresh.team}; needs: admin",
+                    PermissionDenied.exit_code,
+                )
                 continue
             ticket.version += 1
             ticket.updated_at = now
             for change in changes:
+                if change.field not in UNDOABLE:
+                    continue
                 if change.field == "assignee":
                     ticket.assignee_id = agent_ids.get(change.old_value or "")
                 elif change.field == "team":

@@ -43,6 +43,7 @@ from csm_console.domain.sla import (
     due_times,
     running_deadline,
 )
+from csm_console.domain.templates import unresolved_placeholders
 from csm_console.domain.text import fold, guess_language, normalize_tag, sanitize
 from csm_console.domain.ticket_record import (
     clean_body,
@@ -1098,6 +1099,12 @@ def reply(
     """
     now = now or utcnow()
     body = _clean_body(body)
+    left = unresolved_placeholders(body)
+    if left:
+        raise UsageError(
+            f"the reply still has placeholders ({', '.join(left[:3])}); fill them in, or use "
+            "a template, which is rendered for the ticket"
+        )
     with _changing(
         store,
         actor=actor,

@@ -35,7 +35,8 @@ from csm_console.domain.ticket_record import (
     detect_format,
     read_records,
 )
-from csm_console.errors import BadRecords, NothingToDo, PermissionDenied
+from csm_console.domain.workflow import check_transition
+from csm_console.errors import BadRecords, NothingToDo, PermissionDenied, UsageError
 from csm_console.services import tickets
 from csm_console.services.records import TicketRow
 from csm_console.store.engine import Store
@@ -289,6 +290,11 @@ def _plan(lookup: _Lookup, record: TicketRecord, current: Ticket | None) -> _Pla
             "assignee",
             f"{assignee.handle} is in team {holder_team.name}, not {team.name}",
         )
+    if current is not None and record.status is not None:
+        try:  # an update follows the same workflow as `tickets status`
+            check_transition(Status(current.status), record.status)
+        except UsageError as refusal:
+            raise RecordProblem(where, "status", refusal.message) from None
     _check_rights(lookup, record, team, current)
     return _Plan(
         record=record,

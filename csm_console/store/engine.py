@@ -168,6 +168,11 @@ def translate_errors(store: Store) -> Iterator[None]:
         raise StoreUnavailable(
             f"lost the connection to {store.display_url}: {_reason(error)}"
         ) from None
+    except exc.DatabaseError as error:
+        reason = _reason(error)
+        if "not a database" in reason or "malformed" in reason:  # a file that is no SQLite store
+            raise StoreUnavailable(f"cannot use {store.display_url}: {reason}") from None
+        raise
 
 
 def classify_operational_error(store: Store, error: exc.DBAPIError) -> Exception:

@@ -4,7 +4,6 @@ ticket's values, headed by the variant used."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -18,7 +17,7 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from csm_console.domain.templates import ArticleRef
+from csm_console.domain.templates import ArticleRef, unresolved_placeholders
 from csm_console.services import replies
 from csm_console.services.records import TicketDetail
 from csm_console.services.replies import Preview, TemplateView
@@ -29,12 +28,7 @@ if TYPE_CHECKING:
     from csm_console.tui.app import CsmApp
 
 TEMPLATE_NAME_WIDTH = 25  # the picker is 28 columns wide (app.tcss), less its scrollbar gutter
-_PLACEHOLDER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}|\{%.*?%\}")
-
-
-def unresolved(text: str) -> list[str]:
-    """Placeholders left in a draft (`{{ name }}`): sending is blocked until they are filled."""
-    return [m.group(1) or m.group(0) for m in _PLACEHOLDER.finditer(text)]
+unresolved = unresolved_placeholders  # sending is blocked until they are filled
 
 
 def variant_line(template: TemplateView) -> Text:

@@ -256,6 +256,18 @@ def test_priority_change_recomputes_due_times(desk: Desk) -> None:
     assert ("priority", "priority", "normal", "urgent") in audit(desk, row.id)
 
 
+def test_a_met_first_response_keeps_its_due_time(desk: Desk) -> None:
+    row = new_ticket(desk)  # normal: first response due in 240 minutes
+    svc.reply(
+        desk.store, actor=desk.olga, ticket_id=row.id, body="On it.", now=NOW + timedelta(hours=1)
+    )
+    up = svc.change_priority(
+        desk.store, actor=desk.olga, ticket_id=row.id, priority=Priority.URGENT
+    )
+    assert up.first_response_due == NOW + timedelta(minutes=240)  # met in time, stays met
+    assert up.resolution_due == NOW + timedelta(minutes=240)  # still running: urgent's target
+
+
 def test_csat_only_on_solved_and_in_range(desk: Desk) -> None:
     row = new_ticket(desk)
     with pytest.raises(UsageError, match="solved"):

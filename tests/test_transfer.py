@@ -125,7 +125,8 @@ def test_csv_lines_count_quoted_newlines_and_empty_cells_mean_not_given() -> Non
     ("data", "fmt", "message"),
     [
         (b"subject,body\nA,B,C\n", "csv", "line 2: 3 cells where the header has 2 columns"),
-        (b"a,a\n1,2\n", "csv", "line 1: repeated column a"),
+        (b"subject,subject\n1,2\n", "csv", "line 1: repeated column subject"),
+        (b"subjet,body\n1,2\n", "csv", "line 1: unknown column subjet; valid: external_id"),
         (b'{"subject": "x"}\n{oops\n', "ndjson", "line 2: not valid JSON"),
         (b"[1]", "json", "record [0]: not an object"),
         (b'{"a": 1}', "json", "line 1: a .json file holds an array"),

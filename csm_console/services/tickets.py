@@ -551,7 +551,12 @@ def _minutes(n: int) -> Any:
     return timedelta(minutes=n)
 
 
-def set_due_times(session: Session, ticket: Ticket, segment: str | None) -> None:
+def set_due_times(
+    session: Session, ticket: Ticket, segment: str | None, *, keep_met: bool = True
+) -> None:
+    """Due times from the policy for the ticket's priority, team and segment.  A target already
+    met keeps the due time it was met against (`keep_met`): a later priority change must not
+    turn a first response made in time into a breach."""
     team = session.get(Team, ticket.team_id) if ticket.team_id is not None else None
     targets = choose_targets(
         policy_rules(session),
@@ -559,7 +564,11 @@ def set_due_times(session: Session, ticket: Ticket, segment: str | None) -> None
         team=team.name if team else None,
         segment=segment,
     )
-    ticket.first_response_due, ticket.resolution_due = due_times(ticket.created_at, targets)
+    first_response_due, resolution_due = due_times(ticket.created_at, targets)
+    if not (keep_met and ticket.first_response_at is not None):
+        ticket.first_response_due = first_response_due
+    if not (keep_met and ticket.solved_at is not None):
+        ticket.resolution_due = resolution_due
     _refresh_clock(ticket)
 
 
@@ -726,7 +735,7 @@ def insert_ticket(
         sla_due=new.created_at,
         search_text=(fold(new.subject) + "\n" + fold(new.body))[:MAX_SEARCH_TEXT],
     )
-    set_due_times(session, ticket, new.customer.segment)
+    set_due_times(session, ticket, new.customer.segment, keep_met=False)
     session.add(ticket)
     session.flush()
     assert ticket.id is not None

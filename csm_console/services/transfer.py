@@ -469,7 +469,7 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
     if "subject" in {c[0] for c in changes} or "body" in {c[0] for c in changes}:
         _rebuild_search_text(session, ticket)
     if deadlines:
-        tickets.set_due_times(session, ticket, customer.segment)
+        tickets.set_due_times(session, ticket, customer.segment, keep_met=False)
     tickets.bump_version(ticket, now)
     for field, old_value, new_value in changes:
         tickets.write_audit(

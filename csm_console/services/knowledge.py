@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 from csm_console.domain.article import ArticleDraft, parse_article
 from csm_console.domain.rights import Actor, check_can_edit_knowledge
 from csm_console.domain.search import article_index, hit_spans, plain_text, query_stems
-from csm_console.domain.text import snippet
+from csm_console.domain.text import fold, snippet
 from csm_console.errors import BadRecords, NotFound, NothingToDo, UsageError
 from csm_console.services.tickets import reload_actor
 from csm_console.store.engine import Store
@@ -35,6 +35,7 @@ from csm_console.store.search_index import SQLITE_FTS_TABLE
 RANK_WINDOW = 2000  # hits ranked per query: the newest ones
 TITLE_WINDOW = 500  # and, besides those, the newest title hits
 MAX_LIMIT = 100
+PREFIX_FROM = 3  # a shorter word (`to`, `wi`, `и`) matches whole: as a prefix it is everywhere
 TITLE_WEIGHT = 4.0  # a title hit against a body hit (bm25 column weights)
 
 
@@ -109,9 +110,7 @@ def search_articles(
     hits = []
     for article_id, score in ranked:
         row = rows[article_id]
-        excerpt, spans = snippet(
-            plain_text(row.body, row.title), [], spans_of=lambda flat: hit_spans(flat, stems)
-        )
+        excerpt, spans = _excerpt(row.body, row.title, stems)
         hits.append(
             ArticleHit(
                 id=row.id,
@@ -125,6 +124,25 @@ def search_articles(
             )
         )
     return hits
+
+
+def _excerpt(
+    body: str, title: str, stems: Sequence[tuple[str, ...]]
+) -> tuple[str, list[tuple[int, int]]]:
+    """A snippet around the first hit.  Hits are marked word by word (stemming each word) only
+    in a stretch of text around where a stem first occurs, not in the whole article."""
+    plain = plain_text(body, title)
+    folded = fold(plain)  # about as long as `plain`: a position in one is near the other
+    found = [i for options in stems for stem in options if (i := folded.find(stem)) >= 0]
+    start = max(0, min(found, default=0) - 100)
+    piece = plain[start : start + 420]
+    excerpt, spans = snippet(piece, [], spans_of=lambda flat: hit_spans(flat, list(stems)))
+    if start > 0 and not excerpt.startswith("…"):
+        excerpt = "…" + excerpt
+        spans = [(a + 1, b + 1) for a, b in spans]
+    if start + len(piece) < len(plain) and not excerpt.endswith("…"):
+        excerpt += "…"
+    return excerpt, spans
 
 
 def suggest_articles(
@@ -158,7 +176,7 @@ def _ranked(
 def _fts5_query(stems: Sequence[tuple[str, ...]], *, any_word: bool) -> str:
     # Each stem is letters and digits only (see domain.search), quoted all the same.
     groups = [
-        "(" + " OR ".join(f'"{s}"*' if len(s) > 1 else f'"{s}"' for s in options) + ")"
+        "(" + " OR ".join(f'"{s}"*' if len(s) >= PREFIX_FROM else f'"{s}"' for s in options) + ")"
         for options in stems
     ]
     return (" OR " if any_word else " AND ").join(groups)
@@ -172,52 +190,57 @@ def _ranked_fts5(
     *,
     any_word: bool,
 ) -> list[tuple[int, float]]:
+    """bm25 over a bounded window: the newest RANK_WINDOW matches (a rowid range, which FTS5
+    seeks to instead of scanning), plus the newest TITLE_WINDOW title matches older than that."""
     match = _fts5_query(stems, any_word=any_word)
     title_match = "{search_title} : (" + match + ")"
-    language_filter = "AND a.language = :language" if language else ""
-    # Title hits (few), plus the newest RANK_WINDOW hits anywhere: bm25 is computed for those
-    # only.  bm25 is lower for better matches.  `+f.rowid` keeps SQLite from handing the IN list
-    # to FTS5 as rowid constraints, which runs the whole MATCH (and bm25's statistics) once per
-    # candidate: one MATCH scan, filtered by the candidates, instead.
-    statement = text(
-        f"""
-        WITH candidates AS (
-            SELECT rowid FROM (
-                SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH :title_match
-                ORDER BY rowid DESC LIMIT :title_window
-            )
-            UNION
-            SELECT rowid FROM (
-                SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH :match
-                ORDER BY rowid DESC LIMIT :window
-            )
+
+    def window_start(expression: str, size: int) -> int:
+        """The rowid of the size-th newest match (0: fewer matches than that)."""
+        row = session.execute(
+            text(
+                f"SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH :m "
+                "ORDER BY rowid DESC LIMIT 1 OFFSET :n"
+            ),
+            {"m": expression, "n": size - 1},
+        ).first()
+        return int(row[0]) if row else 0
+
+    def rank(expression: str, low: int, high: int | None) -> list[tuple[int, float]]:
+        # bm25 is lower for better matches; the title weighs TITLE_WEIGHT times the body
+        statement = text(
+            f"""
+            SELECT f.rowid AS id, bm25({SQLITE_FTS_TABLE}, {TITLE_WEIGHT}, 1.0) AS score
+            FROM {SQLITE_FTS_TABLE} AS f JOIN article AS a ON a.id = f.rowid
+            WHERE {SQLITE_FTS_TABLE} MATCH :m AND f.rowid >= :low
+              {"AND f.rowid < :high" if high is not None else ""}
+              {"AND a.language = :language" if language else ""}
+            ORDER BY score, f.rowid DESC
+            LIMIT :limit
+            """
         )
-        SELECT f.rowid AS id, bm25({SQLITE_FTS_TABLE}, {TITLE_WEIGHT}, 1.0) AS score
-        FROM {SQLITE_FTS_TABLE} AS f
-        JOIN article AS a ON a.id = f.rowid
-        WHERE {SQLITE_FTS_TABLE} MATCH :match
-          AND +f.rowid IN (SELECT rowid FROM candidates) {language_filter}
-        ORDER BY score, f.rowid DESC
-        LIMIT :limit
-        """
-    )
-    params: dict[str, Any] = {
-        "match": match,
-        "title_match": title_match,
-        "title_window": TITLE_WINDOW,
-        "window": RANK_WINDOW,
-        "limit": limit,
-    }
-    if language:
-        params["language"] = language
-    return [(int(r.id), -float(r.score)) for r in session.execute(statement, params)]
+        params: dict[str, Any] = {"m": expression, "low": low, "limit": limit}
+        if high is not None:
+            params["high"] = high
+        if language:
+            params["language"] = language
+        return [(int(r.id), -float(r.score)) for r in session.execute(statement, params)]
+
+    low = window_start(match, RANK_WINDOW)
+    ranked = rank(match, low, None)
+    if low:  # more matches than the window: older title hits get their chance too
+        title_low = window_start(title_match, TITLE_WINDOW)
+        if title_low < low:
+            ranked += rank(title_match, title_low, low)
+    ranked.sort(key=lambda hit: (-hit[1], -hit[0]))
+    return ranked[:limit]
 
 
 def _tsquery(stems: Sequence[tuple[str, ...]], *, any_word: bool, weight: str = "") -> str:
     # `:*` is a prefix match; a weight letter (`:*A`) restricts it to the title.
     # A one-letter word matches whole, as on SQLite (`C++` is not every word starting with c).
     def term(stem: str) -> str:
-        if len(stem) > 1:
+        if len(stem) >= PREFIX_FROM:
             return f"{stem}:*{weight}"
         return f"{stem}:{weight}" if weight else stem
 

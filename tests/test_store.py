@@ -248,3 +248,26 @@ def test_concurrent_readers_while_writing(tmp_path: Path) -> None:
 def test_head_constant_matches_the_migration_scripts() -> None:
     """Everyday commands compare against `HEAD` without importing Alembic; it must not drift."""
     assert migrate.script_head() == migrate.HEAD
+
+
+def test_bulk_runs_checkpoint_the_wal_once_at_the_end(tmp_path: Path) -> None:
+    """Inside `Store.bulk` SQLite does not checkpoint after every commit (each chunk of a bulk
+    job would pay for one); every transaction still commits, and the setting is restored after."""
+    store = Store(f"sqlite:///{tmp_path / 'b.db'}")
+    migrate.upgrade(store)
+
+    def autocheckpoint() -> int:
+        with store.write() as session:
+            return int(session.execute(text("PRAGMA wal_autocheckpoint")).scalar_one())
+
+    assert autocheckpoint() == 1000
+    with store.bulk():
+        assert autocheckpoint() == 0
+        with store.write() as session:
+            session.execute(
+                text("INSERT INTO team (name, tier, description) VALUES ('T', 'L1', '')")
+            )
+    with sqlite3.connect(tmp_path / "b.db") as other:  # committed, seen by another connection
+        assert other.execute("SELECT count(*) FROM team").fetchone() == (1,)
+    assert autocheckpoint() == 1000
+    store.dispose()

@@ -226,22 +226,23 @@ def apply(
         )
     result = ReassignResult(batch_id=f"reassign-{uuid.uuid4().hex}")
     ids = survey.ids or ()
-    for start in range(0, len(ids), CHUNK):
-        moved = _move_chunk(
-            store,
-            actor=actor,
-            query=query,
-            to=to,
-            ids=ids[start : start + CHUNK],
-            batch_id=result.batch_id,
-            now=now or utcnow(),
-        )
-        if not moved:
-            continue  # every one of them changed since the survey: nothing to do here
-        result.changed += moved
-        result.chunks += 1
-        if after_chunk is not None:
-            after_chunk(result.chunks, result.changed)
+    with store.bulk():
+        for start in range(0, len(ids), CHUNK):
+            moved = _move_chunk(
+                store,
+                actor=actor,
+                query=query,
+                to=to,
+                ids=ids[start : start + CHUNK],
+                batch_id=result.batch_id,
+                now=now or utcnow(),
+            )
+            if not moved:
+                continue  # every one of them changed since the survey: nothing to do here
+            result.changed += moved
+            result.chunks += 1
+            if after_chunk is not None:
+                after_chunk(result.chunks, result.changed)
     return result
 
 

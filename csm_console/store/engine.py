@@ -74,7 +74,19 @@ def _mask_unparsed(raw: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", raw)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+SQLITE_AUTOCHECKPOINT = 1000  # pages: SQLite's default
+
+
+class _Checkpoints:
+    """While a bulk job runs (`Store.bulk`), SQLite's WAL is not checkpointed after every
+    commit: a chunk of 500 tickets dirties more pages than the automatic checkpoint allows, so
+    each chunk would pay for a checkpoint (and its fsync).  The job checkpoints once at the end."""
+
+    def __init__(self) -> None:
+        self.deferred = 0
+
+
+def _configure_sqlite(engine: Engine, checkpoints: _Checkpoints) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
         # Hand transaction control to the "begin" hook below (pysqlite's own is not reliable).
@@ -91,6 +103,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        wanted = 0 if checkpoints.deferred else SQLITE_AUTOCHECKPOINT
+        info = connection.connection.info  # lives as long as the DBAPI connection
+        if info.get("autocheckpoint", SQLITE_AUTOCHECKPOINT) != wanted:
+            connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {wanted}")
+            info["autocheckpoint"] = wanted
         mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
@@ -105,13 +122,14 @@ class Store:
         self.display_url = mask_url(
             self.url.set(drivername="postgresql") if self.dialect == "postgresql" else self.url
         )
+        self._checkpoints = _Checkpoints()
         if self.is_sqlite:
             database = self.url.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(self.url, echo=echo, hide_parameters=True)
             self._write_engine: Engine
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, self._checkpoints)
             self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         else:
             self.engine = create_engine(
@@ -138,6 +156,24 @@ class Store:
         """A read transaction."""
         with translate_errors(self), Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Around a run of many write transactions (a bulk job's chunks).  On SQLite the WAL is
+        checkpointed once when the run ends, not after nearly every commit; each transaction is
+        still committed (and survives a crash of the job) as it ends."""
+        self._checkpoints.deferred += 1
+        try:
+            yield
+        finally:
+            self._checkpoints.deferred -= 1
+            if self.is_sqlite and not self._checkpoints.deferred:
+                with translate_errors(self):
+                    raw = self.engine.raw_connection()  # autocommit: no transaction around it
+                    try:
+                        raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    finally:
+                        raw.close()
 
     @contextmanager
     def write(self) -> Iterator[Session]:

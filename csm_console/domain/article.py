@@ -37,12 +37,7 @@ class ArticleDraft:
 
 def parse_article(text: str, *, source: str) -> ArticleDraft:
     """An article from Markdown with front matter; ValueError names `source` and the field."""
-    meta, body = split_front_matter(text, source=source)
-    unknown = sorted(set(meta) - set(KNOWN_KEYS))
-    if unknown:
-        raise ValueError(
-            f"{source}: unknown front matter key {unknown[0]!r}; known: {', '.join(KNOWN_KEYS)}"
-        )
+    meta, body = split_front_matter(text, source=source, known=KNOWN_KEYS)
     title = str(meta.get("title") or "").strip()
     if not title:
         raise ValueError(f"{source}: title: required (a `title:` line in the front matter)")

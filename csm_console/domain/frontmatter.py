@@ -7,8 +7,21 @@ from typing import Any
 import yaml
 
 
-def split_front_matter(text: str, *, source: str = "<text>") -> tuple[dict[str, Any], str]:
-    """Return (metadata, body).  Raise ValueError naming `source` when the block is malformed."""
+def split_front_matter(
+    text: str, *, source: str = "<text>", known: tuple[str, ...] | None = None
+) -> tuple[dict[str, Any], str]:
+    """Return (metadata, body).  Raise ValueError naming `source` when the block is malformed,
+    or, given the `known` keys, when it has another (a typo would otherwise be lost)."""
+    meta, body = _split(text, source)
+    unknown = sorted(set(meta) - set(known)) if known is not None else []
+    if unknown:
+        raise ValueError(
+            f"{source}: unknown front matter key {unknown[0]!r}; known: {', '.join(known or ())}"
+        )
+    return meta, body
+
+
+def _split(text: str, source: str) -> tuple[dict[str, Any], str]:
     text = text.lstrip("\ufeff")
     if not text.startswith("---"):
         return {}, text

@@ -229,12 +229,7 @@ def parse_template(text: str, *, source: str) -> TemplateDraft:
     from csm_console.domain.frontmatter import split_front_matter
     from csm_console.domain.model import Language, parse_enum
 
-    meta, body = split_front_matter(text, source=source)
-    unknown = sorted(set(meta) - set(TEMPLATE_KEYS))
-    if unknown:
-        raise ValueError(
-            f"{source}: unknown front matter key {unknown[0]!r}; known: {', '.join(TEMPLATE_KEYS)}"
-        )
+    meta, body = split_front_matter(text, source=source, known=TEMPLATE_KEYS)
     name = str(meta.get("name") or "").strip()
     if not name:
         raise ValueError(f"{source}: name: required (a `name:` line in the front matter)")

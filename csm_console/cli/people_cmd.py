@@ -142,10 +142,11 @@ def customers_list(
     if _format(format) == "json":
         emit_json([{**_plain(c), "tickets": n} for c, n in rows])
         return
+    width = max([len(c.email) for c, _ in rows] or [0])  # e-mails line up, however long
     for c, n in rows:
         out.print(
-            f"{c.email:<36} {c.language}  {c.segment:<9} {n:>4} tickets  "
-            f"{sanitize(c.name, single_line=True)}",
+            f"{c.email:<{width}}  {c.language}  {c.segment:<9} {n:>4} ticket{'' if n == 1 else 's'}"
+            f"  {sanitize(c.name, single_line=True)}",
             markup=False,
         )
 

@@ -67,7 +67,8 @@ def parse_fields(text: str | None, default: list[str]) -> list[str]:
     unknown = [name for name in names if name not in FIELDS]
     if unknown or not names:
         raise UsageError(
-            f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(unknown) or '(none)'}; "
+            f"unknown field{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(u) for u in unknown) or '(none)'}; "
             f"valid fields: {', '.join(FIELDS)}"
         )
     return names

@@ -6,10 +6,11 @@ with a GIN index + ts_rank on PostgreSQL).  A query asks for every word first an
 finds nothing, for any word.  Each query stem matches as a prefix, and is passed as data,
 never as query syntax, so no input can make the search fail.
 
-Ranking is bounded: all title hits are ranked, and of the body hits only the newest
-`RANK_WINDOW` (by id), so a word that appears in half of 100,000 articles costs a bounded
-amount of work instead of scoring every one of them.  Snippets and highlight spans are computed
-here on the article text, for the console to style (never markup).
+Ranking is bounded: only the newest `RANK_WINDOW` matches are ranked (on SQLite also the
+newest `TITLE_WINDOW` title matches older than those), so a word that appears in half of
+100,000 articles costs a bounded amount of work instead of scoring every one of them.  Snippets
+and highlight spans are computed here on the article text, for the console to style (never
+markup).
 """
 
 from __future__ import annotations
@@ -236,15 +237,12 @@ def _ranked_fts5(
     return ranked[:limit]
 
 
-def _tsquery(stems: Sequence[tuple[str, ...]], *, any_word: bool, weight: str = "") -> str:
-    # `:*` is a prefix match; a weight letter (`:*A`) restricts it to the title.
-    # A one-letter word matches whole, as on SQLite (`C++` is not every word starting with c).
-    def term(stem: str) -> str:
-        if len(stem) >= PREFIX_FROM:
-            return f"{stem}:*{weight}"
-        return f"{stem}:{weight}" if weight else stem
-
-    groups = ["(" + " | ".join(term(s) for s in options) + ")" for options in stems]
+def _tsquery(stems: Sequence[tuple[str, ...]], *, any_word: bool) -> str:
+    # `:*` is a prefix match; a short word (`c` of `C++`) matches whole, as on SQLite
+    groups = [
+        "(" + " | ".join(f"{s}:*" if len(s) >= PREFIX_FROM else s for s in options) + ")"
+        for options in stems
+    ]
     return (" | " if any_word else " & ").join(groups)
 
 
@@ -256,33 +254,26 @@ def _ranked_tsvector(
     *,
     any_word: bool,
 ) -> list[tuple[int, float]]:
-    language_filter = "AND language = :language" if language else ""
+    """ts_rank over the newest RANK_WINDOW matches (titles weigh A, the rest B).  The query is
+    written out in the statement, not in a CTE, so that the planner can estimate how common
+    the words are: for a common word it walks the primary key backwards and stops at the
+    window, for a rare one it uses the GIN index."""
     statement = text(
         f"""
-        WITH q AS (
-            SELECT to_tsquery('simple', :query) AS query,
-                   to_tsquery('simple', :title_query) AS title_query
-        ),
-        candidates AS (
-            (SELECT id FROM article, q
-             WHERE search_vector @@ q.title_query {language_filter}
-             ORDER BY id DESC LIMIT :title_window)
-            UNION
-            (SELECT id FROM article, q
-             WHERE search_vector @@ q.query {language_filter}
-             ORDER BY id DESC LIMIT :window)
-        )
-        SELECT a.id, ts_rank(a.search_vector, q.query) AS score
-        FROM article a, q
-        WHERE a.id IN (SELECT id FROM candidates)
-        ORDER BY score DESC, a.id DESC
+        SELECT id, ts_rank(search_vector, to_tsquery('simple', :query)) AS score
+        FROM (
+            SELECT id, search_vector FROM article
+            WHERE search_vector @@ to_tsquery('simple', :query)
+              {"AND language = :language" if language else ""}
+            ORDER BY id DESC
+            LIMIT :window
+        ) AS newest
+        ORDER BY score DESC, id DESC
         LIMIT :limit
         """
     )
     params: dict[str, Any] = {
         "query": _tsquery(stems, any_word=any_word),
-        "title_query": _tsquery(stems, any_word=any_word, weight="A"),
-        "title_window": TITLE_WINDOW,
         "window": RANK_WINDOW,
         "limit": limit,
     }

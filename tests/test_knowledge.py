@@ -13,7 +13,13 @@ from typer.testing import CliRunner
 
 from csm_console.cli.main import app
 from csm_console.domain.article import ArticleDraft, article_markdown, parse_article
-from csm_console.domain.search import hit_spans, index_text, query_stems, stem_latvian
+from csm_console.domain.search import (
+    hit_spans,
+    index_text,
+    plain_text,
+    query_stems,
+    stem_latvian,
+)
 from csm_console.errors import BadRecords, PermissionDenied
 from csm_console.services import knowledge
 from csm_console.store.engine import Store
@@ -209,6 +215,19 @@ def test_stems_meet_across_forms() -> None:
     forms = ("maršrutētājs", "maršrutētāja", "maršrutētāju", "maršrutētājam", "maršrutētājā")
     assert {index_text(form, "lv") for form in forms} == {"marsrutetaj"}
     assert index_text("Wi-Fi", "en").split() == ["wi", "fi", "wifi"]
+
+
+def test_snippets_read_as_prose() -> None:
+    markdown = "# Fees\n\n| Days | What |\n|---|---|\n| 7 | **A reminder** by [SMS](https://x) |\n"
+    assert plain_text(markdown, "Fees").split() == [
+        "Days",
+        "What",
+        "7",
+        "A",
+        "reminder",
+        "by",
+        "SMS",
+    ]
 
 
 def test_article_markdown_round_trips() -> None:

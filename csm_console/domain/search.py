@@ -164,10 +164,14 @@ _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"(\*\*|__|`+|^\s{0,3}(?:#{1,6}|>|[-*+]|\d+[.)])\s+)", re.MULTILINE)
 
 
+_MD_TABLE = re.compile(r"(?:\s*\|\s*(?::?-{3,}:?)?)+\s*\|?|-{3,}")
+
+
 def plain_text(markdown: str, title: str = "") -> str:
     """Article text without Markdown marks, for snippets: no `#`, `**`, backticks or link
     targets, and without a first heading that only repeats the title."""
     lines = markdown.lstrip().split("\n", 1)
     if title and lines and lines[0].lstrip("# ").strip() == title.strip():
         markdown = lines[1] if len(lines) > 1 else ""
-    return _MD_MARKS.sub("", _MD_LINK.sub(r"\1", markdown))
+    text = _MD_MARKS.sub("", _MD_LINK.sub(r"\1", markdown))
+    return _MD_TABLE.sub(" ", text)  # table rules and cell bars

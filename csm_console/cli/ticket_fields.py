@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from csm_console.domain.durations import iso_utc
 from csm_console.domain.sla import clock
 from csm_console.errors import UsageError
 from csm_console.services.records import TicketRow
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value else None
 
 
 def _sla_state(row: TicketRow, now: datetime) -> str:
@@ -34,13 +31,13 @@ FIELDS: dict[str, Callable[[TicketRow, datetime], Any]] = {
     "customer": lambda r, now: r.customer,
     "customer_email": lambda r, now: r.customer_email,
     "tags": lambda r, now: list(r.tags),
-    "created_at": lambda r, now: _iso(r.created_at),
-    "updated_at": lambda r, now: _iso(r.updated_at),
-    "first_response_at": lambda r, now: _iso(r.first_response_at),
-    "first_response_due": lambda r, now: _iso(r.first_response_due),
-    "resolution_due": lambda r, now: _iso(r.resolution_due),
-    "solved_at": lambda r, now: _iso(r.solved_at),
-    "sla_due": lambda r, now: _iso(r.sla_due),
+    "created_at": lambda r, now: iso_utc(r.created_at),
+    "updated_at": lambda r, now: iso_utc(r.updated_at),
+    "first_response_at": lambda r, now: iso_utc(r.first_response_at),
+    "first_response_due": lambda r, now: iso_utc(r.first_response_due),
+    "resolution_due": lambda r, now: iso_utc(r.resolution_due),
+    "solved_at": lambda r, now: iso_utc(r.solved_at),
+    "sla_due": lambda r, now: iso_utc(r.sla_due),
     "sla_state": _sla_state,
     "reopen_count": lambda r, now: r.reopen_count,
     "csat_score": lambda r, now: r.csat_score,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 _PART = re.compile(r"(\d+)\s*([wdhms])")
 _WHOLE = re.compile(r"(?:\d+\s*[wdhms]\s*)+")
@@ -35,3 +35,8 @@ def format_duration(delta: timedelta, *, parts: int = 2) -> str:
         if len(out) == parts:
             break
     return sign + "".join(out)
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """A time as ISO 8601 in UTC, the form of every time in JSON, CSV and the audit."""
+    return value.astimezone(UTC).isoformat() if value is not None else None

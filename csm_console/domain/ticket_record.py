@@ -270,7 +270,7 @@ def _csv_records(text: str) -> Iterator[RawRecord]:
 # --- validating one record ------------------------------------------------------------------------
 
 
-def _text(value: Any, field: str) -> str:
+def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"expected text, got {_kind(value)}")
     return str(value)
@@ -284,7 +284,7 @@ def _kind(value: Any) -> str:
 
 def parse_time(value: Any) -> datetime:
     """ISO 8601; a time without an offset is taken as UTC."""
-    text = _text(value, "time").strip()
+    text = _text(value).strip()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
     except ValueError:
@@ -307,19 +307,19 @@ def _tags(value: Any) -> tuple[str, ...]:
 
 
 _CHECKS: dict[str, Any] = {
-    "external_id": lambda v: _external_id(_text(v, "external_id")),
-    "subject": lambda v: clean_subject(_text(v, "subject")),
-    "body": lambda v: clean_body(_text(v, "body")),
-    "customer_email": lambda v: clean_email(_text(v, "customer_email")),
-    "customer_name": lambda v: clean_name(_text(v, "customer_name")),
-    "language": lambda v: parse_enum(Language, _text(v, "language"), "language"),
-    "channel": lambda v: parse_enum(Channel, _text(v, "channel"), "channel"),
-    "priority": lambda v: Priority.parse(_text(v, "priority")),
-    "status": lambda v: parse_enum(Status, _text(v, "status"), "status"),
-    "tier": lambda v: Tier.parse(_text(v, "tier")),
-    "team": lambda v: _name(_text(v, "team")),
-    "assignee": lambda v: _name(_text(v, "assignee")),
-    "category": lambda v: clean_category(_text(v, "category")),
+    "external_id": lambda v: _external_id(_text(v)),
+    "subject": lambda v: clean_subject(_text(v)),
+    "body": lambda v: clean_body(_text(v)),
+    "customer_email": lambda v: clean_email(_text(v)),
+    "customer_name": lambda v: clean_name(_text(v)),
+    "language": lambda v: parse_enum(Language, _text(v), "language"),
+    "channel": lambda v: parse_enum(Channel, _text(v), "channel"),
+    "priority": lambda v: Priority.parse(_text(v)),
+    "status": lambda v: parse_enum(Status, _text(v), "status"),
+    "tier": lambda v: Tier.parse(_text(v)),
+    "team": lambda v: _name(_text(v)),
+    "assignee": lambda v: _name(_text(v)),
+    "category": lambda v: clean_category(_text(v)),
     "tags": _tags,
     "created_at": parse_time,
     "first_response_at": parse_time,

@@ -923,6 +923,23 @@ def change_status(
         return _row_by_id(session, ticket_id)
 
 
+def set_status(
+    ticket: Ticket, status: Status, now: datetime, *, solved_at: datetime | None = None
+) -> None:
+    """What a status change (an allowed transition) does to the ticket's times: solving stamps
+    `solved_at` (`now`, or the time given, as an import may), closing stamps `closed_at`, and a
+    reopen counts and clears `solved_at`."""
+    old = Status(ticket.status)
+    ticket.status = status.value
+    if status == Status.SOLVED:
+        ticket.solved_at = solved_at or now
+    elif status == Status.CLOSED:
+        ticket.closed_at = now
+    if is_reopen(old, status):
+        ticket.reopen_count += 1
+        ticket.solved_at = None
+
+
 def _apply_status(
     session: Session,
     ticket: Ticket,
@@ -936,14 +953,7 @@ def _apply_status(
     if old == status:
         return False
     check_transition(old, status)
-    ticket.status = status.value
-    if status == Status.SOLVED:
-        ticket.solved_at = now
-    elif status == Status.CLOSED:
-        ticket.closed_at = now
-    if is_reopen(old, status):
-        ticket.reopen_count += 1
-        ticket.solved_at = None
+    set_status(ticket, status, now)
     bump_version(ticket, now)
     write_audit(
         session,

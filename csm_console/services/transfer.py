@@ -17,12 +17,13 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from csm_console.domain.durations import iso_utc
 from csm_console.domain.model import Channel, Priority, Role, Status, Tier
 from csm_console.domain.query import Query, Sort
 from csm_console.domain.rights import Actor, check_can_bulk
@@ -423,7 +424,7 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
         ticket.priority = int(record.priority)
         deadlines = True
     if record.created_at is not None and change(
-        "created_at", _iso(ticket.created_at), _iso(record.created_at)
+        "created_at", iso_utc(ticket.created_at), iso_utc(record.created_at)
     ):
         ticket.created_at = record.created_at
         deadlines = True
@@ -453,7 +454,7 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
             for tag in set(record.tags) - set(tags):
                 session.add(TicketTag(ticket_id=ticket.id, tag=tag))
     if record.first_response_at is not None and change(
-        "first_response_at", _iso(ticket.first_response_at), _iso(record.first_response_at)
+        "first_response_at", iso_utc(ticket.first_response_at), iso_utc(record.first_response_at)
     ):
         ticket.first_response_at = record.first_response_at
     if record.status is not None:
@@ -461,7 +462,7 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
     elif (
         record.solved_at is not None
         and not Status(ticket.status).is_active
-        and change("solved_at", _iso(ticket.solved_at), _iso(record.solved_at))
+        and change("solved_at", iso_utc(ticket.solved_at), iso_utc(record.solved_at))
     ):
         ticket.solved_at = record.solved_at
     if not changes:
@@ -490,20 +491,12 @@ def _update_status(ticket: Ticket, record: TicketRecord, change: Any, now: datet
     assert record.status is not None
     old = Status(ticket.status)
     new = record.status
-    if change("status", old.value, new.value):
-        ticket.status = new.value
-        if not new.is_active and old.is_active:
-            ticket.solved_at = record.solved_at or now
-        if new is Status.CLOSED and ticket.closed_at is None:
-            ticket.closed_at = now
-        if new.is_active and not old.is_active:
-            ticket.reopen_count += 1
-            ticket.solved_at = None
-            ticket.closed_at = None
+    if change("status", old.value, new.value):  # an allowed transition: checked in _plan
+        tickets.set_status(ticket, new, now, solved_at=record.solved_at)
     if (
         not new.is_active
         and record.solved_at is not None
-        and change("solved_at", _iso(ticket.solved_at), _iso(record.solved_at))
+        and change("solved_at", iso_utc(ticket.solved_at), iso_utc(record.solved_at))
     ):
         ticket.solved_at = record.solved_at
 
@@ -512,10 +505,6 @@ def _digest(body: str) -> str:
     """How a body appears in the audit: its length and start, not 100 kB of text."""
     flat = " ".join(body.split())
     return flat if len(flat) <= 60 else f"{flat[:57]}... ({len(body)} characters)"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 def _rebuild_search_text(session: Session, ticket: Ticket) -> None:
@@ -605,11 +594,11 @@ def export_record(
         "assignee": row.assignee,
         "category": row.category,
         "tags": list(row.tags),
-        "created_at": _iso(row.created_at),
-        "first_response_at": _iso(row.first_response_at),
-        "solved_at": _iso(row.solved_at),
+        "created_at": iso_utc(row.created_at),
+        "first_response_at": iso_utc(row.first_response_at),
+        "solved_at": iso_utc(row.solved_at),
         "version": row.version,
-        "updated_at": _iso(row.updated_at),
-        "first_response_due": _iso(row.first_response_due),
-        "resolution_due": _iso(row.resolution_due),
+        "updated_at": iso_utc(row.updated_at),
+        "first_response_due": iso_utc(row.first_response_due),
+        "resolution_due": iso_utc(row.resolution_due),
     }

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from csm_console.tui.app import CsmApp
 
 TEMPLATE_NAME_WIDTH = 25  # the picker is 28 columns wide (app.tcss), less its scrollbar gutter
-unresolved = unresolved_placeholders  # sending is blocked until they are filled
 
 
 def variant_line(template: TemplateView) -> Text:
@@ -177,7 +176,7 @@ class ReplyPane(Vertical):
         if not text.strip():
             self._title(Text("✖ nothing to send: the draft is empty", style="bold red"))
             return
-        left = unresolved(text)
+        left = unresolved_placeholders(text)
         if left:
             self._title(Text("✖ fill in before sending: " + ", ".join(left), style="bold red"))
             return

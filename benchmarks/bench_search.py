@@ -50,7 +50,7 @@ from sqlalchemy import insert, select, text
 from sqlmodel import col
 
 from csm_console.domain.frontmatter import split_front_matter
-from csm_console.domain.search import article_index, query_stems
+from csm_console.domain.search import article_index, query_terms
 from csm_console.domain.text import fold
 from csm_console.services import knowledge, setup
 from csm_console.store import search_index
@@ -331,17 +331,17 @@ _COLUMNS = (
 
 def matches(store: Store, query: str) -> int:
     """How many articles contain every word of `query` (what ranking has to choose from)."""
-    stems = query_stems(query)
-    if not stems:
+    terms = query_terms(query)
+    if not terms:
         return 0
     with store.read() as session:
         if store.is_sqlite:
             table = search_index.SQLITE_FTS_TABLE
             sql = f"SELECT count(*) FROM {table} WHERE {table} MATCH :q"
-            q = knowledge._fts5_query(stems, any_word=False)
+            q = knowledge._fts5_query(terms, any_word=False)
         else:
             sql = "SELECT count(*) FROM article WHERE search_vector @@ to_tsquery('simple', :q)"
-            q = knowledge._tsquery(stems, any_word=False)
+            q = knowledge._tsquery(terms, any_word=False)
         return int(session.execute(text(sql), {"q": q}).scalar_one())
 
 

@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 from csm_console.cli.main import app
 from csm_console.domain.article import ArticleDraft, article_markdown, parse_article
 from csm_console.domain.search import (
+    SearchTerm,
     hit_spans,
     index_text,
     plain_text,
-    query_stems,
+    query_terms,
     stem_latvian,
 )
 from csm_console.errors import BadRecords, PermissionDenied
@@ -207,11 +208,28 @@ def test_latvian_suffixes(word: str, stem: str) -> None:
 def test_stems_meet_across_forms() -> None:
     assert index_text("СЧЁТА оплаты", "ru") == "счет оплат"
     assert index_text("Rēķinu pieslēgums", "lv") == "rekin pieslegum"
-    assert query_stems("счета") == [("счет",)]
-    assert query_stems("C++ NOT") == [("c",), ("not",)]
-    assert query_stems("x " * 500) == [("x",)]
-    assert len(query_stems(" ".join(f"w{n}" for n in range(50)))) == 8
-    assert hit_spans("Jūsu RĒĶINS", query_stems("rekins")) == [(5, 11)]
+    assert query_terms("счета") == [SearchTerm(("счет",), prefix=True)]
+    assert query_terms("C++ NOT") == [SearchTerm(("c",)), SearchTerm(("not",), prefix=True)]
+    assert query_terms("x " * 500) == [SearchTerm(("x",), prefix=True)]
+    assert len(query_terms(" ".join(f"w{n}" for n in range(50)))) == 8
+    # a Latin word may be English or Latvian: either stem; as the last word, only the shorter
+    assert query_terms("payments rēķinu") == [
+        SearchTerm(("payment",)),
+        SearchTerm(("rekin",), prefix=True),
+    ]
+    assert query_terms("rēķinu payments") == [
+        SearchTerm(("rekinu", "rekin")),
+        SearchTerm(("payment",), prefix=True),
+    ]
+    assert hit_spans("Jūsu RĒĶINS", query_terms("rekins")) == [(5, 11)]
+
+
+def test_only_the_last_word_matches_as_a_prefix() -> None:
+    # `not` is a whole word here, `rou` is being typed
+    text = "Nothing works: the router is not on, routing fails"
+    marked = [text[s:e] for s, e in hit_spans(text, query_terms("not rou"))]
+    assert marked == ["router", "not", "routing"]
+    assert [text[s:e] for s, e in hit_spans(text, query_terms("rou not"))] == ["Nothing", "not"]
     forms = ("maršrutētājs", "maršrutētāja", "maršrutētāju", "maršrutētājam", "maršrutētājā")
     assert {index_text(form, "lv") for form in forms} == {"marsrutetaj"}
     assert index_text("Wi-Fi", "en").split() == ["wi", "fi", "wifi"]

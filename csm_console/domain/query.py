@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from csm_console.domain.durations import parse_duration
 from csm_console.domain.model import Channel, Language, Priority, Segment, Status, Tier
-from csm_console.domain.text import fold
+from csm_console.domain.text import fold, sanitize
 from csm_console.errors import QueryError
 
 MAX_QUERY_LENGTH = 2000
@@ -185,9 +185,12 @@ def _unquote(value: str) -> str:
 
 
 def parse_query(text: str) -> Query:
-    """Parse the query language; raise `QueryError` naming what is valid."""
+    """Parse the query language; raise `QueryError` naming what is valid.  Control characters
+    (NUL, escapes, bidi overrides) are dropped and line breaks are spaces: no stored text holds
+    them, and PostgreSQL refuses a NUL in a parameter."""
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryError(f"query too long ({len(text)} characters; at most {MAX_QUERY_LENGTH})")
+    text = sanitize(text, single_line=True)
     terms: list[Term] = []
     pos = 0
     while pos < len(text):

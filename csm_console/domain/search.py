@@ -10,8 +10,11 @@ each word to a stem, so inflected forms meet:
   `pieslegum`, `rēķiniem` → `rekin`).
 - Other Latin words: the Snowball English stemmer (`payments` → `payment`).
 
-A query cannot know whether a Latin word is English or Latvian, so it looks for either stem. Each
-query stem matches as a prefix (`rek` finds `rēķins`), which also serves search as you type.
+A query cannot know whether a Latin word is English or Latvian, so it looks for either stem. A
+query word matches the words with the same stem; the last word of a query also matches as a
+prefix (`rek` finds `rēķins`), for search as you type.  Exact stems for the other words keep the
+search both precise (`not` does not find `nothing`) and fast: a prefix makes the index merge
+the lists of every word that starts with it.
 Any input is only words: quotes, operators, `C++`, `NOT x`, `subject:x` and emoji are separators
 or letters, never syntax, and the input is capped, so no query can fail or run away.
 """
@@ -19,6 +22,8 @@ or letters, never syntax, and the input is capped, so no query can fail or run a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from csm_console.domain.text import fold
@@ -93,9 +98,24 @@ def index_text(text: str, language: str | None) -> str:
     return " ".join(stems + joined)
 
 
-def query_stems(text: str) -> list[tuple[str, ...]]:
-    """For each word of a search (at most MAX_QUERY_WORDS, from the first MAX_QUERY_CHARS
-    characters), the stems any of which a matching text must have as a prefix of a word."""
+@dataclass(frozen=True, slots=True)
+class SearchTerm:
+    """One word of a search: a matching text has a word whose stem is one of `stems` (the
+    word's stem in English or in Latvian: a query cannot tell which), or, for the last word of
+    a search (`prefix`: it may still be being typed), a word whose stem starts with one."""
+
+    stems: tuple[str, ...]
+    prefix: bool = False
+
+    def patterns(self) -> tuple[tuple[str, bool], ...]:
+        """(stem, matches as a prefix) pairs; a stem shorter than MIN_STEM only matches whole
+        (as a prefix `wi` or `и` would be everywhere)."""
+        return tuple((s, self.prefix and len(s) >= MIN_STEM) for s in self.stems)
+
+
+def query_terms(text: str) -> list[SearchTerm]:
+    """The terms of a search: one per distinct word (at most MAX_QUERY_WORDS, from the first
+    MAX_QUERY_CHARS characters); the last one matches as a prefix too."""
     found: list[tuple[str, ...]] = []
     for word in words(text[:MAX_QUERY_CHARS]):
         options: tuple[str, ...]
@@ -103,56 +123,77 @@ def query_stems(text: str) -> list[tuple[str, ...]]:
             options = (stem(word, "ru"),)
         else:
             options = tuple(dict.fromkeys((stem(word, "en"), stem(word, "lv"))))
-        # a stem that extends another adds nothing to a prefix match: keep the shorter
-        options = tuple(s for s in options if not any(o != s and s.startswith(o) for o in options))
         if options not in found:
             found.append(options)
         if len(found) == MAX_QUERY_WORDS:
             break
-    return found
-
-
-def hit_spans(text: str, stems: list[tuple[str, ...]]) -> list[tuple[int, int]]:
-    """(start, end) spans of the words in the original `text` that a search with `stems`
-    matched: a word is a hit when it, or its stem, starts with one of the stems."""
-    if not stems:
+    if not found:
         return []
-    wanted = tuple(s for options in stems for s in options)
-    folded, origin = _fold_with_map(text)
-    spans: list[tuple[int, int]] = []
-    for match in _WORD.finditer(folded):
-        if any(c.startswith(wanted) for c in _word_forms(match.group())):
-            start, end = match.span()
-            spans.append((origin[start], origin[end - 1] + 1))
-    return spans
+    # as a prefix, a stem that extends another adds nothing: keep the shorter
+    last = tuple(s for s in found[-1] if not any(o != s and s.startswith(o) for o in found[-1]))
+    return [SearchTerm(options) for options in found[:-1]] + [SearchTerm(last, prefix=True)]
 
 
-# Snippets call hit_spans on whole articles, 20 per search, so the per-character fold and the
-# per-word stems are cached (pure functions of one character or one word).
+class HitMarker:
+    """Finds the words a search for `terms` matched, in any number of texts (the titles and
+    snippets of one result list): a word is a hit when it, or its stem in some language, is a
+    term's stem, or starts with one where the term matches as a prefix.  Each distinct word is
+    folded and judged once."""
+
+    def __init__(self, terms: Sequence[SearchTerm]) -> None:
+        patterns = [pattern for term in terms for pattern in term.patterns()]
+        self._whole = frozenset(stem for stem, as_prefix in patterns if not as_prefix)
+        self._prefixes = tuple(stem for stem, as_prefix in patterns if as_prefix)
+        self._judged: dict[str, bool] = {}
+        stems = sorted({stem for stem, _ in patterns}, key=len, reverse=True)
+        self._initials = frozenset(stem[0] for stem in stems)
+        # where a folded word starts with a stem: the candidates `first` checks word by word
+        self._candidates = re.compile(r"(?<![^\W_])(?:" + "|".join(stems) + ")") if stems else None
+
+    def _is_hit(self, word: str) -> bool:
+        hit = self._judged.get(word)
+        if hit is None:
+            folded = fold(word)
+            # every stemmer here keeps a word's first letter, so no other word can match
+            hit = folded[:1] in self._initials and any(
+                form in self._whole or form.startswith(self._prefixes)
+                for form in _word_forms(folded)
+            )
+            self._judged[word] = hit
+        return hit
+
+    def first(self, text: str) -> int | None:
+        """About where the first matched word of `text` starts (exactly, unless folding
+        changed the length of the text before it, as `ß` → `ss` does)."""
+        if self._candidates is None:
+            return None
+        folded = fold(text)
+        for candidate in self._candidates.finditer(folded):
+            word = _TEXT_WORD.match(folded, candidate.start())
+            if word and self._is_hit(word.group()):
+                return candidate.start()
+        return None
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each matched word in `text`."""
+        if not self._whole and not self._prefixes:
+            return []
+        return [m.span() for m in _TEXT_WORD.finditer(text) if self._is_hit(m.group())]
+
+
+# A word of original text: letters and digits, with any combining marks (which fold away).
+_TEXT_WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
+
+
+def hit_spans(text: str, terms: Sequence[SearchTerm]) -> list[tuple[int, int]]:
+    """(start, end) spans of the words of `text` that a search for `terms` matched."""
+    return HitMarker(terms).spans(text)
 
 
 @lru_cache(maxsize=65_536)
 def _word_forms(word: str) -> tuple[str, ...]:
     """A folded word and its stems in each language a text may be in."""
     return (word, stem(word, "ru"), stem(word, "en"), stem_latvian(word))
-
-
-@lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    return fold(ch) if not ch.isascii() else ch.lower()
-
-
-def _fold_with_map(text: str) -> tuple[str, list[int]]:
-    """`csm_console.domain.text.fold_with_map`, with each distinct character folded once."""
-    if text.isascii():
-        return text.lower(), list(range(len(text)))
-    folded: list[str] = []
-    origin: list[int] = []
-    for index, ch in enumerate(text):
-        piece = _fold_char(ch)
-        folded.append(piece)
-        origin.extend([index] * len(piece))
-    return "".join(folded), origin
 
 
 def article_index(title: str, tags: str, body: str, language: str | None) -> tuple[str, str]:

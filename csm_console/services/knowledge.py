@@ -1,10 +1,11 @@
 """Knowledge search: ranked full-text search over the articles, in en/ru/lv, on both stores.
 
-The words of an article and of a query become stems (`csm_console.domain.search`); the store
-indexes the article stems (`csm_console.store.search_index`: FTS5 + bm25 on SQLite, a tsvector
-with a GIN index + ts_rank on PostgreSQL).  A query asks for every word first and, when that
-finds nothing, for any word.  Each query stem matches as a prefix, and is passed as data,
-never as query syntax, so no input can make the search fail.
+The words of an article become stems and the words of a query become terms
+(`csm_console.domain.search`); the store indexes the article stems
+(`csm_console.store.search_index`: FTS5 + bm25 on SQLite, a tsvector with a GIN index + ts_rank
+on PostgreSQL).  A query asks for every word first and, when that finds nothing, for any word.
+Each term is passed as data (quoted letters and digits), never as query syntax, so no input can
+make the search fail.
 
 Ranking is bounded: only the newest `RANK_WINDOW` matches are ranked (on SQLite also the
 newest `TITLE_WINDOW` title matches older than those), so a word that appears in half of
@@ -25,8 +26,14 @@ from sqlmodel import Session, col
 
 from csm_console.domain.article import ArticleDraft, parse_article
 from csm_console.domain.rights import Actor, check_can_edit_knowledge
-from csm_console.domain.search import article_index, hit_spans, plain_text, query_stems
-from csm_console.domain.text import fold, snippet
+from csm_console.domain.search import (
+    HitMarker,
+    SearchTerm,
+    article_index,
+    plain_text,
+    query_terms,
+)
+from csm_console.domain.text import sanitize, snippet
 from csm_console.errors import BadRecords, NotFound, NothingToDo, UsageError
 from csm_console.services.tickets import reload_actor
 from csm_console.store.engine import Store
@@ -36,12 +43,14 @@ from csm_console.store.search_index import SQLITE_FTS_TABLE
 RANK_WINDOW = 2000  # hits ranked per query: the newest ones
 TITLE_WINDOW = 500  # and, besides those, the newest title hits
 MAX_LIMIT = 100
-PREFIX_FROM = 3  # a shorter word (`to`, `wi`, `и`) matches whole: as a prefix it is everywhere
 TITLE_WEIGHT = 4.0  # a title hit against a body hit (bm25 column weights)
 
 
 @dataclass(frozen=True, slots=True)
 class ArticleHit:
+    """One search result.  `title` and `snippet` are sanitised single lines; the spans are the
+    (start, end) offsets of the hits in them, for the console to style."""
+
     id: int
     external_id: str | None
     title: str
@@ -86,14 +95,14 @@ def search_articles(
 ) -> list[ArticleHit]:
     """The best articles for `text`, best first: every word must match, or, when that finds
     nothing (or with `any_word`), any word.  Never raises on any input."""
-    stems = query_stems(text)
-    if not stems:
+    terms = query_terms(text)
+    if not terms:
         return []
     limit = max(1, min(limit, MAX_LIMIT))
     with store.read() as session:
-        ranked = _ranked(session, stems, language, limit, any_word=any_word)
-        if not ranked and not any_word and len(stems) > 1:
-            ranked = _ranked(session, stems, language, limit, any_word=True)
+        ranked = _ranked(session, terms, language, limit, any_word=any_word)
+        if not ranked and not any_word and len(terms) > 1:
+            ranked = _ranked(session, terms, language, limit, any_word=True)
         if not ranked:
             return []
         rows = {
@@ -109,39 +118,39 @@ def search_articles(
             )
         }
     hits = []
+    marker = HitMarker(terms)
     for article_id, score in ranked:
         row = rows[article_id]
-        excerpt, spans = _excerpt(row.body, row.title, stems)
+        excerpt, spans = _excerpt(row.body, row.title, marker)
+        title = sanitize(row.title, single_line=True)
         hits.append(
             ArticleHit(
                 id=row.id,
                 external_id=row.external_id,
-                title=row.title,
+                title=title,
                 language=row.language,
                 score=round(score, 4),
                 snippet=excerpt,
                 snippet_spans=tuple(spans),
-                title_spans=tuple(hit_spans(row.title, stems)),
+                title_spans=tuple(marker.spans(title)),
             )
         )
     return hits
 
 
-def _excerpt(
-    body: str, title: str, stems: Sequence[tuple[str, ...]]
-) -> tuple[str, list[tuple[int, int]]]:
-    """A snippet around the first hit.  Hits are marked word by word (stemming each word) only
-    in a stretch of text around where a stem first occurs, not in the whole article."""
-    plain = plain_text(body, title)
-    folded = fold(plain)  # about as long as `plain`: a position in one is near the other
-    found = [i for options in stems for stem in options if (i := folded.find(stem)) >= 0]
-    start = max(0, min(found, default=0) - 100)
-    piece = plain[start : start + 420]
-    excerpt, spans = snippet(piece, [], spans_of=lambda flat: hit_spans(flat, list(stems)))
+def _excerpt(body: str, title: str, marker: HitMarker) -> tuple[str, list[tuple[int, int]]]:
+    """A snippet of the article's prose around its first hit.  Only the lines around that hit
+    (at most about 600 characters) are turned into plain text and searched for hits."""
+    hit = marker.first(body) or 0
+    start = max(body.rfind("\n", 0, max(0, hit - 150)) + 1, hit - 300)
+    line_end = body.find("\n", hit + 300)
+    end = min(len(body) if line_end < 0 else line_end, hit + 600)
+    flat = sanitize(plain_text(body[start:end], title if start == 0 else ""), single_line=True)
+    excerpt, spans = snippet(flat, marker.spans)
     if start > 0 and not excerpt.startswith("…"):
         excerpt = "…" + excerpt
         spans = [(a + 1, b + 1) for a, b in spans]
-    if start + len(piece) < len(plain) and not excerpt.endswith("…"):
+    if end < len(body) and not excerpt.endswith("…"):
         excerpt += "…"
     return excerpt, spans
 
@@ -162,7 +171,7 @@ def suggest_articles(
 
 def _ranked(
     session: Session,
-    stems: Sequence[tuple[str, ...]],
+    terms: Sequence[SearchTerm],
     language: str | None,
     limit: int,
     *,
@@ -170,85 +179,84 @@ def _ranked(
 ) -> list[tuple[int, float]]:
     """(article id, score) of the best `limit` matches, best first."""
     if session.get_bind().dialect.name == "sqlite":
-        return _ranked_fts5(session, stems, language, limit, any_word=any_word)
-    return _ranked_tsvector(session, stems, language, limit, any_word=any_word)
+        return _ranked_fts5(session, terms, language, limit, any_word=any_word)
+    return _ranked_tsvector(session, terms, language, limit, any_word=any_word)
 
 
-def _fts5_query(stems: Sequence[tuple[str, ...]], *, any_word: bool) -> str:
+def _fts5_query(terms: Sequence[SearchTerm], *, any_word: bool) -> str:
     # Each stem is letters and digits only (see domain.search), quoted all the same.
     groups = [
-        "(" + " OR ".join(f'"{s}"*' if len(s) >= PREFIX_FROM else f'"{s}"' for s in options) + ")"
-        for options in stems
+        "(" + " OR ".join(f'"{s}"*' if prefix else f'"{s}"' for s, prefix in term.patterns()) + ")"
+        for term in terms
     ]
     return (" OR " if any_word else " AND ").join(groups)
 
 
 def _ranked_fts5(
     session: Session,
-    stems: Sequence[tuple[str, ...]],
+    terms: Sequence[SearchTerm],
     language: str | None,
     limit: int,
     *,
     any_word: bool,
 ) -> list[tuple[int, float]]:
-    """bm25 over a bounded window: the newest RANK_WINDOW matches (a rowid range, which FTS5
-    seeks to instead of scanning), plus the newest TITLE_WINDOW title matches older than that."""
-    match = _fts5_query(stems, any_word=any_word)
-    title_match = "{search_title} : (" + match + ")"
+    """bm25 over a bounded window: the newest RANK_WINDOW matches (FTS5 walks its matches
+    newest first and stops there), plus the newest TITLE_WINDOW title matches older than those.
+    Each window is one statement, which also says where the window ended."""
+    match = _fts5_query(terms, any_word=any_word)
 
-    def window_start(expression: str, size: int) -> int:
-        """The rowid of the size-th newest match (0: fewer matches than that)."""
-        row = session.execute(
-            text(
-                f"SELECT rowid FROM {SQLITE_FTS_TABLE} WHERE {SQLITE_FTS_TABLE} MATCH :m "
-                "ORDER BY rowid DESC LIMIT 1 OFFSET :n"
-            ),
-            {"m": expression, "n": size - 1},
-        ).first()
-        return int(row[0]) if row else 0
-
-    def rank(expression: str, low: int, high: int | None) -> list[tuple[int, float]]:
+    def rank(
+        expression: str, window: int, below: int | None
+    ) -> tuple[list[tuple[int, float]], int]:
+        """The best `limit` of the newest `window` matches (below rowid `below`), and the
+        oldest rowid in the window when the window is full (else 0: no older matches)."""
         # bm25 is lower for better matches; the title weighs TITLE_WEIGHT times the body
         statement = text(
             f"""
-            SELECT f.rowid AS id, bm25({SQLITE_FTS_TABLE}, {TITLE_WEIGHT}, 1.0) AS score
-            FROM {SQLITE_FTS_TABLE} AS f JOIN article AS a ON a.id = f.rowid
-            WHERE {SQLITE_FTS_TABLE} MATCH :m AND f.rowid >= :low
-              {"AND f.rowid < :high" if high is not None else ""}
-              {"AND a.language = :language" if language else ""}
-            ORDER BY score, f.rowid DESC
+            SELECT id, score, count(*) OVER () AS size, min(id) OVER () AS oldest
+            FROM (
+                SELECT f.rowid AS id, bm25({SQLITE_FTS_TABLE}, {TITLE_WEIGHT}, 1.0) AS score
+                FROM {SQLITE_FTS_TABLE} AS f
+                  {"JOIN article AS a ON a.id = f.rowid" if language else ""}
+                WHERE {SQLITE_FTS_TABLE} MATCH :m
+                  {"AND f.rowid < :below" if below is not None else ""}
+                  {"AND a.language = :language" if language else ""}
+                ORDER BY f.rowid DESC
+                LIMIT :window
+            )
+            ORDER BY score, id DESC
             LIMIT :limit
             """
         )
-        params: dict[str, Any] = {"m": expression, "low": low, "limit": limit}
-        if high is not None:
-            params["high"] = high
+        params: dict[str, Any] = {"m": expression, "window": window, "limit": limit}
+        if below is not None:
+            params["below"] = below
         if language:
             params["language"] = language
-        return [(int(r.id), -float(r.score)) for r in session.execute(statement, params)]
+        rows = session.execute(statement, params).all()
+        full = bool(rows) and rows[0].size == window
+        return [(int(r.id), -float(r.score)) for r in rows], int(rows[0].oldest) if full else 0
 
-    low = window_start(match, RANK_WINDOW)
-    ranked = rank(match, low, None)
-    if low:  # more matches than the window: older title hits get their chance too
-        title_low = window_start(title_match, TITLE_WINDOW)
-        if title_low < low:
-            ranked += rank(title_match, title_low, low)
+    ranked, oldest = rank(match, RANK_WINDOW, None)
+    if oldest:  # more matches than the window: older title hits get their chance too
+        title_match = "{search_title} : (" + match + ")"
+        ranked += rank(title_match, TITLE_WINDOW, oldest)[0]
     ranked.sort(key=lambda hit: (-hit[1], -hit[0]))
     return ranked[:limit]
 
 
-def _tsquery(stems: Sequence[tuple[str, ...]], *, any_word: bool) -> str:
-    # `:*` is a prefix match; a short word (`c` of `C++`) matches whole, as on SQLite
+def _tsquery(terms: Sequence[SearchTerm], *, any_word: bool) -> str:
+    # `:*` is a prefix match
     groups = [
-        "(" + " | ".join(f"{s}:*" if len(s) >= PREFIX_FROM else s for s in options) + ")"
-        for options in stems
+        "(" + " | ".join(f"{s}:*" if prefix else s for s, prefix in term.patterns()) + ")"
+        for term in terms
     ]
     return (" | " if any_word else " & ").join(groups)
 
 
 def _ranked_tsvector(
     session: Session,
-    stems: Sequence[tuple[str, ...]],
+    terms: Sequence[SearchTerm],
     language: str | None,
     limit: int,
     *,
@@ -273,7 +281,7 @@ def _ranked_tsvector(
         """
     )
     params: dict[str, Any] = {
-        "query": _tsquery(stems, any_word=any_word),
+        "query": _tsquery(terms, any_word=any_word),
         "window": RANK_WINDOW,
         "limit": limit,
     }
@@ -328,7 +336,7 @@ def draft_of(view: ArticleView) -> ArticleDraft:
 
 
 def _apply_draft(article: Article, draft: ArticleDraft, now: datetime) -> bool:
-    """Copy the draft onto the row (stems included); False when nothing changed."""
+    """Copy the draft onto the row (terms included); False when nothing changed."""
     tags = ",".join(draft.tags)
     new = (draft.title, draft.body, tags, draft.language, draft.external_id)
     old = (article.title, article.body, article.tags, article.language, article.external_id)

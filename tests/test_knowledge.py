@@ -311,3 +311,29 @@ def test_kb_commands(corpus: Desk, tmp_path: Path) -> None:
     assert "language: xx" in kept.read_text()
     missing = kb(store, "show", "NOPE")
     assert missing.exit_code == 3
+
+
+def test_reindex_repairs_stale_stems(corpus: Desk) -> None:
+    """Stems written by older stemming rules (here: forged) are found and rewritten; the
+    index follows, and a second run changes nothing."""
+    from sqlalchemy import update
+
+    from csm_console.store.models import Article
+
+    store = corpus.store
+    with store.write() as session:
+        session.execute(
+            update(Article)
+            .where(Article.external_id.in_(["RU-PAY", "LV-BILL"]))  # type: ignore[union-attr]
+            .values(search_title="stale", search_text="stale")
+        )
+    assert knowledge.search_articles(store, text="rekins") == []
+    assert [h.external_id for h in knowledge.search_articles(store, text="stale")] != []
+    denied = kb(store, "reindex", agent="olga")
+    assert denied.exit_code == 5, denied.output
+    done = kb(store, "reindex")
+    assert done.exit_code == 0, done.output
+    assert "checked 9 articles: 2 reindexed" in done.stderr
+    assert knowledge.search_articles(store, text="rekins")[0].external_id == "LV-BILL"
+    assert knowledge.search_articles(store, text="stale") == []
+    assert knowledge.reindex_articles(store, actor=corpus.root, batch=2) == (9, 0)

@@ -1,4 +1,5 @@
-"""`csm kb ...`: the knowledge base from the shell: search, show, import, add, edit, delete."""
+"""`csm kb ...`: the knowledge base from the shell: search, show, import, add, edit, delete,
+reindex."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from csm_console.errors import BadRecords, UsageError
 if TYPE_CHECKING:
     from csm_console.domain.article import ArticleDraft
 
-app = typer.Typer(help="Knowledge base: search, show, import, add, edit.", no_args_is_help=True)
+app = typer.Typer(
+    help="Knowledge base: search, show, import, add, edit, delete, reindex.", no_args_is_help=True
+)
 
 
 @app.command("search")
@@ -218,6 +221,17 @@ def delete(
         return
     view = delete_article(st.store(), actor=st.actor(), article_id=article)
     info(f"deleted article {view.id} {view.title!r}")
+
+
+@app.command("reindex")
+def reindex(ctx: typer.Context) -> None:
+    """Recompute every article's search stems (after an upgrade changed how words are stemmed).
+    Writes only the articles whose stems changed."""
+    from csm_console.services.knowledge import reindex_articles
+
+    st = state(ctx)
+    articles, changed = reindex_articles(st.store(), actor=st.actor())
+    info(f"checked {articles} article{'s' if articles != 1 else ''}: {changed} reindexed")
 
 
 def _save(ctx: typer.Context, draft: ArticleDraft, article_id: int | None) -> None:

@@ -462,3 +462,35 @@ def delete_article(store: Store, *, actor: Actor, article_id: int | str) -> Arti
         view = _view(article)
         session.delete(article)
         return view
+
+
+def reindex_articles(store: Store, *, actor: Actor, batch: int = 500) -> tuple[int, int]:
+    """Recompute the search stems of every article, for when the stemming rules changed (a new
+    release of this program or of PyStemmer).  Only articles whose stems differ are written, a
+    batch per transaction, and the index follows them.  Returns (articles, changed)."""
+    with store.read() as session:
+        check_can_edit_knowledge(reload_actor(session, actor))
+    seen = changed = 0
+    after = 0
+    while True:
+        with store.write() as session:
+            articles = (
+                session.execute(
+                    select(Article)
+                    .where(col(Article.id) > after)
+                    .order_by(col(Article.id))
+                    .limit(batch)
+                    .with_for_update()
+                )
+                .scalars()
+                .all()
+            )
+            for article in articles:
+                stems = article_index(article.title, article.tags, article.body, article.language)
+                if stems != (article.search_title, article.search_text):
+                    article.search_title, article.search_text = stems
+                    changed += 1
+        if not articles:
+            return seen, changed
+        seen += len(articles)
+        after = articles[-1].id or after

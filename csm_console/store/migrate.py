@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD = "0004"  # the newest revision in migrations/versions (tests/test_store.py checks it)
+HEAD = "0005"  # the newest revision in migrations/versions (tests/test_store.py checks it)
 
 
 def alembic_config() -> Config:

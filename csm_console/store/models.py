@@ -230,3 +230,23 @@ class StoreInfo(SQLModel, table=True):
 
     key: str = Field(sa_column=Column(String(40), primary_key=True))
     value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Presence(SQLModel, table=True):
+    """Who has which ticket open: one row per running console, a lease that its heartbeat
+    renews.  A console that exits deletes its row; one that is killed lets it expire."""
+
+    __tablename__ = "presence"
+    __table_args__ = (Index("ix_presence_ticket", "ticket_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    console: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    agent_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("agent.id", ondelete="CASCADE"), nullable=False)
+    )
+    ticket_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("ticket.id", ondelete="SET NULL"), nullable=True),
+    )
+    activity: str = Field(sa_column=Column(String(20), nullable=False))
+    expires_at: datetime = _ts(index=True)

@@ -30,6 +30,10 @@ def sample_store(path: Path) -> Store:
 
 
 def make_app(store: Store, handle: str = "demo", **kwargs: Any) -> CsmApp:
+    """A console on `store` as `handle`.  Not live unless asked (`live=True`): the change feed
+    is a worker that never finishes, which `settle` would wait for; tests/test_live_console.py
+    drives live consoles."""
+    kwargs.setdefault("live", False)
     actor = resolve_actor(store, handle)
     return CsmApp(store=store, actor=actor, views=all_views(actor), clock=lambda: NOW, **kwargs)
 

@@ -21,8 +21,8 @@ from csm_console.domain.rights import Actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Presence
 
-HEARTBEAT = 5.0  # seconds between renewals
-LEASE = timedelta(seconds=15)  # how long a lease outlives its last renewal
+HEARTBEAT = 3.0  # seconds between renewals
+LEASE = timedelta(seconds=10)  # how long a lease outlives its last renewal
 VIEWING = "viewing"
 REPLYING = "replying"
 ACTIVITIES = (VIEWING, REPLYING)

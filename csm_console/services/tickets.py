@@ -371,6 +371,16 @@ def current_versions(store: Store, ticket_ids: Sequence[int]) -> dict[int, int]:
     return versions
 
 
+def rows_by_id(store: Store, ticket_ids: Sequence[int]) -> list[TicketRow]:
+    """The current queue rows of these tickets (those that still exist), in no order."""
+    rows: list[TicketRow] = []
+    with store.read() as session:
+        for start in range(0, len(ticket_ids), 500):
+            chunk = list(ticket_ids[start : start + 500])
+            rows += _rows(session, _row_select().where(col(Ticket.id).in_(chunk)))
+    return rows
+
+
 def _row_by_id(session: Session, ticket_id: int) -> TicketRow:
     rows = _rows(session, _row_select().where(col(Ticket.id) == ticket_id))
     return rows[0]

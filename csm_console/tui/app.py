@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
@@ -11,6 +13,7 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -23,12 +26,14 @@ from csm_console.domain.rights import Actor
 from csm_console.domain.templates import ArticleRef
 from csm_console.domain.workflow import TRANSITIONS
 from csm_console.errors import Conflict, CsmError, StoreUnavailable
-from csm_console.services import agents, bulk, knowledge, tickets
+from csm_console.services import agents, bulk, knowledge, presence, tickets
 from csm_console.services.agents import TeamView
 from csm_console.services.bulk import BulkResult
 from csm_console.services.knowledge import ArticleView
+from csm_console.services.presence import PresenceView
 from csm_console.services.records import AgentView, TicketDetail, TicketRow
 from csm_console.services.views import View, all_views
+from csm_console.store.change_feed import ChangeFeed
 from csm_console.store.engine import Store
 from csm_console.tui.detail_pane import DetailPane
 from csm_console.tui.failures import user_error
@@ -53,6 +58,8 @@ PANES = ("queue", "detail", "reply", "knowledge")
 PANE_LABELS = {"queue": "queue", "detail": "ticket", "reply": "reply", "knowledge": "kb"}
 WIDE = 120
 FOLLOW_DELAY = 0.12  # seconds the queue cursor rests before the detail follows it
+FEED_WAIT = 1.0  # seconds the change feed blocks per turn (how soon the console can exit)
+REFRESH_GAP = 0.5  # at least this long between two live refreshes (a bulk job commits often)
 
 
 class CsmApp(App[None]):
@@ -107,8 +114,13 @@ class CsmApp(App[None]):
         theme: str | None = None,
         demo: bool = False,
         clock: Callable[[], datetime] | None = None,
+        live: bool = True,
     ) -> None:
         super().__init__()
+        self.live = live  # follow changes made elsewhere, and show who else is at a ticket
+        self.console_id = presence.new_console_id()
+        self.others: dict[int, list[PresenceView]] = {}  # who else is at which ticket
+        self._activity: str | None = None  # what this console last told the others
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.store = store
         self.actor = actor
@@ -163,6 +175,16 @@ class CsmApp(App[None]):
         self._header()
         self._layout(self.size.width)
         self.queue.list.focus()
+        if self.live:
+            self._follow_changes()
+            self.set_interval(presence.HEARTBEAT, self.beat)
+
+    def on_unmount(self) -> None:
+        if self.live:
+            # let the others see at once that this console is gone; when the store is away,
+            # the lease expires by itself
+            with contextlib.suppress(Exception):
+                presence.leave(self.store, console=self.console_id)
 
     def on_resize(self, event: Any) -> None:
         self._layout(event.size.width)
@@ -289,6 +311,74 @@ class CsmApp(App[None]):
         if isinstance(error, Conflict) and self.detail is not None:
             self.open_ticket(self.detail.ticket.id)  # reload; the draft stays in the composer
 
+    # ------------------------------------------------------------------ live: changes, presence
+
+    @work(thread=True, group="changes")
+    def _follow_changes(self) -> None:
+        """Block on the store's change feed (off the event loop) and refresh on each change."""
+        feed = ChangeFeed(self.store)
+        worker = get_current_worker()
+        try:
+            while not worker.is_cancelled:
+                if feed.wait(FEED_WAIT) and not worker.is_cancelled:
+                    self.call_from_thread(self.store_changed)
+                    time.sleep(REFRESH_GAP)
+        finally:
+            feed.close()
+
+    def store_changed(self) -> None:
+        """Something changed elsewhere: re-read what is on screen, keeping cursor, marks and
+        draft."""
+        with contextlib.suppress(NoMatches):  # the console is closing: nothing to refresh
+            self.queue.live_refresh()
+            if self.detail is not None:
+                self.open_ticket(self.detail.ticket.id)
+
+    def beat(self) -> None:
+        """Renew this console's presence lease and learn who else is at the tickets shown."""
+        if not self.live:
+            return
+        ticket_id = self.detail.ticket.id if self.detail is not None else None
+        activity = presence.REPLYING if self.reply_pane.is_replying() else presence.VIEWING
+        self._activity = activity
+        shown = self.queue.list.visible_ids()
+        self._beat(ticket_id, activity, shown)
+
+    @work(thread=True, exclusive=True, group="presence")
+    def _beat(self, ticket_id: int | None, activity: str, shown: list[int]) -> None:
+        try:
+            presence.heartbeat(
+                self.store,
+                console=self.console_id,
+                actor=self.actor,
+                ticket_id=ticket_id,
+                activity=activity,
+            )
+            ids = [*shown, ticket_id] if ticket_id is not None else shown
+            others = presence.others_at(self.store, console=self.console_id, ticket_ids=ids)
+        except Exception:  # best effort: a store that is away shows on the next action
+            return
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._presence_arrived, others)
+
+    def _presence_arrived(self, others: dict[int, list[PresenceView]]) -> None:
+        self.others = others
+        with contextlib.suppress(NoMatches):  # the console is closing
+            self.queue.list.set_presence(
+                {
+                    ticket_id: people[0].activity  # replying sorts first
+                    for ticket_id, people in others.items()
+                }
+            )
+            if self.detail is not None:
+                self.detail_pane.show_presence(others.get(self.detail.ticket.id, []))
+
+    @on(ReplyPane.DraftChanged)
+    def _draft_changed(self) -> None:
+        replying = presence.REPLYING if self.reply_pane.is_replying() else presence.VIEWING
+        if self.live and replying != self._activity:
+            self.beat()  # the others learn at once that a reply is being written
+
     # ------------------------------------------------------------------ the open ticket
 
     @on(QueueList.Highlighted)
@@ -323,11 +413,17 @@ class CsmApp(App[None]):
             self.call_from_thread(self._show_ticket, detail)
 
     def _show_ticket(self, detail: TicketDetail) -> None:
+        previous = self.detail
+        if previous is not None and previous == detail:
+            return  # a live refresh that found nothing new: leave the scroll position alone
         self.detail = detail
         self.detail_pane.show(detail)
         self.reply_pane.show(detail)
         self.knowledge_pane.show(detail)
         self.queue.list.update_row(detail.ticket)
+        if previous is None or previous.ticket.id != detail.ticket.id:
+            self.detail_pane.show_presence(self.others.get(detail.ticket.id, []))
+            self.beat()
 
     def _after_change(self, row: TicketRow) -> None:
         self.queue.list.update_row(row)
@@ -702,13 +798,36 @@ class CsmApp(App[None]):
                 sent,
             )
 
+        def choose_status() -> None:
+            self.push_screen(
+                PickerScreen(
+                    f"Send the reply on #{ticket_id}, then the ticket is",
+                    options,
+                    initial=Status.PENDING,
+                ),
+                status_chosen,
+            )
+
+        replying = [
+            p.handle
+            for p in self.others.get(ticket_id, [])
+            if p.activity == presence.REPLYING
+        ]
+        if not replying:
+            choose_status()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                choose_status()
+
         self.push_screen(
-            PickerScreen(
-                f"Send the reply on #{ticket_id}, then the ticket is",
-                options,
-                initial=Status.PENDING,
+            ConfirmScreen(
+                f"{', '.join(replying)} {'is' if len(replying) == 1 else 'are'} replying to "
+                f"#{ticket_id} too. Send yours anyway?",
+                "Two answers to one customer confuse them; talk to your colleague first.",
             ),
-            status_chosen,
+            answered,
         )
 
     @on(KnowledgePane.Open)

@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from csm_console.services.presence import REPLYING, PresenceView
 from csm_console.services.records import MessageView, TicketDetail
 from csm_console.services.tickets import describe_change
 from csm_console.tui.formatting import STATUS_WORD, age, clock_line, clock_of, priority_cell
@@ -38,6 +39,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.show_audit = False
 
     def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(id="detail-presence", classes="hidden")
         yield Static(
             Text("No ticket open. Pick one in the queue and press enter.", style="dim"),
             id="detail-header",
@@ -60,6 +62,25 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.query_one("#detail-customer", Static).update(self._customer(detail, now))
         self.query_one("#detail-thread", Static).update(self._thread(detail))
         self.query_one("#detail-audit", Static).update(self._audit(detail))
+
+    def show_presence(self, people: list[PresenceView]) -> None:
+        """Who else has this ticket open; louder when someone is writing a reply."""
+        line = self.query_one("#detail-presence", Static)
+        line.set_class(not people, "hidden")
+        if not people:
+            line.update("")
+            return
+        text = Text(no_wrap=True, overflow="ellipsis")
+        replying = [p.handle for p in people if p.activity == REPLYING]
+        viewing = [p.handle for p in people if p.activity != REPLYING]
+        if replying:
+            verb = "is" if len(replying) == 1 else "are"
+            text.append(f" ✎ {', '.join(replying)} {verb} replying ", style="bold reverse")
+            text.append(" ")
+        if viewing:
+            verb = "is" if len(viewing) == 1 else "are"
+            text.append(f"◉ {', '.join(viewing)} {verb} viewing", style="bold")
+        line.update(text)
 
     def action_toggle_audit(self) -> None:
         self.show_audit = not self.show_audit

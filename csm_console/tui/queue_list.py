@@ -96,8 +96,9 @@ class QueueList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.window = window
         self.marks: set[int] = set()
+        self.presence: dict[int, str] = {}  # ticket id -> what another agent is doing there
         self.now = clock_of(self)
-        self._cache: dict[tuple[int, int, int, bool, bool], Strip] = {}
+        self._cache: dict[tuple[int, int, int, bool, bool, str], Strip] = {}
 
     # -- data
 
@@ -120,6 +121,17 @@ class QueueList(ScrollView, can_focus=True):
             self.set_reactive(QueueList.cursor, self.cursor + before)
             self.scroll_to(y=self.scroll_y + before, animate=False, immediate=True)
         self.refresh()
+
+    def set_presence(self, presence: dict[int, str]) -> None:
+        """Mark the tickets other agents have open (viewing or replying)."""
+        if presence != self.presence:
+            self.presence = presence
+            self.refresh()
+
+    def visible_ids(self) -> list[int]:
+        """The tickets on screen now."""
+        top = int(self.scroll_offset.y)
+        return [row.id for row in self.window.rows[top : top + max(1, self.size.height)]]
 
     def update_row(self, row: TicketRow) -> None:
         self.window.replace(row)
@@ -211,7 +223,7 @@ class QueueList(ScrollView, can_focus=True):
         row = rows[index]
         selected = index == self.cursor
         marked = row.id in self.marks
-        key = (index, row.id, row.version, selected, marked)
+        key = (index, row.id, row.version, selected, marked, self.presence.get(row.id, ""))
         cached = self._cache.get(key)
         if cached is not None and cached.cell_length == width:
             return cached
@@ -247,7 +259,13 @@ class QueueList(ScrollView, can_focus=True):
         if title == "tier":
             return Text(row.tier.value)
         if title == "subject":
-            return safe(row.subject, single_line=True)
+            subject = safe(row.subject, single_line=True)
+            activity = self.presence.get(row.id)
+            if activity is None:
+                return subject
+            # a symbol, not colour alone: ✎ someone is replying, ◉ someone has it open
+            mark = Text("✎ " if activity == "replying" else "◉ ", style="bold")
+            return mark + subject
         if title == "customer":
             return safe(row.customer, single_line=True)
         if title == "assignee":

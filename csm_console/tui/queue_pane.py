@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -20,7 +21,7 @@ from csm_console.services.records import Page, TicketRow
 from csm_console.services.views import View, combine
 from csm_console.tui.failures import user_error
 from csm_console.tui.queue_list import QueueList, header_text
-from csm_console.tui.queue_window import PAGE_SIZE, FetchPlan, QueueWindow
+from csm_console.tui.queue_window import MAX_ROWS, PAGE_SIZE, FetchPlan, QueueWindow
 
 if TYPE_CHECKING:
     from csm_console.tui.app import CsmApp
@@ -173,6 +174,42 @@ class QueuePane(Vertical):
             keep_ticket = self.list.current.id
         self.load_from("top", keep_ticket=keep_ticket)
 
+    def live_refresh(self) -> None:
+        """Re-read what the queue shows after a change elsewhere, keeping the cursor on its
+        ticket and the marks.  At the top of the queue the loaded rows are read again (new
+        tickets appear in their place); deeper down, the loaded rows are refreshed in place."""
+        if self._loading or not self.window.loaded:
+            return  # a load is under way; it reads the new state anyway
+        if self.window.offset == 0 and not self.window.more_before:
+            self._generation += 1
+            self._loading = True
+            keep = self.list.current.id if self.list.current is not None else None
+            size = min(max(PAGE_SIZE, len(self.window.rows)), MAX_ROWS)
+            self._fetch(
+                self.window.plan_top(),
+                reset=True,
+                keep_ticket=keep,
+                generation=self._generation,
+                limit=size,
+            )
+        else:
+            self._reread_rows([row.id for row in self.window.rows])
+        self._count()
+
+    @work(thread=True, exclusive=True, group="queue-reread")
+    def _reread_rows(self, ticket_ids: Sequence[int]) -> None:
+        try:
+            rows = tickets.rows_by_id(self.csm.store, ticket_ids)
+        except Exception:  # the next change or action tries again; the list says nothing new
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._reread, rows)
+
+    def _reread(self, rows: Sequence[TicketRow]) -> None:
+        for row in rows:
+            self.window.replace(row)
+        self.list.reload(keep_ticket=self.list.current.id if self.list.current else None)
+
     @on(QueueList.Highlighted)
     @on(QueueList.MarksChanged)
     def _moved(self) -> None:
@@ -200,6 +237,7 @@ class QueuePane(Vertical):
         generation: int,
         keep_ticket: int | None = None,
         bottom: bool = False,
+        limit: int = PAGE_SIZE,
     ) -> None:
         query = self.ticket_query
         try:
@@ -209,7 +247,7 @@ class QueuePane(Vertical):
                 query=query,
                 sort=plan.sort,
                 cursor=plan.cursor,
-                limit=PAGE_SIZE,
+                limit=limit,
             )
         except Exception as caught:  # reported, never raised into the UI
             error = user_error(caught)

@@ -65,6 +65,9 @@ class ReplyPane(Vertical):
         ),
     ]
 
+    class DraftChanged(Message):
+        """The composer's text changed (the console tells the others when a reply starts)."""
+
     @dataclass
     class SendRequested(Message):
         ticket_id: int
@@ -126,6 +129,14 @@ class ReplyPane(Vertical):
                 self.query_one("#template-filter", Input).value = ""
         self._title()
         self.load_templates(self.query_one("#template-filter", Input).value)
+
+    def is_replying(self) -> bool:
+        """Whether a reply to the customer (not a note) is being written."""
+        return self.detail is not None and self.mode == "reply" and bool(self.composer.text.strip())
+
+    @on(TextArea.Changed, "#composer")
+    def _composer_changed(self) -> None:
+        self.post_message(self.DraftChanged())
 
     def start(self, mode: str) -> None:
         self.mode = mode

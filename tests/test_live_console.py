@@ -1,0 +1,118 @@
+"""Two live consoles on one store (SQLite and PostgreSQL), each driven by Pilot, the second in
+its own process: a change made elsewhere (a CLI process) shows up in the console within 2 s
+with the cursor, marks and draft kept; presence shows up on both sides, and expires after the
+other console is killed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from csm_console.domain.model import Priority
+from csm_console.services import presence, setup
+from csm_console.store.engine import Store
+from csm_console.tui.queue_list import QueueList
+from tests.tui_support import NOW, make_app
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKS_TICKET = 1148  # mark's ticket in the sample, in anna's team view
+
+
+def _env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "CSM_CONFIG_FILE": "",
+        "CSM_AGENT": "",
+        "CSM_DATABASE_URL": "",
+    }
+
+
+async def _until(pilot: Any, condition: Any, seconds: float) -> float:
+    """Wait (keeping the console running) until `condition()`; return how long it took."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > seconds:
+            raise AssertionError(f"not within {seconds} s")
+        await pilot.pause(0.05)
+    return time.monotonic() - started
+
+
+def test_two_consoles_see_each_other_and_changes_made_elsewhere(store: Store) -> None:
+    setup.load_sample(store, now=NOW)
+    url = store.url.render_as_string(hide_password=False)
+    app = make_app(store, "anna", live=True)
+    other = subprocess.Popen(
+        [sys.executable, "-m", "tests.live_console_worker", url, "mark", str(MARKS_TICKET)],
+        cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    async def main() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            team = next(v for v in app.views if v.name == "My team")
+            app.queue.set_view(team)
+            lst = app.query_one(QueueList)
+            await _until(pilot, lambda: lst.window.index_of(MARKS_TICKET) is not None, 10)
+            # the cursor on mark's ticket, two tickets marked, a draft on another ticket
+            rows = lst.window.rows
+            lst.cursor = lst.window.index_of(MARKS_TICKET) or 0
+            lst.marks |= {rows[0].id, rows[1].id}
+            app.open_ticket(MARKS_TICKET)
+            await _until(
+                pilot, lambda: app.detail is not None and app.detail.ticket.id == MARKS_TICKET, 10
+            )
+            app.action_compose("note")
+            await pilot.press(*"half a note")
+
+            # mark's console, in its own process, writes a reply to the same ticket
+            assert other.stdout is not None and other.stdout.readline().strip() == "replying"
+            await _until(
+                pilot, lambda: lst.presence.get(MARKS_TICKET) == presence.REPLYING, 10
+            )
+            line = str(app.query_one("#detail-presence").render())
+            assert "✎ mark is replying" in line
+            # ... and sees anna at the ticket
+            deadline = time.monotonic() + 10
+            while "anna is viewing" not in other.stdout.readline():
+                assert time.monotonic() < deadline, "mark's console never saw anna"
+
+            # a CLI batch elsewhere changes a ticket in the view: within 2 s, in place
+            target = next(r for r in lst.window.rows if r.priority != Priority.URGENT)
+            cli = subprocess.run(
+                [sys.executable, "-m", "csm_console", "--db", url, "--as", "anna", "tickets",
+                 "priority", str(target.id), "--set", "urgent"],
+                cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert cli.returncode == 0, cli.stderr
+
+            def updated() -> bool:
+                index = lst.window.index_of(target.id)
+                return index is not None and lst.window.rows[index].priority == Priority.URGENT
+
+            took = await _until(pilot, updated, 2.0)
+            print(f"change seen {took:.2f} s after the CLI exited")
+            assert lst.current is not None and lst.current.id == MARKS_TICKET
+            assert lst.marks >= {rows[0].id, rows[1].id}
+            assert app.reply_pane.composer.text == "half a note"
+
+            # mark's console is killed: no goodbye, the lease runs out
+            other.send_signal(signal.SIGKILL)
+            other.wait(timeout=10)
+            limit = presence.LEASE.total_seconds() + presence.HEARTBEAT + 3
+            await _until(pilot, lambda: MARKS_TICKET not in lst.presence, limit)
+            assert "mark" not in str(app.query_one("#detail-presence").render())
+
+    try:
+        asyncio.run(main())
+    finally:
+        other.kill()
+        other.wait(timeout=10)
+        if other.stderr is not None:
+            problems = other.stderr.read()
+            assert "Traceback" not in problems, problems

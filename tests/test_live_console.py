@@ -72,9 +72,7 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(store: Store) ->
 
             # mark's console, in its own process, writes a reply to the same ticket
             assert other.stdout is not None and other.stdout.readline().strip() == "replying"
-            await _until(
-                pilot, lambda: lst.presence.get(MARKS_TICKET) == presence.REPLYING, 10
-            )
+            await _until(pilot, lambda: lst.presence.get(MARKS_TICKET) == presence.REPLYING, 10)
             line = str(app.query_one("#detail-presence").render())
             assert "✎ mark is replying" in line
             # ... and sees anna at the ticket

@@ -81,6 +81,12 @@ def _ticket(desk: Desk, email: str, subject: str, body: str) -> int:
         ("{{ customer.name.upper() }}", "customer.name.upper is not a placeholder"),
         ("{{ cycler.__init__.__globals__ }}", "cycler.__init__.__globals__ is not"),
         ("{{ customer }}", "customer alone is not a placeholder"),
+        ('{{ ticket.subject | attr("__class__") }}', "the filter 'attr' is not allowed"),
+        ('{{ ticket.subject | map(attribute="x") | first }}', "the filter 'map' is not allowed"),
+        ('Hi\n{% include "x" %}', "line 2: {% include %} is not allowed"),
+        ('{% extends "base" %}', "{% extends %} is not allowed"),
+        ('{% from "x" import y %}', "{% from ... import %} is not allowed"),
+        ("{{ ticket.id / 0 }}", "fails when rendered with sample values: template failed"),
     ],
 )
 def test_check_template_names_the_problem_and_line(body: str, expected: str) -> None:
@@ -117,7 +123,8 @@ def test_template_file_round_trips_and_refuses_bad_bodies() -> None:
     draft = _draft("greeting", "ru", GREETING["ru"], "general")
     assert parse_template(template_markdown(draft), source="t.md") == draft
     bad = template_markdown(_draft("greeting", "en", "Hi\n{{ customer.nick }}\n"))
-    with pytest.raises(ValueError, match=r"t\.md: the template is refused:\n  line 2: unknown"):
+    # the line of the file ($EDITOR shows it), not of the body: front matter is 5 lines
+    with pytest.raises(ValueError, match=r"t\.md: the template is refused:\n  line 7: unknown"):
         parse_template(bad, source="t.md")
     with pytest.raises(ValueError, match="name: lower-case"):
         parse_template("---\nname: Bad Name\n---\nx\n", source="t.md")
@@ -336,7 +343,7 @@ def test_templates_commands(templates: Desk, tmp_path: Path) -> None:
     assert edited.exit_code == 0 and "only-ru (ru) updated" in edited.stderr
     broken = _editor(tmp_path, "broken", "Только", "{{ customer.nickname }}")
     kept = csm(store, "templates", "edit", "only-ru", "--lang", "ru", env=broken)
-    assert kept.exit_code == 2 and "line 1: unknown placeholder customer.nickname" in kept.stderr
+    assert kept.exit_code == 2 and "line 6: unknown placeholder customer.nickname" in kept.stderr
     assert "your text is kept in" in kept.stderr
     assert csm(store, "templates", "edit", "only-ru").exit_code == 3  # no en variant
 

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 
 from csm_console.domain.model import Status, Tier
 from csm_console.domain.templates import TemplateDraft
-from csm_console.services import replies, tickets
+from csm_console.services import knowledge, replies, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.tui.queue_list import QueueList
@@ -146,6 +146,17 @@ def test_template_preview_shows_the_variant_used(store: Store) -> None:
         await pilot.press(*"hardware-router-restart")
         await settle(pilot)
         assert "✖ unresolved: article.title, article.link" in preview()
+        # a reference inserted from the knowledge base fills them, and the preview follows
+        article = knowledge.get_article(store, article_id="KB-0001")
+        app._insert_article(article, "reference")
+        await settle(pilot)
+        assert "unresolved" not in preview() and article.reference in preview()
+        assert reply.composer.text == f"{article.title} ({article.reference})"
+        # a template inserted after it goes on lines of its own, not glued to the reference
+        await pilot.press("ctrl+t", "enter", "enter")
+        await settle(pilot)
+        first, second, *_ = reply.composer.text.split("\n")
+        assert first == f"{article.title} ({article.reference})" and second.strip()
 
     drive(app, script)
 

@@ -142,7 +142,7 @@ def add(
             name=name or "", language=chosen, body=read_body(body, body_file), category=category
         )
         try:  # through the file format, so that the same checks apply
-            draft = parse_template(template_markdown(meta), source="--body")
+            draft = parse_template(template_markdown(meta), source="--body", lines_of_body=True)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     _save(ctx, draft, None)

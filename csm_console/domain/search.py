@@ -113,11 +113,33 @@ class SearchTerm:
         return tuple((s, self.prefix and len(s) >= MIN_STEM) for s in self.stems)
 
 
+# Words a question is made of that say nothing about its subject ("how do I pay my bill",
+# "как оплатить счёт", "kā samaksāt rēķinu"), folded.  A query leaves them out, unless it has
+# nothing else; articles keep them (they cost little in the index).
+_STOP_WORDS = """
+    a an the is are am was were be been i me my mine you your we our us it its this that these
+    those to of in on at by for from with about as and or but if not no do does did have has had
+    how what why when where which who whom can could would should will there here please hi
+    hello thanks thank
+    а и в во на не нет но или что как почему где когда кто я меня мне мой моя мое мои ты вы вас
+    вам ваш ваша у с со по к ко от до за из для это этот эта эти то ли же бы уже еще очень можно
+    нужно есть был была было были будет мы нас нам наш они их он она оно его ее здравствуйте
+    спасибо пожалуйста добрый день
+    un ir nav bija ka kas ko kur kad kapec vai ar par uz no pie pec lidz man mans mana mani musu
+    es tu jus jums jusu vins vina tas ta sis si to lai bet ja ari jau vel loti labdien paldies
+    ludzu sveiki
+"""
+STOP_WORDS = frozenset(_STOP_WORDS.split())
+
+
 def query_terms(text: str) -> list[SearchTerm]:
     """The terms of a search: one per distinct word (at most MAX_QUERY_WORDS, from the first
-    MAX_QUERY_CHARS characters); the last one matches as a prefix too."""
+    MAX_QUERY_CHARS characters) that is not a stop word (unless they all are); the last one
+    matches as a prefix too."""
     found: list[tuple[str, ...]] = []
-    for word in words(text[:MAX_QUERY_CHARS]):
+    folded = words(text[:MAX_QUERY_CHARS])
+    meaningful = [word for word in folded if word not in STOP_WORDS] or folded
+    for word in meaningful:
         options: tuple[str, ...]
         if _CYRILLIC.search(word) or len(word) <= MIN_STEM or word.isdigit():
             options = (stem(word, "ru"),)
@@ -206,6 +228,9 @@ _MD_MARKS = re.compile(r"(\*\*|__|`+|^\s{0,3}(?:#{1,6}|>|[-*+]|\d+[.)])\s+)", re
 
 
 _MD_TABLE = re.compile(r"(?:\s*\|\s*(?::?-{3,}:?)?)+\s*\|?|-{3,}")
+# single-mark emphasis (`*word*`, `_word_`) left after `**` and `__` are gone; not the `_` in
+# snake_case or a lone `*` between spaces
+_MD_EMPHASIS = re.compile(r"(?<![\w*])[*_](?=[^\s*_])|(?<=[^\s*_])[*_](?![\w*])")
 
 
 def plain_text(markdown: str, title: str = "") -> str:
@@ -214,5 +239,5 @@ def plain_text(markdown: str, title: str = "") -> str:
     lines = markdown.lstrip().split("\n", 1)
     if title and lines and lines[0].lstrip("# ").strip() == title.strip():
         markdown = lines[1] if len(lines) > 1 else ""
-    text = _MD_MARKS.sub("", _MD_LINK.sub(r"\1", markdown))
+    text = _MD_EMPHASIS.sub("", _MD_MARKS.sub("", _MD_LINK.sub(r"\1", markdown)))
     return _MD_TABLE.sub(" ", text)  # table rules and cell bars

@@ -154,14 +154,46 @@ def _dotted(node: nodes.Node) -> str:
     return "(...)"
 
 
-def check_template(body: str) -> list[str]:
-    """What is wrong with a template, each problem with its line: a syntax error, a placeholder
-    the context never has (`customer.nickname`), or reaching past the placeholders
-    (`''.__class__`, `customer.name.upper()`).  An empty list means it can be saved."""
+# Filters that only turn a value into text; the others (`attr`, `map`, `selectattr`, ...)
+# look things up by name, which would reach past the placeholders.
+SAFE_FILTERS = frozenset(
+    {
+        "upper", "lower", "title", "capitalize", "trim", "default", "d", "replace",
+        "truncate", "wordwrap", "indent", "center", "length", "count", "string", "int",
+        "float", "round", "abs", "first", "last", "striptags", "urlencode",
+    }
+)  # fmt: skip
+_FORBIDDEN_TAGS: dict[type[nodes.Node], str] = {
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "from ... import",
+    nodes.Extends: "extends",
+    nodes.Macro: "macro",
+    nodes.CallBlock: "call",
+}
+_SAMPLE_CONTEXT = template_context(
+    customer_name="Anna Bērziņa",
+    ticket_id=1042,
+    ticket_subject="Router keeps restarting",
+    ticket_priority="normal",
+    resolution_due=datetime(2026, 1, 2, 10, 0),
+    agent_name="Olga",
+    agent_signature="Olga, Baltic Net support",
+    article=ArticleRef("How to restart your router", "KB-0001"),
+)
+
+
+def check_template(body: str, *, first_line: int = 1) -> list[str]:
+    """What is wrong with a template, each problem with its line (counted from `first_line`,
+    the line of the file the body starts on): a syntax error, a placeholder the context never
+    has (`customer.nickname`), reaching past the placeholders (`''.__class__`,
+    `customer.name.upper()`, `attr(...)`, `{% include %}`), or failing when rendered with
+    sample values (`{{ ticket.id / 0 }}`).  An empty list means it can be saved."""
+    shift = first_line - 1
     try:
         tree = _ENV.parse(body)
     except TemplateSyntaxError as exc:
-        return [f"line {exc.lineno}: syntax error: {exc.message}"]
+        return [f"line {(exc.lineno or 1) + shift}: syntax error: {exc.message}"]
     local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     local.add("loop")  # inside {% for %}
     lookups: list[nodes.Getattr | nodes.Getitem] = [
@@ -173,8 +205,16 @@ def check_template(body: str) -> list[str]:
     problems: list[str] = []
 
     def problem(line: int, text: str) -> None:
-        if (entry := f"line {line}: {text}") not in problems:
+        if (entry := f"line {line + shift}: {text}") not in problems:
             problems.append(entry)
+
+    for tag_type, tag in _FORBIDDEN_TAGS.items():
+        for found in tree.find_all(tag_type):
+            problem(found.lineno, f"{{% {tag} %}} is not allowed in a reply template")
+    for used in tree.find_all(nodes.Filter):
+        if isinstance(used, nodes.Filter) and used.name not in SAFE_FILTERS:
+            allowed = ", ".join(sorted(SAFE_FILTERS))
+            problem(used.lineno, f"the filter {used.name!r} is not allowed; allowed: {allowed}")
 
     for node in lookups:
         if id(node) in bases:
@@ -199,6 +239,11 @@ def check_template(body: str) -> list[str]:
             problem(name.lineno, f"{name.name} alone is not a placeholder; use {name.name}.<field>")
         else:
             problem(name.lineno, f"unknown placeholder {name.name} (known: {_known()})")
+    if not problems:  # a template that passes every check still has to render
+        try:
+            render(body, _SAMPLE_CONTEXT)
+        except TemplateProblem as exc:
+            problem(1, f"fails when rendered with sample values: {exc}")
     return sorted(problems, key=lambda p: int(p.split(":", 1)[0].removeprefix("line ")))
 
 
@@ -223,13 +268,18 @@ class TemplateDraft:
     category: str | None = None
 
 
-def parse_template(text: str, *, source: str) -> TemplateDraft:
+def parse_template(text: str, *, source: str, lines_of_body: bool = False) -> TemplateDraft:
     """A template from Markdown with front matter (name, category, language): ValueError names
-    `source`, the field, or each problem of the body with its line."""
+    `source`, the field, or each problem of the body with its line: the line of the file (what
+    an editor shows), or with `lines_of_body` of the body alone (text given as `--body`)."""
     from csm_console.domain.frontmatter import split_front_matter
     from csm_console.domain.model import Language, parse_enum
 
     meta, body = split_front_matter(text, source=source, known=TEMPLATE_KEYS)
+    stripped = body.replace("\r\n", "\n").strip()
+    normalized = text.replace("\r\n", "\n")
+    at = normalized.rfind(stripped) if stripped else -1
+    first_line = normalized[:at].count("\n") + 1 if at >= 0 and not lines_of_body else 1
     name = str(meta.get("name") or "").strip()
     if not name:
         raise ValueError(f"{source}: name: required (a `name:` line in the front matter)")
@@ -250,7 +300,7 @@ def parse_template(text: str, *, source: str) -> TemplateDraft:
         raise ValueError(f"{source}: the template has no text after the front matter")
     if len(body) > MAX_TEMPLATE_BODY:
         raise ValueError(f"{source}: the text is too long (at most {MAX_TEMPLATE_BODY} characters)")
-    problems = check_template(body)
+    problems = check_template(body, first_line=first_line)
     if problems:
         raise ValueError(f"{source}: the template is refused:\n  " + "\n  ".join(problems))
     return TemplateDraft(name=name, language=language, body=body + "\n", category=category)

@@ -809,9 +809,7 @@ class CsmApp(App[None]):
             )
 
         replying = [
-            p.handle
-            for p in self.others.get(ticket_id, [])
-            if p.activity == presence.REPLYING
+            p.handle for p in self.others.get(ticket_id, []) if p.activity == presence.REPLYING
         ]
         if not replying:
             choose_status()
@@ -854,6 +852,7 @@ class CsmApp(App[None]):
             return
         reply = self.reply_pane
         reply.article = ArticleRef(article.title, article.reference)
+        reply.article_changed()
         reply.insert_text(
             f"{article.title} ({article.reference})" if what == "reference" else article.excerpt()
         )

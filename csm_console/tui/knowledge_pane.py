@@ -34,12 +34,14 @@ class KnowledgePane(Vertical):
 
     | key | action |
     |---|---|
+    | `enter` `↓` | in the search box: go to the results |
     | `enter` | open the article |
     | `x` | insert an excerpt into the reply |
     | `l` | insert a reference into the reply |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "to_results", "Results", show=False, id="knowledge.to_results"),
         Binding("x", "insert('excerpt')", "Insert excerpt", id="knowledge.insert_excerpt"),
         Binding("l", "insert('reference')", "Insert reference", id="knowledge.insert_reference"),
     ]
@@ -88,7 +90,7 @@ class KnowledgePane(Vertical):
         self.search(event.value)
 
     @on(Input.Submitted, "#kb-search")
-    def _to_results(self) -> None:
+    def action_to_results(self) -> None:
         if self.hits:
             self.query_one("#kb-results", OptionList).focus()
 

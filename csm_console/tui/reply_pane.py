@@ -331,7 +331,7 @@ class ReplyPane(Vertical):
             return
         composer = self.composer
         if composer.text.strip():
-            composer.insert(preview.text)
+            self._insert_block(preview.text)
         else:
             composer.text = preview.text
         composer.focus()
@@ -343,5 +343,20 @@ class ReplyPane(Vertical):
         )
 
     def insert_text(self, text: str) -> None:
+        """Add text at the end of the draft, on a line of its own."""
         composer = self.composer
         composer.insert(text if not composer.text else "\n" + text, composer.document.end)
+
+    def _insert_block(self, text: str) -> None:
+        """Insert text at the caret, on lines of its own: never glued to the words around it."""
+        composer = self.composer
+        row, column = composer.cursor_location
+        line = composer.document.get_line(row)
+        before = "\n" if line[:column].strip() else ""
+        after = "\n" if line[column:].strip() else ""
+        composer.insert(before + text.rstrip("\n") + after)
+
+    def article_changed(self) -> None:
+        """An article was inserted: the preview may use article.title and article.link now."""
+        if self.preview is not None:
+            self.render_preview(self.preview.template)

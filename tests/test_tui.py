@@ -426,3 +426,17 @@ def test_command_palette_lists_every_action(store: Store) -> None:
         assert len(queue(app).marks) == before + 1
 
     drive(app, script)
+
+
+def test_invalid_bytes_typed_or_pasted_do_not_close_the_console() -> None:
+    """The drivers' decoder, once the console has swapped it, replaces a byte that is not
+    UTF-8 (a paste cut mid-letter) instead of raising in the input thread."""
+    from textual.drivers import linux_driver
+
+    from csm_console.tui.terminal import tolerate_invalid_input
+
+    tolerate_invalid_input()
+    decode = linux_driver.getincrementaldecoder("utf-8")().decode
+    assert decode("ab".encode() + "ж".encode()[:1]) == "ab"  # waits for the rest of the letter
+    assert decode(b"x") == "\ufffdx"  # the rest never came: replaced, not raised
+    assert decode("ок".encode()) == "ок"

@@ -29,7 +29,9 @@ def open_console(
     actor = resolve_actor(store, agent)
     views = all_views(actor, [(v.name, v.query, v.sort) for v in settings.views])
     from csm_console.tui.app import CsmApp
+    from csm_console.tui.terminal import tolerate_invalid_input
 
+    tolerate_invalid_input()
     app = CsmApp(
         store=store,
         actor=actor,

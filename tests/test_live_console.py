@@ -1,7 +1,7 @@
 """Two live consoles on one store (SQLite and PostgreSQL), each driven by Pilot, the second in
 its own process: a change made elsewhere (a CLI process) shows up in the console within 2 s
 with the cursor, marks and draft kept; presence shows up on both sides, and expires after the
-other console is killed."""
+other console is killed; the draft the killed console was writing is offered back."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import Any
 
 from csm_console.domain.model import Priority
 from csm_console.services import presence, setup
+from csm_console.services.drafts import DraftBox
 from csm_console.store.engine import Store
 from csm_console.tui.queue_list import QueueList
 from tests.tui_support import NOW, make_app
@@ -44,12 +45,16 @@ async def _until(pilot: Any, condition: Any, seconds: float) -> float:
     return time.monotonic() - started
 
 
-def test_two_consoles_see_each_other_and_changes_made_elsewhere(store: Store) -> None:
+def test_two_consoles_see_each_other_and_changes_made_elsewhere(
+    store: Store, tmp_path: Path
+) -> None:
     setup.load_sample(store, now=NOW)
     url = store.url.render_as_string(hide_password=False)
     app = make_app(store, "anna", live=True)
+    drafts = tmp_path / "drafts.db"  # mark's machine
     other = subprocess.Popen(
-        [sys.executable, "-m", "tests.live_console_worker", url, "mark", str(MARKS_TICKET)],
+        [sys.executable, "-m", "tests.live_console_worker", url, "mark", str(MARKS_TICKET),
+         str(drafts)],
         cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
@@ -105,6 +110,16 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(store: Store) ->
             limit = presence.LEASE.total_seconds() + presence.HEARTBEAT + 3
             await _until(pilot, lambda: MARKS_TICKET not in lst.presence, limit)
             assert "mark" not in str(app.query_one("#detail-presence").render())
+
+        # mark opens a console again: the reply he was writing when it was killed is offered back
+        box = DraftBox(drafts, store=store.display_url, agent="mark")
+        again = make_app(store, "mark", draft_box=box)
+        async with again.run_test(size=(120, 40)) as pilot:
+            again.open_ticket(MARKS_TICKET)
+            await _until(pilot, lambda: again.detail is not None, 10)
+            await _until(pilot, lambda: again.reply_pane.composer.text == "On it", 5)
+            assert again.reply_pane.mode == "reply"
+            assert "↺ your unsent reply" in str(again.query_one("#reply-status").render())
 
     try:
         asyncio.run(main())

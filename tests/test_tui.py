@@ -437,6 +437,6 @@ def test_invalid_bytes_typed_or_pasted_do_not_close_the_console() -> None:
 
     tolerate_invalid_input()
     decode = linux_driver.getincrementaldecoder("utf-8")().decode
-    assert decode("ab".encode() + "ж".encode()[:1]) == "ab"  # waits for the rest of the letter
+    assert decode(b"ab" + "ж".encode()[:1]) == "ab"  # waits for the rest of the letter
     assert decode(b"x") == "\ufffdx"  # the rest never came: replaced, not raised
     assert decode("ок".encode()) == "ок"

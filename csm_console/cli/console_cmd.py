@@ -28,11 +28,16 @@ def open_console(
     settings = st.settings()
     actor = resolve_actor(store, agent)
     views = all_views(actor, [(v.name, v.query, v.sort) for v in settings.views])
+    from csm_console.services.drafts import DraftBox
     from csm_console.tui.app import CsmApp
     from csm_console.tui.terminal import tolerate_invalid_input
 
     tolerate_invalid_input()
+    drafts = DraftBox(
+        settings.paths.data_dir / "drafts.db", store=store.display_url, agent=actor.handle
+    )
     app = CsmApp(
+        draft_box=drafts,
         store=store,
         actor=actor,
         settings=settings,

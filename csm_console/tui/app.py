@@ -29,6 +29,7 @@ from csm_console.errors import Conflict, CsmError, StoreUnavailable
 from csm_console.services import agents, bulk, knowledge, presence, tickets
 from csm_console.services.agents import TeamView
 from csm_console.services.bulk import BulkResult
+from csm_console.services.drafts import DraftBox
 from csm_console.services.knowledge import ArticleView
 from csm_console.services.presence import PresenceView
 from csm_console.services.records import AgentView, TicketDetail, TicketRow
@@ -115,9 +116,11 @@ class CsmApp(App[None]):
         demo: bool = False,
         clock: Callable[[], datetime] | None = None,
         live: bool = True,
+        draft_box: DraftBox | None = None,
     ) -> None:
         super().__init__()
         self.live = live  # follow changes made elsewhere, and show who else is at a ticket
+        self.draft_box = draft_box
         self.console_id = presence.new_console_id()
         self.others: dict[int, list[PresenceView]] = {}  # who else is at which ticket
         self._activity: str | None = None  # what this console last told the others
@@ -142,7 +145,7 @@ class CsmApp(App[None]):
             yield QueuePane(self.views[0], id="queue")
             yield DetailPane(id="detail")
             yield KnowledgePane(id="knowledge")
-            yield ReplyPane(id="reply")
+            yield ReplyPane(id="reply", draft_box=self.draft_box)
         yield Static(id="store-banner", classes="hidden")
         yield Footer()
 
@@ -375,9 +378,12 @@ class CsmApp(App[None]):
 
     @on(ReplyPane.DraftChanged)
     def _draft_changed(self) -> None:
-        replying = presence.REPLYING if self.reply_pane.is_replying() else presence.VIEWING
-        if self.live and replying != self._activity:
-            self.beat()  # the others learn at once that a reply is being written
+        if not self.live:
+            return
+        with contextlib.suppress(NoMatches):  # the console is closing
+            replying = presence.REPLYING if self.reply_pane.is_replying() else presence.VIEWING
+            if replying != self._activity:
+                self.beat()  # the others learn at once that a reply is being written
 
     # ------------------------------------------------------------------ the open ticket
 
@@ -918,7 +924,10 @@ class CsmApp(App[None]):
             self.push_screen(
                 ConfirmScreen(
                     f"Quit with {count} unsent draft{'s' if count > 1 else ''}?",
-                    "Unsent drafts are lost when the console closes.",
+                    "They are kept on this machine and offered back when you open their "
+                    "tickets again."
+                    if self.draft_box is not None
+                    else "Unsent drafts are lost when the console closes.",
                 ),
                 answered,
             )

@@ -4,6 +4,7 @@ ticket's values, headed by the variant used."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -13,12 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from csm_console.domain.templates import ArticleRef, unresolved_placeholders
 from csm_console.services import replies
+from csm_console.services.drafts import DraftBox, SavedDraft
 from csm_console.services.records import TicketDetail
 from csm_console.services.replies import Preview, TemplateView
 from csm_console.tui.failures import user_error
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from csm_console.tui.app import CsmApp
 
 TEMPLATE_NAME_WIDTH = 25  # the picker is 28 columns wide (app.tcss), less its scrollbar gutter
+DRAFT_SAVE_DELAY = 0.4  # seconds after the last change before a draft is written to disk
 
 
 def variant_line(template: TemplateView) -> Text:
@@ -74,8 +78,12 @@ class ReplyPane(Vertical):
         mode: str
         text: str
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, draft_box: DraftBox | None = None) -> None:
         super().__init__(id=id)
+        self.draft_box = draft_box  # where unsent drafts survive a crash (None: memory only)
+        self._save_timer: Timer | None = None
+        self._pending: dict[int, tuple[str, str]] = {}  # drafts waiting to be written
+        self._disk = threading.Lock()
         self.detail: TicketDetail | None = None
         self.mode = "reply"
         self.templates: list[TemplateView] = []
@@ -113,6 +121,8 @@ class ReplyPane(Vertical):
         previous = self.detail
         if previous is not None:
             self._keep_draft(previous.ticket.id)
+            if detail is None or detail.ticket.id != previous.ticket.id:
+                self._persist_now(previous.ticket.id)
         self.detail = detail
         if detail is None:
             self.composer.text = ""
@@ -120,6 +130,11 @@ class ReplyPane(Vertical):
             return
         draft = self.drafts.get(detail.ticket.id)
         switched = previous is None or previous.ticket.id != detail.ticket.id
+        restored = None
+        if switched and draft is None and self.draft_box is not None:
+            restored = self._saved_draft(detail.ticket.id)
+            if restored is not None:
+                draft = self.drafts[detail.ticket.id] = Draft(restored.mode, restored.text)
         if switched:
             self.mode = draft.mode if draft else "reply"
             self.composer.text = draft.text if draft else ""
@@ -127,7 +142,17 @@ class ReplyPane(Vertical):
             self.preview = None
             with self.prevent(Input.Changed):
                 self.query_one("#template-filter", Input).value = ""
-        self._title()
+        if restored is not None:
+            when = restored.saved_at.astimezone().strftime("%d %b %H:%M")
+            self._title(
+                Text(
+                    f"↺ your unsent {restored.mode} from {when}, kept on this machine: "
+                    "send it, or clear it",
+                    style="bold yellow",
+                )
+            )
+        else:
+            self._title()
         self.load_templates(self.query_one("#template-filter", Input).value)
 
     def is_replying(self) -> bool:
@@ -137,6 +162,51 @@ class ReplyPane(Vertical):
     @on(TextArea.Changed, "#composer")
     def _composer_changed(self) -> None:
         self.post_message(self.DraftChanged())
+        if self.draft_box is not None and self.detail is not None:
+            if self._save_timer is not None:
+                self._save_timer.stop()
+            ticket_id = self.detail.ticket.id
+            self._save_timer = self.set_timer(
+                DRAFT_SAVE_DELAY, lambda: self._persist(ticket_id, self.mode, self.composer.text)
+            )
+
+    def _saved_draft(self, ticket_id: int) -> SavedDraft | None:
+        assert self.draft_box is not None
+        try:
+            return self.draft_box.load(ticket_id)
+        except Exception as caught:  # a broken drafts file must not stop the console
+            self.app.notify(f"could not read kept drafts: {caught}", severity="warning")
+            return None
+
+    def _persist_now(self, ticket_id: int) -> None:
+        """Write the ticket's draft at once (leaving the ticket: no timer is left to do it)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        draft = self.drafts.get(ticket_id)
+        self._persist(ticket_id, draft.mode if draft else self.mode, draft.text if draft else "")
+
+    def _persist(self, ticket_id: int, mode: str, text: str) -> None:
+        """Write (or, when empty, discard) a draft on disk, off the event loop, in order."""
+        if self.draft_box is None:
+            return
+        self._pending[ticket_id] = (mode, text)
+        self._write_pending()
+
+    @work(thread=True, group="draft-save")
+    def _write_pending(self) -> None:
+        assert self.draft_box is not None
+        with self._disk:  # one writer at a time: a discard is never overtaken by an older save
+            pending, self._pending = self._pending, {}
+            for ticket_id, (mode, text) in pending.items():
+                try:
+                    self.draft_box.save(ticket_id, mode, text)
+                except Exception as caught:  # the draft is still in memory; say so
+                    self.app.call_from_thread(
+                        self.app.notify,
+                        f"could not keep the draft on disk: {caught}",
+                        severity="warning",
+                    )
 
     def start(self, mode: str) -> None:
         self.mode = mode
@@ -157,6 +227,10 @@ class ReplyPane(Vertical):
 
     def clear_sent(self, ticket_id: int) -> None:
         self.drafts.pop(ticket_id, None)
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        self._persist(ticket_id, self.mode, "")  # an empty draft is discarded
         if self.detail is not None and self.detail.ticket.id == ticket_id:
             self.composer.text = ""
             self.article = None

@@ -32,4 +32,4 @@ def tolerate_invalid_input() -> None:
         except ImportError:  # e.g. Windows has its own driver, which reads text already
             continue
         if hasattr(driver, "getincrementaldecoder"):
-            driver.getincrementaldecoder = lenient_decoder
+            setattr(driver, "getincrementaldecoder", lenient_decoder)  # noqa: B010

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from csm_console.domain.model import Priority
-from csm_console.services import presence, setup
+from csm_console.services import presence, setup, tickets
 from csm_console.services.drafts import DraftBox
-from csm_console.store.engine import Store
+from csm_console.store.engine import SQLITE_BUSY_TIMEOUT_MS, Store
 from csm_console.tui.queue_list import QueueList
 from tests.tui_support import NOW, make_app
 
@@ -129,3 +129,77 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(
         if other.stderr is not None:
             problems = other.stderr.read()
             assert "Traceback" not in problems, problems
+
+
+def _banner(app: Any) -> str:
+    banner = app.query_one("#store-banner")
+    return "" if banner.has_class("hidden") else str(banner.render())
+
+
+def test_the_console_rides_out_the_store_going_away(store: Store) -> None:
+    """PostgreSQL: every connection of the store is terminated under the console.  SQLite:
+    another process holds the write lock for longer than the busy timeout while the console
+    sends a note.  Either way the console keeps the draft, shows a banner while the store is away
+    (SQLite), and recovers by itself: the banner goes, and a change made afterwards shows up
+    without a key pressed."""
+    setup.load_sample(store, now=NOW)
+    app = make_app(store, "anna", live=True)
+    locker: subprocess.Popen[str] | None = None
+
+    async def main() -> None:
+        nonlocal locker
+        async with app.run_test(size=(120, 40)) as pilot:
+            lst = app.query_one(QueueList)
+            await _until(pilot, lambda: bool(lst.window.rows), 10)
+            first = lst.window.rows[0]
+            app.open_ticket(first.id)
+            await _until(
+                pilot, lambda: app.detail is not None and app.detail.ticket.id == first.id, 10
+            )
+            app.action_compose("note")
+            await pilot.press(*"draft")
+            if store.is_postgres:
+                admin = Store(store.url)
+                with admin.engine.connect() as conn:
+                    conn.exec_driver_sql(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                admin.dispose()
+            else:
+                seconds = SQLITE_BUSY_TIMEOUT_MS / 1000 + 3
+                locker = subprocess.Popen(
+                    [sys.executable, "-c",
+                     "import sqlite3, time\n"
+                     f"c = sqlite3.connect({store.url.database!r}, isolation_level=None)\n"
+                     "c.execute('BEGIN IMMEDIATE')\n"
+                     f"print('locked', flush=True); time.sleep({seconds}); c.execute('COMMIT')\n"],
+                    stdout=subprocess.PIPE, text=True,
+                )  # fmt: skip
+                assert locker.stdout is not None
+                await asyncio.get_running_loop().run_in_executor(None, locker.stdout.readline)
+                await pilot.press("ctrl+s")  # the note waits for the lock, then gives up
+                await _until(pilot, lambda: "locked" in _banner(app), seconds + 5)
+                assert app.reply_pane.composer.text == "draft"
+                await asyncio.get_running_loop().run_in_executor(None, locker.wait)
+                await _until(pilot, lambda: _banner(app) == "", 15)  # the probe found it back
+            # back: a change made now shows up by itself
+            other = Store(store.url)
+            priority = Priority.LOW if first.priority != Priority.LOW else Priority.HIGH
+            tickets.change_priority(other, actor=app.actor, ticket_id=first.id, priority=priority)
+            other.dispose()
+
+            def shown() -> bool:
+                index = lst.window.index_of(first.id)
+                return index is not None and lst.window.rows[index].priority == priority
+
+            await _until(pilot, shown, 15)
+            assert _banner(app) == ""
+            assert app.reply_pane.composer.text == "draft"
+            assert not any(m.body == "draft" for m in (app.detail.messages if app.detail else ()))
+
+    try:
+        asyncio.run(main())
+    finally:
+        if locker is not None:
+            locker.kill()

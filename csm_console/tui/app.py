@@ -24,6 +24,7 @@ from csm_console.config import Settings
 from csm_console.domain.model import Priority, Status, Tier
 from csm_console.domain.rights import Actor
 from csm_console.domain.templates import ArticleRef
+from csm_console.domain.text import sanitize
 from csm_console.domain.workflow import TRANSITIONS
 from csm_console.errors import Conflict, CsmError, StoreUnavailable
 from csm_console.services import agents, bulk, knowledge, presence, tickets
@@ -276,9 +277,14 @@ class CsmApp(App[None]):
         banner = self.query_one("#store-banner", Static)
         if isinstance(error, StoreUnavailable):
             banner.update(
-                Text(f" ⚠ {error.message}  — your draft is kept; retry the action ", style="bold")
+                Text(
+                    f" ⚠ {sanitize(error.message, single_line=True)}  — your draft is kept; "
+                    "checking the store again by itself ",
+                    style="bold",
+                )
             )
             banner.remove_class("hidden")
+            self._probe_store()
         else:
             banner.add_class("hidden")
         self.notify(
@@ -321,13 +327,57 @@ class CsmApp(App[None]):
         """Block on the store's change feed (off the event loop) and refresh on each change."""
         feed = ChangeFeed(self.store)
         worker = get_current_worker()
+        problem: str | None = None
         try:
             while not worker.is_cancelled:
-                if feed.wait(FEED_WAIT) and not worker.is_cancelled:
+                changed = feed.wait(FEED_WAIT)
+                if worker.is_cancelled:
+                    break
+                if feed.problem != problem:  # the store went away, or came back
+                    problem = feed.problem
+                    self.call_from_thread(self._store_reachable, problem)
+                if changed:
                     self.call_from_thread(self.store_changed)
                     time.sleep(REFRESH_GAP)
         finally:
             feed.close()
+
+    @work(thread=True, exclusive=True, group="probe")
+    def _probe_store(self) -> None:
+        """After a failed action: try the store with backoff until it takes a write again."""
+        delay = 0.5
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            time.sleep(delay)
+            try:
+                with self.store.write():  # SQLite: takes the write lock; PostgreSQL: a round trip
+                    pass
+            except Exception:  # still away
+                delay = min(8.0, delay * 2)
+                continue
+            if not worker.is_cancelled:
+                self.call_from_thread(self._store_reachable, None)
+            return
+
+    def _store_reachable(self, problem: str | None) -> None:
+        """The feed lost the store (a banner; it retries with backoff) or has it back."""
+        with contextlib.suppress(NoMatches):  # the console is closing
+            banner = self.query_one("#store-banner", Static)
+            if problem is not None:
+                banner.update(
+                    Text(
+                        f" ⚠ the store is unreachable: {sanitize(problem, single_line=True)}"
+                        " — retrying by itself; your drafts are kept ",
+                        style="bold",
+                    )
+                )
+                banner.remove_class("hidden")
+                return
+            if banner.has_class("hidden"):
+                return
+            banner.add_class("hidden")
+            self.notify("The store is back.", timeout=3)
+            self.store_changed()
 
     def store_changed(self) -> None:
         """Something changed elsewhere: re-read what is on screen, keeping cursor, marks and

@@ -197,6 +197,21 @@ def test_unreachable_server_is_one_line_without_password() -> None:
     store.dispose()
 
 
+@pytest.mark.postgres
+def test_a_runaway_query_is_stopped_by_the_statement_timeout(
+    postgres_template_url: str,
+) -> None:
+    store = Store(postgres_template_url, statement_timeout_ms=200)
+    with (
+        pytest.raises(StoreUnavailable, match="ran longer than the statement timeout"),
+        store.read() as session,
+    ):
+        session.execute(text("SELECT pg_sleep(2)"))
+    with store.read() as session:  # the connection is fine afterwards
+        assert session.execute(text("SELECT 1")).scalar_one() == 1
+    store.dispose()
+
+
 def test_core_and_cli_do_not_import_textual() -> None:
     code = (
         "import sys\n"

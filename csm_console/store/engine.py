@@ -21,6 +21,7 @@ from csm_console.errors import ConfigError, StoreUnavailable
 
 SQLITE_CACHE_KIB = 32 * 1024
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POSTGRES_STATEMENT_TIMEOUT_MS = 60_000
 _BEGIN_OPTION = "csm_sqlite_begin"
 
 
@@ -115,7 +116,13 @@ def _configure_sqlite(engine: Engine, checkpoints: _Checkpoints) -> None:
 class Store:
     """One store (SQLite file or PostgreSQL database) and its transactions."""
 
-    def __init__(self, url: URL | str, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: URL | str,
+        *,
+        echo: bool = False,
+        statement_timeout_ms: int = POSTGRES_STATEMENT_TIMEOUT_MS,
+    ) -> None:
         self.url = parse_store_url(url) if isinstance(url, str) else url
         self.dialect = self.url.get_backend_name()
         # shown as people write it: postgresql://, not the driver-qualified form
@@ -139,7 +146,13 @@ class Store:
                 hide_parameters=True,
                 pool_size=5,
                 max_overflow=5,
-                connect_args={"connect_timeout": 5, "application_name": "csm"},
+                connect_args={
+                    "connect_timeout": 5,
+                    "application_name": "csm",
+                    # no statement runs away with the store: a console's query, a report or one
+                    # chunk of a bulk job takes far less; migrations lift it (store.migrate)
+                    "options": f"-c statement_timeout={int(statement_timeout_ms)}",
+                },
             )
             self._write_engine = self.engine
 
@@ -224,6 +237,11 @@ def classify_operational_error(store: Store, error: exc.DBAPIError) -> Exception
         return StoreUnavailable(
             f"the store {store.display_url} stayed locked by another process for longer than "
             f"{SQLITE_BUSY_TIMEOUT_MS // 1000} s; try again"
+        )
+    if "statement timeout" in lowered:
+        return StoreUnavailable(
+            f"the store {store.display_url} stopped a query that ran longer than the statement "
+            "timeout; narrow it (a query, --since, --limit) and try again"
         )
     if "unable to open database" in lowered:
         return StoreUnavailable(f"cannot open {store.display_url}: {reason}")

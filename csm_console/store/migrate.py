@@ -17,6 +17,7 @@ from csm_console.store.engine import Store, parse_store_url, translate_errors
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.engine import Connection
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD = "0005"  # the newest revision in migrations/versions (tests/test_store.py checks it)
@@ -79,6 +80,7 @@ def upgrade(store: Store, revision: str = "head") -> tuple[str | None, str]:
 
     cfg = alembic_config()
     with translate_errors(store), store.engine.begin() as conn:
+        _no_statement_timeout(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     return before, current_revision(store) or "base"
@@ -90,9 +92,16 @@ def downgrade(store: Store, revision: str) -> str:
 
     cfg = alembic_config()
     with translate_errors(store), store.engine.begin() as conn:
+        _no_statement_timeout(conn)
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
     return current_revision(store) or "base"
+
+
+def _no_statement_timeout(conn: Connection) -> None:
+    """A migration may rewrite a big table: it is not bound by the everyday statement timeout."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL statement_timeout = 0"))
 
 
 def check_schema(store: Store) -> None:

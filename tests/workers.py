@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 from csm_console.domain.model import Status
 from csm_console.errors import NothingToDo
@@ -13,16 +14,19 @@ from csm_console.store.engine import Store
 
 
 def take_all(url: str, handle: str) -> None:
+    """Take tickets until none is left; print the ids and when the claiming began and ended."""
     store = Store(url)
     actor = resolve_actor(store, handle)
     claimed: list[int] = []
+    began = time.time()
     while True:
         try:
             claimed.append(tickets.take_next(store, actor=actor).id)
         except NothingToDo:
             break
+    ended = time.time()
     store.dispose()
-    print(json.dumps(claimed))
+    print(json.dumps({"claimed": claimed, "began": began, "ended": ended}))
 
 
 def set_status(url: str, handle: str, ticket_id: str, status: str) -> None:

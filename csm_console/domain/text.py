@@ -125,9 +125,9 @@ def snippet(
     spans = spans_of(flat)
     anchor = spans[0][0] if spans else 0
     start = max(0, anchor - width // 3)
-    if start > 0:
+    if start > 0:  # begin at a word: the text's start, or after a space shortly before
         space = flat.rfind(" ", 0, start)
-        if space != -1 and start - space < 20:
+        if start - space < 20:
             start = space + 1
     end = min(len(flat), start + width)
     prefix = "…" if start > 0 else ""

@@ -143,6 +143,9 @@ def _excerpt(body: str, title: str, marker: HitMarker) -> tuple[str, list[tuple[
     (at most about 600 characters) are turned into plain text and searched for hits."""
     hit = marker.first(body) or 0
     start = max(body.rfind("\n", 0, max(0, hit - 150)) + 1, hit - 300)
+    if start > 0 and body[start - 1] not in "\n ":  # mid-word: from the next word on
+        space = body.find(" ", start, hit)
+        start = space + 1 if space >= 0 else hit
     line_end = body.find("\n", hit + 300)
     end = min(len(body) if line_end < 0 else line_end, hit + 600)
     flat = sanitize(plain_text(body[start:end], title if start == 0 else ""), single_line=True)

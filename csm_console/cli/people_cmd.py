@@ -6,10 +6,11 @@ import typer
 
 from csm_console.cli.output import emit_json, info, out
 from csm_console.cli.state import state
+from csm_console.domain.rights import Actor
 from csm_console.domain.text import sanitize
-from csm_console.errors import UsageError
+from csm_console.errors import NotFound, PermissionDenied, UsageError
 
-agents_app = typer.Typer(help="Agents: list, add, deactivate.", no_args_is_help=True)
+agents_app = typer.Typer(help="Agents: list, add, bind, deactivate.", no_args_is_help=True)
 teams_app = typer.Typer(help="Teams: list, add.", no_args_is_help=True)
 customers_app = typer.Typer(help="Customers: list, show.", no_args_is_help=True)
 
@@ -30,7 +31,9 @@ def agents_list(ctx: typer.Context, format: str = typer.Option("table", "--forma
         emit_json(rows)
         return
     for a in rows:
-        flag = "" if a.active else "  (inactive)"
+        flag = ("" if a.active else "  (inactive)") + (
+            f"  [login {a.db_role}]" if a.db_role else ""
+        )
         out.print(
             f"{a.handle:<12} {a.role:<9} {a.tier}  {a.team or '—':<20} "
             f"{sanitize(a.name, single_line=True)}{flag}",
@@ -47,6 +50,9 @@ def agents_add(
     role: str = typer.Option(..., "--role", help="operator, lead or admin"),
     tier: str = typer.Option(..., "--tier", help="L1, L2 or L3"),
     team: str | None = typer.Option(None, "--team", help="Required for operators and leads."),
+    db_role: str | None = typer.Option(
+        None, "--db-role", help="PostgreSQL: the database login that is this agent."
+    ),
 ) -> None:
     """Add an agent.  On an empty store the first `--role admin` needs no acting agent."""
     from csm_console.domain.model import Role, Tier, parse_enum
@@ -59,7 +65,10 @@ def agents_add(
         chosen_tier = Tier.parse(tier)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    actor = st.actor() if st.settings().agent else None
+    try:
+        actor: Actor | None = st.actor()
+    except (UsageError, NotFound, PermissionDenied):  # an empty store: the first admin
+        actor = None
     added = agents.add_agent(
         store,
         actor=actor,
@@ -72,6 +81,32 @@ def agents_add(
     )
     out.print(added.handle, markup=False)
     info(f"added {added.handle} ({added.role}, {added.tier}, {added.team or 'no team'})")
+    if db_role:
+        agents.bind_db_role(store, actor=actor or st.actor(), handle=added.handle, db_role=db_role)
+        info(f"{added.handle} is the database login {db_role}")
+
+
+@agents_app.command("bind")
+def agents_bind(
+    ctx: typer.Context,
+    handle: str = typer.Argument(...),
+    db_role: str | None = typer.Option(
+        None, "--db-role", help="The PostgreSQL login that is this agent."
+    ),
+    unbind: bool = typer.Option(False, "--unbind", help="Remove the agent's login."),
+) -> None:
+    """Bind an agent to a PostgreSQL login (admins): connected as that login, csm acts as the
+    agent, and only an admin may use --as for someone else."""
+    from csm_console.services import agents
+
+    if (db_role is None) == (not unbind):
+        raise UsageError("give --db-role ROLE, or --unbind")
+    st = state(ctx)
+    old = agents.bind_db_role(st.store(), actor=st.actor(), handle=handle, db_role=db_role)
+    if db_role:
+        info(f"{handle} is the database login {db_role}" + (f" (was {old})" if old else ""))
+    else:
+        info(f"{handle} has no database login" + (f" (was {old})" if old else ""))
 
 
 @agents_app.command("deactivate")

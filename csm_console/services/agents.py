@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import col
+from sqlalchemy import func, select, text
+from sqlmodel import Session, col
 
 from csm_console.domain.model import Role, Tier
 from csm_console.domain.rights import Actor
@@ -17,35 +17,121 @@ from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Team
 
 _HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
+_DB_ROLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 def resolve_actor(store: Store, handle: str | None) -> Actor:
-    """The acting agent for `handle` (from --as, CSM_AGENT or the config file)."""
-    if not handle:
-        raise UsageError(
-            'no acting agent: pass --as HANDLE, set CSM_AGENT, or set agent = "HANDLE" in the'
-            " config file"
-        )
+    """The acting agent.
+
+    - SQLite: the agent named by `handle` (from --as, CSM_AGENT or the config file); the store
+      file's permissions decide who may open it at all.
+    - PostgreSQL: the agent bound to the database login (`agent.db_role`).  `handle` may name
+      someone else only when that agent is an admin.  A login bound to no agent may name any
+      agent only when it could change the data anyway: a superuser, or the database's owner
+      (the set-up login, batch jobs); any other login is refused.
+    """
     with store.read() as session:
-        row = session.execute(
-            select(Agent, col(Team.name))
-            .outerjoin(Team, col(Team.id) == col(Agent.team_id))
-            .where(func.lower(col(Agent.handle)) == handle.strip().lower())
-        ).one_or_none()
-        if row is None:
-            raise NotFound(f"no agent with handle {handle!r} in {store.display_url}")
-        agent, team = row
-        assert agent.id is not None
-        return Actor(
-            id=agent.id,
-            handle=agent.handle,
-            name=agent.name,
-            role=Role(agent.role),
-            tier=Tier(agent.tier),
-            team_id=agent.team_id,
-            team=team,
-            active=agent.active,
+        if store.is_postgres:
+            agent = _agent_for_login(session, handle)
+        else:
+            if not handle:
+                raise UsageError(
+                    "no acting agent: pass --as HANDLE, set CSM_AGENT, or set agent = "
+                    '"HANDLE" in the config file'
+                )
+            found = _agent_by_handle(session, handle)
+            if found is None:
+                raise NotFound(f"no agent with handle {handle!r} in {store.display_url}")
+            agent = found
+        return _actor_of(session, agent)
+
+
+def _agent_by_handle(session: Session, handle: str) -> Agent | None:
+    return session.execute(
+        select(Agent).where(func.lower(col(Agent.handle)) == handle.strip().lower())
+    ).scalar_one_or_none()
+
+
+def _agent_for_login(session: Session, handle: str | None) -> Agent:
+    login = str(session.execute(text("SELECT session_user")).scalar_one())
+    bound: Agent | None = session.execute(
+        select(Agent).where(col(Agent.db_role) == login)
+    ).scalar_one_or_none()
+    wanted = _agent_by_handle(session, handle) if handle else None
+    if handle and wanted is None:
+        raise NotFound(f"no agent with handle {handle!r}")
+    if bound is not None:
+        if wanted is None or wanted.id == bound.id:
+            return bound
+        if bound.role == Role.ADMIN.value and bound.active:
+            return wanted
+        raise PermissionDenied(
+            f"the database login {login} is agent {bound.handle}; only an admin may act as "
+            f"someone else (--as {wanted.handle})"
         )
+    powerful = session.execute(
+        text(
+            "SELECT r.rolsuper OR pg_has_role(session_user, d.datdba, 'MEMBER') "
+            "FROM pg_roles r, pg_database d "
+            "WHERE r.rolname = session_user AND d.datname = current_database()"
+        )
+    ).scalar_one()
+    if not powerful:
+        raise PermissionDenied(
+            f"the database login {login} is no agent's; an admin binds it with "
+            f"`csm agents bind HANDLE --db-role {login}`"
+        )
+    if wanted is None:
+        raise UsageError(
+            f"the database login {login} is no agent's (it owns the store): choose the acting "
+            'agent with --as HANDLE, CSM_AGENT, or agent = "HANDLE" in the config file'
+        )
+    return wanted
+
+
+def _actor_of(session: Session, agent: Agent) -> Actor:
+    team = session.get(Team, agent.team_id) if agent.team_id is not None else None
+    assert agent.id is not None
+    return Actor(
+        id=agent.id,
+        handle=agent.handle,
+        name=agent.name,
+        role=Role(agent.role),
+        tier=Tier(agent.tier),
+        team_id=agent.team_id,
+        team=team.name if team else None,
+        active=agent.active,
+    )
+
+
+def bind_db_role(store: Store, *, actor: Actor, handle: str, db_role: str | None) -> str | None:
+    """Bind an agent to a PostgreSQL login (None: unbind); admins only.  Returns the old one."""
+    if db_role is not None and not _DB_ROLE.fullmatch(db_role):
+        raise UsageError(f"bad database role {db_role!r}: letters, digits and _, at most 63")
+    with store.write() as session:
+        _require_admin(session, actor, "bind database logins")
+        agent = _agent_by_handle(session, handle)
+        if agent is None:
+            raise NotFound(f"no agent with handle {handle!r}")
+        if db_role is not None:
+            if (
+                store.is_postgres
+                and not session.execute(
+                    text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": db_role}
+                ).first()
+            ):
+                raise NotFound(
+                    f"no database role {db_role!r} on this server; create it first "
+                    "(see README, Identity on PostgreSQL)"
+                )
+            holder = session.execute(
+                select(Agent).where(col(Agent.db_role) == db_role)
+            ).scalar_one_or_none()
+            if holder is not None and holder.id != agent.id:
+                raise UsageError(f"the database role {db_role} is agent {holder.handle}'s already")
+        old = agent.db_role
+        agent.db_role = db_role
+        return old
 
 
 def list_agents(store: Store, *, include_inactive: bool = True) -> list[AgentView]:
@@ -67,6 +153,7 @@ def list_agents(store: Store, *, include_inactive: bool = True) -> list[AgentVie
                 tier=a.tier,
                 team=team,
                 active=a.active,
+                db_role=a.db_role,
             )
             for a, team in session.execute(statement)
         ]

@@ -103,6 +103,7 @@ class AgentView:
     tier: str
     team: str | None
     active: bool
+    db_role: str | None = None  # the PostgreSQL login bound to the agent
 
 
 @dataclass(frozen=True, slots=True)

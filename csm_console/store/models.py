@@ -46,6 +46,10 @@ class Agent(SQLModel, table=True):
     )
     active: bool = Field(default=True)
     signature: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # PostgreSQL: the database login that is this agent (see services.agents.resolve_actor)
+    db_role: str | None = Field(
+        default=None, sa_column=Column(String(63), nullable=True, unique=True)
+    )
 
 
 class Customer(SQLModel, table=True):

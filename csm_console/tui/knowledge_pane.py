@@ -21,7 +21,7 @@ from csm_console.services import knowledge
 from csm_console.services.knowledge import ArticleHit
 from csm_console.services.records import TicketDetail
 from csm_console.tui.failures import user_error
-from csm_console.tui.safe_text import highlighted, safe
+from csm_console.tui.safe_text import SafeInput, highlighted, safe
 
 if TYPE_CHECKING:
     from csm_console.tui.app import CsmApp
@@ -70,7 +70,7 @@ class KnowledgePane(Vertical):
         return self.app
 
     def compose(self) -> ComposeResult:
-        yield Input(
+        yield SafeInput(
             placeholder="search the knowledge base (any words, any language)", id="kb-search"
         )
         yield Static(id="kb-status")

@@ -22,6 +22,7 @@ from csm_console.services.views import View, combine
 from csm_console.tui.failures import user_error
 from csm_console.tui.queue_list import QueueList, header_text
 from csm_console.tui.queue_window import MAX_ROWS, PAGE_SIZE, FetchPlan, QueueWindow
+from csm_console.tui.safe_text import SafeInput
 
 if TYPE_CHECKING:
     from csm_console.tui.app import CsmApp
@@ -68,7 +69,7 @@ class QueuePane(Vertical):
         return self.app
 
     def compose(self) -> ComposeResult:
-        yield Input(
+        yield SafeInput(
             placeholder="filter: status:open priority:>=high refund …  (enter applies)",
             id="queue-filter",
             classes="hidden",

@@ -25,7 +25,7 @@ from csm_console.services.drafts import DraftBox, SavedDraft
 from csm_console.services.records import TicketDetail
 from csm_console.services.replies import Preview, TemplateView
 from csm_console.tui.failures import user_error
-from csm_console.tui.safe_text import safe
+from csm_console.tui.safe_text import SafeInput, SafeTextArea, safe
 
 if TYPE_CHECKING:
     from csm_console.tui.app import CsmApp
@@ -100,11 +100,11 @@ class ReplyPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="reply-title")
-        yield TextArea(id="composer", soft_wrap=True, show_line_numbers=False)
+        yield SafeTextArea(id="composer", soft_wrap=True, show_line_numbers=False)
         yield Static(id="reply-status")
         with Horizontal(id="template-row"):
             with Vertical(id="template-picker"):
-                yield Input(placeholder="template filter", id="template-filter")
+                yield SafeInput(placeholder="template filter", id="template-filter")
                 yield OptionList(id="template-list")
             yield Static(id="template-preview")
 

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from rich.style import Style
 from rich.text import Text
+from textual.widgets import Input, TextArea
+from textual.widgets.text_area import Edit, EditResult
 
 from csm_console.domain.text import sanitize
 
@@ -28,3 +30,32 @@ def fit(text: Text, width: int) -> Text:
     text = text.copy()
     text.truncate(width, overflow="ellipsis", pad=True)
     return text
+
+
+MAX_INPUT = 4000  # characters an input box keeps of a paste: more than any query or tag list
+
+
+class SafeInput(Input):
+    """An input box that never holds a control character: whatever is typed, pasted or set is
+    sanitised to one line (Textual's own Input would draw an escape sequence as it is) and cut
+    to MAX_INPUT characters, so a megabyte pasted by mistake costs nothing."""
+
+    def validate_value(self, value: str) -> str:
+        if len(value) > MAX_INPUT:
+            value = value[:MAX_INPUT]
+        if value.isascii() and value.isprintable():
+            return value
+        return sanitize(value, single_line=True)
+
+
+class SafeTextArea(TextArea):
+    """The composer: whatever is typed, pasted or loaded is sanitised (line breaks and tabs
+    stay), as Textual's own TextArea would draw an escape sequence as it is."""
+
+    def edit(self, edit: Edit) -> EditResult:
+        if edit.text and not (edit.text.isascii() and edit.text.isprintable()):
+            edit.text = sanitize(edit.text)
+        return super().edit(edit)
+
+    def load_text(self, text: str) -> None:
+        super().load_text(sanitize(text))

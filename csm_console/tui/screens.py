@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from csm_console.domain.text import sanitize
+from csm_console.tui.safe_text import SafeInput
 
 T = TypeVar("T")
 
@@ -56,7 +57,7 @@ class PickerScreen(ModalScreen[T | None], Generic[T]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(self.title_text, style="bold"))
-            yield Input(placeholder=self.placeholder, id="picker-filter")
+            yield SafeInput(placeholder=self.placeholder, id="picker-filter")
             yield OptionList(id="picker-options")
             yield Label(Text("enter: choose   escape: cancel", style="dim"))
 
@@ -129,7 +130,7 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(self.title_text, style="bold"))
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield SafeInput(value=self.value, placeholder=self.placeholder, id="prompt-input")
             yield Label(Text("enter: done   escape: cancel", style="dim"), id="prompt-hint")
 
     def on_mount(self) -> None:

@@ -175,3 +175,35 @@ def test_escalate_reply_note_csat(url: str) -> None:
     assert csm(url, "tickets", "status", str(other), "--set", "solved").exit_code == 0
     assert csm(url, "tickets", "csat", str(other), "--score", "4", "--comment", "ok").exit_code == 0
     assert ticket(url, other)["ticket"]["csat_score"] == 4
+
+
+def test_if_version_refuses_every_write_on_a_changed_ticket(url: str) -> None:
+    """A script read the ticket at version N; someone changed it since: every kind of write
+    with --if-version N exits 4, says who changed what, and writes nothing."""
+    number = ids_of(url, "status:new,open assignee:none")[0]
+    read = ticket(url, number)
+    stale = str(read["ticket"]["version"])
+    changed = csm(url, "tickets", "priority", str(number), "--set", "urgent", agent="anna")
+    assert changed.exit_code == 0, changed.output
+    after = ticket(url, number)
+    writes = [
+        ("reply", str(number), "--body", "Hello"),
+        ("note", str(number), "--body", "Checked"),
+        ("tag", str(number), "--add", "late"),
+        ("status", str(number), "--set", "pending"),
+        ("priority", str(number), "--set", "low"),
+        ("assign", str(number), "--to", "admin"),
+        ("escalate", str(number), "--to", "L2", "--reason", "needs a technician"),
+    ]
+    for command, *args in writes:
+        refused = csm(url, "tickets", command, *args, "--if-version", stale)
+        assert refused.exit_code == 4, (command, refused.output)
+        assert "anna" in refused.stderr and "priority" in refused.stderr, (command, refused.stderr)
+    assert ticket(url, number) == after  # nothing was written
+    fresh = csm(url, "tickets", "note", str(number), "--body", "ok", "--if-version",
+                str(after["ticket"]["version"]))  # fmt: skip
+    assert fresh.exit_code == 0, fresh.output
+    two = csm(
+        url, "tickets", "tag", str(number), str(number + 1), "--add", "x", "--if-version", "1"
+    )
+    assert two.exit_code == 2 and "exactly one ticket" in two.stderr

@@ -61,13 +61,16 @@ def test_migrations_build_exactly_the_models_on_postgres(postgres_server: Postgr
 _T0 = "2026-01-01T00:00:00+00:00"
 _OLD_ROWS = [
     "INSERT INTO team (id, name, tier, description) VALUES (1, 'Frontline', 'L1', '')",
+    # an agent that a ticket points at: a migration that rebuilt `agent` would break that
+    "INSERT INTO agent (id, handle, name, email, role, tier, team_id, active, signature) "
+    "VALUES (1, 'olga', 'Olga', 'olga@example.com', 'operator', 'L1', 1, TRUE, '')",
     "INSERT INTO customer (id, name, email, phone, company, language, preferred_channel, "
     "segment, lookup) VALUES (1, 'Ann', 'ann@example.com', '', '', 'en', 'email', 'standard', "
     "'ann ann@example.com')",
     "INSERT INTO ticket (id, subject, customer_id, channel, status, priority, tier, team_id, "
-    "created_at, updated_at, first_response_due, resolution_due, sla_due, reopen_count, "
-    f"version, search_text) VALUES (7, 'Old', 1, 'email', 'new', 2, 'L1', 1, '{_T0}', '{_T0}', "
-    f"'{_T0}', '{_T0}', '{_T0}', 0, 3, 'old')",
+    "assignee_id, created_at, updated_at, first_response_due, resolution_due, sla_due, "
+    f"reopen_count, version, search_text) VALUES (7, 'Old', 1, 'email', 'new', 2, 'L1', 1, 1, "
+    f"'{_T0}', '{_T0}', '{_T0}', '{_T0}', '{_T0}', 0, 3, 'old')",
 ]
 
 

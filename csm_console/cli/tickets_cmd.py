@@ -257,6 +257,25 @@ def read_ids(values: list[str]) -> list[int]:
     return ids
 
 
+IF_VERSION_HELP = (
+    "Refuse (exit 4, saying who changed what) if the ticket changed since this version "
+    "(`version` in `tickets show --format json`)."
+)
+
+
+def _if_version() -> Any:
+    return typer.Option(None, "--if-version", metavar="N", min=1, help=IF_VERSION_HELP)
+
+
+def guarded(ticket_ids: list[int], if_version: int | None) -> dict[int, int] | None:
+    """The versions a write is guarded by: --if-version, which names one ticket's version."""
+    if if_version is None:
+        return None
+    if len(ticket_ids) != 1:
+        raise UsageError("--if-version goes with exactly one ticket id")
+    return {ticket_ids[0]: if_version}
+
+
 def read_body(body: str | None, body_file: str | None) -> str:
     """The message text from --body TEXT, --body - (stdin) or --body-file FILE."""
     if (body is None) == (body_file is None):
@@ -299,13 +318,21 @@ def assign(
     ctx: typer.Context,
     ids: list[str] = typer.Argument(..., metavar="ID...", help="Ticket ids; - reads stdin."),
     to: str = typer.Option(..., "--to", metavar="HANDLE|none", help="Agent, or none."),
+    if_version: int | None = _if_version(),
 ) -> None:
     """Assign tickets to an agent (or `none` to unassign), each in its own transaction."""
     from csm_console.services import bulk
 
     st = state(ctx)
     target = None if to.strip().lower() in {"none", "nobody", "-"} else to
-    result = bulk.assign_many(st.store(), actor=st.actor(), ticket_ids=read_ids(ids), to=target)
+    chosen = read_ids(ids)
+    result = bulk.assign_many(
+        st.store(),
+        actor=st.actor(),
+        ticket_ids=chosen,
+        to=target,
+        versions=guarded(chosen, if_version),
+    )
     _report(result, f"assign to {target or 'nobody'}")
 
 
@@ -316,6 +343,7 @@ def set_status(
     status: str = typer.Option(
         ..., "--set", metavar="STATUS", help="open, pending, on_hold, solved, closed."
     ),
+    if_version: int | None = _if_version(),
 ) -> None:
     """Change the status along the allowed transitions (solved → open counts a reopen)."""
     from csm_console.domain.model import Status, parse_enum
@@ -326,8 +354,13 @@ def set_status(
     except ValueError as error:
         raise UsageError(str(error)) from None
     st = state(ctx)
+    chosen_ids = read_ids(ids)
     result = bulk.set_status_many(
-        st.store(), actor=st.actor(), ticket_ids=read_ids(ids), status=chosen
+        st.store(),
+        actor=st.actor(),
+        ticket_ids=chosen_ids,
+        status=chosen,
+        versions=guarded(chosen_ids, if_version),
     )
     _report(result, f"status {chosen.value}")
 
@@ -339,6 +372,7 @@ def set_priority(
     priority: str = typer.Option(
         ..., "--set", metavar="PRIORITY", help="low, normal, high, urgent."
     ),
+    if_version: int | None = _if_version(),
 ) -> None:
     """Change the priority; the SLA due times are recomputed."""
     from csm_console.domain.model import Priority
@@ -349,8 +383,13 @@ def set_priority(
     except ValueError as error:
         raise UsageError(str(error)) from None
     st = state(ctx)
+    chosen_ids = read_ids(ids)
     result = bulk.set_priority_many(
-        st.store(), actor=st.actor(), ticket_ids=read_ids(ids), priority=chosen
+        st.store(),
+        actor=st.actor(),
+        ticket_ids=chosen_ids,
+        priority=chosen,
+        versions=guarded(chosen_ids, if_version),
     )
     _report(result, f"priority {chosen.label}")
 
@@ -361,6 +400,7 @@ def tag(
     ids: list[str] = typer.Argument(..., metavar="ID...", help="Ticket ids; - reads stdin."),
     add: list[str] = typer.Option([], "--add", metavar="TAG", help="Tag to add (repeatable)."),
     remove: list[str] = typer.Option([], "--remove", metavar="TAG", help="Tag to remove."),
+    if_version: int | None = _if_version(),
 ) -> None:
     """Add and remove tags."""
     from csm_console.services import bulk
@@ -368,8 +408,14 @@ def tag(
     if not add and not remove:
         raise UsageError("nothing to do: give --add TAG and/or --remove TAG")
     st = state(ctx)
+    chosen_ids = read_ids(ids)
     result = bulk.tag_many(
-        st.store(), actor=st.actor(), ticket_ids=read_ids(ids), add=add, remove=remove
+        st.store(),
+        actor=st.actor(),
+        ticket_ids=chosen_ids,
+        add=add,
+        remove=remove,
+        versions=guarded(chosen_ids, if_version),
     )
     _report(result, "tags")
 
@@ -383,6 +429,7 @@ def escalate(
     team: str | None = typer.Option(
         None, "--team", help="Which team of that tier (default: the first)."
     ),
+    if_version: int | None = _if_version(),
 ) -> None:
     """Escalate to a higher tier's team, unassigned, with the reason as an internal note."""
     from csm_console.domain.model import Tier
@@ -400,6 +447,7 @@ def escalate(
         to_tier=tier,
         reason=reason,
         team=team,
+        expected_version=if_version,
     )
     _print_row(row, f"#{row.id} escalated to {row.tier.value} ({row.team})")
 
@@ -416,6 +464,7 @@ def reply(
     status: str | None = typer.Option(
         None, "--status", help="pending, open or solved after the reply."
     ),
+    if_version: int | None = _if_version(),
 ) -> None:
     """Send a public reply (the first one sets first_response_at)."""
     from csm_console.domain.model import Status, parse_enum
@@ -437,7 +486,14 @@ def reply(
         after = parse_enum(Status, status, "status") if status else None
     except ValueError as error:
         raise UsageError(str(error)) from None
-    row = tickets.reply(store, actor=actor, ticket_id=number, body=text, status=after)
+    row = tickets.reply(
+        store,
+        actor=actor,
+        ticket_id=number,
+        body=text,
+        status=after,
+        expected_version=if_version,
+    )
     _print_row(row, f"replied on #{row.id}; now {row.status.value}")
 
 
@@ -447,6 +503,7 @@ def note(
     ticket_id: str = typer.Argument(..., metavar="ID"),
     body: str | None = typer.Option(None, "--body", help="The text, or - for stdin."),
     body_file: str | None = typer.Option(None, "--body-file", metavar="FILE"),
+    if_version: int | None = _if_version(),
 ) -> None:
     """Add an internal note (agents only; no SLA clock stops)."""
     from csm_console.services import tickets
@@ -457,6 +514,7 @@ def note(
         actor=st.actor(),
         ticket_id=read_ids([ticket_id])[0],
         body=read_body(body, body_file),
+        expected_version=if_version,
     )
     _print_row(row, f"note added on #{row.id}")
 

@@ -125,7 +125,8 @@ def tag_many(
     ticket_ids: Iterable[int],
     add: Iterable[str] = (),
     remove: Iterable[str] = (),
+    versions: dict[int, int] | None = None,
 ) -> BulkResult:
     return _write_each(
-        store, actor, ticket_ids, tickets.tag_ticket, None, add=list(add), remove=list(remove)
+        store, actor, ticket_ids, tickets.tag_ticket, versions, add=list(add), remove=list(remove)
     )

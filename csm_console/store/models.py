@@ -34,6 +34,7 @@ class Team(SQLModel, table=True):
 
 class Agent(SQLModel, table=True):
     __tablename__ = "agent"
+    __table_args__ = (Index("ux_agent_db_role", "db_role", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     handle: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
@@ -47,9 +48,7 @@ class Agent(SQLModel, table=True):
     active: bool = Field(default=True)
     signature: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     # PostgreSQL: the database login that is this agent (see services.agents.resolve_actor)
-    db_role: str | None = Field(
-        default=None, sa_column=Column(String(63), nullable=True, unique=True)
-    )
+    db_role: str | None = Field(default=None, sa_column=Column(String(63), nullable=True))
 
 
 class Customer(SQLModel, table=True):

@@ -2,6 +2,9 @@
 
 Revision ID: 0006
 Revises: 0005
+
+A plain ADD COLUMN and a unique index: no table rebuild, which on SQLite would have to drop
+`agent` while tickets still point at it.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-NAMING = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
+INDEX = "ux_agent_db_role"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("agent", naming_convention=NAMING) as batch:
-        batch.add_column(sa.Column("db_role", sa.String(63), nullable=True))
-        batch.create_unique_constraint("uq_agent_db_role", ["db_role"])
+    op.add_column("agent", sa.Column("db_role", sa.String(63), nullable=True))
+    op.create_index(INDEX, "agent", ["db_role"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("agent", naming_convention=NAMING) as batch:
-        batch.drop_constraint("uq_agent_db_role", type_="unique")
-        batch.drop_column("db_role")
+    op.drop_index(INDEX, table_name="agent")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE agent DROP COLUMN db_role")  # SQLite 3.35+: no rebuild
+    else:
+        op.drop_column("agent", "db_role")

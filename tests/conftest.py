@@ -187,3 +187,17 @@ def build_desk(store: Store) -> Desk:
 @pytest.fixture
 def desk(store: Store) -> Desk:
     return build_desk(store)
+
+
+def process_env() -> dict[str, str]:
+    """The environment for csm and worker processes started by a test: this checkout on the
+    path, and none of the developer's own csm settings."""
+    import os
+
+    return {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "CSM_CONFIG_FILE": "",
+        "CSM_AGENT": "",
+        "CSM_DATABASE_URL": "",
+    }

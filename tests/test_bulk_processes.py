@@ -12,7 +12,6 @@ not explain."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -34,7 +33,7 @@ from csm_console.services import reassign
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Team, Ticket
 from tests.bulk_workers import START, seed_tickets
-from tests.conftest import Desk
+from tests.conftest import Desk, process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 # Enough tickets that the batch runs for a good while after the editor sees its first chunk
@@ -53,22 +52,12 @@ def _url(store: Store) -> str:
     return store.url.render_as_string(hide_password=False)
 
 
-def _env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "CSM_CONFIG_FILE": "",
-        "CSM_AGENT": "",
-        "CSM_DATABASE_URL": "",
-    }
-
-
 def _csm(url: str, *args: str, agent: str) -> subprocess.Popen[str]:
     """The real CLI in its own process."""
     return subprocess.Popen(
         [sys.executable, "-m", "csm_console", "--db", url, "--as", agent, *args],
         cwd=ROOT,
-        env=_env(),
+        env=process_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -108,7 +97,7 @@ def _worker(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.bulk_workers", *args],
         cwd=ROOT,
-        env=_env(),
+        env=process_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

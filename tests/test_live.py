@@ -3,7 +3,6 @@ a real CLI process), survives losing its connection, and presence leases show an
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from sqlalchemy import text
 from csm_console.services import presence, tickets
 from csm_console.store.change_feed import ChangeFeed
 from csm_console.store.engine import Store
-from tests.conftest import Desk
+from tests.conftest import Desk, process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,7 +60,7 @@ def test_the_feed_sees_a_cli_batch_in_another_process(desk: Desk) -> None:
     feed = ChangeFeed(desk.store)
     try:
         feed.wait(0.2)
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "CSM_CONFIG_FILE": "", "CSM_AGENT": ""}
+        env = process_env()
         url = desk.store.url.render_as_string(hide_password=False)
         done = subprocess.run(
             [sys.executable, "-m", "csm_console", "--db", url, "--as", "anna", "tickets",

@@ -6,7 +6,6 @@ other console is killed; the draft the killed console was writing is offered bac
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -19,20 +18,11 @@ from csm_console.services import presence, setup, tickets
 from csm_console.services.drafts import DraftBox
 from csm_console.store.engine import SQLITE_BUSY_TIMEOUT_MS, Store
 from csm_console.tui.queue_list import QueueList
+from tests.conftest import process_env
 from tests.tui_support import NOW, make_app
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKS_TICKET = 1148  # mark's ticket in the sample, in anna's team view
-
-
-def _env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "CSM_CONFIG_FILE": "",
-        "CSM_AGENT": "",
-        "CSM_DATABASE_URL": "",
-    }
 
 
 async def _until(pilot: Any, condition: Any, seconds: float) -> float:
@@ -55,7 +45,7 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(
     other = subprocess.Popen(
         [sys.executable, "-m", "tests.live_console_worker", url, "mark", str(MARKS_TICKET),
          str(drafts)],
-        cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, env=process_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 
     async def main() -> None:
@@ -90,7 +80,7 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(
             cli = subprocess.run(
                 [sys.executable, "-m", "csm_console", "--db", url, "--as", "anna", "tickets",
                  "priority", str(target.id), "--set", "urgent"],
-                cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60,
+                cwd=ROOT, env=process_env(), capture_output=True, text=True, timeout=60,
             )  # fmt: skip
             assert cli.returncode == 0, cli.stderr
 

@@ -18,7 +18,14 @@ from csm_console.tui.queue_list import QueueList
 from csm_console.tui.reply_pane import ReplyPane
 from csm_console.tui.screens import ConfirmScreen, MessageScreen, PickerScreen
 from tests.hostile import hostile_cases
-from tests.tui_support import drive, make_app, sample_store, settle
+from tests.tui_support import (
+    assert_safe_output,
+    drive,
+    make_app,
+    sample_store,
+    settle,
+    terminal_output,
+)
 
 HOSTILE = hostile_cases()
 
@@ -28,11 +35,6 @@ def store(tmp_path: Path) -> Store:
     store = sample_store(tmp_path / "tui.db")
     yield store
     store.dispose()
-
-
-def terminal_output(app: Any) -> str:
-    """What the console would write to the terminal right now (styles included)."""
-    return app.screen._compositor.render_full_update().render_segments(app.console)
 
 
 def queue(app: Any) -> QueueList:
@@ -354,20 +356,7 @@ def test_hostile_text_renders_literally_and_does_nothing(store: Store, tmp_path:
             await settle(pilot)
             await pilot.click(QueueList, offset=(20, 0))  # clicking fires no action link
             await settle(pilot)
-            assert app.is_running
-            output = terminal_output(app)
-            for forbidden in (
-                "\x1b[2J",
-                "\x1b]52",
-                "\x1b]0;",
-                "\x07",
-                "\x9b",
-                "\u202e",
-                "\x1b]8;;https://example.invalid",
-                "\x1bP",
-                "\x00",
-            ):
-                assert forbidden not in output, (rows[index].subject, forbidden)
+            assert_safe_output(app, rows[index].subject)
         await pilot.press("h")
         await settle(pilot)
         assert app.is_running

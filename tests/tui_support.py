@@ -61,3 +61,31 @@ def drive(
             await script(pilot)
 
     asyncio.run(main())
+
+
+# What must never reach the terminal from data: clear screen, clipboard and title writes, bells,
+# 8-bit CSI, bidi overrides, hyperlinks, device control strings, NUL.
+FORBIDDEN_OUTPUT = (
+    "\x1b[2J",
+    "\x1b]52",
+    "\x1b]0;",
+    "\x07",
+    "\x9b",
+    "\u202e",
+    "\x1b]8;;https://example.invalid",
+    "\x1bP",
+    "\x00",
+)
+
+
+def terminal_output(app: CsmApp) -> str:
+    """What the console would write to the terminal right now (styles included)."""
+    return app.screen._compositor.render_full_update().render_segments(app.console)
+
+
+def assert_safe_output(app: CsmApp, what: object) -> None:
+    """The console is running and its screen holds none of FORBIDDEN_OUTPUT."""
+    assert app.is_running, what
+    output = terminal_output(app)
+    for sequence in FORBIDDEN_OUTPUT:
+        assert sequence not in output, (what, sequence)

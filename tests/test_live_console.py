@@ -18,6 +18,7 @@ from csm_console.services import presence, setup, tickets
 from csm_console.services.drafts import DraftBox
 from csm_console.store.engine import SQLITE_BUSY_TIMEOUT_MS, Store
 from csm_console.tui.queue_list import QueueList
+from csm_console.tui.screens import ConfirmScreen
 from tests.conftest import process_env
 from tests.tui_support import NOW, make_app
 
@@ -74,6 +75,14 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(
             deadline = time.monotonic() + 10
             while "anna is viewing" not in other.stdout.readline():
                 assert time.monotonic() < deadline, "mark's console never saw anna"
+            # a reply from anna now asks first (a note would not)
+            app.reply_pane.mode = "reply"
+            await pilot.press("ctrl+s")
+            await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5)
+            assert "mark is replying to #1148 too" in app.screen.question
+            await pilot.press("n")
+            await _until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), 5)
+            app.reply_pane.mode = "note"
 
             # a CLI batch elsewhere changes a ticket in the view: within 2 s, in place
             target = next(r for r in lst.window.rows if r.priority != Priority.URGENT)

@@ -162,7 +162,10 @@ _MATCH_FIELDS = {
 }
 _COMPARE_FIELDS = {"priority", "tier"}
 _TIME_FIELDS = {"created", "updated"}
-FIELDS: tuple[str, ...] = tuple(sorted([*_MATCH_FIELDS, *_COMPARE_FIELDS, *_TIME_FIELDS, "sla"]))
+# `text:` is a word or phrase said explicitly (`text:"no internet"`), as routing rules write it
+FIELDS: tuple[str, ...] = tuple(
+    sorted([*_MATCH_FIELDS, *_COMPARE_FIELDS, *_TIME_FIELDS, "sla", "text"])
+)
 _ALIASES = {"lang": "language", "prio": "priority", "tags": "tag", "state": "status"}
 
 _TOKEN = re.compile(
@@ -228,6 +231,10 @@ def _field_term(raw_field: str, raw_value: str, negated: bool) -> Term:
     op = Op(m.group(1) or "=")
     value = m.group(2).strip()
     try:
+        if field == "text":
+            if op is not Op.EQ or not fold(value).strip():
+                raise ValueError('a word or a quoted phrase, e.g. text:"no internet"')
+            return WordTerm(fold(value).strip(), negated)
         if field == "sla":
             return _sla_term(value, op, negated)
         if field in _TIME_FIELDS:
@@ -342,6 +349,7 @@ def _example(field: str) -> str:
         "created": "created:>2026-11-01",
         "updated": "updated:<3d",
         "id": "id:1042,1043",
+        "text": 'text:"no internet"',
     }
     return examples[field]
 

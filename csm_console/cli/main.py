@@ -15,6 +15,7 @@ from csm_console.cli import (
     dev_cmd,
     kb_cmd,
     people_cmd,
+    rules_cmd,
     templates_cmd,
     tickets_cmd,
     transfer_cmd,
@@ -136,6 +137,7 @@ app.add_typer(templates_cmd.app, name="templates")
 app.add_typer(people_cmd.agents_app, name="agents")
 app.add_typer(people_cmd.teams_app, name="teams")
 app.add_typer(people_cmd.customers_app, name="customers")
+app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(dev_cmd.app, name="dev")
 
 

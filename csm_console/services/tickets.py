@@ -36,6 +36,7 @@ from csm_console.domain.rights import (
     check_can_act,
     check_can_assign_to,
 )
+from csm_console.domain.routing import RoutingRule
 from csm_console.domain.sla import (
     PolicyRule,
     SlaTargets,
@@ -641,12 +642,14 @@ def create_ticket(
         clean = clean_tags(tags)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    from csm_console.services.routing import route
+
     with store.write() as session:
         fresh = reload_actor(session, actor)
         customer = find_or_add_customer(
             session, email=email, name=name, language=None, channel=channel, text=subject + body
         )
-        ticket = insert_ticket(
+        new, rule = route(
             session,
             NewTicket(
                 customer=customer,
@@ -660,9 +663,8 @@ def create_ticket(
                 team=team_for_tier(session, tier, team),
                 created_at=now,
             ),
-            actor=fresh,
-            now=now,
         )
+        ticket = insert_ticket(session, new, actor=fresh, now=now, rule=rule)
         assert ticket.id is not None
         return _row_by_id(session, ticket.id)
 
@@ -718,9 +720,16 @@ class NewTicket:
 
 
 def insert_ticket(
-    session: Session, new: NewTicket, *, actor: Actor, now: datetime, batch_id: str | None = None
+    session: Session,
+    new: NewTicket,
+    *,
+    actor: Actor,
+    now: datetime,
+    batch_id: str | None = None,
+    rule: RoutingRule | None = None,
 ) -> Ticket:
-    """Insert the ticket, its first customer message, tags and the `create` audit event."""
+    """Insert the ticket, its first customer message, tags and the `create` audit event (and a
+    `route` event naming the routing rule that shaped it, if one did)."""
     assert new.customer.id is not None
     done = not new.status.is_active
     solved_at = (new.solved_at or new.created_at) if done else None
@@ -761,6 +770,17 @@ def insert_ticket(
     for tag in new.tags:
         session.add(TicketTag(ticket_id=ticket.id, tag=tag))
     write_audit(session, ticket, actor, "create", now, batch_id=batch_id)
+    if rule is not None:
+        write_audit(
+            session,
+            ticket,
+            actor,
+            "route",
+            now,
+            field="rule",
+            new=f"{rule.name}: {rule.actions.describe()}",
+            batch_id=batch_id,
+        )
     return ticket
 
 

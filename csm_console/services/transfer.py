@@ -40,6 +40,7 @@ from csm_console.domain.workflow import check_transition
 from csm_console.errors import BadRecords, NothingToDo, PermissionDenied, UsageError
 from csm_console.services import tickets
 from csm_console.services.records import TicketRow
+from csm_console.services.routing import route
 from csm_console.store.engine import Store
 from csm_console.store.models import (
     Agent,
@@ -356,29 +357,27 @@ def _create(
         text=record.subject + " " + record.body,
     )
     status = record.status or (Status.OPEN if plan.assignee is not None else Status.NEW)
-    ticket = tickets.insert_ticket(
-        session,
-        tickets.NewTicket(
-            customer=customer,
-            subject=record.subject,
-            body=record.body,
-            channel=channel,
-            priority=record.priority or Priority.NORMAL,
-            category=record.category,
-            tags=record.tags or (),
-            tier=plan.tier,
-            team=plan.team,
-            created_at=record.created_at or now,
-            status=status,
-            assignee=plan.assignee,
-            first_response_at=record.first_response_at,
-            solved_at=record.solved_at,
-            external_id=record.external_id,
-        ),
-        actor=actor,
-        now=now,
-        batch_id=batch_id,
+    new = tickets.NewTicket(
+        customer=customer,
+        subject=record.subject,
+        body=record.body,
+        channel=channel,
+        priority=record.priority or Priority.NORMAL,
+        category=record.category,
+        tags=record.tags or (),
+        tier=plan.tier,
+        team=plan.team,
+        created_at=record.created_at or now,
+        status=status,
+        assignee=plan.assignee,
+        first_response_at=record.first_response_at,
+        solved_at=record.solved_at,
+        external_id=record.external_id,
     )
+    rule = None
+    if status.is_active:  # routing shapes tickets still to be worked, not closed history
+        new, rule = route(session, new)
+    ticket = tickets.insert_ticket(session, new, actor=actor, now=now, batch_id=batch_id, rule=rule)
     return ImportOutcome(record.where, "created", ticket.id, record.external_id)
 
 

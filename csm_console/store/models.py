@@ -253,3 +253,27 @@ class Presence(SQLModel, table=True):
     )
     activity: str = Field(sa_column=Column(String(20), nullable=False))
     expires_at: datetime = _ts(index=True)
+
+
+class Rule(SQLModel, table=True):
+    """A routing rule (see csm_console.domain.routing): applied, in `position` order, to every
+    new ticket; the first whose condition matches sets what its non-null columns say."""
+
+    __tablename__ = "routing_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    name: str = Field(sa_column=Column(String(80), nullable=False, unique=True))
+    condition: str = Field(sa_column=Column(Text, nullable=False))
+    set_team_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("team.id", ondelete="RESTRICT"), nullable=True),
+    )
+    set_tier: str | None = Field(default=None, sa_column=Column(String(2), nullable=True))
+    set_priority: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
+    set_category: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    add_tags: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    assign_to_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("agent.id", ondelete="RESTRICT"), nullable=True),
+    )

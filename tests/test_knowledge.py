@@ -239,6 +239,24 @@ def test_stop_words_are_left_out_unless_they_are_all_there_is() -> None:
     assert query_terms("как") == [SearchTerm(("как",), prefix=True)]
 
 
+def test_snippets_find_the_hit_when_folding_changes_lengths() -> None:
+    """Ligatures and ß grow when folded, decomposed letters shrink: the snippet still shows
+    the hit, marked, and nothing is read past the text."""
+    import unicodedata
+
+    from csm_console.domain.search import HitMarker
+    from csm_console.services.knowledge import _excerpt
+
+    marker = HitMarker(query_terms("router"))
+    for body in (
+        "\ufb01" * 400 + " restart the router now",
+        "Straße " * 100 + " restart the router now",
+        unicodedata.normalize("NFD", "Rēķins ir gatavs. " * 60) + " restart the router now",
+    ):
+        excerpt, spans = _excerpt(body, "Title", marker)
+        assert [excerpt[s:e] for s, e in spans] == ["router"], excerpt[-60:]
+
+
 def test_snippets_drop_single_mark_emphasis() -> None:
     text = "убедитесь, что ***Мобильные** **данные*** включены, а *Режим* _полёта_ snake_case 2 * 3"
     assert plain_text(text) == (

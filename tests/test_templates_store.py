@@ -87,6 +87,15 @@ def _ticket(desk: Desk, email: str, subject: str, body: str) -> int:
         ('{% extends "base" %}', "{% extends %} is not allowed"),
         ('{% from "x" import y %}', "{% from ... import %} is not allowed"),
         ("{{ ticket.id / 0 }}", "fails when rendered with sample values: template failed"),
+        # nothing may build a huge reply (each would have been 200 MB)
+        ('{{ "x" * 200000000 }}', "the number 200000000 is too large"),
+        ("{{ customer.name | center(200000000) }}", "is too large"),
+        ("{{ customer.name * (ticket.id * ticket.id) }}", "repetition that large"),
+        (
+            "{% for a in customer.name * 50 %}{% for b in customer.name * 50 %}x{% endfor %}"
+            "{% endfor %}",
+            "would be",
+        ),
     ],
 )
 def test_check_template_names_the_problem_and_line(body: str, expected: str) -> None:
@@ -95,8 +104,15 @@ def test_check_template_names_the_problem_and_line(body: str, expected: str) -> 
 
 
 def test_good_templates_pass_the_check() -> None:
-    for body in (*GREETING.values(), "{{ ticket.subject | upper }} {{ article.link }}"):
-        assert check_template(body) == []
+    for body in (
+        *GREETING.values(),
+        "{{ ticket.subject | upper }} {{ article.link }}",
+        # names a template binds itself are not placeholders
+        "{% set n = customer.first_name %}Hi {{ n }}",
+        "{% for w in ticket.subject.split %}{{ w }}{% endfor %}".replace(".split", ""),
+        "{% with who = agent.name %}{{ who }}{% endwith %}",
+    ):
+        assert check_template(body) == [], body
 
 
 def test_render_never_returns_half_a_reply() -> None:

@@ -185,11 +185,14 @@ class HitMarker:
         return hit
 
     def first(self, text: str) -> int | None:
-        """About where the first matched word of `text` starts (exactly, unless folding
-        changed the length of the text before it, as `ß` → `ss` does)."""
+        """Where the first matched word of `text` starts (an offset into `text`)."""
         if self._candidates is None:
             return None
         folded = fold(text)
+        if len(folded) != len(text):  # folding moved the offsets (ß, ligatures, NFD): word by word
+            return next(
+                (m.start() for m in _TEXT_WORD.finditer(text) if self._is_hit(m.group())), None
+            )
         for candidate in self._candidates.finditer(folded):
             word = _TEXT_WORD.match(folded, candidate.start())
             if word and self._is_hit(word.group()):

@@ -25,9 +25,31 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from csm_console.domain.text import first_name
 from csm_console.errors import UsageError
 
-_ENV = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-)
+MAX_REPLY = 50_000  # characters a rendered reply may have (a template that makes more is refused)
+MAX_NUMBER = 1_000  # the largest number a filter may be given (width, count)
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with `*` and `**` unable to build a huge value (`"x" * 200000000`)."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and (abs(_number(left)) > MAX_NUMBER or abs(_number(right)) > 64):
+            raise SecurityError("a power that large is not allowed in a reply template")
+        if operator == "*":
+            sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
+            counts = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
+            if sizes and counts and sizes[0] * max(counts[0], 0) > MAX_REPLY:
+                raise SecurityError("a repetition that large is not allowed in a reply template")
+        return super().call_binop(context, operator, left, right)
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+_ENV = _BoundedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 class TemplateProblem(UsageError):
@@ -78,6 +100,9 @@ def placeholders(body: str) -> tuple[str, ...]:
         tree = _ENV.parse(body)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"template line {exc.lineno}: {exc.message}") from None
+    # names the template binds itself ({% set %}, {% for %}, {% with %}, loop) are not read
+    local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    local.add("loop")
     names: list[str] = []
     for node in tree.find_all((nodes.Getattr, nodes.Name)):
         if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
@@ -85,6 +110,8 @@ def placeholders(body: str) -> tuple[str, ...]:
         elif isinstance(node, nodes.Name) and node.ctx == "load":
             name = node.name
         else:
+            continue
+        if name.partition(".")[0] in local:
             continue
         if name not in names:
             names.append(name)
@@ -115,7 +142,7 @@ def render(body: str, context: dict[str, dict[str, Any]]) -> str:
     # `render` builds the whole string before returning it: any failure below means no text at
     # all, never a reply cut off half-way.
     try:
-        return _ENV.from_string(body).render(context)
+        text = _ENV.from_string(body).render(context)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"template line {exc.lineno}: {exc.message}") from None
     except UndefinedError as exc:
@@ -124,6 +151,11 @@ def render(body: str, context: dict[str, dict[str, Any]]) -> str:
         raise TemplateProblem(f"template refused by the sandbox: {exc}") from None
     except Exception as exc:  # e.g. {{ ticket.id / 0 }}: a template's own error, never a crash
         raise TemplateProblem(f"template failed: {type(exc).__name__}: {exc}") from None
+    if len(text) > MAX_REPLY:
+        raise TemplateProblem(
+            f"the reply would be {len(text):,} characters long; at most {MAX_REPLY:,}"
+        )
+    return text
 
 
 # -- checking a template when it is saved
@@ -215,6 +247,9 @@ def check_template(body: str, *, first_line: int = 1) -> list[str]:
         if isinstance(used, nodes.Filter) and used.name not in SAFE_FILTERS:
             allowed = ", ".join(sorted(SAFE_FILTERS))
             problem(used.lineno, f"the filter {used.name!r} is not allowed; allowed: {allowed}")
+    for number in tree.find_all(nodes.Const):
+        if isinstance(number, nodes.Const) and _number(number.value) > MAX_NUMBER:
+            problem(number.lineno, f"the number {number.value} is too large (at most {MAX_NUMBER})")
 
     for node in lookups:
         if id(node) in bases:

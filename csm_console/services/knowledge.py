@@ -141,7 +141,7 @@ def search_articles(
 def _excerpt(body: str, title: str, marker: HitMarker) -> tuple[str, list[tuple[int, int]]]:
     """A snippet of the article's prose around its first hit.  Only the lines around that hit
     (at most about 600 characters) are turned into plain text and searched for hits."""
-    hit = marker.first(body) or 0
+    hit = min(marker.first(body) or 0, len(body))
     start = max(body.rfind("\n", 0, max(0, hit - 150)) + 1, hit - 300)
     if start > 0 and body[start - 1] not in "\n ":  # mid-word: from the next word on
         space = body.find(" ", start, hit)

@@ -449,7 +449,18 @@ class CsmApp(App[None]):
         if self.detail is None:
             self.open_ticket(row.id)
             return
-        self._follow_timer = self.set_timer(FOLLOW_DELAY, lambda: self.open_ticket(row.id))
+        if self._follows_cursor():
+            self._follow_timer = self.set_timer(FOLLOW_DELAY, lambda: self._follow(row.id))
+
+    def _follows_cursor(self) -> bool:
+        """The detail follows the queue cursor, except while the agent writes a reply or
+        searches for the open ticket: a refresh that moves the cursor (the open ticket left the
+        view) must never switch the ticket under a draft."""
+        return self._focused_pane() not in ("reply", "knowledge")
+
+    def _follow(self, ticket_id: int) -> None:
+        if self._follows_cursor():
+            self.open_ticket(ticket_id)
 
     @on(QueueList.Opened)
     def _opened(self, event: QueueList.Opened) -> None:

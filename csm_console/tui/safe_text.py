@@ -45,7 +45,9 @@ class SafeInput(Input):
             value = value[:MAX_INPUT]
         if value.isascii() and value.isprintable():
             return value
-        return sanitize(value, single_line=True)
+        # controls go; line breaks and tabs become spaces one for one (typing `счёт ` must keep
+        # its space: collapsing whitespace here would eat it)
+        return sanitize(value).replace("\n", " ").replace("\t", " ")
 
 
 class SafeTextArea(TextArea):

@@ -113,6 +113,8 @@ def test_only_admins_bind_logins_and_a_login_is_one_agents(
     with pytest.raises(NotFound, match="no database role"):
         agents.bind_db_role(store, actor=desk.root, handle="ivan", db_role="csm_no_such_role")
     with pytest.raises(UsageError, match="bad database role"):
+        agents.bind_db_role(store, actor=desk.root, handle="ivan", db_role="x\x00y")
+    with pytest.raises(NotFound, match="no database role"):  # only ever a parameter
         agents.bind_db_role(store, actor=desk.root, handle="ivan", db_role="x; DROP ROLE y")
     assert (
         agents.bind_db_role(store, actor=desk.root, handle="olga", db_role=None) == (logins["olga"])

@@ -237,6 +237,9 @@ def test_stop_words_are_left_out_unless_they_are_all_there_is() -> None:
     assert query_terms("how do I pay my bill") == query_terms("pay bill")
     assert query_terms("kā samaksāt rēķinu") == query_terms("samaksāt rēķinu")
     assert query_terms("как") == [SearchTerm(("как",), prefix=True)]
+    # words that mean something in one of the other languages stay
+    assert len(query_terms("pie chart export")) == 3
+    assert len(query_terms("bet limit")) == 2
 
 
 def test_snippets_find_the_hit_when_folding_changes_lengths() -> None:

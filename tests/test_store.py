@@ -215,6 +215,17 @@ def test_a_runaway_query_is_stopped_by_the_statement_timeout(
     store.dispose()
 
 
+@pytest.mark.postgres
+def test_options_in_the_url_are_kept_with_the_statement_timeout(
+    postgres_template_url: str,
+) -> None:
+    store = Store(postgres_template_url + "?options=-csearch_path%3Dpublic,extra")
+    with store.read() as session:
+        assert "extra" in session.execute(text("SHOW search_path")).scalar_one()
+        assert session.execute(text("SHOW statement_timeout")).scalar_one() == "1min"
+    store.dispose()
+
+
 def test_core_and_cli_do_not_import_textual() -> None:
     code = (
         "import sys\n"

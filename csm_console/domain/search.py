@@ -115,7 +115,9 @@ class SearchTerm:
 
 # Words a question is made of that say nothing about its subject ("how do I pay my bill",
 # "как оплатить счёт", "kā samaksāt rēķinu"), folded.  A query leaves them out, unless it has
-# nothing else; articles keep them (they cost little in the index).
+# nothing else; articles keep them (they cost little in the index).  One list serves all three
+# languages, so a word that means something in another of them is not in it (`pie`, `bet`,
+# `man`, `день`).
 _STOP_WORDS = """
     a an the is are am was were be been i me my mine you your we our us it its this that these
     those to of in on at by for from with about as and or but if not no do does did have has had
@@ -124,9 +126,9 @@ _STOP_WORDS = """
     а и в во на не нет но или что как почему где когда кто я меня мне мой моя мое мои ты вы вас
     вам ваш ваша у с со по к ко от до за из для это этот эта эти то ли же бы уже еще очень можно
     нужно есть был была было были будет мы нас нам наш они их он она оно его ее здравствуйте
-    спасибо пожалуйста добрый день
-    un ir nav bija ka kas ko kur kad kapec vai ar par uz no pie pec lidz man mans mana mani musu
-    es tu jus jums jusu vins vina tas ta sis si to lai bet ja ari jau vel loti labdien paldies
+    спасибо пожалуйста добрый
+    un ir nav bija ka kas ko kur kad kapec vai ar par uz no pec lidz mans mana mani musu
+    tu jus jums jusu vins vina tas ta sis si to lai ja ari jau vel loti labdien paldies
     ludzu sveiki
 """
 STOP_WORDS = frozenset(_STOP_WORDS.split())

@@ -17,7 +17,7 @@ from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Team
 
 _HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
-_DB_ROLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_DB_ROLE = re.compile(r"[^\x00-\x1f\x7f]{1,63}")  # any role name (it is only ever a parameter)
 
 
 def resolve_actor(store: Store, handle: str | None) -> Actor:
@@ -107,7 +107,7 @@ def _actor_of(session: Session, agent: Agent) -> Actor:
 def bind_db_role(store: Store, *, actor: Actor, handle: str, db_role: str | None) -> str | None:
     """Bind an agent to a PostgreSQL login (None: unbind); admins only.  Returns the old one."""
     if db_role is not None and not _DB_ROLE.fullmatch(db_role):
-        raise UsageError(f"bad database role {db_role!r}: letters, digits and _, at most 63")
+        raise UsageError(f"bad database role {db_role!r}: 1 to 63 printable characters")
     with store.write() as session:
         _require_admin(session, actor, "bind database logins")
         agent = _agent_by_handle(session, handle)

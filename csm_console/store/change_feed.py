@@ -25,6 +25,7 @@ CHANNEL = "csm_changes"
 WATCHED_TABLES = ("ticket", "message", "ticket_tag")
 POLL_SECONDS = 0.25  # SQLite: how often data_version is read
 MAX_BACKOFF = 8.0
+PROBE_AFTER = 30.0  # PostgreSQL: seconds without a notification before the feed checks its line
 FEED_BUSY_SECONDS = 1.0  # a locked store makes the feed wait this long, then retry
 
 POSTGRES_DDL = (
@@ -58,6 +59,7 @@ class ChangeFeed:
         self._version: int | None = None
         self._backoff = 0.5
         self._retry_at = 0.0
+        self._quiet_since = 0.0
         self._tried = False  # the first connection is the baseline; later ones report a change
 
     def wait(self, timeout: float) -> bool:
@@ -97,6 +99,10 @@ class ChangeFeed:
         if changed:  # drain what else arrived with it: one re-read covers them all
             for _ in self._connection.notifies(timeout=0.01):
                 pass
+            self._quiet_since = time.monotonic()
+        elif time.monotonic() - self._quiet_since > PROBE_AFTER:
+            self._connection.execute("SELECT 1")  # a quiet store, or a dead connection?
+            self._quiet_since = time.monotonic()
         return changed
 
     # -- SQLite
@@ -128,7 +134,14 @@ class ChangeFeed:
                     autocommit=True,
                     connect_timeout=5,
                     application_name="csm-feed",
+                    # a connection dropped without a word (NAT idle timeout, failover) is
+                    # noticed by TCP keepalives instead of waiting on it forever
+                    keepalives=1,
+                    keepalives_idle=30,
+                    keepalives_interval=10,
+                    keepalives_count=3,
                 )
+                self._quiet_since = time.monotonic()
                 self._connection.execute(f"LISTEN {CHANNEL}")
             else:
                 # mode=rw: never create a store that is not there; the feed only reads

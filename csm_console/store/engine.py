@@ -151,7 +151,15 @@ class Store:
                     "application_name": "csm",
                     # no statement runs away with the store: a console's query, a report or one
                     # chunk of a bulk job takes far less; migrations lift it (store.migrate)
-                    "options": f"-c statement_timeout={int(statement_timeout_ms)}",
+                    # kept alongside any `?options=` the URL gives (a search_path, ...)
+                    "options": " ".join(
+                        part
+                        for part in (
+                            str(self.url.query.get("options") or ""),
+                            f"-c statement_timeout={int(statement_timeout_ms)}",
+                        )
+                        if part
+                    ),
                 },
             )
             self._write_engine = self.engine

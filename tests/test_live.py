@@ -55,6 +55,26 @@ def test_the_feed_sees_writes_from_elsewhere_and_only_then(desk: Desk) -> None:
         feed.close()
 
 
+def test_presence_heartbeats_are_not_changes(desk: Desk) -> None:
+    """Consoles renew their leases every few seconds: that must not make every other console
+    re-read its queue (SQLite: data_version moves on any commit)."""
+    ticket_id = _ticket(desk)
+    feed = ChangeFeed(desk.store)
+    try:
+        feed.wait(0.2)
+        other = _other_store(desk.store)
+        for _ in range(3):
+            presence.heartbeat(
+                other, console=presence.new_console_id(), actor=desk.ivan, ticket_id=ticket_id
+            )
+        assert not feed.wait(0.8)
+        tickets.tag_ticket(other, actor=desk.olga, ticket_id=ticket_id, add=["real"])
+        assert _changed_within(feed, 2.0)
+        other.dispose()
+    finally:
+        feed.close()
+
+
 def test_the_feed_sees_a_cli_batch_in_another_process(desk: Desk) -> None:
     ticket_id = _ticket(desk)
     feed = ChangeFeed(desk.store)

@@ -5,7 +5,9 @@
   Notifications are not replayed, so after a reconnect the feed reports a change: the caller
   re-reads, and nothing missed while the connection was down stays missed.
 - SQLite: `PRAGMA data_version` on a connection of the feed's own changes whenever another
-  connection commits.  Reading it costs microseconds, so the feed polls it.
+  connection commits.  Reading it costs microseconds, so the feed polls it; when it moves, the
+  newest `ticket.updated_at` and ticket id (two index lookups) say whether tickets changed, so
+  that presence heartbeats and other writes do not make every console re-read its queue.
 
 `ChangeFeed.wait(timeout)` blocks up to `timeout` seconds and says whether anything changed.
 It never raises: a store that is away is retried with backoff, and `problem` says why.
@@ -57,6 +59,7 @@ class ChangeFeed:
         self.problem: str | None = None  # why the feed cannot watch right now
         self._connection: Any = None
         self._version: int | None = None
+        self._mark: tuple[object, object] | None = None
         self._backoff = 0.5
         self._retry_at = 0.0
         self._quiet_since = 0.0
@@ -112,7 +115,12 @@ class ChangeFeed:
             version = self._data_version()
             if version != self._version:
                 self._version = version
-                return True
+                # any commit moves data_version, presence heartbeats too: report only what
+                # changed the tickets (every ticket write moves updated_at; new ones the id)
+                mark = self._ticket_mark()
+                if mark != self._mark:
+                    self._mark = mark
+                    return True
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
@@ -120,6 +128,12 @@ class ChangeFeed:
 
     def _data_version(self) -> int:
         return int(self._connection.execute("PRAGMA data_version").fetchone()[0])
+
+    def _ticket_mark(self) -> tuple[object, object]:
+        """The newest ticket change and the newest ticket: two index lookups."""
+        updated = self._connection.execute("SELECT max(updated_at) FROM ticket").fetchone()[0]
+        newest = self._connection.execute("SELECT max(id) FROM ticket").fetchone()[0]
+        return updated, newest
 
     # -- connecting
 
@@ -152,6 +166,7 @@ class ChangeFeed:
                 # data_version counts per connection: a new baseline, taken now, so that a
                 # write between this reconnect and the next wait is still seen
                 self._version = self._data_version()
+                self._mark = self._ticket_mark()
         except Exception as error:
             self._lost(error)
             return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -62,6 +63,8 @@ WIDE = 120
 FOLLOW_DELAY = 0.12  # seconds the queue cursor rests before the detail follows it
 FEED_WAIT = 1.0  # seconds the change feed blocks per turn (how soon the console can exit)
 REFRESH_GAP = 0.5  # at least this long between two live refreshes (a bulk job commits often)
+LEAVE_WAIT = 0.5  # seconds a closing console waits to give its presence lease up
+PRUNE_EVERY = 200  # heartbeats between clean-ups of long-expired leases
 
 
 class CsmApp(App[None]):
@@ -125,6 +128,9 @@ class CsmApp(App[None]):
         self.console_id = presence.new_console_id()
         self.others: dict[int, list[PresenceView]] = {}  # who else is at which ticket
         self._activity: str | None = None  # what this console last told the others
+        self._beats = 0  # heartbeats asked for
+        self._beat_done = 0  # the newest heartbeat written
+        self._beat_lock = threading.Lock()
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.store = store
         self.actor = actor
@@ -185,10 +191,15 @@ class CsmApp(App[None]):
 
     def on_unmount(self) -> None:
         if self.live:
-            # let the others see at once that this console is gone; when the store is away,
-            # the lease expires by itself
-            with contextlib.suppress(Exception):
-                presence.leave(self.store, console=self.console_id)
+            # let the others see at once that this console is gone, but never hold up the exit
+            # for it: when the store is away or locked, the lease expires by itself
+            def leave() -> None:
+                with contextlib.suppress(Exception):
+                    presence.leave(self.store, console=self.console_id)
+
+            goodbye = threading.Thread(target=leave, daemon=True)
+            goodbye.start()
+            goodbye.join(LEAVE_WAIT)
 
     def on_resize(self, event: Any) -> None:
         self._layout(event.size.width)
@@ -348,7 +359,12 @@ class CsmApp(App[None]):
         delay = 0.5
         worker = get_current_worker()
         while not worker.is_cancelled:
-            time.sleep(delay)
+            waited = 0.0
+            while waited < delay and not worker.is_cancelled:  # quits promptly at exit
+                time.sleep(0.1)
+                waited += 0.1
+            if worker.is_cancelled:
+                return
             try:
                 with self.store.write():  # SQLite: takes the write lock; PostgreSQL: a round trip
                     pass
@@ -395,22 +411,29 @@ class CsmApp(App[None]):
         activity = presence.REPLYING if self.reply_pane.is_replying() else presence.VIEWING
         self._activity = activity
         shown = self.queue.list.visible_ids()
-        self._beat(ticket_id, activity, shown)
+        self._beats += 1  # numbered here, on the UI thread, in the order they are asked for
+        self._beat(self._beats, ticket_id, activity, shown)
 
-    @work(thread=True, exclusive=True, group="presence")
-    def _beat(self, ticket_id: int | None, activity: str, shown: list[int]) -> None:
-        try:
-            presence.heartbeat(
-                self.store,
-                console=self.console_id,
-                actor=self.actor,
-                ticket_id=ticket_id,
-                activity=activity,
-            )
-            ids = [*shown, ticket_id] if ticket_id is not None else shown
-            others = presence.others_at(self.store, console=self.console_id, ticket_ids=ids)
-        except Exception:  # best effort: a store that is away shows on the next action
-            return
+    @work(thread=True, group="presence")
+    def _beat(self, number: int, ticket_id: int | None, activity: str, shown: list[int]) -> None:
+        with self._beat_lock:  # one at a time, and never an older one after a newer one
+            if number < self._beat_done:
+                return
+            self._beat_done = number
+            try:
+                presence.heartbeat(
+                    self.store,
+                    console=self.console_id,
+                    actor=self.actor,
+                    ticket_id=ticket_id,
+                    activity=activity,
+                )
+                if number % PRUNE_EVERY == 1:  # leases of killed consoles, long expired
+                    presence.prune(self.store)
+                ids = [*shown, ticket_id] if ticket_id is not None else shown
+                others = presence.others_at(self.store, console=self.console_id, ticket_ids=ids)
+            except Exception:  # best effort: a store that is away shows on the next action
+                return
         if not get_current_worker().is_cancelled:
             self.call_from_thread(self._presence_arrived, others)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -173,7 +174,16 @@ class ReplyPane(Vertical):
     def _saved_draft(self, ticket_id: int) -> SavedDraft | None:
         assert self.draft_box is not None
         try:
-            return self.draft_box.load(ticket_id)
+            with self._disk:  # after any write still under way for it
+                pending = self._pending.get(ticket_id)
+                if pending is not None:  # written soon: that is the draft, or its discard
+                    mode, text = pending
+                    return (
+                        SavedDraft(ticket_id, mode, text, datetime.now(UTC))
+                        if text.strip()
+                        else None
+                    )
+                return self.draft_box.load(ticket_id)
         except Exception as caught:  # a broken drafts file must not stop the console
             self.app.notify(f"could not read kept drafts: {caught}", severity="warning")
             return None
@@ -190,7 +200,8 @@ class ReplyPane(Vertical):
         """Write (or, when empty, discard) a draft on disk, off the event loop, in order."""
         if self.draft_box is None:
             return
-        self._pending[ticket_id] = (mode, text)
+        with self._disk:
+            self._pending[ticket_id] = (mode, text)
         self._write_pending()
 
     @work(thread=True, group="draft-save")

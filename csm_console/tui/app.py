@@ -482,7 +482,7 @@ class CsmApp(App[None]):
         return self._focused_pane() not in ("reply", "knowledge")
 
     def _follow(self, ticket_id: int) -> None:
-        if self._follows_cursor():
+        if self.screen_stack and self._follows_cursor():  # (no screen: the console is closing)
             self.open_ticket(ticket_id)
 
     @on(QueueList.Opened)

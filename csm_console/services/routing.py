@@ -121,13 +121,19 @@ def add_rule(
         return RuleView(where + 1, _rule_of(session, row))
 
 
+def _editing(session: Session, actor: Actor, name: str) -> tuple[list[Rule], Rule]:
+    """The rules in order and the one named, for a lead or admin changing them."""
+    check_can_bulk(reload_actor(session, actor))
+    rows = _ordered(session)
+    found = next((row for row in rows if row.name == name.strip()), None)
+    if found is None:
+        raise NotFound(f"no rule named {name!r}")
+    return rows, found
+
+
 def remove_rule(store: Store, *, actor: Actor, name: str) -> None:
     with store.write() as session:
-        check_can_bulk(reload_actor(session, actor))
-        rows = _ordered(session)
-        found = next((row for row in rows if row.name == name.strip()), None)
-        if found is None:
-            raise NotFound(f"no rule named {name!r}")
+        rows, found = _editing(session, actor, name)
         session.delete(found)
         session.flush()
         _renumber(session, [row for row in rows if row is not found])
@@ -138,11 +144,7 @@ def move_rule(store: Store, *, actor: Actor, name: str, position: int) -> int:
     if position < 1:
         raise UsageError("positions start at 1")
     with store.write() as session:
-        check_can_bulk(reload_actor(session, actor))
-        rows = _ordered(session)
-        found = next((row for row in rows if row.name == name.strip()), None)
-        if found is None:
-            raise NotFound(f"no rule named {name!r}")
+        rows, found = _editing(session, actor, name)
         rows.remove(found)
         where = min(len(rows), position - 1)
         rows.insert(where, found)

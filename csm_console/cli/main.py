@@ -16,6 +16,7 @@ from csm_console.cli import (
     kb_cmd,
     people_cmd,
     rules_cmd,
+    sla_cmd,
     templates_cmd,
     tickets_cmd,
     transfer_cmd,
@@ -138,6 +139,7 @@ app.add_typer(people_cmd.agents_app, name="agents")
 app.add_typer(people_cmd.teams_app, name="teams")
 app.add_typer(people_cmd.customers_app, name="customers")
 app.add_typer(rules_cmd.app, name="rules")
+app.add_typer(sla_cmd.app, name="sla")
 app.add_typer(dev_cmd.app, name="dev")
 
 

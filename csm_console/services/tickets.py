@@ -563,14 +563,19 @@ def _minutes(n: int) -> Any:
 
 
 def set_due_times(
-    session: Session, ticket: Ticket, segment: str | None, *, keep_met: bool = True
+    session: Session,
+    ticket: Ticket,
+    segment: str | None,
+    *,
+    keep_met: bool = True,
+    rules: Sequence[PolicyRule] | None = None,
 ) -> None:
     """Due times from the policy for the ticket's priority, team and segment.  A target already
     met keeps the due time it was met against (`keep_met`): a later priority change must not
     turn a first response made in time into a breach."""
     team = session.get(Team, ticket.team_id) if ticket.team_id is not None else None
     targets = choose_targets(
-        policy_rules(session),
+        policy_rules(session) if rules is None else rules,
         priority=Priority(ticket.priority),
         team=team.name if team else None,
         segment=segment,

@@ -1,0 +1,155 @@
+"""SLA policies: targets per priority, optionally per team or customer segment, and what a
+change does to the tickets already open.
+
+The most specific policy for a ticket wins (team+segment, segment, team, the priority's
+default; see `csm_console.domain.sla.choose_targets`).  Changing a policy recomputes the due
+times of every open ticket of that priority, a chunk per transaction; a target a ticket has
+already met keeps the due time it was met against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import col
+
+from csm_console.domain.model import ACTIVE_STATUSES, Priority, Segment
+from csm_console.domain.rights import Actor, check_can_bulk
+from csm_console.errors import NotFound, UsageError
+from csm_console.services.tickets import policy_rules, reload_actor, set_due_times
+from csm_console.store.engine import Store
+from csm_console.store.models import Customer, SlaPolicy, Team, Ticket
+
+CHUNK = 500
+MAX_TARGET = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyView:
+    priority: Priority
+    team: str | None
+    segment: str | None
+    first_response: timedelta
+    resolution: timedelta
+
+
+def list_policies(store: Store) -> list[PolicyView]:
+    """Every policy row, by priority (most urgent first), then the general ones first."""
+    with store.read() as session:
+        rows = session.execute(
+            select(SlaPolicy, col(Team.name)).outerjoin(
+                Team, col(Team.id) == col(SlaPolicy.team_id)
+            )
+        ).all()
+    views = [
+        PolicyView(
+            priority=Priority(p.priority),
+            team=team,
+            segment=p.segment,
+            first_response=timedelta(minutes=p.first_response_minutes),
+            resolution=timedelta(minutes=p.resolution_minutes),
+        )
+        for p, team in rows
+    ]
+    return sorted(
+        views, key=lambda v: (-int(v.priority), v.team is not None, v.segment is not None)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyChange:
+    policy: PolicyView
+    created: bool
+    recomputed: int  # open tickets whose due times changed
+
+
+def set_policy(
+    store: Store,
+    *,
+    actor: Actor,
+    priority: Priority,
+    first_response: timedelta,
+    resolution: timedelta,
+    team: str | None = None,
+    segment: str | None = None,
+) -> PolicyChange:
+    """Set the targets for a priority (and team and/or segment), leads and admins; then
+    recompute the due times of the open tickets of that priority."""
+    for what, value in (("first response", first_response), ("resolution", resolution)):
+        if value < timedelta(minutes=1) or value > MAX_TARGET:
+            raise UsageError(f"{what}: between 1 minute and 365 days (got {value})")
+    if first_response > resolution:
+        raise UsageError("the first response target cannot be later than the resolution target")
+    if segment is not None:
+        try:
+            segment = Segment(segment.strip().lower()).value
+        except ValueError:
+            valid = ", ".join(s.value for s in Segment)
+            raise UsageError(f"unknown segment {segment!r}; valid: {valid}") from None
+    with store.write() as session:
+        check_can_bulk(reload_actor(session, actor))
+        team_row = None
+        if team is not None:
+            team_row = session.execute(
+                select(Team).where(func.lower(col(Team.name)) == team.strip().lower())
+            ).scalar_one_or_none()
+            if team_row is None:
+                raise NotFound(f"no team named {team!r}")
+        policy = session.execute(
+            select(SlaPolicy).where(
+                col(SlaPolicy.priority) == int(priority),
+                col(SlaPolicy.team_id).is_(None)
+                if team_row is None
+                else col(SlaPolicy.team_id) == team_row.id,
+                col(SlaPolicy.segment).is_(None)
+                if segment is None
+                else col(SlaPolicy.segment) == segment,
+            )
+        ).scalar_one_or_none()
+        created = policy is None
+        if policy is None:
+            policy = SlaPolicy(
+                priority=int(priority),
+                team_id=team_row.id if team_row else None,
+                segment=segment,
+                first_response_minutes=0,
+                resolution_minutes=0,
+            )
+        policy.first_response_minutes = int(first_response.total_seconds() // 60)
+        policy.resolution_minutes = int(resolution.total_seconds() // 60)
+        session.add(policy)
+    view = PolicyView(
+        priority, team_row.name if team_row else None, segment, first_response, resolution
+    )
+    return PolicyChange(view, created, recompute_due_times(store, priority=priority))
+
+
+def recompute_due_times(store: Store, *, priority: Priority) -> int:
+    """Recompute the due times of the open tickets of `priority`; returns how many changed."""
+    changed = 0
+    after = 0
+    active = [s.value for s in ACTIVE_STATUSES]
+    while True:
+        with store.write() as session:
+            rows = session.execute(
+                select(Ticket, col(Customer.segment))
+                .join(Customer, col(Customer.id) == col(Ticket.customer_id))
+                .where(
+                    col(Ticket.id) > after,
+                    col(Ticket.priority) == int(priority),
+                    col(Ticket.status).in_(active),
+                )
+                .order_by(col(Ticket.id))
+                .limit(CHUNK)
+            ).all()
+            rules = policy_rules(session)
+            for ticket, segment in rows:
+                before = (ticket.first_response_due, ticket.resolution_due, ticket.sla_due)
+                set_due_times(session, ticket, segment, keep_met=True, rules=rules)
+                if (ticket.first_response_due, ticket.resolution_due, ticket.sla_due) != before:
+                    changed += 1
+        if not rows:
+            return changed
+        after = rows[-1][0].id

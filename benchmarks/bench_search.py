@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, text
-from sqlmodel import col
 
 from csm_console.domain.frontmatter import split_front_matter
 from csm_console.domain.search import article_index, query_terms
@@ -338,26 +337,17 @@ def matches(store: Store, query: str) -> int:
         if store.is_sqlite:
             table = search_index.SQLITE_FTS_TABLE
             sql = f"SELECT count(*) FROM {table} WHERE {table} MATCH :q"
-            q = knowledge._fts5_query(terms, any_word=False)
+            q = knowledge.match_expression(terms, any_word=False, sqlite=True)
         else:
             sql = "SELECT count(*) FROM article WHERE search_vector @@ to_tsquery('simple', :q)"
-            q = knowledge._tsquery(terms, any_word=False)
+            q = knowledge.match_expression(terms, any_word=False, sqlite=False)
         return int(session.execute(text(sql), {"q": q}).scalar_one())
 
 
 def fetch_by_id(store: Store, ids: list[int]) -> None:
+    """The baseline: what a search reads of 20 articles, fetched by id (no ranking, no snippet)."""
     with store.read() as session:
-        list(
-            session.execute(
-                select(
-                    col(Article.id),
-                    col(Article.external_id),
-                    col(Article.title),
-                    col(Article.body),
-                    col(Article.language),
-                ).where(col(Article.id).in_(ids))
-            )
-        )
+        knowledge.hit_rows(session, ids)
 
 
 def measure(kind: str, store: Store, runs: int) -> None:

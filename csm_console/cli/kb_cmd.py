@@ -11,7 +11,7 @@ import typer
 
 from csm_console.cli.editing import edit_until_valid as _edit_until_valid
 from csm_console.cli.editing import run_editor as run_editor
-from csm_console.cli.output import emit_json, info, out
+from csm_console.cli.output import check_format, emit_json, info, out
 from csm_console.cli.state import state
 from csm_console.errors import BadRecords, UsageError
 
@@ -38,8 +38,7 @@ def search(
     from csm_console.domain.text import sanitize
     from csm_console.services.knowledge import search_articles
 
-    if format not in ("table", "json"):
-        raise UsageError(f"unknown format {format!r}; valid: table, json")
+    check_format(format)
     language = None
     if lang is not None:
         try:
@@ -101,8 +100,7 @@ def show(
     from csm_console.domain.text import sanitize
     from csm_console.services.knowledge import draft_of, get_article
 
-    if format not in ("markdown", "json"):
-        raise UsageError(f"unknown format {format!r}; valid: markdown, json")
+    check_format(format, ("markdown", "json"))
     view = get_article(state(ctx).store(), article_id=article)
     if format == "json":
         emit_json({**plain(view), "reference": view.reference})

@@ -58,6 +58,15 @@ def plain(value: Any) -> Any:
     return value
 
 
+def check_format(value: str, allowed: tuple[str, ...] = ("table", "json")) -> str:
+    """The `--format` value, or UsageError (exit 2) naming the valid ones."""
+    if value not in allowed:
+        from csm_console.errors import UsageError
+
+        raise UsageError(f"unknown format {value!r}; valid: {', '.join(allowed)}")
+    return value
+
+
 def emit_json(value: Any) -> None:
     sys.stdout.write(json.dumps(plain(value), ensure_ascii=False, indent=2) + "\n")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from csm_console.cli.output import emit_json, info, out
+from csm_console.cli.output import check_format, emit_json, info, out
 from csm_console.cli.state import state
 from csm_console.domain.rights import Actor
 from csm_console.domain.text import sanitize
@@ -15,19 +15,13 @@ teams_app = typer.Typer(help="Teams: list, add.", no_args_is_help=True)
 customers_app = typer.Typer(help="Customers: list, show.", no_args_is_help=True)
 
 
-def _format(value: str, allowed: tuple[str, ...] = ("table", "json")) -> str:
-    if value not in allowed:
-        raise UsageError(f"unknown format {value!r}; valid: {', '.join(allowed)}")
-    return value
-
-
 @agents_app.command("list")
 def agents_list(ctx: typer.Context, format: str = typer.Option("table", "--format")) -> None:
     """Every agent with role, tier, team and whether active."""
     from csm_console.services import agents
 
     rows = agents.list_agents(state(ctx).store())
-    if _format(format) == "json":
+    if check_format(format) == "json":
         emit_json(rows)
         return
     for a in rows:
@@ -133,7 +127,7 @@ def teams_list(ctx: typer.Context, format: str = typer.Option("table", "--format
     from csm_console.services import agents
 
     rows = agents.list_teams(state(ctx).store())
-    if _format(format) == "json":
+    if check_format(format) == "json":
         emit_json(rows)
         return
     for t in rows:
@@ -174,7 +168,7 @@ def customers_list(
     from csm_console.services import customers
 
     rows = customers.list_customers(state(ctx).store(), text=search, limit=limit)
-    if _format(format) == "json":
+    if check_format(format) == "json":
         emit_json([{**_plain(c), "tickets": n} for c, n in rows])
         return
     width = max([len(c.email) for c, _ in rows] or [0])  # e-mails line up, however long
@@ -196,7 +190,7 @@ def customers_show(
     from csm_console.services import customers
 
     customer, rows = customers.get_customer(state(ctx).store(), email=email)
-    if _format(format) == "json":
+    if check_format(format) == "json":
         emit_json(
             {
                 **_plain(customer),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from csm_console.cli.output import emit_json, info, out
+from csm_console.cli.output import check_format, emit_json, info, out
 from csm_console.cli.state import state
 from csm_console.domain.text import sanitize
 from csm_console.errors import UsageError
@@ -23,6 +23,7 @@ def rules_list(ctx: typer.Context, format: str = typer.Option("table", "--format
     """The rules in the order they are tried; the first that matches a new ticket fires."""
     from csm_console.services import routing
 
+    check_format(format)
     views = routing.list_rules(state(ctx).store())
     if format == "json":
         emit_json(
@@ -44,8 +45,6 @@ def rules_list(ctx: typer.Context, format: str = typer.Option("table", "--format
             ]
         )
         return
-    if format != "table":
-        raise UsageError(f"unknown format {format!r}; valid: table, json")
     if not views:
         info("no routing rules; add one with `csm rules add`")
     for v in views:

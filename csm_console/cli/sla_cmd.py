@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from csm_console.cli.output import emit_json, info, out
+from csm_console.cli.output import check_format, emit_json, info, out
 from csm_console.cli.state import state
 from csm_console.errors import UsageError
 
@@ -17,6 +17,7 @@ def sla_list(ctx: typer.Context, format: str = typer.Option("table", "--format")
     from csm_console.domain.durations import format_duration
     from csm_console.services import sla
 
+    check_format(format)
     policies = sla.list_policies(state(ctx).store())
     if format == "json":
         emit_json(
@@ -32,8 +33,6 @@ def sla_list(ctx: typer.Context, format: str = typer.Option("table", "--format")
             ]
         )
         return
-    if format != "table":
-        raise UsageError(f"unknown format {format!r}; valid: table, json")
     header = (
         f"{'priority':<9} {'team':<18} {'segment':<9} {'first response':>14} {'resolution':>11}"
     )

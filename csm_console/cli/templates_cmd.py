@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from csm_console.cli.output import emit_json, info, out
+from csm_console.cli.output import check_format, emit_json, info, out
 from csm_console.cli.state import state
 from csm_console.errors import UsageError
 
@@ -30,12 +30,6 @@ def _language(value: str | None) -> str | None:
         raise UsageError(str(exc)) from None
 
 
-def _format(value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise UsageError(f"unknown format {value!r}; valid: {', '.join(allowed)}")
-    return value
-
-
 @app.command("list")
 def list_(
     ctx: typer.Context,
@@ -47,7 +41,7 @@ def list_(
     from csm_console.domain.text import sanitize
     from csm_console.services.replies import list_templates
 
-    _format(format, ("table", "json"))
+    check_format(format)
     found = list_templates(state(ctx).store(), language=_language(lang))
     found = sorted(
         (t for t in found if category is None or t.category == category),
@@ -87,7 +81,7 @@ def show(
     from csm_console.domain.text import sanitize
     from csm_console.services.replies import get_template
 
-    _format(format, ("markdown", "json"))
+    check_format(format, ("markdown", "json"))
     view = get_template(state(ctx).store(), name=name, language=_language(lang))
     if format == "json":
         emit_json(

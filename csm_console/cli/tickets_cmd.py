@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from csm_console.cli.output import emit_json, out, plain, write_records
+from csm_console.cli.output import check_format, emit_json, out, plain, write_records
 from csm_console.cli.state import CliState, state
 from csm_console.cli.ticket_fields import FIELDS, TABLE_FIELDS, parse_fields, record
 from csm_console.domain.text import sanitize
@@ -47,8 +47,7 @@ def list_tickets(
     """List tickets matching a query, most urgent first. ndjson, csv and ids stream."""
     from csm_console.services import tickets
 
-    if format not in FORMATS:
-        raise UsageError(f"unknown format {format!r}; valid: {', '.join(FORMATS)}")
+    check_format(format, FORMATS)
     if fields == "help":
         out.print("fields: " + ", ".join(FIELDS), markup=False)
         return
@@ -164,8 +163,7 @@ def show(
     """Show a ticket with its messages and audit trail."""
     from csm_console.services import tickets
 
-    if format not in ("table", "json"):
-        raise UsageError(f"unknown format {format!r}; valid: table, json")
+    check_format(format)
     st = state(ctx)
     detail = tickets.get_ticket(st.store(), ticket_id=tickets.parse_ticket_id(ticket_id))
     now = datetime.now(UTC)

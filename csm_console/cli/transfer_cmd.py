@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from csm_console.cli.output import emit_json, info, plain, write_records
+from csm_console.cli.output import check_format, emit_json, info, plain, write_records
 from csm_console.cli.state import state
 from csm_console.errors import BadRecords, UsageError
 
@@ -40,8 +40,8 @@ def import_tickets(
     Prints the ids of the tickets created or updated, one per line."""
     from csm_console.services.transfer import import_tickets as run_import
 
-    if format is not None and format not in FILE_FORMATS:
-        raise UsageError(f"unknown format {format!r}; valid: {', '.join(FILE_FORMATS)}")
+    if format is not None:
+        check_format(format, FILE_FORMATS)
     source = "stdin" if file == "-" else file
     data = sys.stdin.buffer.read() if file == "-" else _read_file(file)
     st = state(ctx)
@@ -109,8 +109,7 @@ def export_tickets(
 
     if format is None:
         format = detect_format(output, b"[") if output else "json"
-    if format not in FILE_FORMATS:
-        raise UsageError(f"unknown format {format!r}; valid: {', '.join(FILE_FORMATS)}")
+    check_format(format, FILE_FORMATS)
     st = state(ctx)
     actor, parsed, order = selection(st, query=query, view=view, sort=sort)
     records = iter_export(st.store(), actor=actor, query=parsed, sort=order, limit=limit)

@@ -16,8 +16,7 @@ from typing import Any
 
 import yaml
 
-from csm_console.domain.frontmatter import split_front_matter
-from csm_console.domain.model import Language, parse_enum
+from csm_console.domain.frontmatter import document_body, front_matter_language, split_front_matter
 from csm_console.domain.text import normalize_tag
 
 MAX_TITLE = 300
@@ -43,15 +42,8 @@ def parse_article(text: str, *, source: str) -> ArticleDraft:
         raise ValueError(f"{source}: title: required (a `title:` line in the front matter)")
     if len(title) > MAX_TITLE or "\n" in title:
         raise ValueError(f"{source}: title: one line of at most {MAX_TITLE} characters")
-    body = body.replace("\r\n", "\n").strip()
-    if not body:
-        raise ValueError(f"{source}: the article has no text after the front matter")
-    if len(body) > MAX_ARTICLE_BODY:
-        raise ValueError(f"{source}: the text is too long (at most {MAX_ARTICLE_BODY} characters)")
-    try:
-        language = parse_enum(Language, str(meta.get("language") or "en"), "language").value
-    except ValueError as exc:
-        raise ValueError(f"{source}: language: {exc}") from None
+    body = document_body(body, source=source, kind="article", limit=MAX_ARTICLE_BODY)
+    language = front_matter_language(meta, source=source)
     external_id = meta.get("id")
     if external_id is not None:
         external_id = str(external_id).strip() or None

@@ -21,6 +21,27 @@ def split_front_matter(
     return meta, body
 
 
+def front_matter_language(meta: dict[str, Any], *, source: str) -> str:
+    """The `language:` of a file (en, ru or lv; en when absent)."""
+    from csm_console.domain.model import Language, parse_enum
+
+    try:
+        return parse_enum(Language, str(meta.get("language") or "en"), "language").value
+    except ValueError as exc:
+        raise ValueError(f"{source}: language: {exc}") from None
+
+
+def document_body(body: str, *, source: str, kind: str, limit: int) -> str:
+    """The text after the front matter, line ends made `\n` and trimmed; it must not be empty
+    and must not exceed `limit` characters (`kind`: article, template)."""
+    body = body.replace("\r\n", "\n").strip()
+    if not body:
+        raise ValueError(f"{source}: the {kind} has no text after the front matter")
+    if len(body) > limit:
+        raise ValueError(f"{source}: the text is too long (at most {limit} characters)")
+    return body
+
+
 def _split(text: str, source: str) -> tuple[dict[str, Any], str]:
     text = text.lstrip("\ufeff")
     if not text.startswith("---"):

@@ -307,8 +307,11 @@ def parse_template(text: str, *, source: str, lines_of_body: bool = False) -> Te
     """A template from Markdown with front matter (name, category, language): ValueError names
     `source`, the field, or each problem of the body with its line: the line of the file (what
     an editor shows), or with `lines_of_body` of the body alone (text given as `--body`)."""
-    from csm_console.domain.frontmatter import split_front_matter
-    from csm_console.domain.model import Language, parse_enum
+    from csm_console.domain.frontmatter import (
+        document_body,
+        front_matter_language,
+        split_front_matter,
+    )
 
     meta, body = split_front_matter(text, source=source, known=TEMPLATE_KEYS)
     stripped = body.replace("\r\n", "\n").strip()
@@ -323,18 +326,11 @@ def parse_template(text: str, *, source: str, lines_of_body: bool = False) -> Te
             f"{source}: name: lower-case letters, digits, '-', '_' or '.', "
             f"at most {MAX_TEMPLATE_NAME} characters (got {name!r})"
         )
-    try:
-        language = parse_enum(Language, str(meta.get("language") or "en"), "language").value
-    except ValueError as exc:
-        raise ValueError(f"{source}: language: {exc}") from None
+    language = front_matter_language(meta, source=source)
     category = str(meta.get("category") or "").strip() or None
     if category is not None and (len(category) > MAX_TEMPLATE_CATEGORY or "\n" in category):
         raise ValueError(f"{source}: category: at most {MAX_TEMPLATE_CATEGORY} characters")
-    body = body.replace("\r\n", "\n").strip()
-    if not body:
-        raise ValueError(f"{source}: the template has no text after the front matter")
-    if len(body) > MAX_TEMPLATE_BODY:
-        raise ValueError(f"{source}: the text is too long (at most {MAX_TEMPLATE_BODY} characters)")
+    body = document_body(stripped, source=source, kind="template", limit=MAX_TEMPLATE_BODY)
     problems = check_template(body, first_line=first_line)
     if problems:
         raise ValueError(f"{source}: the template is refused:\n  " + "\n  ".join(problems))

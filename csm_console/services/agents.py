@@ -43,7 +43,7 @@ def resolve_actor(store: Store, handle: str | None) -> Actor:
             if found is None:
                 raise NotFound(f"no agent with handle {handle!r} in {store.display_url}")
             agent = found
-        return _actor_of(session, agent)
+        return actor_of(session, agent)
 
 
 def _agent_by_handle(session: Session, handle: str) -> Agent | None:
@@ -89,7 +89,8 @@ def _agent_for_login(session: Session, handle: str | None) -> Agent:
     return wanted
 
 
-def _actor_of(session: Session, agent: Agent) -> Actor:
+def actor_of(session: Session, agent: Agent) -> Actor:
+    """The agent as the services' plain `Actor` (read in this session)."""
     team = session.get(Team, agent.team_id) if agent.team_id is not None else None
     assert agent.id is not None
     return Actor(

@@ -10,6 +10,9 @@ they are private until sent, and they must survive the store being away.
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,13 +47,21 @@ class DraftBox:
         self.path = path
         self.store = store
         self.agent = agent
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()  # one connection, used from the console's threads
 
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=5)
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute(_SCHEMA)
-        return connection
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """The file's connection (opened, and the table made, on first use), in a transaction."""
+        with self._lock:
+            if self._connection is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                connection = sqlite3.connect(self.path, timeout=5, check_same_thread=False)
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute(_SCHEMA)
+                self._connection = connection
+            with self._connection:
+                yield self._connection
 
     def save(self, ticket_id: int, mode: str, text: str, now: datetime | None = None) -> None:
         """Keep the draft (an empty one is discarded)."""
@@ -68,7 +79,6 @@ class DraftBox:
                 "saved_at = excluded.saved_at",
                 (self.store, self.agent, ticket_id, mode, text, stamp),
             )
-        connection.close()
 
     def load(self, ticket_id: int) -> SavedDraft | None:
         if not self.path.exists():
@@ -79,7 +89,6 @@ class DraftBox:
                 "WHERE store = ? AND agent = ? AND ticket_id = ?",
                 (self.store, self.agent, ticket_id),
             ).fetchone()
-        connection.close()
         if row is None:
             return None
         return SavedDraft(ticket_id, row[0], row[1], datetime.fromisoformat(row[2]))
@@ -92,7 +101,6 @@ class DraftBox:
                 "DELETE FROM draft WHERE store = ? AND agent = ? AND ticket_id = ?",
                 (self.store, self.agent, ticket_id),
             )
-        connection.close()
 
     def tickets(self) -> list[int]:
         """The tickets with a kept draft, most recent first."""
@@ -103,5 +111,4 @@ class DraftBox:
                 "SELECT ticket_id FROM draft WHERE store = ? AND agent = ? ORDER BY saved_at DESC",
                 (self.store, self.agent),
             ).fetchall()
-        connection.close()
         return [int(r[0]) for r in rows]

@@ -105,18 +105,7 @@ def search_articles(
             ranked = _ranked(session, terms, language, limit, any_word=True)
         if not ranked:
             return []
-        rows = {
-            r.id: r
-            for r in session.execute(
-                select(
-                    col(Article.id),
-                    col(Article.external_id),
-                    col(Article.title),
-                    col(Article.body),
-                    col(Article.language),
-                ).where(col(Article.id).in_([article_id for article_id, _ in ranked]))
-            )
-        }
+        rows = {r.id: r for r in hit_rows(session, [article_id for article_id, _ in ranked])}
     hits = []
     marker = HitMarker(terms)
     for article_id, score in ranked:
@@ -138,10 +127,25 @@ def search_articles(
     return hits
 
 
+def hit_rows(session: Session, ids: Sequence[int]) -> list[Any]:
+    """What a result shows of each article (id, external id, title, body, language)."""
+    return list(
+        session.execute(
+            select(
+                col(Article.id),
+                col(Article.external_id),
+                col(Article.title),
+                col(Article.body),
+                col(Article.language),
+            ).where(col(Article.id).in_(list(ids)))
+        )
+    )
+
+
 def _excerpt(body: str, title: str, marker: HitMarker) -> tuple[str, list[tuple[int, int]]]:
     """A snippet of the article's prose around its first hit.  Only the lines around that hit
     (at most about 600 characters) are turned into plain text and searched for hits."""
-    hit = min(marker.first(body) or 0, len(body))
+    hit = marker.first(body) or 0
     start = max(body.rfind("\n", 0, max(0, hit - 150)) + 1, hit - 300)
     if start > 0 and body[start - 1] not in "\n ":  # mid-word: from the next word on
         space = body.find(" ", start, hit)
@@ -186,13 +190,20 @@ def _ranked(
     return _ranked_tsvector(session, terms, language, limit, any_word=any_word)
 
 
-def _fts5_query(terms: Sequence[SearchTerm], *, any_word: bool) -> str:
-    # Each stem is letters and digits only (see domain.search), quoted all the same.
+def match_expression(terms: Sequence[SearchTerm], *, any_word: bool, sqlite: bool) -> str:
+    """The terms as an FTS5 MATCH expression (`("rekin" OR "rekinu") AND ("apmaks"*)`) or a
+    tsquery (`(rekin | rekinu) & (apmaks:*)`).  Each stem is letters and digits only (see
+    domain.search), so the expression is never anything but words."""
+    word, prefixed, either, every = (
+        ('"{}"', '"{}"*', " OR ", " AND ") if sqlite else ("{}", "{}:*", " | ", " & ")
+    )
     groups = [
-        "(" + " OR ".join(f'"{s}"*' if prefix else f'"{s}"' for s, prefix in term.patterns()) + ")"
-        for term in terms
+        "("
+        + either.join((prefixed if prefix else word).format(s) for s, prefix in t.patterns())
+        + ")"
+        for t in terms
     ]
-    return (" OR " if any_word else " AND ").join(groups)
+    return (either if any_word else every).join(groups)
 
 
 def _ranked_fts5(
@@ -206,7 +217,7 @@ def _ranked_fts5(
     """bm25 over a bounded window: the newest RANK_WINDOW matches (FTS5 walks its matches
     newest first and stops there), plus the newest TITLE_WINDOW title matches older than those.
     Each window is one statement, which also says where the window ended."""
-    match = _fts5_query(terms, any_word=any_word)
+    match = match_expression(terms, any_word=any_word, sqlite=True)
 
     def rank(
         expression: str, window: int, below: int | None
@@ -248,15 +259,6 @@ def _ranked_fts5(
     return ranked[:limit]
 
 
-def _tsquery(terms: Sequence[SearchTerm], *, any_word: bool) -> str:
-    # `:*` is a prefix match
-    groups = [
-        "(" + " | ".join(f"{s}:*" if prefix else s for s, prefix in term.patterns()) + ")"
-        for term in terms
-    ]
-    return (" | " if any_word else " & ").join(groups)
-
-
 def _ranked_tsvector(
     session: Session,
     terms: Sequence[SearchTerm],
@@ -284,7 +286,7 @@ def _ranked_tsvector(
         """
     )
     params: dict[str, Any] = {
-        "query": _tsquery(terms, any_word=any_word),
+        "query": match_expression(terms, any_word=any_word, sqlite=False),
         "window": RANK_WINDOW,
         "limit": limit,
     }

@@ -30,6 +30,8 @@ from csm_console.services.tickets import NewTicket, reload_actor, team_for_tier
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Rule, Team
 
+_COMPILED = "csm_routing_rules"  # session.info key: the rules of this transaction, compiled
+
 
 @dataclass(frozen=True, slots=True)
 class RuleView:
@@ -164,7 +166,10 @@ def test_rules(store: Store, ticket: IncomingTicket) -> RoutingRule | None:
 
 def route(session: Session, new: NewTicket) -> tuple[NewTicket, RoutingRule | None]:
     """The new ticket as the first matching rule makes it (inside the creating transaction)."""
-    rules = rules_in(session)
+    # read and compiled once per transaction: an import routes thousands of tickets in one
+    rules = session.info.get(_COMPILED)
+    if rules is None:
+        rules = session.info[_COMPILED] = compiled(rules_in(session))
     if not rules:
         return new, None
     incoming = IncomingTicket(
@@ -181,7 +186,7 @@ def route(session: Session, new: NewTicket) -> tuple[NewTicket, RoutingRule | No
         category=new.category,
         tags=tuple(new.tags),
     )
-    rule = first_match(compiled(rules), incoming)
+    rule = first_match(rules, incoming)
     if rule is None:
         return new, None
     actions = rule.actions

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,6 +56,7 @@ from csm_console.domain.ticket_record import (
 )
 from csm_console.domain.workflow import check_escalation, check_transition, is_reopen
 from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
+from csm_console.services.agents import actor_of
 from csm_console.services.records import (
     AuditView,
     CustomerView,
@@ -396,15 +397,7 @@ def reload_actor(session: Session, actor: Actor) -> Actor:
     agent = session.get(Agent, actor.id)
     if agent is None:
         raise PermissionDenied(f"agent {actor.handle} no longer exists")
-    team = session.get(Team, agent.team_id) if agent.team_id is not None else None
-    fresh = replace(
-        actor,
-        role=Role(agent.role),
-        tier=Tier(agent.tier),
-        team_id=agent.team_id,
-        team=team.name if team else None,
-        active=agent.active,
-    )
+    fresh = actor_of(session, agent)
     if not fresh.active:
         raise PermissionDenied(f"agent {actor.handle} is inactive and may not change tickets")
     return fresh

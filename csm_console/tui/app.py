@@ -408,7 +408,7 @@ class CsmApp(App[None]):
         if not self.live:
             return
         ticket_id = self.detail.ticket.id if self.detail is not None else None
-        activity = presence.REPLYING if self.reply_pane.is_replying() else presence.VIEWING
+        activity = self._my_activity()
         self._activity = activity
         shown = self.queue.list.visible_ids()
         self._beats += 1  # numbered here, on the UI thread, in the order they are asked for
@@ -454,9 +454,11 @@ class CsmApp(App[None]):
         if not self.live:
             return
         with contextlib.suppress(NoMatches):  # the console is closing
-            replying = presence.REPLYING if self.reply_pane.is_replying() else presence.VIEWING
-            if replying != self._activity:
+            if self._my_activity() != self._activity:
                 self.beat()  # the others learn at once that a reply is being written
+
+    def _my_activity(self) -> str:
+        return presence.REPLYING if self.reply_pane.is_replying() else presence.VIEWING
 
     # ------------------------------------------------------------------ the open ticket
 

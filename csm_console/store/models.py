@@ -23,6 +23,16 @@ def _ts(*, nullable: bool = False, index: bool = False) -> datetime:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))  # type: ignore[no-any-return]
 
 
+class Calendar(SQLModel, table=True):
+    """A named business-hours calendar, kept in its text form (see domain.calendar)."""
+
+    __tablename__ = "calendar"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(60), nullable=False, unique=True))
+    definition: str = Field(sa_column=Column(Text, nullable=False))
+
+
 class Team(SQLModel, table=True):
     __tablename__ = "team"
 
@@ -30,6 +40,10 @@ class Team(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(80), nullable=False, unique=True))
     tier: str = Field(sa_column=Column(String(2), nullable=False))
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # SLA clocks of the team's tickets count this calendar's working time (none: wall time)
+    calendar_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("calendar.id"), nullable=True)
+    )
 
 
 class Agent(SQLModel, table=True):
@@ -76,7 +90,10 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_team", "team_id", "status"),
         # an agent's queue by SLA (`assignee:me`), and take-next (assignee_id IS NULL by sla_due)
         Index("ix_ticket_assignee", "assignee_id", "sla_due", "id"),
-        Index("ix_ticket_customer", "customer_id"),
+        # a customer's tickets by category and time: repeat contacts in the report
+        Index("ix_ticket_customer_category", "customer_id", "category", "created_at"),
+        Index("ix_ticket_solved", "solved_at"),
+        Index("ix_ticket_responded", "first_response_at"),
         # `csm import` upserts by the id a ticket has in the system it came from
         Index("ux_ticket_external_id", "external_id", unique=True),
     )
@@ -105,6 +122,16 @@ class Ticket(SQLModel, table=True):
     resolution_due: datetime = _ts()
     # the deadline of the clock running now (a far-future sentinel when none runs): the `sla` sort
     sla_due: datetime = _ts()
+    # time in `pending` does not count toward resolution: when the current pause began, and the
+    # working time (wall time without a calendar) of the pauses that ended
+    paused_since: datetime | None = _ts(nullable=True)
+    paused_seconds: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    # measured in working time, less pauses, when first answered and when solved (NULL on rows
+    # older than migration 0008: the metrics then read wall time, which their clocks counted)
+    first_response_seconds: int | None = Field(
+        default=None, sa_column=Column(Integer, nullable=True)
+    )
+    resolution_seconds: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     reopen_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
     csat_score: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
     csat_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

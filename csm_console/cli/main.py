@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from csm_console.cli import (
+    calendars_cmd,
     config_cmd,
     db_cmd,
     dev_cmd,
@@ -140,6 +141,7 @@ app.add_typer(people_cmd.teams_app, name="teams")
 app.add_typer(people_cmd.customers_app, name="customers")
 app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(sla_cmd.app, name="sla")
+app.add_typer(calendars_cmd.app, name="calendars")
 app.add_typer(dev_cmd.app, name="dev")
 
 

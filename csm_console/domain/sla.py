@@ -1,6 +1,10 @@
 """SLA clock maths: due times from a policy, the running clock, and its state at a moment.
 
-Business-hours calendars and pausing come later; today a clock counts wall time.
+A clock counts working time when the ticket's team has a business-hours calendar
+(`domain.calendar`), and wall time when it has none.  Time in `pending` (waiting for the
+customer) does not count toward resolution: the resolution deadline moves on by the working time
+the ticket spent pending, and while it is pending no resolution clock runs.  The first-response
+clock is never paused: a ticket parked in `pending` before anyone answered still owes an answer.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from csm_console.domain.calendar import BusinessCalendar
 from csm_console.domain.model import Priority, Status
 
 # A clock that is not running (solved or closed tickets) is stored with this deadline, so that
@@ -63,9 +68,31 @@ DEFAULT_TARGETS: dict[Priority, SlaTargets] = {
 }
 
 
-def due_times(created_at: datetime, targets: SlaTargets) -> tuple[datetime, datetime]:
-    """(first_response_due, resolution_due) for a ticket created at `created_at`."""
-    return created_at + targets.first_response, created_at + targets.resolution
+def advance(start: datetime, duration: timedelta, calendar: BusinessCalendar | None) -> datetime:
+    """The moment `duration` of counted time after `start`: working time with a calendar."""
+    return start + duration if calendar is None else calendar.add(start, duration)
+
+
+def elapsed(start: datetime, end: datetime, calendar: BusinessCalendar | None) -> timedelta:
+    """Counted time from `start` to `end` (working time with a calendar; never negative)."""
+    if calendar is not None:
+        return calendar.between(start, end)
+    return max(end - start, timedelta(0))
+
+
+def due_times(
+    created_at: datetime,
+    targets: SlaTargets,
+    *,
+    calendar: BusinessCalendar | None = None,
+    paused: timedelta = timedelta(0),
+) -> tuple[datetime, datetime]:
+    """(first_response_due, resolution_due) for a ticket created at `created_at`; `paused` is the
+    counted time the ticket has spent pending, which the resolution target does not include."""
+    return (
+        advance(created_at, targets.first_response, calendar),
+        advance(created_at, targets.resolution + paused, calendar),
+    )
 
 
 def running_deadline(
@@ -77,12 +104,15 @@ def running_deadline(
 ) -> datetime | None:
     """The deadline of the clock that runs now: first response until answered, then resolution.
 
-    `None` when no clock runs (solved or closed).
+    `None` when no clock runs: solved or closed, or pending once answered (the resolution clock
+    is paused while the ticket waits for the customer).
     """
     if not status.is_active:
         return None
     if first_response_at is None:
         return min(first_response_due, resolution_due)
+    if status is Status.PENDING:
+        return None
     return resolution_due
 
 

@@ -372,6 +372,8 @@ def _ticket_rows(
         "resolution_due": res_due,
         "sla_due": deadline or SENTINEL,
         "reopen_count": int(t.get("reopen_count", 0)),
+        # waiting for the customer since the last message: the resolution clock is paused
+        "paused_since": last if status is Status.PENDING else None,
         "csat_score": csat["score"] if csat else None,
         "csat_comment": csat.get("comment") if csat else None,
         "version": len(audit),

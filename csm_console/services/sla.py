@@ -9,6 +9,7 @@ already met keeps the due time it was met against.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -126,21 +127,27 @@ def set_policy(
     return PolicyChange(view, created, recompute_due_times(store, priority=priority))
 
 
-def recompute_due_times(store: Store, *, priority: Priority) -> int:
-    """Recompute the due times of the open tickets of `priority`; returns how many changed."""
+def recompute_due_times(
+    store: Store, *, priority: Priority | None = None, team_ids: Sequence[int] | None = None
+) -> int:
+    """Recompute the due times of the open tickets of `priority` (or of the teams), a chunk per
+    transaction; returns how many changed."""
     changed = 0
     after = 0
     active = [s.value for s in ACTIVE_STATUSES]
+    scope = []
+    if priority is not None:
+        scope.append(col(Ticket.priority) == int(priority))
+    if team_ids is not None:
+        if not team_ids:
+            return 0
+        scope.append(col(Ticket.team_id).in_(list(team_ids)))
     while True:
         with store.write() as session:
             rows = session.execute(
                 select(Ticket, col(Customer.segment))
                 .join(Customer, col(Customer.id) == col(Ticket.customer_id))
-                .where(
-                    col(Ticket.id) > after,
-                    col(Ticket.priority) == int(priority),
-                    col(Ticket.status).in_(active),
-                )
+                .where(col(Ticket.id) > after, col(Ticket.status).in_(active), *scope)
                 .order_by(col(Ticket.id))
                 .limit(CHUNK)
             ).all()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlmodel
@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from csm_console.domain.calendar import BusinessCalendar, parse_calendar
 from csm_console.domain.model import (
     AuthorKind,
     Channel,
@@ -40,8 +41,10 @@ from csm_console.domain.routing import RoutingRule
 from csm_console.domain.sla import (
     PolicyRule,
     SlaTargets,
+    advance,
     choose_targets,
     due_times,
+    elapsed,
     running_deadline,
 )
 from csm_console.domain.templates import unresolved_placeholders
@@ -69,6 +72,7 @@ from csm_console.store.engine import Store
 from csm_console.store.models import (
     Agent,
     AuditEvent,
+    Calendar,
     Customer,
     Message,
     SlaPolicy,
@@ -573,12 +577,62 @@ def set_due_times(
         team=team.name if team else None,
         segment=segment,
     )
-    first_response_due, resolution_due = due_times(ticket.created_at, targets)
+    calendar = team_calendar(session, ticket.team_id)
+    first_response_due, resolution_due = due_times(
+        ticket.created_at,
+        targets,
+        calendar=calendar,
+        paused=timedelta(seconds=ticket.paused_seconds),
+    )
     if not (keep_met and ticket.first_response_at is not None):
         ticket.first_response_due = first_response_due
     if not (keep_met and ticket.solved_at is not None):
         ticket.resolution_due = resolution_due
+    measure_times(ticket, calendar)
     _refresh_clock(ticket)
+
+
+CALENDARS_KEY = "csm_team_calendars"
+
+
+def team_calendar(session: Session, team_id: int | None) -> BusinessCalendar | None:
+    """The business-hours calendar of the team (None: the team's clocks count wall time),
+    read once per session."""
+    if team_id is None:
+        return None
+    cache: dict[int, BusinessCalendar | None] = session.info.setdefault(CALENDARS_KEY, {})
+    if team_id not in cache:
+        definition = session.execute(
+            select(col(Calendar.definition))
+            .join(Team, col(Team.calendar_id) == col(Calendar.id))
+            .where(col(Team.id) == team_id)
+        ).scalar_one_or_none()
+        cache[team_id] = parse_calendar(definition) if definition is not None else None
+    return cache[team_id]
+
+
+def measure_times(ticket: Ticket, calendar: BusinessCalendar | None) -> None:
+    """Stamp the measured first-response and resolution times (counted time: working time with
+    a calendar; resolution less the time spent pending), as the metrics read them."""
+    if ticket.first_response_at is not None and ticket.first_response_seconds is None:
+        spent = elapsed(ticket.created_at, ticket.first_response_at, calendar)
+        ticket.first_response_seconds = int(spent.total_seconds())
+    if ticket.solved_at is None:
+        ticket.resolution_seconds = None
+    elif ticket.resolution_seconds is None:
+        spent = elapsed(ticket.created_at, ticket.solved_at, calendar)
+        ticket.resolution_seconds = max(0, int(spent.total_seconds()) - ticket.paused_seconds)
+
+
+def _end_pause(ticket: Ticket, now: datetime, calendar: BusinessCalendar | None) -> None:
+    """Leaving `pending`: the pause's counted time moves the resolution deadline on."""
+    if ticket.paused_since is None:
+        return
+    paused = elapsed(ticket.paused_since, now, calendar)
+    ticket.paused_seconds += int(paused.total_seconds())
+    if ticket.solved_at is None:
+        ticket.resolution_due = advance(ticket.resolution_due, paused, calendar)
+    ticket.paused_since = None
 
 
 def team_for_tier(session: Session, tier: Tier, name: str | None = None) -> Team:
@@ -750,6 +804,7 @@ def insert_ticket(
         first_response_due=new.created_at,
         resolution_due=new.created_at,
         sla_due=new.created_at,
+        paused_since=now if new.status is Status.PENDING else None,
         search_text=(fold(new.subject) + "\n" + fold(new.body))[:MAX_SEARCH_TEXT],
     )
     set_due_times(session, ticket, new.customer.segment, keep_met=False)
@@ -952,20 +1007,34 @@ def change_status(
 
 
 def set_status(
-    ticket: Ticket, status: Status, now: datetime, *, solved_at: datetime | None = None
+    session: Session,
+    ticket: Ticket,
+    status: Status,
+    now: datetime,
+    *,
+    solved_at: datetime | None = None,
 ) -> None:
-    """What a status change (an allowed transition) does to the ticket's times: solving stamps
-    `solved_at` (`now`, or the time given, as an import may), closing stamps `closed_at`, and a
-    reopen counts and clears `solved_at`."""
+    """What a status change (an allowed transition) does to the ticket's times: entering
+    `pending` starts a pause and leaving it ends one (the resolution deadline moves on by the
+    pause), solving stamps `solved_at` (`now`, or the time given, as an import may) and the
+    measured resolution time, closing stamps `closed_at`, and a reopen counts and clears
+    `solved_at`."""
     old = Status(ticket.status)
     ticket.status = status.value
+    calendar = team_calendar(session, ticket.team_id)
+    if old is Status.PENDING and status is not Status.PENDING:
+        _end_pause(ticket, now, calendar)
+    elif status is Status.PENDING and old is not Status.PENDING:
+        ticket.paused_since = now
     if status == Status.SOLVED:
         ticket.solved_at = solved_at or now
+        ticket.resolution_seconds = None
     elif status == Status.CLOSED:
         ticket.closed_at = now
     if is_reopen(old, status):
         ticket.reopen_count += 1
         ticket.solved_at = None
+    measure_times(ticket, calendar)
 
 
 def _apply_status(
@@ -981,7 +1050,7 @@ def _apply_status(
     if old == status:
         return False
     check_transition(old, status)
-    set_status(ticket, status, now)
+    set_status(session, ticket, status, now)
     bump_version(ticket, now)
     write_audit(
         session,
@@ -1180,6 +1249,7 @@ def reply(
         first = ticket.first_response_at is None
         if first:
             ticket.first_response_at = now
+            measure_times(ticket, team_calendar(session, ticket.team_id))
         bump_version(ticket, now)
         write_audit(session, ticket, fresh, "reply", now)
         if first:

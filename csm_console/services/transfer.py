@@ -456,20 +456,23 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
         "first_response_at", iso_utc(ticket.first_response_at), iso_utc(record.first_response_at)
     ):
         ticket.first_response_at = record.first_response_at
+        ticket.first_response_seconds = None  # measured again below
     if record.status is not None:
-        _update_status(ticket, record, change, now)
+        _update_status(session, ticket, record, change, now)
     elif (
         record.solved_at is not None
         and not Status(ticket.status).is_active
         and change("solved_at", iso_utc(ticket.solved_at), iso_utc(record.solved_at))
     ):
         ticket.solved_at = record.solved_at
+        ticket.resolution_seconds = None
     if not changes:
         return []
     if "subject" in {c[0] for c in changes} or "body" in {c[0] for c in changes}:
         _rebuild_search_text(session, ticket)
     if deadlines:
         tickets.set_due_times(session, ticket, customer.segment, keep_met=False)
+    tickets.measure_times(ticket, tickets.team_calendar(session, ticket.team_id))
     tickets.bump_version(ticket, now)
     for field, old_value, new_value in changes:
         tickets.write_audit(
@@ -486,18 +489,21 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
     return [c[0] for c in changes]
 
 
-def _update_status(ticket: Ticket, record: TicketRecord, change: Any, now: datetime) -> None:
+def _update_status(
+    session: Session, ticket: Ticket, record: TicketRecord, change: Any, now: datetime
+) -> None:
     assert record.status is not None
     old = Status(ticket.status)
     new = record.status
     if change("status", old.value, new.value):  # an allowed transition: checked in _plan
-        tickets.set_status(ticket, new, now, solved_at=record.solved_at)
+        tickets.set_status(session, ticket, new, now, solved_at=record.solved_at)
     if (
         not new.is_active
         and record.solved_at is not None
         and change("solved_at", iso_utc(ticket.solved_at), iso_utc(record.solved_at))
     ):
         ticket.solved_at = record.solved_at
+        ticket.resolution_seconds = None
 
 
 def _digest(body: str) -> str:

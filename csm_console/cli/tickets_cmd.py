@@ -95,15 +95,15 @@ def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> N
     from rich.table import Table
     from rich.text import Text
 
+    from csm_console.cli.ticket_fields import sla_badge
     from csm_console.domain.durations import format_duration
-    from csm_console.domain.sla import badge
 
     grid: list[list[Text]] = []
     for row in rows:
         cells: list[Text] = []
         for name in fields:
             if name == "sla_due":
-                cells.append(Text(badge(due=row.sla_due, started_at=row.created_at, now=now)[1]))
+                cells.append(Text(sla_badge(row, now)[1]))
             elif name == "updated_at":
                 cells.append(Text(format_duration(now - row.updated_at, parts=1) + " ago"))
             else:

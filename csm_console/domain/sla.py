@@ -122,6 +122,7 @@ class ClockState(StrEnum):
     BREACHED = "breached"
     MET = "met"
     MISSED = "missed"
+    PAUSED = "paused"
     STOPPED = "stopped"
 
     @property
@@ -133,6 +134,7 @@ class ClockState(StrEnum):
             ClockState.BREACHED: "✖",
             ClockState.MET: "✔",
             ClockState.MISSED: "✗",
+            ClockState.PAUSED: "‖",
             ClockState.STOPPED: "·",
         }[self]
 
@@ -151,12 +153,15 @@ def clock(
     done_at: datetime | None,
     started_at: datetime,
     active: bool = True,
+    paused: bool = False,
 ) -> Clock:
     """The state of one SLA clock (first response or resolution) at `now`."""
     if due is None:
         return Clock(ClockState.STOPPED, None, None)
     if done_at is not None:
         return Clock(ClockState.MET if done_at <= due else ClockState.MISSED, due, None)
+    if paused:
+        return Clock(ClockState.PAUSED, due, None)
     if not active:
         return Clock(ClockState.STOPPED, due, None)
     remaining = due - now
@@ -167,10 +172,20 @@ def clock(
     return Clock(ClockState.OK, due, remaining)
 
 
-def badge(*, due: datetime | None, started_at: datetime, now: datetime) -> tuple[ClockState, str]:
-    """The running clock as a symbol and the time left or overdue: `▲ 25m`, `✖ -2h`, `· —`."""
+def is_paused(status: Status, first_response_at: datetime | None) -> bool:
+    """The resolution clock waits while an answered ticket waits for the customer."""
+    return status is Status.PENDING and first_response_at is not None
+
+
+def badge(
+    *, due: datetime | None, started_at: datetime, now: datetime, paused: bool = False
+) -> tuple[ClockState, str]:
+    """The running clock as a symbol and the time left or overdue: `▲ 25m`, `✖ -2h`, `· —`,
+    and `‖ paused` while the ticket waits for the customer."""
     from csm_console.domain.durations import format_duration
 
+    if paused:
+        return ClockState.PAUSED, "‖ paused"
     if due is None:
         return ClockState.STOPPED, "· —"
     state = clock(now=now, due=due, done_at=None, started_at=started_at).state

@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from csm_console.domain.sla import is_paused
 from csm_console.services.presence import REPLYING, PresenceView
 from csm_console.services.records import MessageView, TicketDetail
 from csm_console.services.tickets import describe_change
@@ -132,7 +133,15 @@ class DetailPane(VerticalScroll, can_focus=True):
                 now,
                 active,
             ),
-            clock_line("Resolution", t.resolution_due, t.solved_at, t.created_at, now, active),
+            clock_line(
+                "Resolution",
+                t.resolution_due,
+                t.solved_at,
+                t.created_at,
+                now,
+                active,
+                paused=is_paused(t.status, t.first_response_at),
+            ),
         ]
         return Group(title, fields, *clocks)
 

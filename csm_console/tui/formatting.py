@@ -12,7 +12,7 @@ from rich.text import Text
 
 from csm_console.domain.durations import format_duration
 from csm_console.domain.model import Priority, Status
-from csm_console.domain.sla import ClockState, badge, clock
+from csm_console.domain.sla import ClockState, badge, clock, is_paused
 from csm_console.services.records import TicketRow
 
 PRIORITY_SIGN = {Priority.LOW: "↓", Priority.NORMAL: "·", Priority.HIGH: "↑", Priority.URGENT: "‼"}
@@ -30,13 +30,19 @@ CLOCK_STYLE = {
     ClockState.BREACHED: "bold red",
     ClockState.MET: "green",
     ClockState.MISSED: "red",
+    ClockState.PAUSED: "cyan",
     ClockState.STOPPED: "dim",
 }
 
 
 def running_clock_state(row: TicketRow, now: datetime) -> tuple[ClockState, str]:
     """The queue's SLA cell: a symbol and the time left (or overdue)."""
-    return badge(due=row.sla_due, started_at=row.created_at, now=now)
+    return badge(
+        due=row.sla_due,
+        started_at=row.created_at,
+        now=now,
+        paused=is_paused(row.status, row.first_response_at),
+    )
 
 
 def sla_cell(row: TicketRow, now: datetime) -> Text:
@@ -60,15 +66,17 @@ def clock_line(
     started: datetime,
     now: datetime,
     active: bool,
+    paused: bool = False,
 ) -> Text:
     """`First response  ✔ met (due 10:40)` / `Resolution  ✖ overdue 2h (due 09:00)`."""
-    c = clock(now=now, due=due, done_at=done_at, started_at=started, active=active)
+    c = clock(now=now, due=due, done_at=done_at, started_at=started, active=active, paused=paused)
     words = {
         ClockState.OK: f"{format_duration(due - now)} left",
         ClockState.AT_RISK: f"at risk, {format_duration(due - now)} left",
         ClockState.BREACHED: f"overdue {format_duration(now - due)}",
         ClockState.MET: "met",
         ClockState.MISSED: "missed",
+        ClockState.PAUSED: "paused: waiting for the customer",
         ClockState.STOPPED: "stopped",
     }[c.state]
     line = Text(no_wrap=True)

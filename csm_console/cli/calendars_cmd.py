@@ -43,10 +43,22 @@ def calendars_list(ctx: typer.Context, format: str = typer.Option("table", "--fo
             "no calendars; SLA clocks count wall time. Add one: "
             f'csm calendars set NAME --text "{EXAMPLE}"'
         )
-    for v in views:
-        hours = "; ".join(line for line in v.definition.splitlines()[1:])
-        teams = ", ".join(v.teams) or "no team"
-        out.print(f"{v.name:<16} {v.calendar.timezone:<18} {teams:<24} {hours}", markup=False)
+    rows = [
+        (
+            v.name,
+            v.calendar.timezone,
+            ", ".join(v.teams) or "no team",
+            "; ".join(v.definition.splitlines()[1:]),
+        )
+        for v in views
+    ]
+    if rows:
+        widths = [
+            max(len(row[i]) for row in [("name", "timezone", "teams", ""), *rows]) for i in range(3)
+        ]
+        for row in [("name", "timezone", "teams", "hours"), *rows]:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            out.print("  ".join([*cells, row[3]]), markup=False)
 
 
 @app.command("show")

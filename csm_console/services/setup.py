@@ -7,7 +7,7 @@ import io
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlmodel import Session, col
 
+from csm_console.domain.calendar import BusinessCalendar, parse_calendar
 from csm_console.domain.durations import parse_duration
 from csm_console.domain.frontmatter import split_front_matter
 from csm_console.domain.model import (
@@ -31,7 +32,7 @@ from csm_console.domain.model import (
     parse_enum,
 )
 from csm_console.domain.search import article_index
-from csm_console.domain.sla import choose_targets, due_times, running_deadline
+from csm_console.domain.sla import choose_targets, due_times, elapsed, running_deadline
 from csm_console.domain.text import fold, normalize_tag
 from csm_console.errors import UsageError
 from csm_console.services.records import StoreSummary
@@ -42,6 +43,7 @@ from csm_console.store.models import (
     Agent,
     Article,
     AuditEvent,
+    Calendar,
     Customer,
     Message,
     ReplyTemplate,
@@ -98,6 +100,7 @@ class _Loaded:
     teams: dict[str, int]
     agents: dict[str, int]
     customers: dict[str, tuple[int, str]]
+    calendars: dict[int, BusinessCalendar] = field(default_factory=dict)  # by team id
 
 
 def load_sample(
@@ -115,6 +118,7 @@ def load_sample(
             f"the store {store.display_url} already holds data; load the sample into a new store"
         )
     teams = _read_json(root, "teams.json")
+    calendar_files = _read_json(root, "calendars.json") if _exists(root, "calendars.json") else []
     agents = _read_json(root, "agents.json")
     customers = list(csv.DictReader(io.StringIO(_read_text(root, "customers.csv"))))
     policies = _read_json(root, "sla_policies.json")
@@ -122,15 +126,32 @@ def load_sample(
     batch = f"sample-{uuid.uuid4()}"
     with store.write() as session:
         loaded = _Loaded({}, {}, {})
+        calendar_ids: dict[str, tuple[int, BusinessCalendar]] = {}
+        for c in calendar_files:
+            try:
+                parsed = parse_calendar(c["definition"])
+            except ValueError as exc:
+                raise UsageError(f"calendars.json {c.get('name')!r}: {exc}") from None
+            row = Calendar(name=c["name"], definition=parsed.describe())
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            calendar_ids[row.name] = (row.id, parsed)
         for t in teams:
+            calendar = calendar_ids.get(t["calendar"]) if t.get("calendar") else None
+            if t.get("calendar") and calendar is None:
+                raise UsageError(f"teams.json {t['name']}: unknown calendar {t['calendar']!r}")
             team = Team(
                 name=t["name"],
                 tier=Tier.parse(t["tier"]).value,
                 description=t.get("description", ""),
+                calendar_id=calendar[0] if calendar else None,
             )
             session.add(team)
             session.flush()
             loaded.teams[team.name] = _id(team)
+            if calendar:
+                loaded.calendars[_id(team)] = calendar[1]
         for a in agents:
             agent = Agent(
                 handle=a["handle"].lower(),
@@ -270,7 +291,8 @@ def _ticket_rows(
     targets = choose_targets(
         rules, priority=priority, team=team_names.get(team_id) if team_id else None, segment=segment
     )
-    fr_due, res_due = due_times(created, targets)
+    calendar = loaded.calendars.get(team_id) if team_id is not None else None
+    fr_due, res_due = due_times(created, targets, calendar=calendar)
     first_response = _at(now, t.get("first_response"))
     solved = _at(now, t.get("solved"))
     closed = _at(now, t.get("closed"))
@@ -372,6 +394,8 @@ def _ticket_rows(
         "resolution_due": res_due,
         "sla_due": deadline or SENTINEL,
         "reopen_count": int(t.get("reopen_count", 0)),
+        "first_response_seconds": _counted(created, first_response, calendar),
+        "resolution_seconds": _counted(created, solved, calendar),
         # waiting for the customer since the last message: the resolution clock is paused
         "paused_since": last if status is Status.PENDING else None,
         "csat_score": csat["score"] if csat else None,
@@ -388,6 +412,17 @@ def _ticket_rows(
 
 def _read_text(root: Traversable | Path, name: str) -> str:
     return (root / name).read_text(encoding="utf-8")
+
+
+def _counted(
+    start: datetime, end: datetime | None, calendar: BusinessCalendar | None
+) -> int | None:
+    """The measured time from `start` to `end` (working time with a calendar), in seconds."""
+    return None if end is None else int(elapsed(start, end, calendar).total_seconds())
+
+
+def _exists(root: Traversable | Path, name: str) -> bool:
+    return (root / name).is_file()
 
 
 def _read_json(root: Traversable | Path, name: str) -> Any:

@@ -26,7 +26,13 @@ from csm_console.domain.model import Role, Status
 from csm_console.domain.query import Query
 from csm_console.domain.rights import Actor, check_can_bulk
 from csm_console.errors import Conflict, NotFound, PermissionDenied, UsageError
-from csm_console.services.tickets import reload_actor, utcnow
+from csm_console.services.tickets import (
+    bump_version,
+    refresh_clock,
+    reload_actor,
+    set_status,
+    utcnow,
+)
 from csm_console.store.engine import Store
 from csm_console.store.models import AUDIT_COLUMNS, Agent, AuditEvent, Team, Ticket
 from csm_console.store.ticket_query import compile_query
@@ -411,8 +417,7 @@ def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = No
                     PermissionDenied.exit_code,
                 )
                 continue
-            ticket.version += 1
-            ticket.updated_at = now
+            bump_version(ticket, now)
             for change in changes:
                 if change.field not in UNDOABLE:
                     continue
@@ -421,7 +426,10 @@ def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = No
                 elif change.field == "team":
                     ticket.team_id = team_ids.get(change.old_value or "")
                 elif change.field == "status" and change.old_value:
-                    ticket.status = change.old_value
+                    reopens = ticket.reopen_count
+                    # the times follow the status back (a pause ends or starts again)
+                    set_status(session, ticket, Status(change.old_value), now)
+                    ticket.reopen_count = reopens  # an undo is not a reopen
                 else:
                     continue
                 session.add(
@@ -437,5 +445,6 @@ def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = No
                         version=ticket.version,
                     )
                 )
+            refresh_clock(ticket)
             result.reverted.append(ticket_id)
     return result

@@ -482,10 +482,10 @@ def describe_change(change: AuditView) -> str:
 def bump_version(ticket: Ticket, now: datetime) -> None:
     ticket.version += 1
     ticket.updated_at = now
-    _refresh_clock(ticket)
+    refresh_clock(ticket)
 
 
-def _refresh_clock(ticket: Ticket) -> None:
+def refresh_clock(ticket: Ticket) -> None:
     deadline = running_deadline(
         status=Status(ticket.status),
         first_response_at=ticket.first_response_at,
@@ -589,7 +589,7 @@ def set_due_times(
     if not (keep_met and ticket.solved_at is not None):
         ticket.resolution_due = resolution_due
     measure_times(ticket, calendar)
-    _refresh_clock(ticket)
+    refresh_clock(ticket)
 
 
 CALENDARS_KEY = "csm_team_calendars"

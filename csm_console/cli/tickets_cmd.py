@@ -161,6 +161,7 @@ def show(
     format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """Show a ticket with its messages and audit trail."""
+    from csm_console.domain.sla import is_paused
     from csm_console.services import tickets
 
     check_format(format)
@@ -186,7 +187,12 @@ def show(
         f"tags {', '.join(t.tags) or '—'} · category {t.category or '—'} · reopened "
         f"{t.reopen_count} · CSAT {t.csat_score or '—'}",
         f"first response due {_when(t.first_response_due)} · done {_when(t.first_response_at)}",
-        f"resolution due {_when(t.resolution_due)} · solved {_when(t.solved_at)}",
+        f"resolution due {_when(t.resolution_due)} · solved {_when(t.solved_at)}"
+        + (
+            " · paused: waiting for the customer"
+            if is_paused(t.status, t.first_response_at)
+            else ""
+        ),
         "",
     ]
     for m in detail.messages:

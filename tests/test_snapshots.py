@@ -52,3 +52,15 @@ def test_help_screen(snap_compare: Any, store: Store) -> None:
         await _settled(pilot)
 
     assert snap_compare(make_app(store), terminal_size=(120, 40), run_before=open_help)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_dashboard(snap_compare: Any, store: Store, size: tuple[int, int]) -> None:
+    """The lead's dashboard on the sample (its clock pinned): tiles, charts, the agents."""
+
+    async def open_dashboard(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("D")
+        await _settled(pilot)
+
+    assert snap_compare(make_app(store, "anna"), terminal_size=size, run_before=open_dashboard)

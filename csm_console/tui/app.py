@@ -38,6 +38,8 @@ from csm_console.services.records import AgentView, TicketDetail, TicketRow
 from csm_console.services.views import View, all_views
 from csm_console.store.change_feed import ChangeFeed
 from csm_console.store.engine import Store
+from csm_console.tui.dashboard import DashboardScreen
+from csm_console.tui.dashboard_widgets import DayChart
 from csm_console.tui.detail_pane import DetailPane
 from csm_console.tui.failures import user_error
 from csm_console.tui.formatting import STATUS_WORD
@@ -102,6 +104,7 @@ class CsmApp(App[None]):
         Binding("t", "templates", "Template", id="app.template"),
         Binding("f", "knowledge", "Search KB", id="app.knowledge"),
         Binding("h", "history", "History", id="app.history"),
+        Binding("D", "dashboard", "Dashboard", id="app.dashboard", show=False),
         Binding("ctrl+s", "send", "Send", priority=True, id="app.send"),
         Binding("escape", "go_back", "Back", id="app.back", show=False),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
@@ -402,6 +405,9 @@ class CsmApp(App[None]):
             self.queue.live_refresh()
             if self.detail is not None:
                 self.open_ticket(self.detail.ticket.id)
+            for screen in self.screen_stack:
+                if isinstance(screen, DashboardScreen):
+                    screen.store_changed()
 
     def beat(self) -> None:
         """Renew this console's presence lease and learn who else is at the tickets shown."""
@@ -541,6 +547,24 @@ class CsmApp(App[None]):
                 self.queue.set_view(view)
 
         self.push_screen(PickerScreen("Choose a view", options, initial=self.queue.view), chosen)
+
+    def action_dashboard(self) -> None:
+        """The lead's dashboard; a drill-down comes back as a query for the queue."""
+        self.push_screen(DashboardScreen(store=self.store, actor=self.actor), self._drilled)
+
+    def _drilled(self, query: str | None) -> None:
+        """Show the tickets behind a dashboard number: every ticket (the view "All"), filtered
+        by the query, which stays in the filter bar to read and edit."""
+        self._layout(self.size.width)  # the terminal may have been resized meanwhile
+        if not query:
+            return
+        every = next((v for v in self.views if not v.query.strip()), View("All", ""))
+        try:
+            self.queue.show_filter(query, view=every)
+        except Exception as caught:  # reported, never raised into the UI
+            self.report(user_error(caught))
+            return
+        self.action_pane("queue")
 
     def action_sort(self) -> None:
         sort = self.queue.cycle_sort()
@@ -960,7 +984,16 @@ class CsmApp(App[None]):
         rows: list[tuple[str, str, str]] = []
         seen: set[str] = set()
         keymap = getattr(self, "_keymap", {})
-        for owner in (type(self), _QueueList, QueuePane, DetailPane, ReplyPane, KnowledgePane):
+        for owner in (
+            type(self),
+            _QueueList,
+            QueuePane,
+            DetailPane,
+            ReplyPane,
+            KnowledgePane,
+            DashboardScreen,
+            DayChart,
+        ):
             for binding in owner.BINDINGS:
                 if not isinstance(binding, Binding) or not binding.id or binding.id in seen:
                     continue
@@ -978,6 +1011,15 @@ class CsmApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every action of the console in the palette, run where its key would run it."""
         yield from super().get_system_commands(screen)
+        if isinstance(screen, DashboardScreen):  # the dashboard's own keys, run on it
+            for binding in DashboardScreen.BINDINGS:
+                if isinstance(binding, Binding) and binding.id and binding.show:
+                    yield SystemCommand(
+                        f"Dashboard: {binding.description}",
+                        f"{self.get_key_display(binding)}  ({binding.id})",
+                        lambda a=binding.action: self.run_action(a, screen),
+                    )
+            return
         owners: list[tuple[Any, Any]] = [
             (self, self),
             (self.queue.list, self.queue.list),

@@ -115,6 +115,22 @@ class QueuePane(Vertical):
         bar.value = self.filter_text
         bar.focus()
 
+    def show_filter(self, text: str, *, view: View | None = None) -> None:
+        """Filter by `text` (the query language), shown in the filter bar, in `view` when given
+        (the dashboard's drill-down: the view "All" and the query behind a number).  A query
+        that does not parse raises QueryError and changes nothing."""
+        query = parse_query(text)
+        if view is not None:
+            self.view = view
+            self.view_query, self.sort = view.parsed()
+            self.window.sort = self.sort
+        self.filter_query = query
+        self.filter_text = text.strip()
+        bar = self.query_one("#queue-filter", Input)
+        bar.value = self.filter_text
+        bar.set_class(not self.filter_text, "hidden")
+        self.load_from("top")
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_filter":
             # escape belongs to the filter bar only while it has focus; otherwise it goes on

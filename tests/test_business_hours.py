@@ -16,7 +16,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from csm_console.cli.main import app
-from csm_console.domain.model import Priority, Status
+from csm_console.domain.model import Priority, Status, Tier
 from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services import calendars, sla, tickets
 from csm_console.store.models import Ticket
@@ -258,3 +258,91 @@ def test_csm_calendars_commands(desk: Desk, tmp_path: Any) -> None:
     assert csm("use", "none", "--team", "Frontline").exit_code == 0
     assert csm("remove", "riga").exit_code == 0
     assert [c["name"] for c in json.loads(csm("list", "--format", "json").stdout)] == ["night"]
+
+
+def test_escalating_a_pending_ticket_ends_its_pause_and_recounts_in_the_new_teams_calendar(
+    desk: Desk,
+) -> None:
+    calendars.set_calendar(desk.store, actor=desk.root, name="riga", definition=OFFICE)
+    calendars.use_calendar(desk.store, actor=desk.root, team="Technical", name="riga")
+    ticket_id = _create(desk)  # Frontline: wall time
+    tickets.reply(
+        desk.store,
+        actor=desk.olga,
+        ticket_id=ticket_id,
+        body="Please restart it",
+        status=Status.PENDING,
+        now=CREATED + timedelta(hours=1),  # Fri 17:00 EET
+    )
+    tickets.change_status(
+        desk.store,
+        actor=desk.olga,
+        ticket_id=ticket_id,
+        status=Status.OPEN,
+        now=_utc(30, 7),  # Mon 10:00 EEST: 65 h of wall time pending, 2 h of Riga working time
+    )
+    tickets.change_status(
+        desk.store, actor=desk.olga, ticket_id=ticket_id, status=Status.PENDING, now=_utc(30, 8)
+    )
+    escalated = tickets.escalate(
+        desk.store,
+        actor=desk.olga,
+        ticket_id=ticket_id,
+        to_tier=Tier.L2,
+        reason="line fault",
+        now=_utc(30, 10),  # Mon 13:00 EEST: 2 more working hours pending
+    )
+    assert escalated.status is Status.OPEN and escalated.team == "Technical"
+    row = _raw(desk, ticket_id)
+    # both pauses counted in Technical's office hours (Fri 17-18 + Mon 09-10, then Mon 11-13)
+    assert (row.paused_seconds, row.paused_since) == (4 * 3600, None)
+    # 48 working hours from Friday 16:00 EET plus the 4 paused: Fri 2 h, Mon-Fri 45 h, then
+    # Mon 6 Apr 09:00-14:00 EEST
+    assert row.resolution_due == _utc(6, 11, month=4)
+    assert row.first_response_due == CREATED + timedelta(hours=4)  # met: kept, in wall time
+    assert tickets.get_ticket(desk.store, ticket_id=ticket_id).ticket.sla_due == _utc(
+        6, 11, month=4
+    )
+
+
+def test_a_calendar_too_sparse_for_the_policies_is_refused_before_anything_changes(
+    desk: Desk,
+) -> None:
+    # ten minutes a week cannot count the 5-day target of low tickets within ten years
+    tiny = "timezone: UTC\nsun: 10:00-10:10\n"
+    with pytest.raises(UsageError, match="calendar tiny: the calendar has too little working"):
+        calendars.set_calendar(desk.store, actor=desk.root, name="tiny", definition=tiny)
+    assert calendars.list_calendars(desk.store) == []
+    # two hours a week can; a 365-day target it cannot, and the policy is refused untouched
+    sparse = "timezone: UTC\nsun: 10:00-12:00\n"
+    calendars.set_calendar(desk.store, actor=desk.root, name="sparse", definition=sparse)
+    calendars.use_calendar(desk.store, actor=desk.root, team="Technical", name="sparse")
+    year = {"first_response": timedelta(days=1), "resolution": timedelta(days=365)}
+    with pytest.raises(UsageError, match=r"calendar sparse: .* the policies need 365d"):
+        sla.set_policy(desk.store, actor=desk.root, priority=Priority.LOW, **year)
+    low = [p for p in sla.list_policies(desk.store) if p.priority is Priority.LOW]
+    assert [p.resolution for p in low] == [timedelta(days=5)]
+    # a policy for another team does not involve that calendar
+    sla.set_policy(desk.store, actor=desk.root, priority=Priority.LOW, team="Frontline", **year)
+    with pytest.raises(UsageError, match="unknown timezone 'localtime'"):
+        calendars.set_calendar(
+            desk.store,
+            actor=desk.anna,
+            name="here",
+            definition="timezone: localtime\nmon: 09:00-17:00",
+        )
+
+
+def test_generated_pending_tickets_wait_with_their_resolution_clock_paused(desk: Desk) -> None:
+    from csm_console.services.generate import generate_tickets
+
+    generate_tickets(desk.store, count=600, seed=5)
+    with desk.store.read() as session:
+        rows = session.execute(
+            select(Ticket.first_response_at, Ticket.paused_since, Ticket.sla_due).where(
+                Ticket.status == Status.PENDING.value
+            )
+        ).all()
+    answered = [r for r in rows if r.first_response_at is not None]
+    assert answered and all(r.paused_since is not None and r.sla_due.year == 9999 for r in answered)
+    assert all(r.paused_since is None for r in rows if r.first_response_at is None)

@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 from csm_console.errors import ConfigError, SchemaError, StoreUnavailable
 from csm_console.store import migrate
 from csm_console.store.engine import Store, mask_url, parse_store_url
+from csm_console.store.models import Ticket
 from csm_console.store.search_index import is_search_object
 from tests.conftest import PostgresServer
 
@@ -71,6 +72,11 @@ _OLD_ROWS = [
     "assignee_id, created_at, updated_at, first_response_due, resolution_due, sla_due, "
     f"reopen_count, version, search_text) VALUES (7, 'Old', 1, 'email', 'new', 2, 'L1', 1, 1, "
     f"'{_T0}', '{_T0}', '{_T0}', '{_T0}', '{_T0}', 0, 3, 'old')",
+    # answered and waiting for the customer: 0008 starts its pause and stops its running clock
+    "INSERT INTO ticket (id, subject, customer_id, channel, status, priority, tier, team_id, "
+    "assignee_id, created_at, updated_at, first_response_at, first_response_due, resolution_due, "
+    f"sla_due, reopen_count, version, search_text) VALUES (8, 'Waiting', 1, 'email', 'pending', "
+    f"2, 'L1', 1, 1, '{_T0}', '{_T0}', '{_T0}', '{_T0}', '{_T0}', '{_T0}', 0, 2, 'waiting')",
 ]
 
 
@@ -89,6 +95,12 @@ def _upgrade_keeps_data(store: Store) -> None:
     old_ticket = "SELECT subject, version FROM ticket WHERE id = 7"
     with store.engine.begin() as conn:
         assert conn.execute(text(old_ticket)).one() == ("Old", 3)
+    with store.read() as session:
+        waiting = session.get(Ticket, 8)
+        assert waiting is not None and waiting.paused_since == waiting.updated_at
+        assert waiting.sla_due.year == 9999 and waiting.paused_seconds == 0
+        assert session.get(Ticket, 7).paused_since is None  # type: ignore[union-attr]
+    with store.engine.begin() as conn:
         conn.execute(text("UPDATE ticket SET external_id = 'ZD-7' WHERE id = 7"))
     assert migrate.downgrade(store, "0001") == "0001"
     with store.engine.connect() as conn:

@@ -8,6 +8,7 @@ import typer
 
 from csm_console.cli.output import check_format, emit_json, info, out
 from csm_console.cli.state import state
+from csm_console.domain.text import sanitize
 from csm_console.errors import UsageError
 
 app = typer.Typer(
@@ -47,7 +48,7 @@ def calendars_list(ctx: typer.Context, format: str = typer.Option("table", "--fo
         (
             v.name,
             v.calendar.timezone,
-            ", ".join(v.teams) or "no team",
+            sanitize(", ".join(v.teams), single_line=True) or "no team",
             "; ".join(v.definition.splitlines()[1:]),
         )
         for v in views
@@ -68,7 +69,7 @@ def calendars_show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
 
     view = calendars.get_calendar(state(ctx).store(), name)
     out.print(view.definition, markup=False)
-    info(f"used by: {', '.join(view.teams) or 'no team'}")
+    info(f"used by: {sanitize(', '.join(view.teams), single_line=True) or 'no team'}")
 
 
 @app.command("set")
@@ -108,7 +109,9 @@ def calendars_set(
     change = calendars.set_calendar(st.store(), actor=st.actor(), name=name, definition=definition)
     assert change.calendar is not None
     verb = "added" if change.created else "changed"
-    teams = ", ".join(change.calendar.teams) or "no team yet (csm calendars use NAME --team T)"
+    teams = sanitize(", ".join(change.calendar.teams), single_line=True) or (
+        "no team yet (csm calendars use NAME --team T)"
+    )
     info(
         f"calendar {verb}: {change.calendar.name}, used by {teams}; "
         + _recomputed(change.recomputed)
@@ -139,7 +142,8 @@ def calendars_use(
     chosen = None if name.strip().lower() == "none" else name
     change = calendars.use_calendar(st.store(), actor=st.actor(), team=team, name=chosen)
     what = f"calendar {change.calendar.name}" if change.calendar else "wall time (no calendar)"
-    info(f"team {team} now counts {what}; {_recomputed(change.recomputed)}")
+    shown = sanitize(team, single_line=True)
+    info(f"team {shown} now counts {what}; {_recomputed(change.recomputed)}")
 
 
 def _recomputed(count: int) -> str:

@@ -25,9 +25,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-MAX_DAYS = 3 * 366  # how far ahead a deadline is searched: a calendar must open within this
+# How far ahead a deadline is searched: a 365-day target in a 45-hour week takes 3.7 years,
+# and a calendar must hold any target a policy sets within this (services.sla checks it)
+MAX_DAYS = 10 * 366
 
 Interval = tuple[time, time]  # local start, local end (end may be 24:00, written 00:00 + 1 day)
+
+
+# Zone files that are not places: a deadline must not depend on the machine that computes it
+NOT_ZONES = frozenset({"localtime", "factory", "posixrules", "posix", "right"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class BusinessCalendar:
 
     def __post_init__(self) -> None:
         try:
+            if self.timezone.split("/")[0].lower() in NOT_ZONES:
+                raise ValueError(self.timezone)
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
@@ -103,7 +111,10 @@ class BusinessCalendar:
             if left <= available:
                 return begin + left
             left -= available
-        raise ValueError(f"the calendar has too little working time within {MAX_DAYS} days")
+        raise ValueError(
+            f"the calendar has too little working time to count {duration} within "
+            f"{MAX_DAYS // 366} years"
+        )
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Working time from `start` to `end` (zero when end is not after start)."""

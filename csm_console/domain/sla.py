@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from csm_console.domain.calendar import BusinessCalendar
+from csm_console.domain.calendar import MAX_DAYS, BusinessCalendar
 from csm_console.domain.model import Priority, Status
 
 # A clock that is not running (solved or closed tickets) is stored with this deadline, so that
@@ -69,8 +69,16 @@ DEFAULT_TARGETS: dict[Priority, SlaTargets] = {
 
 
 def advance(start: datetime, duration: timedelta, calendar: BusinessCalendar | None) -> datetime:
-    """The moment `duration` of counted time after `start`: working time with a calendar."""
-    return start + duration if calendar is None else calendar.add(start, duration)
+    """The moment `duration` of counted time after `start`: working time with a calendar.
+
+    A calendar too sparse to count that much (policies and calendars are checked against each
+    other when set; a pause of years could still do it) gives its furthest search horizon."""
+    if calendar is None:
+        return start + duration
+    try:
+        return calendar.add(start, duration)
+    except ValueError:
+        return start + timedelta(days=MAX_DAYS)
 
 
 def elapsed(start: datetime, end: datetime, calendar: BusinessCalendar | None) -> timedelta:

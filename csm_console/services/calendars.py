@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 from csm_console.domain.calendar import BusinessCalendar, parse_calendar
 from csm_console.domain.rights import Actor, check_can_bulk
 from csm_console.errors import NotFound, UsageError
-from csm_console.services.sla import recompute_due_times
+from csm_console.services.sla import check_reach, longest_target, recompute_due_times
 from csm_console.services.tickets import reload_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Calendar, Team
@@ -74,6 +74,7 @@ def set_calendar(store: Store, *, actor: Actor, name: str, definition: str) -> C
     calendar = parse_definition(definition)
     with store.write() as session:
         check_can_bulk(reload_actor(session, actor))
+        check_reach(calendar, name, longest_target(session))
         row = _find(session, name)
         created = row is None
         if row is None:
@@ -113,6 +114,8 @@ def use_calendar(store: Store, *, actor: Actor, team: str, name: str | None) -> 
         if team_row is None:
             raise NotFound(f"no team named {team!r}")
         row = _by_name(session, name) if name is not None else None
+        if row is not None:
+            check_reach(parse_calendar(row.definition), row.name, longest_target(session))
         team_row.calendar_id = row.id if row is not None else None
         session.add(team_row)
         session.flush()

@@ -232,6 +232,7 @@ _TICKET_COLUMNS = (
     "resolution_due",
     "sla_due",
     "csat_score",
+    "paused_since",
     "search_text",
 )
 _TICKET_CONSTANTS = {"reopen_count": "0", "csat_comment": "NULL", "version": "1"}
@@ -606,7 +607,9 @@ def _make_chunk(plan: _Plan, chunk: int, clock: _Clock) -> _Rows:
                 closed_age = max(0, solved_age - 1 - int(rnd() * 4320))
         fr_due_age = age - fr_minutes
         res_due_age = age - res_minutes
-        if not active:
+        # an answered ticket waiting for the customer: its resolution clock is paused
+        paused = status == "pending" and first_response_age is not None
+        if not active or paused:
             sla_due = sentinel
         elif first_response_age is None:
             # the earlier of the two deadlines lies more minutes before now
@@ -659,6 +662,7 @@ def _make_chunk(plan: _Plan, chunk: int, clock: _Clock) -> _Rows:
                 at(res_due_age),
                 sla_due,
                 (1 + int(rnd() * 5) if not active and r > 0.7 else 0),
+                at(updated_age) if paused else "",
                 search_text,
             )
         )
@@ -672,6 +676,7 @@ _NULLABLE = {
     "solved_at": "''",
     "closed_at": "''",
     "csat_score": "0",
+    "paused_since": "''",
 }
 
 
@@ -727,7 +732,8 @@ def _postgres_payload(plan: _Plan, rows: _Rows) -> tuple[bytes, ...]:
     tickets = [
         f"{t[0]}\t{_copy_text(t[1])}\t{t[2]}\t{t[3]}\t{t[4]}\t{t[5]}\t{t[6]}\t{t[7]}\t{t[8]}\t"
         f"{t[9] or null}\t{t[10]}\t{t[11]}\t{t[12] or null}\t{t[13] or null}\t"
-        f"{t[14] or null}\t{t[15]}\t{t[16]}\t{t[17]}\t{t[18] or null}\t{_copy_text(t[19])}"
+        f"{t[14] or null}\t{t[15]}\t{t[16]}\t{t[17]}\t{t[18] or null}\t{t[19] or null}\t"
+        f"{_copy_text(t[20])}"
         "\t0\t\\N\t1\n"
         for t in rows.tickets
     ]

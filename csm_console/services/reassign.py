@@ -28,6 +28,7 @@ from csm_console.domain.rights import Actor, check_can_bulk
 from csm_console.errors import Conflict, NotFound, PermissionDenied, UsageError
 from csm_console.services.tickets import (
     bump_version,
+    move_to_team,
     refresh_clock,
     reload_actor,
     set_status,
@@ -424,7 +425,7 @@ def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = No
                 if change.field == "assignee":
                     ticket.assignee_id = agent_ids.get(change.old_value or "")
                 elif change.field == "team":
-                    ticket.team_id = team_ids.get(change.old_value or "")
+                    move_to_team(session, ticket, team_ids.get(change.old_value or ""))
                 elif change.field == "status" and change.old_value:
                     reopens = ticket.reopen_count
                     # the times follow the status back (a pause ends or starts again)

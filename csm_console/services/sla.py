@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlmodel import col
+from sqlmodel import Session, col
 
+from csm_console.domain.calendar import BusinessCalendar, parse_calendar
+from csm_console.domain.durations import format_duration
 from csm_console.domain.model import ACTIVE_STATUSES, Priority, Segment
 from csm_console.domain.rights import Actor, check_can_bulk
+from csm_console.domain.sla import DEFAULT_TARGETS
 from csm_console.errors import NotFound, UsageError
 from csm_console.services.tickets import policy_rules, reload_actor, set_due_times
 from csm_console.store.engine import Store
-from csm_console.store.models import Customer, SlaPolicy, Team, Ticket
+from csm_console.store.models import Calendar, Customer, SlaPolicy, Team, Ticket
 
 CHUNK = 500
 MAX_TARGET = timedelta(days=365)
@@ -118,6 +121,7 @@ def set_policy(
                 first_response_minutes=0,
                 resolution_minutes=0,
             )
+        check_calendars_reach(session, resolution, team_id=team_row.id if team_row else None)
         policy.first_response_minutes = int(first_response.total_seconds() // 60)
         policy.resolution_minutes = int(resolution.total_seconds() // 60)
         session.add(policy)
@@ -125,6 +129,36 @@ def set_policy(
         priority, team_row.name if team_row else None, segment, first_response, resolution
     )
     return PolicyChange(view, created, recompute_due_times(store, priority=priority))
+
+
+def check_reach(calendar: BusinessCalendar, name: str, target: timedelta) -> None:
+    """Refuse a calendar that cannot count `target` of working time (see calendar.MAX_DAYS)."""
+    try:
+        calendar.add(datetime.now(UTC), target)
+    except ValueError as exc:
+        raise UsageError(
+            f"calendar {name}: {exc}; the policies need {format_duration(target)}"
+        ) from None
+
+
+def longest_target(session: Session) -> timedelta:
+    """The longest resolution target of any policy (or of the defaults)."""
+    longest = session.execute(select(func.max(col(SlaPolicy.resolution_minutes)))).scalar()
+    defaults = max(t.resolution for t in DEFAULT_TARGETS.values())
+    return max(timedelta(minutes=longest or 0), defaults)
+
+
+def check_calendars_reach(session: Session, target: timedelta, *, team_id: int | None) -> None:
+    """Every calendar the policy applies to (the team's, or every team's) can count `target`."""
+    query = (
+        select(col(Calendar.name), col(Calendar.definition))
+        .join(Team, col(Team.calendar_id) == col(Calendar.id))
+        .distinct()
+    )
+    if team_id is not None:
+        query = query.where(col(Team.id) == team_id)
+    for name, definition in session.execute(query):
+        check_reach(parse_calendar(definition), name, target)
 
 
 def recompute_due_times(
@@ -150,6 +184,8 @@ def recompute_due_times(
                 .where(col(Ticket.id) > after, col(Ticket.status).in_(active), *scope)
                 .order_by(col(Ticket.id))
                 .limit(CHUNK)
+                # a ticket being changed meanwhile waits for this chunk, or this for it
+                .with_for_update(of=Ticket)
             ).all()
             rules = policy_rules(session)
             for ticket, segment in rows:

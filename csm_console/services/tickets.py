@@ -624,6 +624,41 @@ def measure_times(ticket: Ticket, calendar: BusinessCalendar | None) -> None:
         ticket.resolution_seconds = max(0, int(spent.total_seconds()) - ticket.paused_seconds)
 
 
+def move_to_team(session: Session, ticket: Ticket, team_id: int | None) -> None:
+    """The ticket goes to another team.  When that team keeps another calendar, the clocks are
+    recounted in it: the time already spent pending (from the audit trail of status changes),
+    the due times from creation (a target already met keeps its due time) and, if solved, the
+    measured times."""
+    if ticket.team_id == team_id:
+        return
+    before = team_calendar(session, ticket.team_id)
+    ticket.team_id = team_id
+    calendar = team_calendar(session, team_id)
+    if calendar == before:
+        return
+    ticket.paused_seconds = int(_pauses_in(session, ticket, calendar).total_seconds())
+    ticket.resolution_seconds = None
+    customer = session.get(Customer, ticket.customer_id)
+    set_due_times(session, ticket, customer.segment if customer else None, keep_met=True)
+
+
+def _pauses_in(session: Session, ticket: Ticket, calendar: BusinessCalendar | None) -> timedelta:
+    """The counted time of the ticket's finished pauses (pending and back), from its audit."""
+    total = timedelta(0)
+    since: datetime | None = None
+    for at, old, new in session.execute(
+        select(col(AuditEvent.created_at), col(AuditEvent.old_value), col(AuditEvent.new_value))
+        .where(col(AuditEvent.ticket_id) == ticket.id, col(AuditEvent.field) == "status")
+        .order_by(col(AuditEvent.created_at), col(AuditEvent.id))
+    ):
+        if new == Status.PENDING.value and since is None:
+            since = at
+        elif old == Status.PENDING.value and since is not None:
+            total += elapsed(since, at, calendar)
+            since = None
+    return total
+
+
 def _end_pause(ticket: Ticket, now: datetime, calendar: BusinessCalendar | None) -> None:
     """Leaving `pending`: the pause's counted time moves the resolution deadline on."""
     if ticket.paused_since is None:
@@ -897,7 +932,7 @@ def _apply_assignment(
     old_team = ticket.team_id
     ticket.assignee_id = new_id
     if target is not None and target.team_id is not None and target.role != Role.ADMIN.value:
-        ticket.team_id = target.team_id
+        move_to_team(session, ticket, target.team_id)
     moved_to_open = target is not None and ticket.status == Status.NEW.value
     if moved_to_open:
         ticket.status = Status.OPEN.value
@@ -1023,7 +1058,8 @@ def set_status(
     ticket.status = status.value
     calendar = team_calendar(session, ticket.team_id)
     if old is Status.PENDING and status is not Status.PENDING:
-        _end_pause(ticket, now, calendar)
+        # an import may say when it was solved: the pause ended then, not when it was imported
+        _end_pause(ticket, min(solved_at or now, now), calendar)
     elif status is Status.PENDING and old is not Status.PENDING:
         ticket.paused_since = now
     if status == Status.SOLVED:
@@ -1136,11 +1172,11 @@ def escalate(
         old_team = team_name(session, ticket.team_id)
         old_assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
         ticket.tier = to_tier.value
-        ticket.team_id = target_team.id
+        move_to_team(session, ticket, target_team.id)
         ticket.assignee_id = None
         old_status = ticket.status
         if ticket.status in (Status.NEW.value, Status.PENDING.value, Status.ON_HOLD.value):
-            ticket.status = Status.OPEN.value
+            set_status(session, ticket, Status.OPEN, now)  # a pause ends here
         bump_version(ticket, now)
         write_audit(
             session,

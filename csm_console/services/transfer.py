@@ -430,7 +430,7 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
     if change("tier", ticket.tier, plan.tier.value):
         ticket.tier = plan.tier.value
     if change("team", tickets.team_name(session, ticket.team_id), plan.team.name):
-        ticket.team_id = plan.team.id
+        tickets.move_to_team(session, ticket, plan.team.id)
         deadlines = True
     if plan.set_assignee:
         old = session.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import csm_console.store.types
+from csm_console.domain.sla import NO_DEADLINE_SENTINEL as NO_DEADLINE
 
 revision = "0008"
 down_revision = "0007"
@@ -64,6 +65,15 @@ def upgrade() -> None:
     )
     op.add_column("ticket", sa.Column("first_response_seconds", sa.Integer(), nullable=True))
     op.add_column("ticket", sa.Column("resolution_seconds", sa.Integer(), nullable=True))
+    # tickets pending now have waited since their last change, as far as anyone can tell; an
+    # answered one has no running clock while it waits (domain.sla.running_deadline)
+    op.execute("UPDATE ticket SET paused_since = updated_at WHERE status = 'pending'")
+    op.execute(
+        sa.text(
+            "UPDATE ticket SET sla_due = :none WHERE status = 'pending'"
+            " AND first_response_at IS NOT NULL"
+        ).bindparams(sa.bindparam("none", NO_DEADLINE, type_=csm_console.store.types.UTCDateTime()))
+    )
     for name, columns in INDEXES.items():
         op.create_index(name, "ticket", columns)
     op.drop_index("ix_ticket_customer", table_name="ticket")  # a prefix of the new index

@@ -101,6 +101,7 @@ class _Loaded:
     agents: dict[str, int]
     customers: dict[str, tuple[int, str]]
     calendars: dict[int, BusinessCalendar] = field(default_factory=dict)  # by team id
+    agent_teams: dict[str, int | None] = field(default_factory=dict)  # by handle
 
 
 def load_sample(
@@ -166,6 +167,7 @@ def load_sample(
             session.add(agent)
             session.flush()
             loaded.agents[agent.handle] = _id(agent)
+            loaded.agent_teams[agent.handle] = agent.team_id
         for c in customers:
             customer = Customer(
                 name=c["name"],
@@ -394,7 +396,9 @@ def _ticket_rows(
         "resolution_due": res_due,
         "sla_due": deadline or SENTINEL,
         "reopen_count": int(t.get("reopen_count", 0)),
-        "first_response_seconds": _counted(created, first_response, calendar),
+        "first_response_seconds": _counted(
+            created, first_response, _calendar_at(first_response, t, loaded, calendar, now)
+        ),
         "resolution_seconds": _counted(created, solved, calendar),
         # waiting for the customer since the last message: the resolution clock is paused
         "paused_since": last if status is Status.PENDING else None,
@@ -419,6 +423,23 @@ def _counted(
 ) -> int | None:
     """The measured time from `start` to `end` (working time with a calendar), in seconds."""
     return None if end is None else int(elapsed(start, end, calendar).total_seconds())
+
+
+def _calendar_at(
+    moment: datetime | None,
+    t: dict[str, Any],
+    loaded: _Loaded,
+    calendar: BusinessCalendar | None,
+    now: datetime,
+) -> BusinessCalendar | None:
+    """The calendar of the team that held the ticket at `moment`: before an escalation, the
+    escalating agent's team (as the console measures a first response when it happens)."""
+    escalation: dict[str, Any] = t.get("escalation") or {}
+    escalated = _at(now, escalation.get("at"))
+    if moment is None or escalated is None or moment >= escalated:
+        return calendar
+    team_id = loaded.agent_teams.get(str(escalation.get("by", "")).lower())
+    return loaded.calendars.get(team_id) if team_id is not None else None
 
 
 def _exists(root: Traversable | Path, name: str) -> bool:

@@ -292,6 +292,34 @@ def test_drill_down_from_a_backlog_cell(store: Store) -> None:
     drive(app, script)
 
 
+@pytest.mark.parametrize("mine", [False, True], ids=["all-teams", "my-team"])
+def test_drill_down_from_the_backlog_total_row_keeps_the_team_filter(
+    store: Store, mine: bool
+) -> None:
+    """The `all` row has no tier: it opens the whole backlog the dashboard counts (this used to
+    stop the console), and with `t` (my team) only that team's."""
+    team = "Frontline" if mine else None
+    count = sum(c.count for c in metrics.backlog(store, team=team, now=NOW))
+    assert count > 0
+    query = "status:new,open,pending,on_hold" + (" team:Frontline" if mine else "")
+    app = make_app(store, "anna")
+
+    async def script(pilot: Any) -> None:
+        await open_dashboard(pilot)
+        if mine:
+            await pilot.press("t")
+            await settle(pilot)
+        table = dash(app).query_one("#dash-backlog", EdgeTable)
+        table.focus()
+        table.move_cursor(row=table.row_count - 1, column=len(table.columns) - 1)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.query_one("#queue-filter", Input).value == query
+        assert app.queue.total == count
+
+    drive(app, script)
+
+
 def test_arrows_move_through_tiles_charts_and_tables(store: Store) -> None:
     app = make_app(store, "anna")
 

@@ -459,7 +459,13 @@ class DashboardScreen(ModalScreen[str | None]):
             Drill(
                 Metric.BACKLOG,
                 self.data.period.period,
-                query=backlog_query(self.data.period.period, tier=tier, team=team, bucket=bucket),
+                query=backlog_query(
+                    self.data.period.period,
+                    tier=tier,
+                    team=team,
+                    bucket=bucket,
+                    team_filter=self.data.team,
+                ),
             )
         )
 

@@ -381,16 +381,24 @@ BUCKET_TERMS = {
 }
 
 
-def backlog_query(period: Period, *, tier: str | None, team: str | None, bucket: str | None) -> str:
-    """The query behind a backlog cell: drill_query's backlog for the tier, narrowed to the
-    team and the age bucket (both optional)."""
-    parts = [drill_query(Metric.BACKLOG, period=period, by=GroupBy.TIER, key=tier)]
+def backlog_query(
+    period: Period,
+    *,
+    tier: str | None,
+    team: str | None,
+    bucket: str | None,
+    team_filter: str | None = None,
+) -> str:
+    """The query behind a backlog cell: drill_query's backlog for the tier and team (the total
+    row: every backlog ticket the dashboard counts, under its team filter), narrowed to the age
+    bucket (optional)."""
     if tier is None:
-        parts = [drill_query(Metric.BACKLOG, period=period)]
-    if team is not None:
-        parts.append(f"team:{quote_value(team)}")
-    elif tier is not None:
-        parts.append("team:none")
+        parts = [drill_query(Metric.BACKLOG, period=period, team=team_filter)]
+    else:
+        parts = [
+            drill_query(Metric.BACKLOG, period=period, by=GroupBy.TIER, key=tier),
+            f"team:{quote_value(team)}" if team is not None else "team:none",
+        ]
     if bucket is not None:
         parts.append(BUCKET_TERMS[bucket])
     return " ".join(parts)

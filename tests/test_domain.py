@@ -196,7 +196,10 @@ def test_clock_states() -> None:
         clock(now=T0, due=due, done_at=due + timedelta(seconds=1), started_at=T0).state
         is ClockState.MISSED
     )
-    assert {s.symbol for s in ClockState} == {"●", "▲", "✖", "✔", "✗", "·"}
+    assert {s.symbol for s in ClockState} == {"●", "▲", "✖", "✔", "✗", "‖", "·"}
+    waiting = clock(now=T0 + timedelta(hours=5), due=due, done_at=None, started_at=T0, paused=True)
+    assert waiting.state is ClockState.PAUSED and waiting.remaining is None
+    assert clock(now=T0, due=due, done_at=due, started_at=T0, paused=True).state is ClockState.MET
 
 
 # ------------------------------------------------------------------------------------ workflow

@@ -16,6 +16,7 @@ from csm_console.cli import (
     dev_cmd,
     kb_cmd,
     people_cmd,
+    report_cmd,
     rules_cmd,
     sla_cmd,
     templates_cmd,
@@ -130,6 +131,7 @@ def main(
 
 
 db_cmd.register(app)
+report_cmd.register(app)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(tickets_cmd.app, name="tickets")
 app.add_typer(transfer_cmd.import_app, name="import")

@@ -64,12 +64,19 @@ services/metrics.py provides:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
+from csm_console.domain.durations import format_duration
+
 REPEAT_WINDOW = timedelta(days=7)
 AGE_BUCKETS = ("<1d", "1-3d", "3-7d", ">=7d")
+# the lower bound of each bucket's age, in days (the last bucket has no upper bound)
+AGE_BUCKET_DAYS = (0, 1, 3, 7)
+TOTAL_KEY = "all"
+ACTIVE_STATUS_TEXT = "new,open,pending,on_hold"
 
 
 class GroupBy(StrEnum):
@@ -103,17 +110,24 @@ class Period:
     since: datetime
     until: datetime
 
+    def __post_init__(self) -> None:
+        if self.since.tzinfo is None or self.until.tzinfo is None:
+            raise ValueError("a period is made of aware (UTC) times")
+        if self.until <= self.since:
+            raise ValueError("a period ends after it starts")
+
     @classmethod
     def days(cls, first: date, last: date) -> Period:
         """From the start of `first` to the end of `last` (inclusive), UTC."""
         if last < first:
             raise ValueError(f"the period ends ({last}) before it starts ({first})")
-        since = datetime.combine(first, time(0), tzinfo=UTC)
-        return cls(since, datetime.combine(last, time(0), tzinfo=UTC) + timedelta(days=1))
+        return cls(_midnight(first), _midnight(last) + timedelta(days=1))
 
     @classmethod
     def ending_today(cls, days: int, now: datetime) -> Period:
         """The last `days` UTC days, today included."""
+        if days < 1:
+            raise ValueError("a period is at least one day")
         today = now.astimezone(UTC).date()
         return cls.days(today - timedelta(days=days - 1), today)
 
@@ -125,6 +139,26 @@ class Period:
     def day_count(self) -> int:
         return (self.until - self.since).days
 
+    @property
+    def first_day(self) -> date:
+        return self.since.astimezone(UTC).date()
+
+    @property
+    def last_day(self) -> date:
+        """The last UTC day the period touches (the CLI's --until)."""
+        return (self.until - timedelta(microseconds=1)).astimezone(UTC).date()
+
+    def day_keys(self) -> list[str]:
+        """Every UTC day of the period, as the rows of a `by=day` report are keyed."""
+        first = self.first_day
+        return [
+            (first + timedelta(days=n)).isoformat() for n in range((self.last_day - first).days + 1)
+        ]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
 
 @dataclass(frozen=True, slots=True)
 class Times:
@@ -133,6 +167,28 @@ class Times:
     count: int
     median: timedelta | None
     p90: timedelta | None
+
+
+NO_TIMES = Times(0, None, None)
+
+
+def rank_of(tenths: int, n: int) -> int:
+    """The nearest rank (1-based) of the `tenths`/10 quantile of `n` values, ceil(tenths*n/10),
+    in integers so that SQL computes the very same rank."""
+    return (tenths * n + 9) // 10
+
+
+def times_of(seconds: Sequence[int | float]) -> Times:
+    """`Times` of plain values: the definition that the SQL reproduces (tests check it)."""
+    ordered = sorted(seconds)
+    n = len(ordered)
+    if not n:
+        return NO_TIMES
+    return Times(
+        n,
+        timedelta(seconds=ordered[rank_of(5, n) - 1]),
+        timedelta(seconds=ordered[rank_of(9, n) - 1]),
+    )
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -156,6 +212,7 @@ class MetricRow:
     frt_met: int
     resolution_met: int
     missed: int
+    # "now" (not bound to the period): 0 in `by=day` rows, where a day has no "now"
     breaching: int
     backlog: int
 
@@ -179,6 +236,28 @@ class MetricRow:
     def resolution_compliance(self) -> float | None:
         return _share(self.resolution_met, self.solved)
 
+    def value(self, metric: Metric) -> int | float | timedelta | None:
+        """The headline number of `metric` in this row: a count, a rate or a median."""
+        return {
+            Metric.CREATED: self.created,
+            Metric.SOLVED: self.solved,
+            Metric.FIRST_RESPONSE: self.first_response.median,
+            Metric.RESOLUTION: self.resolution.median,
+            Metric.FCR: self.fcr_rate,
+            Metric.CSAT: self.csat_rate,
+            Metric.REPEAT: self.repeat_rate,
+            Metric.FRT_COMPLIANCE: self.frt_compliance,
+            Metric.RESOLUTION_COMPLIANCE: self.resolution_compliance,
+            Metric.MISSED: self.missed,
+            Metric.BREACHING: self.breaching,
+            Metric.BACKLOG: self.backlog,
+        }[metric]
+
+
+def empty_row(key: str | None) -> MetricRow:
+    """A group with no tickets."""
+    return MetricRow(key, 0, 0, NO_TIMES, NO_TIMES, 0, 0, 0, None, 0, 0, 0, 0, 0, 0)
+
 
 @dataclass(frozen=True, slots=True)
 class Report:
@@ -200,3 +279,111 @@ class BacklogCell:
     team: str | None
     bucket: str
     count: int
+
+
+def age_bucket(age: timedelta) -> str:
+    """The AGE_BUCKETS label of an open ticket this old."""
+    label = AGE_BUCKETS[0]
+    for name, low in zip(AGE_BUCKETS, AGE_BUCKET_DAYS, strict=True):
+        if age >= timedelta(days=low):
+            label = name
+    return label
+
+
+# ---------------------------------------------------------------------------------------------
+# Drill-down: the query-language text behind a number
+
+# The time field whose period picks each metric's tickets (None: the tickets open now)
+POPULATION_FIELD: dict[Metric, str | None] = {
+    Metric.CREATED: "created",
+    Metric.SOLVED: "solved",
+    Metric.FIRST_RESPONSE: "responded",
+    Metric.RESOLUTION: "solved",
+    Metric.FCR: "solved",
+    Metric.CSAT: "solved",
+    Metric.REPEAT: "solved",
+    Metric.FRT_COMPLIANCE: "responded",
+    Metric.RESOLUTION_COMPLIANCE: "solved",
+    Metric.MISSED: "created",
+    Metric.BREACHING: None,
+    Metric.BACKLOG: None,
+}
+_GROUP_FIELD = {
+    GroupBy.AGENT: "assignee",
+    GroupBy.TEAM: "team",
+    GroupBy.CATEGORY: "category",
+    GroupBy.CHANNEL: "channel",
+    GroupBy.TIER: "tier",
+}
+
+
+def quote_value(value: str) -> str:
+    """A query-language value, quoted when it holds a space or a comma (`team:"Second line"`)."""
+    if not value or any(ch.isspace() or ch in ",\"'" for ch in value):
+        return f'"{value}"'
+    return value
+
+
+def _bound(at: datetime) -> str:
+    at = at.astimezone(UTC)
+    if at.time() == time(0):
+        return at.date().isoformat()
+    return at.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def time_terms(field: str, since: datetime, until: datetime) -> str:
+    """`field:>=SINCE field:<UNTIL` (plain dates when the bounds are UTC midnights)."""
+    return f"{field}:>={_bound(since)} {field}:<{_bound(until)}"
+
+
+def group_term(by: GroupBy, key: str | None) -> str:
+    """The term that narrows to one group (not for DAY: a day narrows the time field)."""
+    field = _GROUP_FIELD[by]
+    if key is None:
+        if by not in (GroupBy.AGENT, GroupBy.TEAM, GroupBy.CATEGORY):
+            raise ValueError(f"every ticket has a {by.value}")
+        return f"{field}:none"
+    return f"{field}:{quote_value(key)}"
+
+
+def drill_query(
+    metric: Metric,
+    *,
+    period: Period,
+    by: GroupBy | None = None,
+    key: str | None = None,
+    team: str | None = None,
+    agent: str | None = None,
+    repeat_window: timedelta = REPEAT_WINDOW,
+) -> str:
+    """The query-language text that selects exactly the tickets behind `metric` in the group
+    `by` = `key` of a report with these filters (see the table at the top)."""
+    field = POPULATION_FIELD[metric]
+    parts: list[str] = []
+    if field is not None:
+        since, until = period.since, period.until
+        if by is GroupBy.DAY:
+            if key is None:
+                raise ValueError("a day row always has a day")
+            start = _midnight(date.fromisoformat(key))
+            since, until = max(since, start), min(until, start + timedelta(days=1))
+        parts.append(time_terms(field, since, until))
+    extra = {
+        Metric.FCR: "fcr:yes",
+        Metric.CSAT: "csat:>=1",
+        Metric.REPEAT: f"repeat:{format_duration(repeat_window, parts=3)}",
+        Metric.FRT_COMPLIANCE: "frt:missed",
+        Metric.RESOLUTION_COMPLIANCE: "resolution:missed",
+        Metric.MISSED: "sla:missed",
+        Metric.BREACHING: "sla:breached",
+        Metric.BACKLOG: f"status:{ACTIVE_STATUS_TEXT}",
+    }.get(metric)
+    if extra:
+        parts.append(extra)
+    if by is not None and by is not GroupBy.DAY:
+        parts.append(group_term(by, key))
+    if team is not None:
+        parts.append(f"team:{quote_value(team)}")
+    if agent is not None:
+        parts.append(f"assignee:{quote_value(agent)}")
+    return " ".join(parts)

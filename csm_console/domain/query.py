@@ -5,7 +5,11 @@
 A query is a list of terms, all of which must hold.  A term is a free word (matched in the
 subject and the messages, folded for case and diacritics), a `"quoted phrase"`, or
 `field:value[,value...]`; comparable fields take an operator (`priority:>=high`,
-`created:>2026-11-01`, `updated:<3d`).  A leading `-` negates a term.  Parsing is pure: it
+`created:>2026-11-01`, `updated:<3d`, `csat:>=4`).  A leading `-` negates a term.
+
+The service metrics (domain.metrics) have terms of their own, so that every number of a report
+opens as a queue: `solved:`/`responded:` (times, like `created:`), `frt:met|missed`,
+`resolution:met|missed`, `sla:missed`, `fcr:yes|no`, `csat:` and `repeat:7d`.  Parsing is pure: it
 returns plain data, and the store turns it into SQL through an allow-list of columns.
 """
 
@@ -22,6 +26,7 @@ from csm_console.domain.text import fold, sanitize
 from csm_console.errors import QueryError
 
 MAX_QUERY_LENGTH = 2000
+MAX_REPEAT_WINDOW = timedelta(days=365)  # `repeat:` and the report's --repeat-window
 
 
 class Op(StrEnum):
@@ -81,15 +86,39 @@ class TimeTerm:
 
 @dataclass(frozen=True, slots=True)
 class SlaTerm:
-    """`sla:breached`, `sla:ok` or `sla:due<2h` (the running clock's deadline)."""
+    """`sla:breached`, `sla:ok`, `sla:due<2h` (the running clock's deadline), or `sla:missed`
+    (a target missed: `frt:missed` or `resolution:missed`)."""
 
-    state: str  # "breached" | "ok" | "due"
+    state: str  # "breached" | "ok" | "due" | "missed"
     op: Op = Op.EQ
     within: timedelta | None = None
     negated: bool = False
 
 
-Term = WordTerm | MatchTerm | CompareTerm | TimeTerm | SlaTerm
+@dataclass(frozen=True, slots=True)
+class OutcomeTerm:
+    """How a ticket did against a target or a service metric (see domain.metrics):
+    `frt:met|missed`, `resolution:met|missed`, `fcr:yes|no`."""
+
+    field: str  # "frt" | "resolution" | "fcr"
+    value: str  # "met" | "missed" (frt, resolution); "yes" | "no" (fcr)
+    negated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatTerm:
+    """`repeat:7d`: solved, and the customer opened another ticket in the same category within
+    that long after it was solved (a repeat contact)."""
+
+    within: timedelta
+    negated: bool = False
+
+    @property
+    def field(self) -> str:
+        return "repeat"
+
+
+Term = WordTerm | MatchTerm | CompareTerm | TimeTerm | SlaTerm | OutcomeTerm | RepeatTerm
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,13 +189,34 @@ _MATCH_FIELDS = {
     "segment": "segment",
     "id": "ticket id",
 }
-_COMPARE_FIELDS = {"priority", "tier"}
-_TIME_FIELDS = {"created", "updated"}
+_COMPARE_FIELDS = {"priority", "tier", "csat"}
+# solved: solved_at, responded: first_response_at (the report's populations)
+_TIME_FIELDS = {"created", "updated", "solved", "responded"}
+_OUTCOME_VALUES = {"frt": ("met", "missed"), "resolution": ("met", "missed"), "fcr": ("yes", "no")}
+# Fields that describe what became of a ticket (its history and the service metrics): a new
+# ticket has none of them yet
+OUTCOME_FIELDS: tuple[str, ...] = (
+    "solved",
+    "responded",
+    "frt",
+    "resolution",
+    "fcr",
+    "csat",
+    "repeat",
+)
 # `text:` is a word or phrase said explicitly (`text:"no internet"`), as routing rules write it
 FIELDS: tuple[str, ...] = tuple(
-    sorted([*_MATCH_FIELDS, *_COMPARE_FIELDS, *_TIME_FIELDS, "sla", "text"])
+    sorted(
+        [*_MATCH_FIELDS, *_COMPARE_FIELDS, *_TIME_FIELDS, *_OUTCOME_VALUES, "sla", "text", "repeat"]
+    )
 )
-_ALIASES = {"lang": "language", "prio": "priority", "tags": "tag", "state": "status"}
+_ALIASES = {
+    "lang": "language",
+    "prio": "priority",
+    "tags": "tag",
+    "state": "status",
+    "answered": "responded",
+}
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -237,11 +287,23 @@ def _field_term(raw_field: str, raw_value: str, negated: bool) -> Term:
             return WordTerm(fold(value).strip(), negated)
         if field == "sla":
             return _sla_term(value, op, negated)
+        if field in _OUTCOME_VALUES:
+            valid = _OUTCOME_VALUES[field]
+            if op is not Op.EQ or value.lower() not in valid:
+                raise ValueError(f"bad value {value!r}; valid: {', '.join(valid)}")
+            return OutcomeTerm(field, value.lower(), negated)
+        if field == "repeat":
+            if op is not Op.EQ:
+                raise ValueError(f"write the window after the colon, e.g. {_example(field)}")
+            within = parse_duration(value)
+            if not timedelta(0) < within <= MAX_REPEAT_WINDOW:
+                raise ValueError("the window is between 1 second and 365 days")
+            return RepeatTerm(within, negated)
         if field in _TIME_FIELDS:
             return _time_term(field, op, value, negated)
         if field in _COMPARE_FIELDS:
             if op is Op.EQ:
-                return MatchTerm(field, tuple(_rank(field, v) for v in _split(value)), negated)
+                return MatchTerm(field, _compare_values(field, value), negated)
             return CompareTerm(field, op, _rank(field, value), negated)
         if op is not Op.EQ:
             raise QueryError(f"{field}: does not compare with {op.value}; write {_example(field)}")
@@ -262,7 +324,19 @@ def _rank(field: str, value: str) -> int:
         raise ValueError("a comparison takes one value")
     if field == "priority":
         return int(Priority.parse(value))
+    if field == "csat":
+        if value.strip() not in {"1", "2", "3", "4", "5"}:
+            raise ValueError(f"bad rating {value!r}; ratings are 1 to 5 (or none)")
+        return int(value)
     return Tier.parse(value).level
+
+
+def _compare_values(field: str, value: str) -> tuple[int | None, ...]:
+    """`priority:high,urgent`, `csat:4,5`, `csat:none` (a rating may be missing)."""
+    return tuple(
+        None if field == "csat" and v.lower() in {"none", "-"} else _rank(field, v)
+        for v in _split(value)
+    )
 
 
 _ENUM_FIELDS: dict[str, tuple[type[StrEnum], str]] = {
@@ -295,12 +369,14 @@ def _match_value(field: str, value: str) -> str | int | None:
 
 def _sla_term(value: str, op: Op, negated: bool) -> SlaTerm:
     lowered = value.lower()
-    if op is Op.EQ and lowered in {"breached", "ok"}:
+    if op is Op.EQ and lowered in {"breached", "ok", "missed"}:
         return SlaTerm(lowered, negated=negated)
     m = re.fullmatch(r"due\s*(>=|<=|>|<)\s*(\S+)", lowered)
     if m:
         return SlaTerm("due", Op(m.group(1)), parse_duration(m.group(2)), negated)
-    raise ValueError(f"bad value {value!r}; valid: breached, ok, due<DURATION, due>DURATION")
+    raise ValueError(
+        f"bad value {value!r}; valid: breached, ok, due<DURATION, due>DURATION, missed"
+    )
 
 
 def _time_term(field: str, op: Op, value: str, negated: bool) -> TimeTerm:
@@ -345,9 +421,16 @@ def _example(field: str) -> str:
         "category": "category:billing",
         "language": "language:ru",
         "segment": "segment:vip",
-        "sla": "sla:breached or sla:due<2h",
+        "sla": "sla:breached, sla:missed or sla:due<2h",
         "created": "created:>2026-11-01",
         "updated": "updated:<3d",
+        "solved": "solved:>=2026-11-01",
+        "responded": "responded:<1d",
+        "frt": "frt:missed (or met)",
+        "resolution": "resolution:missed (or met)",
+        "fcr": "fcr:yes (or no)",
+        "csat": "csat:>=4 or csat:none",
+        "repeat": "repeat:7d",
         "id": "id:1042,1043",
         "text": 'text:"no internet"',
     }

@@ -18,10 +18,13 @@ from dataclasses import dataclass
 
 from csm_console.domain.model import Priority, Tier
 from csm_console.domain.query import (
+    OUTCOME_FIELDS,
     CompareTerm,
     MatchTerm,
     Op,
+    OutcomeTerm,
     Query,
+    RepeatTerm,
     SlaTerm,
     Term,
     TimeTerm,
@@ -31,7 +34,7 @@ from csm_console.domain.query import (
 from csm_console.domain.text import fold, normalize_tag
 from csm_console.errors import QueryError
 
-NOT_ON_NEW_TICKETS = ("status", "assignee", "created", "updated", "sla", "id")
+NOT_ON_NEW_TICKETS = ("status", "assignee", "created", "updated", "sla", "id", *OUTCOME_FIELDS)
 MAX_RULES = 200
 
 
@@ -157,7 +160,7 @@ def _negated(term: Term) -> bool:
 
 
 def _field_of(term: Term) -> str | None:
-    if isinstance(term, MatchTerm | CompareTerm | TimeTerm):
+    if isinstance(term, MatchTerm | CompareTerm | TimeTerm | OutcomeTerm | RepeatTerm):
         return term.field
     if isinstance(term, SlaTerm):
         return "sla"

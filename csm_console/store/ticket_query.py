@@ -1,23 +1,48 @@
-"""The query language compiled to SQL through an allow-list of columns; values are bound."""
+"""The query language compiled to SQL through an allow-list of columns; values are bound.
+
+The conditions behind the service metrics (`frt:missed`, `fcr:yes`, `repeat:7d`, ...) are
+built here once: the report (services.metrics) counts with the very conditions that the
+drill-down's query selects with, so a number and the queue behind it cannot disagree.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import operator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, tuple_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import KeyedColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col
 
-from csm_console.domain.model import Status
+from csm_console.domain.model import AuthorKind, Status
 from csm_console.domain.query import (
     CompareTerm,
     MatchTerm,
     Op,
+    OutcomeTerm,
     Query,
+    RepeatTerm,
     SlaTerm,
     Sort,
     SortKey,
@@ -28,7 +53,7 @@ from csm_console.domain.query import (
 from csm_console.domain.sla import NO_DEADLINE_SENTINEL
 from csm_console.domain.text import fold
 from csm_console.errors import QueryError
-from csm_console.store.models import Agent, Customer, Team, Ticket, TicketTag
+from csm_console.store.models import Agent, Customer, Message, Team, Ticket, TicketTag
 
 SENTINEL = NO_DEADLINE_SENTINEL.replace(tzinfo=UTC)
 
@@ -42,11 +67,20 @@ _SORT_COLUMNS: dict[SortKey, Any] = {
 _TIME_COLUMNS: dict[str, Any] = {
     "created": col(Ticket.created_at),
     "updated": col(Ticket.updated_at),
+    "solved": col(Ticket.solved_at),
+    "responded": col(Ticket.first_response_at),
 }
 _RANK_COLUMNS: dict[str, Any] = {
     "priority": col(Ticket.priority),
     # tiers are 'L1'..'L3': their text order is their rank order
     "tier": col(Ticket.tier),
+    "csat": col(Ticket.csat_score),
+}
+# columns that may be NULL: a negated term also selects the tickets without a value
+_NULLABLE: dict[str, Any] = {
+    "solved": col(Ticket.solved_at),
+    "responded": col(Ticket.first_response_at),
+    "csat": col(Ticket.csat_score),
 }
 
 
@@ -72,9 +106,15 @@ def _compile_term(term: Term, *, me_id: int | None, now: datetime) -> ColumnElem
         column = _RANK_COLUMNS[term.field]
         value: Any = f"L{term.value}" if term.field == "tier" else term.value
         condition = _compare(column, term.op, value)
+        nullable_column = _NULLABLE.get(term.field)
     elif isinstance(term, TimeTerm):
         op, at = term.bound(now)
         condition = _compare(_TIME_COLUMNS[term.field], op, at)
+        nullable_column = _NULLABLE.get(term.field)
+    elif isinstance(term, OutcomeTerm):
+        condition = _outcome(term, now)
+    elif isinstance(term, RepeatTerm):
+        condition = repeat_contact(term.within)
     else:
         condition = _sla(term, now)
     if not term.negated:
@@ -119,6 +159,8 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
         return col(Ticket.tier).in_([f"L{v}" for v in values]), None
     if field == "priority":
         return col(Ticket.priority).in_(values), None
+    if field == "csat":
+        return _with_none(col(Ticket.csat_score), values, wants_none), col(Ticket.csat_score)
     if field == "id":
         return col(Ticket.id).in_(values), None
     if field == "category":
@@ -178,7 +220,9 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
 
 def _sla(term: SlaTerm, now: datetime) -> ColumnElement[bool]:
     if term.state == "breached":
-        return col(Ticket.sla_due) < now
+        return breaching(now)
+    if term.state == "missed":
+        return sla_missed(now)
     if term.state == "ok":
         return and_(col(Ticket.sla_due) >= now, col(Ticket.sla_due) < SENTINEL)
     assert term.within is not None
@@ -186,6 +230,171 @@ def _sla(term: SlaTerm, now: datetime) -> ColumnElement[bool]:
     if term.op in (Op.LT, Op.LE):
         return _compare(col(Ticket.sla_due), term.op, limit)
     return and_(_compare(col(Ticket.sla_due), term.op, limit), col(Ticket.sla_due) < SENTINEL)
+
+
+def _outcome(term: OutcomeTerm, now: datetime) -> ColumnElement[bool]:
+    if term.field == "frt":
+        return frt_met() if term.value == "met" else frt_missed(now)
+    if term.field == "resolution":
+        return resolution_met() if term.value == "met" else resolution_missed(now)
+    if term.value == "yes":
+        return fcr()
+    return and_(col(Ticket.solved_at).is_not(None), not_(_fcr_shape()))
+
+
+# ---------------------------------------------------------------------------------------------
+# The service metrics' conditions (see domain.metrics for their definitions)
+
+
+def breaching(now: datetime) -> ColumnElement[bool]:
+    """The running clock is overdue (`sla:breached`): a stopped clock's deadline is the far
+    future, so only active tickets can breach."""
+    return col(Ticket.sla_due) < now
+
+
+def frt_met() -> ColumnElement[bool]:
+    return col(Ticket.first_response_at) <= col(Ticket.first_response_due)
+
+
+def frt_missed(now: datetime) -> ColumnElement[bool]:
+    """Answered after the first-response target, or still unanswered, active and past it."""
+    return or_(
+        col(Ticket.first_response_at) > col(Ticket.first_response_due),
+        and_(
+            col(Ticket.first_response_at).is_(None),
+            status_is_active(),
+            col(Ticket.first_response_due) < now,
+        ),
+    )
+
+
+def resolution_met() -> ColumnElement[bool]:
+    return col(Ticket.solved_at) <= col(Ticket.resolution_due)
+
+
+def resolution_missed(now: datetime) -> ColumnElement[bool]:
+    """Solved after the resolution target, or active, not paused (in `pending`) and past it."""
+    return or_(
+        col(Ticket.solved_at) > col(Ticket.resolution_due),
+        and_(
+            status_is_active(),
+            col(Ticket.paused_since).is_(None),
+            col(Ticket.resolution_due) < now,
+        ),
+    )
+
+
+def sla_missed(now: datetime) -> ColumnElement[bool]:
+    return or_(frt_missed(now), resolution_missed(now))
+
+
+def public_agent_replies() -> Any:
+    """The number of public replies agents wrote on the ticket (a correlated subquery)."""
+    return (
+        select(func.count())
+        .where(
+            col(Message.ticket_id) == col(Ticket.id),
+            col(Message.author_kind) == AuthorKind.AGENT.value,
+            col(Message.internal) == false(),
+        )
+        .scalar_subquery()
+    )
+
+
+def _fcr_shape() -> ColumnElement[bool]:
+    return and_(col(Ticket.reopen_count) == 0, public_agent_replies() == 1)
+
+
+def fcr() -> ColumnElement[bool]:
+    """First-contact resolution: solved with exactly one public agent reply, never reopened."""
+    return and_(col(Ticket.solved_at).is_not(None), _fcr_shape())
+
+
+def repeat_contact(window: timedelta) -> ColumnElement[bool]:
+    """Solved, and the same customer opened another ticket in the same category (no category
+    matching no category) after it was solved and at most `window` later."""
+    later = aliased(Ticket, name="later")
+    category, later_category = col(Ticket.category), col(later.category)
+    return and_(
+        col(Ticket.solved_at).is_not(None),
+        exists().where(
+            col(later.customer_id) == col(Ticket.customer_id),
+            # IS on SQLite, IS NOT DISTINCT FROM on PostgreSQL: one index search on SQLite
+            later_category.is_not_distinct_from(category),
+            col(later.created_at) > col(Ticket.solved_at),
+            at_most_seconds_after(
+                col(later.created_at),
+                col(Ticket.solved_at),
+                literal(int(window.total_seconds()), Integer),
+            ),
+        ),
+    )
+
+
+# Portable pieces of SQL: SQLite keeps times as fixed-width text (store.types.UTCDateTime),
+# PostgreSQL as timestamptz.
+
+
+class seconds_between(FunctionElement[int]):
+    """Whole seconds from the second time to the first (`later - earlier`)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(round((julianday({later}) - julianday({earlier})) * 86400) AS INTEGER)"
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_between_postgres(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(round(EXTRACT(EPOCH FROM ({later} - {earlier}))) AS BIGINT)"
+
+
+class at_most_seconds_after(FunctionElement[bool]):
+    """`later <= earlier + seconds` for two time columns and a number of seconds."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "at_most_seconds_after"
+
+
+@compiles(at_most_seconds_after, "sqlite")
+def _at_most_sqlite(element: at_most_seconds_after, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier, seconds = (compiler.process(c, **kw) for c in element.clauses)
+    # Julian days are exact to about 10 microseconds, and this is several times cheaper than
+    # formatting a bound with strftime; half a millisecond of slack keeps "exactly at the end"
+    # inside, as on PostgreSQL
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0 <= {seconds} + 0.0005)"
+
+
+@compiles(at_most_seconds_after, "postgresql")
+def _at_most_postgres(element: at_most_seconds_after, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier, seconds = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({later} <= {earlier} + make_interval(secs => {seconds}))"
+
+
+class utc_day(FunctionElement[str]):
+    """The UTC day of a time as `YYYY-MM-DD` text."""
+
+    type = String()
+    inherit_cache = True
+    name = "utc_day"
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"substr({compiler.process(next(iter(element.clauses)), **kw)}, 1, 10)"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgres(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    at = compiler.process(next(iter(element.clauses)), **kw)
+    return f"to_char({at} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,258 @@
+"""`csm report --by team` for 30 days on a 1,000,000-ticket store (the metrics issue's target:
+<= 2 s on SQLite; PostgreSQL is reported too).
+
+    python benchmarks/bench_report.py [--tickets 1000000] [--store PATH] [--runs 5]
+                                      [--pg-url URL]
+
+Times, as medians of --runs, interleaved so that machine noise spreads evenly:
+- `csm report --by team` for the last 30 days of the store, as a real process (wall clock from
+  spawn to exit), and the service call (`services.metrics.report`) alone in this process;
+- the same for "an average month": 30 days that hold about a twelfth of a year's tickets (the
+  generator skews ages recent, so its last 30 days hold over 40% of all its tickets, a desk
+  five times busier than a million tickets a year);
+- where the service's time goes: each population's statement, one after another;
+- baselines from the same run: `csm --version` and `csm tickets list --limit 20` as processes
+  (what any command, and any command that reads the store, costs to start), and the cheapest
+  statement over the period: `SELECT team_id, count(*) ... WHERE created_at in the period
+  GROUP BY team_id`.
+
+The SQLite store is generated once at --store (default: a file in the temp dir) and reused; the
+period is counted back from its newest ticket, so a reused store measures the same days.  With
+CSM_BENCH_POSTGRES_URL (a database to connect to) a scratch database is generated, vacuumed and
+dropped; --pg-url measures an existing PostgreSQL store instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+from sqlmodel import col
+
+from csm_console.domain.metrics import GroupBy, Period
+from csm_console.services import metrics, setup
+from csm_console.services.generate import generate_tickets
+from csm_console.store.engine import Store
+from csm_console.store.models import Ticket
+
+POSTGRES = os.environ.get("CSM_BENCH_POSTGRES_URL")
+CSM = "import sys; sys.argv[0] = 'csm'; from csm_console.cli.main import run; run()"
+DAYS = 30
+
+
+def ensure_sqlite(path: Path, tickets: int) -> Store:
+    store = Store(f"sqlite:///{path}")
+    setup.initialize(store)
+    have = setup.summarize(store).tickets
+    if have < tickets:
+        print(f"generating {tickets - have:,} tickets into {path} ...", file=sys.stderr)
+        generate_tickets(store, count=tickets - have)
+    return store
+
+
+@contextmanager
+def scratch_postgres(url: str, tickets: int) -> Iterator[Store]:
+    base = make_url(url).set(drivername="postgresql+psycopg")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"csm_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    store = Store(base.set(database=name))
+    try:
+        setup.initialize(store)
+        print(f"generating {tickets:,} tickets into PostgreSQL {name} ...", file=sys.stderr)
+        generate_tickets(store, count=tickets)
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))  # what autovacuum does soon after a bulk load
+        yield store
+    finally:
+        store.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def periods(store: Store, tickets: int) -> dict[str, Period]:
+    """The last 30 days of the store, and 30 days holding about a twelfth of a year's tickets."""
+    with store.read() as session:
+        newest = session.execute(select(func.max(col(Ticket.created_at)))).scalar_one()
+        last_day: date = newest.astimezone(UTC).date()
+        latest = Period.days(last_day - timedelta(days=DAYS - 1), last_day)
+        wanted = tickets * DAYS / 365
+        average = latest
+        for back in range(0, 330, 5):
+            end = last_day - timedelta(days=back)
+            candidate = Period.days(end - timedelta(days=DAYS - 1), end)
+            created = session.execute(
+                select(func.count()).where(
+                    col(Ticket.created_at) >= candidate.since,
+                    col(Ticket.created_at) < candidate.until,
+                )
+            ).scalar_one()
+            if created <= wanted:
+                average = candidate
+                break
+    return {"last 30 days": latest, "average month": average}
+
+
+def created_in(store: Store, period: Period) -> int:
+    with store.read() as session:
+        return int(
+            session.execute(
+                select(func.count()).where(
+                    col(Ticket.created_at) >= period.since, col(Ticket.created_at) < period.until
+                )
+            ).scalar_one()
+        )
+
+
+def process_seconds(url: str, *args: str) -> float:
+    env = {**os.environ, "CSM_CONFIG_FILE": "", "CSM_AGENT": ""}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", CSM, "--db", url, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"csm {' '.join(args)} failed: {done.stderr.strip()}")
+    return elapsed
+
+
+def baseline_seconds(store: Store, period: Period) -> float:
+    statement = (
+        select(col(Ticket.team_id), func.count())
+        .where(col(Ticket.created_at) >= period.since, col(Ticket.created_at) < period.until)
+        .group_by(col(Ticket.team_id))
+    )
+    started = time.perf_counter()
+    with store.read() as session:
+        session.execute(statement).all()
+    return time.perf_counter() - started
+
+
+def statement_seconds(store: Store, period: Period) -> dict[str, float]:
+    """Each population's statement, run one after another (PARALLEL = 1), by its time field."""
+    spent: dict[str, float] = {}
+    started: dict[int, float] = {}
+
+    def before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        started[id(cursor)] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        for name, marker in (
+            ("created", "ticket.created_at >="),
+            ("first responses", "ticket.first_response_at >="),
+            ("solved", "ticket.solved_at >="),
+            ("open now", "ticket.status IN"),
+        ):
+            if marker in statement and name not in spent:
+                spent[name] = time.perf_counter() - started[id(cursor)]
+                return
+
+    event.listen(store.engine, "before_cursor_execute", before)
+    event.listen(store.engine, "after_cursor_execute", after)
+    parallel, metrics.PARALLEL = metrics.PARALLEL, 1
+    try:
+        metrics.report(store, period=period, by=GroupBy.TEAM)
+    finally:
+        metrics.PARALLEL = parallel
+        event.remove(store.engine, "before_cursor_execute", before)
+        event.remove(store.engine, "after_cursor_execute", after)
+    return spent
+
+
+def median(values: list[float]) -> str:
+    return f"{statistics.median(values):6.3f} s"
+
+
+def measure(label: str, store: Store, url: str, tickets: int, runs: int) -> None:
+    windows = periods(store, tickets)
+    print(f"\n{label}: {tickets:,} tickets")
+    timings: dict[str, list[float]] = {}
+
+    def add(name: str, fn: Callable[[], float]) -> None:
+        timings.setdefault(name, []).append(fn())
+
+    def service(period: Period) -> float:
+        started = time.perf_counter()
+        metrics.report(store, period=period, by=GroupBy.TEAM)
+        return time.perf_counter() - started
+
+    for _ in range(runs):
+        add("csm --version", lambda: process_seconds(url, "--version"))
+        add(
+            "csm tickets list --limit 20",
+            lambda: process_seconds(url, "tickets", "list", "--limit", "20"),
+        )
+        for name, period in windows.items():
+            cli = ("report", "--by", "team", "--since", str(period.first_day),
+                   "--until", str(period.last_day))  # fmt: skip
+            add(f"csm report --by team, {name}", lambda cli=cli: process_seconds(url, *cli))
+            add(f"service, {name}", lambda p=period: service(p))
+            add(f"baseline SQL, {name}", lambda p=period: baseline_seconds(store, p))
+    for name, period in windows.items():
+        print(
+            f"  {name}: {period.first_day} .. {period.last_day}, "
+            f"{created_in(store, period):,} tickets created"
+        )
+    for name, values in timings.items():
+        runs_text = " ".join(f"{v:.2f}" for v in values)
+        print(f"  {name:<44} median {median(values)}   runs: {runs_text}")
+    for name, period in windows.items():
+        parts = statement_seconds(store, period)
+        spread = ", ".join(f"{k} {v:.2f} s" for k, v in parts.items())
+        print(f"  one after another, {name}: {spread} (sum {sum(parts.values()):.2f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument(
+        "--store", type=Path, default=Path(tempfile.gettempdir()) / "csm-bench-report.db"
+    )
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pg-url", help="an existing PostgreSQL store to measure instead")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    print(
+        f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
+        f"{os.cpu_count()} CPUs, {platform.platform()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    if not args.skip_sqlite:
+        store = ensure_sqlite(args.store, args.tickets)
+        measure("SQLite", store, f"sqlite:///{args.store}", args.tickets, args.runs)
+        store.dispose()
+    if args.pg_url:
+        store = Store(args.pg_url)
+        measure("PostgreSQL", store, args.pg_url, args.tickets, args.runs)
+        store.dispose()
+    elif POSTGRES:
+        with scratch_postgres(POSTGRES, args.tickets) as store:
+            url = store.engine.url.render_as_string(hide_password=False)
+            measure("PostgreSQL", store, url, args.tickets, args.runs)
+    else:
+        print("\nPostgreSQL skipped (set CSM_BENCH_POSTGRES_URL, or give --pg-url)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,482 @@
+"""The service metrics (domain.metrics) counted in SQL.
+
+One aggregate statement per population (tickets created, first answered and solved in the
+period, and the tickets open now), grouped in the database; nothing loads tickets into Python.
+Medians and p90 are picked in SQL too, from running totals over a (group, value) frequency
+table (see `_timed`).  The same statements run on SQLite and PostgreSQL, so both stores give
+the same answers, and the four run at once on two connections.
+
+Every condition comes from store.ticket_query, the module that compiles the query language:
+`fcr`, `frt:missed`, `repeat:7d` and the rest count here with exactly the SQL that the
+drill-down's query selects with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal_column, null, select, text, union_all
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from csm_console.domain.metrics import (
+    AGE_BUCKET_DAYS,
+    AGE_BUCKETS,
+    NO_TIMES,
+    REPEAT_WINDOW,
+    TOTAL_KEY,
+    BacklogCell,
+    GroupBy,
+    MetricRow,
+    Period,
+    Report,
+    Times,
+    empty_row,
+)
+from csm_console.domain.query import MAX_REPEAT_WINDOW
+from csm_console.errors import NotFound, UsageError
+from csm_console.services.tickets import utcnow
+from csm_console.store.engine import Store
+from csm_console.store.models import Agent, Team, Ticket
+from csm_console.store.ticket_query import (
+    breaching,
+    fcr,
+    frt_met,
+    repeat_contact,
+    resolution_met,
+    seconds_between,
+    sla_missed,
+    status_is_active,
+    utc_day,
+)
+
+__all__ = ["BacklogCell", "backlog", "report"]
+
+_GROUP_COLUMNS: dict[GroupBy, Any] = {
+    GroupBy.AGENT: col(Ticket.assignee_id),
+    GroupBy.TEAM: col(Ticket.team_id),
+    GroupBy.CATEGORY: col(Ticket.category),
+    GroupBy.CHANNEL: col(Ticket.channel),
+    GroupBy.TIER: col(Ticket.tier),
+}
+_ALL = "*"  # the one group of an ungrouped statement
+PARALLEL = 2  # connections a report uses at once
+
+
+def _key(by: GroupBy | None, time_column: Any) -> Any:
+    """The group of a ticket: its day is the day of the population's own time field."""
+    if by is None:
+        return literal_column(f"'{_ALL}'")
+    if by is GroupBy.DAY:
+        return utc_day(time_column)
+    return _GROUP_COLUMNS[by]
+
+
+def _flag(condition: ColumnElement[bool]) -> Any:
+    """1 where the condition holds, else 0 (NULL counts as not holding)."""
+    return case((condition, 1), else_=0)
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(_flag(condition)), 0)
+
+
+def frt_seconds() -> Any:
+    """The first response time of a ticket: measured (working time), or wall time."""
+    return func.coalesce(
+        col(Ticket.first_response_seconds),
+        seconds_between(col(Ticket.first_response_at), col(Ticket.created_at)),
+    )
+
+
+def resolution_seconds() -> Any:
+    """The resolution time of a solved ticket: measured (working time less pauses), or wall
+    time less the time in `pending`."""
+    return func.coalesce(
+        col(Ticket.resolution_seconds),
+        seconds_between(col(Ticket.solved_at), col(Ticket.created_at)) - col(Ticket.paused_seconds),
+    )
+
+
+@dataclass
+class _Group:
+    """What the statements found for one group, before it becomes a MetricRow."""
+
+    created: int = 0
+    missed: int = 0
+    first_response: Times = NO_TIMES
+    frt_met: int = 0
+    solved: int = 0
+    resolution: Times = NO_TIMES
+    fcr: int = 0
+    csat_responses: int = 0
+    csat_good: int = 0
+    csat_sum: int = 0
+    repeat: int = 0
+    resolution_met: int = 0
+    breaching: int = 0
+    backlog: int = 0
+
+    def row(self, key: str | None) -> MetricRow:
+        return MetricRow(
+            key=key,
+            created=self.created,
+            solved=self.solved,
+            first_response=self.first_response,
+            resolution=self.resolution,
+            fcr=self.fcr,
+            csat_responses=self.csat_responses,
+            csat_good=self.csat_good,
+            csat_mean=self.csat_sum / self.csat_responses if self.csat_responses else None,
+            repeat=self.repeat,
+            frt_met=self.frt_met,
+            resolution_met=self.resolution_met,
+            missed=self.missed,
+            breaching=self.breaching,
+            backlog=self.backlog,
+        )
+
+
+@dataclass(frozen=True)
+class _Scope:
+    by: GroupBy | None
+    filters: tuple[ColumnElement[bool], ...]
+    period: Period
+    now: datetime
+
+
+def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
+    condition: ColumnElement[bool] = (column >= period.since) & (column < period.until)
+    return condition
+
+
+def _timed(
+    session: Session,
+    scope: _Scope,
+    time_column: Any,
+    value: Any,
+    sums: dict[str, Any],
+) -> tuple[dict[Any, tuple[Times, dict[str, int]]], Times]:
+    """One population picked by `time_column` in the period: per group, the nearest-rank
+    median and p90 of `value` and the `sums`; and the median and p90 of the whole population.
+
+    One statement.  The population is first counted per (group, value): a frequency table,
+    which is far smaller than the population and cheap to build (SQLite sorts once, PostgreSQL
+    hashes).  Running totals over it then find, in each group and in the whole, the first
+    value whose running count reaches the rank ceil(tenths * n / 10), written as
+    `10 * running >= tenths * n` so that no store rounds a division."""
+    frequencies = (
+        select(
+            _key(scope.by, time_column).label("k"),
+            value.label("v"),
+            func.count().label("c"),
+            *(func.sum(expression).label(name) for name, expression in sums.items()),
+        )
+        .where(_in_period(time_column, scope.period), *scope.filters)
+        # by label: the key and the value are expressions (PostgreSQL refuses a constant key)
+        .group_by(*(literal_column(name) for name in ("k", "v") if scope.by or name == "v"))
+        .cte("frequencies")
+    )
+    f = frequencies.c
+    running = select(
+        f.k,
+        f.v,
+        f.c,
+        *(getattr(f, name) for name in sums),
+        func.sum(f.c).over(partition_by=f.k, order_by=f.v, rows=(None, 0)).label("running"),
+        func.sum(f.c).over(partition_by=f.k).label("n"),
+    ).subquery("running")
+    by_value = select(f.v, func.sum(f.c).label("c")).group_by(f.v).subquery("by_value")
+    running_all = select(
+        by_value.c.v,
+        func.sum(by_value.c.c).over(order_by=by_value.c.v, rows=(None, 0)).label("running"),
+        func.sum(by_value.c.c).over().label("n"),
+    ).subquery("running_all")
+
+    def pick(table: Any, tenths: int) -> Any:
+        c = table.c
+        return func.min(case((10 * c.running >= tenths * c.n, c.v)))
+
+    r = running.c
+    statement = union_all(
+        select(
+            literal_column("0").label("total"),
+            r.k,
+            func.sum(r.c),
+            pick(running, 5),
+            pick(running, 9),
+            *(func.sum(getattr(r, name)) for name in sums),
+        ).group_by(r.k),
+        select(
+            literal_column("1"),
+            null(),
+            null(),
+            pick(running_all, 5),
+            pick(running_all, 9),
+            *(null() for _ in sums),
+        ),
+    )
+    groups: dict[Any, tuple[Times, dict[str, int]]] = {}
+    total_count = 0
+    total = NO_TIMES
+    for row in session.execute(statement):
+        is_total, key, count, median, p90, *values = row
+        if int(is_total):
+            total = Times(total_count, _seconds(median), _seconds(p90))
+            continue
+        groups[key] = (
+            Times(int(count), _seconds(median), _seconds(p90)),
+            {name: int(v or 0) for name, v in zip(sums, values, strict=True)},
+        )
+        total_count += int(count)
+    if not total_count:
+        return groups, NO_TIMES
+    return groups, Times(total_count, total.median, total.p90)
+
+
+def _seconds(value: Any) -> timedelta | None:
+    return None if value is None else timedelta(seconds=int(value))
+
+
+def _counted(
+    session: Session,
+    key: Any,
+    where: Sequence[ColumnElement[bool]],
+    sums: dict[str, Any],
+    *,
+    grouped: bool,
+) -> dict[Any, dict[str, int]]:
+    """`sums` over the tickets `where` holds, per group (`key`), or in one row."""
+    statement = select(key.label("k"), *sums.values()).where(*where)
+    if grouped:
+        statement = statement.group_by(key)
+    return {
+        row[0]: {name: int(v or 0) for name, v in zip(sums, row[1:], strict=True)}
+        for row in session.execute(statement)
+    }
+
+
+def report(
+    store: Store,
+    *,
+    period: Period,
+    by: GroupBy | None = None,
+    team: str | None = None,
+    agent: str | None = None,
+    repeat_window: timedelta = REPEAT_WINDOW,
+    now: datetime | None = None,
+) -> Report:
+    """The metrics of `period`, per group of `by` and in total, for one team and/or agent.
+
+    The four populations are counted by four independent statements, run at once on
+    `PARALLEL` connections (each its own read transaction): a report costs about as long as
+    its slowest population rather than all four one after another."""
+    now = now or utcnow()
+    if not timedelta(0) < repeat_window <= MAX_REPEAT_WINDOW:
+        raise UsageError("the repeat-contact window is between 1 second and 365 days")
+    with store.read() as session:
+        filters, team_name, agent_handle = _filters(session, team=team, agent=agent)
+    scope = _Scope(by, tuple(filters), period, now)
+    solved_sums = {
+        "fcr": _flag(fcr()),
+        "csat_responses": _flag(col(Ticket.csat_score).is_not(None)),
+        "csat_good": _flag(col(Ticket.csat_score) >= 4),
+        "csat_sum": func.coalesce(col(Ticket.csat_score), 0),
+        "repeat": _flag(repeat_contact(repeat_window)),
+        "resolution_met": _flag(resolution_met()),
+    }
+    # the costliest first, so that two connections finish at about the same time
+    jobs: dict[str, Callable[[Session], Any]] = {
+        "solved": lambda s: _timed(
+            s, scope, col(Ticket.solved_at), resolution_seconds(), solved_sums
+        ),
+        "responded": lambda s: _timed(
+            s, scope, col(Ticket.first_response_at), frt_seconds(), {"frt_met": _flag(frt_met())}
+        ),
+        "created": lambda s: _counted(
+            s,
+            _key(by, col(Ticket.created_at)),
+            [_in_period(col(Ticket.created_at), period), *filters],
+            {"created": func.count(), "missed": _count(sla_missed(now))},
+            grouped=by is not None,
+        ),
+        "open": lambda s: _counted(
+            s,
+            _key(None if by is GroupBy.DAY else by, None),
+            [status_is_active(), *filters],
+            {"backlog": func.count(), "breaching": _count(breaching(now))},
+            grouped=by not in (None, GroupBy.DAY),
+        ),
+    }
+    found = _run(store, jobs)
+    groups: dict[Any, _Group] = {}
+
+    def group(key: Any) -> _Group:
+        return groups.setdefault(key, _Group())
+
+    for key, sums in found["created"].items():
+        g = group(key)
+        g.created, g.missed = sums["created"], sums["missed"]
+    responded, responded_total = found["responded"]
+    for key, (times, sums) in responded.items():
+        g = group(key)
+        g.first_response, g.frt_met = times, sums["frt_met"]
+    solved, solved_total = found["solved"]
+    for key, (times, sums) in solved.items():
+        g = group(key)
+        g.solved, g.resolution = times.count, times
+        for name, value in sums.items():
+            setattr(g, name, value)
+    if by is not GroupBy.DAY:
+        for key, sums in found["open"].items():
+            g = group(key)
+            g.backlog, g.breaching = sums["backlog"], sums["breaching"]
+    with store.read() as session:
+        names = _names(session, by, groups)
+    return Report(
+        period=period,
+        by=by,
+        rows=_rows(by, period, groups, names),
+        total=_total(groups, responded_total, solved_total, found["open"]),
+        repeat_window=repeat_window,
+        team=team_name,
+        agent=agent_handle,
+        generated_at=now,
+    )
+
+
+def _run(store: Store, jobs: dict[str, Callable[[Session], Any]]) -> dict[str, Any]:
+    """Each job in a read transaction of its own, `PARALLEL` at a time (the sqlite3 module and
+    psycopg let other threads run while the database works)."""
+
+    def run(job: Callable[[Session], Any]) -> Any:
+        with store.read() as session:
+            if store.is_postgres:
+                # compiling these statements just in time costs seconds and saves nothing
+                session.execute(text("SET LOCAL jit = off"))
+            return job(session)
+
+    with ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="csm-report") as pool:
+        futures = {name: pool.submit(run, job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _filters(
+    session: Session, *, team: str | None, agent: str | None
+) -> tuple[list[ColumnElement[bool]], str | None, str | None]:
+    """The report's filters as conditions, and the team's and agent's names as stored."""
+    filters: list[ColumnElement[bool]] = []
+    team_name = agent_handle = None
+    if team is not None:
+        found = session.execute(
+            select(col(Team.id), col(Team.name)).where(
+                func.lower(col(Team.name)) == team.strip().lower()
+            )
+        ).first()
+        if found is None:
+            raise NotFound(f"no team named {team!r}")
+        filters.append(col(Ticket.team_id) == found[0])
+        team_name = found[1]
+    if agent is not None:
+        found = session.execute(
+            select(col(Agent.id), col(Agent.handle)).where(
+                func.lower(col(Agent.handle)) == agent.strip().lower()
+            )
+        ).first()
+        if found is None:
+            raise NotFound(f"no agent with handle {agent!r}")
+        filters.append(col(Ticket.assignee_id) == found[0])
+        agent_handle = found[1]
+    return filters, team_name, agent_handle
+
+
+def _names(session: Session, by: GroupBy | None, groups: dict[Any, _Group]) -> dict[Any, str]:
+    """Group keys as shown: teams by name, agents by handle (the query language's values)."""
+    ids = [k for k in groups if k is not None]
+    if by is GroupBy.TEAM and ids:
+        rows = session.execute(select(col(Team.id), col(Team.name)).where(col(Team.id).in_(ids)))
+        return {r[0]: r[1] for r in rows}
+    if by is GroupBy.AGENT and ids:
+        rows = session.execute(
+            select(col(Agent.id), col(Agent.handle)).where(col(Agent.id).in_(ids))
+        )
+        return {r[0]: r[1] for r in rows}
+    return {}
+
+
+def _rows(
+    by: GroupBy | None, period: Period, groups: dict[Any, _Group], names: dict[Any, str]
+) -> tuple[MetricRow, ...]:
+    if by is None:
+        return ()
+    if by is GroupBy.DAY:
+        # every day of the period, the quiet ones too (a chart needs them)
+        return tuple(
+            groups[day].row(day) if day in groups else empty_row(day) for day in period.day_keys()
+        )
+    shown = [(None if k is None else names.get(k, str(k)), g) for k, g in groups.items()]
+    shown.sort(key=lambda item: (item[0] is None, (item[0] or "").casefold(), item[0] or ""))
+    return tuple(g.row(key) for key, g in shown)
+
+
+def _total(
+    groups: dict[Any, _Group],
+    responded: Times,
+    solved: Times,
+    open_now: dict[Any, dict[str, int]],
+) -> MetricRow:
+    total = _Group(first_response=responded, resolution=solved)
+    additive: tuple[str, ...] = (
+        "created",
+        "missed",
+        "frt_met",
+        "solved",
+        "fcr",
+        "csat_responses",
+        "csat_good",
+        "csat_sum",
+        "repeat",
+        "resolution_met",
+    )
+    for g in groups.values():
+        for name in additive:
+            setattr(total, name, getattr(total, name) + getattr(g, name))
+    total.backlog = sum(s["backlog"] for s in open_now.values())
+    total.breaching = sum(s["breaching"] for s in open_now.values())
+    return total.row(TOTAL_KEY)
+
+
+def backlog(
+    store: Store,
+    *,
+    team: str | None = None,
+    agent: str | None = None,
+    now: datetime | None = None,
+) -> tuple[BacklogCell, ...]:
+    """The tickets open now by tier, team and age bucket (AGE_BUCKETS), in that order."""
+    now = now or utcnow()
+    created = col(Ticket.created_at)
+    bucket = case(
+        *(
+            (created > now - timedelta(days=upper), label)
+            for label, upper in zip(AGE_BUCKETS, AGE_BUCKET_DAYS[1:], strict=False)
+        ),
+        else_=AGE_BUCKETS[-1],
+    )
+    with store.read() as session:
+        filters, _, _ = _filters(session, team=team, agent=agent)
+        statement = (
+            select(col(Ticket.tier), col(Team.name), bucket.label("bucket"), func.count())
+            .outerjoin(Team, col(Team.id) == col(Ticket.team_id))
+            .where(status_is_active(), *filters)
+            .group_by(col(Ticket.tier), col(Team.name), bucket)
+        )
+        found = [BacklogCell(r[0], r[1], r[2], int(r[3])) for r in session.execute(statement)]
+    order = {label: n for n, label in enumerate(AGE_BUCKETS)}
+    return tuple(
+        sorted(found, key=lambda c: (c.tier, c.team is None, c.team or "", order[c.bucket]))
+    )

@@ -11,8 +11,12 @@ Revises: 0007
   time less pauses, stamped when the ticket is first answered and when it is solved.  Rows from
   before this migration keep NULL, and the metrics fall back to wall time, which is what their
   clocks counted.
-- indexes for the report: solved and first-response times, and a customer's tickets by
-  category and time (repeat contacts).
+- indexes for the report (services.metrics): each of its populations (tickets created, first
+  answered, solved in a period) is read through an index that holds every column the report
+  groups by and reads, so that it never visits the table row (at 1,000,000 tickets on SQLite the
+  30 days' created tickets by team take 0.2 s instead of 2 s: a row visit per ticket, in random
+  order); a ticket's public agent replies counted from an index (FCR); and a customer's
+  tickets by category and time (repeat contacts).
 
 Plain ADD COLUMNs: no table rebuild (SQLite would have to drop `ticket` and `team` while rows
 point at them).
@@ -32,11 +36,24 @@ branch_labels = None
 depends_on = None
 
 TICKET_COLUMNS = ("paused_since", "paused_seconds", "first_response_seconds", "resolution_seconds")
+# what a report can be grouped by (and filtered on): in every report index
+REPORT_GROUPS = ["team_id", "assignee_id", "tier", "channel", "category"]
 INDEXES = {
-    "ix_ticket_solved": ["solved_at"],
-    "ix_ticket_responded": ["first_response_at"],
+    "ix_ticket_report_created": [
+        "created_at", *REPORT_GROUPS, "status", "first_response_at", "first_response_due",
+        "solved_at", "resolution_due", "paused_since",
+    ],
+    "ix_ticket_solved": [
+        "solved_at", *REPORT_GROUPS, "created_at", "resolution_seconds", "paused_seconds",
+        "resolution_due", "reopen_count", "csat_score", "customer_id", "id",
+    ],
+    "ix_ticket_responded": [
+        "first_response_at", *REPORT_GROUPS, "created_at", "first_response_seconds",
+        "first_response_due",
+    ],
     "ix_ticket_customer_category": ["customer_id", "category", "created_at"],
-}
+}  # fmt: skip
+MESSAGE_INDEX = ("ix_message_replies", ["ticket_id", "author_kind", "internal"])
 
 
 def upgrade() -> None:
@@ -76,12 +93,14 @@ def upgrade() -> None:
     )
     for name, columns in INDEXES.items():
         op.create_index(name, "ticket", columns)
+    op.create_index(MESSAGE_INDEX[0], "message", MESSAGE_INDEX[1])
     op.drop_index("ix_ticket_customer", table_name="ticket")  # a prefix of the new index
 
 
 def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     op.create_index("ix_ticket_customer", "ticket", ["customer_id"])
+    op.drop_index(MESSAGE_INDEX[0], table_name="message")
     for name in INDEXES:
         op.drop_index(name, table_name="ticket")
     for column in TICKET_COLUMNS:

@@ -538,3 +538,15 @@ def test_the_new_terms_parse_and_refuse_nonsense() -> None:
     ):
         with pytest.raises(QueryError, match=message):
             parse_query(bad)
+
+
+@pytest.mark.parametrize(
+    "name", ["Frontline", "Second line", "Sales, Riga", 'Ops "North"', "Ops 'South'"]
+)
+def test_a_drill_down_names_any_team_as_one_value(name: str) -> None:
+    """A team name with a space, a comma or quotes comes back from the query as itself."""
+    from csm_console.domain.metrics import quote_value
+    from csm_console.domain.query import MatchTerm
+
+    (term,) = parse_query(f"team:{quote_value(name)}").terms
+    assert isinstance(term, MatchTerm) and term.values == (name,)

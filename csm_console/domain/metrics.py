@@ -318,9 +318,10 @@ _GROUP_FIELD = {
 
 
 def quote_value(value: str) -> str:
-    """A query-language value, quoted when it holds a space or a comma (`team:"Second line"`)."""
+    """A query-language value, quoted when it holds a space, a comma or a quote
+    (`team:"Second line"`, `team:'Ops "North"'`): a quoted value is one value."""
     if not value or any(ch.isspace() or ch in ",\"'" for ch in value):
-        return f'"{value}"'
+        return f"'{value}'" if '"' in value else f'"{value}"'
     return value
 
 

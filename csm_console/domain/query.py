@@ -253,7 +253,12 @@ def parse_query(text: str) -> Query:
         pos = m.end()
         if m.group("field") is not None:
             terms.append(
-                _field_term(m.group("field"), _unquote(m.group("value")), bool(m.group("neg")))
+                _field_term(
+                    m.group("field"),
+                    _unquote(m.group("value")),
+                    bool(m.group("neg")),
+                    quoted=m.group("value")[:1] in ("'", '"'),
+                )
             )
         elif m.group("phrase") is not None:
             phrase = fold(_unquote(m.group("phrase"))).strip()
@@ -267,7 +272,9 @@ def parse_query(text: str) -> Query:
     return Query(tuple(terms), text.strip())
 
 
-def _field_term(raw_field: str, raw_value: str, negated: bool) -> Term:
+def _field_term(raw_field: str, raw_value: str, negated: bool, *, quoted: bool = False) -> Term:
+    """One `field:value` term; a quoted value is one value, commas and all
+    (`team:"Sales, Riga"`)."""
     field = _ALIASES.get(raw_field.lower(), raw_field.lower())
     if field not in FIELDS:
         raise QueryError(
@@ -307,7 +314,8 @@ def _field_term(raw_field: str, raw_value: str, negated: bool) -> Term:
             return CompareTerm(field, op, _rank(field, value), negated)
         if op is not Op.EQ:
             raise QueryError(f"{field}: does not compare with {op.value}; write {_example(field)}")
-        return MatchTerm(field, tuple(_match_value(field, v) for v in _split(value)), negated)
+        values = [value.strip()] if quoted and value.strip() else _split(value)
+        return MatchTerm(field, tuple(_match_value(field, v) for v in values), negated)
     except ValueError as exc:
         raise QueryError(f"{field}: {exc}") from None
 

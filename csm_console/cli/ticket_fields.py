@@ -7,25 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from csm_console.domain.durations import iso_utc
-from csm_console.domain.sla import badge, is_paused
 from csm_console.errors import UsageError
 from csm_console.services.records import TicketRow
 
 
-def sla_badge(row: TicketRow, now: datetime) -> tuple[str, str]:
-    """The running clock of the row: its state (ok, at_risk, breached, paused, stopped) and the
-    badge the queue shows (`▲ 25m`)."""
-    state, text = badge(
-        due=row.sla_due,
-        started_at=row.created_at,
-        now=now,
-        paused=is_paused(row.status, row.first_response_at),
-    )
-    return state.value, text
-
-
 def _sla_state(row: TicketRow, now: datetime) -> str:
-    return sla_badge(row, now)[0]
+    """ok, at_risk, breached, paused or stopped."""
+    return row.running_badge(now)[0].value
 
 
 FIELDS: dict[str, Callable[[TicketRow, datetime], Any]] = {

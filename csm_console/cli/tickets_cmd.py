@@ -95,7 +95,6 @@ def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> N
     from rich.table import Table
     from rich.text import Text
 
-    from csm_console.cli.ticket_fields import sla_badge
     from csm_console.domain.durations import format_duration
 
     grid: list[list[Text]] = []
@@ -103,7 +102,7 @@ def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> N
         cells: list[Text] = []
         for name in fields:
             if name == "sla_due":
-                cells.append(Text(sla_badge(row, now)[1]))
+                cells.append(Text(row.running_badge(now)[1]))
             elif name == "updated_at":
                 cells.append(Text(format_duration(now - row.updated_at, parts=1) + " ago"))
             else:
@@ -161,7 +160,6 @@ def show(
     format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """Show a ticket with its messages and audit trail."""
-    from csm_console.domain.sla import is_paused
     from csm_console.services import tickets
 
     check_format(format)
@@ -188,11 +186,7 @@ def show(
         f"{t.reopen_count} · CSAT {t.csat_score or '—'}",
         f"first response due {_when(t.first_response_due)} · done {_when(t.first_response_at)}",
         f"resolution due {_when(t.resolution_due)} · solved {_when(t.solved_at)}"
-        + (
-            " · paused: waiting for the customer"
-            if is_paused(t.status, t.first_response_at)
-            else ""
-        ),
+        + (" · paused: waiting for the customer" if t.paused else ""),
         "",
     ]
     for m in detail.messages:

@@ -388,3 +388,37 @@ def drill_query(
     if agent is not None:
         parts.append(f"assignee:{quote_value(agent)}")
     return " ".join(parts)
+
+
+def age_terms(bucket: str) -> str:
+    """An age bucket (AGE_BUCKETS) in the query language: `created:>=1d created:<3d`."""
+    index = AGE_BUCKETS.index(bucket)
+    low = AGE_BUCKET_DAYS[index]
+    high = AGE_BUCKET_DAYS[index + 1] if index + 1 < len(AGE_BUCKET_DAYS) else None
+    terms = [f"created:>={low}d"] if low else []
+    if high is not None:
+        terms.append(f"created:<{high}d")
+    return " ".join(terms)
+
+
+def backlog_drill_query(
+    period: Period,
+    *,
+    tier: str | None,
+    team: str | None,
+    bucket: str | None,
+    team_filter: str | None = None,
+) -> str:
+    """The query behind a cell of the backlog (BacklogCell: tier, team, age bucket).  No tier
+    is the total row: every backlog ticket under the report's team filter; no bucket, every
+    age."""
+    if tier is None:
+        parts = [drill_query(Metric.BACKLOG, period=period, team=team_filter)]
+    else:
+        parts = [
+            drill_query(Metric.BACKLOG, period=period, by=GroupBy.TIER, key=tier),
+            group_term(GroupBy.TEAM, team),
+        ]
+    if bucket is not None:
+        parts.append(age_terms(bucket))
+    return " ".join(parts)

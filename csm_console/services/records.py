@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from csm_console.domain.model import Priority, Status, Tier
+from csm_console.domain.sla import ClockState, badge, is_paused
 
 T = TypeVar("T")
 
@@ -38,6 +39,15 @@ class TicketRow:
     version: int
     tags: tuple[str, ...] = ()
     external_id: str | None = None  # the id in the system it was imported from
+
+    @property
+    def paused(self) -> bool:
+        """Answered and waiting for the customer: the resolution clock is paused."""
+        return is_paused(self.status, self.first_response_at)
+
+    def running_badge(self, now: datetime) -> tuple[ClockState, str]:
+        """The running clock as the queue shows it: a state and `▲ 25m`, `‖ paused`, `· —`."""
+        return badge(due=self.sla_due, started_at=self.created_at, now=now, paused=self.paused)
 
 
 @dataclass(frozen=True, slots=True)

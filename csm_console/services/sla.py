@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -22,7 +22,7 @@ from csm_console.domain.model import ACTIVE_STATUSES, Priority, Segment
 from csm_console.domain.rights import Actor, check_can_bulk
 from csm_console.domain.sla import DEFAULT_TARGETS
 from csm_console.errors import NotFound, UsageError
-from csm_console.services.tickets import policy_rules, reload_actor, set_due_times
+from csm_console.services.tickets import policy_rules, reload_actor, set_due_times, utcnow
 from csm_console.store.engine import Store
 from csm_console.store.models import Calendar, Customer, SlaPolicy, Team, Ticket
 
@@ -134,7 +134,7 @@ def set_policy(
 def check_reach(calendar: BusinessCalendar, name: str, target: timedelta) -> None:
     """Refuse a calendar that cannot count `target` of working time (see calendar.MAX_DAYS)."""
     try:
-        calendar.add(datetime.now(UTC), target)
+        calendar.add(utcnow(), target)
     except ValueError as exc:
         raise UsageError(
             f"calendar {name}: {exc}; the policies need {format_duration(target)}"

@@ -41,6 +41,7 @@ from csm_console.domain.metrics import (
     GroupBy,
     Metric,
     Period,
+    backlog_drill_query,
     drill_query,
 )
 from csm_console.domain.rights import Actor
@@ -49,7 +50,6 @@ from csm_console.store.engine import Store
 from csm_console.tui.dashboard_data import (
     PERIODS,
     DashboardData,
-    backlog_query,
     backlog_rows,
     day_series,
     load_dashboard,
@@ -459,7 +459,7 @@ class DashboardScreen(ModalScreen[str | None]):
             Drill(
                 Metric.BACKLOG,
                 self.data.period.period,
-                query=backlog_query(
+                query=backlog_drill_query(
                     self.data.period.period,
                     tier=tier,
                     team=team,

@@ -9,7 +9,7 @@ tickets behind a figure are selected by `domain.metrics.drill_query`, never re-d
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 
@@ -19,6 +19,7 @@ from rich.text import Text
 from csm_console.domain.durations import format_duration
 from csm_console.domain.metrics import (
     AGE_BUCKETS,
+    TOTAL_KEY,
     BacklogCell,
     GroupBy,
     Metric,
@@ -26,8 +27,6 @@ from csm_console.domain.metrics import (
     Period,
     Report,
     Times,
-    drill_query,
-    quote_value,
 )
 from csm_console.services import metrics, sla
 from csm_console.services.sla import PolicyView
@@ -71,21 +70,39 @@ class DashboardData:
 
 
 def load_dashboard(store: Store, *, days: int, team: str | None, now: datetime) -> DashboardData:
-    """Read everything the dashboard shows (six aggregate reports and the SLA rules)."""
+    """Read everything the dashboard shows (three aggregate reports, the backlog and the SLA
+    rules).  Today and yesterday are days of the period's by-day report: a report's day row
+    counts exactly what a one-day report would."""
     period = Period.ending_today(days, now)
     today = Period.ending_today(1, now)
+    by_day = metrics.report(store, period=period, by=GroupBy.DAY, team=team, now=now)
     return DashboardData(
         now=now,
         team=team,
-        period=metrics.report(store, period=period, by=GroupBy.DAY, team=team, now=now),
+        period=by_day,
         previous=metrics.report(store, period=period.previous(), team=team, now=now),
-        today=metrics.report(store, period=today, team=team, now=now),
-        yesterday=metrics.report(store, period=today.previous(), team=team, now=now),
+        today=_one_day(store, by_day, today, team=team, now=now),
+        yesterday=_one_day(store, by_day, today.previous(), team=team, now=now),
         agents=metrics.report(store, period=period, by=GroupBy.AGENT, team=team, now=now),
         backlog=tuple(metrics.backlog(store, team=team, now=now)),
         policies=tuple(sla.list_policies(store)),
         calendars=_calendars(store),
     )
+
+
+def _one_day(
+    store: Store, by_day: Report, day: Period, *, team: str | None, now: datetime
+) -> Report:
+    """The report of one day of `by_day`'s period, from its day row (the "now" figures, which a
+    day row leaves out, from its total); a day outside the period is read on its own."""
+    key = day.since.date().isoformat()
+    row = next((r for r in by_day.rows if r.key == key), None)
+    if row is None:
+        return metrics.report(store, period=day, team=team, now=now)
+    total = replace(
+        row, key=TOTAL_KEY, breaching=by_day.total.breaching, backlog=by_day.total.backlog
+    )
+    return replace(by_day, period=day, by=None, rows=(), total=total)
 
 
 def _calendars(store: Store) -> tuple[CalendarLine, ...] | None:
@@ -369,36 +386,3 @@ def backlog_rows(cells: Sequence[BacklogCell]) -> list[tuple[str, str | None, di
 def _order(item: tuple[tuple[str, str | None], dict[str, int]]) -> tuple[str, bool, str]:
     (tier, team), _ = item
     return (tier, team is None, team or "")
-
-
-# The ages of AGE_BUCKETS in the query language (`created:<1d` is "younger than a day"): a
-# backlog cell opens the active tickets of its tier and team whose age falls in its bucket.
-BUCKET_TERMS = {
-    "<1d": "created:<1d",
-    "1-3d": "created:>=1d created:<3d",
-    "3-7d": "created:>=3d created:<7d",
-    ">=7d": "created:>=7d",
-}
-
-
-def backlog_query(
-    period: Period,
-    *,
-    tier: str | None,
-    team: str | None,
-    bucket: str | None,
-    team_filter: str | None = None,
-) -> str:
-    """The query behind a backlog cell: drill_query's backlog for the tier and team (the total
-    row: every backlog ticket the dashboard counts, under its team filter), narrowed to the age
-    bucket (optional)."""
-    if tier is None:
-        parts = [drill_query(Metric.BACKLOG, period=period, team=team_filter)]
-    else:
-        parts = [
-            drill_query(Metric.BACKLOG, period=period, by=GroupBy.TIER, key=tier),
-            f"team:{quote_value(team)}" if team is not None else "team:none",
-        ]
-    if bucket is not None:
-        parts.append(BUCKET_TERMS[bucket])
-    return " ".join(parts)

@@ -13,7 +13,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from csm_console.domain.sla import is_paused
 from csm_console.services.presence import REPLYING, PresenceView
 from csm_console.services.records import MessageView, TicketDetail
 from csm_console.services.tickets import describe_change
@@ -140,7 +139,7 @@ class DetailPane(VerticalScroll, can_focus=True):
                 t.created_at,
                 now,
                 active,
-                paused=is_paused(t.status, t.first_response_at),
+                paused=t.paused,
             ),
         ]
         return Group(title, fields, *clocks)

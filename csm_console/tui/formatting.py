@@ -12,7 +12,7 @@ from rich.text import Text
 
 from csm_console.domain.durations import format_duration
 from csm_console.domain.model import Priority, Status
-from csm_console.domain.sla import ClockState, badge, clock, is_paused
+from csm_console.domain.sla import ClockState, clock
 from csm_console.services.records import TicketRow
 
 PRIORITY_SIGN = {Priority.LOW: "↓", Priority.NORMAL: "·", Priority.HIGH: "↑", Priority.URGENT: "‼"}
@@ -35,18 +35,8 @@ CLOCK_STYLE = {
 }
 
 
-def running_clock_state(row: TicketRow, now: datetime) -> tuple[ClockState, str]:
-    """The queue's SLA cell: a symbol and the time left (or overdue)."""
-    return badge(
-        due=row.sla_due,
-        started_at=row.created_at,
-        now=now,
-        paused=is_paused(row.status, row.first_response_at),
-    )
-
-
 def sla_cell(row: TicketRow, now: datetime) -> Text:
-    state, text = running_clock_state(row, now)
+    state, text = row.running_badge(now)
     return Text(text, style=CLOCK_STYLE[state], no_wrap=True)
 
 

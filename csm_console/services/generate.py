@@ -48,6 +48,7 @@ from sqlmodel import Session, col
 from csm_console.domain.model import Priority, Role, Status, Tier
 from csm_console.domain.sla import SlaTargets, choose_targets
 from csm_console.domain.text import fold
+from csm_console.services import repeat_contacts
 from csm_console.services.setup import sync_sequences
 from csm_console.services.tickets import policy_rules, utcnow
 from csm_console.store.engine import Store
@@ -234,6 +235,7 @@ _TICKET_COLUMNS = (
     "csat_score",
     "paused_since",
     "search_text",
+    "agent_replies",
 )
 _TICKET_CONSTANTS = {"reopen_count": "0", "csat_comment": "NULL", "version": "1"}
 _MESSAGE_COLUMNS = ("ticket_id", "author_kind", "agent_id", "internal", "body", "created_at")
@@ -623,6 +625,7 @@ def _make_chunk(plan: _Plan, chunk: int, clock: _Clock) -> _Rows:
         # message of some threads is an internal note instead)
         length = _THREAD_SLOTS[int(rnd() * 100)]
         messages += length
+        replies = 0
         for m in range(length):
             if m % 2 == 0 or not assignee:
                 code, searched = customer_lines[int(rnd() * len(customer_lines))]
@@ -630,6 +633,7 @@ def _make_chunk(plan: _Plan, chunk: int, clock: _Clock) -> _Rows:
                 code, searched = notes[int(rnd() * len(notes))]
             else:
                 code, searched = agent_lines[int(rnd() * len(agent_lines))]
+                replies += 1
             thread += code + at(msg_age)
             search_text += searched
             last_age = msg_age
@@ -664,6 +668,7 @@ def _make_chunk(plan: _Plan, chunk: int, clock: _Clock) -> _Rows:
                 (1 + int(rnd() * 5) if not active and r > 0.7 else 0),
                 at(updated_age) if paused else "",
                 search_text,
+                replies,
             )
         )
     return _Rows(tickets, threads, tags, messages, _CODE_WIDTH + clock.width)
@@ -733,7 +738,7 @@ def _postgres_payload(plan: _Plan, rows: _Rows) -> tuple[bytes, ...]:
         f"{t[0]}\t{_copy_text(t[1])}\t{t[2]}\t{t[3]}\t{t[4]}\t{t[5]}\t{t[6]}\t{t[7]}\t{t[8]}\t"
         f"{t[9] or null}\t{t[10]}\t{t[11]}\t{t[12] or null}\t{t[13] or null}\t"
         f"{t[14] or null}\t{t[15]}\t{t[16]}\t{t[17]}\t{t[18] or null}\t{t[19] or null}\t"
-        f"{_copy_text(t[20])}"
+        f"{_copy_text(t[20])}\t{t[21]}"
         "\t0\t\\N\t1\n"
         for t in rows.tickets
     ]
@@ -879,6 +884,23 @@ def _worker_main(pipe: Connection, plan: _Plan) -> None:
 # --- writing ----------------------------------------------------------------------------------
 
 
+def _stamp_sql(store: Store) -> str:
+    """The statement that stamps the next contacts of solved tickets (services.repeat_contacts)
+    in the store's dialect: it takes no parameters."""
+    return str(repeat_contacts.stamp_all_statement().compile(dialect=store.engine.dialect))
+
+
+def _index_order(dropped: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The dropped indexes' CREATE statements: those to build before the next contacts are
+    stamped (the customer index it probes), and those to build after (holding what it
+    writes, which would otherwise be updated entry by entry)."""
+    create = [sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1) for sql in dropped]
+    return (
+        [sql for sql in create if "next_contact_at" not in sql],
+        [sql for sql in create if "next_contact_at" in sql],
+    )
+
+
 class _SqliteWriter:
     """Copies each chunk database into the store, one transaction per chunk.
 
@@ -899,6 +921,7 @@ class _SqliteWriter:
         execute = self.connection.execute
         self.wal = False
         self.dropped: list[str] = []
+        self.stamp = _stamp_sql(store)
         # Every reference comes from rows read from this store a moment ago; checking each of
         # millions of foreign keys again would double the load time.
         execute("PRAGMA foreign_keys = OFF")
@@ -967,30 +990,35 @@ class _SqliteWriter:
         )
         self.connection.execute("COMMIT")
 
-    def _rebuild_indexes(self) -> None:
-        if not self.dropped:
-            return
+    def _rebuild_indexes_and_stamp(self) -> None:
+        """Build the dropped indexes again, and stamp the next contacts (`_stamp_sql`) once
+        the index it probes is back and before those holding what it writes are."""
         execute = self.connection.execute
-        # SQLite sorts an index in helper threads only when the keys overflow the sorter's
-        # memory (its cache size) into temporary files; with a small cache the sort of each
-        # index uses every core.  (The temporary files must be files: in-memory temp storage
-        # disables the worker threads.)
-        execute("PRAGMA cache_size = -4096")
-        execute("PRAGMA temp_store = FILE")
-        execute(f"PRAGMA threads = {min(8, os.cpu_count() or 1)}")
-        execute("BEGIN IMMEDIATE")
-        for sql in self.dropped:
-            execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
-        execute("COMMIT")
-        self.dropped = []
-        execute("PRAGMA analysis_limit = 1000")
-        execute("ANALYZE")
+        first, last = _index_order(self.dropped)
+        if self.dropped:
+            # SQLite sorts an index in helper threads only when the keys overflow the sorter's
+            # memory (its cache size) into temporary files; with a small cache the sort of each
+            # index uses every core.  (The temporary files must be files: in-memory temp
+            # storage disables the worker threads.)
+            execute("PRAGMA cache_size = -4096")
+            execute("PRAGMA temp_store = FILE")
+            execute(f"PRAGMA threads = {min(8, os.cpu_count() or 1)}")
+        for step in (first, [self.stamp], last):
+            if step:
+                execute("BEGIN IMMEDIATE")
+                for sql in step:
+                    execute(sql)
+                execute("COMMIT")
+        if self.dropped:
+            self.dropped = []
+            execute("PRAGMA analysis_limit = 1000")
+            execute("ANALYZE")
 
     def close(self) -> None:
         try:
             if self.connection.in_transaction:
                 self.connection.execute("ROLLBACK")
-            self._rebuild_indexes()
+            self._rebuild_indexes_and_stamp()
         finally:
             try:
                 if self.wal:
@@ -1011,6 +1039,7 @@ class _PostgresWriter:
         self.connection: Any = self.raw.driver_connection
         assert self.connection is not None
         self.dropped: list[str] = []
+        self.stamp = _stamp_sql(store)
         self._skip_reference_checks()
         with self.connection.cursor() as cursor:
             # Commits need not wait for the WAL flush: a crash can lose the last chunks of a
@@ -1077,21 +1106,24 @@ class _PostgresWriter:
                 cursor.execute("ANALYZE ticket")
         self.connection.commit()
 
-    def _rebuild_indexes(self) -> None:
-        if not self.dropped:
-            return
+    def _rebuild_indexes_and_stamp(self) -> None:
+        """As `_SqliteWriter._rebuild_indexes_and_stamp`."""
+        first, last = _index_order(self.dropped)
         with self.connection.cursor() as cursor:
-            for sql in self.dropped:
-                cursor.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
-            self.dropped = []
-            for table in _TABLES:
-                cursor.execute(f"ANALYZE {table}")
+            for step in (first, [self.stamp], last):
+                for sql in step:
+                    cursor.execute(sql)
+                self.connection.commit()
+            if self.dropped:
+                self.dropped = []
+                for table in _TABLES:
+                    cursor.execute(f"ANALYZE {table}")
         self.connection.commit()
 
     def close(self) -> None:
         try:
             self.connection.rollback()
-            self._rebuild_indexes()
+            self._rebuild_indexes_and_stamp()
         finally:
             # Its settings were changed for the load: close it rather than pool it.
             self.raw.invalidate()

@@ -35,6 +35,7 @@ from csm_console.domain.search import article_index
 from csm_console.domain.sla import choose_targets, due_times, elapsed, running_deadline
 from csm_console.domain.text import fold, normalize_tag
 from csm_console.errors import UsageError
+from csm_console.services import repeat_contacts
 from csm_console.services.records import StoreSummary
 from csm_console.services.tickets import policy_rules, utcnow
 from csm_console.store import migrate
@@ -206,6 +207,7 @@ def load_sample(
         _bulk(session, Message, message_rows)
         _bulk(session, TicketTag, tag_rows)
         _bulk(session, AuditEvent, audit_rows)
+        repeat_contacts.stamp_all(session)
         for path in _markdown_files(root, "templates"):
             meta, body = _front_matter(path)
             language = parse_enum(Language, str(meta.get("language", "en")), "language").value
@@ -396,6 +398,9 @@ def _ticket_rows(
         "resolution_due": res_due,
         "sla_due": deadline or SENTINEL,
         "reopen_count": int(t.get("reopen_count", 0)),
+        "agent_replies": sum(
+            m["author_kind"] == AuthorKind.AGENT.value and not m["internal"] for m in messages
+        ),
         "first_response_seconds": _counted(
             created, first_response, _calendar_at(first_response, t, loaded, calendar, now)
         ),

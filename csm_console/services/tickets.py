@@ -59,6 +59,7 @@ from csm_console.domain.ticket_record import (
 )
 from csm_console.domain.workflow import check_escalation, check_transition, is_reopen
 from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
+from csm_console.services import repeat_contacts
 from csm_console.services.agents import actor_of
 from csm_console.services.records import (
     AuditView,
@@ -857,6 +858,9 @@ def insert_ticket(
     )
     for tag in new.tags:
         session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+    # a repeat contact of the customer's earlier tickets in the category (or, imported solved,
+    # one that has had its own since)
+    repeat_contacts.refresh(session, [repeat_contacts.group_of(ticket)])
     write_audit(session, ticket, actor, "create", now, batch_id=batch_id)
     if rule is not None:
         write_audit(
@@ -1055,6 +1059,7 @@ def set_status(
     measured resolution time, closing stamps `closed_at`, and a reopen counts and clears
     `solved_at`."""
     old = Status(ticket.status)
+    old_solved_at = ticket.solved_at
     ticket.status = status.value
     calendar = team_calendar(session, ticket.team_id)
     if old is Status.PENDING and status is not Status.PENDING:
@@ -1071,6 +1076,8 @@ def set_status(
         ticket.reopen_count += 1
         ticket.solved_at = None
     measure_times(ticket, calendar)
+    if ticket.solved_at != old_solved_at:
+        repeat_contacts.refresh(session, [repeat_contacts.group_of(ticket)])
 
 
 def _apply_status(
@@ -1281,6 +1288,7 @@ def reply(
                 created_at=now,
             )
         )
+        ticket.agent_replies += 1
         _append_search_text(ticket, body)
         first = ticket.first_response_at is None
         if first:

@@ -38,7 +38,7 @@ from csm_console.domain.ticket_record import (
 )
 from csm_console.domain.workflow import check_transition
 from csm_console.errors import BadRecords, NothingToDo, PermissionDenied, UsageError
-from csm_console.services import tickets
+from csm_console.services import repeat_contacts, tickets
 from csm_console.services.records import TicketRow
 from csm_console.services.routing import route
 from csm_console.store.engine import Store
@@ -386,6 +386,7 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
     record, ticket = plan.record, plan.current
     assert ticket is not None and ticket.id is not None
     changes: list[tuple[str, object, object]] = []
+    was_in = repeat_contacts.group_of(ticket)
 
     def change(field: str, old: object, new: object) -> bool:
         if old == new:
@@ -473,6 +474,8 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
     if deadlines:
         tickets.set_due_times(session, ticket, customer.segment, keep_met=False)
     tickets.measure_times(ticket, tickets.team_calendar(session, ticket.team_id))
+    if {"customer", "category", "created_at", "solved_at"} & {c[0] for c in changes}:
+        repeat_contacts.refresh(session, {was_in, repeat_contacts.group_of(ticket)})
     tickets.bump_version(ticket, now)
     for field, old_value, new_value in changes:
         tickets.write_audit(

@@ -13,20 +13,32 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
+from csm_console.domain.model import ACTIVE_STATUSES
 from csm_console.store.types import UTCDateTime
 
 # The report (services.metrics) reads each population through an index holding the time that
-# picks it, what a report groups by, and what its metrics read (migration 0008)
+# picks it, what a report groups by, and what its metrics read (migrations 0008 and 0009)
 _GROUPS = ("team_id", "assignee_id", "tier", "channel", "category")
 REPORT_CREATED = ("created_at", *_GROUPS, "status", "first_response_at", "first_response_due",
                   "solved_at", "resolution_due", "paused_since")  # fmt: skip
 REPORT_SOLVED = ("solved_at", *_GROUPS, "created_at", "resolution_seconds", "paused_seconds",
-                 "resolution_due", "reopen_count", "csat_score", "customer_id", "id")  # fmt: skip
+                 "resolution_due", "reopen_count", "csat_score", "agent_replies",
+                 "next_contact_at")  # fmt: skip
 REPORT_RESPONDED = ("first_response_at", *_GROUPS, "created_at", "first_response_seconds",
                     "first_response_due")  # fmt: skip
+
+
+# The tickets open now (the report's backlog and breaching counts, the dashboard's backlog) are
+# read through a partial index of the active ones only.  A planner uses it for a query whose
+# WHERE repeats this condition word for word, with the values inline and in this order
+# (store.ticket_query.status_is_active).
+ACTIVE_STATUS_VALUES = tuple(s.value for s in ACTIVE_STATUSES)
+ACTIVE_CONDITION = "status IN ({})".format(", ".join(f"'{v}'" for v in ACTIVE_STATUS_VALUES))
+REPORT_OPEN = (*_GROUPS, "sla_due", "created_at")
 
 
 def _ts(*, nullable: bool = False, index: bool = False) -> datetime:
@@ -106,6 +118,12 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_report_created", *REPORT_CREATED),
         Index("ix_ticket_solved", *REPORT_SOLVED),
         Index("ix_ticket_responded", *REPORT_RESPONDED),
+        Index(
+            "ix_ticket_open",
+            *REPORT_OPEN,
+            sqlite_where=text(ACTIVE_CONDITION),
+            postgresql_where=text(ACTIVE_CONDITION),
+        ),
         # `csm import` upserts by the id a ticket has in the system it came from
         Index("ux_ticket_external_id", "external_id", unique=True),
     )
@@ -145,6 +163,12 @@ class Ticket(SQLModel, table=True):
     )
     resolution_seconds: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     reopen_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    # the public replies agents wrote: first-contact resolution is exactly one (migration 0009)
+    agent_replies: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    # when the same customer next opened a ticket in the same category after this one was
+    # solved (NULL: not since, or not solved): a repeat contact when that is within the report's
+    # window.  Kept by services.repeat_contacts.
+    next_contact_at: datetime | None = _ts(nullable=True)
     csat_score: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
     csat_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
@@ -164,11 +188,7 @@ class TicketTag(SQLModel, table=True):
 
 class Message(SQLModel, table=True):
     __tablename__ = "message"
-    __table_args__ = (
-        Index("ix_message_ticket", "ticket_id", "id"),
-        # a ticket's public agent replies, counted without visiting messages (FCR)
-        Index("ix_message_replies", "ticket_id", "author_kind", "internal"),
-    )
+    __table_args__ = (Index("ix_message_ticket", "ticket_id", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(

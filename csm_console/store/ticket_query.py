@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     exists,
     false,
     func,
@@ -29,13 +30,11 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import KeyedColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col
 
-from csm_console.domain.model import AuthorKind, Status
 from csm_console.domain.query import (
     CompareTerm,
     MatchTerm,
@@ -53,7 +52,14 @@ from csm_console.domain.query import (
 from csm_console.domain.sla import NO_DEADLINE_SENTINEL
 from csm_console.domain.text import fold
 from csm_console.errors import QueryError
-from csm_console.store.models import Agent, Customer, Message, Team, Ticket, TicketTag
+from csm_console.store.models import (
+    ACTIVE_STATUS_VALUES,
+    Agent,
+    Customer,
+    Team,
+    Ticket,
+    TicketTag,
+)
 
 SENTINEL = NO_DEADLINE_SENTINEL.replace(tzinfo=UTC)
 
@@ -288,21 +294,8 @@ def sla_missed(now: datetime) -> ColumnElement[bool]:
     return or_(frt_missed(now), resolution_missed(now))
 
 
-def public_agent_replies() -> Any:
-    """The number of public replies agents wrote on the ticket (a correlated subquery)."""
-    return (
-        select(func.count())
-        .where(
-            col(Message.ticket_id) == col(Ticket.id),
-            col(Message.author_kind) == AuthorKind.AGENT.value,
-            col(Message.internal) == false(),
-        )
-        .scalar_subquery()
-    )
-
-
 def _fcr_shape() -> ColumnElement[bool]:
-    return and_(col(Ticket.reopen_count) == 0, public_agent_replies() == 1)
+    return and_(col(Ticket.reopen_count) == 0, col(Ticket.agent_replies) == 1)
 
 
 def fcr() -> ColumnElement[bool]:
@@ -312,21 +305,15 @@ def fcr() -> ColumnElement[bool]:
 
 def repeat_contact(window: timedelta) -> ColumnElement[bool]:
     """Solved, and the same customer opened another ticket in the same category (no category
-    matching no category) after it was solved and at most `window` later."""
-    later = aliased(Ticket, name="later")
-    category, later_category = col(Ticket.category), col(later.category)
+    matching no category) after it was solved and at most `window` later: the ticket's
+    `next_contact_at` (kept by services.repeat_contacts) is within the window."""
     return and_(
         col(Ticket.solved_at).is_not(None),
-        exists().where(
-            col(later.customer_id) == col(Ticket.customer_id),
-            # IS on SQLite, IS NOT DISTINCT FROM on PostgreSQL: one index search on SQLite
-            later_category.is_not_distinct_from(category),
-            col(later.created_at) > col(Ticket.solved_at),
-            at_most_seconds_after(
-                col(later.created_at),
-                col(Ticket.solved_at),
-                literal(int(window.total_seconds()), Integer),
-            ),
+        col(Ticket.next_contact_at).is_not(None),
+        at_most_seconds_after(
+            col(Ticket.next_contact_at),
+            col(Ticket.solved_at),
+            literal(int(window.total_seconds()), Integer),
         ),
     )
 
@@ -448,4 +435,7 @@ def active_clock_condition() -> ColumnElement[bool]:
 
 
 def status_is_active() -> ColumnElement[bool]:
-    return col(Ticket.status).in_([s.value for s in Status if s.is_active])
+    """The ticket still needs work.  The values are written into the SQL, in the order of the
+    partial index `ix_ticket_open`, so that the planners can use it (see store.models)."""
+    values: Any = bindparam(None, ACTIVE_STATUS_VALUES, expanding=True, literal_execute=True)
+    return col(Ticket.status).in_(values)

@@ -1,0 +1,112 @@
+"""Repeat contacts: a solved ticket whose customer opens another ticket in the same category
+soon after it was solved.
+
+Each ticket keeps `next_contact_at`: when the same customer next opened a ticket in the same
+category (no category matching no category) after this one was solved; NULL when none has, or
+while the ticket is not solved.  The report and the query language (`repeat:7d`) then count a
+repeat contact from the ticket row alone: `next_contact_at` within the window of `solved_at`.
+
+The value depends only on the tickets of one customer and category, a handful of rows:
+`refresh` recomputes such groups after a ticket is created, solved or reopened, or changes its
+customer, category or creation time.  `stamp_all` recomputes every solved ticket after a bulk
+load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Update, case, func, null, select, update
+from sqlalchemy.orm import Session, aliased
+from sqlmodel import col
+
+from csm_console.store.models import Ticket
+
+Group = tuple[int, str | None]  # (customer id, category)
+
+
+def _next_contact(ticket: Any) -> Any:
+    """The earliest ticket of `ticket`'s customer and category opened after it was solved (a
+    scalar subquery correlated to `ticket`)."""
+    later = aliased(Ticket, name="later")
+    return (
+        select(func.min(col(later.created_at)))
+        .where(
+            col(later.customer_id) == ticket.customer_id,
+            # IS on SQLite, IS NOT DISTINCT FROM on PostgreSQL
+            col(later.category).is_not_distinct_from(ticket.category),
+            col(later.created_at) > ticket.solved_at,
+            col(later.id) != ticket.id,
+        )
+        .scalar_subquery()
+    )
+
+
+def _in_group(group: Group) -> ColumnElement[bool]:
+    customer_id, category = group
+    condition: ColumnElement[bool] = (col(Ticket.customer_id) == customer_id) & col(
+        Ticket.category
+    ).is_not_distinct_from(category)
+    return condition
+
+
+def refresh(session: Session, groups: Iterable[Group]) -> None:
+    """Recompute `next_contact_at` of every ticket in the (customer, category) groups; a row
+    is written only where the value changes.  Flushes the session first, and leaves the ORM
+    objects' `next_contact_at` expired."""
+    wanted = {(int(customer_id), category) for customer_id, category in groups}
+    if not wanted:
+        return
+    session.flush()
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    value = case((table.c.solved_at.is_(None), null()), else_=_next_contact(table.c))
+    for group in sorted(wanted, key=lambda g: (g[0], g[1] or "")):
+        session.execute(
+            update(Ticket)
+            .where(_in_group(group), col(Ticket.next_contact_at).is_distinct_from(value))
+            .values(next_contact_at=value)
+            .execution_options(synchronize_session=False)
+        )
+    for ticket in session.identity_map.values():
+        if isinstance(ticket, Ticket):
+            session.expire(ticket, ["next_contact_at"])
+
+
+def group_of(ticket: Ticket) -> Group:
+    return (ticket.customer_id, ticket.category)
+
+
+def stamp_all_statement() -> Update:
+    """Set `next_contact_at` on every solved ticket whose customer came back in its category,
+    where it is not set so already: for a bulk load, which only adds tickets and so never has
+    to clear one."""
+    t = aliased(Ticket, name="t")
+    later = aliased(Ticket, name="l")
+    earliest = (
+        select(col(t.id).label("id"), func.min(col(later.created_at)).label("at"))
+        .join(
+            later,
+            (col(later.customer_id) == col(t.customer_id))
+            & col(later.category).is_not_distinct_from(col(t.category))
+            & (col(later.created_at) > col(t.solved_at))
+            & (col(later.id) != col(t.id)),
+        )
+        .where(col(t.solved_at).is_not(None))
+        .group_by(col(t.id))
+        .subquery("earliest")
+    )
+    return (
+        update(Ticket)
+        .where(
+            col(Ticket.id) == earliest.c.id,
+            col(Ticket.next_contact_at).is_distinct_from(earliest.c.at),
+        )
+        .values(next_contact_at=earliest.c.at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def stamp_all(session: Session) -> None:
+    """Run `stamp_all_statement` (after a bulk load)."""
+    session.execute(stamp_all_statement())

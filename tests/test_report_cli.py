@@ -26,7 +26,7 @@ runner = CliRunner()
 @pytest.fixture
 def built(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> Iterator[Built]:
     """The desk, with the CLI's clock at the report's "now"."""
-    monkeypatch.setattr("csm_console.services.tickets.utcnow", lambda: NOW)
+    monkeypatch.setattr("csm_console.services.clock.utcnow", lambda: NOW)
     yield build(desk)
 
 

@@ -88,7 +88,7 @@ def report(
     from csm_console.domain.durations import parse_duration
     from csm_console.domain.metrics import GroupBy, Period
     from csm_console.services import metrics
-    from csm_console.services.tickets import utcnow
+    from csm_console.services.clock import utcnow
 
     check_format(format, FORMATS)
     group = None

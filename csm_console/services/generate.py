@@ -49,8 +49,9 @@ from csm_console.domain.model import Priority, Role, Status, Tier
 from csm_console.domain.sla import SlaTargets, choose_targets
 from csm_console.domain.text import fold
 from csm_console.services import repeat_contacts
+from csm_console.services.clock import utcnow
 from csm_console.services.setup import sync_sequences
-from csm_console.services.tickets import policy_rules, utcnow
+from csm_console.services.tickets import policy_rules
 from csm_console.store.engine import Store
 from csm_console.store.models import AUDIT_COLUMNS, Agent, Customer, Team, Ticket
 from csm_console.store.ticket_query import SENTINEL

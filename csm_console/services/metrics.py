@@ -39,7 +39,7 @@ from csm_console.domain.metrics import (
 )
 from csm_console.domain.query import MAX_REPEAT_WINDOW
 from csm_console.errors import NotFound, UsageError
-from csm_console.services.tickets import utcnow
+from csm_console.services.clock import utcnow
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Team, Ticket
 from csm_console.store.ticket_query import (

@@ -26,13 +26,13 @@ from csm_console.domain.model import Role, Status
 from csm_console.domain.query import Query
 from csm_console.domain.rights import Actor, check_can_bulk
 from csm_console.errors import Conflict, NotFound, PermissionDenied, UsageError
+from csm_console.services.clock import utcnow
 from csm_console.services.tickets import (
     bump_version,
     move_to_team,
     refresh_clock,
     reload_actor,
     set_status,
-    utcnow,
 )
 from csm_console.store.engine import Store
 from csm_console.store.models import AUDIT_COLUMNS, Agent, AuditEvent, Team, Ticket

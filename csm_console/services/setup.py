@@ -36,8 +36,9 @@ from csm_console.domain.sla import choose_targets, due_times, elapsed, running_d
 from csm_console.domain.text import fold, normalize_tag
 from csm_console.errors import UsageError
 from csm_console.services import repeat_contacts
+from csm_console.services.clock import utcnow
 from csm_console.services.records import StoreSummary
-from csm_console.services.tickets import policy_rules, utcnow
+from csm_console.services.tickets import policy_rules
 from csm_console.store import migrate
 from csm_console.store.engine import Store
 from csm_console.store.models import (

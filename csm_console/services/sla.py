@@ -22,7 +22,8 @@ from csm_console.domain.model import ACTIVE_STATUSES, Priority, Segment
 from csm_console.domain.rights import Actor, check_can_bulk
 from csm_console.domain.sla import DEFAULT_TARGETS
 from csm_console.errors import NotFound, UsageError
-from csm_console.services.tickets import policy_rules, reload_actor, set_due_times, utcnow
+from csm_console.services.clock import utcnow
+from csm_console.services.tickets import policy_rules, reload_actor, set_due_times
 from csm_console.store.engine import Store
 from csm_console.store.models import Calendar, Customer, SlaPolicy, Team, Ticket
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlmodel
@@ -61,6 +61,7 @@ from csm_console.domain.workflow import check_escalation, check_transition, is_r
 from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
 from csm_console.services import repeat_contacts
 from csm_console.services.agents import actor_of
+from csm_console.services.clock import utcnow
 from csm_console.services.records import (
     AuditView,
     CustomerView,
@@ -90,10 +91,6 @@ from csm_console.store.ticket_query import (
 )
 
 MAX_SEARCH_TEXT = 50_000
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # =============================================================================================

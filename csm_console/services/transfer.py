@@ -39,6 +39,7 @@ from csm_console.domain.ticket_record import (
 from csm_console.domain.workflow import check_transition
 from csm_console.errors import BadRecords, NothingToDo, PermissionDenied, UsageError
 from csm_console.services import repeat_contacts, tickets
+from csm_console.services.clock import utcnow
 from csm_console.services.records import TicketRow
 from csm_console.services.routing import route
 from csm_console.store.engine import Store
@@ -124,7 +125,7 @@ def import_tickets(
 ) -> ImportResult:
     """Import ticket records (a JSON array, NDJSON or CSV), all or nothing; see the module."""
     records = parse_import(data, fmt=fmt, source=source)
-    now = now or tickets.utcnow()
+    now = now or utcnow()
     batch_id = BATCH_PREFIX + uuid.uuid4().hex[:12]
     try:
         with store.write() as session:

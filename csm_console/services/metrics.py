@@ -476,7 +476,7 @@ def backlog(
             .group_by(col(Ticket.tier), col(Ticket.team_id), bucket)
         )
         rows = session.execute(statement).all()
-        names = dict(session.execute(select(col(Team.id), col(Team.name))).tuples().all())
+        names = dict(session.execute(select(col(Team.id), col(Team.name))).all())
         found = [
             BacklogCell(r[0], None if r[1] is None else names.get(r[1], str(r[1])), r[2], int(r[3]))
             for r in rows

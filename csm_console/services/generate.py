@@ -336,7 +336,11 @@ def generate_tickets(
     tickets = messages = tags = 0
     with _Producer(plan, _worker_count(plan)) as chunks:
         bulk = count >= max(REBUILD_INDEXES_FROM, (first_id - 1) // 5)
-        writer = _SqliteWriter(store, bulk) if store.is_sqlite else _PostgresWriter(store, bulk)
+        writer = (
+            _SqliteWriter(store, bulk, first_id)
+            if store.is_sqlite
+            else _PostgresWriter(store, bulk, first_id)
+        )
         try:
             for payload in chunks:
                 writer.write(payload)
@@ -885,21 +889,17 @@ def _worker_main(pipe: Connection, plan: _Plan) -> None:
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _stamp_sql(store: Store) -> str:
+def _stamp_sql(store: Store, first_id: int) -> str:
     """The statement that stamps the next contacts of solved tickets (services.repeat_contacts)
-    in the store's dialect: it takes no parameters."""
-    return str(repeat_contacts.stamp_all_statement().compile(dialect=store.engine.dialect))
-
-
-def _index_order(dropped: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The dropped indexes' CREATE statements: those to build before the next contacts are
-    stamped (the customer index it probes), and those to build after (holding what it
-    writes, which would otherwise be updated entry by entry)."""
-    create = [sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1) for sql in dropped]
-    return (
-        [sql for sql in create if "next_contact_at" not in sql],
-        [sql for sql in create if "next_contact_at" in sql],
+    in the store's dialect, its one parameter written in."""
+    statement = repeat_contacts.stamp_all_statement(first_id)
+    return str(
+        statement.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True})
     )
+
+
+def _creates(dropped: Sequence[str]) -> list[str]:
+    return [sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1) for sql in dropped]
 
 
 class _SqliteWriter:
@@ -911,7 +911,7 @@ class _SqliteWriter:
     drops the secondary indexes of the tables it fills, to build them at the end (`close`).
     """
 
-    def __init__(self, store: Store, bulk: bool) -> None:
+    def __init__(self, store: Store, bulk: bool, first_id: int) -> None:
         if bulk:
             # Idle pooled connections would keep the store in WAL mode (see `_leave_wal`).
             store.engine.dispose()
@@ -922,7 +922,7 @@ class _SqliteWriter:
         execute = self.connection.execute
         self.wal = False
         self.dropped: list[str] = []
-        self.stamp = _stamp_sql(store)
+        self.stamp = _stamp_sql(store, first_id)
         # Every reference comes from rows read from this store a moment ago; checking each of
         # millions of foreign keys again would double the load time.
         execute("PRAGMA foreign_keys = OFF")
@@ -995,7 +995,11 @@ class _SqliteWriter:
         """Build the dropped indexes again, and stamp the next contacts (`_stamp_sql`) once
         the index it probes is back and before those holding what it writes are."""
         execute = self.connection.execute
-        first, last = _index_order(self.dropped)
+        # SQLite joins by looking up an index: the customer index first, then the stamp, then
+        # the indexes holding what the stamp writes (else updated entry by entry)
+        creates = _creates(self.dropped)
+        first = [sql for sql in creates if "next_contact_at" not in sql]
+        last = [sql for sql in creates if "next_contact_at" in sql]
         if self.dropped:
             # SQLite sorts an index in helper threads only when the keys overflow the sorter's
             # memory (its cache size) into temporary files; with a small cache the sort of each
@@ -1035,18 +1039,19 @@ class _PostgresWriter:
     """COPY of each chunk's text, one transaction per chunk.  A `bulk` load drops the secondary
     indexes of the tables it fills and builds them at the end (`close`, also after a failure)."""
 
-    def __init__(self, store: Store, bulk: bool) -> None:
+    def __init__(self, store: Store, bulk: bool, first_id: int) -> None:
         self.raw = store.engine.raw_connection()
         self.connection: Any = self.raw.driver_connection
         assert self.connection is not None
         self.dropped: list[str] = []
-        self.stamp = _stamp_sql(store)
+        self.stamp = _stamp_sql(store, first_id)
         self._skip_reference_checks()
         with self.connection.cursor() as cursor:
             # Commits need not wait for the WAL flush: a crash can lose the last chunks of a
             # synthetic load, never corrupt anything.
             cursor.execute("SET synchronous_commit = off")
             cursor.execute("SET maintenance_work_mem = '256MB'")  # for the index builds
+            cursor.execute("SET statement_timeout = 0")  # a load's statements may take minutes
             if bulk:
                 # the secondary indexes, not those behind a primary key or unique constraint
                 cursor.execute(
@@ -1108,10 +1113,12 @@ class _PostgresWriter:
         self.connection.commit()
 
     def _rebuild_indexes_and_stamp(self) -> None:
-        """As `_SqliteWriter._rebuild_indexes_and_stamp`."""
-        first, last = _index_order(self.dropped)
+        """Stamp the next contacts (`_stamp_sql`), then build the dropped indexes again:
+        PostgreSQL joins by hashing, and rows updated before the indexes exist add no entries
+        to them."""
         with self.connection.cursor() as cursor:
-            for step in (first, [self.stamp], last):
+            cursor.execute("ANALYZE ticket")  # the stamp's plan needs to know the loaded rows
+            for step in ([self.stamp], _creates(self.dropped)):
                 for sql in step:
                     cursor.execute(sql)
                 self.connection.commit()

@@ -77,12 +77,14 @@ def group_of(ticket: Ticket) -> Group:
     return (ticket.customer_id, ticket.category)
 
 
-def stamp_all_statement() -> Update:
+def stamp_all_statement(first_id: int = 1) -> Update:
     """Set `next_contact_at` on every solved ticket whose customer came back in its category,
-    where it is not set so already: for a bulk load, which only adds tickets and so never has
-    to clear one."""
+    where it is not set so already: for a bulk load, which only adds tickets (those from
+    `first_id` on) and so never has to clear one.  Only the loaded tickets' customers can have
+    changed."""
     t = aliased(Ticket, name="t")
     later = aliased(Ticket, name="l")
+    loaded = aliased(Ticket, name="loaded")
     earliest = (
         select(col(t.id).label("id"), func.min(col(later.created_at)).label("at"))
         .join(
@@ -92,7 +94,12 @@ def stamp_all_statement() -> Update:
             & (col(later.created_at) > col(t.solved_at))
             & (col(later.id) != col(t.id)),
         )
-        .where(col(t.solved_at).is_not(None))
+        .where(
+            col(t.solved_at).is_not(None),
+            col(t.customer_id).in_(
+                select(col(loaded.customer_id)).where(col(loaded.id) >= first_id)
+            ),
+        )
         .group_by(col(t.id))
         .subquery("earliest")
     )
@@ -107,6 +114,6 @@ def stamp_all_statement() -> Update:
     )
 
 
-def stamp_all(session: Session) -> None:
+def stamp_all(session: Session, first_id: int = 1) -> None:
     """Run `stamp_all_statement` (after a bulk load)."""
-    session.execute(stamp_all_statement())
+    session.execute(stamp_all_statement(first_id))

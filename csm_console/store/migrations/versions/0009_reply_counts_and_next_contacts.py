@@ -43,23 +43,25 @@ MESSAGE_INDEX = ("ix_message_replies", ["ticket_id", "author_kind", "internal"])
 OPEN_INDEX = [*REPORT_GROUPS, "sla_due", "created_at"]
 ACTIVE = "status IN ('new', 'open', 'pending', 'on_hold')"
 
-COUNT_REPLIES = """
-UPDATE ticket SET agent_replies = replies.n
-FROM (SELECT ticket_id, count(*) AS n FROM message
-      WHERE author_kind = 'agent' AND internal = false GROUP BY ticket_id) AS replies
-WHERE ticket.id = replies.ticket_id
-"""
-# the same customer's tickets in the same category (no category matching no category) opened
-# after this one was solved: the earliest of them
-NEXT_CONTACTS = """
-UPDATE ticket SET next_contact_at = later.at
-FROM (SELECT t.id AS id, min(l.created_at) AS at
-      FROM ticket AS t JOIN ticket AS l
-        ON l.customer_id = t.customer_id AND l.category {same} t.category
-       AND l.created_at > t.solved_at AND l.id <> t.id
-      WHERE t.solved_at IS NOT NULL
-      GROUP BY t.id) AS later
-WHERE ticket.id = later.id
+# One pass writes both columns of each ticket that has either (a second pass would write
+# hundreds of thousands of rows again, and on PostgreSQL every index entry of each).  The next
+# contact: the earliest of the same customer's tickets in the same category (no category
+# matching no category) opened after this one was solved.
+FILL = """
+UPDATE ticket SET agent_replies = kept.replies, next_contact_at = kept.next_at
+FROM (SELECT t.id AS id, coalesce(r.n, 0) AS replies, c.at AS next_at
+      FROM ticket AS t
+      LEFT JOIN (SELECT ticket_id, count(*) AS n FROM message
+                 WHERE author_kind = 'agent' AND internal = false
+                 GROUP BY ticket_id) AS r ON r.ticket_id = t.id
+      LEFT JOIN (SELECT s.id AS id, min(l.created_at) AS at
+                 FROM ticket AS s JOIN ticket AS l
+                   ON l.customer_id = s.customer_id AND l.category {same} s.category
+                  AND l.created_at > s.solved_at AND l.id <> s.id
+                 WHERE s.solved_at IS NOT NULL
+                 GROUP BY s.id) AS c ON c.id = t.id
+      WHERE r.n IS NOT NULL OR c.at IS NOT NULL) AS kept
+WHERE ticket.id = kept.id
 """
 
 
@@ -74,8 +76,7 @@ def upgrade() -> None:
             "next_contact_at", csm_console.store.types.UTCDateTime(timezone=True), nullable=True
         ),
     )
-    op.execute(COUNT_REPLIES)
-    op.execute(NEXT_CONTACTS.format(same="IS" if sqlite else "IS NOT DISTINCT FROM"))
+    op.execute(FILL.format(same="IS" if sqlite else "IS NOT DISTINCT FROM"))
     op.drop_index("ix_ticket_solved", table_name="ticket")
     op.create_index("ix_ticket_solved", "ticket", SOLVED_AFTER)
     op.drop_index(MESSAGE_INDEX[0], table_name="message")

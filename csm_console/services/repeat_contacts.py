@@ -15,9 +15,10 @@ load.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, case, func, null, select, update
+from sqlalchemy import Integer, String, Update, bindparam, case, func, null, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
@@ -43,34 +44,38 @@ def _next_contact(ticket: Any) -> Any:
     )
 
 
-def _in_group(group: Group) -> ColumnElement[bool]:
-    customer_id, category = group
-    condition: ColumnElement[bool] = (col(Ticket.customer_id) == customer_id) & col(
-        Ticket.category
-    ).is_not_distinct_from(category)
-    return condition
+@cache
+def _refresh_statement() -> Update:
+    """The refresh of one (customer, category) group, built once: building it costs more
+    than running it (an import runs it for every ticket it creates)."""
+    table = Ticket.__table__  # type: ignore[attr-defined]
+    value = case((table.c.solved_at.is_(None), null()), else_=_next_contact(table.c))
+    return (
+        update(table)
+        .where(
+            table.c.customer_id == bindparam("group_customer", type_=Integer()),
+            table.c.category.is_not_distinct_from(bindparam("group_category", type_=String())),
+            table.c.next_contact_at.is_distinct_from(value),
+        )
+        .values(next_contact_at=value)
+    )
 
 
 def refresh(session: Session, groups: Iterable[Group]) -> None:
     """Recompute `next_contact_at` of every ticket in the (customer, category) groups; a row
-    is written only where the value changes.  Flushes the session first, and leaves the ORM
-    objects' `next_contact_at` expired."""
+    is written only where the value changes.  Flushes the session first.  Ticket objects in
+    the session keep the value they were loaded with (the column is read by SQL only, and the
+    ORM never writes back an attribute nobody set): expiring them would cost a pass over the
+    whole session for each ticket an import creates."""
     wanted = {(int(customer_id), category) for customer_id, category in groups}
     if not wanted:
         return
     session.flush()
-    table = Ticket.__table__  # type: ignore[attr-defined]
-    value = case((table.c.solved_at.is_(None), null()), else_=_next_contact(table.c))
-    for group in sorted(wanted, key=lambda g: (g[0], g[1] or "")):
-        session.execute(
-            update(Ticket)
-            .where(_in_group(group), col(Ticket.next_contact_at).is_distinct_from(value))
-            .values(next_contact_at=value)
-            .execution_options(synchronize_session=False)
+    connection = session.connection()  # a table statement: no ORM work per call
+    for customer_id, category in sorted(wanted, key=lambda g: (g[0], g[1] or "")):
+        connection.execute(
+            _refresh_statement(), {"group_customer": customer_id, "group_category": category}
         )
-    for ticket in session.identity_map.values():
-        if isinstance(ticket, Ticket):
-            session.expire(ticket, ["next_contact_at"])
 
 
 def group_of(ticket: Ticket) -> Group:

@@ -8,8 +8,8 @@ repeat contact from the ticket row alone: `next_contact_at` within the window of
 
 The value depends only on the tickets of one customer and category, a handful of rows:
 `refresh` recomputes such groups after a ticket is created, solved or reopened, or changes its
-customer, category or creation time.  `stamp_all` recomputes every solved ticket after a bulk
-load.
+customer, category or creation time.  After a bulk load, `stamp_all_statement` sets it on
+the solved tickets of the loaded tickets' customers in one statement.
 """
 
 from __future__ import annotations
@@ -18,7 +18,19 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, String, Update, bindparam, case, func, null, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Update,
+    and_,
+    bindparam,
+    case,
+    func,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col
 
@@ -27,20 +39,24 @@ from csm_console.store.models import Ticket
 Group = tuple[int, str | None]  # (customer id, category)
 
 
+def _came_back(later: Any, ticket: Any) -> ColumnElement[bool]:
+    """`later` is another ticket of `ticket`'s customer in its category (no category matching
+    no category: IS on SQLite, IS NOT DISTINCT FROM on PostgreSQL), opened after `ticket` was
+    solved."""
+    return and_(
+        later.customer_id == ticket.customer_id,
+        later.category.is_not_distinct_from(ticket.category),
+        later.created_at > ticket.solved_at,
+        later.id != ticket.id,
+    )
+
+
 def _next_contact(ticket: Any) -> Any:
-    """The earliest ticket of `ticket`'s customer and category opened after it was solved (a
-    scalar subquery correlated to `ticket`)."""
+    """The earliest ticket that came back after `ticket` (a scalar subquery correlated to
+    `ticket`)."""
     later = aliased(Ticket, name="later")
     return (
-        select(func.min(col(later.created_at)))
-        .where(
-            col(later.customer_id) == ticket.customer_id,
-            # IS on SQLite, IS NOT DISTINCT FROM on PostgreSQL
-            col(later.category).is_not_distinct_from(ticket.category),
-            col(later.created_at) > ticket.solved_at,
-            col(later.id) != ticket.id,
-        )
-        .scalar_subquery()
+        select(func.min(col(later.created_at))).where(_came_back(later, ticket)).scalar_subquery()
     )
 
 
@@ -92,13 +108,7 @@ def stamp_all_statement(first_id: int = 1) -> Update:
     loaded = aliased(Ticket, name="loaded")
     earliest = (
         select(col(t.id).label("id"), func.min(col(later.created_at)).label("at"))
-        .join(
-            later,
-            (col(later.customer_id) == col(t.customer_id))
-            & col(later.category).is_not_distinct_from(col(t.category))
-            & (col(later.created_at) > col(t.solved_at))
-            & (col(later.id) != col(t.id)),
-        )
+        .join(later, _came_back(later, t))
         .where(
             col(t.solved_at).is_not(None),
             col(t.customer_id).in_(

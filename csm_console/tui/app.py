@@ -970,9 +970,10 @@ class CsmApp(App[None]):
         reply = self.reply_pane
         reply.article = ArticleRef(article.title, article.reference)
         reply.article_changed()
-        reply.insert_text(
-            f"{article.title} ({article.reference})" if what == "reference" else article.excerpt()
-        )
+        if what == "reference":  # at the caret, inside the sentence being written
+            reply.insert_inline(f"{article.title} ({article.reference})")
+        else:
+            reply.insert_block(article.excerpt())
         self.action_pane("reply")
         self.notify(f"inserted {what} of {article.reference}", timeout=3)
 

@@ -144,13 +144,14 @@ def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> N
             overflow="ellipsis",
             width=None if name == "id" else widths[name],
             min_width=widths[name] if name == "id" else None,
+            justify="right" if name == "id" else "left",  # numbers of different widths align
         )
     for cells in grid:
         table.add_row(*cells)
     if not rows:
         out.print("no tickets match", style="dim", markup=False)
         return
-    out.print(table)
+    out.table(table)
 
 
 @app.command("show")

@@ -34,6 +34,9 @@ def import_tickets(
     as_json: bool = typer.Option(
         False, "--json", help="Print the outcome of every record as JSON instead of the ids."
     ),
+    raw: bool = typer.Option(
+        False, "--raw", help="CSV cells as they are (a file from `csm export tickets --raw`)."
+    ),
 ) -> None:
     """Import tickets, all or nothing: one bad record and nothing is written (exit 2, each
     problem named by line or index and field).  A known external_id updates its ticket.
@@ -47,7 +50,13 @@ def import_tickets(
     st = state(ctx)
     try:
         result = run_import(
-            st.store(), actor=st.actor(), data=data, fmt=format, source=source, dry_run=dry_run
+            st.store(),
+            actor=st.actor(),
+            data=data,
+            fmt=format,
+            source=source,
+            dry_run=dry_run,
+            raw=raw,
         )
     except BadRecords as error:
         if len(error.problems) > 1:  # one problem is named in the error line itself
@@ -99,6 +108,12 @@ def export_tickets(
     output: str | None = typer.Option(
         None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."
     ),
+    raw: bool = typer.Option(
+        False,
+        "--raw",
+        help="CSV cells exactly as stored: no formula defusing, control characters kept "
+        "(read back with `csm import tickets --raw`; not for spreadsheets or terminals).",
+    ),
 ) -> None:
     """Export tickets as import records (streamed): `csm import tickets` reads them back.
     Each record carries the first customer message as `body`; the rest of the thread is not
@@ -110,17 +125,21 @@ def export_tickets(
     if format is None:
         format = detect_format(output, b"[") if output else "json"
     check_format(format, FILE_FORMATS)
+    if raw and output is None and sys.stdout.isatty():
+        raise UsageError(
+            "--raw would write control characters to a terminal: use -o FILE or a pipe"
+        )
     st = state(ctx)
     actor, parsed, order = selection(st, query=query, view=view, sort=sort)
     records = iter_export(st.store(), actor=actor, query=parsed, sort=order, limit=limit)
     if output is None:
-        count = write_records(sys.stdout, records, list(EXPORT_FIELDS), format)
+        count = write_records(sys.stdout, records, list(EXPORT_FIELDS), format, raw=raw)
     else:
         target = Path(output)
         partial = target.with_name(f".{target.name}.partial")
         try:
             with partial.open("w", encoding="utf-8", newline="") as stream:
-                count = write_records(stream, records, list(EXPORT_FIELDS), format)
+                count = write_records(stream, records, list(EXPORT_FIELDS), format, raw=raw)
             partial.replace(target)  # a failed export never leaves half a file under the name
         except OSError as error:
             raise UsageError(f"cannot write {output}: {error.strerror}") from None

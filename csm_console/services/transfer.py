@@ -99,11 +99,14 @@ def _refuse(problems: Sequence[RecordProblem], source: str) -> BadRecords:
     return BadRecords(f"{len(problems)} {noun} in {source}{first}; nothing was imported", shown)
 
 
-def parse_import(data: bytes, *, fmt: str | None, source: str) -> list[TicketRecord]:
-    """Every record of the file, checked; raises BadRecords listing the problems."""
+def parse_import(
+    data: bytes, *, fmt: str | None, source: str, raw: bool = False
+) -> list[TicketRecord]:
+    """Every record of the file, checked; raises BadRecords listing the problems.  `raw`: CSV
+    cells are taken as they are (a file from `csm export --raw`), not un-defused."""
     fmt = fmt or detect_format(source, data)
     try:
-        records, problems = check_records(read_records(data, fmt))
+        records, problems = check_records(read_records(data, fmt, raw=raw))
     except RecordProblem as problem:
         raise _refuse([problem], source) from None
     if problems:
@@ -121,10 +124,11 @@ def import_tickets(
     fmt: str | None = None,
     source: str = "the input",
     dry_run: bool = False,
+    raw: bool = False,
     now: datetime | None = None,
 ) -> ImportResult:
     """Import ticket records (a JSON array, NDJSON or CSV), all or nothing; see the module."""
-    records = parse_import(data, fmt=fmt, source=source)
+    records = parse_import(data, fmt=fmt, source=source, raw=raw)
     now = now or utcnow()
     batch_id = BATCH_PREFIX + uuid.uuid4().hex[:12]
     try:

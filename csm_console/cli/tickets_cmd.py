@@ -275,20 +275,20 @@ def guarded(ticket_ids: list[int], if_version: int | None) -> dict[int, int] | N
     return {ticket_ids[0]: if_version}
 
 
-def read_body(body: str | None, body_file: str | None) -> str:
-    """The message text from --body TEXT, --body - (stdin) or --body-file FILE."""
+def read_body(ctx: typer.Context, body: str | None, body_file: str | None) -> str:
+    """The message text from --body TEXT, --body - (stdin) or --body-file FILE (a regular
+    file; stdin and the file at most `max_body_file` bytes)."""
     if (body is None) == (body_file is None):
         raise UsageError("give the text with exactly one of --body TEXT, --body - or --body-file")
+    from csm_console.cli.files import decode_text, limits, read_file, read_stdin
+
     if body == "-":
-        return sys.stdin.read()
+        return decode_text(read_stdin(limit=limits(ctx).body, setting="max_body_file"), "stdin")
     if body is not None:
         return body
     assert body_file is not None
-    try:
-        with open(body_file, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read {body_file}: {error}") from None
+    data = read_file(body_file, limit=limits(ctx).body, setting="max_body_file")
+    return decode_text(data, body_file)
 
 
 def _report(result: Any, verb: str) -> None:
@@ -480,7 +480,7 @@ def reply(
         rendered = replies.render_for_ticket(store, actor=actor, name=template, ticket_id=number)
         text = rendered.text
     else:
-        text = read_body(body, body_file)
+        text = read_body(ctx, body, body_file)
     try:
         after = parse_enum(Status, status, "status") if status else None
     except ValueError as error:
@@ -512,7 +512,7 @@ def note(
         st.store(),
         actor=st.actor(),
         ticket_id=read_ids([ticket_id])[0],
-        body=read_body(body, body_file),
+        body=read_body(ctx, body, body_file),
         expected_version=if_version,
     )
     _print_row(row, f"note added on #{row.id}")
@@ -644,7 +644,7 @@ def create(
         customer_email=customer,
         customer_name=customer_name,
         subject=subject,
-        body=read_body(body, body_file),
+        body=read_body(ctx, body, body_file),
         channel=chosen_channel,
         priority=chosen_priority,
         category=category,

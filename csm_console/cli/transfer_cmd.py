@@ -46,7 +46,14 @@ def import_tickets(
     if format is not None:
         check_format(format, FILE_FORMATS)
     source = "stdin" if file == "-" else file
-    data = sys.stdin.buffer.read() if file == "-" else _read_file(file)
+    from csm_console.cli.files import limits, read_file, read_stdin
+
+    cap = limits(ctx).records
+    data = (
+        read_stdin(limit=cap, setting="max_import_file")
+        if file == "-"
+        else read_file(file, limit=cap, setting="max_import_file")
+    )
     st = state(ctx)
     try:
         result = run_import(
@@ -80,17 +87,6 @@ def import_tickets(
                 sys.stdout.write(f"{outcome.ticket_id}\n")
     batch = "" if result.dry_run else f" (batch {result.batch_id})"
     info(result.summary() + batch + ("; nothing was written" if result.dry_run else ""))
-
-
-def _read_file(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory, not a file") from None
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
 
 
 @export_app.command("tickets")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import typer
 
@@ -134,7 +135,7 @@ def export_tickets(
         target = Path(output)
         partial = target.with_name(f".{target.name}.partial")
         try:
-            with partial.open("w", encoding="utf-8", newline="") as stream:
+            with _open_replacing(target, partial) as stream:
                 count = write_records(stream, records, list(EXPORT_FIELDS), format, raw=raw)
             partial.replace(target)  # a failed export never leaves half a file under the name
         except OSError as error:
@@ -144,3 +145,21 @@ def export_tickets(
     info(
         f"exported {count} ticket{'s' if count != 1 else ''}" + (f" to {output}" if output else "")
     )
+
+
+def _open_replacing(target: Path, partial: Path) -> TextIO:
+    """`partial`, opened for writing, with the mode of the `target` it will replace (a 0600
+    export stays 0600), or the default mode for a new file."""
+    import os
+    import stat
+
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    fd = os.open(
+        partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if mode is not None else 0o666
+    )
+    if mode is not None:
+        os.fchmod(fd, mode)  # exactly the old mode, whatever the umask or a stale partial's
+    return open(fd, "w", encoding="utf-8", newline="")

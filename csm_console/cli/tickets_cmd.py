@@ -573,14 +573,17 @@ def reassign(
         if checked.count > len(checked.sample):
             info(f"... and {checked.count - len(checked.sample)} more")
         return
-    result = bulk_reassign.apply(
-        store,
-        actor=actor,
-        query=parsed,
-        to=to,
-        max_tickets=max_tickets,
-        after_chunk=lambda chunks, changed: info(f"  chunk {chunks}: {changed} moved so far"),
-    )
+    from csm_console.cli.progress import progress_bar
+
+    with progress_bar() as progress:
+        result = bulk_reassign.apply(
+            store,
+            actor=actor,
+            query=parsed,
+            to=to,
+            max_tickets=max_tickets,
+            after_chunk=lambda _chunks, changed: progress("reassigning", changed, checked.count),
+        )
     if result.changed == 0:
         info(f"nothing left to reassign: every matching ticket is already with {checked.target}")
         return

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
 from csm_console.cli.output import check_format, emit_json, info, plain, write_records
 from csm_console.cli.state import state
 from csm_console.errors import BadRecords, UsageError
+
+if TYPE_CHECKING:
+    from csm_console.domain.query import Query
+    from csm_console.domain.rights import Actor
+    from csm_console.store.engine import Store
 
 import_app = typer.Typer(help="Import tickets from JSON, NDJSON or CSV.", no_args_is_help=True)
 export_app = typer.Typer(help="Export tickets as JSON, NDJSON or CSV.", no_args_is_help=True)
@@ -55,17 +62,21 @@ def import_tickets(
         if file == "-"
         else read_file(file, limit=cap, setting="max_import_file")
     )
+    from csm_console.cli.progress import progress_bar
+
     st = state(ctx)
     try:
-        result = run_import(
-            st.store(),
-            actor=st.actor(),
-            data=data,
-            fmt=format,
-            source=source,
-            dry_run=dry_run,
-            raw=raw,
-        )
+        with progress_bar() as progress:
+            result = run_import(
+                st.store(),
+                actor=st.actor(),
+                data=data,
+                fmt=format,
+                source=source,
+                dry_run=dry_run,
+                raw=raw,
+                progress=progress,
+            )
     except BadRecords as error:
         if len(error.problems) > 1:  # one problem is named in the error line itself
             for problem in error.problems:
@@ -129,22 +140,54 @@ def export_tickets(
     st = state(ctx)
     actor, parsed, order = selection(st, query=query, view=view, sort=sort)
     records = iter_export(st.store(), actor=actor, query=parsed, sort=order, limit=limit)
-    if output is None:
-        count = write_records(sys.stdout, records, list(EXPORT_FIELDS), format, raw=raw)
-    else:
-        target = Path(output)
-        partial = target.with_name(f".{target.name}.partial")
-        try:
-            with _open_replacing(target, partial) as stream:
-                count = write_records(stream, records, list(EXPORT_FIELDS), format, raw=raw)
-            partial.replace(target)  # a failed export never leaves half a file under the name
-        except OSError as error:
-            raise UsageError(f"cannot write {output}: {error.strerror}") from None
-        finally:
-            partial.unlink(missing_ok=True)
+    with _export_progress(st.store(), actor, parsed, limit) as counted:
+        records = counted(records)
+        if output is None:
+            count = write_records(sys.stdout, records, list(EXPORT_FIELDS), format, raw=raw)
+        else:
+            count = _write_file(Path(output), records, format, raw=raw)
     info(
         f"exported {count} ticket{'s' if count != 1 else ''}" + (f" to {output}" if output else "")
     )
+
+
+def _write_file(target: Path, records: Iterator[dict[str, Any]], format: str, *, raw: bool) -> int:
+    from csm_console.domain.ticket_record import EXPORT_FIELDS
+
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with _open_replacing(target, partial) as stream:
+            count = write_records(stream, records, list(EXPORT_FIELDS), format, raw=raw)
+        partial.replace(target)  # a failed export never leaves half a file under the name
+    except OSError as error:
+        raise UsageError(f"cannot write {target}: {error.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
+
+
+@contextmanager
+def _export_progress(
+    store: Store, actor: Actor | None, query: Query, limit: int | None
+) -> Iterator[Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]]:
+    """Counts the records written, on a progress bar when stderr is a terminal (only then is
+    the total counted first)."""
+    from csm_console.cli.progress import progress_bar, showing
+
+    total: int | None = None
+    if showing():
+        from csm_console.services.tickets import count_tickets
+
+        total = count_tickets(store, actor=actor, query=query)
+        total = min(total, limit) if limit is not None else total
+    with progress_bar() as progress:
+
+        def counted(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+            for number, record in enumerate(records, 1):
+                yield record
+                progress("exporting", number, total)
+
+        yield counted
 
 
 def _open_replacing(target: Path, partial: Path) -> TextIO:

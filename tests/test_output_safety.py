@@ -85,6 +85,12 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> str:
                 ("ticket_tag", "ticket_id"),
             ):
                 conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (new, old))
+        # and #7 belongs to the customer of a four-digit one, for `customers show`
+        conn.execute(
+            "UPDATE ticket SET customer_id = (SELECT customer_id FROM ticket WHERE id = ?) "
+            "WHERE id = 7",
+            (ids[2],),
+        )
     return url
 
 
@@ -244,3 +250,16 @@ def test_piped_tables_have_no_trailing_spaces_and_ids_align(hostile_db: str) -> 
     # the id column is right-aligned: every id ends in the same column as its header
     ends = {len(m.group()) for line in lines if (m := re.match(r"\s*\S+", line))}
     assert len(ends) == 1, lines[:4]
+
+
+def test_listed_ids_of_different_widths_line_up(hostile_db: str) -> None:
+    dry = csm(hostile_db, "tickets", "reassign", "--query", QUERY, "--to", "laura")
+    assert dry.exit_code == 0, dry.output
+    lines = dry.stdout.splitlines()
+    assert lines[0].startswith("   7  —") and lines[1].startswith("  42  —"), lines[:3]
+    assert len({line.index("→") for line in lines}) == 1
+    shown = csm(hostile_db, "customers", "show", "h2@x.example")
+    assert shown.exit_code == 0, shown.output
+    numbers = [line for line in shown.stdout.splitlines() if line.lstrip().startswith("#")]
+    assert len(numbers) == 2 and numbers[0].startswith("     #7  "), numbers
+    assert len({line.index("#") + len(line.split()[0]) for line in numbers}) == 1

@@ -564,9 +564,12 @@ def reassign(
             f"dry run: {checked.count} ticket{'s' if checked.count != 1 else ''} would go to "
             f"{checked.target}; nothing changed (add --yes to apply)"
         )
+        widths = [
+            max((len(str(row[n] or "—")) for row in checked.sample), default=0) for n in (0, 2)
+        ]  # ids right-aligned, holders padded: the columns line up
         for ticket_id, subject, holder in checked.sample:
             out.print(
-                f"{ticket_id}  {holder or '—'} → {checked.target}  "
+                f"{ticket_id:>{widths[0]}}  {holder or '—':<{widths[1]}} → {checked.target}  "
                 f"{sanitize(subject, single_line=True)[:60]}",
                 markup=False,
             )

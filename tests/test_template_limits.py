@@ -65,6 +65,10 @@ def context(subject: str = SUBJECT) -> dict[str, dict[str, object]]:
         (NESTED_4, "would be longer than 50,000 characters"),
         (NESTED_4.replace("x", ""), "too much work"),
         (REPLACE_CHAIN, "'replace' would build more than 50,000 characters"),
+        (
+            "{{ ticket.subject | wordwrap(1, True, ticket.subject) }}",
+            "'wordwrap' would build more than 50,000 characters",
+        ),
         (DOUBLING, "builds a value of more than 50,000 characters"),
         (DOUBLING_PLUS, "builds a value of more than 50,000 characters"),
         ('{{ "x" | center(ticket.id * ticket.id) }}', "'center' was given 1085764"),
@@ -81,6 +85,7 @@ def context(subject: str = SUBJECT) -> dict[str, dict[str, object]]:
         "4 loops",
         "4 silent loops",
         "replace chain",
+        "wordwrap",
         "~ doubling",
         "+ doubling",
         "center",

@@ -133,7 +133,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
 
 
 def number_value(value: Any) -> float:
-    """A number's magnitude source: the value itself, 0 for anything else (bool too)."""
+    """The value as a float when it is a number (not a bool), else 0."""
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
@@ -148,6 +148,11 @@ def _growth(name: str, value: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
         if isinstance(limit, int) and limit >= 0:
             times = min(times, limit)
         return len(text) + times * max(len(new) - len(old), 0)
+    if name == "wordwrap":  # a `wrapstring` at each break: at most one break per `width`
+        width = max(int(number_value(args[0] if args else kwargs.get("width", 79))), 1)
+        wrap = args[2] if len(args) > 2 else kwargs.get("wrapstring")
+        breaks = len(text) // width + text.count("\n") + 1
+        return len(text) + breaks * (len(str(wrap)) if wrap is not None else 1)
     if name == "indent":
         width = args[0] if args else kwargs.get("width", 4)
         prefix = len(width) if isinstance(width, str) else int(number_value(width))

@@ -33,7 +33,6 @@ from csm_console.domain.text import first_name
 from csm_console.errors import UsageError
 
 MAX_REPLY = MAX_TEXT  # characters a rendered reply may have (a template that makes more is refused)
-__all__ = ["MAX_NUMBER", "MAX_REPLY", "SAFE_FILTERS"]
 
 
 class TemplateProblem(UsageError):

@@ -36,7 +36,7 @@ def csm(url: str, *args: str, stdin: str | None = None) -> Any:
 
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A store whose tickets 1..N carry the hostile cases as subject, first message, customer
+    """A store whose imported tickets carry the hostile cases as subject, first message, customer
     name and category, written past the services (as another client of the database could)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'h.db'}"
     store = Store(url)

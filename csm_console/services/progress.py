@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-Progress = Callable[[str, int, "int | None"], None]
+Progress = Callable[[str, int, int | None], None]
 
 
 def no_progress(step: str, done: int, total: int | None) -> None:

@@ -415,6 +415,7 @@ def _scope(session: Session, ticket: Ticket) -> TicketScope:
         assignee=assignee.handle if assignee else None,
         team_id=ticket.team_id,
         team=team.name if team else None,
+        tier=Tier(ticket.tier),
     )
 
 
@@ -994,12 +995,11 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
             col(Ticket.assignee_id).is_(None),
             col(Ticket.status).in_([Status.NEW.value, Status.OPEN.value]),
         )
-        if fresh.role != Role.ADMIN:
-            statement = statement.where(col(Ticket.tier) == fresh.tier.value)
-            if fresh.team_id is not None:
-                statement = statement.where(
-                    (col(Ticket.team_id) == fresh.team_id) | col(Ticket.team_id).is_(None)
-                )
+        if fresh.role != Role.ADMIN:  # the unassigned tickets in rights.may_act's scope
+            statement = statement.where(
+                col(Ticket.tier) == fresh.tier.value,
+                (col(Ticket.team_id) == fresh.team_id) | col(Ticket.team_id).is_(None),
+            )
         statement = statement.order_by(
             col(Ticket.sla_due),
             col(Ticket.priority).desc(),

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from csm_console.cli.output import check_format, emit_json, info, plain, write_records
 from csm_console.cli.state import state
 from csm_console.errors import BadRecords, UsageError
+
+if TYPE_CHECKING:
+    from csm_console.services.records import TicketRow
 
 import_app = typer.Typer(help="Import tickets from JSON, NDJSON or CSV.", no_args_is_help=True)
 export_app = typer.Typer(help="Export tickets as JSON, NDJSON or CSV.", no_args_is_help=True)
@@ -112,7 +116,9 @@ def export_tickets(
     check_format(format, FILE_FORMATS)
     st = state(ctx)
     actor, parsed, order = selection(st, query=query, view=view, sort=sort)
-    records = iter_export(st.store(), actor=actor, query=parsed, sort=order, limit=limit)
+    records = iter_export(
+        st.store(), actor=actor, query=parsed, sort=order, limit=limit, on_invalid=_warn_invalid
+    )
     if output is None:
         count = write_records(sys.stdout, records, list(EXPORT_FIELDS), format)
     else:
@@ -129,3 +135,9 @@ def export_tickets(
     info(
         f"exported {count} ticket{'s' if count != 1 else ''}" + (f" to {output}" if output else "")
     )
+
+
+def _warn_invalid(row: TicketRow) -> None:
+    from csm_console.domain.stored import describe_invalid
+
+    info(f"warning: #{row.id} holds invalid values: {describe_invalid(row.invalid)}")

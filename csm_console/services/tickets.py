@@ -47,6 +47,7 @@ from csm_console.domain.sla import (
     elapsed,
     running_deadline,
 )
+from csm_console.domain.stored import Invalid
 from csm_console.domain.templates import unresolved_placeholders
 from csm_console.domain.text import fold, guess_language, normalize_tag, sanitize
 from csm_console.domain.ticket_record import (
@@ -70,6 +71,7 @@ from csm_console.services.records import (
     TicketDetail,
     TicketRow,
 )
+from csm_console.store.constraints import CHANNELS, CSAT_SCORES
 from csm_console.store.engine import Store
 from csm_console.store.models import (
     Agent,
@@ -133,12 +135,15 @@ def _row_select() -> Any:
 
 
 def _to_row(r: Any, tags: Sequence[str] = ()) -> TicketRow:
+    bad = Invalid()  # a row that breaks the CHECK constraints reads as invalid, not as a crash
+    bad.check(r.channel, CHANNELS, "channel")
+    bad.check(r.csat_score, CSAT_SCORES, "csat_score")
     return TicketRow(
         id=r.id,
         subject=r.subject,
-        status=Status(r.status),
-        priority=Priority(r.priority),
-        tier=Tier(r.tier),
+        status=bad.enum(Status, r.status, "status", Status.OPEN),
+        priority=bad.enum(Priority, r.priority, "priority", Priority.NORMAL),
+        tier=bad.enum(Tier, r.tier, "tier", Tier.L1),
         channel=r.channel,
         category=r.category,
         team=r.team,
@@ -157,6 +162,7 @@ def _to_row(r: Any, tags: Sequence[str] = ()) -> TicketRow:
         version=r.version,
         tags=tuple(tags),
         external_id=r.external_id,
+        invalid=bad.pairs(),
     )
 
 

@@ -65,12 +65,12 @@ def test_every_enumerated_column_refuses_an_unknown_value(desk: Desk) -> None:
 
 @pytest.fixture(params=STORE_KINDS)
 def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A store at 0009, before the constraints."""
+    """A store of its own, to take back to 0009 (before the constraints) once it has rows."""
     if request.param == "sqlite":
         store = Store(f"sqlite:///{tmp_path / 'old.db'}")
     else:
         store = Store(request.getfixturevalue("postgres_server").create_database("checks"))
-    migrate.upgrade(store, "0009")
+    migrate.upgrade(store)
     try:
         yield store
     finally:
@@ -86,6 +86,7 @@ def test_rows_that_broke_the_rules_before_read_as_invalid(old_store: Store) -> N
         for s in ("fine", "lost")
     ]
     bad_priority, fine, bad_status = ids
+    migrate.downgrade(old_store, "0009")
     with old_store.engine.begin() as conn:
         conn.execute(text("UPDATE ticket SET priority = 0 WHERE id = :i"), {"i": bad_priority})
         conn.execute(
@@ -135,6 +136,7 @@ def test_rows_that_broke_the_rules_before_read_as_invalid(old_store: Store) -> N
 def test_postgres_validates_the_constraints_no_row_breaks(old_store: Store) -> None:
     desk = build_desk(old_store)
     bad = _fill(desk)
+    migrate.downgrade(old_store, "0009")
     with old_store.engine.begin() as conn:
         conn.execute(text("UPDATE ticket SET priority = 0 WHERE id = :i"), {"i": bad})
     migrate.upgrade(old_store)

@@ -16,6 +16,7 @@ Assigning to somebody else, and bulk reassignment, need a lead (within their tea
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from csm_console.domain.model import Role, Tier
@@ -155,3 +156,15 @@ def check_can_route(
             f"{actor.describe()} may not route tickets to {assignee}, who is outside team "
             f"{actor.team or '(none)'}; leads assign within their own team; needs: admin"
         )
+
+
+def check_can_shape_teams(actor: Actor, team_ids: Collection[int | None], what: str) -> None:
+    """SLA policies and calendars change the due times of the teams they apply to (`None`:
+    every team): a lead shapes only their own team's, an admin anyone's."""
+    check_can_bulk(actor)
+    if actor.role == Role.ADMIN or all(t is not None and t == actor.team_id for t in team_ids):
+        return
+    raise PermissionDenied(
+        f"{actor.describe()} may not change {what}: it applies beyond team "
+        f"{actor.team or '(none)'}; leads change their own team's only; needs: admin"
+    )

@@ -436,8 +436,12 @@ def _lock_ticket(
     """Lock the row, check version and rights; return the ticket and the re-read actor."""
     fresh = reload_actor(session, actor)
     ticket = session.get(Ticket, ticket_id, with_for_update=True)
-    if ticket is None:
-        raise NotFound(f"ticket #{ticket_id} not found")
+    if ticket is None:  # on PostgreSQL, row security hides from a lock what is out of reach
+        seen = session.get(Ticket, ticket_id)
+        if seen is None:
+            raise NotFound(f"ticket #{ticket_id} not found")
+        check_can_act(fresh, _scope(session, seen), action)
+        raise PermissionDenied(f"the store refuses {fresh.describe()} to {action} #{ticket_id}")
     if expected_version is not None and ticket.version != expected_version:
         raise _conflict(session, ticket, expected_version)
     check_can_act(fresh, _scope(session, ticket), action)

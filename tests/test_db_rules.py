@@ -233,8 +233,41 @@ def test_every_command_works_as_each_login(logins: Logins) -> None:
     ok("root", "--as", "anna", "tickets", "note", str(mine), "--body", "as anna")
     ok("root", "audit", "verify")
 
-    # and all of it chained intact, as the owner sees it
+    # and all of it chained intact, as the owner sees it, with nothing done outside csm
     assert _csm_owner(desk.store, "audit", "verify").exit_code == 0
+    with desk.store.engine.connect() as conn:
+        unaudited = "SELECT count(*) FROM audit_event WHERE action = 'unaudited'"
+        assert conn.execute(text(unaudited)).scalar() == 0
+
+
+def test_a_change_that_skips_csm_is_recorded_as_unaudited(logins: Logins) -> None:
+    desk = logins.desk
+    own = _ticket(desk, "Frontline", to="olga")
+    other = _ticket(desk, "Technical", tier="L2")
+    with logins.stores["olga"].engine.begin() as conn:  # within her reach, but by hand
+        conn.execute(text("UPDATE ticket SET status = 'solved', priority = 4 WHERE id = :i"),
+                     {"i": own})  # fmt: skip
+    with desk.store.engine.begin() as conn:  # the owner, past every rule
+        conn.execute(text("UPDATE ticket SET assignee_id = :p WHERE id = :i"),
+                     {"p": desk.petr.id, "i": other})  # fmt: skip
+        # a due time that csm recomputes is no change of the ticket
+        conn.execute(text("UPDATE ticket SET sla_due = sla_due + interval '1 hour'"))
+    with desk.store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT ticket_id, actor_id, old_value, new_value FROM audit_event "
+                "WHERE action = 'unaudited' ORDER BY id"
+            )
+        ).all()
+    login = logins.stores["olga"].url.username
+    owner = desk.store.url.username
+    assert [tuple(r) for r in rows] == [
+        (own, desk.olga.id, "status, priority", f"login {login}"),
+        (other, None, "assignee_id", f"login {owner}"),
+    ]
+    shown = logins.csm("olga", "tickets", "show", str(own))
+    assert f"login {login} changed status, priority outside csm" in shown.stdout
+    assert logins.csm("root", "audit", "verify").exit_code == 0  # chained like the rest
 
 
 def test_every_table_says_who_writes_it(logins: Logins) -> None:

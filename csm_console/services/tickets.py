@@ -480,6 +480,8 @@ def _conflict(session: Session, ticket: Ticket, expected_version: int) -> Confli
 def describe_change(change: AuditView) -> str:
     who = change.actor or "system"
     when = change.created_at.strftime("%d %b %H:%M")
+    if change.action == "unaudited":  # store.unaudited: a write that skipped csm
+        return f"{change.new_value} changed {change.old_value} outside csm at {when}"
     if change.field and (change.old_value is not None or change.new_value is not None):
         old = change.old_value if change.old_value is not None else "none"
         new = change.new_value if change.new_value is not None else "none"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from csm_console.domain.query import parse_query
 from csm_console.services import audit, reassign, tickets
 from csm_console.store import migrate
 from csm_console.store.engine import Store
-from tests.conftest import STORE_KINDS, Desk
+from tests.conftest import Desk
 
 runner = CliRunner()
 
@@ -186,21 +185,9 @@ def test_concurrent_writers_chain_one_after_another(desk: Desk) -> None:
     assert report.rows == len(_audit_ids(store))
 
 
-@pytest.fixture(params=STORE_KINDS)
-def store_at_0010(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        store = Store(f"sqlite:///{tmp_path / 'old.db'}")
-    else:
-        store = Store(request.getfixturevalue("postgres_server").create_database("chain"))
+def test_the_migration_chains_the_rows_already_there(own_store: Store) -> None:
+    store = own_store
     migrate.upgrade(store, "0010")
-    try:
-        yield store
-    finally:
-        store.dispose()
-
-
-def test_the_migration_chains_the_rows_already_there(store_at_0010: Store) -> None:
-    store = store_at_0010
     with store.engine.begin() as conn:
         for i, (action, old, new) in enumerate(
             [("create", None, None), ("status", "new", "open"), ("note", "ö;1:x", "—\n")]

@@ -5,8 +5,6 @@ reads as invalid instead of failing every list, show and export it is in."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import exc, text
@@ -18,7 +16,7 @@ from csm_console.services import routing, tickets
 from csm_console.store import migrate
 from csm_console.store.constraints import CHECKS
 from csm_console.store.engine import Store
-from tests.conftest import STORE_KINDS, Desk, build_desk
+from tests.conftest import Desk, build_desk
 
 runner = CliRunner()
 
@@ -63,18 +61,11 @@ def test_every_enumerated_column_refuses_an_unknown_value(desk: Desk) -> None:
         conn.execute(text("UPDATE ticket SET priority = 4, status = 'on_hold'"))
 
 
-@pytest.fixture(params=STORE_KINDS)
-def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+@pytest.fixture
+def old_store(own_store: Store) -> Store:
     """A store of its own, to take back to 0009 (before the constraints) once it has rows."""
-    if request.param == "sqlite":
-        store = Store(f"sqlite:///{tmp_path / 'old.db'}")
-    else:
-        store = Store(request.getfixturevalue("postgres_server").create_database("checks"))
-    migrate.upgrade(store)
-    try:
-        yield store
-    finally:
-        store.dispose()
+    migrate.upgrade(own_store)
+    return own_store
 
 
 def test_rows_that_broke_the_rules_before_read_as_invalid(old_store: Store) -> None:
@@ -132,7 +123,7 @@ def test_rows_that_broke_the_rules_before_read_as_invalid(old_store: Store) -> N
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("old_store", ["postgres"], indirect=True)
+@pytest.mark.parametrize("own_store", ["postgres"], indirect=True)
 def test_postgres_validates_the_constraints_no_row_breaks(old_store: Store) -> None:
     desk = build_desk(old_store)
     bad = _fill(desk)

@@ -25,8 +25,9 @@ from sqlalchemy.engine import Connection
 
 from csm_console.domain.audit_chain import GENESIS, ChainedRow, chain_hash
 
-CHAIN_COLUMNS = (
-    "id",
+# The columns a bulk writer fills, in this order (reassign's INSERT ... SELECT, the generator);
+# the chain covers them and the id.
+AUDIT_COLUMNS = (
     "ticket_id",
     "actor_id",
     "action",
@@ -37,6 +38,7 @@ CHAIN_COLUMNS = (
     "batch_id",
     "version",
 )
+CHAIN_COLUMNS = ("id", *AUDIT_COLUMNS)
 
 _PART = "csm_audit_part"
 _POSTGRES_INSTALL = (
@@ -82,8 +84,12 @@ $$""",
     "FOR EACH ROW EXECUTE FUNCTION csm_audit_append_only()",
     "ALTER TABLE audit_event ENABLE ALWAYS TRIGGER audit_event_chain",
     "ALTER TABLE audit_event ENABLE ALWAYS TRIGGER audit_event_append_only",
+    # the trigger draws the id; a default would draw one more, unused, for every row
+    "ALTER TABLE audit_event ALTER COLUMN id DROP DEFAULT",
 )
 _POSTGRES_REMOVE = (
+    "ALTER TABLE audit_event ALTER COLUMN id "
+    "SET DEFAULT nextval(pg_get_serial_sequence('audit_event', 'id')::regclass)",
     "DROP TRIGGER audit_event_append_only ON audit_event",
     "DROP TRIGGER audit_event_chain ON audit_event",
     "DROP FUNCTION csm_audit_append_only()",

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from csm_console.domain.model import ACTIVE_STATUSES
+from csm_console.store.audit_chain import AUDIT_COLUMNS as AUDIT_COLUMNS  # the bulk writers'
 from csm_console.store.types import UTCDateTime
 
 # The report (services.metrics) reads each population through an index holding the time that
@@ -286,20 +287,6 @@ class AuditChainHead(SQLModel, table=True):
     id: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
     last_id: int = Field(sa_column=Column(Integer, nullable=False))
     last_hash: str = Field(sa_column=Column(String(64), nullable=False))
-
-
-# The columns a bulk writer fills, in this order (reassign's INSERT ... SELECT, the generator).
-AUDIT_COLUMNS = (
-    "ticket_id",
-    "actor_id",
-    "action",
-    "field",
-    "old_value",
-    "new_value",
-    "created_at",
-    "batch_id",
-    "version",
-)
 
 
 class StoreInfo(SQLModel, table=True):

@@ -21,6 +21,7 @@ from csm_console.services import agents, tickets
 from csm_console.store.engine import Store
 from csm_console.store.grants import WRITES
 from tests.conftest import Desk
+from tests.test_scope_matrix import HOLDER, TEAM_TIER, WHO, expected
 
 pytestmark = pytest.mark.parametrize(
     "store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
@@ -284,3 +285,26 @@ def test_every_table_says_who_writes_it(logins: Logins) -> None:
         )
         tables = {t for t in tables if not t.startswith("article_search")}
     assert tables <= set(WRITES), sorted(tables - set(WRITES))
+
+
+def test_row_security_mirrors_the_scope_of_the_services(logins: Logins) -> None:
+    """The scope matrix again, as plain SQL through each login: the rows an UPDATE reaches are
+    exactly the tickets the services let that agent act on (expectation: test_scope_matrix)."""
+    desk = logins.desk
+    wrong = []
+    for who in ("olga", "petr", "anna", "root"):
+        for team in TEAM_TIER:
+            for holder in (None, "other", "own"):
+                if holder == "own" and team != WHO[who][1]:
+                    continue  # an agent holds tickets of their own team's tier only
+                other = "boris" if who == "petr" and team == "Technical" else HOLDER[team]
+                to = who if holder == "own" else other if holder == "other" else None
+                ticket_id = _ticket(desk, team, to=to, tier=TEAM_TIER[team].value)
+                with logins.stores[who].engine.begin() as conn:
+                    reached = conn.execute(
+                        text("UPDATE ticket SET priority = priority WHERE id = :i"),
+                        {"i": ticket_id},
+                    ).rowcount
+                if bool(reached) != expected(who, team, holder):
+                    wrong.append(f"{who} on {team}/{holder}: {'reached' if reached else 'not'}")
+    assert not wrong, "\n".join(wrong)

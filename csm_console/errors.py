@@ -63,6 +63,12 @@ class Conflict(CsmError):
     exit_code = 4
 
 
+class AuditBroken(CsmError):
+    """`csm audit verify` found the audit chain broken: the message names the first bad row."""
+
+    exit_code = 7
+
+
 class SchemaError(StoreUnavailable):
     """The store is missing, has no schema, or an older one: run `csm init` or `csm db upgrade`.
     For scripts it is one more way the store cannot be used (exit 6); the message says which."""
@@ -80,4 +86,5 @@ EXIT_CODES: dict[int, str] = {
     4: "conflict: the ticket changed since it was read",
     5: "permission denied",
     6: "store unavailable: unreachable, locked too long, missing, or without the schema",
+    7: "the audit chain is broken (csm audit verify)",
 }

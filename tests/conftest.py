@@ -115,6 +115,20 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         store.dispose()
 
 
+@pytest.fixture(params=STORE_KINDS)
+def own_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store of each kind, not migrated and not shared: a SQLite file, or a PostgreSQL
+    database of its own, for tests that migrate it up and down."""
+    if request.param == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'own.db'}")
+    else:
+        store = Store(request.getfixturevalue("postgres_server").create_database("own"))
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
 @dataclass
 class Desk:
     """A small help desk: three teams, operators, leads and an admin."""

@@ -185,6 +185,7 @@ def test_a_calendar_change_recomputes_the_teams_open_tickets(desk: Desk) -> None
         priority=Priority.NORMAL,
         first_response=timedelta(hours=1),
         resolution=timedelta(hours=8),
+        team="Frontline",  # a lead's policies are her team's
     )
     assert _raw(desk, ticket_id).first_response_due == _utc(27, 15)  # Fri 17:00 EET
     back = calendars.use_calendar(desk.store, actor=desk.anna, team="Frontline", name=None)

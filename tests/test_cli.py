@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from csm_console.cli.main import app
+from csm_console.store import migrate
 
 runner = CliRunner()
 
@@ -42,7 +43,7 @@ def test_init_then_generate_then_summary(env: dict[str, str], tmp_path: Path) ->
     db = f"sqlite:///{tmp_path / 'c.db'}"
     result = csm(env, "--db", db, "init")
     assert result.exit_code == 0, result.output
-    assert "schema empty → 0009" in result.stderr
+    assert f"schema empty → {migrate.HEAD}" in result.stderr
     result = csm(env, "--db", db, "dev", "generate", "--tickets", "300", "--seed", "7")
     assert result.exit_code == 0, result.output
     assert "generated 300 tickets" in result.stdout
@@ -50,7 +51,7 @@ def test_init_then_generate_then_summary(env: dict[str, str], tmp_path: Path) ->
     summary = json.loads(result.stdout)
     assert summary["tickets"] == 300 and summary["messages"] >= 300
     assert sum(summary["by_status"].values()) == 300
-    assert "schema already at 0009" in result.stderr
+    assert f"schema already at {migrate.HEAD}" in result.stderr
 
 
 def test_store_without_schema_says_run_init(env: dict[str, str], tmp_path: Path) -> None:

@@ -101,7 +101,9 @@ def test_assign_refusals_set_the_exit_code(url: str) -> None:
     )
     assert result.exit_code == 5
     assert sorted(int(x) for x in result.stdout.split()) == sorted(unassigned)
-    assert "refused" in result.stderr and "needs: admin" in result.stderr
+    assert "refused" in result.stderr and "needs: lead of team Frontline RU or admin" in (
+        result.stderr
+    )
     again = csm(url, "tickets", "assign", *map(str, unassigned), "--to", "janis", agent="anna")
     assert again.exit_code == 0 and "2 already so" in again.stderr and again.stdout == ""
     unknown = csm(url, "tickets", "assign", "1001", "--to", "nobody-here")
@@ -180,7 +182,7 @@ def test_escalate_reply_note_csat(url: str) -> None:
 def test_if_version_refuses_every_write_on_a_changed_ticket(url: str) -> None:
     """A script read the ticket at version N; someone changed it since: every kind of write
     with --if-version N exits 4, says who changed what, and writes nothing."""
-    number = ids_of(url, "status:new,open assignee:none")[0]
+    number = ids_of(url, "status:new,open assignee:none team:Frontline")[0]
     read = ticket(url, number)
     stale = str(read["ticket"]["version"])
     changed = csm(url, "tickets", "priority", str(number), "--set", "urgent", agent="anna")

@@ -44,7 +44,7 @@ def test_a_policy_change_recomputes_open_tickets(desk: Desk) -> None:
 
     change = sla.set_policy(
         store,
-        actor=desk.anna,
+        actor=desk.root,
         priority=Priority.HIGH,
         first_response=timedelta(minutes=15),
         resolution=timedelta(hours=2),
@@ -76,6 +76,13 @@ def test_team_and_segment_policies_and_refusals(desk: Desk) -> None:
     hours = {"first_response": timedelta(hours=1), "resolution": timedelta(hours=2)}
     with pytest.raises(PermissionDenied):
         sla.set_policy(store, actor=desk.olga, priority=Priority.LOW, **hours)
+    # a lead sets their own team's policies only (a policy for every team is an admin's)
+    with pytest.raises(PermissionDenied, match="leads change their own team's only"):
+        sla.set_policy(store, actor=desk.anna, priority=Priority.LOW, **hours)
+    with pytest.raises(PermissionDenied, match="applies beyond team Frontline"):
+        sla.set_policy(store, actor=desk.anna, priority=Priority.LOW, team="Technical", **hours)
+    own = sla.set_policy(store, actor=desk.anna, priority=Priority.LOW, team="Frontline", **hours)
+    assert own.created and own.policy.team == "Frontline"
     with pytest.raises(NotFound, match="no team named"):
         sla.set_policy(store, actor=desk.root, priority=Priority.LOW, team="Nowhere", **hours)
     with pytest.raises(UsageError, match="unknown segment"):
@@ -89,7 +96,7 @@ def test_csm_sla_commands(desk: Desk) -> None:
     _open_ticket(desk, Priority.URGENT)
     url = desk.store.url.render_as_string(hide_password=False)
 
-    def csm(*args: str, agent: str = "anna") -> Any:
+    def csm(*args: str, agent: str = "root") -> Any:
         env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
         return runner.invoke(app, ["--db", url, "--as", agent, "sla", *args], env=env)
 

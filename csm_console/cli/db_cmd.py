@@ -112,3 +112,21 @@ def current(ctx: typer.Context) -> None:
     out.print(f"store  {store.display_url}", markup=False)
     out.print(f"schema {revision or '(none)'}", markup=False)
     out.print(f"needs  {migrate.head_revision()}", markup=False)
+
+
+@db_app.command("grants")
+def grants(
+    prefix: str = typer.Option(
+        "csm", "--prefix", help="Group roles PREFIX_operator, PREFIX_lead, PREFIX_admin."
+    ),
+) -> None:
+    """Print the SQL that gives agents' logins their privileges (PostgreSQL; run it as the
+    store's owner, again after each upgrade).  Made from this csm's tables; reads no store."""
+    from csm_console.errors import UsageError
+    from csm_console.store.grants import grants_sql
+
+    try:
+        sql = grants_sql(prefix)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    out.print(sql, markup=False, highlight=False, end="")

@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from csm_console.cli import (
+    audit_cmd,
     calendars_cmd,
     config_cmd,
     db_cmd,
@@ -147,6 +148,7 @@ app.add_typer(rules_cmd.app, name="rules")
 app.add_typer(sla_cmd.app, name="sla")
 app.add_typer(calendars_cmd.app, name="calendars")
 app.add_typer(dev_cmd.app, name="dev")
+app.add_typer(audit_cmd.app, name="audit")
 
 
 def run() -> None:

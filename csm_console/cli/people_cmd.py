@@ -152,7 +152,10 @@ def teams_add(
         chosen = Tier.parse(tier)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    actor = st.actor() if st.settings().agent else None
+    try:  # a PostgreSQL login is its agent without --as
+        actor: Actor | None = st.actor()
+    except (UsageError, NotFound, PermissionDenied):  # an empty store: before the first agent
+        actor = None
     team = agents.add_team(st.store(), actor=actor, name=name, tier=chosen, description=description)
     out.print(team.name, markup=False)
 

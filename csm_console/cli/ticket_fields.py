@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from csm_console.domain.durations import iso_utc
+from csm_console.domain.stored import shown_invalid
 from csm_console.errors import UsageError
 from csm_console.services.records import TicketRow
 
@@ -42,6 +43,21 @@ FIELDS: dict[str, Callable[[TicketRow, datetime], Any]] = {
     "version": lambda r, now: r.version,
     "external_id": lambda r, now: r.external_id,
 }
+
+
+def _shown(name: str, read: Callable[[TicketRow, datetime], Any]) -> Callable[..., Any]:
+    """A value the store should not hold shows as `invalid: <stored value>` (domain.stored)."""
+
+    def shown(row: TicketRow, now: datetime) -> Any:
+        for field, stored in row.invalid:
+            if field == name:
+                return shown_invalid(stored)
+        return read(row, now)
+
+    return shown
+
+
+FIELDS = {name: _shown(name, read) for name, read in FIELDS.items()}
 TABLE_FIELDS = [
     "id",
     "priority",

@@ -176,9 +176,15 @@ def show(
         emit_json(data)
         return
     t = detail.ticket
+    if t.invalid:
+        from csm_console.cli.output import info
+        from csm_console.domain.stored import describe_invalid
+
+        info(f"#{t.id} holds invalid values: {describe_invalid(t.invalid)}")
+    shown = {name: sanitize(str(FIELDS[name](t, now))) for name in ("status", "priority", "tier")}
     lines = [
         f"#{t.id}  {sanitize(t.subject, single_line=True)}",
-        f"status {t.status.value} · priority {t.priority.label} · tier {t.tier.value} · team "
+        f"status {shown['status']} · priority {shown['priority']} · tier {shown['tier']} · team "
         f"{t.team or '—'} · assignee {t.assignee or '—'} · channel {t.channel} · "
         f"version {t.version}",
         f"customer {sanitize(detail.customer.name, single_line=True)} <{detail.customer.email}> · "

@@ -17,6 +17,7 @@ from csm_console.errors import BadRecords, UsageError
 if TYPE_CHECKING:
     from csm_console.domain.query import Query
     from csm_console.domain.rights import Actor
+    from csm_console.services.records import TicketRow
     from csm_console.store.engine import Store
 
 import_app = typer.Typer(help="Import tickets from JSON, NDJSON or CSV.", no_args_is_help=True)
@@ -139,7 +140,9 @@ def export_tickets(
         )
     st = state(ctx)
     actor, parsed, order = selection(st, query=query, view=view, sort=sort)
-    records = iter_export(st.store(), actor=actor, query=parsed, sort=order, limit=limit)
+    records = iter_export(
+        st.store(), actor=actor, query=parsed, sort=order, limit=limit, on_invalid=_warn_invalid
+    )
     with _export_progress(st.store(), actor, parsed, limit) as counted:
         records = counted(records)
         if output is None:
@@ -206,3 +209,9 @@ def _open_replacing(target: Path, partial: Path) -> TextIO:
     if mode is not None:
         os.fchmod(fd, mode)  # exactly the old mode, whatever the umask or a stale partial's
     return open(fd, "w", encoding="utf-8", newline="")
+
+
+def _warn_invalid(row: TicketRow) -> None:
+    from csm_console.domain.stored import describe_invalid
+
+    info(f"warning: #{row.id} holds invalid values: {describe_invalid(row.invalid)}")

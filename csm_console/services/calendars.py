@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from csm_console.domain.calendar import BusinessCalendar, parse_calendar
-from csm_console.domain.rights import Actor, check_can_bulk
+from csm_console.domain.rights import Actor, check_can_bulk, check_can_shape_teams
 from csm_console.errors import NotFound, UsageError
 from csm_console.services.sla import check_reach, longest_target, recompute_due_times
 from csm_console.services.tickets import reload_actor
@@ -73,9 +73,12 @@ def set_calendar(store: Store, *, actor: Actor, name: str, definition: str) -> C
     name = _clean_name(name)
     calendar = parse_definition(definition)
     with store.write() as session:
-        check_can_bulk(reload_actor(session, actor))
+        fresh = reload_actor(session, actor)
+        check_can_bulk(fresh)
         check_reach(calendar, name, longest_target(session))
         row = _find(session, name)
+        if row is not None:
+            check_can_shape_teams(fresh, _team_ids(session, row), f"calendar {row.name!r}")
         created = row is None
         if row is None:
             row = Calendar(name=name, definition="")
@@ -107,12 +110,14 @@ def use_calendar(store: Store, *, actor: Actor, team: str, name: str | None) -> 
     """Have `team` count working time by calendar `name` (None: wall time, no calendar); the
     team's open tickets get new due times."""
     with store.write() as session:
-        check_can_bulk(reload_actor(session, actor))
+        fresh = reload_actor(session, actor)
+        check_can_bulk(fresh)
         team_row = session.execute(
             select(Team).where(func.lower(col(Team.name)) == team.strip().lower())
         ).scalar_one_or_none()
         if team_row is None:
             raise NotFound(f"no team named {team!r}")
+        check_can_shape_teams(fresh, [team_row.id], f"the calendar of team {team_row.name}")
         row = _by_name(session, name) if name is not None else None
         if row is not None:
             check_reach(parse_calendar(row.definition), row.name, longest_target(session))

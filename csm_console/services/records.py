@@ -39,6 +39,9 @@ class TicketRow:
     version: int
     tags: tuple[str, ...] = ()
     external_id: str | None = None  # the id in the system it was imported from
+    # (field, value as stored) for each value the store should not hold (domain.stored); the
+    # typed field then holds a stand-in, and outputs show the stored value as invalid
+    invalid: tuple[tuple[str, str], ...] = ()
 
     @property
     def paused(self) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from csm_console.domain.model import Priority, Role, Status, Tier
-from csm_console.domain.rights import Actor, check_can_bulk
+from csm_console.domain.rights import Actor, check_can_bulk, check_can_route
 from csm_console.domain.routing import (
     MAX_RULES,
     IncomingTicket,
@@ -82,7 +82,8 @@ def add_rule(
     every problem named: a condition that does not parse, no action, an unknown team or agent."""
     problems = check_rule(rule)
     with store.write() as session:
-        check_can_bulk(reload_actor(session, actor))
+        fresh = reload_actor(session, actor)
+        check_can_bulk(fresh)
         actions = rule.actions
         team = None
         if actions.team:
@@ -105,6 +106,14 @@ def add_rule(
             problems.append(f"at most {MAX_RULES} rules")
         if problems:
             raise UsageError(f"rule {rule.name!r} is refused:\n  " + "\n  ".join(problems))
+        check_can_route(
+            fresh,
+            team_id=team.id if team else None,
+            team=team.name if team else None,
+            team_tier=Tier(team.tier) if team else None,
+            assignee=agent.handle if agent else None,
+            assignee_team_id=agent.team_id if agent else None,
+        )
         row = Rule(
             position=0,
             name=rule.name.strip(),

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from csm_console.domain.calendar import BusinessCalendar, parse_calendar
 from csm_console.domain.durations import format_duration
 from csm_console.domain.model import ACTIVE_STATUSES, Priority, Segment
-from csm_console.domain.rights import Actor, check_can_bulk
+from csm_console.domain.rights import Actor, check_can_bulk, check_can_shape_teams
 from csm_console.domain.sla import DEFAULT_TARGETS
 from csm_console.errors import NotFound, UsageError
 from csm_console.services.clock import utcnow
@@ -94,7 +94,8 @@ def set_policy(
             valid = ", ".join(s.value for s in Segment)
             raise UsageError(f"unknown segment {segment!r}; valid: {valid}") from None
     with store.write() as session:
-        check_can_bulk(reload_actor(session, actor))
+        fresh = reload_actor(session, actor)
+        check_can_bulk(fresh)
         team_row = None
         if team is not None:
             team_row = session.execute(
@@ -102,6 +103,9 @@ def set_policy(
             ).scalar_one_or_none()
             if team_row is None:
                 raise NotFound(f"no team named {team!r}")
+        check_can_shape_teams(
+            fresh, [team_row.id if team_row else None], f"the {priority.label} SLA policy"
+        )
         policy = session.execute(
             select(SlaPolicy).where(
                 col(SlaPolicy.priority) == int(priority),

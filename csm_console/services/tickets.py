@@ -47,6 +47,7 @@ from csm_console.domain.sla import (
     elapsed,
     running_deadline,
 )
+from csm_console.domain.stored import Invalid
 from csm_console.domain.templates import unresolved_placeholders
 from csm_console.domain.text import fold, guess_language, normalize_tag, sanitize
 from csm_console.domain.ticket_record import (
@@ -70,6 +71,7 @@ from csm_console.services.records import (
     TicketDetail,
     TicketRow,
 )
+from csm_console.store.constraints import CHANNELS, CSAT_SCORES
 from csm_console.store.engine import Store
 from csm_console.store.models import (
     Agent,
@@ -133,12 +135,15 @@ def _row_select() -> Any:
 
 
 def _to_row(r: Any, tags: Sequence[str] = ()) -> TicketRow:
+    bad = Invalid()  # a row that breaks the CHECK constraints reads as invalid, not as a crash
+    bad.check(r.channel, CHANNELS, "channel")
+    bad.check(r.csat_score, CSAT_SCORES, "csat_score")
     return TicketRow(
         id=r.id,
         subject=r.subject,
-        status=Status(r.status),
-        priority=Priority(r.priority),
-        tier=Tier(r.tier),
+        status=bad.enum(Status, r.status, "status", Status.OPEN),
+        priority=bad.enum(Priority, r.priority, "priority", Priority.NORMAL),
+        tier=bad.enum(Tier, r.tier, "tier", Tier.L1),
         channel=r.channel,
         category=r.category,
         team=r.team,
@@ -157,6 +162,7 @@ def _to_row(r: Any, tags: Sequence[str] = ()) -> TicketRow:
         version=r.version,
         tags=tuple(tags),
         external_id=r.external_id,
+        invalid=bad.pairs(),
     )
 
 
@@ -415,6 +421,7 @@ def _scope(session: Session, ticket: Ticket) -> TicketScope:
         assignee=assignee.handle if assignee else None,
         team_id=ticket.team_id,
         team=team.name if team else None,
+        tier=Tier(ticket.tier),
     )
 
 
@@ -429,8 +436,12 @@ def _lock_ticket(
     """Lock the row, check version and rights; return the ticket and the re-read actor."""
     fresh = reload_actor(session, actor)
     ticket = session.get(Ticket, ticket_id, with_for_update=True)
-    if ticket is None:
-        raise NotFound(f"ticket #{ticket_id} not found")
+    if ticket is None:  # on PostgreSQL, row security hides from a lock what is out of reach
+        seen = session.get(Ticket, ticket_id)
+        if seen is None:
+            raise NotFound(f"ticket #{ticket_id} not found")
+        check_can_act(fresh, _scope(session, seen), action)
+        raise PermissionDenied(f"the store refuses {fresh.describe()} to {action} #{ticket_id}")
     if expected_version is not None and ticket.version != expected_version:
         raise _conflict(session, ticket, expected_version)
     check_can_act(fresh, _scope(session, ticket), action)
@@ -469,6 +480,8 @@ def _conflict(session: Session, ticket: Ticket, expected_version: int) -> Confli
 def describe_change(change: AuditView) -> str:
     who = change.actor or "system"
     when = change.created_at.strftime("%d %b %H:%M")
+    if change.action == "unaudited":  # store.unaudited: a write that skipped csm
+        return f"{change.new_value} changed {change.old_value} outside csm at {when}"
     if change.field and (change.old_value is not None or change.new_value is not None):
         old = change.old_value if change.old_value is not None else "none"
         new = change.new_value if change.new_value is not None else "none"
@@ -994,12 +1007,11 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
             col(Ticket.assignee_id).is_(None),
             col(Ticket.status).in_([Status.NEW.value, Status.OPEN.value]),
         )
-        if fresh.role != Role.ADMIN:
-            statement = statement.where(col(Ticket.tier) == fresh.tier.value)
-            if fresh.team_id is not None:
-                statement = statement.where(
-                    (col(Ticket.team_id) == fresh.team_id) | col(Ticket.team_id).is_(None)
-                )
+        if fresh.role != Role.ADMIN:  # the unassigned tickets in rights.may_act's scope
+            statement = statement.where(
+                col(Ticket.tier) == fresh.tier.value,
+                (col(Ticket.team_id) == fresh.team_id) | col(Ticket.team_id).is_(None),
+            )
         statement = statement.order_by(
             col(Ticket.sla_due),
             col(Ticket.priority).desc(),

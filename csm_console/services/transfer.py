@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from csm_console.domain.durations import iso_utc
 from csm_console.domain.model import Channel, Priority, Role, Status, Tier
 from csm_console.domain.query import Query, Sort
 from csm_console.domain.rights import Actor, check_can_bulk
+from csm_console.domain.stored import shown_invalid
 from csm_console.domain.text import fold
 from csm_console.domain.ticket_record import (
     MAX_PROBLEMS,
@@ -550,10 +551,12 @@ def iter_export(
     limit: int | None = None,
     page_size: int = 1000,
     now: datetime | None = None,
+    on_invalid: Callable[[TicketRow], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every matching ticket as an import record (plus read-only fields), page by page.  A
     ticket without an external id is named `csm-<store key>-<id>`, so that importing the export
-    into this store again updates the tickets instead of copying them."""
+    into this store again updates the tickets instead of copying them.  A ticket holding
+    invalid values is exported all the same, and also passed to `on_invalid`."""
     with store.read() as session:
         info = session.get(StoreInfo, "store_key")
         prefix = f"{OWN_PREFIX}{info.value}-" if info is not None else None
@@ -561,6 +564,8 @@ def iter_export(
     for row in tickets.iter_tickets(
         store, actor=actor, query=query, sort=sort, limit=limit, page_size=page_size, now=now
     ):
+        if row.invalid and on_invalid is not None:
+            on_invalid(row)
         page.append(row)
         if len(page) >= page_size:
             yield from _export_page(store, page, prefix)
@@ -598,8 +603,9 @@ def _export_page(
 def export_record(
     row: TicketRow, *, external_id: str | None, language: str | None, body: str | None
 ) -> dict[str, Any]:
-    """The import record of one ticket, in `EXPORT_FIELDS` order."""
-    return {
+    """The import record of one ticket, in `EXPORT_FIELDS` order; a value the store should not
+    hold is exported as `invalid: <value>`, which an import refuses, naming it."""
+    exported = {
         "id": row.id,
         "external_id": external_id,
         "subject": row.subject,
@@ -623,3 +629,7 @@ def export_record(
         "first_response_due": iso_utc(row.first_response_due),
         "resolution_due": iso_utc(row.resolution_due),
     }
+    for field, stored in row.invalid:
+        if field in exported:
+            exported[field] = shown_invalid(stored)
+    return exported

@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
 from csm_console.errors import ConfigError, StoreUnavailable
+from csm_console.store.audit_chain import register_sqlite_functions
 from csm_console.store.private_files import private_file
 
 SQLITE_CACHE_KIB = 32 * 1024
@@ -107,6 +108,7 @@ def _configure_sqlite(engine: Engine, checkpoints: _Checkpoints) -> None:
         # million tickets.  Writes still go through the WAL.
         cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
         cursor.close()
+        register_sqlite_functions(dbapi_connection)  # the audit chain's hash
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from csm_console.domain.model import ACTIVE_STATUSES
+from csm_console.store.audit_chain import AUDIT_COLUMNS as AUDIT_COLUMNS  # the bulk writers'
 from csm_console.store.types import UTCDateTime
 
 # The report (services.metrics) reads each population through an index holding the time that
@@ -272,20 +273,20 @@ class AuditEvent(SQLModel, table=True):
     batch_id: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     # the ticket's version after this change: a conflict names the changes after a reader's version
     version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    # the hash chain (store.audit_chain): set by the store's trigger, never by a writer
+    prev_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
 
 
-# The columns a bulk writer fills, in this order (reassign's INSERT ... SELECT, the generator).
-AUDIT_COLUMNS = (
-    "ticket_id",
-    "actor_id",
-    "action",
-    "field",
-    "old_value",
-    "new_value",
-    "created_at",
-    "batch_id",
-    "version",
-)
+class AuditChainHead(SQLModel, table=True):
+    """The one row naming the newest audit row and its hash: the audit trigger locks it, so
+    writers chain one after another, and `csm audit verify` checks the chain ends there."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: int = Field(sa_column=Column(SmallInteger, primary_key=True, autoincrement=False))
+    last_id: int = Field(sa_column=Column(Integer, nullable=False))
+    last_hash: str = Field(sa_column=Column(String(64), nullable=False))
 
 
 class StoreInfo(SQLModel, table=True):

@@ -44,12 +44,14 @@ from csm_console.domain.metrics import (
     backlog_drill_query,
     drill_query,
 )
+from csm_console.domain.model import Role
 from csm_console.domain.rights import Actor
 from csm_console.domain.text import sanitize
 from csm_console.store.engine import Store
 from csm_console.tui.dashboard_data import (
     PERIODS,
     DashboardData,
+    audit_line,
     backlog_rows,
     day_series,
     load_dashboard,
@@ -372,6 +374,8 @@ class DashboardScreen(ModalScreen[str | None]):
                 parts.append(calendars)
             else:
                 parts.append(Text("no business-hours calendars: SLA clocks count wall time"))
+        if self.actor.role == Role.ADMIN:
+            parts += [Text(""), audit_line(data.audit)]
         grid = Table.grid()
         grid.add_column()
         for part in parts:

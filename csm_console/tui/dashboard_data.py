@@ -28,7 +28,9 @@ from csm_console.domain.metrics import (
     Report,
     Times,
 )
+from csm_console.domain.text import sanitize
 from csm_console.services import metrics, sla
+from csm_console.services.audit import LastVerified, last_verified
 from csm_console.services.sla import PolicyView
 from csm_console.store.engine import Store
 
@@ -60,6 +62,7 @@ class DashboardData:
     backlog: tuple[BacklogCell, ...]
     policies: tuple[PolicyView, ...]
     calendars: tuple[CalendarLine, ...] | None  # None: this csm has no calendars yet
+    audit: LastVerified | None = None  # when an admin last verified the audit chain
 
     @property
     def days(self) -> int:
@@ -87,6 +90,7 @@ def load_dashboard(store: Store, *, days: int, team: str | None, now: datetime) 
         backlog=tuple(metrics.backlog(store, team=team, now=now)),
         policies=tuple(sla.list_policies(store)),
         calendars=_calendars(store),
+        audit=last_verified(store),
     )
 
 
@@ -114,6 +118,23 @@ def _calendars(store: Store) -> tuple[CalendarLine, ...] | None:
         CalendarLine(name=c.name, definition=c.definition, teams=c.teams)
         for c in calendars.list_calendars(store)
     )
+
+
+def audit_line(last: LastVerified | None) -> Text:
+    """When the audit chain was last verified (`csm audit verify` by an admin), and the result;
+    the symbol and the words say it, the colour only repeats it."""
+    line = Text("audit chain  ", style="bold")
+    if last is None:
+        line.append("· never verified: run csm audit verify as an admin", style="dim")
+        return line
+    when = last.at.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
+    if last.result == "intact":
+        line.append(f"✔ intact ({last.rows} rows) when verified {when}", style="green")
+    else:
+        result = sanitize(last.result, single_line=True)
+        line.append(f"✖ {result} when verified {when}", style="red")
+        line.append("; csm audit verify names the row", style="dim")
+    return line
 
 
 # ---------------------------------------------------------------------- how a figure reads

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -30,15 +30,19 @@ from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
 class _CsmGroup(TyperGroup):
     """Runs every command under one error handler: no traceback for a user error."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:  # `csm --help | head -1`: the help is written while the options are parsed
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            _reader_gone()
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CsmError as error:
             _fail(error.message, error.exit_code)
         except BrokenPipeError:
-            # `csm ... | head`: the reader went away; that is not an error.
-            sys.stderr.close()
-            raise SystemExit(0) from None
+            _reader_gone()
         except KeyboardInterrupt:
             _fail("interrupted", 130)
         except Exception as error:
@@ -66,6 +70,19 @@ class _CsmGroup(TyperGroup):
             obj = ctx.obj
             if isinstance(obj, CliState):
                 obj.close()
+
+
+def _reader_gone() -> NoReturn:
+    """`csm ... | head -1`: the reader of stdout went away, which is a normal end (exit 0,
+    nothing on stderr).  What is still buffered for stdout goes to /dev/null, so that flushing
+    it when Python exits does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (a test runner's buffer): nothing to flush
+        pass
+    raise SystemExit(0)
 
 
 def _fail(message: str, code: int) -> None:
@@ -148,4 +165,15 @@ app.add_typer(dev_cmd.app, name="dev")
 
 
 def run() -> None:
-    app(prog_name="csm")
+    try:
+        app(prog_name="csm")
+    except SystemExit as done:
+        # The last of the output may still be in stdout's buffer: a reader that has gone by
+        # now is a normal end too, not exit 120 and "Exception ignored" from the interpreter.
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            if done.code in (0, None):
+                _reader_gone()
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise

@@ -74,15 +74,20 @@ class _CsmGroup(TyperGroup):
 
 def _reader_gone() -> NoReturn:
     """`csm ... | head -1`: the reader of stdout went away, which is a normal end (exit 0,
-    nothing on stderr).  What is still buffered for stdout goes to /dev/null, so that flushing
-    it when Python exits does not fail again."""
+    nothing on stderr)."""
+    _stdout_to_devnull()
+    raise SystemExit(0)
+
+
+def _stdout_to_devnull() -> None:
+    """What is still buffered for a stdout whose reader has gone goes to /dev/null, so that
+    flushing it when Python exits does not fail again."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
     except (OSError, ValueError):  # no real stdout (a test runner's buffer): nothing to flush
         pass
-    raise SystemExit(0)
 
 
 def _fail(message: str, code: int) -> None:
@@ -167,13 +172,11 @@ app.add_typer(dev_cmd.app, name="dev")
 def run() -> None:
     try:
         app(prog_name="csm")
-    except SystemExit as done:
+    except SystemExit:
         # The last of the output may still be in stdout's buffer: a reader that has gone by
         # now is a normal end too, not exit 120 and "Exception ignored" from the interpreter.
         try:
             sys.stdout.flush()
         except BrokenPipeError:
-            if done.code in (0, None):
-                _reader_gone()
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _stdout_to_devnull()  # and the exit code is the command's own
         raise

@@ -40,6 +40,9 @@ class _CsmGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except CsmError as error:
+            if error.exit_code == 0:  # nothing to do: said on stderr, and not an error
+                typer.echo(error.message, err=True)
+                raise SystemExit(0) from None
             _fail(error.message, error.exit_code)
         except BrokenPipeError:
             _reader_gone()

@@ -437,7 +437,7 @@ def import_articles(
             problems,
         )
     if not drafts:
-        raise NothingToDo("no Markdown files (*.md) to import")
+        raise NothingToDo("nothing to do: no Markdown files (*.md) to import")
     created: list[int] = []
     updated: list[int] = []
     unchanged: list[int] = []

@@ -58,7 +58,7 @@ from csm_console.domain.ticket_record import (
     clean_tags,
 )
 from csm_console.domain.workflow import check_escalation, check_transition, is_reopen
-from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
+from csm_console.errors import Conflict, NotFound, PermissionDenied, QueueEmpty, UsageError
 from csm_console.services import repeat_contacts
 from csm_console.services.agents import actor_of
 from csm_console.services.clock import utcnow
@@ -1010,7 +1010,7 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
         ticket = session.execute(statement).scalar_one_or_none()
         if ticket is None:
             scope = "any tier" if fresh.role == Role.ADMIN else f"{fresh.tier.value}, {fresh.team}"
-            raise NothingToDo(
+            raise QueueEmpty(
                 f"the queue is empty: no unassigned ticket for {fresh.handle} ({scope})"
             )
         target = session.get(Agent, fresh.id)

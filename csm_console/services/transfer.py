@@ -109,7 +109,7 @@ def parse_import(data: bytes, *, fmt: str | None, source: str) -> list[TicketRec
     if problems:
         raise _refuse(problems, source)
     if not records:
-        raise NothingToDo(f"no ticket records in {source}")
+        raise NothingToDo(f"nothing to do: no ticket records in {source}")
     return records
 
 

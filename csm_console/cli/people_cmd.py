@@ -152,7 +152,7 @@ def teams_add(
         chosen = Tier.parse(tier)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    actor = st.actor() if st.settings().agent else None
+    actor = st.known_actor()
     team = agents.add_team(st.store(), actor=actor, name=name, tier=chosen, description=description)
     out.print(team.name, markup=False)
 

@@ -56,6 +56,12 @@ class CliState:
 
         return resolve_actor(self.store(), self.settings().agent)
 
+    def known_actor(self) -> Actor | None:
+        """The acting agent if one is known (--as, or a PostgreSQL login bound to an agent)."""
+        from csm_console.services.agents import known_actor
+
+        return known_actor(self.store(), self.settings().agent)
+
     def close(self) -> None:
         if self._store is not None:
             self._store.dispose()

@@ -77,7 +77,7 @@ def selection(
     from csm_console.domain.query import Sort, parse_query
     from csm_console.services.views import all_views, combine, find_view
 
-    actor = st.actor() if st.settings().agent else None
+    actor = st.known_actor()
     parsed = parse_query(query)
     order = Sort.parse(sort) if sort else Sort()
     if view:

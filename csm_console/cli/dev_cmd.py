@@ -22,10 +22,12 @@ def generate(
 ) -> None:
     """Fill the store with N synthetic tickets (with threads), spread realistically."""
     from csm_console.services import generate as gen
+    from csm_console.store.engine import translate_errors
 
     store = state(ctx).store()
     started = time.perf_counter()
-    result = gen.generate_tickets(store, count=tickets, seed=seed)
+    with translate_errors(store):  # the load's own DBAPI connection: a full disk is exit 6
+        result = gen.generate_tickets(store, count=tickets, seed=seed)
     elapsed = time.perf_counter() - started
     out.print(
         f"generated {result.tickets} tickets, {result.messages} messages, {result.tags} tags "

@@ -300,7 +300,8 @@ def translate_errors(store: Store) -> Iterator[None]:
     """Turn driver failures into one-line `StoreUnavailable`/`SchemaError`, password masked."""
     try:
         yield
-    except exc.OperationalError as error:
+    except (exc.OperationalError, sqlite3.OperationalError) as error:
+        # a raw sqlite3 error too: Store.bulk's checkpoint runs on the DBAPI connection
         raise classify_operational_error(store, error) from None
     except exc.InterfaceError as error:
         raise StoreUnavailable(
@@ -318,7 +319,7 @@ def translate_errors(store: Store) -> Iterator[None]:
         raise
 
 
-def classify_operational_error(store: Store, error: exc.DBAPIError) -> Exception:
+def classify_operational_error(store: Store, error: Exception) -> Exception:
     from csm_console.errors import SchemaError
 
     reason = _reason(error, store)
@@ -337,12 +338,17 @@ def classify_operational_error(store: Store, error: exc.DBAPIError) -> Exception
             f"the store {store.display_url} stopped a query that ran longer than the statement "
             "timeout; narrow it (a query, --since, --limit) and try again"
         )
+    if "disk is full" in lowered or "no space left" in lowered:
+        return StoreUnavailable(
+            f"the store {store.display_url} cannot grow: the disk is full ({reason}); "
+            "nothing more was written"
+        )
     if "unable to open database" in lowered:
         return StoreUnavailable(f"cannot open {store.display_url}: {reason}")
     return StoreUnavailable(f"cannot use the store {store.display_url}: {reason}")
 
 
-def _reason(error: exc.DBAPIError, store: Store) -> str:
+def _reason(error: Exception, store: Store) -> str:
     """The driver's first line, without SQL, parameters, anything multi-line or a secret."""
     original = getattr(error, "orig", None) or error
     first = str(original).strip().splitlines()

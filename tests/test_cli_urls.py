@@ -64,6 +64,8 @@ def test_a_missing_store_names_the_file_meant(
     assert plain.exit_code == 6
     assert f"there is no store at {tmp_path}/nope.db" in plain.stderr
     assert "relative" not in plain.stderr
+    current = csm(env, "--db", "nope.db", "db", "current")  # reads: makes no store either
+    assert current.exit_code == 6 and "there is no store at" in current.stderr
     assert not (tmp_path / "home").exists() and not (tmp_path / "nope.db").exists()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -30,9 +31,12 @@ from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
 class _CsmGroup(TyperGroup):
     """Runs every command under one error handler: no traceback for a user error."""
 
-    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+    def make_context(self, info_name: Any, args: Any, *rest: Any, **kwargs: Any) -> Any:
+        for arg in args:
+            if _SURROGATE.search(arg):  # bytes that were not UTF-8 (Python's surrogateescape)
+                _fail(f"the argument {arg!r} is not valid UTF-8 text", 2)
         try:  # `csm --help | head -1`: the help is written while the options are parsed
-            return super().make_context(*args, **kwargs)
+            return super().make_context(info_name, args, *rest, **kwargs)
         except BrokenPipeError:
             _reader_gone()
 
@@ -73,6 +77,9 @@ class _CsmGroup(TyperGroup):
             obj = ctx.obj
             if isinstance(obj, CliState):
                 obj.close()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _reader_gone() -> NoReturn:

@@ -34,10 +34,11 @@ class CliState:
             )
         return self._settings
 
-    def store(self, *, check_schema: bool = True) -> Store:
-        """The configured store.  With `check_schema`, a store that is not there or has no
-        schema is an error naming the command to run, and nothing is created."""
-        if check_schema:
+    def store(self, *, check_schema: bool = True, create: bool = False) -> Store:
+        """The configured store.  A SQLite file that is not there is an error naming the
+        command to run, and nothing is created, unless `create` (init, db upgrade); with
+        `check_schema`, so is a store without the schema."""
+        if not create:
             from csm_console.store.migrate import refuse_missing_sqlite_file
 
             refuse_missing_sqlite_file(self.settings().database_url)

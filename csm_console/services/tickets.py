@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from csm_console.domain.calendar import BusinessCalendar, parse_calendar
 from csm_console.domain.model import (
+    MAX_ID,
     AuthorKind,
     Channel,
     Language,
@@ -29,6 +30,7 @@ from csm_console.domain.model import (
     Segment,
     Status,
     Tier,
+    as_id,
 )
 from csm_console.domain.query import Query, Sort
 from csm_console.domain.rights import (
@@ -1415,7 +1417,10 @@ def record_csat(
 
 def parse_ticket_id(text: str) -> int:
     """`1042` or `#1042` → 1042."""
-    raw = sanitize(text, single_line=True).strip().lstrip("#")
-    if not raw.isdigit() or int(raw) <= 0:
-        raise UsageError(f"bad ticket id {text!r}; ids are numbers like 1042 or #1042")
-    return int(raw)
+    number = as_id(sanitize(text, single_line=True).strip().lstrip("#"))
+    if number is None:
+        raise UsageError(
+            f"bad ticket id {text[:40]!r}; ids are numbers like 1042 or #1042 "
+            f"(1 to {MAX_ID})"
+        )
+    return number

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
-from csm_console.errors import ConfigError, StoreUnavailable
+from csm_console.errors import ConfigError, StoreUnavailable, UsageError
 
 SQLITE_CACHE_KIB = 32 * 1024
 SQLITE_MMAP_BYTES = 1 << 30
@@ -58,6 +58,11 @@ def parse_store_url(raw: str) -> URL:
     if scheme == "sqlite":
         if driver not in {"pysqlite", ""}:
             raise ConfigError(f"unsupported SQLite driver {driver!r} in {mask_url(url)}")
+        if url.host or url.username or url.password or url.port:
+            raise ConfigError(
+                f"a SQLite store is a file, not a server: {mask_url(url)}; write sqlite:///PATH "
+                "(sqlite:////abs/path for an absolute one) or just the file path"
+            )
         if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
             return url.set(database=_absolute(url.database))
         return url
@@ -211,6 +216,16 @@ class Store:
         self.dialect = self.url.get_backend_name()
         self.display_url = display_url(self.url)
         self._checkpoints = _Checkpoints()
+        try:
+            self._build(echo, statement_timeout_ms)
+        except exc.ArgumentError as error:  # a URL option the dialect refuses (?port=x)
+            raise ConfigError(f"bad store URL {self.display_url}: {error}") from None
+        except OSError as error:  # the store's folder cannot be made
+            raise StoreUnavailable(
+                f"cannot create the folder of {self.display_url}: {error.strerror}"
+            ) from None
+
+    def _build(self, echo: bool, statement_timeout_ms: int) -> None:
         if self.is_sqlite:
             database = self.url.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):
@@ -312,6 +327,15 @@ def translate_errors(store: Store) -> Iterator[None]:
         if reason.startswith("invalid connection option"):  # the URL's ?name=value
             raise ConfigError(f"bad store URL {store.display_url}: {reason}") from None
         raise
+    except exc.DataError as error:  # a value the database refuses: a NUL, a number too big
+        raise UsageError(f"the store refused a value: {_reason(error, store)}") from None
+    except OverflowError as error:  # SQLite: an integer past 64 bits; a date past year 9999
+        raise UsageError(f"a value is out of range: {error}") from None
+    except UnicodeEncodeError as error:  # a lone surrogate: bytes that were not UTF-8
+        raise UsageError(
+            f"text that is not valid UTF-8 (character {error.object[error.start:error.end]!r}); "
+            "save it as UTF-8"
+        ) from None
     except exc.DatabaseError as error:
         reason = _reason(error, store)
         if "not a database" in reason or "malformed" in reason:  # a file that is no SQLite store
@@ -320,7 +344,7 @@ def translate_errors(store: Store) -> Iterator[None]:
 
 
 def classify_operational_error(store: Store, error: Exception) -> Exception:
-    from csm_console.errors import SchemaError
+    from csm_console.errors import QueryError, SchemaError
 
     reason = _reason(error, store)
     lowered = reason.lower()
@@ -343,6 +367,8 @@ def classify_operational_error(store: Store, error: Exception) -> Exception:
             f"the store {store.display_url} cannot grow: the disk is full ({reason}); "
             "nothing more was written"
         )
+    if "expression tree is too large" in lowered or "too many sql variables" in lowered:
+        return QueryError(f"the query is too complex for the store ({reason}); use fewer terms")
     if "unable to open database" in lowered:
         return StoreUnavailable(f"cannot open {store.display_url}: {reason}")
     return StoreUnavailable(f"cannot use the store {store.display_url}: {reason}")

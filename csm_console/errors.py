@@ -87,5 +87,5 @@ EXIT_CODES: dict[int, str] = {
     3: "not found: no such ticket, agent, batch, ..., or no ticket to take (tickets next)",
     4: "conflict: the ticket changed since it was read",
     5: "permission denied",
-    6: "store unavailable: unreachable, locked too long, missing, or without the schema",
+    6: "store unavailable: unreachable, locked too long, full disk, missing, or without the schema",
 }

@@ -1420,7 +1420,6 @@ def parse_ticket_id(text: str) -> int:
     number = as_id(sanitize(text, single_line=True).strip().lstrip("#"))
     if number is None:
         raise UsageError(
-            f"bad ticket id {text[:40]!r}; ids are numbers like 1042 or #1042 "
-            f"(1 to {MAX_ID})"
+            f"bad ticket id {text[:40]!r}; ids are numbers like 1042 or #1042 (1 to {MAX_ID})"
         )
     return number

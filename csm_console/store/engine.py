@@ -333,7 +333,7 @@ def translate_errors(store: Store) -> Iterator[None]:
         raise UsageError(f"a value is out of range: {error}") from None
     except UnicodeEncodeError as error:  # a lone surrogate: bytes that were not UTF-8
         raise UsageError(
-            f"text that is not valid UTF-8 (character {error.object[error.start:error.end]!r}); "
+            f"text that is not valid UTF-8 (character {error.object[error.start : error.end]!r}); "
             "save it as UTF-8"
         ) from None
     except exc.DatabaseError as error:

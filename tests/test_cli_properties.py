@@ -237,6 +237,7 @@ def test_random_values_never_end_in_exit_1(
     _check(runner.invoke(app, args, env=ENV, input=""), args)
 
 
+@pytest.mark.slow  # connects to whatever the URL names on this machine
 @settings(max_examples=150, deadline=None)
 @given(url=URLS)
 def test_random_store_urls_never_end_in_exit_1(url: str) -> None:

@@ -131,3 +131,10 @@ def test_mask_url_forms() -> None:
         "h",
         5,
     )
+
+
+def test_a_tilde_of_no_user_is_a_path_as_written(env: dict[str, str]) -> None:
+    for args in (["--db", "~nobody-here/x.db"], ["--config", "~nobody-here/c.toml"]):
+        result = csm(env, *args, "config", "show")
+        assert result.exit_code in (0, 2), result.output
+        assert "unexpected error" not in result.output

@@ -70,7 +70,7 @@ def parse_store_url(raw: str) -> URL:
 
 
 def _absolute(path: str) -> str:
-    return os.path.abspath(Path(path).expanduser())
+    return os.path.abspath(os.path.expanduser(path))  # `~nobody` stays as written
 
 
 def relative_sqlite_path(raw: str) -> str | None:

@@ -7,27 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.store.engine import mask_url, parse_store_url
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "CSM_DATA_DIR": str(tmp_path / "data"),
-        "CSM_CONFIG_FILE": "",
-        "CSM_DATABASE_URL": "",
-        "CSM_AGENT": "",
-        "CSM_THEME": "",
-    }
-
-
-def csm(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
-    return runner.invoke(app, list(args), env=env)
+from tests.test_cli import csm
+from tests.test_cli import env as env  # an isolated user: its own data dir, no config
 
 
 def test_a_plain_file_path_is_a_sqlite_store(env: dict[str, str], tmp_path: Path) -> None:

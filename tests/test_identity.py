@@ -135,25 +135,18 @@ def test_a_bound_login_is_me_without_as(desk: Desk, logins: dict[str, str]) -> N
 
     store = desk.store
     agents.bind_db_role(store, actor=desk.root, handle="olga", db_role=logins["olga"])
-    mine = tickets.create_ticket(
-        store,
-        actor=desk.root,
-        customer_email="liga@example.lv",
-        customer_name="Līga",
-        subject="Mine",
-        body="x",
-        priority=Priority.NORMAL,
-    )
-    tickets.assign_ticket(store, actor=desk.root, ticket_id=mine.id, to="olga")
-    other = tickets.create_ticket(
-        store,
-        actor=desk.root,
-        customer_email="liga@example.lv",
-        subject="Not mine",
-        body="y",
-        priority=Priority.NORMAL,
-    )
-    tickets.assign_ticket(store, actor=desk.root, ticket_id=other.id, to="ivan")
+    made = {}
+    for subject, holder in (("Mine", "olga"), ("Not mine", "ivan")):
+        row = tickets.create_ticket(
+            store,
+            actor=desk.root,
+            customer_email="liga@example.lv",
+            subject=subject,
+            body="x",
+            priority=Priority.NORMAL,
+        )
+        tickets.assign_ticket(store, actor=desk.root, ticket_id=row.id, to=holder)
+        made[holder] = row.id
     olga = _as_login(store, logins["olga"])
     try:
         for args in (
@@ -162,7 +155,10 @@ def test_a_bound_login_is_me_without_as(desk: Desk, logins: dict[str, str]) -> N
             ("--view", "My tickets", "--query", "status:open"),
         ):
             listed = _csm(olga, "tickets", "list", "--format", "ids", *args)
-            assert (listed.exit_code, listed.stdout) == (0, f"{mine.id}\n"), (args, listed.output)
+            assert (listed.exit_code, listed.stdout) == (0, f"{made['olga']}\n"), (
+                args,
+                listed.output,
+            )
         exported = _csm(olga, "export", "tickets", "--query", "assignee:me", "--format", "ndjson")
         assert exported.exit_code == 0, exported.output
         assert [line for line in exported.stdout.splitlines() if line] and "Not mine" not in (

@@ -99,10 +99,13 @@ def resolve_paths(
     config_file: str | Path | None = None, env: Mapping[str, str] | None = None
 ) -> Paths:
     env = os.environ if env is None else env
-    data_dir = Path(env.get(ENV_DATA_DIR) or platformdirs.user_data_dir(APP_NAME)).expanduser()
+    # os.path.expanduser leaves `~nobody` as written; Path.expanduser raises RuntimeError
+    data_dir = Path(
+        os.path.expanduser(env.get(ENV_DATA_DIR) or platformdirs.user_data_dir(APP_NAME))
+    )
     chosen = config_file or env.get(ENV_CONFIG_FILE)
     config_path = (
-        Path(chosen).expanduser()
+        Path(os.path.expanduser(chosen))
         if chosen
         else Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
     )

@@ -36,13 +36,21 @@ class BadRecords(UsageError):
 
 
 class NothingToDo(CsmError):
-    """Nothing to do: the queue is empty for `tickets next`."""
+    """Nothing to do: a re-run after everything was done (an empty stdin of ids, an import with
+    no records, a batch already undone).  Not an error: exit 0, the reason on stderr."""
 
-    exit_code = 3
+    exit_code = 0
 
 
 class NotFound(CsmError):
+    """No such ticket, agent, batch, article, ... (exit 3)."""
+
     exit_code = 3
+
+
+class QueueEmpty(NotFound):
+    """No ticket to take (`tickets next`): exit 3, so that a script's
+    `while id=$(csm tickets next); do ...; done` ends."""
 
 
 class PermissionDenied(CsmError):
@@ -79,12 +87,12 @@ class ConfigError(UsageError):
 
 
 EXIT_CODES: dict[int, str] = {
-    0: "ok",
+    0: "ok, also when there was nothing to do (stderr says so)",
     1: "error (unexpected: please report it)",
     2: "usage, bad value, bad query or bad configuration",
-    3: "not found, or nothing to do (e.g. the queue is empty)",
+    3: "not found: no such ticket, agent, batch, ..., or no ticket to take (tickets next)",
     4: "conflict: the ticket changed since it was read",
     5: "permission denied",
-    6: "store unavailable: unreachable, locked too long, missing, or without the schema",
+    6: "store unavailable: unreachable, locked too long, full disk, missing, or without the schema",
     7: "the audit chain is broken (csm audit verify)",
 }

@@ -126,3 +126,46 @@ def test_only_admins_bind_logins_and_a_login_is_one_agents(
         assert resolve_actor(olga_login, None).handle == "ivan"
     finally:
         olga_login.dispose()
+
+
+def test_a_bound_login_is_me_without_as(desk: Desk, logins: dict[str, str]) -> None:
+    """`--view 'My tickets'` and `assignee:me` need no --as when the login is an agent's."""
+    from csm_console.domain.model import Priority
+    from csm_console.services import tickets
+
+    store = desk.store
+    agents.bind_db_role(store, actor=desk.root, handle="olga", db_role=logins["olga"])
+    made = {}
+    for subject, holder in (("Mine", "olga"), ("Not mine", "ivan")):
+        row = tickets.create_ticket(
+            store,
+            actor=desk.root,
+            customer_email="liga@example.lv",
+            subject=subject,
+            body="x",
+            priority=Priority.NORMAL,
+        )
+        tickets.assign_ticket(store, actor=desk.root, ticket_id=row.id, to=holder)
+        made[holder] = row.id
+    olga = _as_login(store, logins["olga"])
+    try:
+        for args in (
+            ("--view", "My tickets"),
+            ("--query", "assignee:me"),
+            ("--view", "My tickets", "--query", "status:open"),
+        ):
+            listed = _csm(olga, "tickets", "list", "--format", "ids", *args)
+            assert (listed.exit_code, listed.stdout) == (0, f"{made['olga']}\n"), (
+                args,
+                listed.output,
+            )
+        exported = _csm(olga, "export", "tickets", "--query", "assignee:me", "--format", "ndjson")
+        assert exported.exit_code == 0, exported.output
+        assert [line for line in exported.stdout.splitlines() if line] and "Not mine" not in (
+            exported.stdout
+        )
+        # the store's owner is no agent: it still has to say who it is for "me"
+        owner = _csm(store, "tickets", "list", "--query", "assignee:me")
+        assert owner.exit_code == 2 and "--as" in owner.stderr
+    finally:
+        olga.dispose()

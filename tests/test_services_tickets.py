@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from csm_console.domain.model import Channel, Priority, Status, Tier
 from csm_console.domain.query import Sort, parse_query
-from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
+from csm_console.errors import Conflict, NotFound, PermissionDenied, QueueEmpty, UsageError
 from csm_console.services import tickets as svc
 from csm_console.store.models import AuditEvent, Customer
 from tests.conftest import NOW, Desk
@@ -142,14 +142,14 @@ def test_take_next_claims_most_urgent_then_empty(desk: Desk) -> None:
     svc.escalate(desk.store, actor=desk.root, ticket_id=normal.id, to_tier=Tier.L2, reason="x")
     claimed = [svc.take_next(desk.store, actor=desk.ivan, now=NOW).id for _ in range(2)]
     assert claimed == [urgent.id, low_old.id]
-    with pytest.raises(NothingToDo, match="queue is empty"):
+    with pytest.raises(QueueEmpty, match="queue is empty"):
         svc.take_next(desk.store, actor=desk.ivan, now=NOW)
     assert svc.take_next(desk.store, actor=desk.petr, now=NOW).id == normal.id
 
 
 def test_take_next_respects_team(desk: Desk) -> None:
     new_ticket(desk, "for Frontline")
-    with pytest.raises(NothingToDo):
+    with pytest.raises(QueueEmpty):
         svc.take_next(desk.store, actor=desk.rita, now=NOW)
 
 

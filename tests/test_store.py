@@ -185,7 +185,7 @@ def test_locked_sqlite_store_is_a_clear_error(
     ("url", "message"),
     [
         ("mysql://u:secret@h/db", "unsupported store"),
-        ("not a url", "bad store URL"),
+        ("postgresql://u:secret@h:notaport/db", "bad store URL"),  # a plain path is a file
         ("postgresql+asyncpg://u:secret@h/db", "psycopg 3"),
     ],
 )

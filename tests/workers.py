@@ -7,7 +7,7 @@ import sys
 import time
 
 from csm_console.domain.model import Status
-from csm_console.errors import NothingToDo
+from csm_console.errors import QueueEmpty
 from csm_console.services import tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
@@ -22,7 +22,7 @@ def take_all(url: str, handle: str) -> None:
     while True:
         try:
             claimed.append(tickets.take_next(store, actor=actor).id)
-        except NothingToDo:
+        except QueueEmpty:
             break
     ended = time.time()
     store.dispose()

@@ -18,11 +18,16 @@ def show(
     format: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Print each effective setting and its source (default, config file, environment, flag)."""
-    from csm_console.store.engine import mask_url
+    from csm_console.errors import ConfigError
+    from csm_console.store.engine import display_url, mask_url, parse_store_url
 
     settings = state(ctx).settings()
+    try:  # the store meant (a file path made absolute), or as written when it does not parse
+        store_url = display_url(parse_store_url(settings.database_url))
+    except ConfigError:
+        store_url = mask_url(settings.database_url)
     rows = [
-        ("database_url", mask_url(settings.database_url), settings.sources["database_url"]),
+        ("database_url", store_url, settings.sources["database_url"]),
         ("agent", settings.agent or "(none)", settings.sources["agent"]),
         ("theme", settings.theme, settings.sources["theme"]),
         (

@@ -26,7 +26,7 @@ def init(
     from csm_console.services import setup
 
     st = state(ctx)
-    store = st.store(check_schema=False)
+    store = st.store(check_schema=False, create=True)
     before, after = setup.initialize(store)
     if before != after:
         info(f"schema {before or 'empty'} → {after} in {store.display_url}")
@@ -94,7 +94,7 @@ def upgrade(ctx: typer.Context) -> None:
     """Apply the schema migrations shipped with this csm."""
     from csm_console.services import setup
 
-    store = state(ctx).store(check_schema=False)
+    store = state(ctx).store(check_schema=False, create=True)
     before, after = setup.initialize(store)
     info(
         f"schema {before or 'empty'} → {after}" if before != after else f"schema already at {after}"

@@ -22,12 +22,13 @@ def generate(
 ) -> None:
     """Fill the store with N synthetic tickets (with threads), spread realistically."""
     from csm_console.services import generate as gen
+    from csm_console.store.engine import translate_errors
 
     store = state(ctx).store()
     started = time.perf_counter()
     from csm_console.cli.progress import progress_bar
 
-    with progress_bar() as progress:
+    with progress_bar() as progress, translate_errors(store):  # a full disk is exit 6
         result = gen.generate_tickets(store, count=tickets, seed=seed, progress=progress)
     elapsed = time.perf_counter() - started
     out.print(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -31,15 +32,25 @@ from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
 class _CsmGroup(TyperGroup):
     """Runs every command under one error handler: no traceback for a user error."""
 
+    def make_context(self, info_name: Any, args: Any, *rest: Any, **kwargs: Any) -> Any:
+        for arg in args:
+            if _SURROGATE.search(arg):  # bytes that were not UTF-8 (Python's surrogateescape)
+                _fail(f"the argument {arg!r} is not valid UTF-8 text", 2)
+        try:  # `csm --help | head -1`: the help is written while the options are parsed
+            return super().make_context(info_name, args, *rest, **kwargs)
+        except BrokenPipeError:
+            _reader_gone()
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CsmError as error:
+            if error.exit_code == 0:  # nothing to do: said on stderr, and not an error
+                typer.echo(error.message, err=True)
+                raise SystemExit(0) from None
             _fail(error.message, error.exit_code)
         except BrokenPipeError:
-            # `csm ... | head`: the reader went away; that is not an error.
-            sys.stderr.close()
-            raise SystemExit(0) from None
+            _reader_gone()
         except KeyboardInterrupt:
             _fail("interrupted", 130)
         except Exception as error:
@@ -67,6 +78,27 @@ class _CsmGroup(TyperGroup):
             obj = ctx.obj
             if isinstance(obj, CliState):
                 obj.close()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _reader_gone() -> NoReturn:
+    """`csm ... | head -1`: the reader of stdout went away, which is a normal end (exit 0,
+    nothing on stderr)."""
+    _stdout_to_devnull()
+    raise SystemExit(0)
+
+
+def _stdout_to_devnull() -> None:
+    """What is still buffered for a stdout whose reader has gone goes to /dev/null, so that
+    flushing it when Python exits does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (a test runner's buffer): nothing to flush
+        pass
 
 
 def _fail(message: str, code: int) -> None:
@@ -152,4 +184,13 @@ app.add_typer(audit_cmd.app, name="audit")
 
 
 def run() -> None:
-    app(prog_name="csm")
+    try:
+        app(prog_name="csm")
+    except SystemExit:
+        # The last of the output may still be in stdout's buffer: a reader that has gone by
+        # now is a normal end too, not exit 120 and "Exception ignored" from the interpreter.
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_to_devnull()  # and the exit code is the command's own
+        raise

@@ -37,6 +37,8 @@ class LazyConsole:
             from rich.console import Console
 
             self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
+            # rich's own answer to a closed pipe is exit 1; csm's is a quiet exit 0 (cli.main)
+            self._console.on_broken_pipe = _reader_gone  # type: ignore[method-assign]
         return self._console
 
     def print(self, *objects: Any, **options: Any) -> None:
@@ -57,6 +59,10 @@ class LazyConsole:
     @property
     def width(self) -> int:
         return self.console.width
+
+
+def _reader_gone() -> None:
+    raise BrokenPipeError
 
 
 # Data goes to stdout, diagnostics to stderr; customer text is printed as plain text, never markup.

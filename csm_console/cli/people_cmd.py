@@ -152,10 +152,7 @@ def teams_add(
         chosen = Tier.parse(tier)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    try:  # a PostgreSQL login is its agent without --as
-        actor: Actor | None = st.actor()
-    except (UsageError, NotFound, PermissionDenied):  # an empty store: before the first agent
-        actor = None
+    actor = st.known_actor()
     team = agents.add_team(st.store(), actor=actor, name=name, tier=chosen, description=description)
     out.print(team.name, markup=False)
 

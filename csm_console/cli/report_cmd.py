@@ -127,10 +127,18 @@ def report(
 
 
 def _day(text: str, option: str) -> date:
+    from csm_console.domain.ticket_record import EARLIEST_TIME, LATEST_TIME
+
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"{option}: a date like 2026-11-01, not {text!r}") from None
+        raise ValueError(f"{option}: a date like 2026-11-01, not {text[:40]!r}") from None
+    if not EARLIEST_TIME.date() <= day <= LATEST_TIME.date():
+        raise ValueError(
+            f"{option}: {day} is out of range; dates lie between {EARLIEST_TIME.year} "
+            f"and {LATEST_TIME.year}"
+        )
+    return day
 
 
 # --- data forms ---------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def rules_test(
     when no rule matches."""
     from csm_console.domain.model import Channel, Language, Priority, Segment, Tier, parse_enum
     from csm_console.domain.routing import IncomingTicket
-    from csm_console.errors import NothingToDo
+    from csm_console.errors import NotFound
     from csm_console.services import routing
 
     try:
@@ -155,5 +155,5 @@ def rules_test(
         raise UsageError(str(error)) from None
     rule = routing.test_rules(state(ctx).store(), ticket)
     if rule is None:
-        raise NothingToDo("no rule matches; the ticket would keep what it was created with")
+        raise NotFound("no rule matches; the ticket would keep what it was created with")
     out.print(f"{sanitize(rule.name, single_line=True)}: {rule.actions.describe()}", markup=False)

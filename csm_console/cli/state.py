@@ -34,10 +34,11 @@ class CliState:
             )
         return self._settings
 
-    def store(self, *, check_schema: bool = True) -> Store:
-        """The configured store.  With `check_schema`, a store that is not there or has no
-        schema is an error naming the command to run, and nothing is created."""
-        if check_schema:
+    def store(self, *, check_schema: bool = True, create: bool = False) -> Store:
+        """The configured store.  A SQLite file that is not there is an error naming the
+        command to run, and nothing is created, unless `create` (init, db upgrade); with
+        `check_schema`, so is a store without the schema."""
+        if not create:
             from csm_console.store.migrate import refuse_missing_sqlite_file
 
             refuse_missing_sqlite_file(self.settings().database_url)
@@ -55,6 +56,12 @@ class CliState:
         from csm_console.services.agents import resolve_actor
 
         return resolve_actor(self.store(), self.settings().agent)
+
+    def known_actor(self) -> Actor | None:
+        """The acting agent if one is known (--as, or a PostgreSQL login bound to an agent)."""
+        from csm_console.services.agents import known_actor
+
+        return known_actor(self.store(), self.settings().agent)
 
     def close(self) -> None:
         if self._store is not None:

@@ -77,7 +77,7 @@ def selection(
     from csm_console.domain.query import Sort, parse_query
     from csm_console.services.views import all_views, combine, find_view
 
-    actor = st.actor() if st.settings().agent else None
+    actor = st.known_actor()
     parsed = parse_query(query)
     order = Sort.parse(sort) if sort else Sort()
     if view:
@@ -256,7 +256,7 @@ def read_ids(values: list[str]) -> list[int]:
         else:
             ids.append(parse_ticket_id(value))
     if not ids and "-" in values:  # an empty pipe: a re-run after everything moved, say
-        raise NothingToDo("no ticket ids on stdin; nothing to do")
+        raise NothingToDo("nothing to do: no ticket ids on stdin")
     if not ids:
         raise UsageError("no ticket ids (give IDs, or - to read them from stdin)")
     return ids
@@ -304,7 +304,10 @@ def _report(result: Any, verb: str) -> None:
 
     for ticket_id in result.changed:
         sys.stdout.write(f"{ticket_id}\n")
-    info(f"{verb}: {result.summary()} (batch {result.batch_id})")
+    if result.changed:
+        info(f"{verb}: {result.summary()} (batch {result.batch_id})")
+    else:  # a batch id names changes made: there were none
+        info(f"{verb}: {result.summary()}{'' if result.refused else '; nothing to do'}")
     for ticket_id, reason in result.refused:
         info(f"  #{ticket_id} refused: {reason}")
     if result.refused:
@@ -411,7 +414,7 @@ def tag(
     from csm_console.services import bulk
 
     if not add and not remove:
-        raise UsageError("nothing to do: give --add TAG and/or --remove TAG")
+        raise UsageError("give --add TAG and/or --remove TAG")
     st = state(ctx)
     chosen_ids = read_ids(ids)
     result = bulk.tag_many(
@@ -617,9 +620,11 @@ def undo(
     result = bulk_reassign.undo(st.store(), actor=st.actor(), batch_id=batch_id.strip())
     for ticket_id in result.reverted:
         sys.stdout.write(f"{ticket_id}\n")
+    made = f" (batch {result.undo_batch_id})" if result.undo_batch_id else ""
+    already = f", {len(result.already)} already undone" if result.already else ""
     info(
         f"undid {len(result.reverted)} ticket{'s' if len(result.reverted) != 1 else ''} of "
-        f"{batch_id} (batch {result.undo_batch_id}); skipped {len(result.skipped)}"
+        f"{batch_id}{made}; skipped {len(result.skipped)}{already}"
     )
     for ticket_id, reason in result.skipped:
         info(f"  #{ticket_id} skipped: {reason}")

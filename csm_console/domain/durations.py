@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 _PART = re.compile(r"(\d+)\s*([wdhms])")
 _WHOLE = re.compile(r"(?:\d+\s*[wdhms]\s*)+")
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+MAX_DURATION = timedelta(days=36525)  # a hundred years: longer is a typo, and overflows dates
 
 
 def parse_duration(text: str) -> timedelta:
@@ -15,7 +16,12 @@ def parse_duration(text: str) -> timedelta:
     raw = text.strip().lower().lstrip("-").strip()
     if not raw or not _WHOLE.fullmatch(raw):
         raise ValueError(f"bad duration {text!r}; write it like 30m, 4h, 2d, 1d12h or 1w")
-    seconds = sum(int(n) * _UNITS[u] for n, u in _PART.findall(raw))
+    parts = _PART.findall(raw)
+    if any(len(n) > 12 for n, _ in parts):
+        raise ValueError(f"duration {text[:40]!r} is too long; at most 100 years")
+    seconds = sum(int(n) * _UNITS[u] for n, u in parts)
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration {text[:40]!r} is too long; at most 100 years")
     return timedelta(seconds=seconds)
 
 

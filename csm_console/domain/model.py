@@ -5,6 +5,19 @@ from __future__ import annotations
 from enum import IntEnum, StrEnum
 from typing import TypeVar
 
+MAX_ID = 2**31 - 1  # ids are PostgreSQL integers (and SQLite's fit them)
+
+
+def as_id(text: str) -> int | None:
+    """`1042` → 1042: ASCII digits within the range of ids (1 to MAX_ID); None for anything
+    else (`²`, `-1`, a 5,000-digit number)."""
+    raw = text.strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_ID)):
+        number = int(raw)
+        if 0 < number <= MAX_ID:
+            return number
+    return None
+
 
 class Tier(StrEnum):
     L1 = "L1"

@@ -21,7 +21,16 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 from csm_console.domain.durations import parse_duration
-from csm_console.domain.model import Channel, Language, Priority, Segment, Status, Tier
+from csm_console.domain.model import (
+    MAX_ID,
+    Channel,
+    Language,
+    Priority,
+    Segment,
+    Status,
+    Tier,
+    as_id,
+)
 from csm_console.domain.text import fold, sanitize
 from csm_console.errors import QueryError
 
@@ -316,7 +325,7 @@ def _field_term(raw_field: str, raw_value: str, negated: bool, *, quoted: bool =
             raise QueryError(f"{field}: does not compare with {op.value}; write {_example(field)}")
         values = [value.strip()] if quoted and value.strip() else _split(value)
         return MatchTerm(field, tuple(_match_value(field, v) for v in values), negated)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # OverflowError: a date past 9999-12-31
         raise QueryError(f"{field}: {exc}") from None
 
 
@@ -364,10 +373,12 @@ def _match_value(field: str, value: str) -> str | int | None:
             valid = ", ".join(e.value for e in enum)
             raise ValueError(f"unknown {what} {value!r}; valid: {valid}") from None
     if field == "id":
-        digits = value.lstrip("#")
-        if not digits.isdigit():
-            raise ValueError(f"bad ticket id {value!r}; ids are numbers like 1042 or #1042")
-        return int(digits)
+        number = as_id(value.lstrip("#"))
+        if number is None:
+            raise ValueError(
+                f"bad ticket id {value[:40]!r}; ids are numbers like 1042 or #1042 (1 to {MAX_ID})"
+            )
+        return number
     if field in {"assignee", "team", "category"} and value.lower() in {"none", "nobody", "-"}:
         return None
     if field in {"assignee", "tag", "category"}:
@@ -407,9 +418,11 @@ def _time_term(field: str, op: Op, value: str, negated: bool) -> TimeTerm:
         return TimeTerm(field, op, at=at, negated=negated)
     try:
         age = parse_duration(value)
-    except ValueError:
+    except ValueError as error:
+        if "too long" in str(error):
+            raise
         raise ValueError(
-            f"bad value {value!r}; write a date (>2026-11-01) or an age (<3d, >12h)"
+            f"bad value {value[:40]!r}; write a date (>2026-11-01) or an age (<3d, >12h)"
         ) from None
     if op is Op.EQ:
         raise ValueError(f"compare an age with < or >, e.g. {field}:<{value}")

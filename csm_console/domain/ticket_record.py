@@ -207,6 +207,8 @@ def _json_records(text: str) -> Iterator[RawRecord]:
         items = json.loads(text)
     except json.JSONDecodeError as error:
         raise RecordProblem(f"line {error.lineno}", None, f"not valid JSON: {error.msg}") from None
+    except (RecursionError, ValueError) as error:
+        raise RecordProblem("line 1", None, _json_refusal(error)) from None
     if not isinstance(items, list):
         raise RecordProblem("line 1", None, "a .json file holds an array of ticket objects")
     for index, item in enumerate(items):
@@ -214,6 +216,13 @@ def _json_records(text: str) -> Iterator[RawRecord]:
         if not isinstance(item, dict):
             raise RecordProblem(where, None, "not an object")
         yield RawRecord(where, item)
+
+
+def _json_refusal(error: Exception) -> str:
+    """JSON that parses in principle but not here: nested too deep, or a number too long."""
+    if isinstance(error, RecursionError):
+        return "not valid JSON here: nested too deeply"
+    return f"not valid JSON here: {str(error).split(';')[0]}"
 
 
 def _ndjson_records(text: str) -> Iterator[RawRecord]:
@@ -225,6 +234,8 @@ def _ndjson_records(text: str) -> Iterator[RawRecord]:
             item = json.loads(line)
         except json.JSONDecodeError as error:
             raise RecordProblem(where, None, f"not valid JSON: {error.msg}") from None
+        except (RecursionError, ValueError) as error:
+            raise RecordProblem(where, None, _json_refusal(error)) from None
         if not isinstance(item, dict):
             raise RecordProblem(where, None, "not an object")
         yield RawRecord(where, item)
@@ -274,10 +285,18 @@ def _csv_records(text: str, *, restore: Callable[[str], str]) -> Iterator[RawRec
 # --- validating one record ------------------------------------------------------------------------
 
 
+# Times a ticket can carry: later ones overflow the SLA clock's arithmetic (9999-12-31 + 8h).
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"expected text, got {_kind(value)}")
-    return str(value)
+    text = str(value)
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        raise ValueError("not valid Unicode (a lone surrogate such as \\ud800)")
+    return text
 
 
 def _kind(value: Any) -> str:
@@ -297,6 +316,11 @@ def parse_time(value: Any) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    if not EARLIEST_TIME <= parsed <= LATEST_TIME:
+        raise ValueError(
+            f"{text[:40]!r} is out of range; times lie between {EARLIEST_TIME.year} and "
+            f"{LATEST_TIME.year}"
+        )
     return parsed.astimezone(UTC)
 
 

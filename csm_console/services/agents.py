@@ -46,6 +46,28 @@ def resolve_actor(store: Store, handle: str | None) -> Actor:
         return actor_of(session, agent)
 
 
+def known_actor(store: Store, handle: str | None) -> Actor | None:
+    """The acting agent when one is known, for reads that only need it for "me" (`assignee:me`,
+    the view My tickets): the one `handle` names, else on PostgreSQL the agent bound to the
+    login; None when neither says who is acting."""
+    if handle:
+        return resolve_actor(store, handle)
+    if not store.is_postgres:
+        return None
+    with store.read() as session:
+        _, bound = _login_agent(session)
+        return actor_of(session, bound) if bound is not None else None
+
+
+def _login_agent(session: Session) -> tuple[str, Agent | None]:
+    """The PostgreSQL login of the session, and the agent bound to it (if any)."""
+    login = str(session.execute(text("SELECT session_user")).scalar_one())
+    bound: Agent | None = session.execute(
+        select(Agent).where(col(Agent.db_role) == login)
+    ).scalar_one_or_none()
+    return login, bound
+
+
 def _agent_by_handle(session: Session, handle: str) -> Agent | None:
     return session.execute(
         select(Agent).where(func.lower(col(Agent.handle)) == handle.strip().lower())
@@ -53,10 +75,7 @@ def _agent_by_handle(session: Session, handle: str) -> Agent | None:
 
 
 def _agent_for_login(session: Session, handle: str | None) -> Agent:
-    login = str(session.execute(text("SELECT session_user")).scalar_one())
-    bound: Agent | None = session.execute(
-        select(Agent).where(col(Agent.db_role) == login)
-    ).scalar_one_or_none()
+    login, bound = _login_agent(session)
     wanted = _agent_by_handle(session, handle) if handle else None
     if handle and wanted is None:
         raise NotFound(f"no agent with handle {handle!r}")

@@ -994,7 +994,8 @@ class _SqliteWriter:
                 self.connection.execute(sql)
             self.connection.execute("COMMIT")
         except BaseException:
-            self.connection.execute("ROLLBACK")
+            if self.connection.in_transaction:  # SQLite already rolled back on a full disk
+                self.connection.execute("ROLLBACK")
             raise
 
     def finish(self, batch_id: str, count: int, at: str) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from csm_console.domain.article import ArticleDraft, parse_article
+from csm_console.domain.model import as_id
 from csm_console.domain.rights import Actor, check_can_edit_knowledge
 from csm_console.domain.search import (
     HitMarker,
@@ -312,9 +313,10 @@ def _find(session: Session, ref: str | int) -> Article | None:
     """By id (`42`), or by external id (`KB-0042`)."""
     text_ref = str(ref).strip()
     article: Article | None = None
-    if text_ref.isdigit():
-        article = session.get(Article, int(text_ref))
-    if article is None:
+    number = as_id(text_ref)
+    if number is not None:
+        article = session.get(Article, number)
+    if article is None and len(text_ref) <= 200:  # longer is no external id
         article = session.execute(
             select(Article).where(col(Article.external_id) == text_ref)
         ).scalar_one_or_none()
@@ -437,7 +439,7 @@ def import_articles(
             problems,
         )
     if not drafts:
-        raise NothingToDo("no Markdown files (*.md) to import")
+        raise NothingToDo("nothing to do: no Markdown files (*.md) to import")
     created: list[int] = []
     updated: list[int] = []
     unchanged: list[int] = []

@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 from csm_console.domain.model import Role, Status
 from csm_console.domain.query import Query
 from csm_console.domain.rights import Actor, check_can_bulk
-from csm_console.errors import Conflict, NotFound, PermissionDenied, UsageError
+from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
 from csm_console.services.clock import utcnow
 from csm_console.services.tickets import (
     bump_version,
@@ -61,8 +61,9 @@ class ReassignResult:
 @dataclass
 class UndoResult:
     batch_id: str
-    undo_batch_id: str
+    undo_batch_id: str | None = None  # made with the first ticket put back: none for no change
     reverted: list[int] = field(default_factory=list)
+    already: list[int] = field(default_factory=list)  # undone before: nothing to do for them
     skipped: list[tuple[int, str]] = field(default_factory=list)
     skip_codes: list[int] = field(default_factory=list)  # the exit code each skip stands for
 
@@ -358,9 +359,12 @@ def _move_chunk(
 
 
 def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = None) -> UndoResult:
-    """Put back each ticket of the batch that is still at the version the batch left it."""
+    """Put back each ticket of the batch that is still at the version the batch left it.
+
+    A batch already undone is nothing to do (`NothingToDo`, exit 0), and no undo batch id is
+    made for it: the result has one only when a ticket was put back."""
     now = now or utcnow()
-    result = UndoResult(batch_id=batch_id, undo_batch_id=f"undo-{uuid.uuid4().hex}")
+    result = UndoResult(batch_id=batch_id)
     with store.write() as session:
         fresh = reload_actor(session, actor)
         check_can_bulk(fresh)
@@ -403,13 +407,15 @@ def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = No
                         col(AuditEvent.version) == (left_at or 0) + 1,
                     )
                 ).first()
-                reason = (
-                    "already undone"
-                    if undone
-                    else f"changed since the batch (version {left_at}, now {ticket.version}); "
-                    "left as it is"
+                if undone:
+                    result.already.append(ticket_id)
+                    continue
+                result.skip(
+                    ticket_id,
+                    f"changed since the batch (version {left_at}, now {ticket.version}); "
+                    "left as it is",
+                    Conflict.exit_code,
                 )
-                result.skip(ticket_id, reason, Conflict.exit_code)
                 continue
             if fresh.role == Role.LEAD and ticket.team_id != fresh.team_id:
                 result.skip(
@@ -418,6 +424,8 @@ def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = No
                     PermissionDenied.exit_code,
                 )
                 continue
+            if result.undo_batch_id is None:
+                result.undo_batch_id = f"undo-{uuid.uuid4().hex}"
             bump_version(ticket, now)
             for change in changes:
                 if change.field not in UNDOABLE:
@@ -448,4 +456,10 @@ def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = No
                 )
             refresh_clock(ticket)
             result.reverted.append(ticket_id)
+        if result.already and not result.reverted and not result.skipped:
+            count = len(result.already)
+            raise NothingToDo(
+                f"nothing to undo: batch {batch_id} was already undone "
+                f"({count} ticket{'s' if count != 1 else ''})"
+            )
     return result

@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 
 from csm_console.domain.calendar import BusinessCalendar, parse_calendar
 from csm_console.domain.model import (
+    MAX_ID,
     AuthorKind,
     Channel,
     Language,
@@ -29,6 +30,7 @@ from csm_console.domain.model import (
     Segment,
     Status,
     Tier,
+    as_id,
 )
 from csm_console.domain.query import Query, Sort
 from csm_console.domain.rights import (
@@ -59,7 +61,7 @@ from csm_console.domain.ticket_record import (
     clean_tags,
 )
 from csm_console.domain.workflow import check_escalation, check_transition, is_reopen
-from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
+from csm_console.errors import Conflict, NotFound, PermissionDenied, QueueEmpty, UsageError
 from csm_console.services import repeat_contacts
 from csm_console.services.agents import actor_of
 from csm_console.services.clock import utcnow
@@ -1022,7 +1024,7 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
         ticket = session.execute(statement).scalar_one_or_none()
         if ticket is None:
             scope = "any tier" if fresh.role == Role.ADMIN else f"{fresh.tier.value}, {fresh.team}"
-            raise NothingToDo(
+            raise QueueEmpty(
                 f"the queue is empty: no unassigned ticket for {fresh.handle} ({scope})"
             )
         target = session.get(Agent, fresh.id)
@@ -1427,7 +1429,9 @@ def record_csat(
 
 def parse_ticket_id(text: str) -> int:
     """`1042` or `#1042` → 1042."""
-    raw = sanitize(text, single_line=True).strip().lstrip("#")
-    if not raw.isdigit() or int(raw) <= 0:
-        raise UsageError(f"bad ticket id {text!r}; ids are numbers like 1042 or #1042")
-    return int(raw)
+    number = as_id(sanitize(text, single_line=True).strip().lstrip("#"))
+    if number is None:
+        raise UsageError(
+            f"bad ticket id {text[:40]!r}; ids are numbers like 1042 or #1042 (1 to {MAX_ID})"
+        )
+    return number

@@ -114,7 +114,7 @@ def parse_import(
     if problems:
         raise _refuse(problems, source)
     if not records:
-        raise NothingToDo(f"no ticket records in {source}")
+        raise NothingToDo(f"nothing to do: no ticket records in {source}")
     return records
 
 

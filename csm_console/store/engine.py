@@ -7,17 +7,20 @@ transaction that reads and then writes never fails with "database is locked" hal
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
-from csm_console.errors import ConfigError, StoreUnavailable
+from csm_console.errors import ConfigError, StoreUnavailable, UsageError
 from csm_console.store.audit_chain import register_sqlite_functions
 from csm_console.store.private_files import private_file
 
@@ -28,54 +31,135 @@ POSTGRES_STATEMENT_TIMEOUT_MS = 60_000
 _BEGIN_OPTION = "csm_sqlite_begin"
 
 
+URL_HELP = "use a file path, sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# query parameters whose values are secrets (libpq's password, sslpassword, ...)
+_SECRET_KEY = r"[^=&#]*(?:pass|secret|token)[^=&#]*"
+
+
 def parse_store_url(raw: str) -> URL:
-    """Parse and normalise a store URL: `postgresql://` means psycopg 3; SQLite paths expand `~`."""
-    try:
-        url = make_url(raw.strip())
-    except exc.ArgumentError:
-        raise ConfigError(
-            f"bad store URL {_mask_unparsed(raw)!r}; use sqlite:///PATH or "
-            "postgresql://USER@HOST:PORT/DB"
-        ) from None
-    backend = url.get_backend_name()
-    if backend in {"postgresql", "postgres"}:
-        driver = url.get_driver_name()
-        if driver not in {"psycopg", "postgresql", "postgres", ""} and url.drivername not in {
-            "postgresql",
-            "postgres",
-        }:
+    """Parse and normalise a store URL: `postgresql://` (or `postgres://`) means psycopg 3; a
+    plain file path, or `sqlite:///PATH`, is a SQLite file, made absolute (`~` expanded, a
+    relative path from the current directory), so that every message names the real file."""
+    text = raw.strip()
+    if not text:
+        raise ConfigError(f"empty store URL; {URL_HELP}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ConfigError(f"the store URL {_mask_unparsed(text)!r} has control characters")
+    if not _SCHEME.match(text):
+        return URL.create("sqlite", database=_absolute(text))
+    url = _make_url(text)
+    scheme, _, driver = url.drivername.partition("+")
+    if scheme in {"postgresql", "postgres"}:
+        if driver not in {"psycopg", ""}:
             raise ConfigError(
                 f"unsupported PostgreSQL driver {driver!r} in {mask_url(url)}; csm uses psycopg 3"
             )
+        _check_port(url)
         return url.set(drivername="postgresql+psycopg")
-    if backend == "sqlite":
-        if url.drivername not in {"sqlite", "sqlite+pysqlite"}:
-            raise ConfigError(f"unsupported SQLite driver in {mask_url(url)}")
+    if scheme == "sqlite":
+        if driver not in {"pysqlite", ""}:
+            raise ConfigError(f"unsupported SQLite driver {driver!r} in {mask_url(url)}")
+        if url.host or url.username or url.password or url.port:
+            raise ConfigError(
+                f"a SQLite store is a file, not a server: {mask_url(url)}; write sqlite:///PATH "
+                "(sqlite:////abs/path for an absolute one) or just the file path"
+            )
         if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
-            return url.set(database=str(Path(url.database).expanduser()))
+            return url.set(database=_absolute(url.database))
         return url
-    raise ConfigError(
-        f"unsupported store {url.drivername!r} in {mask_url(url)}; use sqlite:///PATH or "
-        "postgresql://USER@HOST:PORT/DB"
-    )
+    raise ConfigError(f"unsupported store {url.drivername!r} in {mask_url(url)}; {URL_HELP}")
+
+
+def _absolute(path: str) -> str:
+    return os.path.abspath(os.path.expanduser(path))  # `~nobody` stays as written
+
+
+def relative_sqlite_path(raw: str) -> str | None:
+    """The path as written when a SQLite URL gives a relative one (`sqlite:///home/me/x.db` is
+    `home/me/x.db` in the current directory); None otherwise.  For messages."""
+    text = raw.strip()
+    if not text.lower().startswith(("sqlite://", "sqlite+pysqlite://")):
+        return None
+    path = text.split("://", 1)[1].split("?", 1)[0]
+    if not path.startswith("/") or path.startswith("//") or path in {"/", "/:memory:"}:
+        return None
+    written = path[1:]
+    return None if written.startswith(("~", "file:")) else written
+
+
+def _make_url(text: str) -> URL:
+    """SQLAlchemy's URL, also when the password holds an unescaped `@` (the user part ends at
+    the last `@` before the host, as in a browser) and with a port that is a number."""
+    scheme, rest = text.split("://", 1)
+    netloc_end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    netloc, tail = rest[:netloc_end], rest[netloc_end:]
+    if netloc.count("@") > 1:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user, colon, password = userinfo.partition(":")
+        quoted = quote(unquote(user), safe="") + (
+            colon + quote(unquote(password), safe="") if colon else ""
+        )
+        text = f"{scheme}://{quoted}@{hostport}{tail}"
+    try:
+        url = make_url(text)
+    except (exc.ArgumentError, ValueError):
+        raise ConfigError(f"bad store URL {_mask_unparsed(text)!r}; {URL_HELP}") from None
+    return url
+
+
+def _check_port(url: URL) -> None:
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ConfigError(f"bad port {url.port} in {mask_url(url)}; a port is 1 to 65535")
 
 
 def mask_url(url: URL | str) -> str:
-    """The URL with any password replaced by ***, safe to print."""
+    """The URL with any password replaced by ***, safe to print: the password of the user part
+    (also one with an unescaped `@`) and secret query parameters (`?password=`)."""
     if isinstance(url, str):
         raw = url
+        if "://" not in raw:
+            return raw  # a file path has no password
         try:
-            url = make_url(raw)
-        except exc.ArgumentError:
+            url = _make_url(raw.strip())
+        except ConfigError:
             return _mask_unparsed(raw)
-    return url.render_as_string(hide_password=True)
+    return _mask_query(url.render_as_string(hide_password=True))
+
+
+def display_url(url: URL) -> str:
+    """A store URL as people write it (postgresql://, not the driver-qualified form), masked."""
+    if url.get_backend_name() == "postgresql":
+        url = url.set(drivername="postgresql")
+    return mask_url(url)
 
 
 def _mask_unparsed(raw: str) -> str:
-    # user:secret@host → user:***@host, even when the rest does not parse
-    import re
+    # user:secret@host → user:***@host up to the last @ (a password may hold one), and the
+    # secret query parameters, even when the rest does not parse
+    return _mask_query(re.sub(r"(://[^:/@]*:)[^/?]*@", r"\1***@", raw))
 
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", raw)
+
+def _mask_query(rendered: str) -> str:
+    return re.sub(
+        rf"([?&]{_SECRET_KEY}=)[^&#]*",
+        r"\1***",
+        rendered,
+        flags=re.IGNORECASE,
+    )
+
+
+def scrub_secrets(message: str, url: URL) -> str:
+    """A driver's message with the URL's secrets (password, secret query values) taken out."""
+    secrets = [url.password or ""] + [
+        str(value)
+        for key, value in url.query.items()
+        if re.fullmatch(_SECRET_KEY, key, re.IGNORECASE) and isinstance(value, str)
+    ]
+    for secret in secrets:
+        if len(str(secret)) >= 2:
+            message = message.replace(str(secret), "***")
+    return message
 
 
 SQLITE_AUTOCHECKPOINT = 1000  # pages: SQLite's default
@@ -133,11 +217,18 @@ class Store:
     ) -> None:
         self.url = parse_store_url(url) if isinstance(url, str) else url
         self.dialect = self.url.get_backend_name()
-        # shown as people write it: postgresql://, not the driver-qualified form
-        self.display_url = mask_url(
-            self.url.set(drivername="postgresql") if self.dialect == "postgresql" else self.url
-        )
+        self.display_url = display_url(self.url)
         self._checkpoints = _Checkpoints()
+        try:
+            self._build(echo, statement_timeout_ms)
+        except exc.ArgumentError as error:  # a URL option the dialect refuses (?port=x)
+            raise ConfigError(f"bad store URL {self.display_url}: {error}") from None
+        except OSError as error:  # the store's folder cannot be made
+            raise StoreUnavailable(
+                f"cannot create the folder of {self.display_url}: {error.strerror}"
+            ) from None
+
+    def _build(self, echo: bool, statement_timeout_ms: int) -> None:
         if self.is_sqlite:
             database = self.url.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):
@@ -227,23 +318,38 @@ def translate_errors(store: Store) -> Iterator[None]:
     """Turn driver failures into one-line `StoreUnavailable`/`SchemaError`, password masked."""
     try:
         yield
-    except exc.OperationalError as error:
+    except (exc.OperationalError, sqlite3.OperationalError) as error:
+        # a raw sqlite3 error too: Store.bulk's checkpoint runs on the DBAPI connection
         raise classify_operational_error(store, error) from None
     except exc.InterfaceError as error:
         raise StoreUnavailable(
-            f"lost the connection to {store.display_url}: {_reason(error)}"
+            f"lost the connection to {store.display_url}: {_reason(error, store)}"
+        ) from None
+    except exc.ProgrammingError as error:
+        reason = _reason(error, store)
+        if reason.startswith("invalid connection option"):  # the URL's ?name=value
+            raise ConfigError(f"bad store URL {store.display_url}: {reason}") from None
+        raise
+    except exc.DataError as error:  # a value the database refuses: a NUL, a number too big
+        raise UsageError(f"the store refused a value: {_reason(error, store)}") from None
+    except OverflowError as error:  # SQLite: an integer past 64 bits; a date past year 9999
+        raise UsageError(f"a value is out of range: {error}") from None
+    except UnicodeEncodeError as error:  # a lone surrogate: bytes that were not UTF-8
+        raise UsageError(
+            f"text that is not valid UTF-8 (character {error.object[error.start : error.end]!r}); "
+            "save it as UTF-8"
         ) from None
     except exc.DatabaseError as error:
-        reason = _reason(error)
+        reason = _reason(error, store)
         if "not a database" in reason or "malformed" in reason:  # a file that is no SQLite store
             raise StoreUnavailable(f"cannot use {store.display_url}: {reason}") from None
         raise
 
 
-def classify_operational_error(store: Store, error: exc.DBAPIError) -> Exception:
-    from csm_console.errors import SchemaError
+def classify_operational_error(store: Store, error: Exception) -> Exception:
+    from csm_console.errors import QueryError, SchemaError
 
-    reason = _reason(error)
+    reason = _reason(error, store)
     lowered = reason.lower()
     if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
         return SchemaError(
@@ -259,14 +365,21 @@ def classify_operational_error(store: Store, error: exc.DBAPIError) -> Exception
             f"the store {store.display_url} stopped a query that ran longer than the statement "
             "timeout; narrow it (a query, --since, --limit) and try again"
         )
+    if "disk is full" in lowered or "no space left" in lowered:
+        return StoreUnavailable(
+            f"the store {store.display_url} cannot grow: the disk is full ({reason}); "
+            "nothing more was written"
+        )
+    if "expression tree is too large" in lowered or "too many sql variables" in lowered:
+        return QueryError(f"the query is too complex for the store ({reason}); use fewer terms")
     if "unable to open database" in lowered:
         return StoreUnavailable(f"cannot open {store.display_url}: {reason}")
     return StoreUnavailable(f"cannot use the store {store.display_url}: {reason}")
 
 
-def _reason(error: exc.DBAPIError) -> str:
-    """The driver's first line, without SQL, parameters or anything multi-line."""
+def _reason(error: Exception, store: Store) -> str:
+    """The driver's first line, without SQL, parameters, anything multi-line or a secret."""
     original = getattr(error, "orig", None) or error
     first = str(original).strip().splitlines()
     line = first[0] if first else type(original).__name__
-    return line.strip().rstrip(".")
+    return scrub_secrets(line.strip().rstrip("."), store.url)

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import exc, inspect, text
 
 from csm_console.errors import SchemaError
-from csm_console.store.engine import Store, parse_store_url, translate_errors
+from csm_console.store.engine import (
+    Store,
+    parse_store_url,
+    relative_sqlite_path,
+    translate_errors,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -130,7 +135,14 @@ def refuse_missing_sqlite_file(url: str) -> None:
     database = parsed.database or ""
     in_memory = database == ":memory:" or database.startswith("file:")
     if database and not in_memory and not Path(database).exists():
+        written = relative_sqlite_path(url)
+        note = (
+            f" ({url.strip()} is the relative path {written} in the current directory; "
+            f"for /{written} write sqlite:////{written} or just --db /{written})"
+            if written
+            else ""
+        )
         raise SchemaError(
-            f"there is no store at {database}; run `csm init` to create it "
-            "(or `csm --db URL ...` to use another)"
+            f"there is no store at {database}{note}; run `csm init` to create it "
+            "(or `csm --db PATH|URL ...` to use another)"
         )

@@ -406,9 +406,7 @@ def test_suggestions_weigh_the_subject(desk: Desk) -> None:
             "KB-0047",
         ),
     ):
-        hits = knowledge.suggest_articles(
-            desk.store, subject=subject, body=body, language=language
-        )
+        hits = knowledge.suggest_articles(desk.store, subject=subject, body=body, language=language)
         assert hits[0].external_id == expected, [(h.external_id, h.score) for h in hits]
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
         assert len({h.id for h in hits}) == len(hits) == 5

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from csm_console.services import tickets
 from csm_console.store.engine import Store
 from csm_console.tui.queue_list import QueueList
+from csm_console.tui.screens import ConfirmScreen, MessageScreen, PickerScreen
 from tests.tui_support import drive, make_app, sample_store, settle
 
 
@@ -52,5 +54,67 @@ def test_after_escalating_the_cursor_goes_to_the_next_ticket(store: Store) -> No
         assert queue(app).current is not None and queue(app).current.id == following
         assert queue(app).cursor == 2
         assert app.detail is not None and app.detail.ticket.id == following
+
+    drive(app, script)
+
+
+def test_an_operator_assigning_marked_tickets_is_offered_only_valid_targets(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press(*"All", "enter")
+        await settle(pilot)
+        rows = queue(app).window.rows
+        mine = next(i for i, r in enumerate(rows) if r.assignee == "demo")
+        theirs = next(i for i, r in enumerate(rows) if r.assignee not in (None, "demo"))
+        mine_id, theirs_id = rows[mine].id, rows[theirs].id
+        for index in (mine, theirs):
+            queue(app).cursor = index
+            await pilot.press("space")
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, PickerScreen)
+        assert [c.label for c in app.screen.choices] == ["nobody", "demo"]
+        await pilot.press("enter")  # nobody
+        await settle(pilot)
+        # the refusal is said before confirming
+        assert isinstance(app.screen, ConfirmScreen)
+        assert f"#{theirs_id}: " in app.screen.detail and "may not assign" in app.screen.detail
+        assert f"#{mine_id}  " in app.screen.detail
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        assert "1 changed" in app.screen.body and "refused" not in app.screen.body
+        assert queue(app).marks == {theirs_id}  # the one not done stays marked
+        assert tickets.get_ticket(store, ticket_id=mine_id).ticket.assignee is None
+        await pilot.press("escape")
+        await settle(pilot)
+        # only tickets nobody may assign: refused at once, no picker, the marks stay
+        await pilot.press("a")
+        await settle(pilot)
+        assert not isinstance(app.screen, PickerScreen)
+        assert queue(app).marks == {theirs_id}
+
+    drive(app, script)
+
+
+def test_a_bulk_change_that_changes_nothing_names_no_batch(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("space", "space")
+        assert len(queue(app).marks) == 2
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press(*"demo", "enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageScreen)
+        assert "0 changed, 2 already so" in app.screen.body
+        assert "batch" not in app.screen.body
+        assert not queue(app).marks
 
     drive(app, script)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -27,14 +27,15 @@ from csm_console.domain.rights import Actor
 from csm_console.domain.templates import ArticleRef
 from csm_console.domain.text import sanitize
 from csm_console.domain.workflow import TRANSITIONS
-from csm_console.errors import Conflict, CsmError, StoreUnavailable
-from csm_console.services import agents, bulk, knowledge, presence, tickets
+from csm_console.errors import Conflict, CsmError, PermissionDenied, StoreUnavailable
+from csm_console.services import agents, assignment, bulk, knowledge, presence, tickets
 from csm_console.services.agents import TeamView
+from csm_console.services.assignment import AssignTargets
 from csm_console.services.bulk import BulkResult
 from csm_console.services.drafts import DraftBox
 from csm_console.services.knowledge import ArticleView
 from csm_console.services.presence import PresenceView
-from csm_console.services.records import AgentView, TicketDetail, TicketRow
+from csm_console.services.records import TicketDetail, TicketRow
 from csm_console.services.views import View, all_views
 from csm_console.store.change_feed import ChangeFeed
 from csm_console.store.engine import Store
@@ -607,29 +608,48 @@ class CsmApp(App[None]):
         targets = self._targets()
         if not targets:
             return
+        ids = [row.id for row in targets]
 
-        def pick(people: list[AgentView]) -> None:
-            options: list[Choice[str]] = [Choice("", "nobody", "unassign")]
+        def pick(found: AssignTargets) -> None:
+            if not found.ticket_ids:  # refused before anything is asked or confirmed
+                self.report(PermissionDenied(_refusals(found.refused)))
+                return
+            options: list[Choice[str]] = []
+            if found.unassign:
+                options.append(Choice("", "nobody", "unassign"))
             options += [
                 Choice(a.handle, a.handle, f"{a.name} · {a.role} · {a.tier} · {a.team}")
-                for a in people
+                for a in found.agents
             ]
+            if not options:
+                self.notify("Nobody may take these tickets from you.", severity="warning")
+                return
+            assignable = [row for row in targets if row.id in found.ticket_ids]
 
             def chosen(handle: str | None) -> None:
                 if handle is not None:  # None: cancelled; "": nobody
-                    self._assign(targets, handle or None)
+                    self._assign(assignable, handle or None, found.refused)
 
             title = (
-                f"Assign {len(targets)} marked tickets to"
-                if len(targets) > 1
-                else f"Assign #{targets[0].id} to"
+                f"Assign {len(assignable)} marked tickets to"
+                if len(assignable) > 1
+                else f"Assign #{assignable[0].id} to"
             )
             self.push_screen(PickerScreen(title, options), chosen)
 
-        self.run_service("", lambda: agents.list_agents(self.store, include_inactive=False), pick)
+        self.run_service(
+            "",
+            lambda: assignment.assign_targets(self.store, actor=self.actor, ticket_ids=ids),
+            pick,
+        )
 
-    def _assign(self, targets: list[TicketRow], handle: str | None) -> None:
-        if len(targets) == 1:
+    def _assign(
+        self,
+        targets: list[TicketRow],
+        handle: str | None,
+        refused: Sequence[tuple[int, str]] = (),
+    ) -> None:
+        if len(targets) == 1 and not refused:
             row = targets[0]
             self.run_service(
                 f"#{row.id} → {handle or 'nobody'}",
@@ -644,7 +664,8 @@ class CsmApp(App[None]):
             )
             return
         self._confirm_bulk(
-            f"Assign {len(targets)} tickets to {handle or 'nobody'}?",
+            f"Assign {len(targets)} ticket{'s' if len(targets) > 1 else ''} to "
+            f"{handle or 'nobody'}?",
             targets,
             lambda versions: bulk.assign_many(
                 self.store,
@@ -653,15 +674,22 @@ class CsmApp(App[None]):
                 to=handle,
                 versions=versions,
             ),
+            refused,
         )
 
     def _confirm_bulk(
-        self, question: str, targets: list[TicketRow], call: Callable[[dict[int, int]], BulkResult]
+        self,
+        question: str,
+        targets: list[TicketRow],
+        call: Callable[[dict[int, int]], BulkResult],
+        refused: Sequence[tuple[int, str]] = (),
     ) -> None:
         versions = {row.id: row.version for row in targets}
         listing = "\n".join(f"#{row.id}  {row.subject[:60]}" for row in targets[:12])
         if len(targets) > 12:
             listing += f"\n… and {len(targets) - 12} more"
+        if refused:  # said before confirming; these stay marked
+            listing += "\n\nnot included, and staying marked:\n" + _refusals(refused)
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -670,15 +698,22 @@ class CsmApp(App[None]):
         self.push_screen(ConfirmScreen(question, listing), answered)
 
     def _bulk_done(self, result: BulkResult) -> None:
-        self.queue.list.clear_marks()
+        """The changed tickets are unmarked; the refused ones stay marked, to act on again."""
+        self.queue.list.unmark([*result.changed, *result.unchanged])
+        still = len(self.queue.list.marks)
         self.queue.refresh_rows()
-        lines = [f"{result.summary()}   (batch {result.batch_id})"]
+        head = result.summary()
+        if result.changed:  # a batch id only names changes: none, no batch
+            head += f"   (batch {result.batch_id})"
+        lines = [head]
         if result.changed:
             lines.append("changed: " + ", ".join(f"#{i}" for i in result.changed))
         if result.unchanged:
             lines.append("already so: " + ", ".join(f"#{i}" for i in result.unchanged))
         for ticket_id, reason in result.refused:
             lines.append(f"refused #{ticket_id}: {reason}")
+        if still:
+            lines.append(f"{still} still marked")
         self.push_screen(MessageScreen("Bulk result", "\n".join(lines)))
         if self.detail is not None:
             self.open_ticket(self.detail.ticket.id)
@@ -1061,6 +1096,14 @@ class CsmApp(App[None]):
             )
             return
         self.exit()
+
+
+def _refusals(refused: Sequence[tuple[int, str]], limit: int = 5) -> str:
+    """`#12: reason` lines, at most `limit` of them."""
+    lines = [f"#{ticket_id}: {reason}" for ticket_id, reason in refused[:limit]]
+    if len(refused) > limit:
+        lines.append(f"… and {len(refused) - limit} more")
+    return "\n".join(lines)
 
 
 _CONSOLE_ACTIONS = {

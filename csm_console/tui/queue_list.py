@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -220,6 +220,15 @@ class QueueList(ScrollView, can_focus=True):
         if had:
             self.post_message(self.MarksChanged())
         return had
+
+    def unmark(self, ticket_ids: Iterable[int]) -> None:
+        """Unmark these tickets (those a bulk change has done); the others stay marked."""
+        before = len(self.marks)
+        self.marks -= set(ticket_ids)
+        if len(self.marks) != before:
+            self._cache.clear()
+            self.refresh()
+            self.post_message(self.MarksChanged())
 
     def action_open(self) -> None:
         row = self.current

@@ -4,6 +4,7 @@ and the quit prompt.  Driven through Textual's Pilot against a real SQLite store
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from csm_console.services import tickets
 from csm_console.store.engine import Store
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.screens import ConfirmScreen, MessageScreen, PickerScreen
-from tests.tui_support import drive, make_app, sample_store, settle
+from tests.tui_support import drive, make_app, sample_store, settle, terminal_output
 
 
 @pytest.fixture
@@ -116,5 +117,67 @@ def test_a_bulk_change_that_changes_nothing_names_no_batch(store: Store) -> None
         assert "0 changed, 2 already so" in app.screen.body
         assert "batch" not in app.screen.body
         assert not queue(app).marks
+
+    drive(app, script)
+
+
+def colour_codes(output: str) -> list[str]:
+    """The SGR parameters in `output` that set a colour (16, 256 or truecolour; foreground or
+    background); resets to the terminal's own colours (39, 49) are no colour."""
+    found: list[str] = []
+    for params in re.findall(r"\x1b\[([0-9;:]*)m", output):
+        parts = params.replace(":", ";").split(";")
+        index = 0
+        while index < len(parts):
+            code = int(parts[index] or 0)
+            if code in (38, 48, 58):
+                found.append(params)
+                break
+            if 30 <= code <= 37 or 40 <= code <= 47 or 90 <= code <= 97 or 100 <= code <= 107:
+                found.append(params)
+                break
+            index += 1
+    return found
+
+
+def test_no_color_writes_no_colour(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR (no-color.org): no colour codes at all, in the console and the dashboard; the
+    cursor and the focus still show (reverse, bold)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        assert app.no_color
+        output = terminal_output(app)
+        assert "\x1b[" in output  # styled: bold, reverse
+        assert colour_codes(output) == []
+        assert "\x1b[7m" in output or ";7m" in output or "[7;" in output  # the cursor row
+        await pilot.press("D")
+        await settle(pilot)
+        assert colour_codes(terminal_output(app)) == []
+
+    drive(app, script)
+
+
+def test_the_quit_prompt_names_the_tickets_of_unsent_drafts(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        first = app.detail.ticket.id
+        await pilot.press("r", *"draft")
+        await pilot.press("escape", "j")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        second = app.detail.ticket.id
+        assert second != first
+        await pilot.press("i", *"a note")
+        await pilot.press("escape", "q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        question = app.screen.question
+        assert f"reply on #{first}" in question and f"note on #{second}" in question, question
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.is_running
 
     drive(app, script)

@@ -15,6 +15,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.css.query import NoMatches
+from textual.filter import LineFilter
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -57,6 +58,7 @@ from csm_console.tui.screens import (
     PickerScreen,
     PromptScreen,
 )
+from csm_console.tui.terminal import colour_filters
 from csm_console.tui.themes import register_themes
 
 R = TypeVar("R")
@@ -192,6 +194,9 @@ class CsmApp(App[None]):
         if self.live:
             self._follow_changes()
             self.set_interval(presence.HEARTBEAT, self.beat)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return colour_filters(super().get_line_filters(), no_color=self.no_color)
 
     def on_unmount(self) -> None:
         if self.live:
@@ -1078,7 +1083,10 @@ class CsmApp(App[None]):
 
     def action_quit_console(self) -> None:
         if self.reply_pane.has_unsent():
-            count = len(self.reply_pane.drafts)
+            drafts = [(ticket_id, d.mode) for ticket_id, d in self.reply_pane.drafts.items()]
+            named = ", ".join(f"{mode} on #{ticket_id}" for ticket_id, mode in drafts[:3])
+            if len(drafts) > 3:
+                named += f" and {len(drafts) - 3} more"
 
             def answered(yes: bool | None) -> None:
                 if yes:
@@ -1086,7 +1094,7 @@ class CsmApp(App[None]):
 
             self.push_screen(
                 ConfirmScreen(
-                    f"Quit with {count} unsent draft{'s' if count > 1 else ''}?",
+                    f"Quit with {'an unsent' if len(drafts) == 1 else 'unsent drafts:'} {named}?",
                     "They are kept on this machine and offered back when you open their "
                     "tickets again."
                     if self.draft_box is not None

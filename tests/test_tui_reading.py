@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from csm_console.services import tickets
+from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.screens import ConfirmScreen, MessageScreen, PickerScreen
@@ -181,3 +182,124 @@ def test_the_quit_prompt_names_the_tickets_of_unsent_drafts(store: Store) -> Non
         assert app.is_running
 
     drive(app, script)
+
+
+def pane_lines(app: Any, pane: Any) -> list[str]:
+    """The text of `pane` as it is on screen, line by line."""
+    region = pane.region
+    strips = app.screen._compositor.render_strips()
+    return [strip.text[region.x : region.right] for strip in strips[region.y : region.bottom]]
+
+
+def ticket_id_by_subject(store: Store, subject: str) -> int:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from csm_console.store.models import Ticket
+
+    with store.read() as session:
+        return (
+            session.execute(
+                select(col(Ticket.id)).where(
+                    col(Ticket.subject) == subject, col(Ticket.assignee_id).is_(None)
+                )
+            )
+            .scalars()
+            .first()
+        )  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_ticket_fields_never_break_inside_a_word(store: Store, size: tuple[int, int]) -> None:
+    """`cancella`/`tion`, `unassign`/`ed`: a field's label and value stay on one line, and
+    tags that do not fit say how many more there are (issue 16, item 5)."""
+    app = make_app(store)
+    ticket_id = ticket_id_by_subject(store, "Wi-Fi is there but no internet")
+    tags = ["nointernet", "fiber", "vip"]
+    tickets.tag_ticket(
+        store,
+        actor=resolve_actor(store, "admin"),
+        ticket_id=ticket_id,
+        add=["cancellation-request", "equipment-return", "loyalty-offer", "escalation-risk"],
+    )
+
+    async def script(pilot: Any) -> None:
+        app.open_ticket(ticket_id)
+        await settle(pilot)
+        if app.screen.has_class("narrow"):
+            app.action_pane("detail")
+            await settle(pilot)
+        app.detail_pane.scroll_home(animate=False, immediate=True)  # the fields, at the top
+        await settle(pilot)
+        text = "\n".join(pane_lines(app, app.detail_pane))
+        assert re.search(r"category connectivity\b", text), text
+        assert re.search(r"assignee unassigned\b", text), text
+        line = next(line for line in text.splitlines() if "tags " in line)
+        shown = line.split("tags ", 1)[1].strip(" │▁▂▃▄▅▆▇█")
+        names = [t.strip() for t in re.sub(r" \+\d+$", "", shown).split(",")]
+        every = sorted(app.detail.ticket.tags)
+        assert set(names) <= set(every) and all(names), (shown, every)
+        if len(names) < len(every):
+            assert shown.endswith(f"+{len(every) - len(names)}"), shown
+        assert set(tags) <= set(every)
+
+    drive(app, script, size=size)
+
+
+def newest_customer_words(app: Any) -> str:
+    """The first line of the newest customer message, as the thread shows it."""
+    detail = app.detail
+    assert detail is not None
+    message = [m for m in detail.messages if m.author_kind == "customer"][-1]
+    return message.body.strip().splitlines()[0][:30]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_the_newest_customer_message_shows_when_a_ticket_opens(
+    store: Store, size: tuple[int, int]
+) -> None:
+    """No scrolling to find what the customer said last (issue 16, item 6)."""
+    app = make_app(store)
+    ticket_id = ticket_id_by_subject(store, "Wi-Fi is there but no internet")
+
+    async def script(pilot: Any) -> None:
+        app.open_ticket(ticket_id)
+        await settle(pilot)
+        if app.screen.has_class("narrow"):
+            app.action_pane("detail")
+        await pilot.pause(0.1)
+        await settle(pilot)
+        words = newest_customer_words(app)
+        text = "\n".join(pane_lines(app, app.detail_pane))
+        assert words in text, (words, text)
+
+    drive(app, script, size=size)
+
+
+def test_replying_at_80x24_keeps_the_customer_message_in_view(store: Store) -> None:
+    app = make_app(store)
+    ticket_id = ticket_id_by_subject(store, "Wi-Fi is there but no internet")
+
+    async def script(pilot: Any) -> None:
+        app.open_ticket(ticket_id)
+        await settle(pilot)
+        await pilot.press("r")
+        await pilot.pause(0.1)
+        await settle(pilot)
+        assert app.focused is app.reply_pane.composer
+        await pilot.press(*"Hello")
+        await settle(pilot)
+        words = newest_customer_words(app)
+        screen = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert words in screen, screen
+        assert "Hello" in screen  # the draft too
+        assert app.detail_pane.region.bottom <= app.reply_pane.region.y
+        await pilot.press("shift+tab")  # the whole ticket
+        await settle(pilot)
+        assert app.focused is app.detail_pane and not app.reply_pane.display
+        await pilot.press("tab")  # back to the draft, the ticket above it again
+        await settle(pilot)
+        assert app.focused is app.reply_pane.composer and app.detail_pane.display
+        assert app.reply_pane.composer.text == "Hello"
+
+    drive(app, script, size=(80, 24))

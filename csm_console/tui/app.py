@@ -65,6 +65,7 @@ R = TypeVar("R")
 PANES = ("queue", "detail", "reply", "knowledge")
 PANE_LABELS = {"queue": "queue", "detail": "ticket", "reply": "reply", "knowledge": "kb"}
 WIDE = 120
+SPLIT_HEIGHT = 20  # from this many rows a narrow console shows the ticket above the composer
 FOLLOW_DELAY = 0.12  # seconds the queue cursor rests before the detail follows it
 FEED_WAIT = 1.0  # seconds the change feed blocks per turn (how soon the console can exit)
 REFRESH_GAP = 0.5  # at least this long between two live refreshes (a bulk job commits often)
@@ -217,8 +218,15 @@ class CsmApp(App[None]):
         wide = width >= WIDE
         self.screen.set_class(wide, "wide")
         self.screen.set_class(not wide, "narrow")
+        # narrow and replying: the ticket above the composer, so the customer's words stay
+        # readable while the answer is written
+        split = not wide and self.current_pane == "reply" and self.size.height >= SPLIT_HEIGHT
+        was_split = self.screen.has_class("split")
+        self.screen.set_class(split, "split")
         for name in PANES:
             self.query_one(f"#{name}").set_class(name == self.current_pane, "active")
+        if split and not was_split:
+            self.call_after_refresh(self.detail_pane.reveal)
         self._header()
 
     def _header(self) -> None:
@@ -226,8 +234,11 @@ class CsmApp(App[None]):
         line = Text(no_wrap=True, overflow="ellipsis")
         narrow = self.screen.has_class("narrow")
         if narrow:
+            split = self.screen.has_class("split")
             for index, name in enumerate(PANES, start=1):
                 style = "bold reverse" if name == self.current_pane else "dim"
+                if split and name == "detail":
+                    style = "reverse"  # shown above the composer
                 line.append(f" {index} {PANE_LABELS[name]} ", style=style)
             line.append(" ")
         else:

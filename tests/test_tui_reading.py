@@ -255,20 +255,27 @@ def newest_customer_words(app: Any) -> str:
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+@pytest.mark.parametrize("how", ["opened", "first"])
 def test_the_newest_customer_message_shows_when_a_ticket_opens(
-    store: Store, size: tuple[int, int]
+    store: Store, size: tuple[int, int], how: str
 ) -> None:
-    """No scrolling to find what the customer said last (issue 16, item 6)."""
+    """No scrolling to find what the customer said last (issue 16, item 6): a ticket opened
+    from the queue, and the first one, read while the ticket pane was still hidden."""
     app = make_app(store)
     ticket_id = ticket_id_by_subject(store, "Wi-Fi is there but no internet")
 
     async def script(pilot: Any) -> None:
-        app.open_ticket(ticket_id)
-        await settle(pilot)
+        if how == "opened":
+            app.open_ticket(ticket_id)
+            await settle(pilot)
         if app.screen.has_class("narrow"):
-            app.action_pane("detail")
+            if how == "opened":
+                app.action_pane("detail")
+            else:
+                await pilot.press("enter")
         await pilot.pause(0.1)
         await settle(pilot)
+        assert len(app.detail.messages) >= 3
         words = newest_customer_words(app)
         text = "\n".join(pane_lines(app, app.detail_pane))
         assert words in text, (words, text)

@@ -45,6 +45,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.show_audit = False
         self._thread_generation = 0
         self._shown_messages: tuple[MessageView, ...] = ()  # what the thread widgets show
+        self.reveal_pending = False  # a ticket opened while the pane was hidden
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="detail-presence", classes="hidden")
@@ -75,6 +76,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.query_one("#detail-customer", Static).update(self._customer(detail, now))
         self.query_one("#detail-audit", Static).update(self._audit(detail))
         if opened:
+            self.reveal_pending = False
             self.scroll_home(animate=False, immediate=True)
         self._thread_generation += 1
         self.call_later(self._fill_thread, detail.messages, opened, self._thread_generation)
@@ -111,10 +113,18 @@ class DetailPane(VerticalScroll, can_focus=True):
             message = found
         if not message.is_attached:
             return
+        if not self.size.height:  # hidden (another pane fills a narrow screen): when shown
+            self.reveal_pending = True
+            return
         if not message.virtual_region.height and tries:  # not laid out yet: after the next
             self.call_after_refresh(self.reveal, message, tries - 1)
             return
+        self.reveal_pending = False
         self.scroll_to_widget(message, animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        if self.reveal_pending:  # shown at last: the ticket opened while it was hidden
+            self.call_after_refresh(self.reveal)
 
     def _newest_customer(self) -> Widget | None:
         messages = self.detail.messages if self.detail is not None else ()

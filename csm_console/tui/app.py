@@ -28,11 +28,9 @@ from csm_console.domain.rights import Actor
 from csm_console.domain.templates import ArticleRef
 from csm_console.domain.text import sanitize
 from csm_console.domain.workflow import TRANSITIONS
-from csm_console.errors import Conflict, CsmError, PermissionDenied, StoreUnavailable
-from csm_console.services import agents, assignment, bulk, knowledge, presence, tickets
+from csm_console.errors import Conflict, CsmError, StoreUnavailable
+from csm_console.services import agents, bulk, knowledge, presence, tickets
 from csm_console.services.agents import TeamView
-from csm_console.services.assignment import AssignTargets
-from csm_console.services.bulk import BulkResult
 from csm_console.services.drafts import DraftBox
 from csm_console.services.knowledge import ArticleView
 from csm_console.services.presence import PresenceView
@@ -46,6 +44,7 @@ from csm_console.tui.detail_pane import DetailPane
 from csm_console.tui.failures import user_error
 from csm_console.tui.formatting import STATUS_WORD
 from csm_console.tui.knowledge_pane import KnowledgePane
+from csm_console.tui.marked_actions import MarkedActions
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.queue_pane import QueuePane
 from csm_console.tui.reply_pane import ReplyPane
@@ -54,7 +53,6 @@ from csm_console.tui.screens import (
     Choice,
     ConfirmScreen,
     HelpScreen,
-    MessageScreen,
     PickerScreen,
     PromptScreen,
 )
@@ -148,6 +146,7 @@ class CsmApp(App[None]):
         self.detail: TicketDetail | None = None
         self._follow_timer: Timer | None = None
         self._theme_name = theme
+        self.marked = MarkedActions(self)
         if settings is not None and settings.keymap:
             self.set_keymap(settings.keymap)
 
@@ -622,117 +621,8 @@ class CsmApp(App[None]):
 
     def action_assign(self) -> None:
         targets = self._targets()
-        if not targets:
-            return
-        ids = [row.id for row in targets]
-
-        def pick(found: AssignTargets) -> None:
-            if not found.ticket_ids:  # refused before anything is asked or confirmed
-                self.report(PermissionDenied(_refusals(found.refused)))
-                return
-            options: list[Choice[str]] = []
-            if found.unassign:
-                options.append(Choice("", "nobody", "unassign"))
-            options += [
-                Choice(a.handle, a.handle, f"{a.name} · {a.role} · {a.tier} · {a.team}")
-                for a in found.agents
-            ]
-            if not options:
-                self.notify("Nobody may take these tickets from you.", severity="warning")
-                return
-            assignable = [row for row in targets if row.id in found.ticket_ids]
-
-            def chosen(handle: str | None) -> None:
-                if handle is not None:  # None: cancelled; "": nobody
-                    self._assign(assignable, handle or None, found.refused)
-
-            title = (
-                f"Assign {len(assignable)} marked tickets to"
-                if len(assignable) > 1
-                else f"Assign #{assignable[0].id} to"
-            )
-            self.push_screen(PickerScreen(title, options), chosen)
-
-        self.run_service(
-            "",
-            lambda: assignment.assign_targets(self.store, actor=self.actor, ticket_ids=ids),
-            pick,
-        )
-
-    def _assign(
-        self,
-        targets: list[TicketRow],
-        handle: str | None,
-        refused: Sequence[tuple[int, str]] = (),
-    ) -> None:
-        if len(targets) == 1 and not refused:
-            row = targets[0]
-            self.run_service(
-                f"#{row.id} → {handle or 'nobody'}",
-                lambda: tickets.assign_ticket(
-                    self.store,
-                    actor=self.actor,
-                    ticket_id=row.id,
-                    to=handle,
-                    expected_version=self._version(row),
-                ),
-                self._after_change,
-            )
-            return
-        self._confirm_bulk(
-            f"Assign {len(targets)} ticket{'s' if len(targets) > 1 else ''} to "
-            f"{handle or 'nobody'}?",
-            targets,
-            lambda versions: bulk.assign_many(
-                self.store,
-                actor=self.actor,
-                ticket_ids=list(versions),
-                to=handle,
-                versions=versions,
-            ),
-            refused,
-        )
-
-    def _confirm_bulk(
-        self,
-        question: str,
-        targets: list[TicketRow],
-        call: Callable[[dict[int, int]], BulkResult],
-        refused: Sequence[tuple[int, str]] = (),
-    ) -> None:
-        versions = {row.id: row.version for row in targets}
-        listing = "\n".join(f"#{row.id}  {row.subject[:60]}" for row in targets[:12])
-        if len(targets) > 12:
-            listing += f"\n… and {len(targets) - 12} more"
-        if refused:  # said before confirming; these stay marked
-            listing += "\n\nnot included, and staying marked:\n" + _refusals(refused)
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_service("", lambda: call(versions), self._bulk_done)
-
-        self.push_screen(ConfirmScreen(question, listing), answered)
-
-    def _bulk_done(self, result: BulkResult) -> None:
-        """The changed tickets are unmarked; the refused ones stay marked, to act on again."""
-        self.queue.list.unmark([*result.changed, *result.unchanged])
-        still = len(self.queue.list.marks)
-        self.queue.refresh_rows()
-        head = result.summary()
-        if result.changed:  # a batch id only names changes: none, no batch
-            head += f"   (batch {result.batch_id})"
-        lines = [head]
-        if result.changed:
-            lines.append("changed: " + ", ".join(f"#{i}" for i in result.changed))
-        if result.unchanged:
-            lines.append("already so: " + ", ".join(f"#{i}" for i in result.unchanged))
-        for ticket_id, reason in result.refused:
-            lines.append(f"refused #{ticket_id}: {reason}")
-        if still:
-            lines.append(f"{still} still marked")
-        self.push_screen(MessageScreen("Bulk result", "\n".join(lines)))
-        if self.detail is not None:
-            self.open_ticket(self.detail.ticket.id)
+        if targets:
+            self.marked.assign(targets)
 
     def action_set_status(self) -> None:
         targets = self._targets()
@@ -768,7 +658,7 @@ class CsmApp(App[None]):
                     self._after_change,
                 )
             else:
-                self._confirm_bulk(
+                self.marked.confirm(
                     f"Set {len(targets)} tickets to {STATUS_WORD[status]}?",
                     targets,
                     lambda versions: bulk.set_status_many(
@@ -1115,14 +1005,6 @@ class CsmApp(App[None]):
             )
             return
         self.exit()
-
-
-def _refusals(refused: Sequence[tuple[int, str]], limit: int = 5) -> str:
-    """`#12: reason` lines, at most `limit` of them."""
-    lines = [f"#{ticket_id}: {reason}" for ticket_id, reason in refused[:limit]]
-    if len(refused) > limit:
-        lines.append(f"… and {len(refused) - limit} more")
-    return "\n".join(lines)
 
 
 _CONSOLE_ACTIONS = {

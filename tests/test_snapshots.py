@@ -64,3 +64,14 @@ def test_dashboard(snap_compare: Any, store: Store, size: tuple[int, int]) -> No
         await _settled(pilot)
 
     assert snap_compare(make_app(store, "anna"), terminal_size=size, run_before=open_dashboard)
+
+
+def test_replying_at_80x24(snap_compare: Any, store: Store) -> None:
+    """Narrow and replying: the ticket, at the customer's newest message, above the composer."""
+
+    async def reply(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("r", *"Hello")
+        await _settled(pilot)
+
+    assert snap_compare(make_app(store), terminal_size=(80, 24), run_before=reply)

@@ -13,9 +13,8 @@ import pytest
 from csm_console.services import tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
-from csm_console.tui.queue_list import QueueList
 from csm_console.tui.screens import ConfirmScreen, MessageScreen, PickerScreen
-from tests.tui_support import drive, make_app, sample_store, settle, terminal_output
+from tests.tui_support import drive, make_app, queue, sample_store, settle, terminal_output
 
 
 @pytest.fixture
@@ -23,10 +22,6 @@ def store(tmp_path: Path) -> Store:
     store = sample_store(tmp_path / "tui.db")
     yield store
     store.dispose()
-
-
-def queue(app: Any) -> QueueList:
-    return app.query_one(QueueList)
 
 
 def test_after_escalating_the_cursor_goes_to_the_next_ticket(store: Store) -> None:

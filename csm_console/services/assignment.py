@@ -17,6 +17,7 @@ from csm_console.domain.rights import (
     check_can_assign_to,
 )
 from csm_console.errors import CsmError
+from csm_console.services.agents import agent_view
 from csm_console.services.records import AgentView
 from csm_console.services.tickets import check_can_hold, reload_actor
 from csm_console.store.engine import Store
@@ -91,19 +92,9 @@ def assign_targets(store: Store, *, actor: Actor, ticket_ids: Iterable[int]) -> 
                 fits.add(agent.id)
             allowed = fits
         agents = tuple(
-            AgentView(
-                id=a.id,
-                handle=a.handle,
-                name=a.name,
-                email=a.email,
-                role=a.role,
-                tier=a.tier,
-                team=teams.get(a.team_id) if a.team_id is not None else None,
-                active=a.active,
-                db_role=a.db_role,
-            )
+            agent_view(a, teams.get(a.team_id) if a.team_id is not None else None)
             for a in candidates
-            if a.id is not None and allowed is not None and a.id in allowed
+            if allowed is not None and a.id in allowed
         )
     return AssignTargets(
         ticket_ids=tuple(assignable),

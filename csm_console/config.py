@@ -50,6 +50,49 @@ class Settings:
     views: list[ViewConfig]
     paths: Paths
     sources: dict[str, str] = field(default_factory=dict)
+    limits: FileLimits = field(default_factory=lambda: FileLimits())
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """How many bytes a file given to a command may have (`max_body_file` ...)."""
+
+    body: int = 1_000_000  # --body-file, --body -, calendars --file
+    article: int = 10_000_000  # each file of `kb import`
+    records: int = 1_000_000_000  # `csm import tickets FILE`
+
+
+# the config key, its CSM_* variable, and the FileLimits field it sets
+LIMIT_KEYS = (
+    ("max_body_file", "CSM_MAX_BODY_FILE", "body"),
+    ("max_article_file", "CSM_MAX_ARTICLE_FILE", "article"),
+    ("max_import_file", "CSM_MAX_IMPORT_FILE", "records"),
+)
+
+
+def _limits(
+    file_settings: FileSettings | None,
+    env: Mapping[str, str],
+    file_label: str,
+    sources: dict[str, str],
+) -> FileLimits:
+    chosen: dict[str, int] = {}
+    for key, var, name in LIMIT_KEYS:
+        value: object = getattr(file_settings, key) if file_settings is not None else None
+        source = file_label
+        if env.get(var):
+            value, source = env[var], f"environment {var}"
+        if value is None:
+            sources[key] = "default"
+            continue
+        try:
+            size = int(str(value).replace("_", ""))
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise ConfigError(f"{key} ({source}): a number of bytes, at least 1 (got {value!r})")
+        chosen[name], sources[key] = size, source
+    return FileLimits(**chosen)
 
 
 def resolve_paths(
@@ -118,6 +161,7 @@ def load_settings(
     views = list(file_settings.views) if file_settings is not None else []
     sources["keymap"] = file_label if keymap else "default"
     sources["views"] = file_label if views else "default"
+    limits = _limits(file_settings, env, file_label, sources)
     return Settings(
         database_url=values["database_url"],
         agent=values["agent"],
@@ -126,6 +170,7 @@ def load_settings(
         views=views,
         paths=paths,
         sources=sources,
+        limits=limits,
     )
 
 

@@ -29,6 +29,9 @@ class FileSettings(BaseModel):
     theme: str | None = None
     keymap: dict[str, str] = Field(default_factory=dict)
     views: list[ViewConfig] = Field(default_factory=list)
+    max_body_file: int | None = Field(default=None, ge=1)  # bytes; see config.FileLimits
+    max_article_file: int | None = Field(default=None, ge=1)
+    max_import_file: int | None = Field(default=None, ge=1)
 
     @field_validator("agent")
     @classmethod

@@ -91,7 +91,7 @@ def test_list_limit_sort_view_fields(db: str) -> None:
     bad_view = csm(db, "tickets", "list", "--view", "nope")
     assert bad_view.exit_code == 2 and "views: My tickets" in bad_view.stderr
     table = csm(db, "tickets", "list", "--limit", "3")
-    assert table.exit_code == 0 and table.stdout.splitlines()[0].startswith("id")
+    assert table.exit_code == 0 and table.stdout.splitlines()[0].lstrip().startswith("id")
     assert len(table.stdout.splitlines()) == 4
 
 

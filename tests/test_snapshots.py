@@ -45,6 +45,18 @@ def test_ticket_detail_at_80x24(snap_compare: Any, store: Store) -> None:
     assert snap_compare(make_app(store), terminal_size=(80, 24), run_before=open_detail)
 
 
+def test_composer_at_80x24(snap_compare: Any, store: Store) -> None:
+    """Writing a reply: the footer and the pane's hint offer only keys that work in the
+    composer (chords, escape, f1)."""
+
+    async def compose_reply(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("r", *"Hello")
+        await _settled(pilot)
+
+    assert snap_compare(make_app(store), terminal_size=(80, 24), run_before=compose_reply)
+
+
 def test_help_screen(snap_compare: Any, store: Store) -> None:
     async def open_help(pilot: Any) -> None:
         await settle(pilot)

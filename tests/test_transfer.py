@@ -203,15 +203,28 @@ def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
         store.dispose()
 
 
-@pytest.mark.parametrize("fmt", ["json", "ndjson", "csv"])
+@pytest.mark.parametrize("fmt", ["json", "ndjson", "csv --raw"])
 def test_an_export_reimported_into_its_own_store_changes_nothing(url: str, fmt: str) -> None:
     before = snapshot(url)
-    text = export(url, "--format", fmt)
-    result = csm(url, "import", "tickets", "-", "--format", fmt, stdin=text)
+    fmt, *raw = fmt.split()
+    text = export(url, "--format", fmt, *raw)
+    result = csm(url, "import", "tickets", "-", "--format", fmt, *raw, stdin=text)
     assert result.exit_code == 0, result.output
     assert result.stdout == ""  # nothing created or updated
     assert "342 records: 0 created, 0 updated, 342 unchanged" in result.stderr
     assert snapshot(url) == before
+
+
+def test_a_default_csv_export_reimports_with_control_characters_dropped(url: str) -> None:
+    """The default CSV is sanitised (for spreadsheets and terminals): importing it back changes
+    only the tickets whose text carried control characters (an escape sequence, a bidi
+    override), and the import undoes the formula defusing."""
+    text = export(url, "--format", "csv")
+    assert "\x1b" not in text and "\u202e" not in text
+    result = csm(url, "import", "tickets", "-", "--format", "csv", stdin=text)
+    assert result.exit_code == 0, result.output
+    assert "342 records: 0 created, 2 updated, 340 unchanged" in result.stderr
+    assert result.stdout.split() == ["1026", "1312"]  # the ESC[31m log and the RLO file name
 
 
 def test_an_edited_export_updates_only_what_changed(url: str) -> None:
@@ -445,14 +458,14 @@ def test_export_into_import_as_real_processes(url: str) -> None:
     env = {**os.environ, "CSM_CONFIG_FILE": "", "CSM_DATABASE_URL": url, "CSM_AGENT": "admin"}
     cli = [sys.executable, "-m", "csm_console"]
     exporter = subprocess.Popen(
-        [*cli, "export", "tickets", "--format", "csv"],
+        [*cli, "export", "tickets", "--format", "csv", "--raw"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
         cwd=ROOT,
     )
     importer = subprocess.run(
-        [*cli, "import", "tickets", "-"],
+        [*cli, "import", "tickets", "-", "--raw"],
         stdin=exporter.stdout,
         capture_output=True,
         env=env,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from csm_console.cli.output import check_format, emit_json, info, out
@@ -95,16 +93,19 @@ def calendars_set(
             f'e.g. --text "{EXAMPLE}"'
         )
     if text == "-":
-        definition = sys.stdin.read()
+        from csm_console.cli.files import decode_text, limits, read_stdin
+
+        definition = decode_text(
+            read_stdin(limit=limits(ctx).body, setting="max_body_file"), "stdin"
+        )
     elif text is not None:
         definition = text.replace(";", "\n")
     else:
         assert file is not None
-        try:
-            with open(file, encoding="utf-8") as handle:
-                definition = handle.read()
-        except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"cannot read {file}: {error}") from None
+        from csm_console.cli.files import decode_text, limits, read_file
+
+        data = read_file(file, limit=limits(ctx).body, setting="max_body_file")
+        definition = decode_text(data, file)
     st = state(ctx)
     change = calendars.set_calendar(st.store(), actor=st.actor(), name=name, definition=definition)
     assert change.calendar is not None

@@ -32,6 +32,12 @@ def show(
         ),
         ("views", ", ".join(v.name for v in settings.views) or "(none)", settings.sources["views"]),
     ]
+    from csm_console.config import LIMIT_KEYS
+
+    rows += [
+        (key, str(getattr(settings.limits, name)), settings.sources[key])
+        for key, _, name in LIMIT_KEYS
+    ]
     if format == "json":
         emit_json({name: {"value": value, "source": source} for name, value, source in rows})
         return

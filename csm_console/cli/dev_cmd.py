@@ -25,7 +25,10 @@ def generate(
 
     store = state(ctx).store()
     started = time.perf_counter()
-    result = gen.generate_tickets(store, count=tickets, seed=seed)
+    from csm_console.cli.progress import progress_bar
+
+    with progress_bar() as progress:
+        result = gen.generate_tickets(store, count=tickets, seed=seed, progress=progress)
     elapsed = time.perf_counter() - started
     out.print(
         f"generated {result.tickets} tickets, {result.messages} messages, {result.tags} tags "

@@ -115,19 +115,22 @@ def import_articles(
 ) -> None:
     """Import Markdown articles with front matter (title, id, language, tags), all or nothing.
     Re-importing updates the articles (matched by `id`, else by file name)."""
+    from csm_console.cli.files import limits, read_file
     from csm_console.services.knowledge import import_articles as run_import
 
     if path.is_dir():
         paths = sorted(path.rglob("*.md"))
         names = [str(p.relative_to(path)) for p in paths]
-    elif path.is_file():
+    elif path.exists():
         paths, names = [path], [path.name]
     else:
         raise UsageError(f"no such file or folder: {path}")
     files = []
     for name, file in zip(names, paths, strict=True):
+        # regular files only (not a FIFO, nor a link to /dev/zero), each at most max_article_file
+        data = read_file(file, limit=limits(ctx).article, setting="max_article_file")
         try:
-            files.append((name, file.read_bytes().decode("utf-8")))
+            files.append((name, data.decode("utf-8")))
         except UnicodeDecodeError as exc:
             raise UsageError(
                 f"{name}: not valid UTF-8 (byte {exc.start}); nothing was imported"
@@ -172,7 +175,7 @@ def add(
         start = _NEW_ARTICLE.format(title=title or "", language=language)
         draft = _edit_until_valid(start, "new-article.md", parse_article)
     else:
-        text = read_body(body, body_file)
+        text = read_body(ctx, body, body_file)
         meta = ArticleDraft(
             title=title or "",
             body=text,

@@ -69,7 +69,9 @@ class _CsmGroup(TyperGroup):
 
 
 def _fail(message: str, code: int) -> None:
-    typer.echo(f"csm: {message}", err=True)
+    from csm_console.domain.text import sanitize  # a message may quote customer text
+
+    typer.echo(f"csm: {sanitize(message)}", err=True)
     raise SystemExit(code)
 
 

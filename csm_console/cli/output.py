@@ -1,4 +1,10 @@
-"""Writing data to stdout and diagnostics to stderr."""
+"""Writing data to stdout and diagnostics to stderr.
+
+Every output goes through the sanitiser (`domain/text.py`): text printed to the console loses its
+control sequences; JSON keeps every character but writes the ones a terminal acts on (C0, DEL,
+C1, bidi controls) as `\\u` escapes; CSV cells are sanitised and a cell a spreadsheet would run as
+a formula gets a leading `'` (unless a raw export is asked for, for a round trip).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,11 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from csm_console.domain.text import defuse_formula, escape_json_controls, sanitize
+
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
 
 class LazyConsole:
@@ -31,7 +40,19 @@ class LazyConsole:
         return self._console
 
     def print(self, *objects: Any, **options: Any) -> None:
-        self.console.print(*objects, **options)
+        """Print; a plain string is sanitised first (callers pass customer text as `Text`
+        built from sanitised text, or as a string with `markup=False`)."""
+        self.console.print(*(sanitize(o) if isinstance(o, str) else o for o in objects), **options)
+
+    def table(self, table: Table) -> None:
+        """Print a table; piped (not a terminal), its lines carry no trailing spaces."""
+        if self.console.is_terminal:
+            self.console.print(table)
+            return
+        with self.console.capture() as captured:
+            self.console.print(table)
+        lines = captured.get().splitlines()
+        self.console.file.write("".join(line.rstrip() + "\n" for line in lines))
 
     @property
     def width(self) -> int:
@@ -67,16 +88,27 @@ def check_format(value: str, allowed: tuple[str, ...] = ("table", "json")) -> st
     return value
 
 
+def json_text(value: Any, *, indent: int | None = None) -> str:
+    """`value` as JSON text that is safe on a terminal (see the module) and loses nothing."""
+    return escape_json_controls(json.dumps(value, ensure_ascii=False, indent=indent))
+
+
 def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(plain(value), ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.write(json_text(plain(value), indent=2) + "\n")
 
 
 def write_records(
-    stream: Any, records: Iterable[dict[str, Any]], fields: list[str], fmt: str
+    stream: Any,
+    records: Iterable[dict[str, Any]],
+    fields: list[str],
+    fmt: str,
+    *,
+    raw: bool = False,
 ) -> int:
     """Stream records as a JSON array, NDJSON or CSV; returns how many.  Nothing is held in
     memory but the record being written.  In CSV, a list (tags) is joined with `;`, as
-    `csm import` reads it back, and None is an empty cell."""
+    `csm import` reads it back, and None is an empty cell; text is sanitised and defused
+    against formula injection, unless `raw` (values exactly as stored)."""
     count = 0
     if fmt == "csv":
         import csv
@@ -84,13 +116,13 @@ def write_records(
         writer = csv.writer(stream)
         writer.writerow(fields)
         for item in records:
-            writer.writerow([_csv_cell(item[name]) for name in fields])
+            writer.writerow([_csv_cell(item[name], raw=raw) for name in fields])
             count += 1
         return count
     if fmt == "json":
         stream.write("[")
     for item in records:
-        line = json.dumps({name: item[name] for name in fields}, ensure_ascii=False)
+        line = json_text({name: item[name] for name in fields})
         if fmt == "json":
             stream.write(("," if count else "") + "\n  " + line)
         else:
@@ -101,10 +133,14 @@ def write_records(
     return count
 
 
-def _csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any, *, raw: bool) -> Any:
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return "" if value is None else value
+        value = ";".join(str(v) for v in value)
+    if value is None:
+        return ""
+    if raw or not isinstance(value, str):
+        return value
+    return defuse_formula(sanitize(value))
 
 
 def info(message: str) -> None:

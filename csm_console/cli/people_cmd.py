@@ -213,9 +213,12 @@ def customers_show(
         f"prefers {customer.preferred_channel}",
         markup=False,
     )
+    width = max((len(str(r.id)) + 1 for r in rows), default=0)  # ids right-aligned
     for r in rows:
+        number = f"#{r.id}"
         out.print(
-            f"  #{r.id}  {r.status.value:<8} {sanitize(r.subject, single_line=True)}", markup=False
+            f"  {number:>{width}}  {r.status.value:<8} {sanitize(r.subject, single_line=True)}",
+            markup=False,
         )
 
 

@@ -133,7 +133,10 @@ def add(
         draft = edit_until_valid(start, "new-template.md", parse_template)
     else:
         meta = TemplateDraft(
-            name=name or "", language=chosen, body=read_body(body, body_file), category=category
+            name=name or "",
+            language=chosen,
+            body=read_body(ctx, body, body_file),
+            category=category,
         )
         try:  # through the file format, so that the same checks apply
             draft = parse_template(template_markdown(meta), source="--body", lines_of_body=True)

@@ -144,13 +144,14 @@ def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> N
             overflow="ellipsis",
             width=None if name == "id" else widths[name],
             min_width=widths[name] if name == "id" else None,
+            justify="right" if name == "id" else "left",  # numbers of different widths align
         )
     for cells in grid:
         table.add_row(*cells)
     if not rows:
         out.print("no tickets match", style="dim", markup=False)
         return
-    out.print(table)
+    out.table(table)
 
 
 @app.command("show")
@@ -274,20 +275,20 @@ def guarded(ticket_ids: list[int], if_version: int | None) -> dict[int, int] | N
     return {ticket_ids[0]: if_version}
 
 
-def read_body(body: str | None, body_file: str | None) -> str:
-    """The message text from --body TEXT, --body - (stdin) or --body-file FILE."""
+def read_body(ctx: typer.Context, body: str | None, body_file: str | None) -> str:
+    """The message text from --body TEXT, --body - (stdin) or --body-file FILE (a regular
+    file; stdin and the file at most `max_body_file` bytes)."""
     if (body is None) == (body_file is None):
         raise UsageError("give the text with exactly one of --body TEXT, --body - or --body-file")
+    from csm_console.cli.files import decode_text, limits, read_file, read_stdin
+
     if body == "-":
-        return sys.stdin.read()
+        return decode_text(read_stdin(limit=limits(ctx).body, setting="max_body_file"), "stdin")
     if body is not None:
         return body
     assert body_file is not None
-    try:
-        with open(body_file, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read {body_file}: {error}") from None
+    data = read_file(body_file, limit=limits(ctx).body, setting="max_body_file")
+    return decode_text(data, body_file)
 
 
 def _report(result: Any, verb: str) -> None:
@@ -479,7 +480,7 @@ def reply(
         rendered = replies.render_for_ticket(store, actor=actor, name=template, ticket_id=number)
         text = rendered.text
     else:
-        text = read_body(body, body_file)
+        text = read_body(ctx, body, body_file)
     try:
         after = parse_enum(Status, status, "status") if status else None
     except ValueError as error:
@@ -511,7 +512,7 @@ def note(
         st.store(),
         actor=st.actor(),
         ticket_id=read_ids([ticket_id])[0],
-        body=read_body(body, body_file),
+        body=read_body(ctx, body, body_file),
         expected_version=if_version,
     )
     _print_row(row, f"note added on #{row.id}")
@@ -563,23 +564,29 @@ def reassign(
             f"dry run: {checked.count} ticket{'s' if checked.count != 1 else ''} would go to "
             f"{checked.target}; nothing changed (add --yes to apply)"
         )
+        widths = [
+            max((len(str(row[n] or "—")) for row in checked.sample), default=0) for n in (0, 2)
+        ]  # ids right-aligned, holders padded: the columns line up
         for ticket_id, subject, holder in checked.sample:
             out.print(
-                f"{ticket_id}  {holder or '—'} → {checked.target}  "
+                f"{ticket_id:>{widths[0]}}  {holder or '—':<{widths[1]}} → {checked.target}  "
                 f"{sanitize(subject, single_line=True)[:60]}",
                 markup=False,
             )
         if checked.count > len(checked.sample):
             info(f"... and {checked.count - len(checked.sample)} more")
         return
-    result = bulk_reassign.apply(
-        store,
-        actor=actor,
-        query=parsed,
-        to=to,
-        max_tickets=max_tickets,
-        after_chunk=lambda chunks, changed: info(f"  chunk {chunks}: {changed} moved so far"),
-    )
+    from csm_console.cli.progress import progress_bar
+
+    with progress_bar() as progress:
+        result = bulk_reassign.apply(
+            store,
+            actor=actor,
+            query=parsed,
+            to=to,
+            max_tickets=max_tickets,
+            after_chunk=lambda _chunks, changed: progress("reassigning", changed, checked.count),
+        )
     if result.changed == 0:
         info(f"nothing left to reassign: every matching ticket is already with {checked.target}")
         return
@@ -643,7 +650,7 @@ def create(
         customer_email=customer,
         customer_name=customer_name,
         subject=subject,
-        body=read_body(body, body_file),
+        body=read_body(ctx, body, body_file),
         channel=chosen_channel,
         priority=chosen_priority,
         category=category,

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
 from csm_console.cli.output import check_format, emit_json, info, plain, write_records
 from csm_console.cli.state import state
 from csm_console.errors import BadRecords, UsageError
+
+if TYPE_CHECKING:
+    from csm_console.domain.query import Query
+    from csm_console.domain.rights import Actor
+    from csm_console.store.engine import Store
 
 import_app = typer.Typer(help="Import tickets from JSON, NDJSON or CSV.", no_args_is_help=True)
 export_app = typer.Typer(help="Export tickets as JSON, NDJSON or CSV.", no_args_is_help=True)
@@ -34,6 +42,9 @@ def import_tickets(
     as_json: bool = typer.Option(
         False, "--json", help="Print the outcome of every record as JSON instead of the ids."
     ),
+    raw: bool = typer.Option(
+        False, "--raw", help="CSV cells as they are (a file from `csm export tickets --raw`)."
+    ),
 ) -> None:
     """Import tickets, all or nothing: one bad record and nothing is written (exit 2, each
     problem named by line or index and field).  A known external_id updates its ticket.
@@ -43,12 +54,29 @@ def import_tickets(
     if format is not None:
         check_format(format, FILE_FORMATS)
     source = "stdin" if file == "-" else file
-    data = sys.stdin.buffer.read() if file == "-" else _read_file(file)
+    from csm_console.cli.files import limits, read_file, read_stdin
+
+    cap = limits(ctx).records
+    data = (
+        read_stdin(limit=cap, setting="max_import_file")
+        if file == "-"
+        else read_file(file, limit=cap, setting="max_import_file")
+    )
+    from csm_console.cli.progress import progress_bar
+
     st = state(ctx)
     try:
-        result = run_import(
-            st.store(), actor=st.actor(), data=data, fmt=format, source=source, dry_run=dry_run
-        )
+        with progress_bar() as progress:
+            result = run_import(
+                st.store(),
+                actor=st.actor(),
+                data=data,
+                fmt=format,
+                source=source,
+                dry_run=dry_run,
+                raw=raw,
+                progress=progress,
+            )
     except BadRecords as error:
         if len(error.problems) > 1:  # one problem is named in the error line itself
             for problem in error.problems:
@@ -73,17 +101,6 @@ def import_tickets(
     info(result.summary() + batch + ("; nothing was written" if result.dry_run else ""))
 
 
-def _read_file(path: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory, not a file") from None
-    except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror}") from None
-
-
 @export_app.command("tickets")
 def export_tickets(
     ctx: typer.Context,
@@ -99,6 +116,12 @@ def export_tickets(
     output: str | None = typer.Option(
         None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."
     ),
+    raw: bool = typer.Option(
+        False,
+        "--raw",
+        help="CSV cells exactly as stored: no formula defusing, control characters kept "
+        "(read back with `csm import tickets --raw`; not for spreadsheets or terminals).",
+    ),
 ) -> None:
     """Export tickets as import records (streamed): `csm import tickets` reads them back.
     Each record carries the first customer message as `body`; the rest of the thread is not
@@ -110,22 +133,76 @@ def export_tickets(
     if format is None:
         format = detect_format(output, b"[") if output else "json"
     check_format(format, FILE_FORMATS)
+    if raw and output is None and sys.stdout.isatty():
+        raise UsageError(
+            "--raw would write control characters to a terminal: use -o FILE or a pipe"
+        )
     st = state(ctx)
     actor, parsed, order = selection(st, query=query, view=view, sort=sort)
     records = iter_export(st.store(), actor=actor, query=parsed, sort=order, limit=limit)
-    if output is None:
-        count = write_records(sys.stdout, records, list(EXPORT_FIELDS), format)
-    else:
-        target = Path(output)
-        partial = target.with_name(f".{target.name}.partial")
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as stream:
-                count = write_records(stream, records, list(EXPORT_FIELDS), format)
-            partial.replace(target)  # a failed export never leaves half a file under the name
-        except OSError as error:
-            raise UsageError(f"cannot write {output}: {error.strerror}") from None
-        finally:
-            partial.unlink(missing_ok=True)
+    with _export_progress(st.store(), actor, parsed, limit) as counted:
+        records = counted(records)
+        if output is None:
+            count = write_records(sys.stdout, records, list(EXPORT_FIELDS), format, raw=raw)
+        else:
+            count = _write_file(Path(output), records, format, raw=raw)
     info(
         f"exported {count} ticket{'s' if count != 1 else ''}" + (f" to {output}" if output else "")
     )
+
+
+def _write_file(target: Path, records: Iterator[dict[str, Any]], format: str, *, raw: bool) -> int:
+    from csm_console.domain.ticket_record import EXPORT_FIELDS
+
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with _open_replacing(target, partial) as stream:
+            count = write_records(stream, records, list(EXPORT_FIELDS), format, raw=raw)
+        partial.replace(target)  # a failed export never leaves half a file under the name
+    except OSError as error:
+        raise UsageError(f"cannot write {target}: {error.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
+
+
+@contextmanager
+def _export_progress(
+    store: Store, actor: Actor | None, query: Query, limit: int | None
+) -> Iterator[Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]]:
+    """Counts the records written, on a progress bar when stderr is a terminal (only then is
+    the total counted first)."""
+    from csm_console.cli.progress import progress_bar, showing
+
+    total: int | None = None
+    if showing():
+        from csm_console.services.tickets import count_tickets
+
+        total = count_tickets(store, actor=actor, query=query)
+        total = min(total, limit) if limit is not None else total
+    with progress_bar() as progress:
+
+        def counted(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+            for number, record in enumerate(records, 1):
+                yield record
+                progress("exporting", number, total)
+
+        yield counted
+
+
+def _open_replacing(target: Path, partial: Path) -> TextIO:
+    """`partial`, opened for writing, with the mode of the `target` it will replace (a 0600
+    export stays 0600), or the default mode for a new file."""
+    import os
+    import stat
+
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    fd = os.open(
+        partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if mode is not None else 0o666
+    )
+    if mode is not None:
+        os.fchmod(fd, mode)  # exactly the old mode, whatever the umask or a stale partial's
+    return open(fd, "w", encoding="utf-8", newline="")

@@ -18,38 +18,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from csm_console.domain.template_sandbox import ENV as _ENV
+from csm_console.domain.template_sandbox import (
+    MAX_NUMBER,
+    MAX_TEXT,
+    SAFE_FILTERS,
+    number_value,
+    render_bounded,
+)
 from csm_console.domain.text import first_name
 from csm_console.errors import UsageError
 
-MAX_REPLY = 50_000  # characters a rendered reply may have (a template that makes more is refused)
-MAX_NUMBER = 1_000  # the largest number a filter may be given (width, count)
-
-
-class _BoundedSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, with `*` and `**` unable to build a huge value (`"x" * 200000000`)."""
-
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and (abs(_number(left)) > MAX_NUMBER or abs(_number(right)) > 64):
-            raise SecurityError("a power that large is not allowed in a reply template")
-        if operator == "*":
-            sizes = [len(v) for v in (left, right) if isinstance(v, str | list | tuple)]
-            counts = [v for v in (left, right) if isinstance(v, int) and not isinstance(v, bool)]
-            if sizes and counts and sizes[0] * max(counts[0], 0) > MAX_REPLY:
-                raise SecurityError("a repetition that large is not allowed in a reply template")
-        return super().call_binop(context, operator, left, right)
-
-
-def _number(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
-_ENV = _BoundedSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+MAX_REPLY = MAX_TEXT  # characters a rendered reply may have (a template that makes more is refused)
 
 
 class TemplateProblem(UsageError):
@@ -140,15 +123,26 @@ def render(body: str, context: dict[str, dict[str, Any]]) -> str:
             missing,
         )
     # `render` builds the whole string before returning it: any failure below means no text at
-    # all, never a reply cut off half-way.
+    # all, never a reply cut off half-way.  Its work is bounded (see template_sandbox), and what
+    # `check_template` refuses is refused here too (a template may reach the store otherwise).
     try:
-        text = _ENV.from_string(body).render(context)
+        tree = _ENV.parse(body)
+        refused = _static_problems(tree)
+        if refused:
+            raise TemplateProblem(
+                f"template refused by the sandbox: line {refused[0][0]}: {refused[0][1]}"
+            )
+        text = render_bounded(tree, context)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(f"template line {exc.lineno}: {exc.message}") from None
     except UndefinedError as exc:
         raise TemplateProblem(f"unresolved placeholder: {exc.message}") from None
     except SecurityError as exc:
         raise TemplateProblem(f"template refused by the sandbox: {exc}") from None
+    except TemplateProblem:
+        raise
+    except RecursionError:
+        raise TemplateProblem("template refused by the sandbox: it recurses too deeply") from None
     except Exception as exc:  # e.g. {{ ticket.id / 0 }}: a template's own error, never a crash
         raise TemplateProblem(f"template failed: {type(exc).__name__}: {exc}") from None
     if len(text) > MAX_REPLY:
@@ -186,15 +180,6 @@ def _dotted(node: nodes.Node) -> str:
     return "(...)"
 
 
-# Filters that only turn a value into text; the others (`attr`, `map`, `selectattr`, ...)
-# look things up by name, which would reach past the placeholders.
-SAFE_FILTERS = frozenset(
-    {
-        "upper", "lower", "title", "capitalize", "trim", "default", "d", "replace",
-        "truncate", "wordwrap", "indent", "center", "length", "count", "string", "int",
-        "float", "round", "abs", "first", "last", "striptags", "urlencode",
-    }
-)  # fmt: skip
 _FORBIDDEN_TAGS: dict[type[nodes.Node], str] = {
     nodes.Include: "include",
     nodes.Import: "import",
@@ -202,6 +187,8 @@ _FORBIDDEN_TAGS: dict[type[nodes.Node], str] = {
     nodes.Extends: "extends",
     nodes.Macro: "macro",
     nodes.CallBlock: "call",
+    nodes.AssignBlock: "set ... endset",
+    nodes.FilterBlock: "filter",
 }
 _SAMPLE_CONTEXT = template_context(
     customer_name="Anna Bērziņa",
@@ -215,17 +202,48 @@ _SAMPLE_CONTEXT = template_context(
 )
 
 
+# Long values of the sizes a store allows: a template that loops over the subject's characters
+# must also finish for a 500-character subject.
+_LONG_SAMPLE_CONTEXT = template_context(
+    customer_name=("Anna-Marija Bērziņa-Kalniņa " * 8)[:200],
+    ticket_id=2_147_483_647,
+    ticket_subject=("Rēķins nav apmaksāts, lūdzu pārbaudiet " * 13)[:500],
+    ticket_priority="urgent",
+    resolution_due=datetime(2026, 1, 2, 10, 0),
+    agent_name=("Olga Ivanova " * 8)[:100],
+    agent_signature=("Olga Ivanova, Baltic Net support, +371 2000 0000\n" * 10)[:500],
+    article=ArticleRef(("How to restart your router " * 10)[:200], "KB-" + "9" * 40),
+)
+
+
 def check_template(body: str, *, first_line: int = 1) -> list[str]:
     """What is wrong with a template, each problem with its line (counted from `first_line`,
     the line of the file the body starts on): a syntax error, a placeholder the context never
     has (`customer.nickname`), reaching past the placeholders (`''.__class__`,
     `customer.name.upper()`, `attr(...)`, `{% include %}`), or failing when rendered with
-    sample values (`{{ ticket.id / 0 }}`).  An empty list means it can be saved."""
+    sample values, short and long (`{{ ticket.id / 0 }}`, loops over the subject that do too
+    much work for a long one).  An empty list means it can be saved."""
     shift = first_line - 1
     try:
         tree = _ENV.parse(body)
     except TemplateSyntaxError as exc:
         return [f"line {(exc.lineno or 1) + shift}: syntax error: {exc.message}"]
+    problems: list[str] = []
+    for line, text in _static_problems(tree):
+        if (entry := f"line {line + shift}: {text}") not in problems:
+            problems.append(entry)
+    if not problems:  # a template that passes every check still has to render
+        for context, kind in ((_SAMPLE_CONTEXT, "sample"), (_LONG_SAMPLE_CONTEXT, "long sample")):
+            try:
+                render(body, context)
+            except TemplateProblem as exc:
+                problems.append(f"line {1 + shift}: fails when rendered with {kind} values: {exc}")
+                break
+    return sorted(problems, key=lambda p: int(p.split(":", 1)[0].removeprefix("line ")))
+
+
+def _static_problems(tree: nodes.Template) -> list[tuple[int, str]]:
+    """What `check_template` finds without rendering, each with its line in the body."""
     local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     local.add("loop")  # inside {% for %}
     lookups: list[nodes.Getattr | nodes.Getitem] = [
@@ -234,11 +252,10 @@ def check_template(body: str, *, first_line: int = 1) -> list[str]:
         if isinstance(n, (nodes.Getattr, nodes.Getitem))
     ]
     bases = {id(n.node) for n in lookups}  # checked as part of the lookup on them
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
 
     def problem(line: int, text: str) -> None:
-        if (entry := f"line {line + shift}: {text}") not in problems:
-            problems.append(entry)
+        problems.append((line, text))
 
     for tag_type, tag in _FORBIDDEN_TAGS.items():
         for found in tree.find_all(tag_type):
@@ -248,7 +265,7 @@ def check_template(body: str, *, first_line: int = 1) -> list[str]:
             allowed = ", ".join(sorted(SAFE_FILTERS))
             problem(used.lineno, f"the filter {used.name!r} is not allowed; allowed: {allowed}")
     for number in tree.find_all(nodes.Const):
-        if isinstance(number, nodes.Const) and _number(number.value) > MAX_NUMBER:
+        if isinstance(number, nodes.Const) and number_value(number.value) > MAX_NUMBER:
             problem(number.lineno, f"the number {number.value} is too large (at most {MAX_NUMBER})")
 
     for node in lookups:
@@ -274,12 +291,7 @@ def check_template(body: str, *, first_line: int = 1) -> list[str]:
             problem(name.lineno, f"{name.name} alone is not a placeholder; use {name.name}.<field>")
         else:
             problem(name.lineno, f"unknown placeholder {name.name} (known: {_known()})")
-    if not problems:  # a template that passes every check still has to render
-        try:
-            render(body, _SAMPLE_CONTEXT)
-        except TemplateProblem as exc:
-            problem(1, f"fails when rendered with sample values: {exc}")
-    return sorted(problems, key=lambda p: int(p.split(":", 1)[0].removeprefix("line ")))
+    return problems
 
 
 def _known() -> str:

@@ -26,6 +26,13 @@ _CONTROLS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb]"
 )
 _LINE_ENDINGS = re.compile(r"\r\n?")
+# What JSON output writes as `\uXXXX` escapes although `json.dumps` leaves it raw: every control
+# character above (C0 is escaped by `json.dumps` already), line and paragraph separators, and
+# lone surrogates (which no encoding can write).
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
+    "\ufff9-\ufffb\ud800-\udfff]"
+)
 
 
 def sanitize(text: str, *, single_line: bool = False) -> str:
@@ -39,6 +46,36 @@ def sanitize(text: str, *, single_line: bool = False) -> str:
     if single_line:
         text = " ".join(text.split())
     return text
+
+
+def escape_json_controls(encoded: str) -> str:
+    """`encoded` (the output of `json.dumps(..., ensure_ascii=False)`) with every character that
+    a terminal would act on written as a `\\uXXXX` escape: the same JSON value, lossless, and
+    harmless on a terminal.  Such characters only occur inside JSON strings, where an escape
+    means the same character."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"-\d+(?:[.,]\d+)?(?:[eE][+-]?\d+)?")
+_DEFUSED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def defuse_formula(cell: str) -> str:
+    """A CSV cell that a spreadsheet shows as text instead of running it: a cell starting with
+    `=`, `+`, `-`, `@`, tab or CR gets a leading `'` (a plain negative number such as `-12.5`
+    stays as it is).  Cells that already start with quotes before such a character get one more,
+    so that `restore_formula` gives back exactly the original."""
+    if _FORMULA_START.match(cell) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def restore_formula(cell: str) -> str:
+    """The inverse of `defuse_formula`: a cell of quotes then `=`, `+`, `-`, `@`, tab or CR
+    loses one quote."""
+    return cell[1:] if _DEFUSED.match(cell) else cell
 
 
 _FOLD_EXTRA = str.maketrans({"ё": "е", "ß": "ss", "ı": "i", "ł": "l", "ø": "o", "đ": "d"})

@@ -13,13 +13,13 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from csm_console.domain.model import Channel, Language, Priority, Status, Tier, parse_enum
-from csm_console.domain.text import normalize_tag
+from csm_console.domain.text import normalize_tag, restore_formula
 
 MAX_SUBJECT = 500
 MAX_BODY = 100_000
@@ -187,15 +187,17 @@ def decode(data: bytes) -> str:
         ) from None
 
 
-def read_records(data: bytes, fmt: str) -> Iterator[RawRecord]:
-    """Raw records of a JSON array, NDJSON or CSV file; a malformed file raises RecordProblem."""
+def read_records(data: bytes, fmt: str, *, raw: bool = False) -> Iterator[RawRecord]:
+    """Raw records of a JSON array, NDJSON or CSV file; a malformed file raises RecordProblem.
+    A CSV cell defused against formula injection (`'=...`, as `csm export` writes it) is read
+    back as it was, unless `raw` (a file from `csm export --raw`: every cell as it is)."""
     text = decode(data)
     if fmt == "json":
         yield from _json_records(text)
     elif fmt == "ndjson":
         yield from _ndjson_records(text)
     elif fmt == "csv":
-        yield from _csv_records(text)
+        yield from _csv_records(text, restore=(lambda cell: cell) if raw else restore_formula)
     else:
         raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
 
@@ -228,7 +230,7 @@ def _ndjson_records(text: str) -> Iterator[RawRecord]:
         yield RawRecord(where, item)
 
 
-def _csv_records(text: str) -> Iterator[RawRecord]:
+def _csv_records(text: str, *, restore: Callable[[str], str]) -> Iterator[RawRecord]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -264,7 +266,9 @@ def _csv_records(text: str) -> Iterator[RawRecord]:
                 where, None, f"{len(row)} cells where the header has {len(names)} columns"
             )
         # An empty CSV cell means "not given", like a missing key in JSON.
-        yield RawRecord(where, {n: cell for n, cell in zip(names, row, strict=True) if cell != ""})
+        yield RawRecord(
+            where, {n: restore(cell) for n, cell in zip(names, row, strict=True) if cell != ""}
+        )
 
 
 # --- validating one record ------------------------------------------------------------------------

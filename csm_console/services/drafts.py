@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from csm_console.store.private_files import private_file
+
 MAX_DRAFT = 1_000_000  # characters: a larger draft is kept whole in memory, not on disk
 
 _SCHEMA = """
@@ -55,7 +57,7 @@ class DraftBox:
         """The file's connection (opened, and the table made, on first use), in a transaction."""
         with self._lock:
             if self._connection is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_file(self.path)  # 0600: unsent replies (and its -wal/-shm)
                 connection = sqlite3.connect(self.path, timeout=5, check_same_thread=False)
                 connection.execute("PRAGMA journal_mode = WAL")
                 connection.execute(_SCHEMA)

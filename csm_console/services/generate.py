@@ -54,6 +54,7 @@ from csm_console.domain.sla import SlaTargets, choose_targets
 from csm_console.domain.text import fold
 from csm_console.services import repeat_contacts
 from csm_console.services.clock import utcnow
+from csm_console.services.progress import Progress, no_progress
 from csm_console.services.setup import sync_sequences
 from csm_console.services.tickets import policy_rules
 from csm_console.store.engine import Store
@@ -301,8 +302,15 @@ class _WorkerFailed(Exception):
 
 
 def generate_tickets(
-    store: Store, *, count: int, seed: int = 1, now: datetime | None = None
+    store: Store,
+    *,
+    count: int,
+    seed: int = 1,
+    now: datetime | None = None,
+    progress: Progress = no_progress,
 ) -> GenerateResult:
+    """Add `count` synthetic tickets; `progress` hears of each chunk written, then of the
+    indexes being rebuilt."""
     now = (now or utcnow()).replace(second=0, microsecond=0)
     if now.tzinfo is None:  # as the store reads a naive moment: UTC
         now = now.replace(tzinfo=UTC)
@@ -351,6 +359,8 @@ def generate_tickets(
                 tickets += payload.tickets
                 messages += payload.messages
                 tags += payload.tags
+                progress("generating", tickets, count)
+            progress("finishing (indexes, counters)", 0, None)
             writer.finish(batch_id, count, _timestamp_text(now, postgres=store.is_postgres))
         except BaseException:
             chunks.stop()  # before the indexes are rebuilt: no more chunks are wanted

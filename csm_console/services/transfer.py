@@ -40,6 +40,7 @@ from csm_console.domain.workflow import check_transition
 from csm_console.errors import BadRecords, NothingToDo, PermissionDenied, UsageError
 from csm_console.services import repeat_contacts, tickets
 from csm_console.services.clock import utcnow
+from csm_console.services.progress import Progress, no_progress
 from csm_console.services.records import TicketRow
 from csm_console.services.routing import route
 from csm_console.store.engine import Store
@@ -99,11 +100,14 @@ def _refuse(problems: Sequence[RecordProblem], source: str) -> BadRecords:
     return BadRecords(f"{len(problems)} {noun} in {source}{first}; nothing was imported", shown)
 
 
-def parse_import(data: bytes, *, fmt: str | None, source: str) -> list[TicketRecord]:
-    """Every record of the file, checked; raises BadRecords listing the problems."""
+def parse_import(
+    data: bytes, *, fmt: str | None, source: str, raw: bool = False
+) -> list[TicketRecord]:
+    """Every record of the file, checked; raises BadRecords listing the problems.  `raw`: CSV
+    cells are taken as they are (a file from `csm export --raw`), not un-defused."""
     fmt = fmt or detect_format(source, data)
     try:
-        records, problems = check_records(read_records(data, fmt))
+        records, problems = check_records(read_records(data, fmt, raw=raw))
     except RecordProblem as problem:
         raise _refuse([problem], source) from None
     if problems:
@@ -121,10 +125,13 @@ def import_tickets(
     fmt: str | None = None,
     source: str = "the input",
     dry_run: bool = False,
+    raw: bool = False,
     now: datetime | None = None,
+    progress: Progress = no_progress,
 ) -> ImportResult:
-    """Import ticket records (a JSON array, NDJSON or CSV), all or nothing; see the module."""
-    records = parse_import(data, fmt=fmt, source=source)
+    """Import ticket records (a JSON array, NDJSON or CSV), all or nothing; see the module.
+    `progress` hears of each record checked, then of each record written."""
+    records = parse_import(data, fmt=fmt, source=source, raw=raw)
     now = now or utcnow()
     batch_id = BATCH_PREFIX + uuid.uuid4().hex[:12]
     try:
@@ -137,15 +144,20 @@ def import_tickets(
             )
             plans: list[_Plan] = []
             problems: list[RecordProblem] = []
-            for record in records:
+            for number, record in enumerate(records, 1):
                 current = existing.get(record.external_id) if record.external_id else None
                 try:
                     plans.append(_plan(lookup, record, current))
                 except RecordProblem as problem:
                     problems.append(problem)
+                progress("checking", number, len(records))
             if problems:
                 raise _refuse(problems, source)
-            outcomes = tuple(_apply(session, fresh, plan, batch_id, now) for plan in plans)
+            applied: list[ImportOutcome] = []
+            for plan in plans:
+                applied.append(_apply(session, fresh, plan, batch_id, now))
+                progress("importing", len(applied), len(plans))
+            outcomes = tuple(applied)
             if dry_run:  # roll the transaction back; a new ticket's id is not known yet
                 outcomes = tuple(
                     replace(o, ticket_id=None) if o.action == "created" else o for o in outcomes

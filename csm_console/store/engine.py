@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
 from csm_console.errors import ConfigError, StoreUnavailable
+from csm_console.store.private_files import private_file
 
 SQLITE_CACHE_KIB = 32 * 1024
 SQLITE_MMAP_BYTES = 1 << 30
@@ -138,7 +139,7 @@ class Store:
         if self.is_sqlite:
             database = self.url.database or ""
             if database and database != ":memory:" and not database.startswith("file:"):
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                private_file(Path(database))  # 0600: customer data, and so its -wal/-shm
             self.engine = create_engine(self.url, echo=echo, hide_parameters=True)
             self._write_engine: Engine
             _configure_sqlite(self.engine, self._checkpoints)

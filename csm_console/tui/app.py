@@ -19,7 +19,7 @@ from textual.filter import LineFilter
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from csm_console.config import Settings
@@ -39,10 +39,11 @@ from csm_console.services.views import View, all_views
 from csm_console.store.change_feed import ChangeFeed
 from csm_console.store.engine import Store
 from csm_console.tui.dashboard import DashboardScreen
-from csm_console.tui.dashboard_widgets import DayChart
 from csm_console.tui.detail_pane import DetailPane
 from csm_console.tui.failures import user_error
 from csm_console.tui.formatting import STATUS_WORD
+from csm_console.tui.keys import ContextFooter, help_groups
+from csm_console.tui.keys import binding_rows as all_binding_rows
 from csm_console.tui.knowledge_pane import KnowledgePane
 from csm_console.tui.marked_actions import MarkedActions
 from csm_console.tui.queue_list import QueueList
@@ -104,7 +105,7 @@ class CsmApp(App[None]):
         Binding("r", "compose('reply')", "Reply", id="app.reply"),
         Binding("i", "compose('note')", "Note", id="app.note"),
         Binding("t", "templates", "Template", id="app.template"),
-        Binding("f", "knowledge", "Search KB", id="app.knowledge"),
+        Binding("f", "knowledge", "Knowledge", id="app.knowledge"),
         Binding("h", "history", "History", id="app.history"),
         Binding("D", "dashboard", "Dashboard", id="app.dashboard", show=False),
         Binding("ctrl+s", "send", "Send", priority=True, id="app.send"),
@@ -160,7 +161,7 @@ class CsmApp(App[None]):
             yield KnowledgePane(id="knowledge")
             yield ReplyPane(id="reply", draft_box=self.draft_box)
         yield Static(id="store-banner", classes="hidden")
-        yield Footer()
+        yield ContextFooter()
 
     def on_mount(self) -> None:
         for name, title in zip(
@@ -910,9 +911,10 @@ class CsmApp(App[None]):
         reply = self.reply_pane
         reply.article = ArticleRef(article.title, article.reference)
         reply.article_changed()
-        reply.insert_text(
-            f"{article.title} ({article.reference})" if what == "reference" else article.excerpt()
-        )
+        if what == "reference":  # at the caret, inside the sentence being written
+            reply.insert_inline(f"{article.title} ({article.reference})")
+        else:
+            reply.insert_block(article.excerpt())
         self.action_pane("reply")
         self.notify(f"inserted {what} of {article.reference}", timeout=3)
 
@@ -920,34 +922,10 @@ class CsmApp(App[None]):
 
     def binding_rows(self) -> list[tuple[str, str, str]]:
         """(keys, description, id) for every binding, with the user's keymap applied."""
-        from csm_console.tui.queue_list import QueueList as _QueueList
-
-        rows: list[tuple[str, str, str]] = []
-        seen: set[str] = set()
-        keymap = getattr(self, "_keymap", {})
-        for owner in (
-            type(self),
-            _QueueList,
-            QueuePane,
-            DetailPane,
-            ReplyPane,
-            KnowledgePane,
-            DashboardScreen,
-            DayChart,
-        ):
-            for binding in owner.BINDINGS:
-                if not isinstance(binding, Binding) or not binding.id or binding.id in seen:
-                    continue
-                seen.add(binding.id)
-                keys = keymap.get(binding.id, binding.key)
-                shown = ", ".join(
-                    self.get_key_display(binding.with_key(k.strip())) for k in keys.split(",")
-                )
-                rows.append((shown, binding.description, binding.id))
-        return rows
+        return all_binding_rows(self)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.binding_rows()))
+        self.push_screen(HelpScreen(help_groups(self)))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every action of the console in the palette, run where its key would run it."""
@@ -1010,5 +988,5 @@ class CsmApp(App[None]):
 _CONSOLE_ACTIONS = {
     binding.action.split("(")[0]
     for binding in CsmApp.BINDINGS
-    if isinstance(binding, Binding) and binding.action != "quit_console"
+    if isinstance(binding, Binding) and binding.action not in ("quit_console", "help")
 }

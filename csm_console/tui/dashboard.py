@@ -31,7 +31,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from csm_console.domain.durations import rounded_duration
@@ -66,6 +66,7 @@ from csm_console.tui.dashboard_widgets import (
 )
 from csm_console.tui.failures import user_error
 from csm_console.tui.formatting import clock_of
+from csm_console.tui.keys import ContextFooter
 
 if TYPE_CHECKING:
     from textual.events import Resize
@@ -112,6 +113,7 @@ class DashboardScreen(ModalScreen[str | None]):
         Binding("t", "toggle_team", "Team", id="dashboard.team"),
         Binding("r", "reload", "Refresh", id="dashboard.refresh"),
         Binding("s", "policies", "SLA rules", id="dashboard.policies"),
+        Binding("question_mark,f1", "app.help", "Help", id="dashboard.help"),
         Binding("up,k", "move(0, -1)", "Up", show=False, id="dashboard.up"),
         Binding("down,j", "move(0, 1)", "Down", show=False, id="dashboard.down"),
         Binding("left,h", "move(-1, 0)", "Left", show=False, id="dashboard.left"),
@@ -158,7 +160,7 @@ class DashboardScreen(ModalScreen[str | None]):
                 classes="dash-section",
             )
             yield Static(id="dash-policies")
-        yield Footer()
+        yield ContextFooter()
 
     def on_mount(self) -> None:
         agents = self.query_one("#dash-agents", EdgeTable)

@@ -36,8 +36,8 @@ class KnowledgePane(Vertical):
     |---|---|
     | `enter` `↓` | in the search box: go to the results |
     | `enter` | open the article |
-    | `x` | insert an excerpt into the reply |
-    | `l` | insert a reference into the reply |
+    | `x` | insert an excerpt into the reply, at its caret, on lines of its own |
+    | `l` | insert a reference into the reply, at its caret |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [

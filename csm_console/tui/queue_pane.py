@@ -40,7 +40,7 @@ class QueuePane(Vertical):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave_filter", "Back", show=False, id="queue.leave_filter"),
+        Binding("escape", "leave_filter", "Leave the filter", show=False, id="queue.leave_filter"),
     ]
 
     @dataclass

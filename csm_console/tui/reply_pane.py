@@ -26,11 +26,21 @@ from csm_console.services.drafts import DraftBox, SavedDraft
 from csm_console.services.records import TicketDetail
 from csm_console.services.replies import Preview, TemplateView
 from csm_console.tui.failures import user_error
+from csm_console.tui.keys import text_box_hint, text_box_key
 from csm_console.tui.safe_text import SafeInput, SafeTextArea, safe
+from csm_console.tui.screens import ConfirmScreen
 
 if TYPE_CHECKING:
     from csm_console.tui.app import CsmApp
 
+# what the pane's hint line offers: the live keys of these bindings (keymap applied)
+HINT = (
+    ("app.send", "send"),
+    ("reply.templates", "templates"),
+    ("reply.knowledge", "knowledge"),
+    ("reply.discard", "discard"),
+    ("app.back", "back"),
+)
 TEMPLATE_NAME_WIDTH = 25  # the picker is 28 columns wide (app.tcss), less its scrollbar gutter
 DRAFT_SAVE_DELAY = 0.4  # seconds after the last change before a draft is written to disk
 
@@ -58,12 +68,18 @@ class ReplyPane(Vertical):
     | key | action |
     |---|---|
     | `ctrl+s` | send (a reply then asks for the status: pending, open or solved) |
-    | `ctrl+t` | pick a template |
-    | `escape` | back to the composer / the queue |
+    | `ctrl+t` | pick a template; `enter` inserts it at the caret |
+    | `ctrl+f` | search the knowledge base (`x` there inserts an excerpt at the caret) |
+    | `ctrl+l` | discard the draft (asks first) |
+    | `escape` | back to the queue |
+
+    Only chords work here: every printable key types into the draft.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+t", "templates", "Templates", id="reply.templates"),
+        Binding("ctrl+t", "templates", "Template", id="reply.templates"),
+        Binding("ctrl+f", "app.knowledge", "Knowledge", id="reply.knowledge"),
+        Binding("ctrl+l", "discard", "Discard draft", id="reply.discard"),
         Binding("down", "move_template(1)", "Next template", show=False, id="reply.next_template"),
         Binding(
             "up", "move_template(-1)", "Previous template", show=False, id="reply.previous_template"
@@ -145,10 +161,13 @@ class ReplyPane(Vertical):
                 self.query_one("#template-filter", Input).value = ""
         if restored is not None:
             when = restored.saved_at.astimezone().strftime("%d %b %H:%M")
+            send = text_box_key(self.app, "app.send")
+            discard = text_box_key(self.app, "reply.discard")
             self._title(
                 Text(
                     f"↺ your unsent {restored.mode} from {when}, kept on this machine: "
-                    "send it, or clear it",
+                    f"send it{f' ({send})' if send else ''}, "
+                    f"or discard it{f' ({discard})' if discard else ''}",
                     style="bold yellow",
                 )
             )
@@ -237,6 +256,8 @@ class ReplyPane(Vertical):
         return bool(self.drafts)
 
     def clear_sent(self, ticket_id: int) -> None:
+        """The draft of the ticket is done with (sent, or discarded): gone from memory and
+        disk."""
         self.drafts.pop(ticket_id, None)
         if self._save_timer is not None:
             self._save_timer.stop()
@@ -246,6 +267,30 @@ class ReplyPane(Vertical):
             self.composer.text = ""
             self.article = None
         self._title()
+
+    def action_discard(self) -> None:
+        """Throw the draft away, after a confirmation (its text is lost)."""
+        detail = self.detail
+        if detail is None or not self.composer.text.strip():
+            self._title(Text("nothing to discard: the draft is empty", style="dim"))
+            return
+        ticket_id = detail.ticket.id
+        what = "reply to" if self.mode == "reply" else "note on"
+
+        def answered(yes: bool | None) -> None:
+            if not yes or self.detail is None or self.detail.ticket.id != ticket_id:
+                return
+            self.clear_sent(ticket_id)
+            self._title(Text(f"draft {what} #{ticket_id} discarded", style="yellow"))
+            self.composer.focus()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Discard your unsent {what} #{ticket_id}?",
+                "Its text is lost: it is kept neither here nor on this machine.",
+            ),
+            answered,
+        )
 
     def _title(self, note: Text | None = None) -> None:
         title = Text(no_wrap=True)
@@ -259,7 +304,7 @@ class ReplyPane(Vertical):
                 title.append("  (agents only)", style="yellow")
         self.query_one("#reply-title", Static).update(title)
         self.query_one("#reply-status", Static).update(
-            note or Text("ctrl+s send   ctrl+t templates   f knowledge", style="dim")
+            note or Text(text_box_hint(self.app, HINT), style="dim")
         )
 
     # -- sending
@@ -384,7 +429,7 @@ class ReplyPane(Vertical):
                     "✖ unresolved: "
                     + ", ".join(result.missing)
                     + (
-                        "  (insert an article with f first)"
+                        f"  (insert an article first: {text_box_key(self.app, 'reply.knowledge')})"
                         if any(m.startswith("article.") for m in result.missing)
                         else ""
                     ),
@@ -414,12 +459,8 @@ class ReplyPane(Vertical):
                 Text(f"✖ template {preview.template.name} needs: {missing}", style="bold red")
             )
             return
-        composer = self.composer
-        if composer.text.strip():
-            self._insert_block(preview.text)
-        else:
-            composer.text = preview.text
-        composer.focus()
+        self.insert_block(preview.text)
+        self.composer.focus()
         self._title(
             Text(
                 f"inserted template {preview.template.name}, variant: {preview.template.variant}",
@@ -427,19 +468,30 @@ class ReplyPane(Vertical):
             )
         )
 
-    def insert_text(self, text: str) -> None:
-        """Add text at the end of the draft, on a line of its own."""
-        composer = self.composer
-        composer.insert(text if not composer.text else "\n" + text, composer.document.end)
-
-    def _insert_block(self, text: str) -> None:
-        """Insert text at the caret, on lines of its own: never glued to the words around it."""
+    def insert_block(self, text: str) -> None:
+        """Insert text at the caret, on lines of its own (never glued to the words around
+        it), and leave the caret at the end of it: typing goes on after the block."""
         composer = self.composer
         row, column = composer.cursor_location
         line = composer.document.get_line(row)
         before = "\n" if line[:column].strip() else ""
         after = "\n" if line[column:].strip() else ""
-        composer.insert(before + text.rstrip("\n") + after)
+        end = composer.insert(before + text.rstrip("\n") + after).end_location
+        if after:  # the caret goes before the line break that keeps the rest apart
+            row = end[0] - 1
+            end = (row, len(composer.document.get_line(row)))
+        composer.move_cursor(end)
+
+    def insert_inline(self, text: str) -> None:
+        """Insert text at the caret inside the line, a space apart from the words around it,
+        and leave the caret after it."""
+        composer = self.composer
+        row, column = composer.cursor_location
+        line = composer.document.get_line(row)
+        before = " " if line[:column][-1:].strip() else ""
+        after = " " if line[column:][:1].strip() else ""
+        end = composer.insert(before + text + after).end_location
+        composer.move_cursor((end[0], end[1] - len(after)))
 
     def article_changed(self) -> None:
         """An article was inserted: the preview may use article.title and article.link now."""

@@ -10,6 +10,7 @@ from textual.widgets import Input, TextArea
 from textual.widgets.text_area import Edit, EditResult
 
 from csm_console.domain.text import sanitize
+from csm_console.tui.keys import typed_character
 
 
 def safe(text: str | None, style: str | Style = "", *, single_line: bool = False) -> Text:
@@ -49,6 +50,11 @@ class SafeInput(Input):
         # its space: collapsing whitespace here would eat it)
         return sanitize(value).replace("\n", " ").replace("\t", " ")
 
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        """Every printable key types here (Textual misses `/` and `+`, which then showed as the
+        console's keys in the footer)."""
+        return super().check_consume_key(key, character or typed_character(key))
+
 
 class SafeTextArea(TextArea):
     """The composer: whatever is typed, pasted or loaded is sanitised (line breaks and tabs
@@ -58,6 +64,10 @@ class SafeTextArea(TextArea):
         if edit.text and not (edit.text.isascii() and edit.text.isprintable()):
             edit.text = sanitize(edit.text)
         return super().edit(edit)
+
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        """Every printable key types here (Textual misses `/` and `+`)."""
+        return super().check_consume_key(key, character or typed_character(key))
 
     def load_text(self, text: str) -> None:
         super().load_text(sanitize(text))

@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from csm_console.domain.text import sanitize
+from csm_console.tui.keys import ContextFooter, KeyRow
 from csm_console.tui.safe_text import SafeInput
 
 T = TypeVar("T")
@@ -60,6 +61,7 @@ class PickerScreen(ModalScreen[T | None], Generic[T]):
             yield SafeInput(placeholder=self.placeholder, id="picker-filter")
             yield OptionList(id="picker-options")
             yield Label(Text("enter: choose   escape: cancel", style="dim"))
+        yield ContextFooter()
 
     def on_mount(self) -> None:
         self._fill("")
@@ -132,6 +134,7 @@ class PromptScreen(ModalScreen[str | None]):
             yield Label(Text(self.title_text, style="bold"))
             yield SafeInput(value=self.value, placeholder=self.placeholder, id="prompt-input")
             yield Label(Text("enter: done   escape: cancel", style="dim"), id="prompt-hint")
+        yield ContextFooter()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -167,6 +170,7 @@ class ConfirmScreen(ModalScreen[bool]):
             if self.detail:
                 yield Static(Text(sanitize(self.detail)))
             yield Label(Text("y: yes    n / escape: no", style="dim"))
+        yield ContextFooter()
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
@@ -176,7 +180,7 @@ class MessageScreen(ModalScreen[None]):
     """Details of a result or an error, shown as text (never markup)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter,q", "close", "Close", id="message.close"),
+        Binding("escape,enter,q", "close", "Close the message", id="message.close"),
     ]
 
     def __init__(self, title: str, body: str) -> None:
@@ -190,6 +194,7 @@ class MessageScreen(ModalScreen[None]):
             with VerticalScroll():
                 yield Static(Text(sanitize(self.body)))
             yield Label(Text("enter / escape: close", style="dim"))
+        yield ContextFooter()
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -199,7 +204,7 @@ class ArticleScreen(ModalScreen[str | None]):
     """A knowledge-base article; `x` inserts an excerpt, `l` a reference, into the reply."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="article.close"),
+        Binding("escape,q", "close", "Close the article", id="article.close"),
         Binding("x", "insert('excerpt')", "Insert excerpt", id="article.insert_excerpt"),
         Binding("l", "insert('reference')", "Insert reference", id="article.insert_reference"),
     ]
@@ -223,6 +228,7 @@ class ArticleScreen(ModalScreen[str | None]):
             yield Label(
                 Text("x: insert excerpt   l: insert reference   escape: close", style="dim")
             )
+        yield ContextFooter()
 
     def action_insert(self, what: str) -> None:
         self.dismiss(what)
@@ -232,28 +238,34 @@ class ArticleScreen(ModalScreen[str | None]):
 
 
 class HelpScreen(ModalScreen[None]):
-    """Every key of the console, generated from the live bindings (keymap applied)."""
+    """Every key of the console by the context it works in, generated from the live bindings
+    (keymap applied)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark,f1", "close", "Close", id="help.close"),
+        Binding("escape,q,question_mark,f1", "close", "Close help", id="help.close"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, groups: list[tuple[str, list[KeyRow]]]) -> None:
         super().__init__(classes="modal")
-        self.rows = rows
+        self.groups = groups
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, padding=(0, 2), show_header=True, header_style="bold")
+        table = Table(box=None, padding=(0, 2), show_header=False)
         table.add_column("key", no_wrap=True)
         table.add_column("action")
-        table.add_column("id", style="dim", no_wrap=True)
-        for key, description, binding_id in self.rows:
-            table.add_row(Text(key), Text(description), Text(binding_id))
+        table.add_column("id", style="dim")
+        for number, (title, rows) in enumerate(self.groups):
+            if number:
+                table.add_row()
+            table.add_row(Text(title, style="bold underline"))
+            for row in rows:
+                table.add_row(Text(row.keys), Text(row.description), Text(", ".join(row.ids)))
         with Vertical(classes="dialog wide tall"):
             yield Label(Text("Keys  (rebind any id in [keymap] of the config file)", style="bold"))
             with VerticalScroll():
                 yield Static(table)
             yield Label(Text("escape: close", style="dim"))
+        yield ContextFooter()
 
     def action_close(self) -> None:
         self.dismiss(None)

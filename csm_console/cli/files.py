@@ -1,0 +1,86 @@
+"""Reading files and stdin given to a command: regular files only, never more than a cap.
+
+`--body-file /dev/zero` would otherwise grow until the kernel kills the process, a FIFO named
+`*.md` would hang `kb import`, and a symlink to a device is a device.  Each read is refused with
+exit 2 and a message naming the file and the setting that raises the cap.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from csm_console.errors import UsageError
+
+if TYPE_CHECKING:
+    import typer
+
+    from csm_console.config import FileLimits
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def limits(ctx: typer.Context) -> FileLimits:
+    """The caps in force for this command (settings `max_body_file` ...)."""
+    from csm_console.cli.state import state
+
+    return state(ctx).settings().limits
+
+
+def read_file(path: str | Path, *, limit: int, setting: str) -> bytes:
+    """The bytes of the regular file `path` (a symlink to one is fine), at most `limit`;
+    UsageError for anything else: missing, a directory, a device, a FIFO, a socket, too big."""
+    shown = str(path)
+    try:
+        info = os.stat(path)  # follows symlinks: a link to /dev/zero is a device
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a file")
+            raise UsageError(f"{shown} is {kind}, not a regular file; nothing was read")
+        _check_size(shown, info.st_size, limit, setting)
+        # O_NONBLOCK: should the path be swapped for a FIFO meanwhile, open does not wait
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {shown}") from None
+    except UsageError:
+        raise
+    except OSError as error:
+        raise UsageError(f"cannot read {shown}: {error.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise UsageError(f"{shown} is not a regular file; nothing was read")
+        return _read_capped(handle, shown, limit, setting)
+
+
+def read_stdin(*, limit: int, setting: str) -> bytes:
+    """Standard input, at most `limit` bytes."""
+    return _read_capped(sys.stdin.buffer, "stdin", limit, setting)
+
+
+def decode_text(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{source}: not valid UTF-8 (byte {error.start})") from None
+
+
+def _read_capped(handle: BinaryIO, shown: str, limit: int, setting: str) -> bytes:
+    data = handle.read(limit + 1)  # a file that grows while read is still cut off here
+    _check_size(shown, len(data), limit, setting)
+    return data
+
+
+def _check_size(shown: str, size: int, limit: int, setting: str) -> None:
+    if size > limit:
+        raise UsageError(
+            f"{shown} is larger than {limit:,} bytes (the limit; the setting {setting} "
+            "raises it); nothing was read"
+        )

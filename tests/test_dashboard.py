@@ -528,3 +528,45 @@ def test_on_postgresql_the_drill_down_matches_the_tile(postgres_server: Any) -> 
         drive(app, script)
     finally:
         store.dispose()
+
+
+def test_durations_are_rounded_and_say_so(store: Store) -> None:
+    """At 80 columns a tile has room for one part of a duration: `8h52m` reads `~9h`, never a
+    silent `8h`; trends and figures round the same way (issue 16, item 11)."""
+    from datetime import timedelta
+
+    from csm_console.domain.durations import rounded_duration
+    from csm_console.tui.dashboard_data import trend
+
+    frt = next(k for k in KPIS if k.metric is Metric.FIRST_RESPONSE)
+    assert trend(frt, timedelta(hours=9, minutes=52), timedelta(hours=1)).plain == "▲ ~9h ✖"
+    assert show_value(Kind.DURATION, timedelta(days=1, hours=2, minutes=40)) == "~1d3h"
+    assert show_value(Kind.DURATION, timedelta(hours=1, minutes=20, seconds=10)) == "1h20m"
+    week = metrics.report(store, period=WEEK, now=NOW).total
+    p90 = week.first_response.p90
+    assert p90 is not None
+    app = make_app(store, "anna")
+
+    async def script(pilot: Any) -> None:
+        screen = await open_dashboard(pilot)
+        tile = screen.query_one(f"#tile-{Metric.FIRST_RESPONSE.value}", Tile)
+        detail = str(tile.query_one(".tile-detail").render())
+        shown_p90 = detail.split()[2]  # "p90 7d ~8h · today –"
+        assert shown_p90 in (rounded_duration(p90, parts=1), rounded_duration(p90, parts=2))
+
+    drive(app, script, size=(80, 24))
+
+
+def test_the_focused_chart_says_so(store: Store) -> None:
+    app = make_app(store, "anna")
+
+    async def script(pilot: Any) -> None:
+        await open_dashboard(pilot)
+        charts = list(dash(app).query(DayChart))
+        charts[1].focus()
+        await settle(pilot)
+        titles = [str(c.render()).splitlines()[0] for c in charts]
+        assert titles[1].startswith("▸ Solved per day"), titles
+        assert not titles[0].startswith("▸") and not titles[2].startswith("▸")
+
+    drive(app, script)

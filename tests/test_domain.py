@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from csm_console.domain.durations import format_duration, parse_duration
+from csm_console.domain.durations import format_duration, parse_duration, rounded_duration
 from csm_console.domain.model import Priority, Status, Tier
 from csm_console.domain.query import (
     CompareTerm,
@@ -144,6 +144,17 @@ def test_format_duration() -> None:
     assert format_duration(timedelta(minutes=-95)) == "-1h35m"
     assert format_duration(timedelta(seconds=20)) == "20s"
     assert format_duration(timedelta(0)) == "0m"
+
+
+def test_rounded_duration_rounds_and_says_so() -> None:
+    assert rounded_duration(timedelta(hours=8, minutes=52), parts=1) == "~9h"
+    assert rounded_duration(timedelta(hours=8, minutes=5), parts=1) == "~8h"
+    assert rounded_duration(timedelta(hours=8), parts=1) == "8h"
+    assert rounded_duration(timedelta(hours=8, minutes=5, seconds=12)) == "8h5m"  # seconds: no ~
+    assert rounded_duration(timedelta(days=1, hours=23, minutes=40)) == "~2d"
+    assert rounded_duration(timedelta(days=1, minutes=5)) == "1d5m"
+    assert rounded_duration(timedelta(minutes=-95), parts=1) == "~-2h"
+    assert rounded_duration(timedelta(seconds=45), parts=1) == "45s"
 
 
 # ------------------------------------------------------------------------------------ SLA maths

@@ -22,7 +22,7 @@ from csm_console.domain.search import (
     stem_latvian,
 )
 from csm_console.errors import BadRecords, PermissionDenied
-from csm_console.services import knowledge
+from csm_console.services import knowledge, setup
 from csm_console.store.engine import Store
 from tests.conftest import Desk
 from tests.hostile import hostile_cases
@@ -378,3 +378,35 @@ def test_reindex_repairs_stale_stems(corpus: Desk) -> None:
     assert knowledge.search_articles(store, text="rekins")[0].external_id == "LV-BILL"
     assert knowledge.search_articles(store, text="stale") == []
     assert knowledge.reindex_articles(store, actor=corpus.root, batch=2) == (9, 0)
+
+
+def test_suggestions_weigh_the_subject(desk: Desk) -> None:
+    """The subject says what a ticket is about; the message around it (an account number, "the
+    1st of next month", "a cheaper offer") must not outweigh it (issue 16, item 12)."""
+    folder = setup.sample_directory() / "kb"
+    files = [
+        (p.name, p.read_text(encoding="utf-8"))
+        for p in sorted(folder.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".md")
+    ]
+    knowledge.import_articles(desk.store, actor=desk.root, files=files)
+    for subject, body, language, expected in (
+        (
+            "I want to cancel my contract",
+            "Please cancel my contract BN-289607 from the 1st of next month. Another provider "
+            "has a cheaper offer.",
+            "en",
+            "KB-0046",
+        ),
+        (
+            "Хочу расторгнуть договор",
+            "Прошу расторгнуть договор BN-594745 с 1-го числа следующего месяца. У другого "
+            "оператора предложение дешевле.",
+            "ru",
+            "KB-0047",
+        ),
+    ):
+        hits = knowledge.suggest_articles(desk.store, subject=subject, body=body, language=language)
+        assert hits[0].external_id == expected, [(h.external_id, h.score) for h in hits]
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        assert len({h.id for h in hits}) == len(hits) == 5

@@ -16,6 +16,7 @@ from csm_console.services.agents import resolve_actor
 from csm_console.services.views import all_views
 from csm_console.store.engine import Store
 from csm_console.tui.app import CsmApp
+from csm_console.tui.queue_list import QueueList
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -36,6 +37,11 @@ def make_app(store: Store, handle: str = "demo", **kwargs: Any) -> CsmApp:
     kwargs.setdefault("live", False)
     actor = resolve_actor(store, handle)
     return CsmApp(store=store, actor=actor, views=all_views(actor), clock=lambda: NOW, **kwargs)
+
+
+def queue(app: CsmApp) -> QueueList:
+    """The console's queue list."""
+    return app.query_one(QueueList)
 
 
 async def settle(pilot: Any) -> None:

@@ -43,6 +43,27 @@ def format_duration(delta: timedelta, *, parts: int = 2) -> str:
     return sign + "".join(out)
 
 
+def rounded_duration(delta: timedelta, *, parts: int = 2) -> str:
+    """`format_duration` for figures: rounded to the nearest last unit shown instead of cut,
+    and marked `~` when whole minutes were dropped, so `8h52m` in one part reads `~9h`, never a
+    silent `8h`.  Seconds are rounded to the minute without a mark (below a minute they show)."""
+    total = round(delta.total_seconds())
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    if total < 60:
+        return sign + format_duration(timedelta(seconds=total), parts=parts)
+    total = (total + 30) // 60 * 60  # to the minute
+    shown = parse_duration(format_duration(timedelta(seconds=total), parts=parts))
+    dropped = total - int(shown.total_seconds())
+    if not dropped:
+        return sign + format_duration(shown, parts=parts)
+    last = format_duration(shown, parts=parts)[-1]  # the smallest unit shown: d, h or m
+    step = _UNITS[last]
+    if dropped * 2 >= step:
+        shown += timedelta(seconds=step)
+    return f"~{sign}{format_duration(shown, parts=parts)}"
+
+
 def iso_utc(value: datetime | None) -> str | None:
     """A time as ISO 8601 in UTC, the form of every time in JSON, CSV and the audit."""
     return value.astimezone(UTC).isoformat() if value is not None else None

@@ -163,20 +163,23 @@ def list_agents(store: Store, *, include_inactive: bool = True) -> list[AgentVie
         )
         if not include_inactive:
             statement = statement.where(col(Agent.active).is_(True))
-        return [
-            AgentView(
-                id=a.id,
-                handle=a.handle,
-                name=a.name,
-                email=a.email,
-                role=a.role,
-                tier=a.tier,
-                team=team,
-                active=a.active,
-                db_role=a.db_role,
-            )
-            for a, team in session.execute(statement)
-        ]
+        return [agent_view(a, team) for a, team in session.execute(statement)]
+
+
+def agent_view(agent: Agent, team: str | None) -> AgentView:
+    """An agent row as plain data, with the name of its team."""
+    assert agent.id is not None
+    return AgentView(
+        id=agent.id,
+        handle=agent.handle,
+        name=agent.name,
+        email=agent.email,
+        role=agent.role,
+        tier=agent.tier,
+        team=team,
+        active=agent.active,
+        db_role=agent.db_role,
+    )
 
 
 def get_agent(store: Store, handle: str) -> AgentView:
@@ -283,17 +286,7 @@ def add_agent(
         )
         session.add(agent)
         session.flush()
-        assert agent.id is not None
-        return AgentView(
-            id=agent.id,
-            handle=agent.handle,
-            name=agent.name,
-            email=agent.email,
-            role=agent.role,
-            tier=agent.tier,
-            team=team_row.name if team_row else None,
-            active=True,
-        )
+        return agent_view(agent, team_row.name if team_row else None)
 
 
 def open_ticket_count(store: Store, handle: str) -> int:

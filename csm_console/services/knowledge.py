@@ -45,6 +45,7 @@ RANK_WINDOW = 2000  # hits ranked per query: the newest ones
 TITLE_WINDOW = 500  # and, besides those, the newest title hits
 MAX_LIMIT = 100
 TITLE_WEIGHT = 4.0  # a title hit against a body hit (bm25 column weights)
+SUBJECT_WEIGHT = 1.0  # a suggestion's score for the ticket's subject alone, added to its score
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,15 +167,35 @@ def _excerpt(body: str, title: str, marker: HitMarker) -> tuple[str, list[tuple[
 def suggest_articles(
     store: Store, *, subject: str, body: str, language: str | None, limit: int = 5
 ) -> list[ArticleHit]:
-    """Articles for a ticket: any word of its subject and first message, in the customer's
-    language first, then in any language."""
-    text = f"{subject} {body}"
-    hits = search_articles(store, text=text, language=language, limit=limit, any_word=True)
+    """Articles for a ticket: any word of its subject and first message, the subject weighing
+    more (it says what the ticket is about; the message also has greetings, account numbers and
+    side remarks), in the customer's language first, then in any language."""
+    hits = _suggested(store, subject, body, language, limit)
     if len(hits) < limit and language:
         seen = {h.id for h in hits}
-        more = search_articles(store, text=text, limit=limit, any_word=True)
+        more = _suggested(store, subject, body, None, limit)
         hits += [h for h in more if h.id not in seen][: limit - len(hits)]
     return hits
+
+
+def _suggested(
+    store: Store, subject: str, body: str, language: str | None, limit: int
+) -> list[ArticleHit]:
+    """The best `limit` articles for subject and message together, each one's score raised by
+    SUBJECT_WEIGHT times its score for the subject alone."""
+    pool = max(limit * 4, 20)  # enough candidates that the subject can lift one into the top
+    both = search_articles(
+        store, text=f"{subject} {body}", language=language, limit=pool, any_word=True
+    )
+    about = search_articles(store, text=subject, language=language, limit=pool, any_word=True)
+    subject_score = {h.id: h.score for h in about}
+    weighed = {
+        h.id: replace(h, score=round(h.score + SUBJECT_WEIGHT * subject_score.get(h.id, 0.0), 4))
+        for h in both
+    }
+    for h in about:  # a subject match beyond the pool of the whole text
+        weighed.setdefault(h.id, replace(h, score=round(SUBJECT_WEIGHT * h.score, 4)))
+    return sorted(weighed.values(), key=lambda h: (-h.score, -h.id))[:limit]
 
 
 def _ranked(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -15,6 +15,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.css.query import NoMatches
+from textual.filter import LineFilter
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -30,11 +31,10 @@ from csm_console.domain.workflow import TRANSITIONS
 from csm_console.errors import Conflict, CsmError, StoreUnavailable
 from csm_console.services import agents, bulk, knowledge, presence, tickets
 from csm_console.services.agents import TeamView
-from csm_console.services.bulk import BulkResult
 from csm_console.services.drafts import DraftBox
 from csm_console.services.knowledge import ArticleView
 from csm_console.services.presence import PresenceView
-from csm_console.services.records import AgentView, TicketDetail, TicketRow
+from csm_console.services.records import TicketDetail, TicketRow
 from csm_console.services.views import View, all_views
 from csm_console.store.change_feed import ChangeFeed
 from csm_console.store.engine import Store
@@ -45,6 +45,7 @@ from csm_console.tui.formatting import STATUS_WORD
 from csm_console.tui.keys import ContextFooter, help_groups
 from csm_console.tui.keys import binding_rows as all_binding_rows
 from csm_console.tui.knowledge_pane import KnowledgePane
+from csm_console.tui.marked_actions import MarkedActions
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.queue_pane import QueuePane
 from csm_console.tui.reply_pane import ReplyPane
@@ -53,16 +54,17 @@ from csm_console.tui.screens import (
     Choice,
     ConfirmScreen,
     HelpScreen,
-    MessageScreen,
     PickerScreen,
     PromptScreen,
 )
+from csm_console.tui.terminal import colour_filters
 from csm_console.tui.themes import register_themes
 
 R = TypeVar("R")
 PANES = ("queue", "detail", "reply", "knowledge")
 PANE_LABELS = {"queue": "queue", "detail": "ticket", "reply": "reply", "knowledge": "kb"}
 WIDE = 120
+SPLIT_HEIGHT = 20  # from this many rows a narrow console shows the ticket above the composer
 FOLLOW_DELAY = 0.12  # seconds the queue cursor rests before the detail follows it
 FEED_WAIT = 1.0  # seconds the change feed blocks per turn (how soon the console can exit)
 REFRESH_GAP = 0.5  # at least this long between two live refreshes (a bulk job commits often)
@@ -145,6 +147,7 @@ class CsmApp(App[None]):
         self.detail: TicketDetail | None = None
         self._follow_timer: Timer | None = None
         self._theme_name = theme
+        self.marked = MarkedActions(self)
         if settings is not None and settings.keymap:
             self.set_keymap(settings.keymap)
 
@@ -193,6 +196,9 @@ class CsmApp(App[None]):
             self._follow_changes()
             self.set_interval(presence.HEARTBEAT, self.beat)
 
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return colour_filters(super().get_line_filters(), no_color=self.no_color)
+
     def on_unmount(self) -> None:
         if self.live:
             # let the others see at once that this console is gone, but never hold up the exit
@@ -212,8 +218,15 @@ class CsmApp(App[None]):
         wide = width >= WIDE
         self.screen.set_class(wide, "wide")
         self.screen.set_class(not wide, "narrow")
+        # narrow and replying: the ticket above the composer, so the customer's words stay
+        # readable while the answer is written
+        split = not wide and self.current_pane == "reply" and self.size.height >= SPLIT_HEIGHT
+        was_split = self.screen.has_class("split")
+        self.screen.set_class(split, "split")
         for name in PANES:
             self.query_one(f"#{name}").set_class(name == self.current_pane, "active")
+        if split and not was_split:
+            self.call_after_refresh(self.detail_pane.reveal)
         self._header()
 
     def _header(self) -> None:
@@ -221,8 +234,11 @@ class CsmApp(App[None]):
         line = Text(no_wrap=True, overflow="ellipsis")
         narrow = self.screen.has_class("narrow")
         if narrow:
+            split = self.screen.has_class("split")
             for index, name in enumerate(PANES, start=1):
                 style = "bold reverse" if name == self.current_pane else "dim"
+                if split and name == "detail":
+                    style = "reverse"  # shown above the composer
                 line.append(f" {index} {PANE_LABELS[name]} ", style=style)
             line.append(" ")
         else:
@@ -606,83 +622,8 @@ class CsmApp(App[None]):
 
     def action_assign(self) -> None:
         targets = self._targets()
-        if not targets:
-            return
-
-        def pick(people: list[AgentView]) -> None:
-            options: list[Choice[str]] = [Choice("", "nobody", "unassign")]
-            options += [
-                Choice(a.handle, a.handle, f"{a.name} · {a.role} · {a.tier} · {a.team}")
-                for a in people
-            ]
-
-            def chosen(handle: str | None) -> None:
-                if handle is not None:  # None: cancelled; "": nobody
-                    self._assign(targets, handle or None)
-
-            title = (
-                f"Assign {len(targets)} marked tickets to"
-                if len(targets) > 1
-                else f"Assign #{targets[0].id} to"
-            )
-            self.push_screen(PickerScreen(title, options), chosen)
-
-        self.run_service("", lambda: agents.list_agents(self.store, include_inactive=False), pick)
-
-    def _assign(self, targets: list[TicketRow], handle: str | None) -> None:
-        if len(targets) == 1:
-            row = targets[0]
-            self.run_service(
-                f"#{row.id} → {handle or 'nobody'}",
-                lambda: tickets.assign_ticket(
-                    self.store,
-                    actor=self.actor,
-                    ticket_id=row.id,
-                    to=handle,
-                    expected_version=self._version(row),
-                ),
-                self._after_change,
-            )
-            return
-        self._confirm_bulk(
-            f"Assign {len(targets)} tickets to {handle or 'nobody'}?",
-            targets,
-            lambda versions: bulk.assign_many(
-                self.store,
-                actor=self.actor,
-                ticket_ids=list(versions),
-                to=handle,
-                versions=versions,
-            ),
-        )
-
-    def _confirm_bulk(
-        self, question: str, targets: list[TicketRow], call: Callable[[dict[int, int]], BulkResult]
-    ) -> None:
-        versions = {row.id: row.version for row in targets}
-        listing = "\n".join(f"#{row.id}  {row.subject[:60]}" for row in targets[:12])
-        if len(targets) > 12:
-            listing += f"\n… and {len(targets) - 12} more"
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_service("", lambda: call(versions), self._bulk_done)
-
-        self.push_screen(ConfirmScreen(question, listing), answered)
-
-    def _bulk_done(self, result: BulkResult) -> None:
-        self.queue.list.clear_marks()
-        self.queue.refresh_rows()
-        lines = [f"{result.summary()}   (batch {result.batch_id})"]
-        if result.changed:
-            lines.append("changed: " + ", ".join(f"#{i}" for i in result.changed))
-        if result.unchanged:
-            lines.append("already so: " + ", ".join(f"#{i}" for i in result.unchanged))
-        for ticket_id, reason in result.refused:
-            lines.append(f"refused #{ticket_id}: {reason}")
-        self.push_screen(MessageScreen("Bulk result", "\n".join(lines)))
-        if self.detail is not None:
-            self.open_ticket(self.detail.ticket.id)
+        if targets:
+            self.marked.assign(targets)
 
     def action_set_status(self) -> None:
         targets = self._targets()
@@ -718,7 +659,7 @@ class CsmApp(App[None]):
                     self._after_change,
                 )
             else:
-                self._confirm_bulk(
+                self.marked.confirm(
                     f"Set {len(targets)} tickets to {STATUS_WORD[status]}?",
                     targets,
                     lambda versions: bulk.set_status_many(
@@ -1021,7 +962,10 @@ class CsmApp(App[None]):
 
     def action_quit_console(self) -> None:
         if self.reply_pane.has_unsent():
-            count = len(self.reply_pane.drafts)
+            drafts = [(ticket_id, d.mode) for ticket_id, d in self.reply_pane.drafts.items()]
+            named = ", ".join(f"{mode} on #{ticket_id}" for ticket_id, mode in drafts[:3])
+            if len(drafts) > 3:
+                named += f" and {len(drafts) - 3} more"
 
             def answered(yes: bool | None) -> None:
                 if yes:
@@ -1029,7 +973,7 @@ class CsmApp(App[None]):
 
             self.push_screen(
                 ConfirmScreen(
-                    f"Quit with {count} unsent draft{'s' if count > 1 else ''}?",
+                    f"Quit with {'an unsent' if len(drafts) == 1 else 'unsent drafts:'} {named}?",
                     "They are kept on this machine and offered back when you open their "
                     "tickets again."
                     if self.draft_box is not None

@@ -34,7 +34,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from csm_console.domain.durations import format_duration
+from csm_console.domain.durations import rounded_duration
 from csm_console.domain.metrics import (
     AGE_BUCKETS,
     REPEAT_WINDOW,
@@ -351,8 +351,8 @@ class DashboardScreen(ModalScreen[str | None]):
                 Text(p.priority.label),
                 Text(sanitize(p.team or "any", single_line=True)),
                 Text(sanitize(p.segment or "any", single_line=True)),
-                Text(format_duration(p.first_response)),
-                Text(format_duration(p.resolution)),
+                Text(rounded_duration(p.first_response)),
+                Text(rounded_duration(p.resolution)),
             )
         parts: list[Table | Text] = [table]
         if not data.policies:

@@ -16,7 +16,7 @@ from enum import Enum
 from rich.style import Style
 from rich.text import Text
 
-from csm_console.domain.durations import format_duration
+from csm_console.domain.durations import rounded_duration
 from csm_console.domain.metrics import (
     AGE_BUCKETS,
     TOTAL_KEY,
@@ -184,7 +184,7 @@ def _p90(period: MetricRow, today: MetricRow, days: int, which: str) -> tuple[st
 
 
 def _cut(value: timedelta | None, parts: int) -> str:
-    return "–" if value is None else format_duration(value, parts=parts)
+    return "–" if value is None else rounded_duration(value, parts=parts)
 
 
 def _of(part: int, whole: int, what: str) -> str:
@@ -292,7 +292,8 @@ NEUTRAL = Style(dim=True)
 
 
 def duration(value: timedelta | None) -> str:
-    return "–" if value is None else format_duration(value, parts=2)
+    """`1h20m`; rounded and marked `~` when a part was dropped (`~1d3h` for 1d2h40m)."""
+    return "–" if value is None else rounded_duration(value, parts=2)
 
 
 def show_value(kind: Kind, value: Value) -> str:
@@ -317,7 +318,7 @@ def trend(kpi: Kpi, current: Value, baseline: Value) -> Text:
     if isinstance(current, timedelta) and isinstance(baseline, timedelta):
         seconds = (current - baseline).total_seconds()
         diff: float = seconds
-        size = format_duration(timedelta(seconds=abs(seconds)), parts=1)
+        size = rounded_duration(timedelta(seconds=abs(seconds)), parts=1)
         same = abs(seconds) < 60
     elif kpi.kind is Kind.RATE:
         diff = float(current) - float(baseline)  # type: ignore[arg-type]

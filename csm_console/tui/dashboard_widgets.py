@@ -197,10 +197,12 @@ class DayChart(Widget, Selectable, can_focus=True):
         bar = slot - 1 if slot > 1 else 1
         low, high = min(values), max(values)
         right = f"min {low} · max {high} · Σ {sum(values)}"
-        if len(series.title) + len(right) + 2 > width:
+        # which chart has focus shows in its title: a mark and reverse, not a shade alone
+        title = f"▸ {series.title}" if self.has_focus else series.title
+        if len(title) + len(right) + 2 > width:
             right = f"min {low} max {high}"
-        out.append(series.title, style="bold")
-        out.append(" " * max(1, width - len(series.title) - len(right)))
+        out.append(title, style="bold reverse" if self.has_focus else "bold")
+        out.append(" " * max(1, width - len(title) - len(right)))
         out.append(right, style="dim")
         out.append("\n")
         selected = self.cursor if 0 <= self.cursor < len(values) else len(values) - 1

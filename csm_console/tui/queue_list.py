@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -34,6 +35,7 @@ COLUMNS: tuple[tuple[str, int, int], ...] = (
     ("updated", 7, 100),
 )
 NEAR_EDGE = 20
+NEIGHBOURS = 50  # rows each side the cursor may fall back to when its ticket leaves
 
 
 def visible_columns(width: int) -> list[tuple[str, int]]:
@@ -102,12 +104,23 @@ class QueueList(ScrollView, can_focus=True):
 
     # -- data
 
-    def reload(self, *, keep_ticket: int | None = None, at_bottom: bool = False) -> None:
-        """The window changed wholesale: size, cursor and paint."""
+    def reload(
+        self,
+        *,
+        keep_ticket: int | None = None,
+        at_bottom: bool = False,
+        near: Sequence[int] = (),
+    ) -> None:
+        """The window changed wholesale: size, cursor and paint.  The cursor stays on
+        `keep_ticket`; when that left the window, on the first of `near` still in it (see
+        `neighbours`); else at the top (or the bottom)."""
         self.now = clock_of(self)
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(self.window.rows))
         index = self.window.index_of(keep_ticket) if keep_ticket is not None else None
+        if index is None and near:
+            where = {row.id: i for i, row in enumerate(self.window.rows)}
+            index = next((where[t] for t in near if t in where), None)
         if index is None:
             index = len(self.window.rows) - 1 if at_bottom else 0
         self.cursor = max(0, index)
@@ -137,6 +150,14 @@ class QueueList(ScrollView, can_focus=True):
         self.window.replace(row)
         self._cache.clear()
         self.refresh()
+
+    def neighbours(self) -> list[int]:
+        """The tickets after the cursor, then those before it, nearest first: where the cursor
+        goes when its own ticket leaves the view (escalated, solved, taken by someone else)."""
+        rows, at = self.window.rows, self.cursor
+        after = [row.id for row in rows[at + 1 : at + 1 + NEIGHBOURS]]
+        before = [row.id for row in reversed(rows[max(0, at - NEIGHBOURS) : at])]
+        return after + before
 
     @property
     def current(self) -> TicketRow | None:
@@ -199,6 +220,15 @@ class QueueList(ScrollView, can_focus=True):
         if had:
             self.post_message(self.MarksChanged())
         return had
+
+    def unmark(self, ticket_ids: Iterable[int]) -> None:
+        """Unmark these tickets (those a bulk change has done); the others stay marked."""
+        before = len(self.marks)
+        self.marks -= set(ticket_ids)
+        if len(self.marks) != before:
+            self._cache.clear()
+            self.refresh()
+            self.post_message(self.MarksChanged())
 
     def action_open(self) -> None:
         row = self.current

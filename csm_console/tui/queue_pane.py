@@ -171,7 +171,9 @@ class QueuePane(Vertical):
 
     # -- loading
 
-    def load_from(self, edge: str, keep_ticket: int | None = None) -> None:
+    def load_from(
+        self, edge: str, keep_ticket: int | None = None, near: Sequence[int] = ()
+    ) -> None:
         plan = self.window.plan_top() if edge == "top" else self.window.plan_bottom()
         self._generation += 1
         self._loading = True  # no extending a window that is about to be replaced
@@ -179,17 +181,20 @@ class QueuePane(Vertical):
             plan,
             reset=True,
             keep_ticket=keep_ticket,
+            near=near,
             bottom=edge == "bottom",
             generation=self._generation,
         )
         self._count()
 
     def refresh_rows(self, keep_ticket: int | None = None) -> None:
-        """Reload from the top, keeping the cursor on `keep_ticket` (default: the current one)
-        where it still shows."""
+        """Reload from the top, keeping the cursor on `keep_ticket` (default: the current one,
+        or when that left the view, the ticket that followed it) where it still shows."""
+        near: Sequence[int] = ()
         if keep_ticket is None and self.list.current is not None:
             keep_ticket = self.list.current.id
-        self.load_from("top", keep_ticket=keep_ticket)
+            near = self.list.neighbours()
+        self.load_from("top", keep_ticket=keep_ticket, near=near)
 
     def live_refresh(self) -> None:
         """Re-read what the queue shows after a change elsewhere, keeping the cursor on its
@@ -206,6 +211,7 @@ class QueuePane(Vertical):
                 self.window.plan_top(),
                 reset=True,
                 keep_ticket=keep,
+                near=self.list.neighbours(),
                 generation=self._generation,
                 limit=size,
             )
@@ -225,7 +231,10 @@ class QueuePane(Vertical):
     def _reread(self, rows: Sequence[TicketRow]) -> None:
         for row in rows:
             self.window.replace(row)
-        self.list.reload(keep_ticket=self.list.current.id if self.list.current else None)
+        self.list.reload(
+            keep_ticket=self.list.current.id if self.list.current else None,
+            near=self.list.neighbours(),
+        )
 
     @on(QueueList.Highlighted)
     @on(QueueList.MarksChanged)
@@ -253,6 +262,7 @@ class QueuePane(Vertical):
         reset: bool,
         generation: int,
         keep_ticket: int | None = None,
+        near: Sequence[int] = (),
         bottom: bool = False,
         limit: int = PAGE_SIZE,
     ) -> None:
@@ -270,14 +280,16 @@ class QueuePane(Vertical):
             error = user_error(caught)
             self.app.call_from_thread(self._failed, error.message, generation)
             return
-        self.app.call_from_thread(self._arrived, plan, page, reset, keep_ticket, bottom, generation)
+        self.app.call_from_thread(
+            self._arrived, plan, page, reset, (keep_ticket, near), bottom, generation
+        )
 
     def _arrived(
         self,
         plan: FetchPlan,
         page: Page[TicketRow],
         reset: bool,
-        keep_ticket: int | None,
+        keep: tuple[int | None, Sequence[int]],
         bottom: bool,
         generation: int,
     ) -> None:
@@ -287,7 +299,7 @@ class QueuePane(Vertical):
         self.error = None
         if reset:
             self.window.reset(plan, page, self.total)
-            self.list.reload(keep_ticket=keep_ticket, at_bottom=bottom)
+            self.list.reload(keep_ticket=keep[0], near=keep[1], at_bottom=bottom)
         else:
             before = self.window.extend(plan, page)
             dropped = self.window.trim(self.list.cursor + before)

@@ -1,4 +1,4 @@
-"""Keyboard input that cannot take the console down.
+"""The terminal: keyboard input that cannot take the console down, and NO_COLOR.
 
 Textual's terminal drivers decode keyboard input as strict UTF-8: a single invalid byte (a
 paste cut in the middle of a Cyrillic letter, a terminal set to another encoding) raises
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import codecs
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from textual.filter import ANSIToTruecolor, LineFilter, Monochrome, NoColor
 
 _DRIVERS = ("linux_driver", "linux_inline_driver")
 
@@ -33,3 +35,17 @@ def tolerate_invalid_input() -> None:
             continue
         if hasattr(driver, "getincrementaldecoder"):
             setattr(driver, "getincrementaldecoder", lenient_decoder)  # noqa: B010
+
+
+_NO_COLOR = NoColor()
+
+
+def colour_filters(filters: Sequence[LineFilter], *, no_color: bool) -> Sequence[LineFilter]:
+    """The line filters for the screen.  Under NO_COLOR (no-color.org) Textual turns colours
+    into greys, which still reach the terminal as colour codes; instead every colour becomes the
+    terminal's own foreground and background, and the signals carried by colour are carried by
+    bold, reverse and underline (app.tcss, `:nocolor`)."""
+    if not no_color:
+        return filters
+    kept = [f for f in filters if not isinstance(f, Monochrome | ANSIToTruecolor | NoColor)]
+    return [*kept, _NO_COLOR]

@@ -12,14 +12,13 @@ from sqlmodel import col
 
 from csm_console.domain.rights import (
     Actor,
-    TicketScope,
     check_can_act,
     check_can_assign_to,
 )
 from csm_console.errors import CsmError
 from csm_console.services.agents import agent_view
 from csm_console.services.records import AgentView
-from csm_console.services.tickets import check_can_hold, reload_actor
+from csm_console.services.tickets import check_can_hold, reload_actor, ticket_scope
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Team, Ticket
 
@@ -59,14 +58,7 @@ def assign_targets(store: Store, *, actor: Actor, ticket_ids: Iterable[int]) -> 
             if ticket is None:
                 refused.append((ticket_id, f"ticket #{ticket_id} not found"))
                 continue
-            holder = people.get(ticket.assignee_id) if ticket.assignee_id is not None else None
-            scope = TicketScope(
-                id=ticket_id,
-                assignee_id=ticket.assignee_id,
-                assignee=holder.handle if holder is not None else None,
-                team_id=ticket.team_id,
-                team=teams.get(ticket.team_id) if ticket.team_id is not None else None,
-            )
+            scope = ticket_scope(session, ticket)  # its agent and team: loaded above
             try:
                 check_can_act(fresh, scope, "assign")
             except CsmError as refusal:

@@ -413,7 +413,7 @@ def reload_actor(session: Session, actor: Actor) -> Actor:
     return fresh
 
 
-def _scope(session: Session, ticket: Ticket) -> TicketScope:
+def ticket_scope(session: Session, ticket: Ticket) -> TicketScope:
     assert ticket.id is not None
     assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None
     team = session.get(Team, ticket.team_id) if ticket.team_id is not None else None
@@ -442,11 +442,11 @@ def _lock_ticket(
         seen = session.get(Ticket, ticket_id)
         if seen is None:
             raise NotFound(f"ticket #{ticket_id} not found")
-        check_can_act(fresh, _scope(session, seen), action)
+        check_can_act(fresh, ticket_scope(session, seen), action)
         raise PermissionDenied(f"the store refuses {fresh.describe()} to {action} #{ticket_id}")
     if expected_version is not None and ticket.version != expected_version:
         raise _conflict(session, ticket, expected_version)
-    check_can_act(fresh, _scope(session, ticket), action)
+    check_can_act(fresh, ticket_scope(session, ticket), action)
     return ticket, fresh
 
 
@@ -908,7 +908,7 @@ def assign_ticket(
             check_can_hold(session, target, ticket)
         check_can_assign_to(
             fresh,
-            _scope(session, ticket),
+            ticket_scope(session, ticket),
             target_id=target.id if target else None,
             target_team_id=target.team_id if target else None,
         )

@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static, TextArea
@@ -418,7 +419,10 @@ class ReplyPane(Vertical):
 
     def _show_preview(self, result: Preview) -> None:
         self.preview = result
-        widget = self.query_one("#template-preview", Static)
+        try:
+            widget = self.query_one("#template-preview", Static)
+        except NoMatches:  # the console is closing: the preview arrived after its widgets went
+            return
         shown = variant_line(result.template)
         if result.ready and result.text is not None:
             widget.update(shown + safe(result.text))

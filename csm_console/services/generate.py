@@ -56,7 +56,7 @@ from csm_console.services import repeat_contacts
 from csm_console.services.clock import utcnow
 from csm_console.services.progress import Progress, no_progress
 from csm_console.services.setup import sync_sequences
-from csm_console.services.tickets import policy_rules
+from csm_console.services.ticket_core import policy_rules
 from csm_console.store.engine import Store
 from csm_console.store.models import AUDIT_COLUMNS, Agent, Customer, Team, Ticket
 from csm_console.store.ticket_query import SENTINEL

@@ -36,7 +36,7 @@ from csm_console.domain.search import (
 )
 from csm_console.domain.text import sanitize, snippet
 from csm_console.errors import BadRecords, NotFound, NothingToDo, UsageError
-from csm_console.services.tickets import reload_actor
+from csm_console.services.ticket_core import reload_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Article
 from csm_console.store.search_index import SQLITE_FTS_TABLE

@@ -337,7 +337,7 @@ def test_a_calendar_too_sparse_for_the_policies_is_refused_before_anything_chang
 
 
 def test_generated_pending_tickets_wait_with_their_resolution_clock_paused(desk: Desk) -> None:
-    from csm_console.services.generate import generate_tickets
+    from csm_console.devtools.generate import generate_tickets
 
     generate_tickets(desk.store, count=600, seed=5)
     with desk.store.read() as session:

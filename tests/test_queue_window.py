@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.query import Query, Sort
 from csm_console.services import setup, ticket_reads
-from csm_console.services.generate import generate_tickets
 from csm_console.store.engine import Store
 from csm_console.tui import queue_window
 from csm_console.tui.queue_window import FetchPlan, QueueWindow

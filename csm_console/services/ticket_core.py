@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlmodel
 from sqlalchemy import func, select
@@ -242,9 +241,7 @@ def policy_rules(session: Session) -> list[PolicyRule]:
     return rules
 
 
-def _minutes(n: int) -> Any:
-    from datetime import timedelta
-
+def _minutes(n: int) -> timedelta:
     return timedelta(minutes=n)
 
 

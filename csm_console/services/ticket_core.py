@@ -29,11 +29,7 @@ from csm_console.domain.model import (
     Status,
     Tier,
 )
-from csm_console.domain.rights import (
-    Actor,
-    TicketScope,
-    check_can_act,
-)
+from csm_console.domain.rights import Actor, TicketScope, check_can_act
 from csm_console.domain.routing import RoutingRule
 from csm_console.domain.sla import (
     PolicyRule,
@@ -45,9 +41,7 @@ from csm_console.domain.sla import (
     running_deadline,
 )
 from csm_console.domain.text import fold, guess_language
-from csm_console.domain.ticket_record import (
-    clean_body,
-)
+from csm_console.domain.ticket_record import clean_body
 from csm_console.domain.workflow import is_reopen
 from csm_console.errors import Conflict, NotFound, PermissionDenied, UsageError
 from csm_console.services import repeat_contacts
@@ -64,14 +58,9 @@ from csm_console.store.models import (
     Ticket,
     TicketTag,
 )
-from csm_console.store.ticket_query import (
-    SENTINEL,
-)
+from csm_console.store.ticket_query import SENTINEL
 
-MAX_SEARCH_TEXT = 50_000
-
-
-MAX_SEARCH_TEXT = 50_000
+MAX_SEARCH_TEXT = 50_000  # characters of a ticket's folded search text
 
 
 def actor_of(session: Session, agent: Agent) -> Actor:

@@ -15,18 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from csm_console.domain.model import (
-    MAX_ID,
-    AuthorKind,
-    Priority,
-    Status,
-    Tier,
-    as_id,
-)
+from csm_console.domain.model import MAX_ID, AuthorKind, Priority, Status, Tier, as_id
 from csm_console.domain.query import Query, Sort
-from csm_console.domain.rights import (
-    Actor,
-)
+from csm_console.domain.rights import Actor
 from csm_console.domain.stored import Invalid
 from csm_console.domain.text import sanitize
 from csm_console.errors import NotFound, UsageError
@@ -41,15 +32,7 @@ from csm_console.services.records import (
 )
 from csm_console.store.constraints import CHANNELS, CSAT_SCORES
 from csm_console.store.engine import Store
-from csm_console.store.models import (
-    Agent,
-    AuditEvent,
-    Customer,
-    Message,
-    Team,
-    Ticket,
-    TicketTag,
-)
+from csm_console.store.models import Agent, AuditEvent, Customer, Message, Team, Ticket, TicketTag
 from csm_console.store.ticket_query import (
     SENTINEL,
     compile_query,
@@ -57,9 +40,6 @@ from csm_console.store.ticket_query import (
     keyset_after,
     order_by,
 )
-
-MAX_SEARCH_TEXT = 50_000
-
 
 _Assignee = aliased(Agent)
 

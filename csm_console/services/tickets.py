@@ -15,18 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from csm_console.domain.model import (
-    AuthorKind,
-    Channel,
-    Priority,
-    Role,
-    Status,
-    Tier,
-)
-from csm_console.domain.rights import (
-    Actor,
-    check_can_assign_to,
-)
+from csm_console.domain.model import AuthorKind, Channel, Priority, Role, Status, Tier
+from csm_console.domain.rights import Actor, check_can_assign_to
 from csm_console.domain.templates import unresolved_placeholders
 from csm_console.domain.text import normalize_tag
 from csm_console.domain.ticket_record import (
@@ -40,9 +30,7 @@ from csm_console.domain.ticket_record import (
 from csm_console.domain.workflow import check_escalation, check_transition, is_reopen
 from csm_console.errors import QueueEmpty, UsageError
 from csm_console.services.clock import utcnow
-from csm_console.services.records import (
-    TicketRow,
-)
+from csm_console.services.records import TicketRow
 from csm_console.services.routing import route
 from csm_console.services.ticket_core import (
     NewTicket,
@@ -67,15 +55,7 @@ from csm_console.services.ticket_core import (
 )
 from csm_console.services.ticket_reads import row_by_id, tags_for
 from csm_console.store.engine import Store
-from csm_console.store.models import (
-    Agent,
-    Customer,
-    Message,
-    Ticket,
-    TicketTag,
-)
-
-MAX_SEARCH_TEXT = 50_000
+from csm_console.store.models import Agent, Customer, Message, Ticket, TicketTag
 
 
 def create_ticket(

@@ -39,7 +39,7 @@ from csm_console.domain.ticket_record import (
 )
 from csm_console.domain.workflow import check_transition
 from csm_console.errors import BadRecords, NothingToDo, PermissionDenied, UsageError
-from csm_console.services import repeat_contacts, ticket_core, ticket_reads, tickets
+from csm_console.services import repeat_contacts, ticket_core, ticket_reads
 from csm_console.services.clock import utcnow
 from csm_console.services.progress import Progress, no_progress
 from csm_console.services.records import TicketRow
@@ -538,7 +538,7 @@ def _rebuild_search_text(session: Session, ticket: Ticket) -> None:
         .order_by(col(Message.id))
     ).scalars()
     text = fold(ticket.subject) + "".join("\n" + fold(b) for b in bodies)
-    ticket.search_text = text[: tickets.MAX_SEARCH_TEXT]
+    ticket.search_text = text[: ticket_core.MAX_SEARCH_TEXT]
 
 
 # --- export -------------------------------------------------------------------------------------

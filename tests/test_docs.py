@@ -232,11 +232,7 @@ def test_the_read_only_examples_run_on_a_sample_store(tmp_path: Path) -> None:
         "CSM_CONFIG_FILE": "",
         "CSM_DATABASE_URL": f"sqlite:///{tmp_path / 'sample.db'}",
     }
-    csm = (
-        [sys.executable, "-m", "csm_console.cli.main"]
-        if False
-        else [str(Path(sys.executable).parent / "csm")]
-    )
+    csm = [str(Path(sys.executable).parent / "csm")]  # the installed entry point
     subprocess.run([*csm, "init", "--sample"], env=env, check=True, capture_output=True)
     env["CSM_AGENT"] = "anna"
     ran, failed = 0, []

@@ -20,10 +20,14 @@ from .words import DURATION_RE
 
 def check_teams(out: Path, rep: Report) -> tuple[list[dict[str, Any]], dict[str, str]]:
     teams = read_json(out / "teams.json")
+    calendars_file = out / "calendars.json"
+    calendars = {c["name"] for c in read_json(calendars_file)} if calendars_file.exists() else set()
     team_tier = {}
     for t in teams:
-        if set(t) != {"name", "tier", "description"} or t["tier"] not in TIERS:
+        if set(t) - {"calendar"} != {"name", "tier", "description"} or t["tier"] not in TIERS:
             rep.err(f"team {t} malformed")
+        if "calendar" in t and t["calendar"] not in calendars:
+            rep.err(f"team {t['name']}: calendar {t['calendar']!r} is not in calendars.json")
         team_tier[t["name"]] = t["tier"]
     if len(team_tier) != len(teams) or len(teams) < 4 or set(team_tier.values()) != set(TIERS):
         rep.err("teams: need >= 4 unique teams covering L1, L2, L3")

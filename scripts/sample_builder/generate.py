@@ -6,6 +6,7 @@ import csv
 import random
 from pathlib import Path
 
+from .first_contact import solve_at_first_contact
 from .people import CSV_HEADER, build_agents, build_customers
 from .source import Source
 from .tickets import build_tickets
@@ -20,6 +21,7 @@ def generate(src: Source, out: Path) -> None:
     agents, meta = build_agents(src)
     customers = build_customers(rng, src)
     tickets = build_tickets(rng, customers, meta, src)
+    solve_at_first_contact(tickets, src.first_contact)
     dump_json(out / "teams.json", src.teams)
     dump_json(out / "agents.json", agents)
     dump_json(out / "sla_policies.json", src.sla_policies)

@@ -43,6 +43,7 @@ class Source:
     reopen_done: dict[str, dict[str, list[str]]]
     scenarios: dict[str, dict[str, Any]]
     hostile: list[dict[str, Any]]
+    first_contact: list[int]
 
     @property
     def team_tier(self) -> dict[str, str]:
@@ -102,4 +103,5 @@ def load(root: Path = SOURCE) -> Source:
         reopen_done=phrases["reopen_done"],
         scenarios=scenarios,
         hostile=read_yaml(root / "hostile.yaml")["hostile"],
+        first_contact=read_yaml(root / "first_contact.yaml")["solved_at_first_contact"],
     )

@@ -77,34 +77,19 @@ def plan_specs(rng: random.Random) -> list[dict[str, Any]]:
             specs.append(dict(status=status, **kw))
 
     # --- new (18): 15 unassigned, 3 assigned; some clearly breaching SLA, some fresh
-    add(
-        "new",
-        created=6 * 60 + rint(rng, 3, 25),
-        priority="urgent",
-        scenario="no_internet",
-        unassigned=True,
-    )
-    add(
-        "new",
-        created=3 * 1440 + rint(rng, 20, 200),
-        priority="normal",
-        scenario="invoice_high",
-        unassigned=True,
-    )
-    add(
-        "new",
-        created=1440 + rint(rng, 90, 200),
-        priority="high",
-        scenario="payment_missing",
-        unassigned=True,
-    )
-    add(
-        "new",
-        created=4 * 1440 + rint(rng, 200, 400),
-        priority="low",
-        scenario="general",
-        unassigned=True,
-    )
+    for base, lo, hi, priority, scenario in (
+        (6 * 60, 3, 25, "urgent", "no_internet"),
+        (3 * 1440, 20, 200, "normal", "invoice_high"),
+        (1440, 90, 200, "high", "payment_missing"),
+        (4 * 1440, 200, 400, "low", "general"),
+    ):
+        add(
+            "new",
+            created=base + rint(rng, lo, hi),
+            priority=priority,
+            scenario=scenario,
+            unassigned=True,
+        )
     for age in (4, 13, 27, 41, 58):
         add("new", created=age + rint(rng, 0, 1), unassigned=True)
     add("new", created=rint(rng, 100, 160), unassigned=True, hostile=1)

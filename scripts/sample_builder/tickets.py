@@ -25,35 +25,30 @@ def g_l2(rng, prio):
     return rint(rng, lo, hi)
 
 
+def banded(rng, r, bands, last):
+    """rint over the first band whose upper bound r is under, else over `last`."""
+    for bound, (lo, hi) in bands:
+        if r < bound:
+            return rint(rng, lo, hi)
+    return rint(rng, *last)
+
+
 def g_cust(rng):
-    r = rng.random()
-    return rint(rng, 3, 40) if r < 0.35 else rint(rng, 40, 300) if r < 0.7 else rint(rng, 300, 1500)
+    return banded(rng, rng.random(), [(0.35, (3, 40)), (0.7, (40, 300))], (300, 1500))
 
 
 def pick_E(rng, status):
     r = rng.random()
     if status == "open":
-        return (
-            rint(rng, 5, 360)
-            if r < 0.45
-            else rint(rng, 360, 2880)
-            if r < 0.8
-            else rint(rng, 2880, 6500)
-        )
+        return banded(rng, r, [(0.45, (5, 360)), (0.8, (360, 2880))], (2880, 6500))
     if status == "pending":
-        return rint(rng, 60, 720) if r < 0.4 else rint(rng, 720, 8640)
+        return banded(rng, r, [(0.4, (60, 720))], (720, 8640))
     if status == "on_hold":
         return rint(rng, 180, 10080)
     if status == "solved":
         return rint(rng, 15, 4320)
     # closed: age of the closing moment
-    return (
-        rint(rng, 400, 5760)
-        if r < 0.35
-        else rint(rng, 5760, 20160)
-        if r < 0.75
-        else rint(rng, 20160, 33000)
-    )
+    return banded(rng, r, [(0.35, (400, 5760)), (0.75, (5760, 20160))], (20160, 33000))
 
 
 AUTO_CLOSED = (

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections import Counter
 from pathlib import Path
@@ -15,7 +16,7 @@ from .checks_texts import check_articles, check_templates
 from .checks_tickets import check_tickets
 from .people import CSV_HEADER
 from .rules import CHANNELS, CYRILLIC, LANGUAGES, PRIORITIES, TIERS, Report, read_json
-from .words import DURATION_RE
+from .words import DURATION_RE, read_text
 
 
 def check_teams(out: Path, rep: Report) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -107,10 +108,9 @@ def _check_customer(r: dict[str, str], cust: dict[str, Any], rep: Report) -> Non
 
 
 def check_customers(out: Path, rep: Report) -> tuple[list[dict[str, str]], dict[str, Any]]:
-    with open(out / "customers.csv", encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        rows = [dict(zip(header, r, strict=False)) for r in reader]
+    reader = csv.reader(io.StringIO(read_text(out / "customers.csv"), newline=""))
+    header = next(reader)
+    rows = [dict(zip(header, r, strict=False)) for r in reader]
     if header != CSV_HEADER:
         rep.err(f"customers.csv header is {header}")
     cust: dict[str, Any] = {}

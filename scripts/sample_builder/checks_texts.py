@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from .rules import CATEGORIES, CYRILLIC, LANGUAGES, Report
+from .words import read_text
 
 TEMPLATE_VARS = {"customer.name", "customer.first_name", "ticket.id", "ticket.subject",
                  "ticket.priority", "ticket.resolution_due", "agent.name", "agent.signature",
@@ -46,7 +47,7 @@ def check_templates(out: Path, rep: Report) -> tuple[list[Path], Counter[str | N
     tpl_lang: Counter[str | None] = Counter()
     article_tpls = 0
     for p in tpl_files:
-        fm, body = parse_front_matter(p.read_text(encoding="utf-8"), p, rep)
+        fm, body = parse_front_matter(read_text(p, 1_000_000), p, rep)
         if (
             set(fm) != {"name", "category", "language"}
             or f"{fm.get('name')}-{fm.get('language')}" != p.stem
@@ -78,7 +79,7 @@ def check_articles(out: Path, rep: Report) -> tuple[list[Path], Counter[str]]:
     ids: set[str] = set()
     corpus = dict.fromkeys(LANGUAGES, "")
     for p in kb_files:
-        fm, body = parse_front_matter(p.read_text(encoding="utf-8"), p, rep)
+        fm, body = parse_front_matter(read_text(p, 1_000_000), p, rep)
         m = re.fullmatch(r"kb-(\d{4})-[a-z0-9-]+-(en|ru|lv)", p.stem)
         if set(fm) != {"id", "title", "tags", "language"} or not m:
             rep.err(f"{p.name}: bad front matter keys or file name")

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .words import read_text
+
 CHANNELS = {"email", "phone", "chat", "web"}
 STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"]
 PRIORITIES = ["low", "normal", "high", "urgent"]
@@ -33,4 +35,4 @@ class Report:
 
 
 def read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(read_text(path))

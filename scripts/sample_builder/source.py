@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from .words import read_text
+
 SOURCE = Path(__file__).resolve().parent.parent / "sample_source"
 MAX_SOURCE_BYTES = 1_000_000  # one source file; the largest is about 20 KB
 
@@ -51,10 +53,7 @@ class Source:
 
 
 def read_yaml(path: Path) -> Any:
-    if path.stat().st_size > MAX_SOURCE_BYTES:
-        raise ValueError(f"{path}: larger than {MAX_SOURCE_BYTES} bytes")
-    with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return yaml.safe_load(read_text(path, MAX_SOURCE_BYTES))
 
 
 def _escalation(value: dict[str, str] | None) -> tuple[str, str] | None:

@@ -67,5 +67,12 @@ def money(v: float, lang: str) -> str:
     return f"{s} €" if lang == "ru" else f"{s} EUR"
 
 
+def read_text(path: Path, limit: int = 10_000_000) -> str:
+    """A file of the source or the sample, refused past `limit` bytes (tickets.json is ~0.7 MB)."""
+    if path.stat().st_size > limit:
+        raise ValueError(f"{path}: larger than {limit} bytes")
+    return path.read_text(encoding="utf-8")
+
+
 def dump_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

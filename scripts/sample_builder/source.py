@@ -72,7 +72,9 @@ def _thread(raw: dict[str, Any], where: str) -> dict[str, Any]:
 
 def _scenario(path: Path) -> tuple[str, dict[str, Any]]:
     """`NN-key.yaml`: NN orders the scenarios (the random draws depend on the order)."""
-    key = path.stem.split("-", 1)[1]
+    order, dash, key = path.stem.partition("-")
+    if not (order.isdigit() and dash and key):
+        raise ValueError(f"{path.name}: a scenario file is named NN-key.yaml")
     raw = read_yaml(path)
     scenario = {k: v for k, v in raw.items() if k not in LANGUAGES and k != "escalate_to"}
     scenario["esc"] = _escalation(raw.get("escalate_to"))

@@ -20,9 +20,9 @@ def test_ruff() -> None:
     if shutil.which("ruff") is None and not (Path(sys.executable).parent / "ruff").exists():
         pytest.skip("ruff is not installed (pip install -e '.[test]')")
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    result = _run(ruff, "check", "csm_console", "tests", "benchmarks")
+    result = _run(ruff, "check", "csm_console", "tests", "benchmarks", "scripts")
     assert result.returncode == 0, result.stdout + result.stderr
-    result = _run(ruff, "format", "--check", "csm_console", "tests", "benchmarks")
+    result = _run(ruff, "format", "--check", "csm_console", "tests", "benchmarks", "scripts")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -84,7 +84,7 @@ def report(
 ) -> None:
     """The service metrics of a period: first response and resolution times (median, p90),
     FCR, CSAT, repeat contacts, SLA compliance, and the backlog now.  Every number is defined
-    in the README (Service metrics); `csm tickets list --query` opens the tickets behind it."""
+    in the docs (docs/metrics.md); `csm tickets list --query` opens the tickets behind it."""
     from csm_console.domain.durations import parse_duration
     from csm_console.domain.metrics import GroupBy, Period
     from csm_console.services import metrics

@@ -39,8 +39,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from csm_console.devtools.generate import generate_tickets
 from csm_console.services import setup
-from csm_console.services.generate import generate_tickets
 from csm_console.store.engine import Store
 
 POSTGRES = os.environ.get("CSM_BENCH_POSTGRES_URL")

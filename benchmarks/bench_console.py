@@ -30,9 +30,9 @@ from typing import Any
 from textual import events
 from textual.worker import WorkerCancelled
 
+from csm_console.devtools.generate import generate_tickets
 from csm_console.services import setup
 from csm_console.services.agents import resolve_actor
-from csm_console.services.generate import generate_tickets
 from csm_console.services.views import View, all_views
 from csm_console.store.engine import Store
 from csm_console.tui.app import CsmApp

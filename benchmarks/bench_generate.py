@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from csm_console.services.generate import generate_tickets
+from csm_console.devtools.generate import generate_tickets
 from csm_console.services.setup import initialize
 from csm_console.store.engine import Store
 

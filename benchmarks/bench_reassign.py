@@ -28,10 +28,10 @@ from typing import Any
 from bench_store import scratch_stores
 from sqlalchemy import event, select, text
 
+from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.query import parse_query
 from csm_console.services import reassign
 from csm_console.services.agents import resolve_actor
-from csm_console.services.generate import generate_tickets
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Ticket
 

@@ -44,9 +44,9 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlmodel import col
 
+from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.metrics import GroupBy, Period
 from csm_console.services import metrics, setup
-from csm_console.services.generate import generate_tickets
 from csm_console.store.engine import Store
 from csm_console.store.models import Ticket
 

@@ -337,10 +337,10 @@ def matches(store: Store, query: str) -> int:
         if store.is_sqlite:
             table = search_index.SQLITE_FTS_TABLE
             sql = f"SELECT count(*) FROM {table} WHERE {table} MATCH :q"
-            q = knowledge.match_expression(terms, any_word=False, sqlite=True)
+            q = search_index.match_expression(terms, any_word=False, sqlite=True)
         else:
             sql = "SELECT count(*) FROM article WHERE search_vector @@ to_tsquery('simple', :q)"
-            q = knowledge.match_expression(terms, any_word=False, sqlite=False)
+            q = search_index.match_expression(terms, any_word=False, sqlite=False)
         return int(session.execute(text(sql), {"q": q}).scalar_one())
 
 
@@ -417,9 +417,10 @@ def breakdown(kind: str, store: Store, queries: list[tuple[str, str]], runs: int
 
         return wrapper
 
-    originals = {name: getattr(knowledge, name) for name in ("_ranked", "snippet")}
-    setattr(knowledge, "_ranked", clocked("ranked", originals["_ranked"]))  # noqa: B010
-    setattr(knowledge, "snippet", clocked("snippet", originals["snippet"]))  # noqa: B010
+    originals = [(search_index, "ranked"), (knowledge, "snippet")]
+    saved = [(module, name, getattr(module, name)) for module, name in originals]
+    for module, name, fn in saved:
+        setattr(module, name, clocked(name, fn))
     try:
         print(f"  where the time goes ({runs} runs, medians):")
         print(f"  {'query':<24} {'total':>10} {'rank SQL':>10} {'snippets':>10} {'rest':>10}")
@@ -438,8 +439,8 @@ def breakdown(kind: str, store: Store, queries: list[tuple[str, str]], runs: int
                 f"{ms(max(0.0, total - ranked - snip)):>10}"
             )
     finally:
-        for name, fn in originals.items():
-            setattr(knowledge, name, fn)
+        for module, name, fn in saved:
+            setattr(module, name, fn)
 
 
 def main() -> None:
@@ -451,17 +452,17 @@ def main() -> None:
     parser.add_argument("--store", type=Path, default=None, help="SQLite file (built if missing)")
     parser.add_argument("--no-sqlite", action="store_true", help="measure PostgreSQL only")
     parser.add_argument(
-        "--rank-window", type=int, default=None, help="try another knowledge.RANK_WINDOW"
+        "--rank-window", type=int, default=None, help="try another search_index.RANK_WINDOW"
     )
     args = parser.parse_args()
     if args.rank_window is not None:
-        knowledge.RANK_WINDOW = args.rank_window
+        search_index.RANK_WINDOW = args.rank_window
     import sqlite3
 
     print(
         f"python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} "
         f"cores ({platform.processor() or platform.machine()}), {time.strftime('%Y-%m-%d')}; "
-        f"RANK_WINDOW {knowledge.RANK_WINDOW}"
+        f"RANK_WINDOW {search_index.RANK_WINDOW}"
     )
     store = sqlite_store(args.store, args.articles)
     try:

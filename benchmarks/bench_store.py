@@ -25,12 +25,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
+from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.model import Role
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import NothingToDo
-from csm_console.services import setup, tickets
+from csm_console.services import setup, ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
-from csm_console.services.generate import generate_tickets
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Customer, Team, Ticket
 
@@ -240,13 +240,13 @@ def _bench_queue_on(kind: str, store: Store, count: int, runs: int) -> None:
     sort = Sort.parse("sla")
 
     def page(query: str, cursor: str | None = None) -> object:
-        return tickets.list_tickets(
+        return ticket_reads.list_tickets(
             store, actor=actor, query=parse_query(query), sort=sort, cursor=cursor, limit=50
         )
 
     deep = None
     for _ in range(20):  # walk 20 pages in
-        deep = tickets.list_tickets(
+        deep = ticket_reads.list_tickets(
             store,
             actor=actor,
             query=parse_query(""),

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from csm_console.cli.main import app
 from csm_console.domain.model import Priority, Status, Tier
 from csm_console.errors import NotFound, PermissionDenied, UsageError
-from csm_console.services import calendars, sla, tickets
+from csm_console.services import calendars, sla, ticket_reads, tickets
 from csm_console.store.models import Ticket
 from tests.conftest import Desk
 
@@ -80,7 +80,7 @@ def test_business_time_clocks_with_a_pending_pause(desk: Desk) -> None:
     pending = _raw(desk, ticket_id)
     assert pending.first_response_seconds == 9000  # Fri 2 h + Mon 0.5 h of working time
     assert pending.paused_since == replied_at
-    assert tickets.get_ticket(desk.store, ticket_id=ticket_id).ticket.sla_due is None  # paused
+    assert ticket_reads.get_ticket(desk.store, ticket_id=ticket_id).ticket.sla_due is None  # paused
 
     # the customer answers on Tuesday 09:30: 9 working hours were spent pending
     tickets.change_status(
@@ -90,7 +90,9 @@ def test_business_time_clocks_with_a_pending_pause(desk: Desk) -> None:
     assert (resumed.paused_seconds, resumed.paused_since) == (9 * 3600, None)
     # the resolution deadline moves on by the pause: Mon 6 Apr 10:00 + 9 h = Tue 7 Apr 10:00
     assert resumed.resolution_due == _utc(7, 7, month=4)
-    assert tickets.get_ticket(desk.store, ticket_id=ticket_id).ticket.sla_due == _utc(7, 7, month=4)
+    assert ticket_reads.get_ticket(desk.store, ticket_id=ticket_id).ticket.sla_due == _utc(
+        7, 7, month=4
+    )
 
     # solved on Wednesday 12:00: 23 working hours since creation, less the 9 paused
     tickets.change_status(
@@ -301,7 +303,7 @@ def test_escalating_a_pending_ticket_ends_its_pause_and_recounts_in_the_new_team
     # Mon 6 Apr 09:00-14:00 EEST
     assert row.resolution_due == _utc(6, 11, month=4)
     assert row.first_response_due == CREATED + timedelta(hours=4)  # met: kept, in wall time
-    assert tickets.get_ticket(desk.store, ticket_id=ticket_id).ticket.sla_due == _utc(
+    assert ticket_reads.get_ticket(desk.store, ticket_id=ticket_id).ticket.sla_due == _utc(
         6, 11, month=4
     )
 
@@ -335,7 +337,7 @@ def test_a_calendar_too_sparse_for_the_policies_is_refused_before_anything_chang
 
 
 def test_generated_pending_tickets_wait_with_their_resolution_clock_paused(desk: Desk) -> None:
-    from csm_console.services.generate import generate_tickets
+    from csm_console.devtools.generate import generate_tickets
 
     generate_tickets(desk.store, count=600, seed=5)
     with desk.store.read() as session:

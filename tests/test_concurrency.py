@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select
 
 from csm_console.domain.model import Role, Status
 from csm_console.errors import Conflict
+from csm_console.services import ticket_reads
 from csm_console.services import tickets as svc
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Customer, Team, Ticket
@@ -143,5 +144,5 @@ def test_edit_on_a_stale_version_from_another_process_is_a_conflict(desk: Desk) 
             status=Status.OPEN,
             expected_version=row.version,
         )
-    detail = svc.get_ticket(desk.store, ticket_id=row.id)
+    detail = ticket_reads.get_ticket(desk.store, ticket_id=row.id)
     assert detail.ticket.status is Status.PENDING and len(detail.messages) == 1

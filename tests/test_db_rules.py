@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from csm_console.cli.main import app
 from csm_console.domain.model import Status
-from csm_console.services import agents, tickets
+from csm_console.services import agents, ticket_reads, tickets
 from csm_console.store.engine import Store
 from csm_console.store.grants import WRITES
 from tests.conftest import Desk
@@ -137,7 +137,7 @@ def test_the_issues_probes_are_refused_by_the_store(logins: Logins) -> None:
         moved = conn.execute(text("UPDATE ticket SET assignee_id = :olga WHERE id = :tech"), ids)
         assert moved.rowcount == 0
         assert conn.execute(text("SELECT count(*) FROM ticket")).scalar() == 2
-    assert tickets.get_ticket(desk.store, ticket_id=technical).ticket.assignee is None
+    assert ticket_reads.get_ticket(desk.store, ticket_id=technical).ticket.assignee is None
     for sql in (
         "INSERT INTO message (ticket_id, author_kind, agent_id, internal, body, created_at) "
         "VALUES (:tech, 'agent', :olga, false, 'hello', now())",

@@ -54,7 +54,7 @@ from csm_console.domain.metrics import (
 from csm_console.domain.model import Priority, Status, Tier
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import NotFound
-from csm_console.services import calendars, metrics, tickets
+from csm_console.services import calendars, metrics, ticket_reads, tickets
 from tests.conftest import Desk
 
 NOW = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
@@ -360,7 +360,7 @@ def test_an_empty_period_has_no_times(built: Built) -> None:
 
 def drill(built: Built, metric: Metric, **options: object) -> set[int]:
     text = drill_query(metric, period=PERIOD, **options)  # type: ignore[arg-type]
-    rows = tickets.iter_tickets(
+    rows = ticket_reads.iter_tickets(
         built.desk.store, actor=None, query=parse_query(text), sort=Sort.parse("id"), now=NOW
     )
     return {r.id for r in rows}
@@ -418,7 +418,7 @@ def test_drill_downs_land_on_the_right_tickets(built: Built) -> None:
 
 def test_the_query_terms_on_their_own(built: Built) -> None:
     def numbers(text: str) -> set[int]:
-        rows = tickets.iter_tickets(
+        rows = ticket_reads.iter_tickets(
             built.desk.store, actor=None, query=parse_query(text), sort=Sort.parse("id"), now=NOW
         )
         return built.numbers({r.id for r in rows})

@@ -18,7 +18,7 @@ from csm_console.domain.query import QueryError, Sort, parse_query
 from csm_console.domain.search import HitMarker, query_terms, stem, stem_latvian
 from csm_console.domain.text import fold, fold_each, sanitize
 from csm_console.errors import UsageError
-from csm_console.services import knowledge, tickets
+from csm_console.services import knowledge, ticket_reads, tickets
 from csm_console.store.engine import Store
 from tests.conftest import STORE_KINDS, _truncate_postgres, build_desk, make_sqlite_store
 
@@ -172,6 +172,6 @@ def test_any_parsed_query_runs_on_the_store(shared_desk: Store, text: str) -> No
     except QueryError:
         return
     try:
-        tickets.list_tickets(shared_desk, actor=None, query=query, sort=Sort(), limit=5)
+        ticket_reads.list_tickets(shared_desk, actor=None, query=query, sort=Sort(), limit=5)
     except UsageError as exc:  # for example `me` without an acting agent
         assert str(exc)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.query import Query, Sort
-from csm_console.services import setup, tickets
-from csm_console.services.generate import generate_tickets
+from csm_console.services import setup, ticket_reads
 from csm_console.store.engine import Store
 from csm_console.tui import queue_window
 from csm_console.tui.queue_window import FetchPlan, QueueWindow
@@ -21,13 +21,13 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 def fetch(store: Store, plan: FetchPlan, size: int = 100):  # type: ignore[no-untyped-def]
-    return tickets.list_tickets(
+    return ticket_reads.list_tickets(
         store, actor=None, query=Query(), sort=plan.sort, cursor=plan.cursor, limit=size
     )
 
 
 def everything(store: Store, sort: Sort) -> list[int]:
-    return [r.id for r in tickets.iter_tickets(store, actor=None, query=Query(), sort=sort)]
+    return [r.id for r in ticket_reads.iter_tickets(store, actor=None, query=Query(), sort=sort)]
 
 
 @pytest.mark.parametrize("sort", ["sla", "-updated", "priority", "id"])

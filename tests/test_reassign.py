@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from csm_console.cli.main import app
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import Conflict, PermissionDenied, UsageError
-from csm_console.services import reassign, setup, tickets
+from csm_console.services import reassign, setup, ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Ticket
@@ -26,7 +26,9 @@ def desk(store: Store) -> Store:
 
 
 def holders(store: Store, query: str) -> dict[int, str | None]:
-    rows = tickets.iter_tickets(store, actor=None, query=parse_query(query), sort=Sort.parse("id"))
+    rows = ticket_reads.iter_tickets(
+        store, actor=None, query=parse_query(query), sort=Sort.parse("id")
+    )
     return {r.id: r.assignee for r in rows}
 
 
@@ -90,7 +92,7 @@ def test_dry_run_changes_nothing_then_apply_then_rerun(desk: Store) -> None:
         agent="anna",
     )
     assert again.exit_code == 0 and "nothing left to reassign" in again.stderr
-    detail = tickets.get_ticket(desk, ticket_id=next(iter(before)))
+    detail = ticket_reads.get_ticket(desk, ticket_id=next(iter(before)))
     assert detail.ticket.version == versions[detail.ticket.id]  # not applied twice
 
 
@@ -159,7 +161,7 @@ def test_a_stale_edit_after_the_batch_is_a_conflict(desk: Store) -> None:
     anna = resolve_actor(desk, "anna")
     row = next(
         iter(
-            tickets.iter_tickets(
+            ticket_reads.iter_tickets(
                 desk, actor=None, query=parse_query("assignee:elina"), sort=Sort.parse("id")
             )
         )
@@ -208,7 +210,7 @@ def test_a_chunk_skips_tickets_changed_since_the_survey_and_audits_the_rest(
     query = parse_query("team:Frontline status:new,open,pending,on_hold -assignee:laura")
     before = {
         r.id: (r.assignee, r.status, r.version)
-        for r in tickets.iter_tickets(desk, actor=None, query=query, sort=Sort.parse("id"))
+        for r in ticket_reads.iter_tickets(desk, actor=None, query=query, sort=Sort.parse("id"))
     }
     assert len(before) > 10
     late = sorted(before)[-1]  # in the last chunk: it stops matching while the job runs

@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlmodel import col
 
+from csm_console.devtools import generate
 from csm_console.domain.metrics import GroupBy, Period
 from csm_console.domain.model import Status
 from csm_console.errors import CsmError
-from csm_console.services import generate, metrics, tickets, transfer
+from csm_console.services import metrics, tickets, transfer
 from csm_console.store import migrate
 from csm_console.store.engine import Store
 from csm_console.store.models import ACTIVE_CONDITION, Message, Ticket

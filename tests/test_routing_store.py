@@ -15,7 +15,7 @@ from csm_console.cli.main import app
 from csm_console.domain.model import Priority, Status, Tier
 from csm_console.domain.routing import RoutingRule, RuleActions
 from csm_console.errors import PermissionDenied, UsageError
-from csm_console.services import routing, tickets, transfer
+from csm_console.services import routing, ticket_reads, tickets, transfer
 from csm_console.store.engine import Store
 from csm_console.store.models import AuditEvent
 from tests.conftest import Desk
@@ -116,7 +116,9 @@ def test_imports_are_routed_but_closed_history_is_not(desk: Desk) -> None:
          "status": "closed"},
     ]  # fmt: skip
     result = transfer.import_tickets(store, actor=desk.root, data=json.dumps(records).encode())
-    routed, history = (tickets.get_ticket(store, ticket_id=o.ticket_id) for o in result.outcomes)
+    routed, history = (
+        ticket_reads.get_ticket(store, ticket_id=o.ticket_id) for o in result.outcomes
+    )
     assert routed.ticket.category == "billing" and _route_events(store, routed.ticket.id)
     assert history.ticket.category is None and not _route_events(store, history.ticket.id)
 

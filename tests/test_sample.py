@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import UsageError
-from csm_console.services import setup, tickets
+from csm_console.services import setup, ticket_reads, tickets
 from csm_console.store.engine import Store
 from csm_console.store.models import Ticket
 
@@ -67,7 +67,7 @@ def test_sample_loads_completely(store: Store) -> None:
     with pytest.raises(UsageError, match="already holds data"):
         setup.load_sample(store, now=NOW)
     # the queue reads work on it: Cyrillic and Latvian free text, breaching, keyset pages
-    some = tickets.list_tickets(
+    some = ticket_reads.list_tickets(
         store,
         actor=None,
         query=parse_query("sla:breached"),

@@ -17,7 +17,7 @@ from csm_console.domain.model import Priority, Status, Tier
 from csm_console.domain.rights import Actor
 from csm_console.domain.routing import RoutingRule, RuleActions
 from csm_console.errors import PermissionDenied
-from csm_console.services import routing, tickets
+from csm_console.services import routing, ticket_reads, tickets
 from csm_console.store.engine import Store
 from tests.conftest import Desk
 
@@ -79,7 +79,7 @@ ACTIONS: dict[str, tuple[Action, bool]] = {  # name: (the action, needs a solved
 
 
 def _tier(store: Store, ticket_id: int) -> str:
-    return tickets.get_ticket(store, ticket_id=ticket_id).ticket.tier
+    return ticket_reads.get_ticket(store, ticket_id=ticket_id).ticket.tier
 
 
 def _ticket(desk: Desk, actor: Actor, team: str, holder: str | None, solved: bool) -> int:
@@ -135,7 +135,7 @@ def test_an_operator_is_refused_another_tiers_ticket_through_csm(desk: Desk) -> 
     )
     assert result.exit_code == 5, result.output
     assert "operators work their own tickets and the unassigned ones" in result.stderr
-    assert tickets.get_ticket(desk.store, ticket_id=ticket_id).ticket.status == "solved"
+    assert ticket_reads.get_ticket(desk.store, ticket_id=ticket_id).ticket.status == "solved"
 
 
 def _rule(name: str, **actions: Any) -> RoutingRule:

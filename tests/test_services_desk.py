@@ -9,7 +9,7 @@ import pytest
 from csm_console.domain.model import Status
 from csm_console.domain.query import Sort, parse_query
 from csm_console.domain.templates import ArticleRef
-from csm_console.services import bulk, knowledge, replies, setup, tickets
+from csm_console.services import bulk, knowledge, replies, setup, ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 
@@ -72,7 +72,7 @@ def test_templates_filter_and_preview(sample: Store) -> None:
     assert lv and all(t.language == "lv" for t in lv)
     assert lv[0].category == "billing"
     assert replies.list_templates(sample, language="en", text="ROUTER")
-    ticket = tickets.list_tickets(
+    ticket = ticket_reads.list_tickets(
         sample,
         actor=demo,
         query=parse_query("language:lv"),
@@ -97,7 +97,7 @@ def test_templates_filter_and_preview(sample: Store) -> None:
 
 def test_bulk_assign_reports_changed_unchanged_refused(sample: Store) -> None:
     anna = resolve_actor(sample, "anna")  # L1 lead of Frontline
-    page = tickets.list_tickets(
+    page = ticket_reads.list_tickets(
         sample,
         actor=anna,
         query=parse_query("team:Frontline status:new,open tier:L1"),
@@ -105,7 +105,7 @@ def test_bulk_assign_reports_changed_unchanged_refused(sample: Store) -> None:
         limit=3,
         now=NOW,
     )
-    other_team = tickets.list_tickets(
+    other_team = ticket_reads.list_tickets(
         sample,
         actor=anna,
         query=parse_query("-team:Frontline"),
@@ -123,13 +123,13 @@ def test_bulk_assign_reports_changed_unchanged_refused(sample: Store) -> None:
     assert [tid for tid, _ in result.refused] == [other_team.id]
     assert "needs" in result.refused[0][1]
     assert result.summary() == "2 changed, 1 already so, 1 refused"
-    detail = tickets.get_ticket(sample, ticket_id=ids[1])
+    detail = ticket_reads.get_ticket(sample, ticket_id=ids[1])
     assert any(a.batch_id == result.batch_id for a in detail.audit)
 
 
 def test_bulk_status_guarded_by_versions(sample: Store) -> None:
     demo = resolve_actor(sample, "demo")
-    mine = tickets.list_tickets(
+    mine = ticket_reads.list_tickets(
         sample,
         actor=demo,
         query=parse_query("assignee:me status:open"),

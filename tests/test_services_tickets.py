@@ -10,6 +10,7 @@ from sqlalchemy import select
 from csm_console.domain.model import Channel, Priority, Status, Tier
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import Conflict, NotFound, PermissionDenied, QueueEmpty, UsageError
+from csm_console.services import ticket_reads
 from csm_console.services import tickets as svc
 from csm_console.store.models import AuditEvent, Customer
 from tests.conftest import NOW, Desk
@@ -192,7 +193,7 @@ def test_escalate_moves_up_unassigns_and_notes_reason(desk: Desk) -> None:
         reason="line fault needs a technician",
     )
     assert (up.tier, up.team, up.assignee) == (Tier.L2, "Technical", None)
-    detail = svc.get_ticket(desk.store, ticket_id=row.id)
+    detail = ticket_reads.get_ticket(desk.store, ticket_id=row.id)
     note = detail.messages[-1]
     assert note.internal and "line fault needs a technician" in note.body and note.author == "olga"
     events = audit(desk, row.id)
@@ -218,7 +219,7 @@ def test_reply_sets_first_response_once(desk: Desk) -> None:
     assert second.first_response_at == NOW + timedelta(minutes=5)
     assert second.status is Status.PENDING
     svc.add_note(desk.store, actor=desk.olga, ticket_id=row.id, body="called the customer")
-    detail = svc.get_ticket(desk.store, ticket_id=row.id)
+    detail = ticket_reads.get_ticket(desk.store, ticket_id=row.id)
     assert [(m.author_kind, m.internal) for m in detail.messages] == [
         ("customer", False),
         ("agent", False),
@@ -279,7 +280,7 @@ def test_csat_only_on_solved_and_in_range(desk: Desk) -> None:
         desk.store, actor=desk.olga, ticket_id=row.id, score=4, comment="Paldies!"
     )
     assert rated.csat_score == 4
-    assert svc.get_ticket(desk.store, ticket_id=row.id).csat_comment == "Paldies!"
+    assert ticket_reads.get_ticket(desk.store, ticket_id=row.id).csat_comment == "Paldies!"
 
 
 def test_stale_version_is_a_conflict_naming_who_changed_what(desk: Desk) -> None:
@@ -302,7 +303,7 @@ def test_stale_version_is_a_conflict_naming_who_changed_what(desk: Desk) -> None
     message = str(caught.value)
     assert "anna set status new → pending" in message
     assert f"version {row.version}, now {row.version + 1}" in message
-    detail = svc.get_ticket(desk.store, ticket_id=row.id)
+    detail = ticket_reads.get_ticket(desk.store, ticket_id=row.id)
     assert [m.body for m in detail.messages] == ["It blinks red since morning."]
     for write in (
         lambda v: svc.assign_ticket(
@@ -357,12 +358,12 @@ def test_detail_has_customer_card_and_other_tickets(desk: Desk) -> None:
     a = new_ticket(desk, "first", minutes_ago=30)
     b = new_ticket(desk, "second", minutes_ago=20)
     c = new_ticket(desk, "third", minutes_ago=10)
-    detail = svc.get_ticket(desk.store, ticket_id=b.id)
+    detail = ticket_reads.get_ticket(desk.store, ticket_id=b.id)
     assert detail.customer.email == "liga@example.lv"
     assert detail.other_ticket_count == 2
     assert [t.id for t in detail.other_tickets] == [c.id, a.id]
     with pytest.raises(NotFound):
-        svc.get_ticket(desk.store, ticket_id=12345)
+        ticket_reads.get_ticket(desk.store, ticket_id=12345)
 
 
 # ----------------------------------------------------------------------------- the queue read
@@ -376,7 +377,7 @@ def all_pages(desk: Desk, query: str, sort: str, limit: int = 3) -> list[int]:
     seen: list[int] = []
     cursor = None
     while True:
-        page = svc.list_tickets(
+        page = ticket_reads.list_tickets(
             desk.store,
             actor=desk.olga,
             query=parse_query(query),
@@ -414,7 +415,7 @@ def test_keyset_pages_cover_everything_in_order(desk: Desk, sort: str) -> None:
     svc.change_status(desk.store, actor=desk.olga, ticket_id=made[0].id, status=Status.SOLVED)
     seen = all_pages(desk, "", sort)
     assert sorted(seen) == sorted(t.id for t in made)
-    one_page = svc.list_tickets(
+    one_page = ticket_reads.list_tickets(
         desk.store,
         actor=desk.olga,
         query=parse_query(""),
@@ -477,7 +478,9 @@ def test_query_filters(desk: Desk) -> None:
     assert q(f"id:{a.id},#{c.id}") == [a.id, c.id]
     assert q("channel:email language:ru") == [a.id]
     assert (
-        svc.count_tickets(desk.store, actor=desk.olga, query=parse_query("status:open"), now=NOW)
+        ticket_reads.count_tickets(
+            desk.store, actor=desk.olga, query=parse_query("status:open"), now=NOW
+        )
         == 1
     )
 
@@ -485,10 +488,10 @@ def test_query_filters(desk: Desk) -> None:
 def test_hostile_query_text_is_only_data(desk: Desk) -> None:
     new_ticket(desk, "ok")
     for text in ["'; DROP TABLE ticket; --", '"unterminated', "a\\b", "%", "_", "C++"]:
-        svc.list_tickets(
+        ticket_reads.list_tickets(
             desk.store, actor=desk.olga, query=parse_query(text), sort=Sort.parse("sla"), now=NOW
         )
-    assert svc.count_tickets(desk.store, actor=None, query=parse_query(""), now=NOW) == 1
+    assert ticket_reads.count_tickets(desk.store, actor=None, query=parse_query(""), now=NOW) == 1
 
 
 def test_bad_cursor_is_a_clear_error(desk: Desk) -> None:
@@ -496,7 +499,7 @@ def test_bad_cursor_is_a_clear_error(desk: Desk) -> None:
 
     new_ticket(desk)
     with pytest.raises(QueryError, match="cursor"):
-        svc.list_tickets(
+        ticket_reads.list_tickets(
             desk.store,
             actor=None,
             query=parse_query(""),

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from csm_console.cli.main import app
 from csm_console.domain.model import Priority, Status
 from csm_console.errors import NotFound, PermissionDenied, UsageError
-from csm_console.services import sla, tickets
+from csm_console.services import sla, ticket_reads, tickets
 from tests.conftest import NOW, Desk
 
 runner = CliRunner()
@@ -40,7 +40,9 @@ def test_a_policy_change_recomputes_open_tickets(desk: Desk) -> None:
         store, actor=desk.olga, ticket_id=answered, body="On it", now=NOW + timedelta(minutes=20)
     )
     other = _open_ticket(desk, Priority.LOW)
-    before = {t: tickets.get_ticket(store, ticket_id=t).ticket for t in (waiting, answered, other)}
+    before = {
+        t: ticket_reads.get_ticket(store, ticket_id=t).ticket for t in (waiting, answered, other)
+    }
 
     change = sla.set_policy(
         store,
@@ -50,7 +52,9 @@ def test_a_policy_change_recomputes_open_tickets(desk: Desk) -> None:
         resolution=timedelta(hours=2),
     )
     assert (change.created, change.recomputed) == (False, 2)
-    after = {t: tickets.get_ticket(store, ticket_id=t).ticket for t in (waiting, answered, other)}
+    after = {
+        t: ticket_reads.get_ticket(store, ticket_id=t).ticket for t in (waiting, answered, other)
+    }
     assert after[waiting].first_response_due == NOW + timedelta(minutes=15)
     assert after[waiting].resolution_due == NOW + timedelta(hours=2)
     # answered within the old target: its first response keeps the due time it was met against

@@ -243,7 +243,7 @@ def test_core_and_cli_do_not_import_textual() -> None:
         "import sys\n"
         "import csm_console.domain.query, csm_console.services.tickets\n"
         "import csm_console.services.setup\n"
-        "import csm_console.services.generate, csm_console.store.migrate, csm_console.config\n"
+        "import csm_console.devtools.generate, csm_console.store.migrate, csm_console.config\n"
         "import csm_console.cli.main\n"
         "assert 'textual' not in sys.modules, sorted(m for m in sys.modules if 'textual' in m)\n"
     )

@@ -24,7 +24,7 @@ from csm_console.domain.templates import (
     template_markdown,
 )
 from csm_console.errors import BadRecords, NotFound, PermissionDenied, UsageError
-from csm_console.services import replies, tickets
+from csm_console.services import replies, ticket_reads, tickets
 from csm_console.store import migrate
 from csm_console.store.engine import Store
 from tests.conftest import Desk, PostgresServer
@@ -223,7 +223,7 @@ def test_render_for_a_ticket_uses_the_customers_language(templates: Desk) -> Non
     number = _ticket(
         templates, "maria@example.ru", "Не работает интернет", "Здравствуйте, у меня нет связи."
     )
-    assert tickets.get_ticket(store, ticket_id=number).customer.language == "ru"
+    assert ticket_reads.get_ticket(store, ticket_id=number).customer.language == "ru"
     result = replies.render_for_ticket(
         store, actor=templates.olga, name="greeting", ticket_id=number
     )
@@ -373,7 +373,7 @@ def test_templates_commands(templates: Desk, tmp_path: Path) -> None:
 
     sent = csm(store, "tickets", "reply", str(number), "--template", "greeting", agent="olga")
     assert sent.exit_code == 0, sent.output
-    thread = tickets.get_ticket(store, ticket_id=number).messages
+    thread = ticket_reads.get_ticket(store, ticket_id=number).messages
     assert thread[-1].body.startswith("Здравствуйте, Мария!")
     blocked = csm(store, "tickets", "reply", str(number), "--template", "needs-article")
     assert blocked.exit_code == 2 and "article.link" in blocked.stderr

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static
 
 from csm_console.domain.model import Status, Tier
 from csm_console.domain.templates import TemplateDraft
-from csm_console.services import knowledge, replies, tickets
+from csm_console.services import knowledge, replies, ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.tui.queue_list import QueueList
@@ -85,7 +85,7 @@ def test_take_next_insert_template_send_pending(store: Store) -> None:
         assert isinstance(app.screen, PickerScreen)
         await pilot.press("enter")  # pending is preselected
         await settle(pilot)
-        detail = tickets.get_ticket(store, ticket_id=claimed.id)
+        detail = ticket_reads.get_ticket(store, ticket_id=claimed.id)
         assert detail.ticket.status is Status.PENDING
         assert detail.ticket.first_response_at is not None
         last = detail.messages[-1]
@@ -178,7 +178,7 @@ def test_escalate_with_a_reason(store: Store) -> None:
         await pilot.press(*"line fault")
         await pilot.press("enter")
         await settle(pilot)
-        detail = tickets.get_ticket(store, ticket_id=ticket.id)
+        detail = ticket_reads.get_ticket(store, ticket_id=ticket.id)
         assert detail.ticket.tier is Tier.L2 and detail.ticket.assignee is None
         assert "line fault" in detail.messages[-1].body
 
@@ -211,7 +211,7 @@ def test_mark_three_and_assign(store: Store) -> None:
         assert isinstance(app.screen, MessageScreen)
         assert "3 changed" in app.screen.body
         for ticket_id in marked:
-            assert tickets.get_ticket(store, ticket_id=ticket_id).ticket.assignee == "janis"
+            assert ticket_reads.get_ticket(store, ticket_id=ticket_id).ticket.assignee == "janis"
         await pilot.press("escape")
 
     drive(app, script)
@@ -274,7 +274,7 @@ def test_conflict_while_replying_keeps_the_draft(store: Store) -> None:
         assert app.detail.ticket.version == ticket.version + 1  # reloaded
         messages = [n.message for n in app._notifications]
         assert any("anna added a note" in m for m in messages)
-        detail = tickets.get_ticket(store, ticket_id=ticket.id)
+        detail = ticket_reads.get_ticket(store, ticket_id=ticket.id)
         assert all(m.body != "my careful answer" for m in detail.messages)
 
     drive(app, script)

@@ -15,7 +15,7 @@ from csm_console.domain.article import ArticleDraft
 from csm_console.domain.templates import TemplateDraft
 from csm_console.domain.text import sanitize
 from csm_console.domain.ticket_record import MAX_BODY
-from csm_console.services import knowledge, replies, tickets
+from csm_console.services import knowledge, replies, ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from tests.hostile import hostile_cases
@@ -120,6 +120,6 @@ def test_hostile_text_in_every_box_and_every_field(store: Store) -> None:
         await settle(pilot)
         assert_safe_output(app, "a megabyte sent")
         assert app.reply_pane.composer.text == sanitize(MEGABYTE)  # kept, minus the controls
-        assert len(tickets.get_ticket(store, ticket_id=row.id).messages) == 2  # nothing new
+        assert len(ticket_reads.get_ticket(store, ticket_id=row.id).messages) == 2  # nothing new
 
     drive(app, script)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from csm_console.services import tickets
+from csm_console.services import ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.tui.screens import ConfirmScreen, MessageScreen, PickerScreen
@@ -85,7 +85,7 @@ def test_an_operator_assigning_marked_tickets_is_offered_only_valid_targets(stor
         assert isinstance(app.screen, MessageScreen)
         assert "1 changed" in app.screen.body and "refused" not in app.screen.body
         assert queue(app).marks == {theirs_id}  # the one not done stays marked
-        assert tickets.get_ticket(store, ticket_id=mine_id).ticket.assignee is None
+        assert ticket_reads.get_ticket(store, ticket_id=mine_id).ticket.assignee is None
         await pilot.press("escape")
         await settle(pilot)
         # only tickets nobody may assign: refused at once, no picker, the marks stay

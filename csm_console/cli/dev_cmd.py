@@ -21,7 +21,7 @@ def generate(
     seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same data)."),
 ) -> None:
     """Fill the store with N synthetic tickets (with threads), spread realistically."""
-    from csm_console.services import generate as gen
+    from csm_console.devtools import generate as gen
     from csm_console.store.engine import translate_errors
 
     store = state(ctx).store()

@@ -45,7 +45,7 @@ def list_tickets(
     ),
 ) -> None:
     """List tickets matching a query, most urgent first. ndjson, csv and ids stream."""
-    from csm_console.services import tickets
+    from csm_console.services import ticket_reads
 
     check_format(format, FORMATS)
     if fields == "help":
@@ -57,7 +57,7 @@ def list_tickets(
     if format == "table" and limit is None:
         limit = 100
     now = datetime.now(UTC)
-    rows = tickets.iter_tickets(
+    rows = ticket_reads.iter_tickets(
         st.store(), actor=actor, query=parsed, sort=order, limit=limit, now=now
     )
     if format == "ids":
@@ -161,11 +161,11 @@ def show(
     format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """Show a ticket with its messages and audit trail."""
-    from csm_console.services import tickets
+    from csm_console.services import ticket_reads
 
     check_format(format)
     st = state(ctx)
-    detail = tickets.get_ticket(st.store(), ticket_id=tickets.parse_ticket_id(ticket_id))
+    detail = ticket_reads.get_ticket(st.store(), ticket_id=ticket_reads.parse_ticket_id(ticket_id))
     now = datetime.now(UTC)
     if format == "json":
         data = plain(detail)
@@ -202,7 +202,7 @@ def show(
         lines.append(sanitize(m.body))
     lines.append("")
     lines.append("--- audit")
-    from csm_console.services.tickets import describe_change
+    from csm_console.services.ticket_reads import describe_change
 
     for change in detail.audit:
         batch = f"  batch {change.batch_id}" if change.batch_id else ""
@@ -244,7 +244,7 @@ def take_next(
 def read_ids(values: list[str]) -> list[int]:
     """Ticket ids from the arguments; `-` reads more from stdin, one per line (blank lines and
     lines starting with `//` are skipped), so `list --format ids | assign -` composes."""
-    from csm_console.services.tickets import parse_ticket_id
+    from csm_console.services.ticket_reads import parse_ticket_id
 
     ids: list[int] = []
     for value in values:

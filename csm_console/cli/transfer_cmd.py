@@ -179,7 +179,7 @@ def _export_progress(
 
     total: int | None = None
     if showing():
-        from csm_console.services.tickets import count_tickets
+        from csm_console.services.ticket_reads import count_tickets
 
         total = count_tickets(store, actor=actor, query=query)
         total = min(total, limit) if limit is not None else total

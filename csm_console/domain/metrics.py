@@ -281,15 +281,6 @@ class BacklogCell:
     count: int
 
 
-def age_bucket(age: timedelta) -> str:
-    """The AGE_BUCKETS label of an open ticket this old."""
-    label = AGE_BUCKETS[0]
-    for name, low in zip(AGE_BUCKETS, AGE_BUCKET_DAYS, strict=True):
-        if age >= timedelta(days=low):
-            label = name
-    return label
-
-
 # ---------------------------------------------------------------------------------------------
 # Drill-down: the query-language text behind a number
 

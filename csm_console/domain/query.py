@@ -456,8 +456,3 @@ def _example(field: str) -> str:
         "text": 'text:"no internet"',
     }
     return examples[field]
-
-
-def describe_fields() -> list[tuple[str, str]]:
-    """(field, example) pairs for help screens and error messages."""
-    return [(f, _example(f)) for f in FIELDS]

@@ -9,12 +9,15 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlmodel import Session, col
 
-from csm_console.domain.model import Role, Tier
+from csm_console.domain.model import ACTIVE_STATUSES, Role, Tier
+from csm_console.domain.query import parse_query
 from csm_console.domain.rights import Actor
 from csm_console.errors import NotFound, PermissionDenied, UsageError
+from csm_console.services import reassign
 from csm_console.services.records import AgentView
+from csm_console.services.ticket_core import actor_of
 from csm_console.store.engine import Store
-from csm_console.store.models import Agent, Team
+from csm_console.store.models import Agent, Team, Ticket
 
 _HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
 _DB_ROLE = re.compile(r"[^\x00-\x1f\x7f]{1,63}")  # any role name (it is only ever a parameter)
@@ -106,22 +109,6 @@ def _agent_for_login(session: Session, handle: str | None) -> Agent:
             'agent with --as HANDLE, CSM_AGENT, or agent = "HANDLE" in the config file'
         )
     return wanted
-
-
-def actor_of(session: Session, agent: Agent) -> Actor:
-    """The agent as the services' plain `Actor` (read in this session)."""
-    team = session.get(Team, agent.team_id) if agent.team_id is not None else None
-    assert agent.id is not None
-    return Actor(
-        id=agent.id,
-        handle=agent.handle,
-        name=agent.name,
-        role=Role(agent.role),
-        tier=Tier(agent.tier),
-        team_id=agent.team_id,
-        team=team.name if team else None,
-        active=agent.active,
-    )
 
 
 def bind_db_role(store: Store, *, actor: Actor, handle: str, db_role: str | None) -> str | None:
@@ -290,9 +277,6 @@ def add_agent(
 
 
 def open_ticket_count(store: Store, handle: str) -> int:
-    from csm_console.domain.model import ACTIVE_STATUSES
-    from csm_console.store.models import Ticket
-
     with store.read() as session:
         agent = session.execute(
             select(Agent).where(func.lower(col(Agent.handle)) == handle.strip().lower())
@@ -323,9 +307,6 @@ def deactivate(
 ) -> Deactivation:
     """Mark an agent inactive.  Only admins may; refused while the agent still holds open
     tickets, unless `reassign_to` names who takes them first (one undoable batch)."""
-    from csm_console.domain.query import parse_query
-    from csm_console.services import reassign
-
     with store.read() as session:
         _require_admin(session, actor, "deactivate agents")
     get_agent(store, handle)  # NotFound before anything moves

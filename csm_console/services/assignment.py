@@ -18,7 +18,7 @@ from csm_console.domain.rights import (
 from csm_console.errors import CsmError
 from csm_console.services.agents import agent_view
 from csm_console.services.records import AgentView
-from csm_console.services.tickets import check_can_hold, reload_actor, ticket_scope
+from csm_console.services.ticket_core import check_can_hold, reload_actor, ticket_scope
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Team, Ticket
 

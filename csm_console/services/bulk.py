@@ -15,7 +15,7 @@ from typing import Any
 from csm_console.domain.model import Priority, Status
 from csm_console.domain.rights import Actor
 from csm_console.errors import Conflict, NotFound, PermissionDenied, UsageError
-from csm_console.services import tickets
+from csm_console.services import ticket_reads, tickets
 from csm_console.services.records import TicketRow
 from csm_console.store.engine import Store
 
@@ -42,7 +42,7 @@ def _each(
 ) -> BulkResult:
     result = BulkResult(batch_id=f"bulk-{uuid.uuid4().hex}")
     ids = list(dict.fromkeys(ticket_ids))  # once each, in the given order
-    before = tickets.current_versions(store, ids)
+    before = ticket_reads.current_versions(store, ids)
     for ticket_id in ids:
         try:
             row = apply(ticket_id, result.batch_id)

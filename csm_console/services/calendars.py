@@ -18,7 +18,7 @@ from csm_console.domain.calendar import BusinessCalendar, parse_calendar
 from csm_console.domain.rights import Actor, check_can_bulk, check_can_shape_teams
 from csm_console.errors import NotFound, UsageError
 from csm_console.services.sla import check_reach, longest_target, recompute_due_times
-from csm_console.services.tickets import reload_actor
+from csm_console.services.ticket_core import reload_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Calendar, Team
 

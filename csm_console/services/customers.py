@@ -9,7 +9,7 @@ from csm_console.domain.query import MatchTerm, Query, Sort
 from csm_console.domain.text import fold
 from csm_console.errors import NotFound
 from csm_console.services.records import CustomerView, TicketRow
-from csm_console.services.tickets import customer_view, iter_tickets
+from csm_console.services.ticket_reads import customer_view, iter_tickets
 from csm_console.store.engine import Store
 from csm_console.store.models import Customer, Ticket
 from csm_console.store.ticket_query import like_pattern

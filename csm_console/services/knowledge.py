@@ -7,9 +7,8 @@ on PostgreSQL).  A query asks for every word first and, when that finds nothing,
 Each term is passed as data (quoted letters and digits), never as query syntax, so no input can
 make the search fail.
 
-Ranking is bounded: only the newest `RANK_WINDOW` matches are ranked (on SQLite also the
-newest `TITLE_WINDOW` title matches older than those), so a word that appears in half of
-100,000 articles costs a bounded amount of work instead of scoring every one of them.  Snippets
+Ranking is the store's (`search_index.ranked`, bounded to the newest matches, so a word that
+appears in half of 100,000 articles costs a bounded amount of work).  Snippets
 and highlight spans are computed here on the article text, for the console to style (never
 markup).
 """
@@ -21,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from csm_console.domain.article import ArticleDraft, parse_article
@@ -29,22 +28,18 @@ from csm_console.domain.model import as_id
 from csm_console.domain.rights import Actor, check_can_edit_knowledge
 from csm_console.domain.search import (
     HitMarker,
-    SearchTerm,
     article_index,
     plain_text,
     query_terms,
 )
 from csm_console.domain.text import sanitize, snippet
 from csm_console.errors import BadRecords, NotFound, NothingToDo, UsageError
-from csm_console.services.tickets import reload_actor
+from csm_console.services.ticket_core import reload_actor
+from csm_console.store import search_index
 from csm_console.store.engine import Store
 from csm_console.store.models import Article
-from csm_console.store.search_index import SQLITE_FTS_TABLE
 
-RANK_WINDOW = 2000  # hits ranked per query: the newest ones
-TITLE_WINDOW = 500  # and, besides those, the newest title hits
 MAX_LIMIT = 100
-TITLE_WEIGHT = 4.0  # a title hit against a body hit (bm25 column weights)
 SUBJECT_WEIGHT = 1.0  # a suggestion's score for the ticket's subject alone, added to its score
 
 
@@ -102,9 +97,9 @@ def search_articles(
         return []
     limit = max(1, min(limit, MAX_LIMIT))
     with store.read() as session:
-        ranked = _ranked(session, terms, language, limit, any_word=any_word)
+        ranked = search_index.ranked(session, terms, language, limit, any_word=any_word)
         if not ranked and not any_word and len(terms) > 1:
-            ranked = _ranked(session, terms, language, limit, any_word=True)
+            ranked = search_index.ranked(session, terms, language, limit, any_word=True)
         if not ranked:
             return []
         rows = {r.id: r for r in hit_rows(session, [article_id for article_id, _ in ranked])}
@@ -196,125 +191,6 @@ def _suggested(
     for h in about:  # a subject match beyond the pool of the whole text
         weighed.setdefault(h.id, replace(h, score=round(SUBJECT_WEIGHT * h.score, 4)))
     return sorted(weighed.values(), key=lambda h: (-h.score, -h.id))[:limit]
-
-
-def _ranked(
-    session: Session,
-    terms: Sequence[SearchTerm],
-    language: str | None,
-    limit: int,
-    *,
-    any_word: bool,
-) -> list[tuple[int, float]]:
-    """(article id, score) of the best `limit` matches, best first."""
-    if session.get_bind().dialect.name == "sqlite":
-        return _ranked_fts5(session, terms, language, limit, any_word=any_word)
-    return _ranked_tsvector(session, terms, language, limit, any_word=any_word)
-
-
-def match_expression(terms: Sequence[SearchTerm], *, any_word: bool, sqlite: bool) -> str:
-    """The terms as an FTS5 MATCH expression (`("rekin" OR "rekinu") AND ("apmaks"*)`) or a
-    tsquery (`(rekin | rekinu) & (apmaks:*)`).  Each stem is letters and digits only (see
-    domain.search), so the expression is never anything but words."""
-    word, prefixed, either, every = (
-        ('"{}"', '"{}"*', " OR ", " AND ") if sqlite else ("{}", "{}:*", " | ", " & ")
-    )
-    groups = [
-        "("
-        + either.join((prefixed if prefix else word).format(s) for s, prefix in t.patterns())
-        + ")"
-        for t in terms
-    ]
-    return (either if any_word else every).join(groups)
-
-
-def _ranked_fts5(
-    session: Session,
-    terms: Sequence[SearchTerm],
-    language: str | None,
-    limit: int,
-    *,
-    any_word: bool,
-) -> list[tuple[int, float]]:
-    """bm25 over a bounded window: the newest RANK_WINDOW matches (FTS5 walks its matches
-    newest first and stops there), plus the newest TITLE_WINDOW title matches older than those.
-    Each window is one statement, which also says where the window ended."""
-    match = match_expression(terms, any_word=any_word, sqlite=True)
-
-    def rank(
-        expression: str, window: int, below: int | None
-    ) -> tuple[list[tuple[int, float]], int]:
-        """The best `limit` of the newest `window` matches (below rowid `below`), and the
-        oldest rowid in the window when the window is full (else 0: no older matches)."""
-        # bm25 is lower for better matches; the title weighs TITLE_WEIGHT times the body
-        statement = text(
-            f"""
-            SELECT id, score, count(*) OVER () AS size, min(id) OVER () AS oldest
-            FROM (
-                SELECT f.rowid AS id, bm25({SQLITE_FTS_TABLE}, {TITLE_WEIGHT}, 1.0) AS score
-                FROM {SQLITE_FTS_TABLE} AS f
-                  {"JOIN article AS a ON a.id = f.rowid" if language else ""}
-                WHERE {SQLITE_FTS_TABLE} MATCH :m
-                  {"AND f.rowid < :below" if below is not None else ""}
-                  {"AND a.language = :language" if language else ""}
-                ORDER BY f.rowid DESC
-                LIMIT :window
-            )
-            ORDER BY score, id DESC
-            LIMIT :limit
-            """
-        )
-        params: dict[str, Any] = {"m": expression, "window": window, "limit": limit}
-        if below is not None:
-            params["below"] = below
-        if language:
-            params["language"] = language
-        rows = session.execute(statement, params).all()
-        full = bool(rows) and rows[0].size == window
-        return [(int(r.id), -float(r.score)) for r in rows], int(rows[0].oldest) if full else 0
-
-    ranked, oldest = rank(match, RANK_WINDOW, None)
-    if oldest:  # more matches than the window: older title hits get their chance too
-        title_match = "{search_title} : (" + match + ")"
-        ranked += rank(title_match, TITLE_WINDOW, oldest)[0]
-    ranked.sort(key=lambda hit: (-hit[1], -hit[0]))
-    return ranked[:limit]
-
-
-def _ranked_tsvector(
-    session: Session,
-    terms: Sequence[SearchTerm],
-    language: str | None,
-    limit: int,
-    *,
-    any_word: bool,
-) -> list[tuple[int, float]]:
-    """ts_rank over the newest RANK_WINDOW matches (titles weigh A, the rest B).  The query is
-    written out in the statement, not in a CTE, so that the planner can estimate how common
-    the words are: for a common word it walks the primary key backwards and stops at the
-    window, for a rare one it uses the GIN index."""
-    statement = text(
-        f"""
-        SELECT id, ts_rank(search_vector, to_tsquery('simple', :query)) AS score
-        FROM (
-            SELECT id, search_vector FROM article
-            WHERE search_vector @@ to_tsquery('simple', :query)
-              {"AND language = :language" if language else ""}
-            ORDER BY id DESC
-            LIMIT :window
-        ) AS newest
-        ORDER BY score DESC, id DESC
-        LIMIT :limit
-        """
-    )
-    params: dict[str, Any] = {
-        "query": match_expression(terms, any_word=any_word, sqlite=False),
-        "window": RANK_WINDOW,
-        "limit": limit,
-    }
-    if language:
-        params["language"] = language
-    return [(int(r.id), float(r.score)) for r in session.execute(statement, params)]
 
 
 def _view(article: Article) -> ArticleView:

@@ -27,12 +27,12 @@ from csm_console.domain.query import Query
 from csm_console.domain.rights import Actor, check_can_bulk
 from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
 from csm_console.services.clock import utcnow
-from csm_console.services.tickets import (
+from csm_console.services.ticket_core import (
     bump_version,
     move_to_team,
     refresh_clock,
     reload_actor,
-    set_status,
+    stamp_status,
 )
 from csm_console.store.engine import Store
 from csm_console.store.models import AUDIT_COLUMNS, Agent, AuditEvent, Team, Ticket
@@ -437,7 +437,7 @@ def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = No
                 elif change.field == "status" and change.old_value:
                     reopens = ticket.reopen_count
                     # the times follow the status back (a pause ends or starts again)
-                    set_status(session, ticket, Status(change.old_value), now)
+                    stamp_status(session, ticket, Status(change.old_value), now)
                     ticket.reopen_count = reopens  # an undo is not a reopen
                 else:
                     continue

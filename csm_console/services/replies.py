@@ -25,7 +25,8 @@ from csm_console.domain.templates import (
 from csm_console.domain.text import fold
 from csm_console.errors import BadRecords, NotFound, UsageError
 from csm_console.services.records import TicketRow
-from csm_console.services.tickets import get_ticket, reload_actor
+from csm_console.services.ticket_core import reload_actor
+from csm_console.services.ticket_reads import get_ticket
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Customer, ReplyTemplate, Ticket
 

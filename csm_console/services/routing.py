@@ -26,7 +26,7 @@ from csm_console.domain.routing import (
 )
 from csm_console.domain.text import normalize_tag
 from csm_console.errors import NotFound, UsageError
-from csm_console.services.tickets import NewTicket, reload_actor, team_for_tier
+from csm_console.services.ticket_core import NewTicket, reload_actor, team_for_tier
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Rule, Team
 

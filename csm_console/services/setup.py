@@ -38,7 +38,7 @@ from csm_console.errors import UsageError
 from csm_console.services import repeat_contacts
 from csm_console.services.clock import utcnow
 from csm_console.services.records import StoreSummary
-from csm_console.services.tickets import policy_rules
+from csm_console.services.ticket_core import policy_rules
 from csm_console.store import migrate
 from csm_console.store.engine import Store
 from csm_console.store.models import (

@@ -23,7 +23,7 @@ from csm_console.domain.rights import Actor, check_can_bulk, check_can_shape_tea
 from csm_console.domain.sla import DEFAULT_TARGETS
 from csm_console.errors import NotFound, UsageError
 from csm_console.services.clock import utcnow
-from csm_console.services.tickets import policy_rules, reload_actor, set_due_times
+from csm_console.services.ticket_core import policy_rules, reload_actor, set_due_times
 from csm_console.store.engine import Store
 from csm_console.store.models import Calendar, Customer, SlaPolicy, Team, Ticket
 

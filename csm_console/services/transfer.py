@@ -39,7 +39,7 @@ from csm_console.domain.ticket_record import (
 )
 from csm_console.domain.workflow import check_transition
 from csm_console.errors import BadRecords, NothingToDo, PermissionDenied, UsageError
-from csm_console.services import repeat_contacts, tickets
+from csm_console.services import repeat_contacts, ticket_core, ticket_reads
 from csm_console.services.clock import utcnow
 from csm_console.services.progress import Progress, no_progress
 from csm_console.services.records import TicketRow
@@ -137,7 +137,7 @@ def import_tickets(
     batch_id = BATCH_PREFIX + uuid.uuid4().hex[:12]
     try:
         with store.write() as session:
-            fresh = tickets.reload_actor(session, actor)
+            fresh = ticket_core.reload_actor(session, actor)
             check_can_bulk(fresh)
             lookup = _Lookup(session, fresh)
             existing = lookup.tickets_by_external_id(
@@ -362,7 +362,7 @@ def _create(
 ) -> ImportOutcome:
     record = plan.record
     channel = record.channel or Channel.EMAIL
-    customer = tickets.find_or_add_customer(
+    customer = ticket_core.find_or_add_customer(
         session,
         email=record.customer_email,
         name=record.customer_name,
@@ -371,7 +371,7 @@ def _create(
         text=record.subject + " " + record.body,
     )
     status = record.status or (Status.OPEN if plan.assignee is not None else Status.NEW)
-    new = tickets.NewTicket(
+    new = ticket_core.NewTicket(
         customer=customer,
         subject=record.subject,
         body=record.body,
@@ -391,7 +391,9 @@ def _create(
     rule = None
     if status.is_active:  # routing shapes tickets still to be worked, not closed history
         new, rule = route(session, new)
-    ticket = tickets.insert_ticket(session, new, actor=actor, now=now, batch_id=batch_id, rule=rule)
+    ticket = ticket_core.insert_ticket(
+        session, new, actor=actor, now=now, batch_id=batch_id, rule=rule
+    )
     return ImportOutcome(record.where, "created", ticket.id, record.external_id)
 
 
@@ -418,7 +420,7 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
     ).scalar_one_or_none()
     if first is not None and change("body", _digest(first.body), _digest(record.body)):
         first.body = record.body
-    customer = tickets.find_or_add_customer(
+    customer = ticket_core.find_or_add_customer(
         session,
         email=record.customer_email,
         name=record.customer_name,
@@ -444,8 +446,8 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
         deadlines = True
     if change("tier", ticket.tier, plan.tier.value):
         ticket.tier = plan.tier.value
-    if change("team", tickets.team_name(session, ticket.team_id), plan.team.name):
-        tickets.move_to_team(session, ticket, plan.team.id)
+    if change("team", ticket_core.team_name(session, ticket.team_id), plan.team.name):
+        ticket_core.move_to_team(session, ticket, plan.team.id)
         deadlines = True
     if plan.set_assignee:
         old = session.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None
@@ -486,13 +488,13 @@ def _update(session: Session, actor: Actor, plan: _Plan, batch_id: str, now: dat
     if "subject" in {c[0] for c in changes} or "body" in {c[0] for c in changes}:
         _rebuild_search_text(session, ticket)
     if deadlines:
-        tickets.set_due_times(session, ticket, customer.segment, keep_met=False)
-    tickets.measure_times(ticket, tickets.team_calendar(session, ticket.team_id))
+        ticket_core.set_due_times(session, ticket, customer.segment, keep_met=False)
+    ticket_core.measure_times(ticket, ticket_core.team_calendar(session, ticket.team_id))
     if {"customer", "category", "created_at", "solved_at"} & {c[0] for c in changes}:
         repeat_contacts.refresh(session, {was_in, repeat_contacts.group_of(ticket)})
-    tickets.bump_version(ticket, now)
+    ticket_core.bump_version(ticket, now)
     for field, old_value, new_value in changes:
-        tickets.write_audit(
+        ticket_core.write_audit(
             session,
             ticket,
             actor,
@@ -513,7 +515,7 @@ def _update_status(
     old = Status(ticket.status)
     new = record.status
     if change("status", old.value, new.value):  # an allowed transition: checked in _plan
-        tickets.set_status(session, ticket, new, now, solved_at=record.solved_at)
+        ticket_core.stamp_status(session, ticket, new, now, solved_at=record.solved_at)
     if (
         not new.is_active
         and record.solved_at is not None
@@ -536,7 +538,7 @@ def _rebuild_search_text(session: Session, ticket: Ticket) -> None:
         .order_by(col(Message.id))
     ).scalars()
     text = fold(ticket.subject) + "".join("\n" + fold(b) for b in bodies)
-    ticket.search_text = text[: tickets.MAX_SEARCH_TEXT]
+    ticket.search_text = text[: ticket_core.MAX_SEARCH_TEXT]
 
 
 # --- export -------------------------------------------------------------------------------------
@@ -561,7 +563,7 @@ def iter_export(
         info = session.get(StoreInfo, "store_key")
         prefix = f"{OWN_PREFIX}{info.value}-" if info is not None else None
     page: list[TicketRow] = []
-    for row in tickets.iter_tickets(
+    for row in ticket_reads.iter_tickets(
         store, actor=actor, query=query, sort=sort, limit=limit, page_size=page_size, now=now
     ):
         if row.invalid and on_invalid is not None:

@@ -430,10 +430,6 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, int]:
     return key_value, last_id
 
 
-def active_clock_condition() -> ColumnElement[bool]:
-    return col(Ticket.sla_due) < SENTINEL
-
-
 def status_is_active() -> ColumnElement[bool]:
     """The ticket still needs work.  The values are written into the SQL, in the order of the
     partial index `ix_ticket_open`, so that the planners can use it (see store.models)."""

@@ -29,7 +29,7 @@ from csm_console.domain.templates import ArticleRef
 from csm_console.domain.text import sanitize
 from csm_console.domain.workflow import TRANSITIONS
 from csm_console.errors import Conflict, CsmError, StoreUnavailable
-from csm_console.services import agents, bulk, knowledge, presence, tickets
+from csm_console.services import agents, bulk, knowledge, presence, ticket_reads, tickets
 from csm_console.services.agents import TeamView
 from csm_console.services.drafts import DraftBox
 from csm_console.services.knowledge import ArticleView
@@ -519,7 +519,7 @@ class CsmApp(App[None]):
     @work(thread=True, exclusive=True, group="detail")
     def open_ticket(self, ticket_id: int) -> None:
         try:
-            detail = tickets.get_ticket(self.store, ticket_id=ticket_id)
+            detail = ticket_reads.get_ticket(self.store, ticket_id=ticket_id)
         except Exception as caught:  # reported, never raised into the UI
             error = user_error(caught)
             self.call_from_thread(self.report, error)

@@ -68,9 +68,6 @@ class DashboardData:
     def days(self) -> int:
         return self.period.period.day_count
 
-    def today_period(self) -> Period:
-        return self.today.period
-
 
 def load_dashboard(store: Store, *, days: int, team: str | None, now: datetime) -> DashboardData:
     """Read everything the dashboard shows (three aggregate reports, the backlog and the SLA

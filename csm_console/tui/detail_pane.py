@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from csm_console.services.presence import REPLYING, PresenceView
 from csm_console.services.records import MessageView, TicketDetail
-from csm_console.services.tickets import describe_change
+from csm_console.services.ticket_reads import describe_change
 from csm_console.tui.field_flow import Field, FieldFlow
 from csm_console.tui.formatting import STATUS_WORD, age, clock_line, clock_of, priority_cell
 from csm_console.tui.safe_text import safe

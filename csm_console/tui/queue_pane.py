@@ -16,7 +16,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from csm_console.domain.query import Query, Sort, SortKey, parse_query
-from csm_console.services import tickets
+from csm_console.services import ticket_reads
 from csm_console.services.records import Page, TicketRow
 from csm_console.services.views import View, combine
 from csm_console.tui.failures import user_error
@@ -222,7 +222,7 @@ class QueuePane(Vertical):
     @work(thread=True, exclusive=True, group="queue-reread")
     def _reread_rows(self, ticket_ids: Sequence[int]) -> None:
         try:
-            rows = tickets.rows_by_id(self.csm.store, ticket_ids)
+            rows = ticket_reads.rows_by_id(self.csm.store, ticket_ids)
         except Exception:  # the next change or action tries again; the list says nothing new
             return
         if not get_current_worker().is_cancelled:
@@ -268,7 +268,7 @@ class QueuePane(Vertical):
     ) -> None:
         query = self.ticket_query
         try:
-            page = tickets.list_tickets(
+            page = ticket_reads.list_tickets(
                 self.csm.store,
                 actor=self.csm.actor,
                 query=query,
@@ -317,7 +317,7 @@ class QueuePane(Vertical):
     @work(thread=True, exclusive=True, group="queue-count")
     def _count(self) -> None:
         try:
-            total = tickets.count_tickets(
+            total = ticket_reads.count_tickets(
                 self.csm.store, actor=self.csm.actor, query=self.ticket_query
             )
         except Exception:  # the count is optional; the list says what failed

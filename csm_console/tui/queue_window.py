@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from csm_console.domain.query import Sort
 from csm_console.services.records import Page, TicketRow
-from csm_console.services.tickets import cursor_after
+from csm_console.services.ticket_reads import cursor_after
 
 PAGE_SIZE = 100
 MAX_ROWS = 3000

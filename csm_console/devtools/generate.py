@@ -15,8 +15,8 @@ SQLite and 20 s on PostgreSQL; with the next contacts stamped, 30 s on SQLite in
   process attaches and copies with one `INSERT … SELECT` per table; for PostgreSQL it is the
   text of a COPY per table.
 * A thread travels as one string of (line code, timestamp) pairs, which SQLite expands into
-  message rows in the `INSERT … SELECT` (see `_SqliteWriter`), rather than as six bound values
-  per message.
+  message rows in the `INSERT … SELECT` (see `store.bulk_load.SqliteWriter`), rather than as
+  six bound values per message.  The writers, in each dialect's SQL, are `store.bulk_load`.
 * A bulk SQLite load leaves WAL for a rollback journal while it runs (the data is written once
   instead of to the log and again by the checkpoint), drops the secondary indexes of the tables
   it fills and builds them at the end with SQLite's multi-threaded sorter.  The indexes and WAL
@@ -35,7 +35,6 @@ import multiprocessing
 import os
 import random
 import signal
-import sqlite3
 import sys
 import threading
 import traceback
@@ -46,8 +45,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import func, select, text
-from sqlmodel import Session, col
+from sqlalchemy import func, select
+from sqlmodel import col
 
 from csm_console.domain.model import Priority, Role, Status, Tier
 from csm_console.domain.sla import SlaTargets, choose_targets
@@ -56,11 +55,21 @@ from csm_console.services import repeat_contacts
 from csm_console.services.clock import utcnow
 from csm_console.services.progress import Progress, no_progress
 from csm_console.services.setup import sync_sequences
-from csm_console.services.tickets import policy_rules
+from csm_console.services.ticket_core import policy_rules
+from csm_console.store.bulk_load import (
+    CODE_WIDTH,
+    ChunkRows,
+    Payload,
+    insert_customers,
+    open_writer,
+    postgres_payload,
+    sqlite_payload,
+    sqlite_schema,
+    timestamp_text,
+)
 from csm_console.store.engine import Store
-from csm_console.store.models import AUDIT_COLUMNS, Agent, Customer, Team, Ticket
+from csm_console.store.models import Agent, Customer, Team, Ticket
 from csm_console.store.ticket_query import SENTINEL
-from csm_console.store.types import sqlite_timestamp
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -218,36 +227,6 @@ _NOTES = [
     "Waiting for the billing team to confirm the refund.",
 ]
 
-# Columns as the chunk rows carry them; the constant ones are SQL literals, not bound per row.
-_TICKET_COLUMNS = (
-    "id",
-    "subject",
-    "customer_id",
-    "channel",
-    "status",
-    "priority",
-    "category",
-    "tier",
-    "team_id",
-    "assignee_id",
-    "created_at",
-    "updated_at",
-    "first_response_at",
-    "solved_at",
-    "closed_at",
-    "first_response_due",
-    "resolution_due",
-    "sla_due",
-    "csat_score",
-    "paused_since",
-    "search_text",
-    "agent_replies",
-)
-_TICKET_CONSTANTS = {"reopen_count": "0", "csat_comment": "NULL", "version": "1"}
-_MESSAGE_COLUMNS = ("ticket_id", "author_kind", "agent_id", "internal", "body", "created_at")
-_TAG_COLUMNS = ("ticket_id", "tag")
-_TABLES = ("ticket", "message", "ticket_tag")
-
 
 @dataclass(frozen=True)
 class GenerateResult:
@@ -285,16 +264,6 @@ class _Plan:
     @property
     def chunks(self) -> int:
         return -(-self.count // CHUNK)
-
-
-@dataclass(frozen=True)
-class _Payload:
-    """One chunk in the form the store takes (see `_sqlite_payload`, `_postgres_payload`)."""
-
-    tickets: int
-    messages: int
-    tags: int
-    data: tuple[bytes, ...]
 
 
 class _WorkerFailed(Exception):
@@ -343,16 +312,12 @@ def generate_tickets(
         future=longest + 10,
         teams_by_tier={t: tuple(v) for t, v in by_tier.items()},
         customers=customers,
-        schema=_sqlite_schema(store) if store.is_sqlite else (),
+        schema=sqlite_schema(store) if store.is_sqlite else (),
     )
     tickets = messages = tags = 0
     with _Producer(plan, _worker_count(plan)) as chunks:
         bulk = count >= max(REBUILD_INDEXES_FROM, (first_id - 1) // 5)
-        writer = (
-            _SqliteWriter(store, bulk, first_id)
-            if store.is_sqlite
-            else _PostgresWriter(store, bulk, first_id)
-        )
+        writer = open_writer(store, bulk=bulk, stamp=_stamp_sql(store, first_id))
         try:
             for payload in chunks:
                 writer.write(payload)
@@ -361,7 +326,7 @@ def generate_tickets(
                 tags += payload.tags
                 progress("generating", tickets, count)
             progress("finishing (indexes, counters)", 0, None)
-            writer.finish(batch_id, count, _timestamp_text(now, postgres=store.is_postgres))
+            writer.finish(batch_id, count, timestamp_text(now, postgres=store.is_postgres))
         except BaseException:
             chunks.stop()  # before the indexes are rebuilt: no more chunks are wanted
             raise
@@ -450,7 +415,7 @@ def _ensure_people(
                         fold(f"{name} {email}"),
                     )
                 )
-            _insert_customers(session, store, rows)
+            insert_customers(session, store, rows)
         language = {name: i for i, name in enumerate(_LANGUAGES)}
         segment = {name: i for i, name in enumerate(_SEGMENTS)}
         customers = tuple(
@@ -468,38 +433,6 @@ def _ensure_people(
             by_team.setdefault(team_id, []).append(agent_id)
     team_rows = [(int(t[0]), str(t[1]), str(t[2])) for t in teams]
     return team_rows, {t: tuple(a) for t, a in by_team.items()}, customers
-
-
-def _insert_customers(session: Session, store: Store, rows: list[tuple[Any, ...]]) -> None:
-    """Insert (id, name, email, language, channel, segment, lookup) rows straight through the
-    driver (COPY on PostgreSQL): the ORM's per-row work costs more than the inserts."""
-    columns = "id, name, email, language, preferred_channel, segment, lookup, phone, company"
-    if store.is_postgres:
-        driver: Any = session.connection().connection.driver_connection
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY customer ({columns}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row((*row, "", ""))
-    else:
-        session.connection().exec_driver_sql(
-            f"INSERT INTO customer ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, '', '')", rows
-        )
-
-
-def _sqlite_schema(store: Store) -> tuple[str, ...]:
-    """The store's own CREATE TABLE statements: chunk databases with the very same tables let
-    `INSERT INTO ticket SELECT * FROM chunk.ticket` copy records without decoding them (SQLite's
-    transfer optimisation)."""
-    with store.read() as session:
-        rows = session.execute(
-            text(
-                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN "
-                "('ticket', 'ticket_tag') ORDER BY name"
-            )
-        )
-        return tuple(str(sql) for (sql,) in rows)
 
 
 # --- making chunks ----------------------------------------------------------------------------
@@ -528,27 +461,21 @@ class _Clock:
         self.width = len(self.days[0] + self.times[0])
 
 
-def _timestamp_text(when: datetime, *, postgres: bool) -> str:
-    """One moment in the form the store takes."""
-    return sqlite_timestamp(when) + ("+00" if postgres else "")
-
-
 # Every line a thread can hold: (author kind, internal, body).  A chunk carries its threads as
 # strings of (line code, timestamp) pairs, which the store expands into message rows (see
-# `_SqliteWriter`): far cheaper than binding six values for each of 2.3 million messages.
+# `store.bulk_load`): far cheaper than binding six values for each of 2.3 million messages.
 _LINES = (
     *[("customer", 0, line) for lang in _LANGUAGES for line in _CUSTOMER_LINES[lang]],
     *[("agent", 0, line) for lang in _LANGUAGES for line in _AGENT_LINES[lang]],
     *[("agent", 1, note) for note in _NOTES],
 )
-_CODE_WIDTH = 2
-assert len(_LINES) <= 10**_CODE_WIDTH
+assert len(_LINES) <= 10**CODE_WIDTH
 
 
 def _coded(kind: str, internal: int, pool: Sequence[str]) -> tuple[tuple[str, str], ...]:
     """(line code, newline + folded line: its addition to the search text) for each line."""
     return tuple(
-        (f"{_LINES.index((kind, internal, line)):0{_CODE_WIDTH}d}", "\n" + fold(line))
+        (f"{_LINES.index((kind, internal, line)):0{CODE_WIDTH}d}", "\n" + fold(line))
         for line in pool
     )
 
@@ -565,20 +492,7 @@ _LANGUAGE_TEXTS = tuple(
 _CODED_NOTES = _coded("agent", 1, _NOTES)
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """A chunk's rows.  NULL travels as 0 (ids, scores) or "" (timestamps): binding None costs
-    the sqlite3 module a failed adapter lookup each time, several times the cost of a value."""
-
-    tickets: list[tuple[Any, ...]]  # _TICKET_COLUMNS
-    # (ticket id, assignee id, messages): each message is a line code and its timestamp text
-    threads: list[tuple[int, int, str]]
-    tags: list[tuple[int, str]]
-    messages: int
-    message_width: int  # characters per message in `threads`
-
-
-def _make_chunk(plan: _Plan, chunk: int, clock: _Clock) -> _Rows:
+def _make_chunk(plan: _Plan, chunk: int, clock: _Clock) -> ChunkRows:
     """The rows of chunk `chunk`: a pure function of the plan and the chunk number."""
     rng = random.Random(f"csm-generate:{plan.seed}:{chunk}")
     rnd = rng.random
@@ -591,7 +505,7 @@ def _make_chunk(plan: _Plan, chunk: int, clock: _Clock) -> _Rows:
         minute = now_minute - age
         return days[minute // 1440] + times[minute % 1440]
 
-    sentinel = _timestamp_text(SENTINEL, postgres=plan.postgres)
+    sentinel = timestamp_text(SENTINEL, postgres=plan.postgres)
     history = HISTORY_DAYS * 1440
     backlog = BACKLOG_DAYS * 1440
     customers = plan.customers
@@ -690,98 +604,17 @@ def _make_chunk(plan: _Plan, chunk: int, clock: _Clock) -> _Rows:
                 replies,
             )
         )
-    return _Rows(tickets, threads, tags, messages, _CODE_WIDTH + clock.width)
+    return ChunkRows(tickets, threads, tags, messages, CODE_WIDTH + clock.width)
 
 
-# The columns of `_Rows.tickets` that stand for NULL with 0 or "".
-_NULLABLE = {
-    "assignee_id": "0",
-    "first_response_at": "''",
-    "solved_at": "''",
-    "closed_at": "''",
-    "csat_score": "0",
-    "paused_since": "''",
-}
-
-
-def _sqlite_payload(plan: _Plan, rows: _Rows) -> tuple[bytes, ...]:
-    """The chunk as the image of an SQLite database: the store's own `ticket` and `ticket_tag`
-    tables, plus `thread`, `line` and `seq` from which `_SqliteWriter` makes the messages."""
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    try:
-        for sql in plan.schema:
-            db.execute(sql)
-        db.execute(
-            "CREATE TABLE thread (ticket_id INTEGER PRIMARY KEY, agent_id INTEGER, messages TEXT)"
-        )
-        db.execute(
-            "CREATE TABLE line (code INTEGER PRIMARY KEY, author_kind TEXT,"
-            " internal INTEGER, body TEXT)"
-        )
-        db.execute("CREATE TABLE seq (n INTEGER PRIMARY KEY)")
-        db.execute("BEGIN")
-        values = [f"NULLIF(?, {_NULLABLE[c]})" if c in _NULLABLE else "?" for c in _TICKET_COLUMNS]
-        db.executemany(
-            f"INSERT INTO ticket ({','.join((*_TICKET_COLUMNS, *_TICKET_CONSTANTS))})"
-            f" VALUES ({','.join((*values, *_TICKET_CONSTANTS.values()))})",
-            rows.tickets,
-        )
-        db.executemany("INSERT INTO thread VALUES (?, ?, ?)", rows.threads)
-        db.executemany(
-            "INSERT INTO line VALUES (?, ?, ?, ?)",
-            [(code, *line) for code, line in enumerate(_LINES)],
-        )
-        db.executemany("INSERT INTO seq VALUES (?)", [(n,) for n in range(max(_THREAD_SLOTS))])
-        db.executemany("INSERT INTO ticket_tag (ticket_id, tag) VALUES (?, ?)", rows.tags)
-        db.execute("COMMIT")
-        return (db.serialize(),)
-    finally:
-        db.close()
-
-
-def _copy_text(value: str) -> str:
-    """A text field in COPY's text format."""
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
-
-
-def _postgres_payload(plan: _Plan, rows: _Rows) -> tuple[bytes, ...]:
-    """The chunk as the text of a COPY for each table (tab-separated, `\\N` for NULL).
-
-    Only the subject, bodies and search text are free text; the other fields are codes,
-    numbers and timestamps that need no escaping.
-    """
-    null = "\\N"
-    tickets = [
-        f"{t[0]}\t{_copy_text(t[1])}\t{t[2]}\t{t[3]}\t{t[4]}\t{t[5]}\t{t[6]}\t{t[7]}\t{t[8]}\t"
-        f"{t[9] or null}\t{t[10]}\t{t[11]}\t{t[12] or null}\t{t[13] or null}\t"
-        f"{t[14] or null}\t{t[15]}\t{t[16]}\t{t[17]}\t{t[18] or null}\t{t[19] or null}\t"
-        f"{_copy_text(t[20])}\t{t[21]}"
-        "\t0\t\\N\t1\n"
-        for t in rows.tickets
-    ]
-    lines = [
-        (f"\t{kind}\t", "t" if internal else "f", f"\t{_copy_text(body)}\t")
-        for kind, internal, body in _LINES
-    ]
-    width = rows.message_width
-    messages = []
-    for ticket_id, agent_id, thread in rows.threads:
-        for i in range(0, len(thread), width):
-            kind, internal, body = lines[int(thread[i : i + _CODE_WIDTH])]
-            agent = agent_id if kind == "\tagent\t" else null
-            messages.append(
-                f"{ticket_id}{kind}{agent}\t{internal}{body}{thread[i + _CODE_WIDTH : i + width]}\n"
-            )
-    tags = [f"{t[0]}\t{t[1]}\n" for t in rows.tags]
-    return tuple("".join(table).encode() for table in (tickets, messages, tags))
-
-
-def _build_payload(plan: _Plan, chunk: int, clock: _Clock) -> _Payload:
+def _build_payload(plan: _Plan, chunk: int, clock: _Clock) -> Payload:
     rows = _make_chunk(plan, chunk, clock)
-    data = _postgres_payload(plan, rows) if plan.postgres else _sqlite_payload(plan, rows)
-    return _Payload(len(rows.tickets), rows.messages, len(rows.tags), data)
+    data = (
+        postgres_payload(rows, _LINES)
+        if plan.postgres
+        else sqlite_payload(plan.schema, rows, _LINES, max(_THREAD_SLOTS))
+    )
+    return Payload(len(rows.tickets), rows.messages, len(rows.tags), data)
 
 
 # --- producing chunks, here or in worker processes --------------------------------------------
@@ -859,19 +692,19 @@ class _Producer:
             process.join()
         self.pipes, self.processes = [], []
 
-    def __iter__(self) -> Iterator[_Payload]:
+    def __iter__(self) -> Iterator[Payload]:
         return self._parallel() if self.pipes else self._local()
 
     def _send_next(self) -> None:
         self.pipes[self.sent % len(self.pipes)].send(self.sent)
         self.sent += 1
 
-    def _local(self) -> Iterator[_Payload]:
+    def _local(self) -> Iterator[Payload]:
         clock = _Clock(self.plan)
         for chunk in range(self.plan.chunks):
             yield _build_payload(self.plan, chunk, clock)
 
-    def _parallel(self) -> Iterator[_Payload]:
+    def _parallel(self) -> Iterator[Payload]:
         for chunk in range(self.plan.chunks):
             try:
                 reply = self.pipes[chunk % len(self.pipes)].recv()
@@ -910,246 +743,6 @@ def _stamp_sql(store: Store, first_id: int) -> str:
     return str(
         statement.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True})
     )
-
-
-def _creates(dropped: Sequence[str]) -> list[str]:
-    return [sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1) for sql in dropped]
-
-
-class _SqliteWriter:
-    """Copies each chunk database into the store, one transaction per chunk.
-
-    A chunk arrives as the image of an SQLite database (see `_sqlite_payload`); it is loaded
-    into an attached in-memory database, "chunk", and copied with `INSERT … SELECT`, so no row
-    passes through Python here.  A `bulk` load leaves WAL while it runs (`_leave_wal`) and
-    drops the secondary indexes of the tables it fills, to build them at the end (`close`).
-    """
-
-    def __init__(self, store: Store, bulk: bool, first_id: int) -> None:
-        if bulk:
-            # Idle pooled connections would keep the store in WAL mode (see `_leave_wal`).
-            store.engine.dispose()
-        self.raw = store.engine.raw_connection()
-        connection = self.raw.driver_connection
-        assert isinstance(connection, sqlite3.Connection)
-        self.connection = connection
-        execute = self.connection.execute
-        self.wal = False
-        self.dropped: list[str] = []
-        self.stamp = _stamp_sql(store, first_id)
-        # Every reference comes from rows read from this store a moment ago; checking each of
-        # millions of foreign keys again would double the load time.
-        execute("PRAGMA foreign_keys = OFF")
-        execute("PRAGMA cache_size = -262144")  # 256 MiB: the B-tree edges stay in memory
-        execute("ATTACH ':memory:' AS chunk")
-        if bulk:
-            self.wal = self._leave_wal()
-            rows = execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-                " AND tbl_name IN ('ticket', 'message', 'ticket_tag')"
-            ).fetchall()
-            execute("BEGIN IMMEDIATE")
-            for name, sql in rows:
-                execute(f'DROP INDEX "{name}"')
-                self.dropped.append(sql)
-            execute("COMMIT")
-        # Message n of a thread is the line coded at `n * width`, then its timestamp.  The
-        # CROSS JOINs fix the loop order (thread, then n), so message ids follow each thread.
-        width = _CODE_WIDTH + len(_timestamp_text(SENTINEL, postgres=False))
-        self.copy = (
-            "INSERT INTO main.ticket SELECT * FROM chunk.ticket",
-            f"INSERT INTO main.message ({','.join(_MESSAGE_COLUMNS)})"
-            " SELECT t.ticket_id, l.author_kind,"
-            " CASE WHEN l.author_kind = 'agent' THEN t.agent_id END, l.internal, l.body,"
-            f" substr(t.messages, s.n * {width} + {_CODE_WIDTH + 1}, {width - _CODE_WIDTH})"
-            " FROM chunk.thread AS t CROSS JOIN chunk.seq AS s CROSS JOIN chunk.line AS l"
-            f" WHERE s.n < length(t.messages) / {width}"
-            f" AND l.code = CAST(substr(t.messages, s.n * {width} + 1, {_CODE_WIDTH}) AS INTEGER)",
-            "INSERT INTO main.ticket_tag SELECT * FROM chunk.ticket_tag",
-        )
-
-    def _leave_wal(self) -> bool:
-        """Switch the store from WAL to a rollback journal for the load; True if it did.
-
-        In WAL every page is written twice (to the log, then by the checkpoint to the file).
-        A rollback journal only keeps the old content of pages a transaction changes, and a
-        bulk load mostly adds pages at the end of the file, which need none: the data is
-        written once, still crash-safe.  The switch needs the only connection to the store;
-        when another one is open it fails at once and the load simply stays in WAL.
-        """
-        if self.connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            return False
-        try:
-            mode = self.connection.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-        except sqlite3.OperationalError:  # database is locked: another connection is open
-            return False
-        return bool(mode == "delete")
-
-    def write(self, payload: _Payload) -> None:
-        (image,) = payload.data
-        self.connection.deserialize(image, name="chunk")
-        self.connection.execute("BEGIN IMMEDIATE")
-        try:
-            for sql in self.copy:
-                self.connection.execute(sql)
-            self.connection.execute("COMMIT")
-        except BaseException:
-            if self.connection.in_transaction:  # SQLite already rolled back on a full disk
-                self.connection.execute("ROLLBACK")
-            raise
-
-    def finish(self, batch_id: str, count: int, at: str) -> None:
-        self.connection.execute("BEGIN IMMEDIATE")
-        self.connection.execute(
-            f"INSERT INTO audit_event ({','.join(AUDIT_COLUMNS)}) VALUES (?,?,?,?,?,?,?,?,?)",
-            (None, None, "generate", None, None, f"{count} tickets", at, batch_id, None),
-        )
-        self.connection.execute("COMMIT")
-
-    def _rebuild_indexes_and_stamp(self) -> None:
-        """Build the dropped indexes again, and stamp the next contacts (`_stamp_sql`) once
-        the index it probes is back and before those holding what it writes are."""
-        execute = self.connection.execute
-        # SQLite joins by looking up an index: the customer index first, then the stamp, then
-        # the indexes holding what the stamp writes (else updated entry by entry)
-        creates = _creates(self.dropped)
-        first = [sql for sql in creates if "next_contact_at" not in sql]
-        last = [sql for sql in creates if "next_contact_at" in sql]
-        if self.dropped:
-            # SQLite sorts an index in helper threads only when the keys overflow the sorter's
-            # memory (its cache size) into temporary files; with a small cache the sort of each
-            # index uses every core.  (The temporary files must be files: in-memory temp
-            # storage disables the worker threads.)
-            execute("PRAGMA cache_size = -4096")
-            execute("PRAGMA temp_store = FILE")
-            execute(f"PRAGMA threads = {min(8, os.cpu_count() or 1)}")
-        for step in (first, [self.stamp], last):
-            if step:
-                execute("BEGIN IMMEDIATE")
-                for sql in step:
-                    execute(sql)
-                execute("COMMIT")
-        if self.dropped:
-            self.dropped = []
-            execute("PRAGMA analysis_limit = 1000")
-            execute("ANALYZE")
-
-    def close(self) -> None:
-        try:
-            if self.connection.in_transaction:
-                self.connection.execute("ROLLBACK")
-            self._rebuild_indexes_and_stamp()
-        finally:
-            try:
-                if self.wal:
-                    if self.connection.in_transaction:
-                        self.connection.execute("ROLLBACK")
-                    self.connection.execute("PRAGMA journal_mode = WAL")
-            finally:
-                # Its settings were changed for the load: close it rather than pool it.
-                self.raw.invalidate()
-
-
-class _PostgresWriter:
-    """COPY of each chunk's text, one transaction per chunk.  A `bulk` load drops the secondary
-    indexes of the tables it fills and builds them at the end (`close`, also after a failure)."""
-
-    def __init__(self, store: Store, bulk: bool, first_id: int) -> None:
-        self.raw = store.engine.raw_connection()
-        self.connection: Any = self.raw.driver_connection
-        assert self.connection is not None
-        self.dropped: list[str] = []
-        self.stamp = _stamp_sql(store, first_id)
-        self._skip_reference_checks()
-        with self.connection.cursor() as cursor:
-            # Commits need not wait for the WAL flush: a crash can lose the last chunks of a
-            # synthetic load, never corrupt anything.
-            cursor.execute("SET synchronous_commit = off")
-            cursor.execute("SET maintenance_work_mem = '256MB'")  # for the index builds
-            cursor.execute("SET statement_timeout = 0")  # a load's statements may take minutes
-            if bulk:
-                # the secondary indexes, not those behind a primary key or unique constraint
-                cursor.execute(
-                    "SELECT indexname, indexdef FROM pg_indexes"
-                    " WHERE schemaname = current_schema() AND tablename = ANY(%s)"
-                    " AND indexname NOT IN (SELECT conname FROM pg_constraint)",
-                    (list(_TABLES),),
-                )
-                for name, sql in cursor.fetchall():
-                    cursor.execute(f'DROP INDEX "{name}"')
-                    self.dropped.append(sql)
-        self.connection.commit()
-
-    def _skip_reference_checks(self) -> None:
-        """Every reference comes from rows read from this store a moment ago; checking each of
-        millions of foreign keys again (a query per row and key) would more than double the load
-        time.  As a replica, a session fires no foreign-key triggers; taking that role needs a
-        superuser, and without it the load simply checks them."""
-        import psycopg
-
-        try:
-            with self.connection.cursor() as cursor:
-                cursor.execute("SET session_replication_role = replica")
-            self.connection.commit()
-        except psycopg.errors.InsufficientPrivilege:
-            self.connection.rollback()
-
-    def _copy(self, table: str, columns: Sequence[str], data: bytes) -> None:
-        with (
-            self.connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({','.join(columns)}) FROM STDIN") as copy,
-        ):
-            copy.write(data)
-
-    def write(self, payload: _Payload) -> None:
-        tickets, messages, tags = payload.data
-        try:
-            self._copy("ticket", (*_TICKET_COLUMNS, *_TICKET_CONSTANTS), tickets)
-            self._copy("message", _MESSAGE_COLUMNS, messages)
-            self._copy("ticket_tag", _TAG_COLUMNS, tags)
-            self.connection.commit()
-        except BaseException:
-            self.connection.rollback()
-            raise
-
-    def finish(self, batch_id: str, count: int, at: str) -> None:
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO audit_event ({','.join(AUDIT_COLUMNS)}) VALUES"
-                " (NULL, NULL, 'generate', NULL, NULL, %s, %s, %s, NULL)",
-                (f"{count} tickets", at, batch_id),
-            )
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence('ticket', 'id'), "
-                "COALESCE((SELECT MAX(id) FROM ticket), 0) + 1, false)"
-            )
-            if not self.dropped:
-                cursor.execute("ANALYZE ticket")
-        self.connection.commit()
-
-    def _rebuild_indexes_and_stamp(self) -> None:
-        """Stamp the next contacts (`_stamp_sql`), then build the dropped indexes again:
-        PostgreSQL joins by hashing, and rows updated before the indexes exist add no entries
-        to them."""
-        with self.connection.cursor() as cursor:
-            cursor.execute("ANALYZE ticket")  # the stamp's plan needs to know the loaded rows
-            for step in ([self.stamp], _creates(self.dropped)):
-                for sql in step:
-                    cursor.execute(sql)
-                self.connection.commit()
-            if self.dropped:
-                self.dropped = []
-                for table in _TABLES:
-                    cursor.execute(f"ANALYZE {table}")
-        self.connection.commit()
-
-    def close(self) -> None:
-        try:
-            self.connection.rollback()
-            self._rebuild_indexes_and_stamp()
-        finally:
-            # Its settings were changed for the load: close it rather than pool it.
-            self.raw.invalidate()
 
 
 __all__ = ["GenerateResult", "generate_tickets", "now_minute"]

@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.model import Role
 from csm_console.domain.query import Sort, parse_query
-from csm_console.errors import NothingToDo
+from csm_console.errors import QueueEmpty
 from csm_console.services import setup, ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
@@ -171,7 +171,7 @@ def claim_worker(url: str, handle: str) -> None:
     while True:
         try:
             tickets.take_next(store, actor=actor)
-        except NothingToDo:
+        except QueueEmpty:
             break
         count += 1
     print(json.dumps({"claims": count, "seconds": time.perf_counter() - started}), flush=True)

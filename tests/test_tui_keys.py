@@ -143,14 +143,14 @@ def test_knowledge_excerpt_goes_in_at_the_caret(store: Store) -> None:
         reply = await open_third_ticket_and_reply(pilot)
         reply.composer.text = "Hello,\n\nBest regards,\nDemo"
         reply.composer.move_cursor((0, len("Hello,")))
-        app._insert_article(article, "excerpt")
+        app.flows.insert_article(article, "excerpt")
         await settle(pilot)
         assert reply.composer.has_focus
         await pilot.press(*"XYZ")
         assert reply.composer.text == f"Hello,\n{excerpt}XYZ\n\nBest regards,\nDemo"
         reply.composer.text = "see  for details"
         reply.composer.move_cursor((0, len("see ")))
-        app._insert_article(article, "reference")
+        app.flows.insert_article(article, "reference")
         await settle(pilot)
         assert reply.composer.text == f"see {reference} for details"
         assert reply.composer.cursor_location == (0, len("see " + reference))

@@ -13,7 +13,7 @@ from csm_console.services import agents, bulk, knowledge, presence, tickets
 from csm_console.services.knowledge import ArticleView
 from csm_console.services.records import TicketRow
 from csm_console.services.views import View
-from csm_console.tui.console import Console, ask, expected_version, fetch
+from csm_console.tui.console import Console, ask, change_ticket, fetch
 from csm_console.tui.formatting import STATUS_WORD
 from csm_console.tui.marked_actions import MarkedActions
 from csm_console.tui.screens import ArticleScreen, Choice, ConfirmScreen, PickerScreen, PromptScreen
@@ -92,16 +92,8 @@ class ActionFlows:
             )
             return
         row = targets[0]
-        c.run_service(
-            f"#{row.id} is {STATUS_WORD[status]}",
-            lambda: tickets.change_status(
-                c.store,
-                actor=c.actor,
-                ticket_id=row.id,
-                status=status,
-                expected_version=expected_version(c, row),
-            ),
-            c.after_change,
+        change_ticket(
+            c, f"#{row.id} is {STATUS_WORD[status]}", row, tickets.change_status, status=status
         )
 
     async def set_priority(self) -> None:
@@ -115,17 +107,8 @@ class ActionFlows:
         )
         if priority is None:
             return
-        c.run_service(
-            f"#{row.id} priority {priority.label}",
-            lambda: tickets.change_priority(
-                c.store,
-                actor=c.actor,
-                ticket_id=row.id,
-                priority=priority,
-                expected_version=expected_version(c, row),
-            ),
-            c.after_change,
-        )
+        label = f"#{row.id} priority {priority.label}"
+        change_ticket(c, label, row, tickets.change_priority, priority=priority)
 
     async def add_tag(self) -> None:
         c = self.console
@@ -135,17 +118,8 @@ class ActionFlows:
         tag = await ask(c, PromptScreen(f"Add tags to #{row.id}", placeholder="billing vip"))
         if not tag:
             return
-        c.run_service(
-            f"#{row.id} tagged {tag}",
-            lambda: tickets.tag_ticket(
-                c.store,
-                actor=c.actor,
-                ticket_id=row.id,
-                add=tag.replace(",", " ").split(),
-                expected_version=expected_version(c, row),
-            ),
-            c.after_change,
-        )
+        add = tag.replace(",", " ").split()
+        change_ticket(c, f"#{row.id} tagged {tag}", row, tickets.tag_ticket, add=add)
 
     async def escalate(self) -> None:
         """To which higher tier, which of its teams (when it has several), and why."""
@@ -180,18 +154,15 @@ class ActionFlows:
         )
         if not reason:
             return
-        c.run_service(
+        change_ticket(
+            c,
             f"#{row.id} escalated to {tier.value}" + (f", {team}" if team else ""),
-            lambda: tickets.escalate(
-                c.store,
-                actor=c.actor,
-                ticket_id=row.id,
-                to_tier=tier,
-                reason=reason,
-                team=team,
-                expected_version=expected_version(c, row),
-            ),
+            row,
+            tickets.escalate,
             self._escalated,
+            to_tier=tier,
+            reason=reason,
+            team=team,
         )
 
     def _escalated(self, row: TicketRow) -> None:

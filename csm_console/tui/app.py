@@ -49,9 +49,7 @@ from csm_console.tui.live import LiveConsole, PresenceArrived, StoreChanged, Sto
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.queue_pane import QueuePane
 from csm_console.tui.reply_pane import ReplyPane
-from csm_console.tui.screens import (
-    HelpScreen,
-)
+from csm_console.tui.screens import HelpScreen
 from csm_console.tui.store_banner import StoreBanner
 from csm_console.tui.terminal import colour_filters
 from csm_console.tui.themes import choose_theme, register_themes

@@ -103,3 +103,27 @@ def expected_version(console: Console, row: TicketRow) -> int:
     if console.detail is not None and console.detail.ticket.id == row.id:
         return console.detail.ticket.version
     return row.version
+
+
+def change_ticket(
+    console: Console,
+    label: str,
+    row: TicketRow,
+    write: Callable[..., TicketRow],
+    done: Callable[[TicketRow], None] | None = None,
+    **fields: Any,
+) -> None:
+    """One write on the ticket `row` through `write` (a service taking store, actor, ticket id
+    and the expected version), based on the version the console last read; then `done` (by
+    default: show the changed ticket)."""
+    console.run_service(
+        label,
+        lambda: write(
+            console.store,
+            actor=console.actor,
+            ticket_id=row.id,
+            expected_version=expected_version(console, row),
+            **fields,
+        ),
+        done or console.after_change,
+    )

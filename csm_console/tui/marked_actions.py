@@ -11,7 +11,7 @@ from csm_console.errors import PermissionDenied
 from csm_console.services import assignment, bulk, tickets
 from csm_console.services.bulk import BulkResult
 from csm_console.services.records import TicketRow
-from csm_console.tui.console import Console, ask, expected_version, fetch
+from csm_console.tui.console import Console, ask, change_ticket, fetch
 from csm_console.tui.screens import Choice, ConfirmScreen, MessageScreen, PickerScreen
 
 LISTED = 12  # tickets a confirmation lists by name
@@ -66,17 +66,8 @@ class MarkedActions:
         c = self.console
         if len(targets) == 1 and not refused:
             row = targets[0]
-            c.run_service(
-                f"#{row.id} → {handle or 'nobody'}",
-                lambda: tickets.assign_ticket(
-                    c.store,
-                    actor=c.actor,
-                    ticket_id=row.id,
-                    to=handle,
-                    expected_version=expected_version(c, row),
-                ),
-                c.after_change,
-            )
+            label = f"#{row.id} → {handle or 'nobody'}"
+            change_ticket(c, label, row, tickets.assign_ticket, to=handle)
             return
         await self.confirm(
             f"Assign {len(targets)} ticket{'s' if len(targets) > 1 else ''} to "

@@ -150,7 +150,7 @@ def test_template_preview_shows_the_variant_used(store: Store) -> None:
         assert "✖ unresolved: article.title, article.link" in preview()
         # a reference inserted from the knowledge base fills them, and the preview follows
         article = knowledge.get_article(store, article_id="KB-0001")
-        app._insert_article(article, "reference")
+        app.flows.insert_article(article, "reference")
         await settle(pilot)
         assert "unresolved" not in preview() and article.reference in preview()
         assert reply.composer.text == f"{article.title} ({article.reference})"

@@ -143,14 +143,14 @@ def test_knowledge_excerpt_goes_in_at_the_caret(store: Store) -> None:
         reply = await open_third_ticket_and_reply(pilot)
         reply.composer.text = "Hello,\n\nBest regards,\nDemo"
         reply.composer.move_cursor((0, len("Hello,")))
-        app._insert_article(article, "excerpt")
+        app.flows.insert_article(article, "excerpt")
         await settle(pilot)
         assert reply.composer.has_focus
         await pilot.press(*"XYZ")
         assert reply.composer.text == f"Hello,\n{excerpt}XYZ\n\nBest regards,\nDemo"
         reply.composer.text = "see  for details"
         reply.composer.move_cursor((0, len("see ")))
-        app._insert_article(article, "reference")
+        app.flows.insert_article(article, "reference")
         await settle(pilot)
         assert reply.composer.text == f"see {reference} for details"
         assert reply.composer.cursor_location == (0, len("see " + reference))
@@ -337,5 +337,48 @@ def test_keymap_rebinds_a_dialog_key(store: Store) -> None:
         await pilot.press("ctrl+g")
         await settle(pilot)
         assert not isinstance(app.screen, PickerScreen)
+
+    drive(app, script)
+
+
+def _every_binding_id() -> set[str]:
+    """The id of every binding of every widget, screen or app class of the console (nested
+    classes included), found through the class hierarchy, not through `keys.py`'s own scan."""
+    import importlib
+    import pkgutil
+
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    import csm_console.tui as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{info.name}")
+    found: set[str] = set()
+    todo: list[type[DOMNode]] = [DOMNode]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if cls.__module__.startswith(f"{package.__name__}."):
+            found.update(
+                b.id for b in cls.__dict__.get("BINDINGS", ()) if isinstance(b, Binding) and b.id
+            )
+    return found
+
+
+def test_help_screen_lists_every_binding_id(store: Store) -> None:
+    """Issue 17: the help screen (`?`) lists every binding id of the console, the dialogs'
+    included, and the keymap check knows them all."""
+    app = make_app(store)
+    wanted = _every_binding_id()
+    assert {"picker.cancel", "confirm.yes", "help.close", "app.escalate"} <= wanted
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        listed = {i for _, rows in app.screen.groups for row in rows for i in row.ids}
+        assert wanted - listed == set(), "missing from the help screen"
+        assert {row[2] for row in app.binding_rows()} >= wanted
 
     drive(app, script)

@@ -16,6 +16,7 @@ from csm_console.services.agents import resolve_actor
 from csm_console.services.views import all_views
 from csm_console.store.engine import Store
 from csm_console.tui.app import CsmApp
+from csm_console.tui.console import DIALOGS
 from csm_console.tui.queue_list import QueueList
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -45,13 +46,16 @@ def queue(app: CsmApp) -> QueueList:
 
 
 async def settle(pilot: Any) -> None:
-    """Let workers finish, and the workers their results start, until the console is idle."""
+    """Let workers finish, and the workers their results start, until the console is idle.
+    A dialog flow waits for the operator's answer: it is not waited for."""
     quiet = 0
     for _ in range(50):
         await pilot.pause()
-        busy = any(not w.is_finished for w in pilot.app.workers)
+        working = [w for w in pilot.app.workers if w.group != DIALOGS]
+        busy = any(not w.is_finished for w in working)
         with contextlib.suppress(WorkerCancelled):  # an exclusive worker replaced by a newer one
-            await pilot.app.workers.wait_for_complete()
+            if working:  # (none given, wait_for_complete would wait for every worker)
+                await pilot.app.workers.wait_for_complete(working)
         await pilot.pause()
         quiet = 0 if busy else quiet + 1
         if quiet == 2:

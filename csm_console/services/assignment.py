@@ -1,6 +1,6 @@
 """Whom an agent may give tickets to: the targets an assign picker offers, worked out before
 anything is confirmed, with the same rules the writes apply (`domain.rights` for who may assign
-to whom, `tickets.check_can_hold` for who may hold a ticket of its tier)."""
+to whom, `ticket_core.check_can_hold` for who may hold a ticket of its tier)."""
 
 from __future__ import annotations
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Grid
 from textual.css.query import NoMatches
 from textual.filter import LineFilter
@@ -23,53 +20,42 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from csm_console.config import Settings
-from csm_console.domain.model import Priority, Status, Tier
 from csm_console.domain.rights import Actor
-from csm_console.domain.templates import ArticleRef
-from csm_console.domain.text import sanitize
-from csm_console.domain.workflow import TRANSITIONS
 from csm_console.errors import Conflict, CsmError, StoreUnavailable
-from csm_console.services import agents, bulk, knowledge, presence, ticket_reads, tickets
-from csm_console.services.agents import TeamView
+from csm_console.services import presence, ticket_reads, tickets
 from csm_console.services.drafts import DraftBox
-from csm_console.services.knowledge import ArticleView
 from csm_console.services.presence import PresenceView
 from csm_console.services.records import TicketDetail, TicketRow
 from csm_console.services.views import View, all_views
-from csm_console.store.change_feed import ChangeFeed
 from csm_console.store.engine import Store
+from csm_console.tui.action_flows import ActionFlows
+from csm_console.tui.console import DIALOGS
 from csm_console.tui.dashboard import DashboardScreen
 from csm_console.tui.detail_pane import DetailPane
 from csm_console.tui.failures import user_error
-from csm_console.tui.formatting import STATUS_WORD
-from csm_console.tui.keys import ContextFooter, help_groups
+from csm_console.tui.keys import (
+    CONSOLE_ACTIONS,
+    CONSOLE_BINDINGS,
+    ContextFooter,
+    help_groups,
+    palette_commands,
+    screen_commands,
+    unknown_keymap_ids,
+)
 from csm_console.tui.keys import binding_rows as all_binding_rows
 from csm_console.tui.knowledge_pane import KnowledgePane
-from csm_console.tui.marked_actions import MarkedActions
+from csm_console.tui.layout import PANE_TITLES, PANES, arrange, header_line, pane_of
+from csm_console.tui.live import LiveConsole, PresenceArrived, StoreChanged, StoreReachable
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.queue_pane import QueuePane
 from csm_console.tui.reply_pane import ReplyPane
-from csm_console.tui.screens import (
-    ArticleScreen,
-    Choice,
-    ConfirmScreen,
-    HelpScreen,
-    PickerScreen,
-    PromptScreen,
-)
+from csm_console.tui.screens import HelpScreen
+from csm_console.tui.store_banner import StoreBanner
 from csm_console.tui.terminal import colour_filters
-from csm_console.tui.themes import register_themes
+from csm_console.tui.themes import choose_theme, register_themes
 
 R = TypeVar("R")
-PANES = ("queue", "detail", "reply", "knowledge")
-PANE_LABELS = {"queue": "queue", "detail": "ticket", "reply": "reply", "knowledge": "kb"}
-WIDE = 120
-SPLIT_HEIGHT = 20  # from this many rows a narrow console shows the ticket above the composer
 FOLLOW_DELAY = 0.12  # seconds the queue cursor rests before the detail follows it
-FEED_WAIT = 1.0  # seconds the change feed blocks per turn (how soon the console can exit)
-REFRESH_GAP = 0.5  # at least this long between two live refreshes (a bulk job commits often)
-LEAVE_WAIT = 0.5  # seconds a closing console waits to give its presence lease up
-PRUNE_EVERY = 200  # heartbeats between clean-ups of long-expired leases
 
 
 class CsmApp(App[None]):
@@ -79,41 +65,7 @@ class CsmApp(App[None]):
     TITLE = "csm"
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "next_pane(1)", "Next pane", priority=True, id="app.next_pane", show=False),
-        Binding(
-            "shift+tab",
-            "next_pane(-1)",
-            "Previous pane",
-            priority=True,
-            id="app.previous_pane",
-            show=False,
-        ),
-        Binding("1", "pane('queue')", "Queue", id="app.pane_queue", show=False),
-        Binding("2", "pane('detail')", "Ticket", id="app.pane_detail", show=False),
-        Binding("3", "pane('reply')", "Reply", id="app.pane_reply", show=False),
-        Binding("4", "pane('knowledge')", "Knowledge", id="app.pane_knowledge", show=False),
-        Binding("slash", "filter", "Filter", id="app.filter"),
-        Binding("v", "choose_view", "View", id="app.view"),
-        Binding("o", "sort", "Sort", id="app.sort"),
-        Binding("n", "take_next", "Next", id="app.take_next"),
-        Binding("a", "assign", "Assign", id="app.assign"),
-        Binding("e", "escalate", "Escalate", id="app.escalate"),
-        Binding("s", "set_status", "Status", id="app.status"),
-        Binding("p", "set_priority", "Priority", id="app.priority"),
-        Binding("plus", "add_tag", "Tag", id="app.tag"),
-        Binding("r", "compose('reply')", "Reply", id="app.reply"),
-        Binding("i", "compose('note')", "Note", id="app.note"),
-        Binding("t", "templates", "Template", id="app.template"),
-        Binding("f", "knowledge", "Knowledge", id="app.knowledge"),
-        Binding("h", "history", "History", id="app.history"),
-        Binding("D", "dashboard", "Dashboard", id="app.dashboard", show=False),
-        Binding("ctrl+s", "send", "Send", priority=True, id="app.send"),
-        Binding("escape", "go_back", "Back", id="app.back", show=False),
-        Binding("question_mark,f1", "help", "Help", id="app.help"),
-        Binding("q", "quit_console", "Quit", id="app.quit"),
-        Binding("ctrl+q", "quit_console", "Quit", priority=True, id="app.force_quit", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = CONSOLE_BINDINGS
 
     def __init__(
         self,
@@ -131,12 +83,8 @@ class CsmApp(App[None]):
         super().__init__()
         self.live = live  # follow changes made elsewhere, and show who else is at a ticket
         self.draft_box = draft_box
-        self.console_id = presence.new_console_id()
+        self.live_console = LiveConsole(self, store=store, actor=actor)
         self.others: dict[int, list[PresenceView]] = {}  # who else is at which ticket
-        self._activity: str | None = None  # what this console last told the others
-        self._beats = 0  # heartbeats asked for
-        self._beat_done = 0  # the newest heartbeat written
-        self._beat_lock = threading.Lock()
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.store = store
         self.actor = actor
@@ -147,7 +95,7 @@ class CsmApp(App[None]):
         self.detail: TicketDetail | None = None
         self._follow_timer: Timer | None = None
         self._theme_name = theme
-        self.marked = MarkedActions(self)
+        self.flows = ActionFlows(self)
         if settings is not None and settings.keymap:
             self.set_keymap(settings.keymap)
 
@@ -156,22 +104,21 @@ class CsmApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="app-header")
         with Grid(id="panes"):
-            yield QueuePane(self.views[0], id="queue")
+            yield QueuePane(self.views[0], store=self.store, actor=self.actor, id="queue")
             yield DetailPane(id="detail")
-            yield KnowledgePane(id="knowledge")
-            yield ReplyPane(id="reply", draft_box=self.draft_box)
-        yield Static(id="store-banner", classes="hidden")
+            yield KnowledgePane(store=self.store, id="knowledge")
+            yield ReplyPane(
+                store=self.store, actor=self.actor, id="reply", draft_box=self.draft_box
+            )
+        yield StoreBanner(id="store-banner", classes="hidden")
         yield ContextFooter()
 
     def on_mount(self) -> None:
-        for name, title in zip(
-            PANES, ("1 Queue", "2 Ticket", "3 Reply", "4 Knowledge"), strict=True
-        ):
+        for name, title in zip(PANES, PANE_TITLES, strict=True):
             self.query_one(f"#{name}").border_title = title
         for problem in register_themes(self):
             self.notify(problem, severity="warning")
-        known = {row[2] for row in self.binding_rows()}
-        unknown = sorted(set(getattr(self, "_keymap", {})) - known)
+        unknown = unknown_keymap_ids(self)
         if unknown:
             self.notify(
                 f"[keymap] has unknown binding ids: {', '.join(unknown)}; see ? for the ids",
@@ -180,20 +127,12 @@ class CsmApp(App[None]):
                 markup=False,
             )
         if self._theme_name:
-            if self._theme_name in self.available_themes:
-                self.theme = self._theme_name
-            else:
-                names = ", ".join(sorted(self.available_themes))
-                self.notify(
-                    f"unknown theme {self._theme_name!r}; available: {names}",
-                    severity="warning",
-                    timeout=10,
-                )
+            choose_theme(self, self._theme_name)
         self._header()
         self._layout(self.size.width)
         self.queue.list.focus()
         if self.live:
-            self._follow_changes()
+            self.live_console.start()
             self.set_interval(presence.HEARTBEAT, self.beat)
 
     def get_line_filters(self) -> Sequence[LineFilter]:
@@ -201,58 +140,25 @@ class CsmApp(App[None]):
 
     def on_unmount(self) -> None:
         if self.live:
-            # let the others see at once that this console is gone, but never hold up the exit
-            # for it: when the store is away or locked, the lease expires by itself
-            def leave() -> None:
-                with contextlib.suppress(Exception):
-                    presence.leave(self.store, console=self.console_id)
-
-            goodbye = threading.Thread(target=leave, daemon=True)
-            goodbye.start()
-            goodbye.join(LEAVE_WAIT)
+            self.live_console.leave()
 
     def on_resize(self, event: Any) -> None:
         self._layout(event.size.width)
 
     def _layout(self, width: int) -> None:
-        wide = width >= WIDE
-        self.screen.set_class(wide, "wide")
-        self.screen.set_class(not wide, "narrow")
-        # narrow and replying: the ticket above the composer, so the customer's words stay
-        # readable while the answer is written
-        split = not wide and self.current_pane == "reply" and self.size.height >= SPLIT_HEIGHT
-        was_split = self.screen.has_class("split")
-        self.screen.set_class(split, "split")
-        for name in PANES:
-            self.query_one(f"#{name}").set_class(name == self.current_pane, "active")
-        if split and not was_split:
+        if arrange(self.screen, self.current_pane, width, self.size.height):
             self.call_after_refresh(self.detail_pane.reveal)
         self._header()
 
     def _header(self) -> None:
-        a = self.actor
-        line = Text(no_wrap=True, overflow="ellipsis")
-        narrow = self.screen.has_class("narrow")
-        if narrow:
-            split = self.screen.has_class("split")
-            for index, name in enumerate(PANES, start=1):
-                style = "bold reverse" if name == self.current_pane else "dim"
-                if split and name == "detail":
-                    style = "reverse"  # shown above the composer
-                line.append(f" {index} {PANE_LABELS[name]} ", style=style)
-            line.append(" ")
-        else:
-            line.append(" csm ", style="bold reverse")
-            line.append(" ")
-        if self.demo:
-            line.append(" DEMO ", style="bold black on yellow")
-            line.append(" ")
-        line.append(a.handle, style="bold")
-        if narrow:  # the essentials first: who, which tier and team, then the store
-            line.append(f" {a.role.value} {a.tier.value} {a.team or 'no team'}")
-        else:
-            line.append(f" ({a.name}, {a.role.value}, {a.tier.value}, {a.team or 'no team'})")
-        line.append(f"  {self.store.display_url}", style="dim")
+        line = header_line(
+            self.actor,
+            self.store.display_url,
+            current=self.current_pane,
+            narrow=self.screen.has_class("narrow"),
+            split=self.screen.has_class("split"),
+            demo=self.demo,
+        )
         self.query_one("#app-header", Static).update(line)
 
     @property
@@ -290,34 +196,22 @@ class CsmApp(App[None]):
         self.action_pane(PANES[(index + step) % len(PANES)])
 
     def _focused_pane(self) -> str | None:
-        node = self.focused
-        while node is not None:
-            if node.id in PANES:
-                return node.id
-            node = node.parent  # type: ignore[assignment]
-        return None
+        return pane_of(self.focused)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a dialog is open, the console's own keys belong to the dialog."""
-        return not (isinstance(self.screen, ModalScreen) and action in _CONSOLE_ACTIONS)
+        return not (isinstance(self.screen, ModalScreen) and action in CONSOLE_ACTIONS)
 
     # ------------------------------------------------------------------ errors and workers
 
     def report(self, error: CsmError) -> None:
         """Every failure lands here: a notification (and a banner when the store is gone)."""
-        banner = self.query_one("#store-banner", Static)
+        banner = self.query_one(StoreBanner)
         if isinstance(error, StoreUnavailable):
-            banner.update(
-                Text(
-                    f" ⚠ {sanitize(error.message, single_line=True)}  — your draft is kept; "
-                    "checking the store again by itself ",
-                    style="bold",
-                )
-            )
-            banner.remove_class("hidden")
-            self._probe_store()
+            banner.lost(error.message)
+            self.live_console.probe()
         else:
-            banner.add_class("hidden")
+            banner.clear()
         self.notify(
             error.message,
             severity="error",
@@ -328,19 +222,21 @@ class CsmApp(App[None]):
     @work(thread=True, group="write")
     def run_service(
         self, label: str, call: Callable[[], R], done: Callable[[R], None] | None = None
-    ) -> None:
+    ) -> R | None:
         """Run a service call (read or write) off the event loop; report any failure; then call
-        `done` with the result on the UI thread."""
+        `done` with the result on the UI thread.  The worker's result is the call's (None when
+        it failed), for a dialog flow that waits for it."""
         try:
             result = call()
         except Exception as caught:  # reported, never raised into the UI
             error = user_error(caught)
             self.call_from_thread(self._write_failed, error)
-            return
+            return None
         self.call_from_thread(self._write_done, label, result, done)
+        return result
 
     def _write_done(self, label: str, result: Any, done: Callable[[Any], None] | None) -> None:
-        self.query_one("#store-banner", Static).add_class("hidden")
+        self.query_one(StoreBanner).clear()
         if label:
             self.notify(label, timeout=3)
         if done is not None:
@@ -353,68 +249,20 @@ class CsmApp(App[None]):
 
     # ------------------------------------------------------------------ live: changes, presence
 
-    @work(thread=True, group="changes")
-    def _follow_changes(self) -> None:
-        """Block on the store's change feed (off the event loop) and refresh on each change."""
-        feed = ChangeFeed(self.store)
-        worker = get_current_worker()
-        problem: str | None = None
-        try:
-            while not worker.is_cancelled:
-                changed = feed.wait(FEED_WAIT)
-                if worker.is_cancelled:
-                    break
-                if feed.problem != problem:  # the store went away, or came back
-                    problem = feed.problem
-                    self.call_from_thread(self._store_reachable, problem)
-                if changed:
-                    self.call_from_thread(self.store_changed)
-                    time.sleep(REFRESH_GAP)
-        finally:
-            feed.close()
-
-    @work(thread=True, exclusive=True, group="probe")
-    def _probe_store(self) -> None:
-        """After a failed action: try the store with backoff until it takes a write again."""
-        delay = 0.5
-        worker = get_current_worker()
-        while not worker.is_cancelled:
-            waited = 0.0
-            while waited < delay and not worker.is_cancelled:  # quits promptly at exit
-                time.sleep(0.1)
-                waited += 0.1
-            if worker.is_cancelled:
-                return
-            try:
-                with self.store.write():  # SQLite: takes the write lock; PostgreSQL: a round trip
-                    pass
-            except Exception:  # still away
-                delay = min(8.0, delay * 2)
-                continue
-            if not worker.is_cancelled:
-                self.call_from_thread(self._store_reachable, None)
-            return
-
-    def _store_reachable(self, problem: str | None) -> None:
+    @on(StoreReachable)
+    def _store_reachable(self, event: StoreReachable) -> None:
         """The feed lost the store (a banner; it retries with backoff) or has it back."""
         with contextlib.suppress(NoMatches):  # the console is closing
-            banner = self.query_one("#store-banner", Static)
-            if problem is not None:
-                banner.update(
-                    Text(
-                        f" ⚠ the store is unreachable: {sanitize(problem, single_line=True)}"
-                        " — retrying by itself; your drafts are kept ",
-                        style="bold",
-                    )
-                )
-                banner.remove_class("hidden")
+            banner = self.query_one(StoreBanner)
+            if event.problem is not None:
+                banner.unreachable(event.problem)
                 return
-            if banner.has_class("hidden"):
+            if not banner.clear():
                 return
-            banner.add_class("hidden")
             self.notify("The store is back.", timeout=3)
             self.store_changed()
 
+    @on(StoreChanged)
     def store_changed(self) -> None:
         """Something changed elsewhere: re-read what is on screen, keeping cursor, marks and
         draft."""
@@ -428,47 +276,20 @@ class CsmApp(App[None]):
 
     def beat(self) -> None:
         """Renew this console's presence lease and learn who else is at the tickets shown."""
-        if not self.live:
-            return
-        ticket_id = self.detail.ticket.id if self.detail is not None else None
-        activity = self._my_activity()
-        self._activity = activity
-        shown = self.queue.list.visible_ids()
-        self._beats += 1  # numbered here, on the UI thread, in the order they are asked for
-        self._beat(self._beats, ticket_id, activity, shown)
+        if self.live:
+            self.live_console.beat(
+                ticket_id=self.detail.ticket.id if self.detail is not None else None,
+                activity=self._my_activity(),
+                shown=self.queue.list.visible_ids(),
+            )
 
-    @work(thread=True, group="presence")
-    def _beat(self, number: int, ticket_id: int | None, activity: str, shown: list[int]) -> None:
-        with self._beat_lock:  # one at a time, and never an older one after a newer one
-            if number < self._beat_done:
-                return
-            self._beat_done = number
-            try:
-                presence.heartbeat(
-                    self.store,
-                    console=self.console_id,
-                    actor=self.actor,
-                    ticket_id=ticket_id,
-                    activity=activity,
-                )
-                if number % PRUNE_EVERY == 1:  # leases of killed consoles, long expired
-                    presence.prune(self.store)
-                ids = [*shown, ticket_id] if ticket_id is not None else shown
-                others = presence.others_at(self.store, console=self.console_id, ticket_ids=ids)
-            except Exception:  # best effort: a store that is away shows on the next action
-                return
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._presence_arrived, others)
-
-    def _presence_arrived(self, others: dict[int, list[PresenceView]]) -> None:
-        self.others = others
+    @on(PresenceArrived)
+    def _presence_arrived(self, event: PresenceArrived) -> None:
+        self.others = others = event.others
         with contextlib.suppress(NoMatches):  # the console is closing
             self.queue.list.set_presence(
-                {
-                    ticket_id: people[0].activity  # replying sorts first
-                    for ticket_id, people in others.items()
-                }
-            )
+                {ticket_id: people[0].activity for ticket_id, people in others.items()}
+            )  # replying sorts first
             if self.detail is not None:
                 self.detail_pane.show_presence(others.get(self.detail.ticket.id, []))
 
@@ -477,7 +298,7 @@ class CsmApp(App[None]):
         if not self.live:
             return
         with contextlib.suppress(NoMatches):  # the console is closing
-            if self._my_activity() != self._activity:
+            if self._my_activity() != self.live_console.activity:
                 self.beat()  # the others learn at once that a reply is being written
 
     def _my_activity(self) -> str:
@@ -540,11 +361,11 @@ class CsmApp(App[None]):
             self.detail_pane.show_presence(self.others.get(detail.ticket.id, []))
             self.beat()
 
-    def _after_change(self, row: TicketRow) -> None:
+    def after_change(self, row: TicketRow) -> None:
         self.queue.list.update_row(row)
         self.open_ticket(row.id)
 
-    def _need_ticket(self) -> TicketRow | None:
+    def need_ticket(self) -> TicketRow | None:
         row = self.detail.ticket if self.detail else self.queue.list.current
         if row is None:
             self.notify("No ticket: pick one in the queue first.", severity="warning")
@@ -552,18 +373,16 @@ class CsmApp(App[None]):
 
     # ------------------------------------------------------------------ queue actions
 
+    def _flow(self, flow: Coroutine[Any, Any, None]) -> None:
+        """Run one of the action dialogs (`tui.action_flows`): it waits for the operator."""
+        self.run_worker(flow, group=DIALOGS)
+
     def action_filter(self) -> None:
         self.action_pane("queue")
         self.queue.open_filter()
 
     def action_choose_view(self) -> None:
-        options = [Choice(view, view.name, view.query or "every ticket") for view in self.views]
-
-        def chosen(view: View | None) -> None:
-            if view is not None:
-                self.queue.set_view(view)
-
-        self.push_screen(PickerScreen("Choose a view", options, initial=self.queue.view), chosen)
+        self._flow(self.flows.choose_view())
 
     def action_dashboard(self) -> None:
         """The lead's dashboard; a drill-down comes back as a query for the queue."""
@@ -607,187 +426,31 @@ class CsmApp(App[None]):
 
     # ------------------------------------------------------------------ ticket actions
 
-    def _targets(self) -> list[TicketRow]:
-        """Marked tickets if any, else the current one."""
-        marked = self.queue.list.marked_rows
-        if marked:
-            return marked
-        row = self._need_ticket()
-        return [row] if row else []
-
-    def _version(self, row: TicketRow) -> int:
-        if self.detail is not None and self.detail.ticket.id == row.id:
-            return self.detail.ticket.version
-        return row.version
-
     def action_assign(self) -> None:
-        targets = self._targets()
-        if targets:
-            self.marked.assign(targets)
+        self._flow(self.flows.assign())
 
     def action_set_status(self) -> None:
-        targets = self._targets()
-        if not targets:
-            return
-        if len(targets) == 1:
-            current = targets[0].status
-            allowed = [s for s in Status if s in TRANSITIONS[current]]
-            if not allowed:
-                self.notify(
-                    f"#{targets[0].id} is {current.value}: no status change is allowed",
-                    severity="warning",
-                )
-                return
-        else:
-            allowed = [s for s in Status if s is not Status.NEW]
-        options = [Choice(s, STATUS_WORD[s]) for s in allowed]
-
-        def chosen(status: Status | None) -> None:
-            if status is None:
-                return
-            if len(targets) == 1:
-                row = targets[0]
-                self.run_service(
-                    f"#{row.id} is {STATUS_WORD[status]}",
-                    lambda: tickets.change_status(
-                        self.store,
-                        actor=self.actor,
-                        ticket_id=row.id,
-                        status=status,
-                        expected_version=self._version(row),
-                    ),
-                    self._after_change,
-                )
-            else:
-                self.marked.confirm(
-                    f"Set {len(targets)} tickets to {STATUS_WORD[status]}?",
-                    targets,
-                    lambda versions: bulk.set_status_many(
-                        self.store,
-                        actor=self.actor,
-                        ticket_ids=list(versions),
-                        status=status,
-                        versions=versions,
-                    ),
-                )
-
-        self.push_screen(PickerScreen("Set status", options), chosen)
+        self._flow(self.flows.set_status())
 
     def action_set_priority(self) -> None:
-        row = self._need_ticket()
-        if row is None:
-            return
-        options = [Choice(p, p.label) for p in reversed(Priority)]
-
-        def chosen(priority: Priority | None) -> None:
-            if priority is not None:
-                self.run_service(
-                    f"#{row.id} priority {priority.label}",
-                    lambda: tickets.change_priority(
-                        self.store,
-                        actor=self.actor,
-                        ticket_id=row.id,
-                        priority=priority,
-                        expected_version=self._version(row),
-                    ),
-                    self._after_change,
-                )
-
-        self.push_screen(PickerScreen("Set priority", options, initial=row.priority), chosen)
+        self._flow(self.flows.set_priority())
 
     def action_add_tag(self) -> None:
-        row = self._need_ticket()
-        if row is None:
-            return
-
-        def entered(tag: str | None) -> None:
-            if tag:
-                self.run_service(
-                    f"#{row.id} tagged {tag}",
-                    lambda: tickets.tag_ticket(
-                        self.store,
-                        actor=self.actor,
-                        ticket_id=row.id,
-                        add=tag.replace(",", " ").split(),
-                        expected_version=self._version(row),
-                    ),
-                    self._after_change,
-                )
-
-        self.push_screen(PromptScreen(f"Add tags to #{row.id}", placeholder="billing vip"), entered)
+        self._flow(self.flows.add_tag())
 
     def action_escalate(self) -> None:
-        row = self._need_ticket()
-        if row is None:
-            return
-        higher = [t for t in Tier if t.level > row.tier.level]
-        if not higher:
-            self.notify(
-                f"#{row.id} is already at {row.tier.value}, the top tier", severity="warning"
-            )
-            return
-
-        def ask_reason(tier: Tier, team: str | None) -> None:
-            def reason_given(reason: str | None) -> None:
-                if reason:
-                    self.run_service(
-                        f"#{row.id} escalated to {tier.value}" + (f", {team}" if team else ""),
-                        lambda: tickets.escalate(
-                            self.store,
-                            actor=self.actor,
-                            ticket_id=row.id,
-                            to_tier=tier,
-                            reason=reason,
-                            team=team,
-                            expected_version=self._version(row),
-                        ),
-                        self._after_escalation,
-                    )
-
-            where = f"{tier.value}" + (f" ({team})" if team else "")
-            self.push_screen(
-                PromptScreen(
-                    f"Why escalate #{row.id} to {where}?", placeholder="the reason (required)"
-                ),
-                reason_given,
-            )
-
-        def tier_chosen(tier: Tier | None) -> None:
-            if tier is None:
-                return
-
-            def teams_known(teams: list[TeamView]) -> None:
-                if len(teams) <= 1:
-                    ask_reason(tier, teams[0].name if teams else None)
-                    return
-                choices = [Choice(t.name, t.name, t.description) for t in teams]
-                self.push_screen(
-                    PickerScreen(f"Which {tier.value} team takes #{row.id}?", choices),
-                    lambda team: ask_reason(tier, team) if team else None,
-                )
-
-            self.run_service("", lambda: agents.list_teams(self.store, tier=tier), teams_known)
-
-        self.push_screen(
-            PickerScreen(f"Escalate #{row.id} to", [Choice(t, t.value) for t in higher]),
-            tier_chosen,
-        )
-
-    def _after_escalation(self, row: TicketRow) -> None:
-        """The ticket left this agent's tier: reload the queue so it leaves the view too."""
-        self.queue.refresh_rows()
-        self.open_ticket(row.id)
+        self._flow(self.flows.escalate())
 
     # ------------------------------------------------------------------ reply and knowledge
 
     def action_compose(self, mode: str) -> None:
-        if self._need_ticket() is None:
+        if self.need_ticket() is None:
             return
         self.action_pane("reply")
         self.reply_pane.start(mode)
 
     def action_templates(self) -> None:
-        if self._need_ticket() is None:
+        if self.need_ticket() is None:
             return
         self.action_pane("reply")
         self.reply_pane.action_templates()
@@ -809,114 +472,15 @@ class CsmApp(App[None]):
 
     @on(ReplyPane.SendRequested)
     def _send(self, event: ReplyPane.SendRequested) -> None:
-        detail = self.detail
-        if detail is None or detail.ticket.id != event.ticket_id:
-            return
-        version = detail.ticket.version
-        ticket_id = event.ticket_id
-        text = event.text
-
-        def sent(row: TicketRow) -> None:
-            self.reply_pane.clear_sent(ticket_id)
-            self._after_change(row)
-            self.action_pane("queue")
-
-        if event.mode == "note":
-            self.run_service(
-                f"note added to #{ticket_id}",
-                lambda: tickets.add_note(
-                    self.store,
-                    actor=self.actor,
-                    ticket_id=ticket_id,
-                    body=text,
-                    expected_version=version,
-                ),
-                sent,
-            )
-            return
-        options = [
-            Choice(Status.PENDING, "pending", "waiting for the customer"),
-            Choice(Status.OPEN, "open", "still ours to work"),
-            Choice(Status.SOLVED, "solved", "done"),
-        ]
-
-        def status_chosen(status: Status | None) -> None:
-            if status is None:
-                return
-            self.run_service(
-                f"reply sent on #{ticket_id}, now {STATUS_WORD[status]}",
-                lambda: tickets.reply(
-                    self.store,
-                    actor=self.actor,
-                    ticket_id=ticket_id,
-                    body=text,
-                    status=status,
-                    expected_version=version,
-                ),
-                sent,
-            )
-
-        def choose_status() -> None:
-            self.push_screen(
-                PickerScreen(
-                    f"Send the reply on #{ticket_id}, then the ticket is",
-                    options,
-                    initial=Status.PENDING,
-                ),
-                status_chosen,
-            )
-
-        replying = [
-            p.handle for p in self.others.get(ticket_id, []) if p.activity == presence.REPLYING
-        ]
-        if not replying:
-            choose_status()
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                choose_status()
-
-        self.push_screen(
-            ConfirmScreen(
-                f"{', '.join(replying)} {'is' if len(replying) == 1 else 'are'} replying to "
-                f"#{ticket_id} too. Send yours anyway?",
-                "Two answers to one customer confuse them; talk to your colleague first.",
-            ),
-            answered,
-        )
+        self._flow(self.flows.send(event.ticket_id, event.mode, event.text))
 
     @on(KnowledgePane.Open)
     def _open_article(self, event: KnowledgePane.Open) -> None:
-        def show(article: ArticleView) -> None:
-            def closed(what: str | None) -> None:
-                if what:
-                    self._insert_article(article, what)
-
-            self.push_screen(ArticleScreen(article.title, article.body, article.reference), closed)
-
-        self._with_article(event.article_id, show)
+        self._flow(self.flows.open_article(event.article_id))
 
     @on(KnowledgePane.Insert)
     def _insert(self, event: KnowledgePane.Insert) -> None:
-        self._with_article(event.article_id, lambda a: self._insert_article(a, event.what))
-
-    def _with_article(self, article_id: int, then: Callable[[ArticleView], None]) -> None:
-        self.run_service("", lambda: knowledge.get_article(self.store, article_id=article_id), then)
-
-    def _insert_article(self, article: ArticleView, what: str) -> None:
-        if self.detail is None:
-            self.notify("Open a ticket first.", severity="warning")
-            return
-        reply = self.reply_pane
-        reply.article = ArticleRef(article.title, article.reference)
-        reply.article_changed()
-        if what == "reference":  # at the caret, inside the sentence being written
-            reply.insert_inline(f"{article.title} ({article.reference})")
-        else:
-            reply.insert_block(article.excerpt())
-        self.action_pane("reply")
-        self.notify(f"inserted {what} of {article.reference}", timeout=3)
+        self._flow(self.flows.insert(event.article_id, event.what))
 
     # ------------------------------------------------------------------ help, palette, quit
 
@@ -931,62 +495,10 @@ class CsmApp(App[None]):
         """Every action of the console in the palette, run where its key would run it."""
         yield from super().get_system_commands(screen)
         if isinstance(screen, DashboardScreen):  # the dashboard's own keys, run on it
-            for binding in DashboardScreen.BINDINGS:
-                if isinstance(binding, Binding) and binding.id and binding.show:
-                    yield SystemCommand(
-                        f"Dashboard: {binding.description}",
-                        f"{self.get_key_display(binding)}  ({binding.id})",
-                        lambda a=binding.action: self.run_action(a, screen),
-                    )
+            yield from screen_commands(self, screen, "Dashboard")
             return
-        owners: list[tuple[Any, Any]] = [
-            (self, self),
-            (self.queue.list, self.queue.list),
-            (self.detail_pane, self.detail_pane),
-            (self.reply_pane, self.reply_pane),
-            (self.knowledge_pane, self.knowledge_pane),
-        ]
-        for owner, target in owners:
-            for binding in type(owner).BINDINGS:
-                if not (isinstance(binding, Binding) and binding.id and binding.description):
-                    continue
-                keys = ", ".join(
-                    self.get_key_display(binding.with_key(k.strip()))
-                    for k in binding.key.split(",")
-                )
-                yield SystemCommand(
-                    binding.description,
-                    f"{keys}  ({binding.id})",
-                    lambda a=binding.action, t=target: self.run_action(a, t),
-                )
+        panes = (self.queue.list, self.detail_pane, self.reply_pane, self.knowledge_pane)
+        yield from palette_commands(self, (self, *panes))
 
     def action_quit_console(self) -> None:
-        if self.reply_pane.has_unsent():
-            drafts = [(ticket_id, d.mode) for ticket_id, d in self.reply_pane.drafts.items()]
-            named = ", ".join(f"{mode} on #{ticket_id}" for ticket_id, mode in drafts[:3])
-            if len(drafts) > 3:
-                named += f" and {len(drafts) - 3} more"
-
-            def answered(yes: bool | None) -> None:
-                if yes:
-                    self.exit()
-
-            self.push_screen(
-                ConfirmScreen(
-                    f"Quit with {'an unsent' if len(drafts) == 1 else 'unsent drafts:'} {named}?",
-                    "They are kept on this machine and offered back when you open their "
-                    "tickets again."
-                    if self.draft_box is not None
-                    else "Unsent drafts are lost when the console closes.",
-                ),
-                answered,
-            )
-            return
-        self.exit()
-
-
-_CONSOLE_ACTIONS = {
-    binding.action.split("(")[0]
-    for binding in CsmApp.BINDINGS
-    if isinstance(binding, Binding) and binding.action not in ("quit_console", "help")
-}
+        self._flow(self.flows.quit())

@@ -21,8 +21,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
-from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.keys import _character_to_key, key_to_character
 from textual.widgets import Footer
@@ -43,6 +43,51 @@ def typed_character(key: str) -> str | None:
         return _PRINTABLE[key]
     character = key_to_character(key)
     return character if character is not None and character.isprintable() else None
+
+
+# ---------------------------------------------------------------------- the console's own keys
+
+CONSOLE_BINDINGS: list[BindingType] = [
+    Binding("tab", "next_pane(1)", "Next pane", priority=True, id="app.next_pane", show=False),
+    Binding(
+        "shift+tab",
+        "next_pane(-1)",
+        "Previous pane",
+        priority=True,
+        id="app.previous_pane",
+        show=False,
+    ),
+    Binding("1", "pane('queue')", "Queue", id="app.pane_queue", show=False),
+    Binding("2", "pane('detail')", "Ticket", id="app.pane_detail", show=False),
+    Binding("3", "pane('reply')", "Reply", id="app.pane_reply", show=False),
+    Binding("4", "pane('knowledge')", "Knowledge", id="app.pane_knowledge", show=False),
+    Binding("slash", "filter", "Filter", id="app.filter"),
+    Binding("v", "choose_view", "View", id="app.view"),
+    Binding("o", "sort", "Sort", id="app.sort"),
+    Binding("n", "take_next", "Next", id="app.take_next"),
+    Binding("a", "assign", "Assign", id="app.assign"),
+    Binding("e", "escalate", "Escalate", id="app.escalate"),
+    Binding("s", "set_status", "Status", id="app.status"),
+    Binding("p", "set_priority", "Priority", id="app.priority"),
+    Binding("plus", "add_tag", "Tag", id="app.tag"),
+    Binding("r", "compose('reply')", "Reply", id="app.reply"),
+    Binding("i", "compose('note')", "Note", id="app.note"),
+    Binding("t", "templates", "Template", id="app.template"),
+    Binding("f", "knowledge", "Knowledge", id="app.knowledge"),
+    Binding("h", "history", "History", id="app.history"),
+    Binding("D", "dashboard", "Dashboard", id="app.dashboard", show=False),
+    Binding("ctrl+s", "send", "Send", priority=True, id="app.send"),
+    Binding("escape", "go_back", "Back", id="app.back", show=False),
+    Binding("question_mark,f1", "help", "Help", id="app.help"),
+    Binding("q", "quit_console", "Quit", id="app.quit"),
+    Binding("ctrl+q", "quit_console", "Quit", priority=True, id="app.force_quit", show=False),
+]
+# the console's actions that a dialog on top of it takes over (all but help and quit)
+CONSOLE_ACTIONS = {
+    binding.action.split("(")[0]
+    for binding in CONSOLE_BINDINGS
+    if isinstance(binding, Binding) and binding.action not in ("quit_console", "help")
+}
 
 
 # ---------------------------------------------------------------------- every binding, by context
@@ -129,6 +174,12 @@ def shown_keys(app: App[Any], binding: Binding) -> str:
 def binding_rows(app: App[Any]) -> list[tuple[str, str, str]]:
     """(keys, description, id) of every binding, with the user's keymap applied."""
     return [(shown_keys(app, b), b.description, b.id or "") for b in declared_bindings()]
+
+
+def unknown_keymap_ids(app: App[Any]) -> list[str]:
+    """The ids in the user's keymap that no binding has (a typo, or a binding since renamed)."""
+    known = {b.id for b in declared_bindings()}
+    return sorted(set(getattr(app, "_keymap", {})) - known)
 
 
 @dataclass(frozen=True)
@@ -323,3 +374,34 @@ class ContextFooter(Footer):
     def on_resize(self) -> None:
         if self._bindings_ready and self.is_attached:
             self.call_after_refresh(self.recompose)
+
+
+# ---------------------------------------------------------------------- the command palette
+
+
+def palette_commands(app: App[Any], owners: Iterable[DOMNode]) -> Iterator[SystemCommand]:
+    """A palette entry for every described binding of `owners`, run on the owner its key would
+    run it on."""
+    for owner in owners:
+        for binding in type(owner).BINDINGS:
+            if not (isinstance(binding, Binding) and binding.id and binding.description):
+                continue
+            keys = ", ".join(
+                app.get_key_display(binding.with_key(k.strip())) for k in binding.key.split(",")
+            )
+            yield SystemCommand(
+                binding.description,
+                f"{keys}  ({binding.id})",
+                lambda a=binding.action, t=owner: app.run_action(a, t),
+            )
+
+
+def screen_commands(app: App[Any], screen: DOMNode, title: str) -> Iterator[SystemCommand]:
+    """A palette entry for every shown binding of a full screen (the dashboard), run on it."""
+    for binding in type(screen).BINDINGS:
+        if isinstance(binding, Binding) and binding.id and binding.show:
+            yield SystemCommand(
+                f"{title}: {binding.description}",
+                f"{app.get_key_display(binding)}  ({binding.id})",
+                lambda a=binding.action: app.run_action(a, screen),
+            )

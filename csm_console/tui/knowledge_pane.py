@@ -5,7 +5,7 @@ for the open ticket's subject."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -20,11 +20,9 @@ from textual.worker import get_current_worker
 from csm_console.services import knowledge
 from csm_console.services.knowledge import ArticleHit
 from csm_console.services.records import TicketDetail
+from csm_console.store.engine import Store
 from csm_console.tui.failures import user_error
 from csm_console.tui.safe_text import SafeInput, highlighted, safe
-
-if TYPE_CHECKING:
-    from csm_console.tui.app import CsmApp
 
 HIT_STYLE = "bold reverse"
 
@@ -57,17 +55,11 @@ class KnowledgePane(Vertical):
     class Open(Message):
         article_id: int
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, store: Store, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.store = store
         self.hits: list[ArticleHit] = []
         self.detail: TicketDetail | None = None
-
-    @property
-    def csm(self) -> CsmApp:
-        from csm_console.tui.app import CsmApp
-
-        assert isinstance(self.app, CsmApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield SafeInput(
@@ -106,13 +98,13 @@ class KnowledgePane(Vertical):
                 assert detail is not None
                 first = next((m.body for m in detail.messages if m.author_kind == "customer"), "")
                 hits = knowledge.suggest_articles(
-                    self.csm.store,
+                    self.store,
                     subject=detail.ticket.subject,
                     body=first,
                     language=detail.customer.language,
                 )
             else:
-                hits = knowledge.search_articles(self.csm.store, text=text)
+                hits = knowledge.search_articles(self.store, text=text)
         except Exception as caught:  # reported, never raised into the UI
             error = user_error(caught)
             self.app.call_from_thread(self._show, [], f"✖ {error.message}")

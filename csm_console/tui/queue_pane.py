@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -16,16 +16,15 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from csm_console.domain.query import Query, Sort, SortKey, parse_query
+from csm_console.domain.rights import Actor
 from csm_console.services import ticket_reads
 from csm_console.services.records import Page, TicketRow
 from csm_console.services.views import View, combine
+from csm_console.store.engine import Store
 from csm_console.tui.failures import user_error
 from csm_console.tui.queue_list import QueueList, header_text
 from csm_console.tui.queue_window import MAX_ROWS, PAGE_SIZE, FetchPlan, QueueWindow
 from csm_console.tui.safe_text import SafeInput
-
-if TYPE_CHECKING:
-    from csm_console.tui.app import CsmApp
 
 SORT_CYCLE = [SortKey.SLA, SortKey.PRIORITY, SortKey.UPDATED, SortKey.CREATED, SortKey.ID]
 
@@ -49,8 +48,10 @@ class QueuePane(Vertical):
 
         pane: QueuePane
 
-    def __init__(self, view: View, *, id: str | None = None) -> None:
+    def __init__(self, view: View, *, store: Store, actor: Actor, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.store = store
+        self.actor = actor
         self.view = view
         self.view_query, self.sort = view.parsed()
         self.filter_text = ""
@@ -60,13 +61,6 @@ class QueuePane(Vertical):
         self.error: str | None = None
         self._loading = False
         self._generation = 0  # bumped by every reload; late pages of older ones are dropped
-
-    @property
-    def csm(self) -> CsmApp:
-        from csm_console.tui.app import CsmApp
-
-        assert isinstance(self.app, CsmApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield SafeInput(
@@ -222,7 +216,7 @@ class QueuePane(Vertical):
     @work(thread=True, exclusive=True, group="queue-reread")
     def _reread_rows(self, ticket_ids: Sequence[int]) -> None:
         try:
-            rows = ticket_reads.rows_by_id(self.csm.store, ticket_ids)
+            rows = ticket_reads.rows_by_id(self.store, ticket_ids)
         except Exception:  # the next change or action tries again; the list says nothing new
             return
         if not get_current_worker().is_cancelled:
@@ -269,8 +263,8 @@ class QueuePane(Vertical):
         query = self.ticket_query
         try:
             page = ticket_reads.list_tickets(
-                self.csm.store,
-                actor=self.csm.actor,
+                self.store,
+                actor=self.actor,
                 query=query,
                 sort=plan.sort,
                 cursor=plan.cursor,
@@ -318,7 +312,7 @@ class QueuePane(Vertical):
     def _count(self) -> None:
         try:
             total = ticket_reads.count_tickets(
-                self.csm.store, actor=self.csm.actor, query=self.ticket_query
+                self.store, actor=self.actor, query=self.ticket_query
             )
         except Exception:  # the count is optional; the list says what failed
             return

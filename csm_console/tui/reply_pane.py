@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -21,18 +21,17 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from csm_console.domain.rights import Actor
 from csm_console.domain.templates import ArticleRef, unresolved_placeholders
 from csm_console.services import replies
 from csm_console.services.drafts import DraftBox, SavedDraft
 from csm_console.services.records import TicketDetail
 from csm_console.services.replies import Preview, TemplateView
+from csm_console.store.engine import Store
 from csm_console.tui.failures import user_error
 from csm_console.tui.keys import text_box_hint, text_box_key
 from csm_console.tui.safe_text import SafeInput, SafeTextArea, safe
 from csm_console.tui.screens import ConfirmScreen
-
-if TYPE_CHECKING:
-    from csm_console.tui.app import CsmApp
 
 # what the pane's hint line offers: the live keys of these bindings (keymap applied)
 HINT = (
@@ -96,8 +95,17 @@ class ReplyPane(Vertical):
         mode: str
         text: str
 
-    def __init__(self, *, id: str | None = None, draft_box: DraftBox | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        actor: Actor,
+        id: str | None = None,
+        draft_box: DraftBox | None = None,
+    ) -> None:
         super().__init__(id=id)
+        self.store = store
+        self.actor = actor
         self.draft_box = draft_box  # where unsent drafts survive a crash (None: memory only)
         self._save_timer: Timer | None = None
         self._pending: dict[int, tuple[str, str]] = {}  # drafts waiting to be written
@@ -108,13 +116,6 @@ class ReplyPane(Vertical):
         self.drafts: dict[int, Draft] = {}
         self.article: ArticleRef | None = None
         self.preview: Preview | None = None
-
-    @property
-    def csm(self) -> CsmApp:
-        from csm_console.tui.app import CsmApp
-
-        assert isinstance(self.app, CsmApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield Static(id="reply-title")
@@ -354,7 +355,7 @@ class ReplyPane(Vertical):
             return
         try:
             found = replies.templates_for(  # one per name: the customer's language, else en
-                self.csm.store,
+                self.store,
                 language=detail.customer.language,
                 category=detail.ticket.category,
                 text=text,
@@ -404,8 +405,8 @@ class ReplyPane(Vertical):
             return
         try:
             result = replies.preview(
-                self.csm.store,
-                actor=self.csm.actor,
+                self.store,
+                actor=self.actor,
                 template=template,
                 ticket=detail.ticket,
                 article=self.article,

@@ -52,3 +52,12 @@ def register_themes(app: App[Any]) -> list[str]:
     for theme in themes:
         app.register_theme(theme)
     return problems
+
+
+def choose_theme(app: App[Any], name: str) -> None:
+    """Use the theme `name`; an unknown name is said, with the names there are."""
+    if name in app.available_themes:
+        app.theme = name
+        return
+    names = ", ".join(sorted(app.available_themes))
+    app.notify(f"unknown theme {name!r}; available: {names}", severity="warning", timeout=10)

@@ -47,7 +47,9 @@ def _kind(param: Any) -> str | None:
 
 
 def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    for name, command in sorted(group.commands.items()):
+    ctx = group.make_context(group.name, [], resilient_parsing=True)
+    for name in sorted(group.list_commands(ctx)):  # loads the lazy command groups
+        command = group.get_command(ctx, name)
         if hasattr(command, "commands"):
             yield from _commands(command, (*path, name))
         else:

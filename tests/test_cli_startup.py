@@ -103,3 +103,17 @@ def test_a_config_file_is_still_read(sample_env: dict[str, str], tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr
     assert "olga" in done.stdout and "Mine" in done.stdout
+
+
+def command_modules(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.startswith("csm_console.cli.") and m.endswith("_cmd")}
+
+
+def test_version_loads_no_command_module(sample_env: dict[str, str]) -> None:
+    """Command groups are loaded when used: `csm --version` imports none of their modules."""
+    assert command_modules(imported_by(sample_env, "--version")) == set()
+
+
+def test_a_command_loads_only_its_own_module(sample_env: dict[str, str]) -> None:
+    modules = imported_by(sample_env, "tickets", "list", "--limit", "5", "--format", "ids")
+    assert command_modules(modules) == {"csm_console.cli.tickets_cmd"}

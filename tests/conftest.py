@@ -3,7 +3,12 @@ this test run and dropped after it), a small help desk to work on, and the CLI r
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import shutil
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,12 +98,49 @@ def _truncate_postgres(store: Store) -> None:
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
-def make_sqlite_store(path: Path) -> Store:
+_TEMPLATES = tempfile.TemporaryDirectory(prefix="csm-test-templates-")
+
+
+@functools.cache
+def sqlite_template(sample_now: datetime | None = None) -> Path:
+    """A SQLite store built once per run, to be copied (`copy_sqlite_template`): migrated, and
+    with the sample data loaded as of `sample_now` when given.  Migrating takes 0.15 s and
+    loading the sample 0.65 s; a copy takes under a millisecond."""
+    from csm_console.services import setup
     from csm_console.store.migrate import upgrade
 
+    stamp = "migrated" if sample_now is None else f"sample-{sample_now:%Y%m%dT%H%M%S}"
+    path = Path(_TEMPLATES.name) / f"{stamp}.db"
     store = Store(f"sqlite:///{path}")
-    upgrade(store)
-    return store
+    try:
+        if sample_now is None:
+            upgrade(store)
+        else:
+            setup.initialize(store)
+            setup.load_sample(store, now=sample_now)
+    finally:
+        store.dispose()  # the last connection checkpoints the WAL into the file
+    return path
+
+
+def copy_sqlite_template(path: Path, *, sample_now: datetime | None = None) -> Store:
+    """A store at `path` (replacing one there) copied from `sqlite_template(sample_now)`, with
+    the file mode the store gives its file and a store key of its own, as a new store has."""
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sqlite_template(sample_now), path)
+    os.chmod(path, 0o600)
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute(
+            "UPDATE store_info SET value = ? WHERE key = 'store_key'", (uuid.uuid4().hex[:10],)
+        )
+    return Store(f"sqlite:///{path}")
+
+
+def make_sqlite_store(path: Path) -> Store:
+    """An empty, migrated SQLite store at `path`."""
+    return copy_sqlite_template(path)
 
 
 @pytest.fixture(params=STORE_KINDS)

@@ -11,9 +11,10 @@ import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -22,6 +23,9 @@ from sqlalchemy.engine import make_url
 from csm_console.domain.model import Role, Tier
 from csm_console.domain.rights import Actor
 from csm_console.store.engine import Store
+
+if TYPE_CHECKING:
+    from typer.testing import Result
 
 POSTGRES_URL = os.environ.get("CSM_TEST_POSTGRES_URL")
 NO_POSTGRES = "CSM_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped (see README, Tests)"
@@ -157,14 +161,34 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         store.dispose()
 
 
+def scratch_url(request: pytest.FixtureRequest, kind: str, path: Path, purpose: str) -> str:
+    """The URL of a new store of its own of `kind`, not migrated: the SQLite file `path`, or a
+    new PostgreSQL database named after `purpose` (dropped at the end of the run)."""
+    if kind == "sqlite":
+        return f"sqlite:///{path}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database(purpose)
+
+
+def sample_url(request: pytest.FixtureRequest, kind: str, path: Path, purpose: str) -> str:
+    """`scratch_url`, holding the sample data as of now."""
+    from csm_console.services import setup
+
+    url = scratch_url(request, kind, path, purpose)
+    store = Store(url)
+    try:
+        setup.initialize(store)
+        setup.load_sample(store)
+    finally:
+        store.dispose()
+    return url
+
+
 @pytest.fixture(params=STORE_KINDS)
 def own_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store of each kind, not migrated and not shared: a SQLite file, or a PostgreSQL
     database of its own, for tests that migrate it up and down."""
-    if request.param == "sqlite":
-        store = Store(f"sqlite:///{tmp_path / 'own.db'}")
-    else:
-        store = Store(request.getfixturevalue("postgres_server").create_database("own"))
+    store = Store(scratch_url(request, request.param, tmp_path / "own.db", "own"))
     try:
         yield store
     finally:
@@ -245,15 +269,72 @@ def desk(store: Store) -> Desk:
     return build_desk(store)
 
 
+# None of the developer's own csm settings reach a csm run by a test.
+NO_USER_SETTINGS = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
+
+
 def process_env() -> dict[str, str]:
     """The environment for csm and worker processes started by a test: this checkout on the
     path, and none of the developer's own csm settings."""
-    import os
-
     return {
         **os.environ,
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
-        "CSM_CONFIG_FILE": "",
-        "CSM_AGENT": "",
-        "CSM_DATABASE_URL": "",
+        **NO_USER_SETTINGS,
     }
+
+
+def url_of(db: Store | str) -> str:
+    """The URL to hand `csm --db` for a store (its password included) or a URL."""
+    return db if isinstance(db, str) else db.url.render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class Cli:
+    """Runs `csm [--db URL] [--as AGENT] ARGS...` in this process through Typer's runner, in
+    `env` (none of the developer's csm settings; the `cli` fixture adds a user of its own).
+    `db` and `agent` given here are the defaults of every run; `bound` makes a Cli with others.
+    """
+
+    db: str | None = None
+    agent: str | None = None
+    env: dict[str, str] = field(default_factory=lambda: dict(NO_USER_SETTINGS))
+
+    def bound(self, db: Store | str | None = None, agent: str | None = None) -> Cli:
+        url = url_of(db) if db is not None else self.db
+        return replace(self, db=url, agent=agent or self.agent)
+
+    def __call__(
+        self,
+        *args: str,
+        db: Store | str | None = None,
+        agent: str | None = None,
+        stdin: str | bytes | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Result:
+        from typer.testing import CliRunner
+
+        from csm_console.cli.main import app
+
+        url = url_of(db) if db is not None else self.db
+        agent = agent or self.agent
+        flags = [*(["--db", url] if url else []), *(["--as", agent] if agent else [])]
+        env = {**self.env, **(env or {})}
+        return CliRunner().invoke(app, [*flags, *args], env=env, input=stdin)
+
+    def on(self, db: Store | str, *args: str, **options: Any) -> Result:
+        """`csm --db DB ARGS...`: the form of the helpers the tests had, `csm(url, *args)`."""
+        return self(*args, db=db, **options)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """`csm` as a user of its own: a data dir and a config dir of its own, no config file, and
+    no CSM_* settings from the caller."""
+    return Cli(
+        env={
+            **NO_USER_SETTINGS,
+            "CSM_THEME": "",
+            "CSM_DATA_DIR": str(tmp_path / "data"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        }
+    )

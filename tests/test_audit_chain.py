@@ -11,22 +11,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import exc, text
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.query import parse_query
 from csm_console.services import audit, reassign, tickets
 from csm_console.store import migrate
 from csm_console.store.engine import Store
-from tests.conftest import Desk
+from tests.conftest import Cli, Desk
 
-runner = CliRunner()
-
-
-def _csm(store: Store, *args: str, agent: str = "root") -> Any:
-    url = store.url.render_as_string(hide_password=False)
-    env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-    return runner.invoke(app, ["--db", url, "--as", agent, *args], env=env)
+_csm = Cli(agent="root").on
 
 
 def _work(desk: Desk) -> list[int]:

@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
@@ -34,6 +35,8 @@ from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Team, Ticket
 from tests.bulk_workers import START, seed_tickets
 from tests.conftest import Desk, process_env
+
+pytestmark = pytest.mark.slow  # starts processes
 
 ROOT = Path(__file__).resolve().parents[1]
 # Enough tickets that the batch runs for a good while after the editor sees its first chunk

@@ -7,22 +7,20 @@ crosses both a weekend and a DST change.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.model import Priority, Status, Tier
 from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services import calendars, sla, tickets
 from csm_console.store.models import Ticket
-from tests.conftest import Desk
+from tests.conftest import Cli, Desk
 
-runner = CliRunner()
 OFFICE = "timezone: Europe/Riga\nmon-fri: 09:00-18:00\n"
 CREATED = datetime(2026, 3, 27, 14, 0, tzinfo=UTC)  # Friday 16:00 EET
 
@@ -226,11 +224,7 @@ def test_csm_calendars_commands(desk: Desk, tmp_path: Any) -> None:
     _create(desk)
     url = desk.store.url.render_as_string(hide_password=False)
 
-    def csm(*args: str, agent: str = "anna", stdin: str | None = None) -> Any:
-        env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-        return runner.invoke(
-            app, ["--db", url, "--as", agent, "calendars", *args], env=env, input=stdin
-        )
+    csm = functools.partial(Cli(db=url, agent="anna"), "calendars")
 
     added = csm(
         "set", "riga", "--text", "timezone: Europe/Riga; mon-fri: 09:00-18:00; holidays: 2026-12-24"

@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-from typer.testing import CliRunner
+from tests.conftest import Cli
 
-from csm_console.cli.main import app
-
-runner = CliRunner()
-
-
-def csm(db: str, *args: str, agent: str | None = None, stdin: str | None = None) -> Any:
-    flags = ["--db", db] + (["--as", agent] if agent else [])
-    return runner.invoke(
-        app,
-        [*flags, *args],
-        input=stdin,
-        env={"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""},
-    )
+csm = Cli().on
 
 
 def test_bootstrap_a_new_store_then_work_it(tmp_path: Path) -> None:

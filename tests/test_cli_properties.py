@@ -15,14 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.main import get_command
-from typer.testing import CliRunner
 
 from csm_console.cli.main import app
-from csm_console.services import setup
-from csm_console.store.engine import Store
-from tests.conftest import STORE_KINDS
-
-runner = CliRunner()
+from tests.conftest import NO_USER_SETTINGS, STORE_KINDS, Cli
+from tests.conftest import sample_url as sample_store_url
 
 NUMBER, DATE, DURATION, ID, QUERY, URL = "number", "date", "duration", "id", "query", "url"
 
@@ -167,16 +163,8 @@ def _in_a_scratch_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 
 @pytest.fixture(scope="module", params=STORE_KINDS)
 def sample_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    if request.param == "sqlite":
-        address = f"sqlite:///{tmp_path_factory.mktemp('props') / 'sample.db'}"
-    else:
-        server = request.getfixturevalue("postgres_server")
-        address = server.create_database("cliprops")
-    store = Store(address)
-    setup.initialize(store)
-    setup.load_sample(store)
-    store.dispose()
-    return address
+    path = tmp_path_factory.mktemp("props") / "sample.db"
+    return sample_store_url(request, request.param, path, "cliprops")
 
 
 def _args(path: tuple[str, ...], command: Any, tested: Any, value: str) -> list[str]:
@@ -204,7 +192,7 @@ def _check(result: Any, args: list[str]) -> None:
         assert isinstance(result.exception, SystemExit), shown
 
 
-ENV = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": "", "EDITOR": "true"}
+CLI = Cli(env={**NO_USER_SETTINGS, "EDITOR": "true"})
 
 
 def test_the_walk_finds_the_options_that_matter() -> None:
@@ -236,7 +224,7 @@ def test_random_values_never_end_in_exit_1(
     command = dict(_commands(ROOT))[path]
     value = data.draw(VALUES[kind], label=tested.name)
     args = ["--db", sample_url, "--as", "admin", *_args(path, command, tested, value)]
-    _check(runner.invoke(app, args, env=ENV, input=""), args)
+    _check(CLI(*args, stdin=""), args)
 
 
 @pytest.mark.slow  # connects to whatever the URL names on this machine
@@ -246,5 +234,5 @@ def test_random_store_urls_never_end_in_exit_1(url: str) -> None:
     before = sorted(os.listdir("."))
     for command in (["config", "show"], ["db", "current"]):
         args = ["--db", url, *command]
-        _check(runner.invoke(app, args, env=ENV), args)
+        _check(CLI(*args), args)
     assert sorted(os.listdir(".")) == before, "reading a store made a file"

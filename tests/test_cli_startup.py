@@ -17,6 +17,8 @@ import pytest
 from csm_console.services import setup
 from csm_console.store.engine import Store
 
+pytestmark = pytest.mark.slow  # starts processes
+
 # Runs `csm ARGS...` and writes the names of the modules it imported to stderr at exit.
 RUN_CSM = """\
 import atexit, sys

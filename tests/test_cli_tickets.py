@@ -8,14 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.services import setup
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Team
-
-runner = CliRunner()
+from tests.conftest import Cli
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +25,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{path}"
 
 
-def csm(db: str, *args: str, agent: str = "demo"):  # type: ignore[no-untyped-def]
-    env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-    return runner.invoke(app, ["--db", db, "--as", agent, *args], env=env)
+csm = Cli(agent="demo").on
 
 
 def test_list_formats_agree(db: str) -> None:

@@ -9,45 +9,44 @@ from pathlib import Path
 import pytest
 
 from csm_console.store.engine import mask_url, parse_store_url
-from tests.test_cli import csm
-from tests.test_cli import env as env  # an isolated user: its own data dir, no config
+from tests.conftest import Cli
 
 
-def test_a_plain_file_path_is_a_sqlite_store(env: dict[str, str], tmp_path: Path) -> None:
+def test_a_plain_file_path_is_a_sqlite_store(cli: Cli, tmp_path: Path) -> None:
     store = tmp_path / "desk files" / "desk.db"  # a space, and a folder not there yet
-    made = csm(env, "--db", str(store), "init")
+    made = cli("--db", str(store), "init")
     assert made.exit_code == 0, made.output
     assert store.is_file()
-    shown = csm(env, "--db", str(store), "db", "current")
+    shown = cli("--db", str(store), "db", "current")
     assert shown.exit_code == 0, shown.output
     assert f"sqlite:///{store}" in shown.stdout
 
 
 def test_a_relative_path_means_the_current_directory(
-    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert csm(env, "--db", "here.db", "init").exit_code == 0
+    assert cli("--db", "here.db", "init").exit_code == 0
     assert (tmp_path / "here.db").is_file()
-    shown = csm(env, "--db", "here.db", "config", "show", "--format", "json")
+    shown = cli("--db", "here.db", "config", "show", "--format", "json")
     assert json.loads(shown.stdout)["database_url"]["value"] == f"sqlite:///{tmp_path}/here.db"
 
 
 def test_a_missing_store_names_the_file_meant(
-    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     # three slashes: a path relative to the current directory, which is rarely what was meant
-    result = csm(env, "--db", "sqlite:///home/me/desk.db", "tickets", "list")
+    result = cli("--db", "sqlite:///home/me/desk.db", "tickets", "list")
     assert result.exit_code == 6
     message = result.stderr
     assert f"there is no store at {tmp_path}/home/me/desk.db" in message
     assert "relative" in message and "sqlite:////home/me/desk.db" in message
-    plain = csm(env, "--db", str(tmp_path / "nope.db"), "tickets", "list")
+    plain = cli("--db", str(tmp_path / "nope.db"), "tickets", "list")
     assert plain.exit_code == 6
     assert f"there is no store at {tmp_path}/nope.db" in plain.stderr
     assert "relative" not in plain.stderr
-    current = csm(env, "--db", "nope.db", "db", "current")  # reads: makes no store either
+    current = cli("--db", "nope.db", "db", "current")  # reads: makes no store either
     assert current.exit_code == 6 and "there is no store at" in current.stderr
     assert not (tmp_path / "home").exists() and not (tmp_path / "nope.db").exists()
 
@@ -63,17 +62,17 @@ SECRET_URLS = [
 
 
 @pytest.mark.parametrize("url", SECRET_URLS)
-def test_config_show_masks_every_form_of_password(env: dict[str, str], url: str) -> None:
+def test_config_show_masks_every_form_of_password(cli: Cli, url: str) -> None:
     for fmt in ("table", "json"):
-        shown = csm(env, "--db", url, "config", "show", "--format", fmt)
+        shown = cli("--db", url, "config", "show", "--format", fmt)
         assert shown.exit_code == 0, shown.output
         assert "s3cr" not in shown.output and "tpw" not in shown.output, shown.output
         assert "***" in shown.output
 
 
 @pytest.mark.parametrize("url", SECRET_URLS)
-def test_connection_errors_mask_every_form_of_password(env: dict[str, str], url: str) -> None:
-    result = csm(env, "--db", url, "db", "current")
+def test_connection_errors_mask_every_form_of_password(cli: Cli, url: str) -> None:
+    result = cli("--db", url, "db", "current")
     assert result.exit_code == 6, result.output
     assert "s3cr" not in result.output and "tpw" not in result.output, result.output
     assert "127.0.0.1" in result.stderr and "Traceback" not in result.output
@@ -92,10 +91,8 @@ def test_connection_errors_mask_every_form_of_password(env: dict[str, str], url:
         ("postgresql://olga:s3cretpw@/csm\x00x", "URL"),
     ],
 )
-def test_bad_urls_are_usage_errors_without_the_password(
-    env: dict[str, str], url: str, says: str
-) -> None:
-    result = csm(env, "--db", url, "db", "current")
+def test_bad_urls_are_usage_errors_without_the_password(cli: Cli, url: str, says: str) -> None:
+    result = cli("--db", url, "db", "current")
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("csm: ") and says in result.stderr, result.stderr
     assert "s3cr" not in result.output and "Traceback" not in result.output
@@ -116,8 +113,8 @@ def test_mask_url_forms() -> None:
     )
 
 
-def test_a_tilde_of_no_user_is_a_path_as_written(env: dict[str, str]) -> None:
+def test_a_tilde_of_no_user_is_a_path_as_written(cli: Cli) -> None:
     for args in (["--db", "~nobody-here/x.db"], ["--config", "~nobody-here/c.toml"]):
-        result = csm(env, *args, "config", "show")
+        result = cli(*args, "config", "show")
         assert result.exit_code in (0, 2), result.output
         assert "unexpected error" not in result.output

@@ -4,40 +4,24 @@ command, and real processes for the stdin pipeline, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
-from csm_console.services import setup
-from csm_console.store.engine import Store
-from tests.conftest import STORE_KINDS
+from tests.conftest import STORE_KINDS, Cli, process_env, sample_url
 
-runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(params=STORE_KINDS)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        address = f"sqlite:///{tmp_path / 'w.db'}"
-    else:
-        address = request.getfixturevalue("postgres_server").create_database("cliwrite")
-    store = Store(address)
-    setup.initialize(store)
-    setup.load_sample(store)
-    store.dispose()
-    return address
+    return sample_url(request, request.param, tmp_path / "w.db", "cliwrite")
 
 
-def csm(url: str, *args: str, agent: str = "admin", stdin: str | None = None) -> Any:
-    env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-    return runner.invoke(app, ["--db", url, "--as", agent, *args], env=env, input=stdin)
+csm = Cli(agent="admin").on
 
 
 def ticket(url: str, ticket_id: int) -> dict[str, Any]:
@@ -53,11 +37,12 @@ def ids_of(url: str, query: str, agent: str = "admin") -> list[int]:
     return [int(x) for x in result.stdout.split()]
 
 
+@pytest.mark.slow  # starts processes
 def test_pipeline_list_ids_into_assign_as_real_processes(url: str) -> None:
     """The README's pipeline: a departed agent's open tickets go to a colleague."""
     departed = ids_of(url, "assignee:elina status:open,pending,on_hold,new")
     assert departed
-    env = {**os.environ, "CSM_CONFIG_FILE": "", "CSM_DATABASE_URL": url, "CSM_AGENT": "anna"}
+    env = {**process_env(), "CSM_DATABASE_URL": url, "CSM_AGENT": "anna"}
     base = [sys.executable, "-m", "csm_console"]
     lister = subprocess.Popen(
         [

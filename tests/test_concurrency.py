@@ -19,6 +19,8 @@ from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Customer, Team, Ticket
 from tests.conftest import Desk
 
+pytestmark = pytest.mark.slow  # starts processes
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 8
 TICKETS = 2000

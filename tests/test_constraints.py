@@ -8,23 +8,15 @@ import json
 
 import pytest
 from sqlalchemy import exc, text
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.routing import RoutingRule, RuleActions
 from csm_console.services import routing, tickets
 from csm_console.store import migrate
 from csm_console.store.constraints import CHECKS
 from csm_console.store.engine import Store
-from tests.conftest import Desk, build_desk
+from tests.conftest import Cli, Desk, build_desk
 
-runner = CliRunner()
-
-
-def _csm(store: Store, *args: str) -> object:
-    url = store.url.render_as_string(hide_password=False)
-    env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-    return runner.invoke(app, ["--db", url, "--as", "root", *args], env=env)
+_csm = Cli(agent="root").on
 
 
 def _fill(desk: Desk) -> int:
@@ -112,13 +104,7 @@ def test_rows_that_broke_the_rules_before_read_as_invalid(old_store: Store) -> N
     assert records[fine]["priority"] == "normal"
     assert f"warning: #{bad_priority} holds invalid values: priority '0'" in exported.stderr
     # importing that export names the bad value instead of guessing
-    back = runner.invoke(
-        app,
-        ["--db", old_store.url.render_as_string(hide_password=False), "--as", "root",
-         "import", "tickets", "-"],
-        input=exported.stdout,
-        env={"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""},
-    )  # fmt: skip
+    back = _csm(old_store, "import", "tickets", "-", stdin=exported.stdout)
     assert back.exit_code == 2 and "priority" in back.stderr
 
 

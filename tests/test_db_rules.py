@@ -13,21 +13,17 @@ from typing import Any
 
 import pytest
 from sqlalchemy import exc, text
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.model import Status
 from csm_console.services import agents, tickets
 from csm_console.store.engine import Store
 from csm_console.store.grants import WRITES
-from tests.conftest import Desk
+from tests.conftest import Cli, Desk
 from tests.test_scope_matrix import HOLDER, TEAM_TIER, WHO, expected
 
 pytestmark = pytest.mark.parametrize(
     "store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
-runner = CliRunner()
-ENV = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
 LOGINS = {"olga": "operator", "petr": "operator", "anna": "lead", "root": "admin"}
 
 
@@ -38,20 +34,17 @@ class Logins:
     stores: dict[str, Store]  # handle (or "nobody") -> a Store connected as that login
 
     def csm(self, who: str, *args: str, stdin: str | None = None) -> Any:
-        url = self.stores[who].url.render_as_string(hide_password=False)
-        return runner.invoke(app, ["--db", url, *args], env=ENV, input=stdin)
+        return Cli().on(self.stores[who], *args, stdin=stdin)
 
 
-def _csm_owner(store: Store, *args: str) -> Any:
-    url = store.url.render_as_string(hide_password=False)
-    return runner.invoke(app, ["--db", url, "--as", "root", *args], env=ENV)
+_csm_owner = Cli(agent="root").on
 
 
 @pytest.fixture
 def logins(desk: Desk) -> Iterator[Logins]:
     store = desk.store
     prefix = f"csm_t{uuid.uuid4().hex[:6]}"
-    made = runner.invoke(app, ["db", "grants", "--prefix", prefix], env=ENV)
+    made = Cli()("db", "grants", "--prefix", prefix)
     assert made.exit_code == 0, made.output
     names = {who: f"{prefix}_{who}" for who in [*LOGINS, "nobody"]}
     groups = [f"{prefix}_{g}" for g in ("admin", "lead", "operator")]

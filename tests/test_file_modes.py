@@ -11,13 +11,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.services.drafts import DraftBox
 from csm_console.store.engine import Store
-
-runner = CliRunner()
+from tests.conftest import Cli
 
 
 def mode(path: Path) -> int:
@@ -50,13 +47,7 @@ def test_a_new_store_its_wal_and_shm_and_its_folder_are_private(tmp_path: Path) 
 
 def test_csm_init_in_a_new_data_dir_is_private(tmp_path: Path) -> None:
     data = tmp_path / "share" / "csm"
-    env = {
-        "CSM_CONFIG_FILE": "",
-        "CSM_AGENT": "",
-        "CSM_DATABASE_URL": "",
-        "CSM_DATA_DIR": str(data),
-    }
-    result = runner.invoke(app, ["init"], env=env)
+    result = Cli()("init", env={"CSM_DATA_DIR": str(data)})
     assert result.exit_code == 0, result.output
     assert mode(data) == 0o700
     assert mode(data / "csm.db") == 0o600
@@ -90,15 +81,14 @@ def test_export_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
     setup.initialize(store)
     setup.load_sample(store)
     store.dispose()
-    env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
     target = tmp_path / "out.json"
     target.write_text("old")
     target.chmod(0o600)
     args = ["--db", url, "--as", "admin", "export", "tickets", "--limit", "3", "-o", str(target)]
-    result = runner.invoke(app, args, env=env)
+    result = Cli()(*args)
     assert result.exit_code == 0, result.output
     assert target.read_text().startswith("[") and mode(target) == 0o600
     fresh = tmp_path / "new.json"
     args[-1] = str(fresh)
-    assert runner.invoke(app, args, env=env).exit_code == 0
+    assert Cli()(*args).exit_code == 0
     assert mode(fresh) == 0o644  # a new file: the umask's default, as a shell redirection

@@ -6,23 +6,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services import agents
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
-from tests.conftest import Desk
+from tests.conftest import Cli, Desk
 
 pytestmark = pytest.mark.parametrize(
     "store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -60,10 +56,7 @@ def _as_login(store: Store, login: str) -> Store:
     return Store(store.url.set(username=login, password=None))
 
 
-def _csm(store: Store, *args: str) -> Any:
-    url = store.url.render_as_string(hide_password=False)
-    env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-    return runner.invoke(app, ["--db", url, *args], env=env)
+_csm = Cli().on
 
 
 def test_the_acting_agent_is_the_database_login(desk: Desk, logins: dict[str, str]) -> None:

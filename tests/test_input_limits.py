@@ -9,17 +9,13 @@ import resource
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.services import setup
 from csm_console.store.engine import Store
-from tests.conftest import process_env
+from tests.conftest import Cli, process_env
 
-runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -33,11 +29,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def csm(db: str, *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None) -> Any:
-    base = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-    return runner.invoke(
-        app, ["--db", db, "--as", "admin", *args], env={**base, **(env or {})}, input=stdin
-    )
+csm = Cli(agent="admin").on
 
 
 def _limited() -> None:  # pragma: no cover - runs in the child

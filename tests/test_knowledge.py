@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.article import ArticleDraft, article_markdown, parse_article
 from csm_console.domain.search import (
     SearchTerm,
@@ -24,7 +22,7 @@ from csm_console.domain.search import (
 from csm_console.errors import BadRecords, PermissionDenied
 from csm_console.services import knowledge, setup
 from csm_console.store.engine import Store
-from tests.conftest import Desk
+from tests.conftest import Cli, Desk
 from tests.hostile import hostile_cases
 
 # (external id, language, title, body): each question below has one right answer.
@@ -302,15 +300,9 @@ def test_article_markdown_round_trips() -> None:
 
 # --- csm kb ---------------------------------------------------------------------------------------
 
-runner = CliRunner()
 
-
-def kb(store: Store, *args: str, agent: str = "root", env: dict[str, str] | None = None) -> Any:
-    base = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-    url = store.url.render_as_string(hide_password=False)
-    return runner.invoke(
-        app, ["--db", url, "--as", agent, "kb", *args], env={**base, **(env or {})}
-    )
+def kb(store: Store, *args: str, **options: Any) -> Any:
+    return Cli(agent="root").on(store, "kb", *args, **options)
 
 
 def test_kb_commands(corpus: Desk, tmp_path: Path) -> None:

@@ -75,6 +75,7 @@ def test_presence_heartbeats_are_not_changes(desk: Desk) -> None:
         feed.close()
 
 
+@pytest.mark.slow  # starts processes
 def test_the_feed_sees_a_cli_batch_in_another_process(desk: Desk) -> None:
     ticket_id = _ticket(desk)
     feed = ChangeFeed(desk.store)
@@ -123,6 +124,7 @@ def test_the_feed_listens_again_after_its_connection_is_killed(desk: Desk) -> No
         feed.close()
 
 
+@pytest.mark.slow  # starts processes
 @ONLY_SQLITE
 def test_the_feed_waits_out_a_locked_sqlite_store(desk: Desk) -> None:
     ticket_id = _ticket(desk)
@@ -153,6 +155,7 @@ def test_the_feed_waits_out_a_locked_sqlite_store(desk: Desk) -> None:
         feed.close()
 
 
+@pytest.mark.slow  # waits for presence to expire
 def test_presence_shows_who_is_at_a_ticket_and_expires(desk: Desk) -> None:
     first, second = _ticket(desk), _ticket(desk, "Invoice")
     store = desk.store

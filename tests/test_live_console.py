@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from csm_console.domain.model import Priority
 from csm_console.services import presence, setup, tickets
 from csm_console.services.drafts import DraftBox
@@ -21,6 +23,8 @@ from csm_console.tui.queue_list import QueueList
 from csm_console.tui.screens import ConfirmScreen
 from tests.conftest import process_env
 from tests.tui_support import NOW, make_app
+
+pytestmark = pytest.mark.slow  # starts processes
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKS_TICKET = 1148  # mark's ticket in the sample, in anna's team view

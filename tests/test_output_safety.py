@@ -9,29 +9,24 @@ import io
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.text import defuse_formula, escape_json_controls, restore_formula
 from csm_console.services import setup
 from csm_console.store.engine import Store
+from tests.conftest import Cli
 from tests.hostile import hostile_cases
 
-runner = CliRunner()
 CASES = [c["text"] for c in hostile_cases() if c["text"].strip()]
 # What must never reach a terminal: ESC and every other C0 but tab/newline, DEL, C1, bidi controls.
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def csm(url: str, *args: str, stdin: str | None = None) -> Any:
-    env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-    return runner.invoke(app, ["--db", url, "--as", "admin", *args], env=env, input=stdin)
+csm = Cli(agent="admin").on
 
 
 @pytest.fixture(scope="module")

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import func, select, update
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import Conflict, PermissionDenied, UsageError
 from csm_console.services import reassign, setup, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Ticket
-
-runner = CliRunner()
+from tests.conftest import Cli
 
 
 @pytest.fixture
@@ -30,13 +25,7 @@ def holders(store: Store, query: str) -> dict[int, str | None]:
     return {r.id: r.assignee for r in rows}
 
 
-def csm(store: Store, *args: str, agent: str) -> Any:
-    url = store.url.render_as_string(hide_password=False)
-    return runner.invoke(
-        app,
-        ["--db", url, "--as", agent, *args],
-        env={"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""},
-    )
+csm = Cli().on
 
 
 def test_dry_run_changes_nothing_then_apply_then_rerun(desk: Store) -> None:

@@ -11,16 +11,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.cli.report_cmd import CSV_FIELDS
 from csm_console.domain.metrics import GroupBy
 from csm_console.services import metrics
-from tests.conftest import Desk
+from tests.conftest import Cli, Desk
 from tests.test_metrics import NOW, PERIOD, Built, build
-
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -31,10 +27,7 @@ def built(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> Iterator[Built]:
 
 
 def csm(built: Built, *args: str) -> tuple[int, str, str]:
-    url = built.desk.store.engine.url.render_as_string(hide_password=False)
-    result = runner.invoke(
-        app, ["--db", url, "report", *args], env={"CSM_CONFIG_FILE": "", "CSM_AGENT": ""}
-    )
+    result = Cli().on(built.desk.store, "report", *args)
     return result.exit_code, result.stdout, result.stderr
 
 

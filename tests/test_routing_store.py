@@ -4,23 +4,20 @@ recorded in the audit, and driven from `csm rules`."""
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.model import Priority, Status, Tier
 from csm_console.domain.routing import RoutingRule, RuleActions
 from csm_console.errors import PermissionDenied, UsageError
 from csm_console.services import routing, tickets, transfer
 from csm_console.store.engine import Store
 from csm_console.store.models import AuditEvent
-from tests.conftest import Desk
-
-runner = CliRunner()
+from tests.conftest import Cli, Desk
 
 
 def _rule(name: str, when: str, **actions: Any) -> RoutingRule:
@@ -124,9 +121,7 @@ def test_imports_are_routed_but_closed_history_is_not(desk: Desk) -> None:
 def test_csm_rules_commands(desk: Desk) -> None:
     url = desk.store.url.render_as_string(hide_password=False)
 
-    def csm(*args: str, agent: str = "anna") -> Any:
-        env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-        return runner.invoke(app, ["--db", url, "--as", agent, "rules", *args], env=env)
+    csm = functools.partial(Cli(db=url, agent="anna"), "rules")
 
     assert csm("add", "ru billing", "--when", "language:ru счёт", "--team", "Frontline",
                "--tag", "billing").exit_code == 0  # fmt: skip

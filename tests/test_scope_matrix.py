@@ -10,16 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.model import Priority, Status, Tier
 from csm_console.domain.rights import Actor
 from csm_console.domain.routing import RoutingRule, RuleActions
 from csm_console.errors import PermissionDenied
 from csm_console.services import routing, tickets
 from csm_console.store.engine import Store
-from tests.conftest import Desk
+from tests.conftest import Cli, Desk
 
 TEAM_TIER = {"Frontline": Tier.L1, "Frontline South": Tier.L1, "Technical": Tier.L2}
 # who holds an assigned ticket of each team in the placements below (someone not acting)
@@ -126,12 +124,8 @@ def test_every_action_obeys_one_scope(desk: Desk, who: str) -> None:
 def test_an_operator_is_refused_another_tiers_ticket_through_csm(desk: Desk) -> None:
     """The issue's probe: an L1 operator closing an unassigned L2 ticket exited 0."""
     ticket_id = _ticket(desk, desk.olga, "Technical", None, solved=True)
-    url = desk.store.url.render_as_string(hide_password=False)
-    env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-    result = CliRunner().invoke(
-        app,
-        ["--db", url, "--as", "olga", "tickets", "status", str(ticket_id), "--set", "closed"],
-        env=env,
+    result = Cli(agent="olga").on(
+        desk.store, "tickets", "status", str(ticket_id), "--set", "closed"
     )
     assert result.exit_code == 5, result.output
     assert "operators work their own tickets and the unassigned ones" in result.stderr

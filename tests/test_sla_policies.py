@@ -3,20 +3,16 @@ target already met keeps its own), and `csm sla` drives it."""
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.model import Priority, Status
 from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services import sla, tickets
-from tests.conftest import NOW, Desk
-
-runner = CliRunner()
+from tests.conftest import NOW, Cli, Desk
 
 
 def _open_ticket(desk: Desk, priority: Priority) -> int:
@@ -96,9 +92,7 @@ def test_csm_sla_commands(desk: Desk) -> None:
     _open_ticket(desk, Priority.URGENT)
     url = desk.store.url.render_as_string(hide_password=False)
 
-    def csm(*args: str, agent: str = "root") -> Any:
-        env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-        return runner.invoke(app, ["--db", url, "--as", agent, "sla", *args], env=env)
+    csm = functools.partial(Cli(db=url, agent="root"), "sla")
 
     done = csm("set", "urgent", "--first-response", "10m", "--resolution", "2h")
     assert done.exit_code == 0, done.output

@@ -238,6 +238,7 @@ def test_options_in_the_url_are_kept_with_the_statement_timeout(
     store.dispose()
 
 
+@pytest.mark.slow  # starts processes
 def test_core_and_cli_do_not_import_textual() -> None:
     code = (
         "import sys\n"

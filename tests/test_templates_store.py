@@ -7,13 +7,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.templates import (
     ArticleRef,
     TemplateDraft,
@@ -27,7 +24,7 @@ from csm_console.errors import BadRecords, NotFound, PermissionDenied, UsageErro
 from csm_console.services import replies, tickets
 from csm_console.store import migrate
 from csm_console.store.engine import Store
-from tests.conftest import Desk, PostgresServer
+from tests.conftest import Cli, Desk, PostgresServer
 
 GREETING = {
     "en": "Hello {{ customer.first_name }},\n\nabout #{{ ticket.id }}.\n\n{{ agent.signature }}\n",
@@ -304,13 +301,8 @@ def test_migration_0004_renames_variants_on_postgres(postgres_server: PostgresSe
 
 # --- csm templates ------------------------------------------------------------------------------
 
-runner = CliRunner()
 
-
-def csm(store: Store, *args: str, agent: str = "root", env: dict[str, str] | None = None) -> Any:
-    base = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-    url = store.url.render_as_string(hide_password=False)
-    return runner.invoke(app, ["--db", url, "--as", agent, *args], env={**base, **(env or {})})
+csm = Cli(agent="root").on
 
 
 def _editor(tmp_path: Path, name: str, old: str, new: str) -> dict[str, str]:

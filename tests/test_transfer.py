@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -16,9 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
-from typer.testing import CliRunner
 
-from csm_console.cli.main import app
 from csm_console.domain.model import Priority, Status
 from csm_console.domain.ticket_record import (
     EXPORT_FIELDS,
@@ -31,11 +28,9 @@ from csm_console.domain.ticket_record import (
     read_records,
     validate,
 )
-from csm_console.services import setup
 from csm_console.store.engine import Store
-from tests.conftest import STORE_KINDS
+from tests.conftest import STORE_KINDS, Cli, process_env, sample_url
 
-runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -164,24 +159,10 @@ def test_format_from_name_then_content_and_bom_is_dropped() -> None:
 
 @pytest.fixture(params=STORE_KINDS)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return _sample_store(request.param, request, tmp_path, "a")
+    return sample_url(request, request.param, tmp_path / "a.db", "transfera")
 
 
-def _sample_store(kind: str, request: pytest.FixtureRequest, tmp_path: Path, name: str) -> str:
-    if kind == "sqlite":
-        address = f"sqlite:///{tmp_path / f'{name}.db'}"
-    else:
-        address = request.getfixturevalue("postgres_server").create_database(f"transfer{name}")
-    store = Store(address)
-    setup.initialize(store)
-    setup.load_sample(store)
-    store.dispose()
-    return address
-
-
-def csm(url: str, *args: str, agent: str = "admin", stdin: str | bytes | None = None) -> Any:
-    env = {"CSM_CONFIG_FILE": "", "CSM_AGENT": "", "CSM_DATABASE_URL": ""}
-    return runner.invoke(app, ["--db", url, "--as", agent, *args], env=env, input=stdin)
+csm = Cli(agent="admin").on
 
 
 def export(url: str, *args: str) -> str:
@@ -273,8 +254,8 @@ def test_an_export_moves_to_another_store_and_keeps_its_identity(
     """Export history from store A, import into store B (same teams and agents): B's tickets
     match A's field for field, carry A's names as external ids, and a second import into B
     updates nothing."""
-    a = _sample_store(kind, request, tmp_path, "a")
-    b = _sample_store(kind, request, tmp_path, "b")
+    a = sample_url(request, kind, tmp_path / "a.db", "transfera")
+    b = sample_url(request, kind, tmp_path / "b.db", "transferb")
     text = export(a, "--query", "status:solved,closed", "--format", "ndjson")
     original = [json.loads(line) for line in text.splitlines()]
     assert len(original) > 200
@@ -456,9 +437,10 @@ def test_export_pages_keep_order_and_count(url: str) -> None:
     assert paged == sorted(paged) and len(paged) == len(set(paged)) == 342
 
 
+@pytest.mark.slow  # starts processes
 def test_export_into_import_as_real_processes(url: str) -> None:
     """`csm export tickets | csm import tickets -`: two processes, a pipe, on both stores."""
-    env = {**os.environ, "CSM_CONFIG_FILE": "", "CSM_DATABASE_URL": url, "CSM_AGENT": "admin"}
+    env = {**process_env(), "CSM_DATABASE_URL": url, "CSM_AGENT": "admin"}
     cli = [sys.executable, "-m", "csm_console"]
     exporter = subprocess.Popen(
         [*cli, "export", "tickets", "--format", "csv", "--raw"],

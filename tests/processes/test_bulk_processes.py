@@ -38,7 +38,7 @@ from tests.conftest import Desk, process_env
 
 pytestmark = pytest.mark.slow  # starts processes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Enough tickets that the batch runs for a good while after the editor sees its first chunk
 # (SQLite chunks are several times faster than PostgreSQL's here).
 RACE_TICKETS = {"sqlite": 20_000, "postgresql": 6_000}

@@ -16,7 +16,7 @@ from csm_console.services import setup
 from csm_console.store.engine import Store
 from tests.conftest import Cli, process_env
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from csm_console.domain.templates import (
 )
 
 SAMPLE_TEMPLATES = sorted(
-    (Path(__file__).resolve().parents[1] / "sample_data" / "templates").glob("*.md")
+    (Path(__file__).resolve().parents[2] / "sample_data" / "templates").glob("*.md")
 )
 
 

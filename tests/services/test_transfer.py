@@ -31,7 +31,7 @@ from csm_console.domain.ticket_record import (
 from csm_console.store.engine import Store
 from tests.conftest import STORE_KINDS, Cli, process_env, sample_url
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- the record format (pure) ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ from csm_console.services import agents, tickets
 from csm_console.store.engine import Store
 from csm_console.store.grants import WRITES
 from tests.conftest import Cli, Desk
-from tests.test_scope_matrix import HOLDER, TEAM_TIER, WHO, expected
+from tests.services.test_scope_matrix import HOLDER, TEAM_TIER, WHO, expected
 
 pytestmark = pytest.mark.parametrize(
     "store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True

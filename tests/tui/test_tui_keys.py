@@ -304,7 +304,7 @@ def test_dialogs_show_their_own_keys_never_quit(store: Store) -> None:
 def test_readme_names_every_binding_id() -> None:
     """The README's key tables stay true: every binding id of the console is named there
     (literally, as a range `first` … `last`, or as `prefix.*`)."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     ids = [b.id for b in declared_bindings() if b.id]
     covered = {i for i in ids if f"`{i}`" in readme}
     for first, last in re.findall(r"`([\w.]+)` … `([\w.]+)`", readme):

@@ -16,7 +16,7 @@ from csm_console.cli.report_cmd import CSV_FIELDS
 from csm_console.domain.metrics import GroupBy
 from csm_console.services import metrics
 from tests.conftest import Cli, Desk
-from tests.test_metrics import NOW, PERIOD, Built, build
+from tests.services.test_metrics import NOW, PERIOD, Built, build
 
 
 @pytest.fixture

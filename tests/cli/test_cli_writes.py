@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import STORE_KINDS, Cli, process_env, sample_url
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=STORE_KINDS)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_transfer import csm, export
-from tests.test_transfer import url as url  # the sample-store fixture
+from tests.services.test_transfer import csm, export
+from tests.services.test_transfer import url as url  # the sample-store fixture
 
 
 def test_undo_puts_back_assignments_only(url: str) -> None:

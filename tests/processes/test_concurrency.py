@@ -21,7 +21,7 @@ from tests.conftest import Desk
 
 pytestmark = pytest.mark.slow  # starts processes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 8
 TICKETS = 2000
 

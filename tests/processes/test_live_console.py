@@ -26,7 +26,7 @@ from tests.tui_support import NOW, make_app
 
 pytestmark = pytest.mark.slow  # starts processes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MARKS_TICKET = 1148  # mark's ticket in the sample, in anna's team view
 
 

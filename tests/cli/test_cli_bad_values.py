@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_transfer import csm
-from tests.test_transfer import url as url  # the sample-store fixture
+from tests.services.test_transfer import csm
+from tests.services.test_transfer import url as url  # the sample-store fixture
 
 RECORD = {"subject": "Router", "body": "It blinks", "customer_email": "a@b.example"}
 

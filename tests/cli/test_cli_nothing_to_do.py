@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from csm_console.store.engine import Store
 from csm_console.store.models import AuditEvent
-from tests.test_transfer import csm
-from tests.test_transfer import url as url  # the sample-store fixture
+from tests.services.test_transfer import csm
+from tests.services.test_transfer import url as url  # the sample-store fixture
 
 
 def _batch(stderr: str) -> str:

@@ -16,7 +16,7 @@ from csm_console.services import setup, tickets
 from csm_console.store.engine import Store
 from csm_console.store.models import Ticket
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 

@@ -17,7 +17,7 @@ from csm_console.store.change_feed import ChangeFeed
 from csm_console.store.engine import Store
 from tests.conftest import Desk, process_env
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _ticket(desk: Desk, subject: str = "Router is dead") -> int:

@@ -24,7 +24,7 @@ from csm_console.store import migrate
 from csm_console.store.engine import Store
 from csm_console.store.models import ACTIVE_CONDITION, Message, Ticket
 from tests.conftest import NOW, Desk, PostgresServer, build_desk
-from tests.test_store import _schema_diff
+from tests.services.test_store import _schema_diff
 
 
 @dataclass(frozen=True)

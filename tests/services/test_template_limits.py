@@ -18,7 +18,7 @@ from csm_console.services import setup
 from csm_console.store.engine import Store
 from tests.conftest import process_env
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SUBJECT = ("Rēķins nav apmaksāts, lūdzu pārbaudiet " * 13)[:500]
 LOOP = "{% for a in ticket.subject %}"
 END = "{% endfor %}"

@@ -161,20 +161,32 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         store.dispose()
 
 
-def scratch_url(request: pytest.FixtureRequest, kind: str, path: Path, purpose: str) -> str:
-    """The URL of a new store of its own of `kind`, not migrated: the SQLite file `path`, or a
-    new PostgreSQL database named after `purpose` (dropped at the end of the run)."""
+def scratch_url(
+    path: Path,
+    kind: str = "sqlite",
+    request: pytest.FixtureRequest | None = None,
+    purpose: str = "scratch",
+) -> str:
+    """The URL of a new store of its own of `kind`, not migrated: the SQLite file `path`, or
+    (with the test's `request`) a new PostgreSQL database named after `purpose`, dropped at the
+    end of the run."""
     if kind == "sqlite":
         return f"sqlite:///{path}"
+    assert request is not None, "a PostgreSQL database needs the test's request"
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return server.create_database(purpose)
 
 
-def sample_url(request: pytest.FixtureRequest, kind: str, path: Path, purpose: str) -> str:
+def sample_url(
+    path: Path,
+    kind: str = "sqlite",
+    request: pytest.FixtureRequest | None = None,
+    purpose: str = "sample",
+) -> str:
     """`scratch_url`, holding the sample data as of now."""
     from csm_console.services import setup
 
-    url = scratch_url(request, kind, path, purpose)
+    url = scratch_url(path, kind, request, purpose)
     store = Store(url)
     try:
         setup.initialize(store)
@@ -188,7 +200,7 @@ def sample_url(request: pytest.FixtureRequest, kind: str, path: Path, purpose: s
 def own_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store of each kind, not migrated and not shared: a SQLite file, or a PostgreSQL
     database of its own, for tests that migrate it up and down."""
-    store = Store(scratch_url(request, request.param, tmp_path / "own.db", "own"))
+    store = Store(scratch_url(tmp_path / "own.db", request.param, request, "own"))
     try:
         yield store
     finally:

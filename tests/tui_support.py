@@ -28,7 +28,7 @@ def sample_store(path: Path) -> Store:
 
 def make_app(store: Store, handle: str = "demo", **kwargs: Any) -> CsmApp:
     """A console on `store` as `handle`.  Not live unless asked (`live=True`): the change feed
-    is a worker that never finishes, which `settle` would wait for; tests/processes/test_live_console.py
+    is a worker that never finishes, which `settle` would wait for; processes/test_live_console.py
     drives live consoles."""
     kwargs.setdefault("live", False)
     actor = resolve_actor(store, handle)

@@ -164,7 +164,7 @@ def _in_a_scratch_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 @pytest.fixture(scope="module", params=STORE_KINDS)
 def sample_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("props") / "sample.db"
-    return sample_store_url(request, request.param, path, "cliprops")
+    return sample_store_url(path, request.param, request, "cliprops")
 
 
 def _args(path: tuple[str, ...], command: Any, tested: Any, value: str) -> list[str]:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from csm_console.services import setup
-from csm_console.store.engine import Store
+from tests.conftest import sample_url
 
 pytestmark = pytest.mark.slow  # starts processes
 
@@ -32,10 +31,7 @@ run()
 @pytest.fixture(scope="module")
 def sample_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     home = tmp_path_factory.mktemp("startup")
-    store = Store(f"sqlite:///{home / 'sample.db'}")
-    setup.initialize(store)
-    setup.load_sample(store)
-    store.dispose()
+    sample_url(home / "sample.db")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CSM_")}
     env.update(
         CSM_DATABASE_URL=f"sqlite:///{home / 'sample.db'}",

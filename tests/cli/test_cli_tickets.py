@@ -12,17 +12,12 @@ import pytest
 from csm_console.services import setup
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Team
-from tests.conftest import Cli
+from tests.conftest import Cli, sample_url
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("cli") / "sample.db"
-    store = Store(f"sqlite:///{path}")
-    setup.initialize(store)
-    setup.load_sample(store)
-    store.dispose()
-    return f"sqlite:///{path}"
+    return sample_url(tmp_path_factory.mktemp("cli") / "sample.db")
 
 
 csm = Cli(agent="demo").on

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(params=STORE_KINDS)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return sample_url(request, request.param, tmp_path / "w.db", "cliwrite")
+    return sample_url(tmp_path / "w.db", request.param, request, "cliwrite")
 
 
 csm = Cli(agent="admin").on

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from csm_console.services.drafts import DraftBox
 from csm_console.store.engine import Store
-from tests.conftest import Cli
+from tests.conftest import Cli, sample_url
 
 
 def mode(path: Path) -> int:
@@ -74,13 +74,7 @@ def test_an_existing_store_keeps_its_mode(tmp_path: Path) -> None:
 
 
 def test_export_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
-    from csm_console.services import setup
-
-    url = f"sqlite:///{tmp_path / 's.db'}"
-    store = Store(url)
-    setup.initialize(store)
-    setup.load_sample(store)
-    store.dispose()
+    url = sample_url(tmp_path / "s.db")
     target = tmp_path / "out.json"
     target.write_text("old")
     target.chmod(0o600)

@@ -12,21 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from csm_console.services import setup
-from csm_console.store.engine import Store
-from tests.conftest import Cli, process_env
+from tests.conftest import Cli, process_env, sample_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('limits') / 'l.db'}"
-    store = Store(url)
-    setup.initialize(store)
-    setup.load_sample(store)
-    store.dispose()
-    return url
+    return sample_url(tmp_path_factory.mktemp("limits") / "l.db")
 
 
 csm = Cli(agent="admin").on

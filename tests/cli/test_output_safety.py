@@ -18,7 +18,7 @@ from sqlalchemy import text
 from csm_console.domain.text import defuse_formula, escape_json_controls, restore_formula
 from csm_console.services import setup
 from csm_console.store.engine import Store
-from tests.conftest import Cli
+from tests.conftest import Cli, sample_url
 from tests.hostile import hostile_cases
 
 CASES = [c["text"] for c in hostile_cases() if c["text"].strip()]
@@ -180,11 +180,7 @@ def test_raw_csv_export_round_trips_exactly(hostile_db: str, tmp_path: Path) -> 
 def test_csv_export_reimports_unchanged(tmp_path: Path, raw: bool) -> None:
     """Formula-like values survive an export and import: the import undoes the defusing; a
     `--raw` export, read with `import --raw`, has nothing to undo."""
-    url = f"sqlite:///{tmp_path / 'f.db'}"
-    store = Store(url)
-    setup.initialize(store)
-    setup.load_sample(store)
-    store.dispose()
+    url = sample_url(tmp_path / "f.db")
     values = ["=1+1 please", "+371 2000 0000", "-5", "@home", "'=already quoted", "-3 degrees"]
     records = [
         {

@@ -17,9 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from csm_console.services import setup
-from csm_console.store.engine import Store
-from tests.conftest import process_env
+from tests.conftest import process_env, sample_url
 
 ROOT = Path(__file__).resolve().parents[2]
 BAR = "━"  # Rich's bar
@@ -28,10 +26,7 @@ BAR = "━"  # Rich's bar
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("progress") / "sample.db"
-    store = Store(f"sqlite:///{path}")
-    setup.initialize(store)
-    setup.load_sample(store)
-    store.dispose()
+    sample_url(path)
     return path
 
 

@@ -159,7 +159,7 @@ def test_format_from_name_then_content_and_bom_is_dropped() -> None:
 
 @pytest.fixture(params=STORE_KINDS)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return sample_url(request, request.param, tmp_path / "a.db", "transfera")
+    return sample_url(tmp_path / "a.db", request.param, request, "transfera")
 
 
 csm = Cli(agent="admin").on
@@ -254,8 +254,8 @@ def test_an_export_moves_to_another_store_and_keeps_its_identity(
     """Export history from store A, import into store B (same teams and agents): B's tickets
     match A's field for field, carry A's names as external ids, and a second import into B
     updates nothing."""
-    a = sample_url(request, kind, tmp_path / "a.db", "transfera")
-    b = sample_url(request, kind, tmp_path / "b.db", "transferb")
+    a = sample_url(tmp_path / "a.db", kind, request, "transfera")
+    b = sample_url(tmp_path / "b.db", kind, request, "transferb")
     text = export(a, "--query", "status:solved,closed", "--format", "ndjson")
     original = [json.loads(line) for line in text.splitlines()]
     assert len(original) > 200

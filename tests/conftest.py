@@ -11,7 +11,7 @@ import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -304,16 +304,11 @@ def url_of(db: Store | str) -> str:
 class Cli:
     """Runs `csm [--db URL] [--as AGENT] ARGS...` in this process through Typer's runner, in
     `env` (none of the developer's csm settings; the `cli` fixture adds a user of its own).
-    `db` and `agent` given here are the defaults of every run; `bound` makes a Cli with others.
-    """
+    `db` and `agent` given here are the defaults of every run."""
 
     db: str | None = None
     agent: str | None = None
     env: dict[str, str] = field(default_factory=lambda: dict(NO_USER_SETTINGS))
-
-    def bound(self, db: Store | str | None = None, agent: str | None = None) -> Cli:
-        url = url_of(db) if db is not None else self.db
-        return replace(self, db=url, agent=agent or self.agent)
 
     def __call__(
         self,

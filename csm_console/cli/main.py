@@ -200,8 +200,6 @@ def main(
         open_console(state, state.store(), agent=state.settings().agent, theme=state.theme)
 
 
-
-
 def run() -> None:
     try:
         app(prog_name="csm")

@@ -46,7 +46,6 @@ CSV_FIELDS = (
 )
 
 
-
 def report(
     ctx: typer.Context,
     since: str | None = typer.Option(

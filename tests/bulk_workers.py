@@ -1,4 +1,4 @@
-"""Helpers for the bulk-job process tests (tests/test_bulk_processes.py): seeding many tickets
+"""Helpers for the bulk-job process tests (processes/test_bulk_processes.py): seeding many tickets
 fast, and an editor process, `python -m tests.bulk_workers edit URL ...`, that works the same
 tickets a bulk reassign is moving, the way people do: read a ticket, think, write with the
 version they read (`expected_version`)."""

@@ -1,4 +1,4 @@
-"""A second console in its own process, for tests/test_live_console.py: it opens a ticket as
+"""A second console in its own process, for processes/test_live_console.py: it opens a ticket as
 `handle`, starts writing a reply, and then prints, every half second, who else it sees at that
 ticket, until it is killed.
 

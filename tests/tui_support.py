@@ -11,29 +11,25 @@ from typing import Any
 
 from textual.worker import WorkerCancelled
 
-from csm_console.services import setup
 from csm_console.services.agents import resolve_actor
 from csm_console.services.views import all_views
 from csm_console.store.engine import Store
 from csm_console.tui.app import CsmApp
 from csm_console.tui.console import DIALOGS
 from csm_console.tui.queue_list import QueueList
+from tests.conftest import copy_sqlite_template
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def sample_store(path: Path) -> Store:
-    for suffix in ("", "-wal", "-shm"):
-        path.with_name(path.name + suffix).unlink(missing_ok=True)
-    store = Store(f"sqlite:///{path}")
-    setup.initialize(store)
-    setup.load_sample(store, now=NOW)
-    return store
+    """The sample store as of NOW at `path` (a copy of one built once per run)."""
+    return copy_sqlite_template(path, sample_now=NOW)
 
 
 def make_app(store: Store, handle: str = "demo", **kwargs: Any) -> CsmApp:
     """A console on `store` as `handle`.  Not live unless asked (`live=True`): the change feed
-    is a worker that never finishes, which `settle` would wait for; tests/test_live_console.py
+    is a worker that never finishes, which `settle` would wait for; processes/test_live_console.py
     drives live consoles."""
     kwargs.setdefault("live", False)
     actor = resolve_actor(store, handle)

@@ -11,12 +11,6 @@ from csm_console.services.records import StoreSummary
 db_app = typer.Typer(help="Schema migrations of the store.", no_args_is_help=True)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("init")(init)
-    app.command("demo")(demo)
-    app.add_typer(db_app, name="db")
-
-
 def init(
     ctx: typer.Context,
     sample: bool = typer.Option(False, "--sample", help="Load the sample support operation."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
@@ -10,27 +11,61 @@ from typing import Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from csm_console.cli import (
-    audit_cmd,
-    calendars_cmd,
-    config_cmd,
-    db_cmd,
-    dev_cmd,
-    kb_cmd,
-    people_cmd,
-    report_cmd,
-    rules_cmd,
-    sla_cmd,
-    templates_cmd,
-    tickets_cmd,
-    transfer_cmd,
-)
 from csm_console.cli.state import CliState
 from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
 
+# Every command of `csm`, in the order of its help: the name, the module under csm_console.cli
+# that defines it, and the module's attribute (a Typer app for a command group, a function for
+# one command).  A module is imported only when one of its commands is used (or the help lists
+# them all), so a command module imports its services at the top like any module, and
+# `csm --version` loads none of them.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("db_cmd", "init"),
+    "demo": ("db_cmd", "demo"),
+    "db": ("db_cmd", "db_app"),
+    "report": ("report_cmd", "report"),
+    "config": ("config_cmd", "app"),
+    "tickets": ("tickets_cmd", "app"),
+    "import": ("transfer_cmd", "import_app"),
+    "export": ("transfer_cmd", "export_app"),
+    "kb": ("kb_cmd", "app"),
+    "templates": ("templates_cmd", "app"),
+    "agents": ("people_cmd", "agents_app"),
+    "teams": ("people_cmd", "teams_app"),
+    "customers": ("people_cmd", "customers_app"),
+    "rules": ("rules_cmd", "app"),
+    "sla": ("sla_cmd", "app"),
+    "calendars": ("calendars_cmd", "app"),
+    "dev": ("dev_cmd", "app"),
+    "audit": ("audit_cmd", "app"),
+}
+
+
+def load_command(name: str) -> Any:
+    """The Click command `name` of COMMANDS, built from its module as `add_typer` (a group) or
+    `command` (a function) would have built it."""
+    module, attribute = COMMANDS[name]
+    target = getattr(importlib.import_module(f"csm_console.cli.{module}"), attribute)
+    holder = typer.Typer(rich_markup_mode=None)
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name)(target)
+    holder.callback()(lambda: None)  # a group, even for one command
+    return typer.main.get_group(holder).commands[name]
+
 
 class _CsmGroup(TyperGroup):
-    """Runs every command under one error handler: no traceback for a user error."""
+    """Loads each command when it is used (COMMANDS), and runs every command under one error
+    handler: no traceback for a user error."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(name for name in super().list_commands(ctx) if name not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.add_command(load_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def make_context(self, info_name: Any, args: Any, *rest: Any, **kwargs: Any) -> Any:
         for arg in args:
@@ -163,24 +198,6 @@ def main(
             return
         state = ctx.obj
         open_console(state, state.store(), agent=state.settings().agent, theme=state.theme)
-
-
-db_cmd.register(app)
-report_cmd.register(app)
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(tickets_cmd.app, name="tickets")
-app.add_typer(transfer_cmd.import_app, name="import")
-app.add_typer(transfer_cmd.export_app, name="export")
-app.add_typer(kb_cmd.app, name="kb")
-app.add_typer(templates_cmd.app, name="templates")
-app.add_typer(people_cmd.agents_app, name="agents")
-app.add_typer(people_cmd.teams_app, name="teams")
-app.add_typer(people_cmd.customers_app, name="customers")
-app.add_typer(rules_cmd.app, name="rules")
-app.add_typer(sla_cmd.app, name="sla")
-app.add_typer(calendars_cmd.app, name="calendars")
-app.add_typer(dev_cmd.app, name="dev")
-app.add_typer(audit_cmd.app, name="audit")
 
 
 def run() -> None:

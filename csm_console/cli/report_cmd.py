@@ -46,10 +46,6 @@ CSV_FIELDS = (
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("report")(report)
-
-
 def report(
     ctx: typer.Context,
     since: str | None = typer.Option(

@@ -1,0 +1,117 @@
+"""Commands that do not open the console never import Textual (and stay light to start).
+
+Each command runs in a fresh interpreter, as `csm` does, and reports the modules it imported on
+exit.  These are correctness checks, not timings: `benchmarks/bench_cli.py` measures the time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import sample_url
+
+pytestmark = pytest.mark.slow  # starts processes
+
+# Runs `csm ARGS...` and writes the names of the modules it imported to stderr at exit.
+RUN_CSM = """\
+import atexit, sys
+atexit.register(lambda: sys.stderr.write("\\nMODULES " + " ".join(sorted(sys.modules)) + "\\n"))
+sys.argv[0] = "csm"
+from csm_console.cli.main import run
+run()
+"""
+
+
+@pytest.fixture(scope="module")
+def sample_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    home = tmp_path_factory.mktemp("startup")
+    sample_url(home / "sample.db")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CSM_")}
+    env.update(
+        CSM_DATABASE_URL=f"sqlite:///{home / 'sample.db'}",
+        CSM_DATA_DIR=str(home / "data"),
+        XDG_CONFIG_HOME=str(home / "config"),
+    )
+    yield env
+
+
+def imported_by(env: dict[str, str], *args: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_CSM, *args], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip(), "the command printed nothing"
+    line = done.stderr.rsplit("\nMODULES ", 1)[1]
+    return set(line.split())
+
+
+def textual_modules(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m == "textual" or m.startswith("textual."))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tickets", "list", "--limit", "20"],
+        ["tickets", "list", "--limit", "20", "--format", "json"],
+        ["tickets", "list", "--query", "status:open", "--format", "ids"],
+        ["tickets", "show", "1050"],
+        ["config", "show"],
+        ["--version"],
+    ],
+    ids=" ".join,
+)
+def test_commands_without_the_console_never_import_textual(
+    sample_env: dict[str, str], args: list[str]
+) -> None:
+    modules = imported_by(sample_env, *args)
+    assert not textual_modules(modules), textual_modules(modules)
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson", "csv", "ids"])
+def test_machine_formats_do_not_import_rich(sample_env: dict[str, str], fmt: str) -> None:
+    """Rich is for tables: data formats are written without it (it is built on first use)."""
+    modules = imported_by(sample_env, "tickets", "list", "--limit", "5", "--format", fmt)
+    assert "rich" not in modules
+
+
+def test_version_does_not_open_the_store(sample_env: dict[str, str]) -> None:
+    modules = imported_by(sample_env, "--version")
+    assert not {"sqlalchemy", "sqlmodel", "rich"} & modules
+
+
+def test_no_config_file_builds_no_config_models(sample_env: dict[str, str]) -> None:
+    """The config file's pydantic models are built only when there is a file to read."""
+    modules = imported_by(sample_env, "tickets", "list", "--limit", "5", "--format", "ids")
+    assert "csm_console.config_file" not in modules
+
+
+def test_a_config_file_is_still_read(sample_env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('agent = "olga"\n[[views]]\nname = "Mine"\nquery = "assignee:me"\n')
+    env = {**sample_env, "CSM_CONFIG_FILE": str(config)}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_CSM, "config", "show"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "olga" in done.stdout and "Mine" in done.stdout
+
+
+def command_modules(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.startswith("csm_console.cli.") and m.endswith("_cmd")}
+
+
+def test_version_loads_no_command_module(sample_env: dict[str, str]) -> None:
+    """Command groups are loaded when used: `csm --version` imports none of their modules."""
+    assert command_modules(imported_by(sample_env, "--version")) == set()
+
+
+def test_a_command_loads_only_its_own_module(sample_env: dict[str, str]) -> None:
+    modules = imported_by(sample_env, "tickets", "list", "--limit", "5", "--format", "ids")
+    assert command_modules(modules) == {"csm_console.cli.tickets_cmd"}

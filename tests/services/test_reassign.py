@@ -1,0 +1,250 @@
+"""Bulk reassignment and undo, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, update
+
+from csm_console.domain.query import Sort, parse_query
+from csm_console.errors import Conflict, PermissionDenied, UsageError
+from csm_console.services import reassign, setup, ticket_reads, tickets
+from csm_console.services.agents import resolve_actor
+from csm_console.store.engine import Store
+from csm_console.store.models import Agent, AuditEvent, Ticket
+from tests.conftest import Cli
+
+
+@pytest.fixture
+def desk(store: Store) -> Store:
+    setup.load_sample(store)
+    return store
+
+
+def holders(store: Store, query: str) -> dict[int, str | None]:
+    rows = ticket_reads.iter_tickets(
+        store, actor=None, query=parse_query(query), sort=Sort.parse("id")
+    )
+    return {r.id: r.assignee for r in rows}
+
+
+csm = Cli().on
+
+
+def test_dry_run_changes_nothing_then_apply_then_rerun(desk: Store) -> None:
+    before = holders(desk, "assignee:elina")
+    assert before
+    dry = csm(
+        desk, "tickets", "reassign", "--query", "assignee:elina", "--to", "janis", agent="anna"
+    )
+    assert dry.exit_code == 0, dry.output
+    assert f"dry run: {len(before)} tickets would go to janis" in dry.stderr
+    assert holders(desk, "assignee:elina") == before
+    applied = csm(
+        desk,
+        "tickets",
+        "reassign",
+        "--query",
+        "assignee:elina",
+        "--to",
+        "janis",
+        "--yes",
+        agent="anna",
+    )
+    assert applied.exit_code == 0, applied.output
+    batch = applied.stdout.strip()
+    assert batch.startswith("reassign-")
+    assert holders(desk, "assignee:elina") == {}
+    assert set(holders(desk, "assignee:janis")) >= set(before)
+    with desk.read() as session:
+        events = session.execute(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.batch_id == batch, AuditEvent.field == "assignee")
+        ).scalar_one()
+        versions = dict(
+            list(
+                session.execute(
+                    select(Ticket.id, Ticket.version).where(Ticket.id.in_(list(before)))
+                )
+            )
+        )
+    assert events == len(before)
+    again = csm(
+        desk,
+        "tickets",
+        "reassign",
+        "--query",
+        "assignee:elina",
+        "--to",
+        "janis",
+        "--yes",
+        agent="anna",
+    )
+    assert again.exit_code == 0 and "nothing left to reassign" in again.stderr
+    detail = ticket_reads.get_ticket(desk, ticket_id=next(iter(before)))
+    assert detail.ticket.version == versions[detail.ticket.id]  # not applied twice
+
+
+def test_refusals_change_nothing(desk: Store) -> None:
+    before = holders(desk, "assignee:elina")
+    cases = [
+        ("demo", "janis", "may not make bulk changes; needs: lead or admin"),
+        ("anna", "olga", "not in team Frontline"),
+        ("svetlana", "olga", "outside team Frontline RU"),
+        ("admin", "sergey", "works L2 and may not hold the L1 tickets"),
+        ("admin", "elina", "inactive"),
+    ]
+    for actor, target, message in cases:
+        result = csm(
+            desk,
+            "tickets",
+            "reassign",
+            "--query",
+            "assignee:elina",
+            "--to",
+            target,
+            "--yes",
+            agent=actor,
+        )
+        assert result.exit_code in (2, 5), result.output
+        assert message in result.stderr, (actor, target, result.stderr)
+    too_many = csm(
+        desk,
+        "tickets",
+        "reassign",
+        "--query",
+        "assignee:elina",
+        "--to",
+        "janis",
+        "--max",
+        "2",
+        "--yes",
+        agent="anna",
+    )
+    assert too_many.exit_code == 2 and "more than --max 2" in too_many.stderr
+    assert holders(desk, "assignee:elina") == before
+
+
+def test_chunks_survive_a_crash_and_a_rerun_finishes(
+    desk: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reassign, "CHUNK", 5)
+    admin = resolve_actor(desk, "admin")
+    query = parse_query("team:Frontline status:new,open,pending,on_hold -assignee:laura")
+    total = reassign.plan(desk, actor=admin, query=query, to="laura").count
+    assert total > 10
+
+    def crash(chunks: int, changed: int) -> None:
+        if chunks == 2:
+            raise KeyboardInterrupt  # the job dies between two chunks
+
+    with pytest.raises(KeyboardInterrupt):
+        reassign.apply(desk, actor=admin, query=query, to="laura", after_chunk=crash)
+    assert reassign.plan(desk, actor=admin, query=query, to="laura").count == total - 10
+    finished = reassign.apply(desk, actor=admin, query=query, to="laura")
+    assert finished.changed == total - 10
+    assert reassign.plan(desk, actor=admin, query=query, to="laura").count == 0
+
+
+def test_a_stale_edit_after_the_batch_is_a_conflict(desk: Store) -> None:
+    anna = resolve_actor(desk, "anna")
+    row = next(
+        iter(
+            ticket_reads.iter_tickets(
+                desk, actor=None, query=parse_query("assignee:elina"), sort=Sort.parse("id")
+            )
+        )
+    )
+    reassign.apply(desk, actor=anna, query=parse_query("assignee:elina"), to="janis")
+    with pytest.raises(Conflict, match="anna set assignee elina → janis"):
+        tickets.add_note(
+            desk, actor=anna, ticket_id=row.id, body="stale", expected_version=row.version
+        )
+
+
+def test_undo_reverts_what_nobody_touched_and_says_why_for_the_rest(desk: Store) -> None:
+    anna = resolve_actor(desk, "anna")
+    before = holders(desk, "assignee:elina")
+    result = reassign.apply(desk, actor=anna, query=parse_query("assignee:elina"), to="janis")
+    touched = sorted(before)[0]
+    tickets.add_note(desk, actor=anna, ticket_id=touched, body="worked on it meanwhile")
+    undone = csm(desk, "tickets", "undo", result.batch_id, agent="anna")
+    assert undone.exit_code == 4, undone.output  # the rest is undone; the skip sets the code
+    reverted = sorted(int(x) for x in undone.stdout.split())
+    assert reverted == sorted(set(before) - {touched})
+    assert f"#{touched} skipped: changed since the batch" in undone.stderr
+    assert holders(desk, "assignee:elina") == dict.fromkeys(reverted, "elina")
+    missing = csm(desk, "tickets", "undo", "reassign-nope", agent="anna")
+    assert missing.exit_code == 3
+    refused = csm(desk, "tickets", "undo", result.batch_id, agent="demo")
+    assert refused.exit_code == 5
+
+
+def test_service_refusals(desk: Store) -> None:
+    demo = resolve_actor(desk, "demo")
+    with pytest.raises(PermissionDenied):
+        reassign.plan(desk, actor=demo, query=parse_query("assignee:elina"), to="janis")
+    admin = resolve_actor(desk, "admin")
+    with desk.write() as session:
+        session.execute(update(Agent).where(Agent.handle == "janis").values(active=False))
+    with pytest.raises(UsageError, match="inactive"):
+        reassign.plan(desk, actor=admin, query=parse_query("assignee:elina"), to="janis")
+
+
+def test_a_chunk_skips_tickets_changed_since_the_survey_and_audits_the_rest(
+    desk: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reassign, "CHUNK", 5)
+    admin = resolve_actor(desk, "admin")
+    query = parse_query("team:Frontline status:new,open,pending,on_hold -assignee:laura")
+    before = {
+        r.id: (r.assignee, r.status, r.version)
+        for r in ticket_reads.iter_tickets(desk, actor=None, query=query, sort=Sort.parse("id"))
+    }
+    assert len(before) > 10
+    late = sorted(before)[-1]  # in the last chunk: it stops matching while the job runs
+
+    def meanwhile(chunks: int, changed: int) -> None:
+        if chunks == 1:
+            with desk.write() as session:
+                session.execute(
+                    update(Ticket)
+                    .where(Ticket.id == late)
+                    .values(
+                        assignee_id=select(Agent.id)
+                        .where(Agent.handle == "laura")
+                        .scalar_subquery()
+                    )
+                )
+
+    result = reassign.apply(desk, actor=admin, query=query, to="laura", after_chunk=meanwhile)
+    assert result.changed == len(before) - 1
+    with desk.read() as session:
+        events = list(
+            session.execute(
+                select(
+                    AuditEvent.ticket_id,
+                    AuditEvent.field,
+                    AuditEvent.old_value,
+                    AuditEvent.new_value,
+                    AuditEvent.version,
+                )
+                .where(AuditEvent.batch_id == result.batch_id)
+                .order_by(AuditEvent.ticket_id, AuditEvent.id)
+            )
+        )
+        versions = dict(list(session.execute(select(Ticket.id, Ticket.version))))
+    assert late not in {e.ticket_id for e in events}
+    by_field = {(e.ticket_id, e.field): e for e in events}
+    for ticket_id, (holder, status, version) in before.items():
+        if ticket_id == late:
+            continue
+        moved = by_field[(ticket_id, "assignee")]
+        assert (moved.old_value, moved.new_value) == (holder, "laura")
+        assert moved.version == version + 1 == versions[ticket_id]
+        opened = by_field.get((ticket_id, "status"))
+        if status == "new":
+            assert opened is not None and (opened.old_value, opened.new_value) == ("new", "open")
+        else:
+            assert opened is None
+    assert reassign.plan(desk, actor=admin, query=query, to="laura").count == 0

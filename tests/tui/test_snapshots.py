@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from csm_console.store.engine import Store
+from csm_console.tui.queue_pane import QueuePane
 from tests.tui_support import make_app, sample_store, settle
 
 # A fixed path: the header shows the store, and the snapshot must not change with tmp names.
@@ -28,6 +29,18 @@ def store() -> Iterator[Store]:
 async def _settled(pilot: Any) -> None:
     await settle(pilot)
     await pilot.pause(0.2)  # lists size their scrollbars a frame after their options arrive
+    await settle(pilot)
+    await _counted(pilot)
+
+
+async def _counted(pilot: Any) -> None:
+    """The queue's count comes from a worker of its own, started when the first page arrives; on
+    a loaded machine it can come after the console looks idle (the status line then says
+    `row 1 of …`): wait for it."""
+    for _ in range(200):
+        if all(pane.total is not None for pane in pilot.app.query(QueuePane)):
+            break
+        await pilot.pause(0.05)
     await settle(pilot)
 
 

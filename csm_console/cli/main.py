@@ -22,8 +22,8 @@ from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("db_cmd", "init"),
     "demo": ("db_cmd", "demo"),
-    "db": ("db_cmd", "db_app"),
     "report": ("report_cmd", "report"),
+    "db": ("db_cmd", "db_app"),
     "config": ("config_cmd", "app"),
     "tickets": ("tickets_cmd", "app"),
     "import": ("transfer_cmd", "import_app"),

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 GENESIS = ""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 def epoch_micros(value: datetime) -> int:
     """A time as whole microseconds since 1970 (UTC; a naive time is taken as UTC)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    delta = value - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (value - EPOCH) // MICROSECOND
 
 
 @dataclass(frozen=True, slots=True)

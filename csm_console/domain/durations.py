@@ -11,6 +11,10 @@ _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 MAX_DURATION = timedelta(days=36525)  # a hundred years: longer is a typo, and overflows dates
 
 
+class DurationTooLong(ValueError):
+    """A well-formed duration past MAX_DURATION."""
+
+
 def parse_duration(text: str) -> timedelta:
     """Parse `1d12h`, `90m`, `2w` (a leading `-` is allowed and ignored: offsets into the past)."""
     raw = text.strip().lower().lstrip("-").strip()
@@ -18,10 +22,10 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"bad duration {text!r}; write it like 30m, 4h, 2d, 1d12h or 1w")
     parts = _PART.findall(raw)
     if any(len(n) > 12 for n, _ in parts):
-        raise ValueError(f"duration {text[:40]!r} is too long; at most 100 years")
+        raise DurationTooLong(f"duration {text[:40]!r} is too long; at most 100 years")
     seconds = sum(int(n) * _UNITS[u] for n, u in parts)
     if seconds > MAX_DURATION.total_seconds():
-        raise ValueError(f"duration {text[:40]!r} is too long; at most 100 years")
+        raise DurationTooLong(f"duration {text[:40]!r} is too long; at most 100 years")
     return timedelta(seconds=seconds)
 
 

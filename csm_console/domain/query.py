@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
-from csm_console.domain.durations import parse_duration
+from csm_console.domain.durations import DurationTooLong, parse_duration
 from csm_console.domain.model import (
     MAX_ID,
     Channel,
@@ -418,9 +418,9 @@ def _time_term(field: str, op: Op, value: str, negated: bool) -> TimeTerm:
         return TimeTerm(field, op, at=at, negated=negated)
     try:
         age = parse_duration(value)
-    except ValueError as error:
-        if "too long" in str(error):
-            raise
+    except DurationTooLong:
+        raise
+    except ValueError:
         raise ValueError(
             f"bad value {value[:40]!r}; write a date (>2026-11-01) or an age (<3d, >12h)"
         ) from None

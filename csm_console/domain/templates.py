@@ -24,15 +24,12 @@ from jinja2.exceptions import SecurityError
 from csm_console.domain.template_sandbox import ENV as _ENV
 from csm_console.domain.template_sandbox import (
     MAX_NUMBER,
-    MAX_TEXT,
     SAFE_FILTERS,
     number_value,
     render_bounded,
 )
 from csm_console.domain.text import first_name
 from csm_console.errors import UsageError
-
-MAX_REPLY = MAX_TEXT  # characters a rendered reply may have (a template that makes more is refused)
 
 
 class TemplateProblem(UsageError):
@@ -145,11 +142,7 @@ def render(body: str, context: dict[str, dict[str, Any]]) -> str:
         raise TemplateProblem("template refused by the sandbox: it recurses too deeply") from None
     except Exception as exc:  # e.g. {{ ticket.id / 0 }}: a template's own error, never a crash
         raise TemplateProblem(f"template failed: {type(exc).__name__}: {exc}") from None
-    if len(text) > MAX_REPLY:
-        raise TemplateProblem(
-            f"the reply would be {len(text):,} characters long; at most {MAX_REPLY:,}"
-        )
-    return text
+    return text  # never longer than MAX_TEXT: render_bounded stops past it
 
 
 # -- checking a template when it is saved

@@ -151,14 +151,14 @@ def _mask_query(rendered: str) -> str:
 
 def scrub_secrets(message: str, url: URL) -> str:
     """A driver's message with the URL's secrets (password, secret query values) taken out."""
-    secrets = [url.password or ""] + [
-        str(value)
+    secrets = [str(url.password or "")] + [
+        value
         for key, value in url.query.items()
         if re.fullmatch(_SECRET_KEY, key, re.IGNORECASE) and isinstance(value, str)
     ]
     for secret in secrets:
-        if len(str(secret)) >= 2:
-            message = message.replace(str(secret), "***")
+        if len(secret) >= 2:
+            message = message.replace(secret, "***")
     return message
 
 

@@ -92,20 +92,15 @@ def calendars_set(
             'give the calendar with --text "..." (or --text - for stdin) or --file; '
             f'e.g. --text "{EXAMPLE}"'
         )
-    if text == "-":
-        from csm_console.cli.files import decode_text, limits, read_stdin
+    from csm_console.cli.files import read_body_text
 
-        definition = decode_text(
-            read_stdin(limit=limits(ctx).body, setting="max_body_file"), "stdin"
-        )
+    if text == "-":
+        definition = read_body_text(ctx, None)
     elif text is not None:
         definition = text.replace(";", "\n")
     else:
         assert file is not None
-        from csm_console.cli.files import decode_text, limits, read_file
-
-        data = read_file(file, limit=limits(ctx).body, setting="max_body_file")
-        definition = decode_text(data, file)
+        definition = read_body_text(ctx, file)
     st = state(ctx)
     change = calendars.set_calendar(st.store(), actor=st.actor(), name=name, definition=definition)
     assert change.calendar is not None

@@ -65,6 +65,15 @@ def read_stdin(*, limit: int, setting: str) -> bytes:
     return _read_capped(sys.stdin.buffer, "stdin", limit, setting)
 
 
+def read_body_text(ctx: typer.Context, path: str | None) -> str:
+    """UTF-8 text from the regular file `path`, or from stdin when `path` is None; either at
+    most `max_body_file` bytes."""
+    cap = limits(ctx).body
+    if path is None:
+        return decode_text(read_stdin(limit=cap, setting="max_body_file"), "stdin")
+    return decode_text(read_file(path, limit=cap, setting="max_body_file"), path)
+
+
 def decode_text(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8")

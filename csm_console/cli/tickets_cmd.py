@@ -286,15 +286,14 @@ def read_body(ctx: typer.Context, body: str | None, body_file: str | None) -> st
     file; stdin and the file at most `max_body_file` bytes)."""
     if (body is None) == (body_file is None):
         raise UsageError("give the text with exactly one of --body TEXT, --body - or --body-file")
-    from csm_console.cli.files import decode_text, limits, read_file, read_stdin
+    from csm_console.cli.files import read_body_text
 
     if body == "-":
-        return decode_text(read_stdin(limit=limits(ctx).body, setting="max_body_file"), "stdin")
+        return read_body_text(ctx, None)
     if body is not None:
         return body
     assert body_file is not None
-    data = read_file(body_file, limit=limits(ctx).body, setting="max_body_file")
-    return decode_text(data, body_file)
+    return read_body_text(ctx, body_file)
 
 
 def _report(result: Any, verb: str) -> None:

@@ -15,7 +15,7 @@ from csm_console.domain.rights import Actor
 from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services import reassign
 from csm_console.services.records import AgentView
-from csm_console.services.ticket_core import actor_of
+from csm_console.services.ticket_core import actor_of, agent_by_handle
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Team, Ticket
 
@@ -278,11 +278,7 @@ def add_agent(
 
 def open_ticket_count(store: Store, handle: str) -> int:
     with store.read() as session:
-        agent = session.execute(
-            select(Agent).where(func.lower(col(Agent.handle)) == handle.strip().lower())
-        ).scalar_one_or_none()
-        if agent is None:
-            raise NotFound(f"no agent with handle {handle!r}")
+        agent = agent_by_handle(session, handle)
         return int(
             session.execute(
                 select(func.count())

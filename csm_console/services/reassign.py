@@ -28,6 +28,7 @@ from csm_console.domain.rights import Actor, check_can_bulk
 from csm_console.errors import Conflict, NotFound, NothingToDo, PermissionDenied, UsageError
 from csm_console.services.clock import utcnow
 from csm_console.services.ticket_core import (
+    agent_by_handle,
     bump_version,
     move_to_team,
     refresh_clock,
@@ -73,11 +74,7 @@ class UndoResult:
 
 
 def _target(session: Session, handle: str) -> Agent:
-    agent: Agent | None = session.execute(
-        select(Agent).where(func.lower(col(Agent.handle)) == handle.strip().lower())
-    ).scalar_one_or_none()
-    if agent is None:
-        raise NotFound(f"no agent with handle {handle!r}")
+    agent = agent_by_handle(session, handle)
     if not agent.active:
         raise UsageError(f"{agent.handle} is inactive and cannot hold tickets")
     return agent

@@ -205,7 +205,9 @@ class DashboardScreen(ModalScreen[str | None]):
     def _load(self, days: int, team: str | None, generation: int) -> None:
         now = clock_of(self)
         try:
-            data = load_dashboard(self.store, days=days, team=team, now=now)
+            data = load_dashboard(
+                self.store, days=days, team=team, now=now, audit=self.actor.role == Role.ADMIN
+            )
         except Exception as caught:  # reported as a banner, never raised into the UI
             error = user_error(caught)
             if not get_current_worker().is_cancelled:

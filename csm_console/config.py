@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from csm_console.domain.mail import MailSettings, mail_settings
 from csm_console.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class Settings:
     paths: Paths
     sources: dict[str, str] = field(default_factory=dict)
     limits: FileLimits = field(default_factory=lambda: FileLimits())
+    mail: MailSettings = field(default_factory=MailSettings)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ def load_settings(
     sources["keymap"] = file_label if keymap else "default"
     sources["views"] = file_label if views else "default"
     limits = _limits(file_settings, env, file_label, sources)
+    mail = _mail(file_settings, env, file_label, sources)
     return Settings(
         database_url=values["database_url"],
         agent=values["agent"],
@@ -174,7 +177,33 @@ def load_settings(
         paths=paths,
         sources=sources,
         limits=limits,
+        mail=mail,
     )
+
+
+def _mail(
+    file_settings: FileSettings | None,
+    env: Mapping[str, str],
+    file_label: str,
+    sources: dict[str, str],
+) -> MailSettings:
+    """The e-mail channel's settings: the file's, with `CSM_SMTP_URL` over its `smtp_url`."""
+    raw: dict[str, Any] = {}
+    if file_settings is not None:
+        raw = file_settings.model_dump(
+            include={
+                "mailboxes", "smtp_url", "smtp_password_env", "smtp_password_command",
+                "mail_tag_prefix", "mail_charsets", "max_mail_size",
+            }
+        )  # fmt: skip
+    sources["mailboxes"] = file_label if raw.get("mailboxes") else "default"
+    sources["smtp_url"] = file_label if raw.get("smtp_url") else "default"
+    if env.get("CSM_SMTP_URL"):
+        raw["smtp_url"], sources["smtp_url"] = env["CSM_SMTP_URL"], "environment CSM_SMTP_URL"
+    try:
+        return mail_settings(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{file_label}: {exc}") from None
 
 
 def _read_file(path: Path, *, required: bool) -> FileSettings | None:

@@ -19,6 +19,35 @@ class ViewConfig(BaseModel):
     sort: str = "sla"
 
 
+class MailboxConfig(BaseModel):
+    """A `[[mailboxes]]` entry: where mail comes in and what a new ticket from it gets."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80)
+    addresses: list[str] = Field(min_length=1)
+    imap_url: str | None = None
+    folder: str = "INBOX"
+    move_to: str | None = None
+    password_env: str | None = None
+    password_command: str | None = None
+    team: str | None = None
+    category: str | None = None
+    language: str | None = None
+    priority: str | None = None
+    acknowledge: bool = True
+    survey: bool = True
+
+    @field_validator("addresses")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        cleaned = [a.strip().lower() for a in value]
+        for address in cleaned:
+            if address.count("@") != 1 or any(c.isspace() for c in address):
+                raise ValueError(f"not an e-mail address: {address!r}")
+        return cleaned
+
+
 class FileSettings(BaseModel):
     """What the config file may hold.  Unknown keys are an error (a typo should not pass)."""
 
@@ -32,6 +61,14 @@ class FileSettings(BaseModel):
     max_body_file: int | None = Field(default=None, ge=1)  # bytes; see config.FileLimits
     max_article_file: int | None = Field(default=None, ge=1)
     max_import_file: int | None = Field(default=None, ge=1)
+    # the e-mail channel (domain.mail.MailSettings)
+    mailboxes: list[MailboxConfig] = Field(default_factory=list)
+    smtp_url: str | None = None
+    smtp_password_env: str | None = None
+    smtp_password_command: str | None = None
+    mail_tag_prefix: str | None = Field(default=None, min_length=1, max_length=20)
+    mail_charsets: list[str] | None = None
+    max_mail_size: int | None = Field(default=None, ge=1024)
 
     @field_validator("agent")
     @classmethod

@@ -42,6 +42,14 @@ WRITES: dict[str, dict[str, tuple[str, ...]]] = {
     "agent": {"admin": WRITE},
     # an admin's `csm audit verify` is recorded here
     "store_info": {"admin": ("INSERT", "UPDATE")},
+    # e-mail: agents attach files to their replies and queue them; leads retry or cancel a
+    # queued mail; the mail worker (taking mail in, sending) runs as an admin or the owner
+    "blob": {"operator": ("INSERT",)},
+    "attachment": {"operator": ("INSERT",)},
+    "outgoing_mail": {"operator": ("INSERT",), "lead": ("UPDATE",)},
+    "mail_receipt": {"admin": WRITE},
+    "quarantine": {"admin": WRITE},
+    "mailbox_state": {"admin": WRITE},
     # written by the audit trigger alone, as the owner
     "audit_chain_head": {},
 }

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -99,6 +102,11 @@ class Customer(SQLModel, table=True):
     language: str = Field(sa_column=Column(String(2), nullable=False))
     preferred_channel: str = Field(sa_column=Column(String(10), nullable=False))
     segment: str = Field(sa_column=Column(String(20), nullable=False))
+    # the customer asked not to be sent satisfaction surveys (`customers set --no-surveys`)
+    no_surveys: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, default=False, server_default=text("false")),
+    )
     # folded name and e-mail, for `customer:` matches that ignore case and diacritics
     lookup: str = Field(sa_column=Column(String(460), nullable=False, index=True))
 
@@ -189,7 +197,11 @@ class TicketTag(SQLModel, table=True):
 
 class Message(SQLModel, table=True):
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_ticket", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_message_ticket", "ticket_id", "id"),
+        # threading: a customer's In-Reply-To / References name one of these (migration 0014)
+        Index("ix_message_mail_id", "mail_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(
@@ -202,6 +214,142 @@ class Message(SQLModel, table=True):
     internal: bool = Field(default=False)
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = _ts()
+    # e-mail (migration 0014): the Message-ID header without its angle brackets, incoming or
+    # outgoing; the sender's address; flags (domain.mail.MessageFlag words, space-separated)
+    mail_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    sender: str | None = Field(default=None, sa_column=Column(String(254), nullable=True))
+    flags: str = Field(
+        default="", sa_column=Column(String(100), nullable=False, default="", server_default="")
+    )
+
+
+class Blob(SQLModel, table=True):
+    """The bytes of an attachment, stored once by their SHA-256 however many messages carry
+    them, in the store itself so a shared PostgreSQL store serves every console."""
+
+    __tablename__ = "blob"
+
+    sha256: str = Field(sa_column=Column(String(64), primary_key=True))
+    size: int = Field(sa_column=Column(Integer, nullable=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Attachment(SQLModel, table=True):
+    """A file a message carries: its sanitised name, type and size, and its bytes by hash."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (Index("ix_attachment_message", "message_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("message.id", ondelete="CASCADE"), nullable=False)
+    )
+    position: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    filename: str = Field(sa_column=Column(String(255), nullable=False))
+    content_type: str = Field(sa_column=Column(String(127), nullable=False))
+    size: int = Field(sa_column=Column(Integer, nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), ForeignKey("blob.sha256"), nullable=False))
+    inline: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, default=False, server_default=text("false")),
+    )
+
+
+class MailReceipt(SQLModel, table=True):
+    """One row per distinct e-mail taken in, whatever became of it: a second copy of the same
+    message (by `mail_key`: its Message-ID, or `sha256:` of the raw bytes when it has none) is a
+    duplicate, however it arrived (pipe, file, IMAP)."""
+
+    __tablename__ = "mail_receipt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mail_key: str = Field(sa_column=Column(String(300), nullable=False, unique=True))
+    mailbox: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
+    received_at: datetime = _ts()
+    # domain.mail.Outcome: new, follow-up, reopened, linked, auto-reply, bounce, dropped,
+    # quarantined, rating
+    outcome: str = Field(sa_column=Column(String(20), nullable=False))
+    ticket_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("ticket.id", ondelete="SET NULL"), nullable=True),
+    )
+    message_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("message.id", ondelete="SET NULL"), nullable=True),
+    )
+    quarantine_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("quarantine.id", ondelete="SET NULL"), nullable=True),
+    )
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Quarantine(SQLModel, table=True):
+    """A message that could not be stored, kept raw with the reason (`csm mail quarantine`)."""
+
+    __tablename__ = "quarantine"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
+    received_at: datetime = _ts()
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    # best effort, for the list; sanitised like all customer text wherever shown
+    sender: str = Field(default="", sa_column=Column(String(254), nullable=False, default=""))
+    subject: str = Field(default="", sa_column=Column(String(500), nullable=False, default=""))
+    size: int = Field(sa_column=Column(Integer, nullable=False))
+    raw_sha256: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # held (waiting), released (retried and stored), dropped
+    state: str = Field(sa_column=Column(String(10), nullable=False))
+
+
+class MailboxState(SQLModel, table=True):
+    """Where `csm mail fetch` is in an IMAP folder: its UIDVALIDITY and the last UID taken in."""
+
+    __tablename__ = "mailbox_state"
+
+    mailbox: str = Field(sa_column=Column(String(80), primary_key=True))
+    folder: str = Field(sa_column=Column(String(200), primary_key=True))
+    uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    last_uid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = _ts()
+
+
+class OutgoingMail(SQLModel, table=True):
+    """The outbox: one e-mail to send, written in the same transaction as the message it
+    carries, with its Message-ID fixed when queued so a retry sends the same mail."""
+
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (
+        Index("ix_outgoing_mail_due", "state", "next_attempt_at", "id"),
+        Index("ix_outgoing_mail_ticket", "ticket_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("ticket.id", ondelete="CASCADE"), nullable=False)
+    )
+    message_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("message.id", ondelete="CASCADE"), nullable=False)
+    )
+    # reply, proactive, ack (acknowledgement), survey (CSAT)
+    kind: str = Field(sa_column=Column(String(10), nullable=False))
+    mailbox: str = Field(sa_column=Column(String(80), nullable=False))
+    mail_id: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    recipient: str = Field(sa_column=Column(String(254), nullable=False))
+    subject: str = Field(sa_column=Column(String(500), nullable=False))
+    in_reply_to: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    references: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # queued, sending (claimed by a sender until claimed_until), sent, failed, cancelled
+    state: str = Field(sa_column=Column(String(10), nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(SmallInteger, nullable=False, default=0))
+    next_attempt_at: datetime = _ts()
+    claimed_by: str | None = Field(default=None, sa_column=Column(String(60), nullable=True))
+    claimed_until: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+    # the server's answer to a sent mail, or why it failed
+    server_reply: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
 class ReplyTemplate(SQLModel, table=True):

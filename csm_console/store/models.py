@@ -178,6 +178,8 @@ class Ticket(SQLModel, table=True):
     # solved (NULL: not since, or not solved): a repeat contact when that is within the report's
     # window.  Kept by services.repeat_contacts.
     next_contact_at: datetime | None = _ts(nullable=True)
+    # the `[[mailboxes]]` name an e-mail ticket came in by (replies go out from its address)
+    mailbox: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
     csat_score: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
     csat_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))

@@ -12,6 +12,7 @@ Revises: 0013
 - `quarantine`: raw messages that could not be stored, with the reason.
 - `mailbox_state`: UIDVALIDITY and the last UID taken in, per mailbox and IMAP folder.
 - `outgoing_mail`: the outbox, written in the reply's own transaction.
+- `ticket.mailbox`: the mailbox an e-mail ticket came in by (its replies go out from there).
 - `customer.no_surveys`: the customer's opt-out of satisfaction surveys.
 """
 
@@ -37,6 +38,7 @@ def upgrade() -> None:
     op.add_column(
         "customer", sa.Column("no_surveys", sa.Boolean(), nullable=False, server_default=sa.false())
     )
+    op.add_column("ticket", sa.Column("mailbox", sa.String(80), nullable=True))
     op.add_column("message", sa.Column("mail_id", sa.String(255), nullable=True))
     op.add_column("message", sa.Column("sender", sa.String(254), nullable=True))
     op.add_column("message", sa.Column("flags", sa.String(100), nullable=False, server_default=""))
@@ -159,4 +161,5 @@ def downgrade() -> None:
     op.drop_index("ix_message_mail_id", table_name="message")
     for column in ("flags", "sender", "mail_id"):
         op.drop_column("message", column)
+    op.drop_column("ticket", "mailbox")
     op.drop_column("customer", "no_surveys")

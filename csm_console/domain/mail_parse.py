@@ -73,7 +73,7 @@ def _decode_part(part: EmailMessage, charsets: tuple[str, ...]) -> str:
 def _html_text(html: str) -> str:
     from inscriptis import get_text
 
-    return get_text(html)
+    return str(get_text(html))
 
 
 def _is_auto(msg: EmailMessage) -> bool:
@@ -135,7 +135,8 @@ def parse_message(
         body = ""
     body = sanitize(body).strip()
     if len(body) > MAX_BODY:
-        body, _ = body[:MAX_BODY], flags.add(MessageFlag.TRUNCATED)
+        body = body[:MAX_BODY]
+        flags.add(MessageFlag.TRUNCATED)
     if _is_auto(msg):
         flags.add(MessageFlag.AUTO_REPLY)
     date = None

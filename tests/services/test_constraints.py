@@ -126,7 +126,10 @@ def test_postgres_validates_the_constraints_no_row_breaks(old_store: Store) -> N
                 )
             ).all()
         )
-    assert valid == {c.name: c.name != "ck_ticket_priority" for c in CHECKS}
+    # migration 0010's checks (the ones on tables made later are part of their CREATE TABLE)
+    of_0010 = {name: ok for name, ok in valid.items() if name in {c.name for c in CHECKS}}
+    assert of_0010 == {c.name: c.name != "ck_ticket_priority" for c in CHECKS}
+    assert all(ok for name, ok in valid.items() if name not in of_0010)
     assert migrate.downgrade(old_store, "0009") == "0009"
     with old_store.engine.connect() as conn:
         left = conn.execute(

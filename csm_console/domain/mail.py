@@ -127,7 +127,12 @@ class MailAttachment:
     filename: str  # sanitised: no path, no control characters, never empty
     content_type: str
     data: bytes
-    inline: bool = False
+    inline: bool = False  # shown in the text (an inline image), not attached by the sender
+    content_id: str | None = None  # without angle brackets: what `cid:` URLs in the HTML name
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,9 @@ class ParsedMail:
     raw_sha256: str = ""
     raw_size: int = 0
     problems: tuple[str, ...] = field(default=())  # recovered defects, for the record
+    # the sender asked for no automatic answer (`X-Auto-Response-Suppress: All` or `AutoReply`):
+    # send no acknowledgement, although the message itself is not automatic
+    auto_response_suppressed: bool = False
 
 
 class Unstorable(Exception):

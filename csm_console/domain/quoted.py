@@ -1,0 +1,136 @@
+"""Where the quoted history of a reply starts, so that the console can fold it.
+
+    new, quoted = split_quoted(body)
+    assert new + quoted == body          # lossless: the store keeps the whole text
+
+`quoted` is empty when nothing looks quoted, and also when *everything* would be (a bare
+forward): there is then nothing newer to show first.  `new` keeps its trailing blank lines; show
+`new.rstrip()`.
+
+What starts quoted history (each in en, ru and lv, as the common mail programs write it):
+
+- an attribution line: `On Mon, 1 Jan 2024, Ivan <ivan@x> wrote:` (also wrapped over two or
+  three lines), `... написал(а):`, `... пишет:`, `... rakstīja:`, and Gmail's verb-less
+  `пн, 1 янв. 2024 г. в 10:00, Иван <ivan@x>:`;
+- Outlook's separators `-----Original Message-----`, `-----Исходное сообщение-----`,
+  `-----Oriģinālais ziņojums-----`, and its header block without a separator: a `From:`/`От:`/
+  `No:` line followed within a few lines by `Sent:`/`Отправлено:`/`Nosūtīts:` (or `Date:`,
+  `To:`, `Subject:` and their translations);
+- `>` lines: only the trailing run of them (with blank lines in between) counts, so that a
+  reply written *below* or *between* the quotes is never folded away.  An attribution directly
+  followed by `>` lines that more new text follows is part of such an interleaved reply, and is
+  not a start either.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ATTRIBUTION_END = re.compile(
+    r"(?:\bwrote|\bwrites|написал\(а\)|написала?|пишет|писал\(а\)|rakstīja|raksta|schrieb"
+    r"|a écrit|escribió)\s*:\s*$",
+    re.IGNORECASE,
+)
+_ATTRIBUTION_START = re.compile(r"^\s*(?:on|am|le|el|\d|[^\W\d_]{2,4}[.,])\b", re.IGNORECASE)
+# Gmail in Russian and Latvian puts no verb: "пн, 1 янв. 2024 г. в 10:00, Иван <ivan@x>:"
+_GMAIL_VERBLESS = re.compile(r"\d.*<[^<>\s@]+@[^<>\s]+>\)?\s*:\s*$")
+_SEPARATOR = re.compile(
+    r"^\s*-{3,}\s*(?:original message|исходное сообщение|oriģinālais ziņojums|"
+    r"originālā ziņa|ursprüngliche nachricht|message d'origine|mensaje original|"
+    r"пересланное сообщение|reply message)\s*-{3,}\s*$",
+    re.IGNORECASE,
+)
+_FROM_LINE = re.compile(r"^\s*\**\s*(?:from|от|no|von|de|kimden)\s*\**\s*:\s*\**\s*\S", re.I)
+_HEADER_LINE = re.compile(
+    r"^\s*\**\s*(?:sent|date|to|subject|cc|отправлено|дата|кому|тема|копия|nosūtīts|datums|"
+    r"kam|tēma|temats|gesendet|an|betreff|envoyé|enviado)\s*\**\s*:",
+    re.IGNORECASE,
+)
+_SENT_LINE = re.compile(
+    r"^\s*\**\s*(?:sent|date|отправлено|дата|nosūtīts|datums|gesendet|envoyé|enviado)\s*\**\s*:",
+    re.IGNORECASE,
+)
+_QUOTE = re.compile(r"^[ \t]*>")
+_MAX_LINES = 20_000  # lines looked at; beyond, nothing more is searched
+
+
+def _is_blank(line: str) -> bool:
+    return not line.strip()
+
+
+def _attribution_at(lines: list[str], index: int) -> int:
+    """How many lines (1-3) the attribution starting at `index` spans, or 0."""
+    first = lines[index].strip()
+    if not first or _QUOTE.match(first) or len(first) > 400:
+        return 0
+    joined = first
+    for span in range(1, 4):
+        if _ATTRIBUTION_END.search(joined) and (span == 1 or _ATTRIBUTION_START.match(first)):
+            return span
+        if _GMAIL_VERBLESS.search(joined) and len(joined) < 300:
+            return span
+        if index + span >= len(lines) or not lines[index + span].strip():
+            return 0
+        joined += " " + lines[index + span].strip()
+    return 0
+
+
+def _outlook_block_at(lines: list[str], index: int) -> bool:
+    if _SEPARATOR.match(lines[index]):
+        return True
+    if not _FROM_LINE.match(lines[index]):
+        return False
+    window = lines[index + 1 : index + 7]
+    headers = [line for line in window if _HEADER_LINE.match(line)]
+    return any(_SENT_LINE.match(line) for line in headers) and len(headers) >= 2
+
+
+def quote_start(body: str) -> int | None:
+    """The offset in `body` where quoted history starts, or None.  See the module's docstring."""
+    lines = body.splitlines(keepends=True)[:_MAX_LINES]
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    # the trailing run of '>' lines and blank lines
+    trailing = len(lines)
+    while trailing > 0 and (_is_blank(lines[trailing - 1]) or _QUOTE.match(lines[trailing - 1])):
+        trailing -= 1
+    has_quotes = any(_QUOTE.match(line) for line in lines[trailing:])
+    start: int | None = None
+    if has_quotes:
+        start = trailing
+        before = start - 1
+        while before >= 0 and _is_blank(lines[before]):
+            before -= 1
+        for span in (1, 2, 3):  # an attribution right above the quotes
+            first = before - span + 1
+            if first >= 0 and _attribution_at(lines, first) == span:
+                start = first
+                break
+    for index in range(len(lines) if start is None else start):
+        if _outlook_block_at(lines, index):
+            start = index
+            break
+        span = _attribution_at(lines, index)
+        if span:
+            after = index + span
+            while after < len(lines) and _is_blank(lines[after]):
+                after += 1
+            if after < len(lines) and _QUOTE.match(lines[after]):
+                continue  # an interleaved reply: its quotes are not the trailing run
+            start = index
+            break
+    if start is None or start >= len(lines):
+        return None
+    if not body[: offsets[start]].strip():
+        return None  # everything would be folded: nothing newer to show first
+    return offsets[start]
+
+
+def split_quoted(body: str) -> tuple[str, str]:
+    """`(new, quoted)` with `new + quoted == body`: the text written in this message, and the
+    quoted history below it ('' when there is none).  See the module's docstring."""
+    start = quote_start(body)
+    if start is None:
+        return body, ""
+    return body[:start], body[start:]

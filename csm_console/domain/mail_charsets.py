@@ -218,7 +218,9 @@ MAX_HEADER = 16_384  # characters of one header value that are decoded
 def _word_bytes(encoding: str, payload: str) -> bytes | None:
     raw = payload.encode("utf-8", "surrogateescape")
     if encoding in "bB":
-        cleaned = _B64_JUNK.sub(b"", raw)
+        if _B64_JUNK.search(raw.rstrip(b"=")):
+            return None  # not base64 at all: keep the word as written
+        cleaned = raw.rstrip(b"=")
         cleaned = cleaned[: len(cleaned) - len(cleaned) % 4 if len(cleaned) % 4 == 1 else None]
         try:
             return base64.b64decode(cleaned + b"=" * (-len(cleaned) % 4))

@@ -215,8 +215,15 @@ def _walk(part: Message, walk: _Walk, depth: int, body_wanted: bool) -> None:
     if part.is_multipart():
         children = [c for c in part.get_payload() if isinstance(c, Message)]
         if ctype == "message/delivery-status":
-            text = "\n\n".join("\n".join(f"{k}: {v}" for k, v in c.raw_items()) for c in children)
-            walk.status_texts.append(decode_header_value(text, walk.charsets))
+            walk.status_texts.append(
+                "\n\n".join(
+                    "\n".join(
+                        f"{k}: {decode_header_value(str(v), walk.charsets)}"
+                        for k, v in islice(c.raw_items(), 100)
+                    )
+                    for c in children[:100]
+                )
+            )
             return
         if part.get_content_maintype() == "message":  # an attached or returned message
             for child in children:

@@ -102,7 +102,7 @@ def quote_start(body: str) -> int | None:
         before = start - 1
         while before >= 0 and _is_blank(lines[before]):
             before -= 1
-        for span in (1, 2, 3):  # an attribution right above the quotes
+        for span in (3, 2, 1):  # an attribution right above the quotes
             first = before - span + 1
             if first >= 0 and _attribution_at(lines, first) == span:
                 start = first

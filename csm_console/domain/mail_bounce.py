@@ -176,7 +176,7 @@ def _reason_from_text(text: str) -> str:
             continue
         match = _SMTP_REPLY.search(line)
         if match:
-            found = match.group(0).strip()
+            found = line if len(line) <= MAX_REASON else match.group(0).strip()
             return f"{recipient}: {found}" if recipient and recipient not in found else found
         if recipient and not after_recipient and len(line) > 8:
             after_recipient = line

@@ -61,6 +61,7 @@ _HEADERS = frozenset(
         "x-loop", "x-failed-recipients", "return-path", LOOP_HEADER.lower(),
     }
 )  # fmt: skip
+_FALLBACK_NAMES = {"text/rfc822-headers": "returned-headers", "message/rfc822": "message"}
 _SKIP_STYLE = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
@@ -189,7 +190,7 @@ def _attach(part: Message, ctype: str, data: bytes, walk: _Walk, inline: bool) -
         sub = part.get_payload(0) if part.is_multipart() else None
         subject = sub.get("subject") if isinstance(sub, Message) else None
         name = decode_header_value(str(subject), walk.charsets)[:80] + ".eml" if subject else None
-    fallback = "image" if ctype.startswith("image/") else "attachment"
+    fallback = _FALLBACK_NAMES.get(ctype, "image" if ctype.startswith("image/") else "attachment")
     content_id = message_ids(str(part.get("content-id") or ""))
     walk.attachments.append(
         MailAttachment(

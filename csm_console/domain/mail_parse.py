@@ -52,7 +52,9 @@ MAX_BODY = 200_000  # characters of a message's text kept in the store
 MAX_SUBJECT = 500
 MAX_DEPTH = 24  # MIME nesting (multiparts and attached messages)
 MAX_PARTS = 1000
-MAX_HTML = 2_000_000  # characters of HTML turned into text (more is cut first)
+MAX_HEADER_SECTION = 512 * 1024  # bytes of the top-level header section (real ones: a few KB)
+MAX_TEXT_BYTES = 1_000_000  # bytes of one text part decoded (MAX_BODY characters need less)
+MAX_HTML = 500_000  # characters of HTML turned into text (more is cut first: ~0.5 s)
 _HEADERS = frozenset(
     {
         "from", "sender", "reply-to", "to", "cc", "subject", "date", "message-id",
@@ -89,6 +91,7 @@ class _Walk:
     returned_headers: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     parts: int = 0
+    truncated: bool = False  # a text part was cut before decoding
 
     def note(self, problem: str) -> None:
         if len(self.problems) < 20 and problem not in self.problems:
@@ -167,6 +170,10 @@ def _payload(part: Message, walk: _Walk) -> bytes:
 
 def _text(part: Message, walk: _Walk) -> str:
     data = _payload(part, walk)
+    if len(data) > MAX_TEXT_BYTES:  # cut at a line end, which no ASCII-based charset splits
+        cut = data.rfind(b"\n", 0, MAX_TEXT_BYTES)
+        data = data[: cut if cut > MAX_TEXT_BYTES // 2 else MAX_TEXT_BYTES]
+        walk.truncated = True
     declared = _param(part, "charset")
     text, note = decode_bytes(data, declared, walk.charsets)
     if note:
@@ -302,6 +309,8 @@ def parse_message(
     and nothing else, whatever the bytes."""
     if len(raw) > max_message:
         raise Unstorable(f"too large: {len(raw)} bytes, the limit is {max_message}")
+    if len(raw) > MAX_HEADER_SECTION and not _header_section_ends(raw):
+        raise Unstorable(f"header section too large (more than {MAX_HEADER_SECTION} bytes)")
     try:
         return _parse(raw, charsets)
     except Unstorable:
@@ -310,6 +319,11 @@ def parse_message(
         raise Unstorable(f"MIME parts nested too deep (more than {MAX_DEPTH})") from None
     except Exception as error:  # the last line of defence: quarantine, not crash
         raise Unstorable(f"unreadable message ({type(error).__name__})") from None
+
+
+def _header_section_ends(raw: bytes) -> bool:
+    head = raw[: MAX_HEADER_SECTION + 4]
+    return b"\n\n" in head or b"\n\r\n" in head
 
 
 def _parse(raw: bytes, charsets: tuple[str, ...]) -> ParsedMail:
@@ -371,12 +385,20 @@ def _parse(raw: bytes, charsets: tuple[str, ...]) -> ParsedMail:
 
 def _body(walk: _Walk, flags: set[MessageFlag]) -> str:
     pieces: list[str] = []
+    length = 0
     for kind, text in walk.texts:
+        if length > MAX_BODY * 2:  # enough: convert no more HTML
+            walk.truncated = True
+            break
         pieces.append(html_to_text(text) if kind == "html" else text)
+        length += len(pieces[-1])
     if walk.texts and all(kind == "html" for kind, _ in walk.texts):
         flags.add(MessageFlag.HTML_ONLY)
-    body = sanitize("\n\n".join(p.strip("\n") for p in pieces)).strip()
-    if len(body) > MAX_BODY:
+    joined = "\n\n".join(p.strip("\n") for p in pieces)
+    cut = walk.truncated or len(joined) > MAX_BODY * 2
+    cut = cut or any(kind == "html" and len(text) > MAX_HTML for kind, text in walk.texts)
+    body = sanitize(joined[: MAX_BODY * 2]).strip()  # sanitising only removes: cut it first
+    if len(body) > MAX_BODY or cut:
         body = body[:MAX_BODY]
         flags.add(MessageFlag.TRUNCATED)
     return body

@@ -72,6 +72,8 @@ def _attribution_at(lines: list[str], index: int) -> int:
         if index + span >= len(lines) or not lines[index + span].strip():
             return 0
         joined += " " + lines[index + span].strip()
+        if len(joined) > 600:
+            return 0
     return 0
 
 

@@ -246,6 +246,8 @@ def _walk(part: Message, walk: _Walk, depth: int, body_wanted: bool) -> None:
         for child in children:
             _walk(child, walk, depth + 1, body_wanted)
         return
+    if ctype.startswith("multipart/"):  # a multipart whose boundary is missing or never used
+        ctype = "text/plain"
     is_text = ctype in ("text/plain", "text/html")
     named = _filename(part, walk) is not None
     if is_text and disposition != "attachment" and not named:
@@ -263,14 +265,20 @@ def _walk(part: Message, walk: _Walk, depth: int, body_wanted: bool) -> None:
 
 
 def _preferred(children: list[Message]) -> Message | None:
-    """The alternative to read: the text/plain one (or the multipart holding one), else the
-    last one holding HTML, else the first."""
+    """The alternative to read: the text/plain one (or the multipart holding one) unless its
+    text is blank (some mailers send an empty plain part beside the real HTML), else the last
+    one holding HTML, else the first."""
 
     def holds(child: Message, wanted: str) -> bool:
         return any(_content_type(p) == wanted for p in _leaves(child, 0))
 
+    def blank(child: Message) -> bool:
+        leaves = [p for p in _leaves(child, 0) if _content_type(p) == "text/plain"]
+        scratch = _Walk(charsets=("utf-8",))
+        return all(not _payload(p, scratch).strip() for p in leaves)
+
     for child in children:
-        if holds(child, "text/plain"):
+        if holds(child, "text/plain") and not blank(child):
             return child
     for child in reversed(children):
         if holds(child, "text/html"):

@@ -487,3 +487,46 @@ def test_split_quoted(body: str, new: str | None) -> None:
 )
 def test_guess_language_on_mail_text(text: str, language: str) -> None:
     assert guess_language(text) == language
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "text", "html_only"),
+    [
+        ("Content-Type: multipart/mixed", b"no boundary text\r\n", "no boundary text", False),
+        (
+            'Content-Type: multipart/mixed; boundary="zz"',
+            b"the boundary never appears\r\n",
+            "the boundary never appears",
+            False,
+        ),
+        (
+            'Content-Type: multipart/alternative; boundary="a"',
+            b"--a\r\nContent-Type: text/plain\r\n\r\n \r\n"
+            b"--a\r\nContent-Type: text/html\r\n\r\n<p>the real text</p>\r\n--a--\r\n",
+            "the real text",
+            True,
+        ),
+        (
+            'Content-Type: multipart/mixed; boundary="a"',
+            b"--a\r\nContent-Type: text/plain\r\n\r\nthe start, and the close never comes",
+            "the start, and the close never comes",
+            False,
+        ),
+    ],
+)
+def test_broken_structure_keeps_the_text(
+    headers: str, body: bytes, text: str, html_only: bool
+) -> None:
+    parsed = parse_message(mail("From: a@b.c\n" + headers, body))
+    assert parsed.body == text
+    assert (MessageFlag.HTML_ONLY in parsed.flags) is html_only
+    assert parsed.attachments == ()
+
+
+def test_huge_parts_are_cut_not_slow() -> None:
+    text = ("Привет мир. " * 200_000).encode("koi8-r")
+    parsed = parse_message(mail("From: a@b.c\nContent-Type: text/plain", text))
+    assert len(parsed.body) == MAX_BODY and parsed.body.startswith("Привет мир.")
+    assert MessageFlag.TRUNCATED in parsed.flags
+    with pytest.raises(Unstorable, match="header section too large"):
+        parse_message(b"From: a@b.c\r\n" + b"X-Junk: y\r\n" * 100_000 + b"\r\nbody")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import unicodedata
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from csm_console.domain.text import sanitize
@@ -47,16 +47,31 @@ def parse_date(value: str | None) -> str | None:
     does not parse.  A date without a zone (`-0000`) is taken as UTC."""
     if not value:
         return None
+    value = sanitize(value, single_line=True)[:200]
+    when: datetime | None
     try:
-        when = parsedate_to_datetime(sanitize(value, single_line=True)[:200])
+        when = parsedate_to_datetime(value)
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         when = when.astimezone(UTC)
     except Exception:  # any garbage: TypeError, ValueError, OverflowError ...
+        when = _iso_date(value)
+    if when is None:
         return None
     if not 1970 <= when.year <= 2200:
         return None
     return when.isoformat()
+
+
+def _iso_date(value: str) -> datetime | None:
+    """`2024-03-01 09:30:00+02:00` and the like, which some robots write."""
+    try:
+        when = datetime.fromisoformat(value.strip().replace(" UTC", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 _ADDRESS = re.compile(r"^[^\s@<>()\[\],;:\"\\]{1,64}@[^\s@<>()\[\],;:\"\\]{1,253}$")
@@ -68,9 +83,7 @@ def clean_address(address: str) -> str | None:
     address = sanitize(address, single_line=True).strip().strip("<>").strip().lower()
     if len(address) > 254 or not _ADDRESS.match(address):
         return None
-    _local, domain = address.split("@")
-    if "." not in domain and domain != "localhost":
-        return None
+    _local, domain = address.split("@")  # a domain without a dot is an intranet host: kept
     if domain.startswith(".") or domain.endswith(".") or ".." in domain:
         return None
     return address

@@ -336,7 +336,8 @@ def _header_section_ends(raw: bytes) -> bool:
 
 def _parse(raw: bytes, charsets: tuple[str, ...]) -> ParsedMail:
     digest = hashlib.sha256(raw).hexdigest()
-    msg = BytesParser(policy=_POLICY).parsebytes(raw)
+    # blank lines before the headers (a careless export) would make every header body text
+    msg = BytesParser(policy=_POLICY).parsebytes(raw.lstrip(b"\r\n"))
     raw_headers, headers = _headers(msg, charsets)
     walk = _Walk(charsets=charsets)
     _walk(msg, walk, 0, body_wanted=True)
@@ -350,7 +351,7 @@ def _parse(raw: bytes, charsets: tuple[str, ...]) -> ParsedMail:
         content_type=ctype,
         report_type=report_type,
         sender=sender,
-        sender_name=sender_name,
+        sender_name=sender_name or headers.get("from", ""),  # `From: MAILER-DAEMON`, no domain
         subject=subject,
         headers=headers,
         body=body,

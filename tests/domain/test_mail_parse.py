@@ -530,3 +530,26 @@ def test_huge_parts_are_cut_not_slow() -> None:
     assert MessageFlag.TRUNCATED in parsed.flags
     with pytest.raises(Unstorable, match="header section too large"):
         parse_message(b"From: a@b.c\r\n" + b"X-Junk: y\r\n" * 100_000 + b"\r\nbody")
+
+
+def test_real_world_oddities() -> None:
+    # SMTPUTF8: a non-ASCII address, raw UTF-8 in the header
+    raw = "From: Пётр <пётр@пример.рф>\r\nSubject: x\r\n\r\nhi".encode()
+    assert parse_message(raw).sender == "пётр@пример.рф"
+    # an intranet host without a dot
+    assert parse_message(mail("From: admin@helpdesk")).sender == "admin@helpdesk"
+    # blank lines before the headers (a careless export)
+    assert parse_message(b"\r\n\r\n" + mail("From: a@b.c\nSubject: s")).subject == "s"
+    # an ISO date written by a robot
+    parsed = parse_message(mail("From: a@b.c\nDate: 2024-03-01 09:30:00+02:00"))
+    assert parsed.date == "2024-03-01T07:30:00+00:00"
+    # a bounce from a daemon with no domain
+    raw = mail(
+        "From: MAILER-DAEMON (Mail Delivery System)\nSubject: failure notice",
+        b"Hi. This is the qmail-send program at mx.example.com.\r\n"
+        b"<x@example.com>:\r\nSorry, no mailbox here by that name. (#5.1.1)\r\n",
+    )
+    parsed = parse_message(raw)
+    assert parsed.sender == ""
+    assert parsed.flags == {MessageFlag.BOUNCE}
+    assert parsed.bounce_reason == "x@example.com: Sorry, no mailbox here by that name. (#5.1.1)"

@@ -175,6 +175,7 @@ def decode_bytes(
         return data.decode("ascii"), None  # the common case, and the same in all of those
     tried: list[str] = []
     best: tuple[int, str, str] | None = None
+    declared_reading: tuple[int, str, str] | None = None
     order = ([codec] if codec else []) + ["utf-8"] + [normalize_charset(c) or "" for c in charsets]
     for name in order:
         if not name or name in tried:
@@ -188,8 +189,13 @@ def decode_bytes(
         score = 0 if name == "utf-8" and not data.isascii() else implausibility(text)
         if score == 0:
             return text, _note(codec, declared, name)
+        if name == codec:
+            declared_reading = (score, name, text)
         if best is None or score < best[0]:
             best = (score, name, text)
+    # the declared charset keeps its word unless another reads clearly better (half the score)
+    if declared_reading is not None and best is not None and best[0] * 2 >= declared_reading[0]:
+        best = declared_reading
     if best is not None:
         return best[2], _note(codec, declared, best[1])
     return data.decode("utf-8", errors="replace"), f"undecodable text ({_shown(declared)})"

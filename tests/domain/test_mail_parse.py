@@ -553,3 +553,12 @@ def test_real_world_oddities() -> None:
     assert parsed.sender == ""
     assert parsed.flags == {MessageFlag.BOUNCE}
     assert parsed.bounce_reason == "x@example.com: Sorry, no mailbox here by that name. (#5.1.1)"
+
+
+def test_declared_charset_keeps_its_word_on_small_doubts() -> None:
+    # German in latin-1 with an acute accent used as apostrophe and a cube sign: odd symbols,
+    # but no other charset reads it clearly better, so the declared one stays
+    text = "Geschäftsführer geht´s gut, 5 m³ Wasser, Grüße"
+    assert decode_bytes(text.encode("cp1252"), "iso-8859-1", CHARSETS) == (text, None)
+    # UTF-16 with a byte order mark, declared
+    assert decode_bytes("Привет".encode("utf-16"), "utf-16", CHARSETS)[0] == "Привет"

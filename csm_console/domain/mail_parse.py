@@ -233,6 +233,10 @@ def _walk(part: Message, walk: _Walk, depth: int, body_wanted: bool) -> None:
                 )
             )
             return
+        if ctype == "message/global-delivery-status":  # RFC 6533: parsed as a message
+            data = b"".join(_serialized(c, walk) for c in children)
+            walk.status_texts.append(decode_bytes(data, "utf-8", walk.charsets)[0])
+            return
         if part.get_content_maintype() == "message":  # an attached or returned message
             for child in children:
                 walk.returned_ids.append(str(child.get("message-id") or ""))

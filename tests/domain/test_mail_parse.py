@@ -562,3 +562,23 @@ def test_declared_charset_keeps_its_word_on_small_doubts() -> None:
     assert decode_bytes(text.encode("cp1252"), "iso-8859-1", CHARSETS) == (text, None)
     # UTF-16 with a byte order mark, declared
     assert decode_bytes("Привет".encode("utf-16"), "utf-16", CHARSETS)[0] == "Привет"
+
+
+def test_global_delivery_status_bounce() -> None:
+    """RFC 6533 (internationalised) reports: message/global-delivery-status and
+    message/global-headers."""
+    raw = mail(
+        "From: postmaster@mx.example\nContent-Type: multipart/report; "
+        'report-type=global-delivery-status; boundary="r"',
+        "--r\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        "--r\r\nContent-Type: message/global-delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example\r\n\r\n"
+        "Final-Recipient: utf-8; пётр@пример.рф\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "--r\r\nContent-Type: message/global-headers\r\n\r\n"
+        "From: support@desk.example\r\nMessage-ID: <csm.9.1@desk.example>\r\n\r\n"
+        "--r--\r\n".encode(),
+    )
+    parsed = parse_message(raw)
+    assert parsed.flags == {MessageFlag.BOUNCE}
+    assert parsed.bounced_ids == ("csm.9.1@desk.example",)
+    assert parsed.bounce_reason == "пётр@пример.рф: 5.1.1"

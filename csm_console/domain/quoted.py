@@ -51,7 +51,7 @@ _SENT_LINE = re.compile(
     re.IGNORECASE,
 )
 _QUOTE = re.compile(r"^[ \t]*>")
-_MAX_LINES = 20_000  # lines looked at; beyond, nothing more is searched
+_MAX_SCAN = 3_000  # lines searched for a quote header (the trailing '>' run: any length)
 
 
 def _is_blank(line: str) -> bool:
@@ -89,10 +89,7 @@ def _outlook_block_at(lines: list[str], index: int) -> bool:
 
 def quote_start(body: str) -> int | None:
     """The offset in `body` where quoted history starts, or None.  See the module's docstring."""
-    lines = body.splitlines(keepends=True)[:_MAX_LINES]
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
+    lines = body.splitlines(keepends=True)
     # the trailing run of '>' lines and blank lines
     trailing = len(lines)
     while trailing > 0 and (_is_blank(lines[trailing - 1]) or _QUOTE.match(lines[trailing - 1])):
@@ -109,7 +106,7 @@ def quote_start(body: str) -> int | None:
             if first >= 0 and _attribution_at(lines, first) == span:
                 start = first
                 break
-    for index in range(len(lines) if start is None else start):
+    for index in range(min(_MAX_SCAN, len(lines) if start is None else start)):
         if _outlook_block_at(lines, index):
             start = index
             break
@@ -124,9 +121,10 @@ def quote_start(body: str) -> int | None:
             break
     if start is None or start >= len(lines):
         return None
-    if not body[: offsets[start]].strip():
+    offset = sum(len(line) for line in lines[:start])
+    if not body[:offset].strip():
         return None  # everything would be folded: nothing newer to show first
-    return offsets[start]
+    return offset
 
 
 def split_quoted(body: str) -> tuple[str, str]:

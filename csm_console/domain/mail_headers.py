@@ -94,7 +94,8 @@ def first_address(raw: str) -> tuple[str, str] | None:
     (the name is still encoded: decode it after, so that an encoded comma cannot split it)."""
     if not raw:
         return None
-    raw = raw[:4000]
+    if len(raw) > 4000:  # a huge display name: the address is at the end
+        raw = raw[:2000] + " " + raw[-2000:]
     try:
         name, address = parseaddr(raw)
     except Exception:  # the stdlib parser on hostile input

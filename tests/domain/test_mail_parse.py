@@ -26,6 +26,8 @@ from csm_console.domain.mail_headers import (
 from csm_console.domain.mail_parse import MAX_BODY, MAX_PARTS, parse_message
 from csm_console.domain.quoted import split_quoted
 from csm_console.domain.text import guess_language
+from tests.domain.test_mail_corpus import assert_safe
+from tests.hostile import hostile_cases
 
 CHARSETS = ("utf-8", "windows-1251", "koi8-r", "windows-1257", "iso-8859-13", "latin-1")
 RU = "Здравствуйте! Не работает интернет, роутер мигает красным. Прошу прислать мастера."
@@ -582,3 +584,22 @@ def test_global_delivery_status_bounce() -> None:
     assert parsed.flags == {MessageFlag.BOUNCE}
     assert parsed.bounced_ids == ("csm.9.1@desk.example",)
     assert parsed.bounce_reason == "пётр@пример.рф: 5.1.1"
+
+
+@pytest.mark.parametrize("case", hostile_cases(), ids=lambda c: c.get("why", "")[:40])
+def test_hostile_text_in_every_field_comes_out_safe(case: dict[str, str]) -> None:
+    text = case["text"]
+    word = "=?utf-8?B?" + base64.b64encode(text.encode("utf-8", "surrogatepass")).decode() + "?="
+    name = "".join(f"%{b:02X}" for b in text.encode("utf-8", "surrogatepass"))
+    raw = mail(
+        f"From: {word} <a@b.c>\nSubject: {word}\nX-CSM-Loop: {word}\nMessage-ID: <{word}@x>\n"
+        'Content-Type: multipart/mixed; boundary="m"',
+        b"--m\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        + text.encode("utf-8", "surrogatepass")
+        + b"\r\n--m\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Disposition: attachment; filename*=utf-8''" + name.encode() + b"\r\n\r\nx\r\n"
+        b"--m\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        + text.encode("utf-8", "surrogatepass")
+        + b"\r\n--m--\r\n",
+    )
+    assert_safe(parse_message(raw))

@@ -64,7 +64,6 @@ _HEADERS = frozenset(
     }
 )  # fmt: skip
 _FALLBACK_NAMES = {"text/rfc822-headers": "returned-headers", "message/rfc822": "message"}
-_SKIP_STYLE = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
 class _Raw(Compat32):
@@ -114,15 +113,19 @@ def _headers(msg: Message, charsets: tuple[str, ...]) -> tuple[dict[str, str], d
     return raw, decoded
 
 
-def _param(part: Message, name: str, header: str = "content-type") -> str | None:
-    """A header parameter decoded: RFC 2231 (`name*=utf-8''...`), encoded words, raw 8-bit."""
+def _param(
+    part: Message,
+    name: str,
+    header: str = "content-type",
+    charsets: tuple[str, ...] = DEFAULT_CHARSETS,
+) -> str | None:
+    """A header parameter; an RFC 2231 one (`name*=utf-8''...`) decoded."""
     try:
         value: Any = part.get_param(name, header=header)
     except Exception:  # malformed parameters
         return None
     if value is None:
         return None
-    charsets = ("utf-8",)
     if isinstance(value, tuple):  # RFC 2231: (charset, language, %-decoded as latin-1)
         declared, _language, text = value
         data = str(text).encode("latin-1", "surrogateescape")
@@ -132,7 +135,7 @@ def _param(part: Message, name: str, header: str = "content-type") -> str | None
 
 def _filename(part: Message, walk: _Walk) -> str | None:
     for name, header in (("filename", "content-disposition"), ("name", "content-type")):
-        value = _param(part, name, header)
+        value = _param(part, name, header, walk.charsets)
         if value:
             return decode_header_value(value.strip('"'), walk.charsets)
     return None
@@ -301,10 +304,11 @@ def _leaves(part: Message, depth: int) -> list[Message]:
 
 
 def html_to_text(html: str) -> str:
-    """Readable text from HTML (scripts, styles and the head dropped first).  Never rendered."""
+    """Readable text from HTML (inscriptis drops scripts, styles and the head).  Never
+    rendered."""
     from inscriptis import get_text
 
-    html = _SKIP_STYLE.sub(" ", html[:MAX_HTML])
+    html = html[:MAX_HTML]
     try:
         return str(get_text(html))
     except Exception:  # inscriptis on broken markup: fall back to tag stripping

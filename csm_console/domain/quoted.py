@@ -33,7 +33,7 @@ _ATTRIBUTION_END = re.compile(
 )
 _ATTRIBUTION_START = re.compile(r"^\s*(?:on|am|le|el|\d|[^\W\d_]{2,4}[.,])\b", re.IGNORECASE)
 # Gmail in Russian and Latvian puts no verb: "пн, 1 янв. 2024 г. в 10:00, Иван <ivan@x>:"
-_GMAIL_VERBLESS = re.compile(r"\d.*<[^<>\s@]+@[^<>\s]+>\)?\s*:\s*$")
+_GMAIL_VERBLESS = re.compile(r"<[^<>\s@]+@[^<>\s]+>\)?\s*:$")  # and a digit before
 _SEPARATOR = re.compile(
     r"^\s*-{3,}\s*(?:original message|исходное сообщение|oriģinālais ziņojums|"
     r"originālā ziņa|ursprüngliche nachricht|message d'origine|mensaje original|"
@@ -65,10 +65,12 @@ def _attribution_at(lines: list[str], index: int) -> int:
         return 0
     joined = first
     for span in range(1, 4):
-        if _ATTRIBUTION_END.search(joined) and (span == 1 or _ATTRIBUTION_START.match(first)):
-            return span
-        if _GMAIL_VERBLESS.search(joined) and len(joined) < 300:
-            return span
+        if joined.endswith(":"):  # every attribution does: the cheap test first
+            if _ATTRIBUTION_END.search(joined) and (span == 1 or _ATTRIBUTION_START.match(first)):
+                return span
+            verbless = len(joined) < 300 and _GMAIL_VERBLESS.search(joined)
+            if verbless and any(ch.isdigit() for ch in joined[: verbless.start()]):
+                return span
         if index + span >= len(lines) or not lines[index + span].strip():
             return 0
         joined += " " + lines[index + span].strip()

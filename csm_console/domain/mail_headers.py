@@ -17,7 +17,7 @@ MAX_ID_LENGTH = 250
 MAX_FILENAME = 180
 
 _BRACKETED = re.compile(r"<\s*([^<>\s]{1,1000})\s*>")
-_BARE = re.compile(r"[^\s<>,;()\"]+@[^\s<>,;()\"]+")
+_BARE = re.compile(r"[^\s<>,;()\"@]{1,250}@[^\s<>,;()\"@]{1,250}")
 _ID_OK = re.compile(r"^[^\s<>\"\\]+$")
 
 

@@ -217,7 +217,7 @@ def auto_reason(get: dict[str, str]) -> str | None:
     AutoReply, All; see `suppresses_auto_response`).
     """
     auto = get.get("auto-submitted", "").strip().lower()
-    if auto and auto.split(";")[0].strip() != "no":
+    if auto and re.split(r"[\s;(]", auto, maxsplit=1)[0] != "no":  # `no (comment)` is no
         return f"Auto-Submitted: {auto[:40]}"
     precedence = get.get("precedence", "").strip().lower()
     if precedence in ("bulk", "junk", "list", "auto_reply"):

@@ -227,6 +227,8 @@ def test_safe_filename_length_and_fallback() -> None:
         ({"auto-submitted": "auto-generated; owner-email=x"}, True),
         ({"auto-submitted": "no"}, False),
         ({"auto-submitted": "No"}, False),
+        ({"auto-submitted": "no (a person wrote this)"}, False),
+        ({"auto-submitted": "auto-replied (vacation)"}, True),
         ({"precedence": "bulk"}, True),
         ({"precedence": "list"}, True),
         ({"precedence": "junk"}, True),

@@ -91,6 +91,8 @@ class _Walk:
     problems: list[str] = field(default_factory=list)
     parts: int = 0
     truncated: bool = False  # a text part was cut before decoding
+    # named text parts not marked as attachments: the text if the message has no other
+    named_texts: list[tuple[Message, MailAttachment]] = field(default_factory=list)
 
     def note(self, problem: str) -> None:
         if len(self.problems) < 20 and problem not in self.problems:
@@ -269,6 +271,8 @@ def _walk(part: Message, walk: _Walk, depth: int, body_wanted: bool) -> None:
         walk.status_texts.append(decode_bytes(data, None, walk.charsets)[0])
     has_cid = part.get("content-id") is not None
     _attach(part, ctype, data, walk, disposition == "inline" or (disposition is None and has_cid))
+    if is_text and disposition != "attachment" and body_wanted:
+        walk.named_texts.append((part, walk.attachments[-1]))
 
 
 def _preferred(children: list[Message]) -> Message | None:
@@ -349,6 +353,11 @@ def _parse(raw: bytes, charsets: tuple[str, ...]) -> ParsedMail:
     raw_headers, headers = _headers(msg, charsets)
     walk = _Walk(charsets=charsets)
     _walk(msg, walk, 0, body_wanted=True)
+    if not walk.texts and walk.named_texts:  # the only text came with a file name
+        part, attachment = walk.named_texts[0]
+        walk.attachments.remove(attachment)
+        kind = "html" if attachment.content_type == "text/html" else "plain"
+        walk.texts.append((kind, _text(part, walk)))
     flags: set[MessageFlag] = set()
     body = _body(walk, flags)
     subject = sanitize(headers.get("subject", ""), single_line=True)[:MAX_SUBJECT]

@@ -605,3 +605,18 @@ def test_hostile_text_in_every_field_comes_out_safe(case: dict[str, str]) -> Non
         + b"\r\n--m--\r\n",
     )
     assert_safe(parse_message(raw))
+
+
+def test_a_named_text_part_is_the_text_when_there_is_no_other() -> None:
+    raw = mail(
+        'From: a@b.c\nContent-Type: multipart/mixed; boundary="m"',
+        b'--m\r\nContent-Type: text/plain; charset=utf-8; name="body.txt"\r\n\r\n'
+        b"the only text\r\n"
+        b'--m\r\nContent-Type: application/pdf; name="a.pdf"\r\n\r\n%PDF\r\n--m--\r\n',
+    )
+    parsed = parse_message(raw)
+    assert parsed.body == "the only text"
+    assert [a.filename for a in parsed.attachments] == ["a.pdf"]
+    single = mail('From: a@b.c\nContent-Type: text/plain; name="note.txt"', b"single part")
+    parsed = parse_message(single)
+    assert (parsed.body, parsed.attachments) == ("single part", ())

@@ -63,11 +63,9 @@ _WINDOWS = re.compile(
 _ISO = re.compile(r"^(?:x-)?iso[-_ ]?8859[-_ ]?(\d{1,2})(?:[-_ ]?[ie])?$")
 _KOI = re.compile(r"^(?:x-)?koi8[-_ ]?([rut])$")
 # codecs that are not charsets of text on the wire: escapes, IDNA, always-failing, quadratic
-_REFUSED = frozenset(
-    {"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined", "utf-16-le"}
-)
+_REFUSED = frozenset({"unicode-escape", "raw-unicode-escape", "idna", "punycode", "undefined"})
 
-_NEXT_CHARSETS: dict[str, str | None] = {}
+_CHARSET_CACHE: dict[str, str | None] = {}
 
 
 def normalize_charset(name: str | None) -> str | None:
@@ -76,11 +74,11 @@ def normalize_charset(name: str | None) -> str | None:
     if name is None:
         return None
     key = name.strip().strip("\"'").split("*", 1)[0].strip().lower()[:40]
-    if key in _NEXT_CHARSETS:
-        return _NEXT_CHARSETS[key]
+    if key in _CHARSET_CACHE:
+        return _CHARSET_CACHE[key]
     found = _lookup(key)
-    if len(_NEXT_CHARSETS) < 500:  # hostile mail must not grow the cache without bound
-        _NEXT_CHARSETS[key] = found
+    if len(_CHARSET_CACHE) < 500:  # hostile mail must not grow the cache without bound
+        _CHARSET_CACHE[key] = found
     return found
 
 

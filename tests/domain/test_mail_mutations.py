@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from csm_console.domain.mail import Unstorable
 from csm_console.domain.mail_parse import parse_message
+from csm_console.domain.quoted import split_quoted
+from csm_console.domain.text import guess_language
 from tests.domain.test_mail_corpus import assert_safe
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "mail"
@@ -153,3 +155,31 @@ def test_a_few_hundred_mutations_in_a_quick_loop() -> None:
     # the mutations must leave most messages readable: a parser that quarantines everything
     # would pass the loop above
     assert outcomes["parsed"] > 400, outcomes
+
+
+LINES = st.sampled_from(
+    [
+        "> quoted",
+        ">",
+        "",
+        "new text",
+        "On Mon, 1 Jan 2024, Ivan <i@x> wrote:",
+        "Иван написал(а):",
+        "-----Original Message-----",
+        "From: S <s@x>",
+        "Sent: Monday",
+        "Subject: x",
+        "Jānis rakstīja:",
+        "-- ",
+    ]
+)
+
+
+@given(st.lists(st.one_of(LINES, st.text(max_size=40)), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_split_quoted_is_lossless_and_language_always_guessed(lines: list[str]) -> None:
+    body = "\n".join(lines)
+    new, quoted = split_quoted(body)
+    assert new + quoted == body
+    assert not quoted or new.strip()  # never everything folded away
+    assert guess_language(body) in ("en", "ru", "lv")

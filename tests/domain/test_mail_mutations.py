@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from csm_console.domain.mail import Unstorable
 from csm_console.domain.mail_parse import parse_message
-from csm_console.domain.quoted import split_quoted
+from csm_console.domain.quoted import quote_start, split_quoted
 from csm_console.domain.text import guess_language
 from tests.domain.test_mail_corpus import assert_safe
 
@@ -177,9 +177,14 @@ LINES = st.sampled_from(
 
 @given(st.lists(st.one_of(LINES, st.text(max_size=40)), max_size=40))
 @settings(max_examples=300, deadline=None)
-def test_split_quoted_is_lossless_and_language_always_guessed(lines: list[str]) -> None:
+def test_split_quoted_keeps_every_line_and_language_always_guessed(lines: list[str]) -> None:
     body = "\n".join(lines)
     new, quoted = split_quoted(body)
-    assert new + quoted == body
+    kept = [x for x in f"{new}\n{quoted}".split("\n") if x.strip()]
+    assert kept == [x for x in body.split("\n") if x.strip()]
     assert not quoted or new.strip()  # never everything folded away
+    start = quote_start(body)
+    assert (start is None) == (quoted == "")
+    if start is not None:
+        assert body[: len(new)] == new and not body[len(new) : start].strip()
     assert guess_language(body) in ("en", "ru", "lv")

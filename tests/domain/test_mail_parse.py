@@ -24,7 +24,7 @@ from csm_console.domain.mail_headers import (
     suppresses_auto_response,
 )
 from csm_console.domain.mail_parse import MAX_BODY, MAX_PARTS, parse_message
-from csm_console.domain.quoted import split_quoted
+from csm_console.domain.quoted import quote_start, split_quoted
 from csm_console.domain.text import guess_language
 from tests.domain.test_mail_corpus import assert_safe
 from tests.hostile import hostile_cases
@@ -436,7 +436,8 @@ def test_bounce_reason_is_sanitised_and_short() -> None:
             "Thanks!\n\nOn Mon, Jan 1, 2024 at 10:00 AM Ivan Petrov <\ni@x> wrote:\n> old\n",
             "Thanks!",
         ),
-        ("Ок\n\nИван Петров написал(а):\n> старое\n", "Ок"),
+        ("Ок\n\nИван Петров написал(а):\n> старое\n", "Ок"),  # right above the quotes
+        ("Labdien\n\n-----Sākotnējā ziņa-----\nNo: a\n\nvecs\n", "Labdien"),
         ("Ок\n\n01.01.2024 10:00, Иван пишет:\n> старое\n", "Ок"),
         ("Ок\n\nпн, 1 янв. 2024 г. в 10:00, Иван <i@x.ru>:\n> старое\n", "Ок"),
         ("Labi\n\n2024. gada 1. janv. Jānis rakstīja:\n> vecs\n", "Labi"),
@@ -456,12 +457,47 @@ def test_bounce_reason_is_sanitised_and_short() -> None:
 )
 def test_split_quoted(body: str, new: str | None) -> None:
     got_new, quoted = split_quoted(body)
-    assert got_new + quoted == body
+    assert_lines_kept(body, got_new, quoted)
     if new is None:
-        assert quoted == ""
+        assert (got_new, quoted) == (body, "")
+        assert quote_start(body) is None
     else:
-        assert got_new.rstrip() == new
-        assert quoted
+        assert got_new == new
+        assert quoted and quoted == quoted.strip("\n")
+        start = quote_start(body)
+        assert start is not None and body[start:].strip("\n") == quoted
+
+
+def assert_lines_kept(body: str, new: str, quoted: str) -> None:
+    """Every non-blank line of `body` is in `new` or `quoted`, in order."""
+    kept = [x for x in f"{new}\n{quoted}".split("\n") if x.strip()]
+    assert kept == [x for x in body.split("\n") if x.strip()]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Я уже написал:\nроутер мигает красным.",
+        "The technician wrote:\n'cable damaged in the basement'.",
+        "On Monday I wrote:\nplease call me back.",
+        "> Hello,\n> your invoice is attached.",
+    ],
+)
+def test_the_customers_own_words_are_not_folded(body: str) -> None:
+    assert split_quoted(body) == (body, "")
+
+
+def test_quoted_wrapped_attribution_and_long_lines() -> None:
+    body = (
+        "Yes, it is the second invoice.\n\nOn Mon, Nov 3, 2026 at 10:15 AM Baltic Net Support "
+        "<support@balticnet.example>\nwrote:\n\n> Which invoice do you mean?"
+    )
+    assert split_quoted(body) == (
+        "Yes, it is the second invoice.",
+        body[body.index("On Mon") :],
+    )
+    long = "x" * 500 + " 10:15 wrote:\n> quoted"
+    assert split_quoted(long) == (long[: long.index("\n")], "> quoted")
 
 
 # --- language ------------------------------------------------------------------------------

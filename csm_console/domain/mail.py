@@ -27,7 +27,7 @@ class MessageFlag(StrEnum):
     """What a stored message is, beyond its author (`message.flags`, space-separated)."""
 
     AUTO_REPLY = "auto-reply"  # Auto-Submitted, Precedence bulk/junk/list, X-Autoreply, OOO
-    BOUNCE = "bounce"  # a delivery status notification about one of our mails
+    BOUNCE = "bounce"  # a delivery status notification about one of our mails (+ AUTO_REPLY)
     HTML_ONLY = "html-only"  # the text was made from HTML (which is never rendered)
     TRUNCATED = "truncated"  # the body was cut to the store's limit
 

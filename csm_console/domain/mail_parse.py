@@ -376,9 +376,11 @@ def _parse(raw: bytes, charsets: tuple[str, ...]) -> ParsedMail:
         returned_ids=walk.returned_ids,
         returned_headers=walk.returned_headers,
     )
+    # a bounce is automatic mail too: whatever checks only auto-reply (acknowledgements, status
+    # changes) leaves it alone as well
     if bounce is not None and bounce.failed:
         flags.add(MessageFlag.BOUNCE)
-    elif bounce is not None or auto_reason(headers) or report_type == "disposition-notification":
+    if bounce is not None or auto_reason(headers) or report_type == "disposition-notification":
         flags.add(MessageFlag.AUTO_REPLY)
     if not sender and bounce is None:
         raise Unstorable("no usable sender (From)")

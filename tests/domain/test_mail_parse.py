@@ -591,7 +591,7 @@ def test_real_world_oddities() -> None:
     )
     parsed = parse_message(raw)
     assert parsed.sender == ""
-    assert parsed.flags == {MessageFlag.BOUNCE}
+    assert parsed.flags == {MessageFlag.BOUNCE, MessageFlag.AUTO_REPLY}
     assert parsed.bounce_reason == "x@example.com: Sorry, no mailbox here by that name. (#5.1.1)"
 
 
@@ -619,7 +619,7 @@ def test_global_delivery_status_bounce() -> None:
         "--r--\r\n".encode(),
     )
     parsed = parse_message(raw)
-    assert parsed.flags == {MessageFlag.BOUNCE}
+    assert parsed.flags == {MessageFlag.BOUNCE, MessageFlag.AUTO_REPLY}
     assert parsed.bounced_ids == ("csm.9.1@desk.example",)
     assert parsed.bounce_reason == "пётр@пример.рф: 5.1.1"
 

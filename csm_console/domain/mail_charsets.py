@@ -182,6 +182,11 @@ def decode_bytes(
         try:
             text = data.decode(name)
         except (UnicodeError, LookupError, ValueError, OverflowError):
+            if name == "utf-8":  # mostly UTF-8 with a few stray bytes competes as such
+                text = data.decode("utf-8", errors="replace")
+                score = implausibility(text) + 3 * text.count("\ufffd", _SAMPLE)
+                if best is None or score < best[0]:
+                    best = (score, "utf-8 with bad bytes replaced", text)
             continue
         # valid UTF-8 that is not ASCII is not a coincidence
         score = 0 if name == "utf-8" and not data.isascii() else implausibility(text)

@@ -656,3 +656,14 @@ def test_a_named_text_part_is_the_text_when_there_is_no_other() -> None:
     single = mail('From: a@b.c\nContent-Type: text/plain; name="note.txt"', b"single part")
     parsed = parse_message(single)
     assert (parsed.body, parsed.attachments) == ("single part", ())
+
+
+def test_mostly_utf8_with_a_stray_byte_stays_utf8() -> None:
+    data = RU.encode() + b" \xff " + RU.encode()
+    text, _note = decode_bytes(data, "utf-8", CHARSETS)
+    assert text == RU + " \ufffd " + RU
+    # but latin-1 German declared as UTF-8 is read as what it is
+    german = "Grüße aus München, schöne Größe"
+    assert decode_bytes(german.encode("cp1252"), "utf-8", CHARSETS)[0] == german
+    # and windows-1251 declared as UTF-8 (a common lie)
+    assert decode_bytes(RU.encode("cp1251"), "utf-8", CHARSETS)[0] == RU

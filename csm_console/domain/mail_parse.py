@@ -183,7 +183,41 @@ def _text(part: Message, walk: _Walk) -> str:
     text, note = decode_bytes(data, declared, walk.charsets)
     if note:
         walk.note(note)
+    if (
+        str(_param(part, "format") or "").lower() == "flowed"
+        and _content_type(part) == "text/plain"
+    ):
+        text = unflow(text, delsp=str(_param(part, "delsp") or "").lower() == "yes")
     return text
+
+
+def unflow(text: str, *, delsp: bool = False) -> str:
+    """`format=flowed` text (RFC 3676) as the paragraphs it was: a line ending in a space goes
+    on in the next line of the same quote depth; space-stuffing is undone.  (Thunderbird and
+    Apple Mail send this: without it every paragraph is broken at 72 characters.)"""
+    out: list[str] = []
+    pending: tuple[int, str] | None = None  # (quote depth, text so far) of an open paragraph
+    for line in text.replace("\r\n", "\n").split("\n"):
+        stripped = line.lstrip(">")
+        depth = len(line) - len(stripped)
+        if stripped.startswith(" "):
+            stripped = stripped[1:]  # space-stuffing, or the space after the quote marks
+        if pending is not None and pending[0] != depth:
+            out.append(_quoted_line(*pending))
+            pending = None
+        joined = (pending[1] if pending else "") + stripped
+        if stripped.endswith(" ") and stripped != "-- ":
+            pending = (depth, joined[:-1] if delsp else joined)
+        else:
+            out.append(_quoted_line(depth, joined))
+            pending = None
+    if pending is not None:
+        out.append(_quoted_line(*pending))
+    return "\n".join(out)
+
+
+def _quoted_line(depth: int, text: str) -> str:
+    return ">" * depth + (" " if depth and text else "") + text
 
 
 def _serialized(message: Message, walk: _Walk) -> bytes:

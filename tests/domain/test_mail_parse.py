@@ -23,7 +23,7 @@ from csm_console.domain.mail_headers import (
     safe_filename,
     suppresses_auto_response,
 )
-from csm_console.domain.mail_parse import MAX_BODY, MAX_PARTS, parse_message
+from csm_console.domain.mail_parse import MAX_BODY, MAX_PARTS, parse_message, unflow
 from csm_console.domain.quoted import quote_start, split_quoted
 from csm_console.domain.text import guess_language
 from tests.domain.test_mail_corpus import assert_safe
@@ -667,3 +667,21 @@ def test_mostly_utf8_with_a_stray_byte_stays_utf8() -> None:
     assert decode_bytes(german.encode("cp1252"), "utf-8", CHARSETS)[0] == german
     # and windows-1251 declared as UTF-8 (a common lie)
     assert decode_bytes(RU.encode("cp1251"), "utf-8", CHARSETS)[0] == RU
+
+
+def test_format_flowed_paragraphs_are_joined() -> None:
+    raw = mail(
+        "From: a@b.c\nContent-Type: text/plain; charset=utf-8; format=flowed",
+        b"My router drops the connection every \r\nevening at nine.\r\n\r\n"
+        b"On Mon, 1 Jan 2024, Support <s@desk.example> wrote:\r\n"
+        b"> Does it happen at a particular \r\n> time?\r\n",
+    )
+    body = parse_message(raw).body
+    assert body.startswith("My router drops the connection every evening at nine.\n\n")
+    assert body.endswith("> Does it happen at a particular time?")
+    assert split_quoted(body)[0] == "My router drops the connection every evening at nine."
+    assert unflow("abc \ndef", delsp=True) == "abcdef"
+    assert unflow(" From me\n-- \nsig") == "From me\n-- \nsig"  # stuffing undone, sig kept
+    # without format=flowed, lines stay as they are
+    plain = parse_message(mail("From: a@b.c", b"one \r\ntwo\r\n")).body
+    assert plain == "one \ntwo"

@@ -95,7 +95,7 @@ def _lookup(key: str) -> str | None:
     for candidate in candidates:
         try:
             info = codecs.lookup(candidate)
-        except (LookupError, ValueError):
+        except (LookupError, ValueError, UnicodeError):  # surrogates from 8-bit bytes too
             continue
         if not getattr(info, "_is_text_encoding", True) or info.name in _REFUSED:
             return None

@@ -18,7 +18,7 @@ MAX_FILENAME = 180
 
 _BRACKETED = re.compile(r"<\s*([^<>\s]{1,1000})\s*>")
 _BARE = re.compile(r"[^\s<>,;()\"@]{1,250}@[^\s<>,;()\"@]{1,250}")
-_ID_OK = re.compile(r"^[^\s<>\"\\]+$")
+_ID_OK = re.compile(r"^[^\s<>\"\\\ud800-\udfff]+$")  # no lone surrogates (raw 8-bit bytes)
 
 
 def message_ids(value: str | None) -> tuple[str, ...]:

@@ -237,7 +237,7 @@ def _attach(part: Message, ctype: str, data: bytes, walk: _Walk, inline: bool) -
         subject = sub.get("subject") if isinstance(sub, Message) else None
         name = decode_header_value(str(subject), walk.charsets)[:80] + ".eml" if subject else None
     fallback = _FALLBACK_NAMES.get(ctype, "image" if ctype.startswith("image/") else "attachment")
-    content_id = message_ids(str(part.get("content-id") or ""))
+    content_id = message_ids(decode_header_value(str(part.get("content-id") or ""), walk.charsets))
     walk.attachments.append(
         MailAttachment(
             filename=safe_filename(name, fallback, ctype),
@@ -278,7 +278,8 @@ def _walk(part: Message, walk: _Walk, depth: int, body_wanted: bool) -> None:
             return
         if part.get_content_maintype() == "message":  # an attached or returned message
             for child in children:
-                walk.returned_ids.append(str(child.get("message-id") or ""))
+                value = str(child.get("message-id") or "")
+                walk.returned_ids.append(decode_header_value(value, walk.charsets))
             _attach(part, ctype, b"".join(_serialized(c, walk) for c in children), walk, False)
             return
         if ctype == "multipart/alternative" and body_wanted:

@@ -60,7 +60,7 @@ def header_end(raw: bytes) -> int:
 
 def mutate(raw: bytes, rng: random.Random, rounds: int = 3) -> bytes:
     for _ in range(rounds):
-        kind = rng.randrange(9)
+        kind = rng.randrange(10)
         if kind == 0 and raw:  # cut short anywhere
             raw = raw[: rng.randrange(len(raw))]
         elif kind == 1:  # break the boundaries
@@ -101,6 +101,13 @@ def mutate(raw: bytes, rng: random.Random, rounds: int = 3) -> bytes:
             name = rng.choice(HEADER_NAMES)
             value = rng.choice([b"=?utf-8?B?" + b"A" * 5000 + b"?=", b"\r\n \r\n x", b"<a@b>" * 99])
             raw = name + b": " + value + b"\r\n" + raw
+        elif kind == 9:  # raw 8-bit bytes inside a header deep in the MIME tree
+            spots = [
+                m.end() for m in re.finditer(rb"(?i)message-id: *<?|content-id: *<?|name=\"?", raw)
+            ]
+            if spots:
+                at = rng.choice(spots)
+                raw = raw[:at] + bytes([rng.randrange(128, 256)]) + raw[at:]
         elif kind == 8 and raw:  # flipped bits in the body
             data = bytearray(raw)
             for _ in range(rng.randrange(1, 30)):

@@ -685,3 +685,19 @@ def test_format_flowed_paragraphs_are_joined() -> None:
     # without format=flowed, lines stay as they are
     plain = parse_message(mail("From: a@b.c", b"one \r\ntwo\r\n")).body
     assert plain == "one \ntwo"
+
+
+def test_raw_8bit_bytes_in_nested_headers_never_leak_out() -> None:
+    raw = mail(
+        'From: a@b.c\nContent-Type: multipart/mixed; boundary="m"',
+        b"--m\r\nContent-Type: text/plain; charset=utf-8\xff\r\n\r\ntext\r\n"
+        b"--m\r\nContent-Type: image/png\r\nContent-ID: <im\xc3g@x>\r\n\r\npng\r\n"
+        b"--m\r\nContent-Type: message/rfc822\r\n\r\n"
+        b"From: x@y.z\r\nMessage-ID: <csm\xc3.1@desk.example>\r\n\r\nreturned\r\n--m--\r\n",
+    )
+    parsed = parse_message(raw)
+    assert_safe(parsed)
+    assert parsed.body == "text"
+    image, returned = parsed.attachments
+    assert image.content_id is not None and len(image.content_id) == 6  # the byte, decoded
+    assert returned.content_id is None

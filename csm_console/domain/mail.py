@@ -27,7 +27,7 @@ class MessageFlag(StrEnum):
     """What a stored message is, beyond its author (`message.flags`, space-separated)."""
 
     AUTO_REPLY = "auto-reply"  # Auto-Submitted, Precedence bulk/junk/list, X-Autoreply, OOO
-    BOUNCE = "bounce"  # a delivery status notification about one of our mails
+    BOUNCE = "bounce"  # a delivery status notification about one of our mails (+ AUTO_REPLY)
     HTML_ONLY = "html-only"  # the text was made from HTML (which is never rendered)
     TRUNCATED = "truncated"  # the body was cut to the store's limit
 
@@ -127,7 +127,12 @@ class MailAttachment:
     filename: str  # sanitised: no path, no control characters, never empty
     content_type: str
     data: bytes
-    inline: bool = False
+    inline: bool = False  # shown in the text (an inline image), not attached by the sender
+    content_id: str | None = None  # without angle brackets: what `cid:` URLs in the HTML name
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,9 @@ class ParsedMail:
     raw_sha256: str = ""
     raw_size: int = 0
     problems: tuple[str, ...] = field(default=())  # recovered defects, for the record
+    # the sender asked for no automatic answer (`X-Auto-Response-Suppress: All` or `AutoReply`):
+    # send no acknowledgement, although the message itself is not automatic
+    auto_response_suppressed: bool = False
 
 
 class Unstorable(Exception):

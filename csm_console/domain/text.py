@@ -11,6 +11,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from csm_console.domain.quoted import split_quoted
+
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC (ESC ] ... BEL or ST),
 # and two-character escapes.  Their 8-bit C1 forms are covered too.
 _ESCAPES = re.compile(
@@ -123,15 +125,38 @@ def first_name(full_name: str) -> str:
     return parts[0] if parts else full_name
 
 
-_LATVIAN_MARKS = set("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ")
+_LATVIAN_MARKS = frozenset("āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ")
+# Latvian words without diacritics that are common in a customer's mail and are not English
+_LATVIAN_WORDS = frozenset(
+    {"un", "ir", "ar", "nav", "vai", "kas", "ka", "jau", "es", "mani", "mums", "jums", "tas"}
+    | {"uz", "pie", "labdien", "sveiki", "paldies", "ludzu", "lai", "varat", "kad", "kur"}
+)
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+_SIGNATURE = re.compile(r"^-- ?$", re.MULTILINE)
 
 
 def guess_language(text: str) -> str:
-    """A cheap guess among en/ru/lv: Cyrillic means ru, Latvian diacritics mean lv."""
-    cyrillic = sum(1 for ch in text if "\u0400" <= ch <= "\u04ff")
-    if cyrillic >= 3:
+    """A cheap guess among en/ru/lv for a customer's text.
+
+    Only the text the customer wrote counts: quoted history (`domain.quoted`) and a signature
+    below a `-- ` line are left out.  Then words are counted, not letters, so that a Russian
+    name in an English signature, or `Rīga` in an English address, does not decide: ru when at
+    least a quarter of the words are Cyrillic, lv when at least a fifth of the Latin words have
+    Latvian letters or are common Latvian words, otherwise en.
+    """
+    own = split_quoted(text[:20_000])[0]
+    signature = _SIGNATURE.search(own)
+    if signature is not None and own[: signature.start()].strip():
+        own = own[: signature.start()]
+    words = _LETTER_RUN.findall(own)
+    cyrillic = [w for w in words if "\u0400" <= w[0] <= "\u04ff"]
+    if len(cyrillic) * 4 >= len(words) and sum(len(w) for w in cyrillic) >= 3:
         return "ru"
-    if any(ch in _LATVIAN_MARKS for ch in text):
+    latin = len(words) - len(cyrillic)
+    latvian = sum(
+        1 for w in words if any(ch in _LATVIAN_MARKS for ch in w) or w.lower() in _LATVIAN_WORDS
+    )
+    if latvian and latvian * 5 >= latin:
         return "lv"
     return "en"
 

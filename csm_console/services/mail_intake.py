@@ -11,6 +11,7 @@ the same moment.  What a parsed message becomes on the tickets is `services.mail
 `take_in` never raises for a bad message.  It raises `StoreUnavailable` (exit 6; `csm mail
 receive` turns it into 75, EX_TEMPFAIL) only when the store cannot be reached or stays locked,
 and then nothing was written: the sender (MTA, IMAP) keeps the message and tries again.
+`mailbox` None means the mailbox whose address the message was sent to (To, Cc), if any.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlalchemy import exc, select
 from sqlmodel import Session, col
 
 from csm_console.domain.mail import Mailbox, MailSettings, Outcome, ParsedMail, Unstorable
-from csm_console.domain.mail_parse import message_ids, parse_message
+from csm_console.domain.mail_parse import parse_message
 from csm_console.domain.text import sanitize
 from csm_console.errors import StoreUnavailable
 from csm_console.services.clock import utcnow
@@ -111,8 +112,11 @@ def take_in_parsed(
     mail: MailSettings,
     mailbox: Mailbox | None,
     now: datetime,
+    retrying: bool = False,
 ) -> Intake:
-    """`take_in` after parsing (the quarantine's retry comes here too)."""
+    """`take_in` after parsing (the quarantine's retry comes here too, `retrying`)."""
+    if mailbox is None:
+        mailbox = mailbox_for(parsed, mail)
     try:
         return _write(store, parsed, mail=mail, mailbox=mailbox, now=now)
     except StoreUnavailable:
@@ -126,7 +130,19 @@ def take_in_parsed(
         reason = "the store refused it (a constraint)"
     except Exception as error:  # a message the rules cannot store: keep it, go on
         reason = f"could not be stored: {type(error).__name__}: {_first_line(error)}"
-    return hold(store, raw, reason=reason, mailbox=mailbox, now=now, parsed=parsed)
+    return hold(
+        store, raw, reason=reason, mailbox=mailbox, now=now, parsed=parsed, retrying=retrying
+    )
+
+
+def mailbox_for(parsed: ParsedMail, mail: MailSettings) -> Mailbox | None:
+    """The configured mailbox a message was sent to (by its To and Cc addresses), when the
+    caller does not know it (`csm mail receive` without `--mailbox`); None when none matches."""
+    for address in parsed.recipients:
+        for box in mail.mailboxes:
+            if address in (a.lower() for a in box.addresses):
+                return box
+    return None
 
 
 def _write(
@@ -229,16 +245,18 @@ def hold(
     mailbox: Mailbox | None,
     now: datetime,
     parsed: ParsedMail | None = None,
+    retrying: bool = False,
 ) -> Intake:
     """Keep the raw bytes in the quarantine with the reason (once: the same bytes again are a
-    duplicate), with a receipt keyed by the bytes' hash."""
+    duplicate, unless `retrying` them from the quarantine), with a receipt keyed by the bytes'
+    hash."""
     digest = hashlib.sha256(raw).hexdigest()
     key = raw_key(raw)
     sender, subject = (parsed.sender, parsed.subject) if parsed else peek_headers(raw)
     reason = sanitize(reason, single_line=True)[:2000]
     with store.write() as session:
         seen = _receipt(session, key)
-        if seen is not None:
+        if seen is not None and not (retrying and seen.quarantine_id is not None):
             return _duplicate(seen)
         held = session.execute(
             select(Quarantine).where(col(Quarantine.raw_sha256) == digest)
@@ -257,19 +275,22 @@ def hold(
             )
             session.add(held)
             session.flush()
-        else:  # held before (its receipt replaced by a retry): held again, with this reason
+        else:  # held before (retried, or released and then refused): held, with this reason
             held.state = "held"
             held.reason = reason
-        session.add(
-            MailReceipt(
-                mail_key=key,
-                mailbox=mailbox.name if mailbox else None,
-                received_at=now,
-                outcome=Outcome.QUARANTINED.value,
-                quarantine_id=held.id,
-                detail=reason,
+        if seen is None:
+            session.add(
+                MailReceipt(
+                    mail_key=key,
+                    mailbox=mailbox.name if mailbox else None,
+                    received_at=now,
+                    outcome=Outcome.QUARANTINED.value,
+                    quarantine_id=held.id,
+                    detail=reason,
+                )
             )
-        )
+        else:
+            seen.detail = reason
         return Intake(
             outcome=Outcome.QUARANTINED,
             detail=reason,
@@ -288,15 +309,6 @@ def peek_headers(raw: bytes) -> tuple[str, str]:
         return sanitize(sender, single_line=True), sanitize(subject, single_line=True)
     except Exception:
         return "", ""
-
-
-def peek_message_id(raw: bytes) -> str | None:
-    try:
-        headers = BytesHeaderParser().parsebytes(raw[:HEADER_PEEK])
-        ids = message_ids(str(headers.get("Message-ID", "")))
-    except Exception:
-        return None
-    return ids[0] if ids else None
 
 
 def _first_line(error: BaseException) -> str:

@@ -261,6 +261,13 @@ def hold(
         held = session.execute(
             select(Quarantine).where(col(Quarantine.raw_sha256) == digest)
         ).scalar_one_or_none()
+        if held is not None and held.state == "released":
+            # stored since (a retry, or a copy that parsed): the stored message's receipt
+            stored = session.execute(
+                select(MailReceipt).where(col(MailReceipt.quarantine_id) == held.id)
+            ).scalar_one_or_none()
+            if stored is not None:
+                return _duplicate(stored)
         if held is None:
             held = Quarantine(
                 mailbox=mailbox.name if mailbox else None,

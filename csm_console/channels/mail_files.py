@@ -102,8 +102,9 @@ def _read_regular(path: Path) -> bytes:
 def _add_mbox(path: Path, found: list[FoundMessage]) -> None:
     # one open mbox per file for the whole import: its table of contents is built once
     box = mailbox.mbox(path, create=False)
-    places: dict[str, tuple[int, int]] = getattr(box, "_toc", {})
-    for number, key in enumerate(list(box.keys()), start=1):
+    keys = list(box.keys())  # builds the table of contents
+    places: dict[str, tuple[int, int]] = getattr(box, "_toc", None) or {}
+    for number, key in enumerate(keys, start=1):
         with box.get_file(key) as handle:
             head = handle.read(PEEK)
         start, stop = places.get(key, (0, 0))  # where it is in the file, its From_ line too

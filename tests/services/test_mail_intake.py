@@ -671,3 +671,54 @@ def test_the_quarantine_keeps_hostile_text_off_the_screen(desk: Desk) -> None:
         assert "\x1b" not in view.subject and "\x1b" not in view.sender
         detail = quarantine.show(desk.store, view.id)
         assert all("\x1b" not in v and "\n" not in v for _, v in detail.headers)
+
+
+def test_two_intakes_of_one_message_at_once_store_it_once(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the second transaction's receipt waits on the first one's unique key, then
+    fails; the intake answers with the first copy (SQLite serialises the writers instead)."""
+    if not desk.store.is_postgres:
+        pytest.skip("SQLite writers never overlap (BEGIN IMMEDIATE); see tests/processes")
+    import threading
+
+    from sqlalchemy import text
+
+    real = mail_thread.decide
+    first = threading.Event()
+
+    def decide_when_the_other_waits(*args: Any, **kwargs: Any) -> Any:
+        if not first.is_set():
+            first.set()
+            # hold this transaction open until the other one waits on our receipt's key
+            with desk.store.engine.connect() as probe:
+                for _ in range(2000):
+                    waiting = probe.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                            "'Lock' AND datname = current_database()"
+                        )
+                    ).scalar_one()
+                    if waiting:
+                        break
+                    probe.execute(text("SELECT pg_sleep(0.01)"))
+                else:
+                    raise AssertionError("the second intake never waited on the first")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mail_intake, "decide", decide_when_the_other_waits)
+    results: list[mail_intake.Intake] = []
+
+    def run() -> None:
+        results.append(_in(desk, message()))
+
+    one = threading.Thread(target=run)
+    one.start()
+    first.wait(timeout=30)
+    two = threading.Thread(target=run)
+    two.start()
+    one.join(timeout=60)
+    two.join(timeout=60)
+    assert sorted(r.outcome.value for r in results) == ["duplicate", "new"]
+    assert {r.ticket_id for r in results} == {1}
+    assert _count(desk.store, Ticket) == 1 and _count(desk.store, MailReceipt) == 1

@@ -18,6 +18,7 @@ from csm_console.domain.model import Priority, Status
 from csm_console.domain.routing import RoutingRule, RuleActions
 from csm_console.services import mail_intake, mail_thread, quarantine, routing, tickets
 from csm_console.services.mail_intake import take_in, take_in_parsed
+from csm_console.services.ticket_reads import audit_views, describe_change
 from csm_console.store.engine import Store
 from csm_console.store.models import (
     Attachment,
@@ -288,6 +289,9 @@ def test_a_reply_to_a_customer_message_is_a_follow_up(desk: Desk) -> None:
         "m2@cust.example",
     ]
     assert ("mail", "mail", None) in _events(desk.store, first.ticket_id)
+    with desk.store.read() as session:
+        said = [describe_change(c) for c in audit_views(session, first.ticket_id)]
+    assert said[-1].startswith("system took in an e-mail from anna@cust.example at ")
 
 
 def test_a_reply_to_our_mail_reopens_pending_and_by_references(desk: Desk) -> None:

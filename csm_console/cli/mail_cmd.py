@@ -88,6 +88,13 @@ def receive(
         result = take_in(st.store(), raw, mail=mail, mailbox=box)
     except (StoreUnavailable, ConfigError) as error:
         raise TempFail(f"{error.message}; nothing was written, try again later") from None
+    except CsmError:
+        raise
+    except Exception as error:  # a bug must not bounce the customer's mail: it waits
+        raise TempFail(
+            f"unexpected error (a bug; please report it): {type(error).__name__}; nothing was "
+            "written, the mail server will try again"
+        ) from None
     if format == "json":
         sys.stdout.write(json_text(result.as_json()) + "\n")
     else:
@@ -287,7 +294,9 @@ def _ids(st: CliState, ids: list[str], every: bool) -> list[int] | None:
 @quarantine_app.command("retry")
 def quarantine_retry(
     ctx: typer.Context,
-    ids: list[str] = typer.Argument(None, metavar="[ID...]", help="Q17 ... ('-': from stdin)."),
+    ids: list[str] = typer.Argument(
+        None, metavar="ID...", help="Q17 ... (optional with --all; '-': from stdin)."
+    ),
     every: bool = typer.Option(False, "--all", help="Every held message, oldest first."),
     format: str = typer.Option("text", "--format", help="text or ndjson."),
 ) -> None:

@@ -52,8 +52,8 @@ class Intake:
     first_outcome: Outcome | None = None
 
     def line(self) -> str:
-        """One line, sanitised: `#1234 new`, `#1234 follow-up`, `duplicate of #1234`,
-        `dropped: loop ...`, `quarantined Q17: reason`."""
+        """One line, sanitised: `#1234 new`, `#1234 follow-up`, `#1240 new, linked to #1234`,
+        `duplicate of #1234`, `dropped: loop ...`, `quarantined Q17: reason`."""
         detail = sanitize(self.detail, single_line=True)
         ticket = f"#{self.ticket_id}" if self.ticket_id is not None else ""
         match self.outcome:
@@ -63,6 +63,8 @@ class Intake:
                 text = f"dropped: {detail}"
             case Outcome.QUARANTINED:
                 text = f"quarantined Q{self.quarantine_id}: {detail}"
+            case Outcome.LINKED:  # a new ticket: `#1240 new, linked to #1234`
+                text = f"{ticket} new, {detail}"
             case _:
                 text = f"{ticket} {self.outcome.value}".strip()
                 if detail:

@@ -353,7 +353,7 @@ def test_a_strangers_tag_opens_a_new_ticket_that_mentions_the_old(desk: Desk) ->
     result = _in(desk, raw)
     assert result.outcome is Outcome.LINKED and result.ticket_id != first.ticket_id
     assert result.ticket_id is not None
-    assert result.line() == f"#{result.ticket_id} linked: linked to #{first.ticket_id}"
+    assert result.line() == f"#{result.ticket_id} new, linked to #{first.ticket_id}"
     assert len(_messages(desk.store, first.ticket_id)) == 1  # nothing added to the old one
     customer_msg, note = _messages(desk.store, result.ticket_id)
     assert customer_msg.sender == "mallory@evil.example"
@@ -703,6 +703,7 @@ def test_two_intakes_of_one_message_at_once_store_it_once(
                             "'Lock' AND datname = current_database()"
                         )
                     ).scalar_one()
+                    probe.commit()  # pg_stat_activity is a snapshot per transaction
                     if waiting:
                         break
                     probe.execute(text("SELECT pg_sleep(0.01)"))
@@ -723,6 +724,6 @@ def test_two_intakes_of_one_message_at_once_store_it_once(
     two.start()
     one.join(timeout=60)
     two.join(timeout=60)
-    assert sorted(r.outcome.value for r in results) == ["duplicate", "new"]
+    assert sorted(r.outcome.value for r in results) == ["duplicate", "new"], results
     assert {r.ticket_id for r in results} == {1}
     assert _count(desk.store, Ticket) == 1 and _count(desk.store, MailReceipt) == 1

@@ -36,6 +36,7 @@ from csm_console.store.engine import Store
 from csm_console.store.models import MailReceipt, Quarantine
 
 HEADER_PEEK = 64 * 1024  # bytes read for a quarantined message's sender and subject
+WRITE_ATTEMPTS = 3  # a write that met another's at a unique key is tried again
 
 
 @dataclass(frozen=True)
@@ -119,19 +120,23 @@ def take_in_parsed(
     """`take_in` after parsing (the quarantine's retry comes here too, `retrying`)."""
     if mailbox is None:
         mailbox = mailbox_for(parsed, mail)
-    try:
-        return _write(store, parsed, mail=mail, mailbox=mailbox, now=now)
-    except StoreUnavailable:
-        raise
-    except exc.IntegrityError:
-        # PostgreSQL: another process stored the same message (the receipt's unique key)
-        # while this one was deciding; its copy stands.
-        found = find_receipt(store, parsed.mail_key)
-        if found is not None:
-            return found
-        reason = "the store refused it (a constraint)"
-    except Exception as error:  # a message the rules cannot store: keep it, go on
-        reason = f"could not be stored: {type(error).__name__}: {_first_line(error)}"
+    reason = ""
+    for _attempt in range(WRITE_ATTEMPTS):
+        try:
+            return _write(store, parsed, mail=mail, mailbox=mailbox, now=now)
+        except StoreUnavailable:
+            raise
+        except exc.IntegrityError as error:
+            # PostgreSQL: another transaction stored the same message (the receipt's unique
+            # key) while this one was deciding, and its copy stands; or it added the same new
+            # customer or attachment at the same moment, and a second try finds them.
+            found = find_receipt(store, parsed.mail_key)
+            if found is not None:
+                return found
+            reason = f"the store refused it: {_first_line(error.orig or error)}"
+        except Exception as error:  # a message the rules cannot store: keep it, go on
+            reason = f"could not be stored: {type(error).__name__}: {_first_line(error)}"
+            break
     return hold(
         store, raw, reason=reason, mailbox=mailbox, now=now, parsed=parsed, retrying=retrying
     )

@@ -8,6 +8,7 @@ message at the same moment store it once: the receipt's unique key decides."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 
 from csm_console.store.engine import Store
 from csm_console.store.models import MailReceipt, Message, Ticket
-from tests.conftest import build_desk, process_env, url_of
+from tests.conftest import build_desk, process_env, sample_url, url_of
 from tests.mail_support import message
 
 pytestmark = pytest.mark.slow
@@ -157,3 +158,25 @@ def test_the_same_message_piped_at_once_is_stored_once(store: Store, tmp_path: P
     with store.read() as session:
         for table in (Ticket, Message, MailReceipt):
             assert session.execute(select(func.count()).select_from(table)).scalar_one() == 1
+
+
+def test_mail_import_draws_a_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    from tests.processes.test_progress import BAR, run
+
+    sample_url(tmp_path / "sample.db")
+    maildir = tmp_path / "Maildir"
+    for part in ("cur", "new", "tmp"):
+        (maildir / part).mkdir(parents=True)
+    for number in range(40):
+        raw = message(message_id=f"<p{number}@x>", subject=f"question {number}")
+        (maildir / "new" / f"{number}.eml").write_bytes(raw)
+    outputs = {}
+    for tty in (True, False):
+        copy = tmp_path / f"copy-{tty}.db"
+        shutil.copy(tmp_path / "sample.db", copy)
+        outputs[tty] = run(["--db", str(copy), "mail", "import", str(maildir)], tty=tty)
+    (tty_out, tty_err, tty_code), (pipe_out, pipe_err, pipe_code) = outputs[True], outputs[False]
+    assert tty_code == pipe_code == 0, (tty_err, pipe_err)
+    assert "importing" in tty_err and BAR in tty_err, tty_err
+    assert tty_out == pipe_out == "40 messages: 40 new\n"
+    assert pipe_err == ""

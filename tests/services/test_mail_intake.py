@@ -677,26 +677,17 @@ def test_the_quarantine_keeps_hostile_text_off_the_screen(desk: Desk) -> None:
         assert all("\x1b" not in v and "\n" not in v for _, v in detail.headers)
 
 
-def test_two_intakes_of_one_message_at_once_store_it_once(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """PostgreSQL: the second transaction's receipt waits on the first one's unique key, then
-    fails; the intake answers with the first copy (SQLite serialises the writers instead)."""
-    if not desk.store.is_postgres:
-        pytest.skip("SQLite writers never overlap (BEGIN IMMEDIATE); see tests/processes")
-    import threading
-
+def _when_another_waits(store: Store, real: Any, first: Any) -> Any:
+    """`real`, which, called the first time, holds its transaction open (after running) until
+    another transaction waits on a lock (PostgreSQL)."""
     from sqlalchemy import text
 
-    real = mail_thread.decide
-    first = threading.Event()
-
-    def decide_when_the_other_waits(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
         if not first.is_set():
             first.set()
-            # hold this transaction open until the other one waits on our receipt's key
-            with desk.store.engine.connect() as probe:
-                for _ in range(2000):
+            with store.engine.connect() as probe:
+                for _ in range(3000):
                     waiting = probe.execute(
                         text(
                             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
@@ -709,21 +700,58 @@ def test_two_intakes_of_one_message_at_once_store_it_once(
                     probe.execute(text("SELECT pg_sleep(0.01)"))
                 else:
                     raise AssertionError("the second intake never waited on the first")
-        return real(*args, **kwargs)
+        return result
 
-    monkeypatch.setattr(mail_intake, "decide", decide_when_the_other_waits)
+    return wrapped
+
+
+@pytest.mark.parametrize(
+    ("patched", "second_id", "outcomes"),
+    [
+        # the same message: the second waits on the receipt's key, then is a duplicate
+        ("decide", "<m1@cust.example>", ["duplicate", "new"]),
+        # two messages of one new customer: the second waits on the customer's e-mail, fails,
+        # and its second try finds the customer
+        ("find_or_add_customer", "<m2@cust.example>", ["new", "new"]),
+    ],
+)
+def test_two_intakes_at_once(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, patched: str, second_id: str, outcomes: list[str]
+) -> None:
+    """PostgreSQL: transactions that meet at a unique key; SQLite serialises the writers
+    instead (BEGIN IMMEDIATE; the processes test pipes at once on both)."""
+    if not desk.store.is_postgres:
+        pytest.skip("SQLite writers never overlap (BEGIN IMMEDIATE); see tests/processes")
+    import threading
+
+    first = threading.Event()
+    target = mail_intake if patched == "decide" else mail_thread
+    held = _when_another_waits(desk.store, getattr(target, patched), first)
+    monkeypatch.setattr(target, patched, held)
     results: list[mail_intake.Intake] = []
 
-    def run() -> None:
-        results.append(_in(desk, message()))
+    def run(message_id: str) -> None:
+        results.append(_in(desk, message(message_id=message_id)))
 
-    one = threading.Thread(target=run)
+    one = threading.Thread(target=run, args=("<m1@cust.example>",))
     one.start()
-    first.wait(timeout=30)
-    two = threading.Thread(target=run)
+    assert first.wait(timeout=30)
+    two = threading.Thread(target=run, args=(second_id,))
     two.start()
-    one.join(timeout=60)
-    two.join(timeout=60)
-    assert sorted(r.outcome.value for r in results) == ["duplicate", "new"], results
-    assert {r.ticket_id for r in results} == {1}
-    assert _count(desk.store, Ticket) == 1 and _count(desk.store, MailReceipt) == 1
+    one.join(timeout=90)
+    two.join(timeout=90)
+    assert sorted(r.outcome.value for r in results) == outcomes, results
+    assert _count(desk.store, Customer) == 1
+    assert _count(desk.store, Ticket) == outcomes.count("new")
+
+
+def test_a_mailbox_default_that_cannot_be_used_is_named_and_the_ticket_made(desk: Desk) -> None:
+    odd = dataclasses.replace(SUPPORT, team="Nonexistent", category="c" * 80)
+    result = _in(desk, message(), mailbox=odd, mail=MailSettings(mailboxes=(odd,)))
+    assert result.outcome is Outcome.NEW and result.ticket_id is not None
+    assert "no team named 'Nonexistent'" in result.detail and "category" in result.detail
+    ticket = _ticket(desk.store, result.ticket_id)
+    with desk.store.read() as session:
+        team = session.get(Team, ticket.team_id)
+    assert team is not None and team.name == "Frontline"  # the first L1 team
+    assert ticket.category is None

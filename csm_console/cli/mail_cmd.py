@@ -300,7 +300,7 @@ def quarantine_retry(
     every: bool = typer.Option(False, "--all", help="Every held message, oldest first."),
     format: str = typer.Option("text", "--format", help="text or ndjson."),
 ) -> None:
-    """Run the intake again on held messages (after raising max_mail_size, say). Leads, admins.
+    """Run the intake again on held messages (after raising max_mail_size, say). Admins.
 
     Prints one line per message: what it became, or quarantined again with the new reason.
     """
@@ -325,7 +325,7 @@ def quarantine_drop(
     ids: list[str] = typer.Argument(..., metavar="ID...", help="Q17 ... ('-': from stdin)."),
 ) -> None:
     """Give up on held messages: their bytes are deleted; a copy fetched again stays a duplicate.
-    Leads and admins."""
+    Admins."""
     from csm_console.services.quarantine import drop
 
     st = state(ctx)

@@ -5,7 +5,8 @@ part); `raw_of` gives the bytes themselves, for a file or a pipe.  `retry` runs 
 on the raw bytes (after raising `max_mail_size`, after fixing what made it fail): stored, the
 row is `released`; still unstorable, it stays `held` with the new reason.  `drop` gives up on a
 message: the row stays, `dropped`, without its bytes, so that the same message fetched again
-is still a duplicate.  Retrying and dropping are for leads and admins, and audited.
+is still a duplicate.  Retrying and dropping are for admins (the mail intake's own rights,
+as `store.grants` gives them on PostgreSQL), and audited.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from sqlmodel import Session, col
 
 from csm_console.domain.mail import MailSettings, Outcome, Unstorable
 from csm_console.domain.mail_parse import parse_message
-from csm_console.domain.rights import Actor, check_can_bulk
+from csm_console.domain.model import Role
+from csm_console.domain.rights import Actor
 from csm_console.domain.text import sanitize
-from csm_console.errors import NotFound, UsageError
+from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services.clock import utcnow
 from csm_console.services.mail_intake import HEADER_PEEK, Intake, raw_key, take_in_parsed
 from csm_console.services.ticket_core import reload_actor
@@ -143,7 +145,7 @@ def retry(
     """Run the intake again on a held message's bytes, with today's settings."""
     now = now or utcnow()
     with store.read() as session:
-        check_can_bulk(reload_actor(session, actor))
+        _check_admin(reload_actor(session, actor), "retry")
     row = _get(store, quarantine_id)
     if row.state != "held":
         raise UsageError(f"Q{quarantine_id} is {row.state}; only held messages are retried")
@@ -166,6 +168,11 @@ def retry(
             fresh.state = "released"
         _audit(session, actor, "retry", quarantine_id, result.line(), now)
     return result
+
+
+def _check_admin(actor: Actor, what: str) -> None:
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied(f"{actor.describe()} may not {what} quarantined mail; needs: admin")
 
 
 def _still_held(store: Store, actor: Actor, row: Quarantine, reason: str, now: datetime) -> Intake:
@@ -196,7 +203,7 @@ def drop(
     a copy fetched again a duplicate) stays, `dropped`."""
     now = now or utcnow()
     with store.write() as session:
-        check_can_bulk(reload_actor(session, actor))
+        _check_admin(reload_actor(session, actor), "drop")
         row = session.get(Quarantine, quarantine_id, with_for_update=True)
         if row is None:
             raise NotFound(f"no quarantined message Q{quarantine_id}")

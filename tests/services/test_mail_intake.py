@@ -16,6 +16,7 @@ from csm_console.domain.mail import MailSettings, MessageFlag, Outcome
 from csm_console.domain.mail_parse import parse_message
 from csm_console.domain.model import Priority, Status
 from csm_console.domain.routing import RoutingRule, RuleActions
+from csm_console.errors import PermissionDenied
 from csm_console.services import mail_intake, mail_thread, quarantine, routing, tickets
 from csm_console.services.mail_intake import take_in, take_in_parsed
 from csm_console.services.ticket_reads import audit_views, describe_change
@@ -578,11 +579,11 @@ def test_too_large_is_quarantined_and_a_retry_after_raising_the_limit_stores_it(
     assert result.outcome is Outcome.QUARANTINED and "too large" in result.detail
     assert result.quarantine_id is not None
     still = quarantine.retry(
-        desk.store, actor=desk.anna, quarantine_id=result.quarantine_id, mail=small
+        desk.store, actor=desk.root, quarantine_id=result.quarantine_id, mail=small
     )
     assert still.outcome is Outcome.QUARANTINED and still.quarantine_id == result.quarantine_id
     stored = quarantine.retry(
-        desk.store, actor=desk.anna, quarantine_id=result.quarantine_id, mail=MAIL
+        desk.store, actor=desk.root, quarantine_id=result.quarantine_id, mail=MAIL
     )
     assert stored.outcome is Outcome.NEW and stored.ticket_id is not None
     assert _ticket(desk.store, stored.ticket_id).mailbox == "support"
@@ -610,9 +611,9 @@ def test_drop_keeps_the_row_without_its_bytes_and_copies_stay_duplicates(desk: D
     raw = b"From: nobody\r\n\r\nspam"
     held = _in(desk, raw)
     assert held.quarantine_id is not None
-    with pytest.raises(Exception, match="lead or admin"):
-        quarantine.drop(desk.store, actor=desk.olga, quarantine_id=held.quarantine_id)
-    view = quarantine.drop(desk.store, actor=desk.anna, quarantine_id=held.quarantine_id)
+    with pytest.raises(PermissionDenied, match="needs: admin"):
+        quarantine.drop(desk.store, actor=desk.anna, quarantine_id=held.quarantine_id)
+    view = quarantine.drop(desk.store, actor=desk.root, quarantine_id=held.quarantine_id)
     assert view.state == "dropped"
     assert quarantine.raw_of(desk.store, held.quarantine_id) == b""
     again = _in(desk, raw)
@@ -624,7 +625,7 @@ def test_drop_keeps_the_row_without_its_bytes_and_copies_stay_duplicates(desk: D
     assert (audit.field, audit.old_value, audit.actor_id) == (
         "drop",
         f"Q{held.quarantine_id}",
-        desk.anna.id,
+        desk.root.id,
     )
 
 

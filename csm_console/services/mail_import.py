@@ -60,7 +60,10 @@ def import_messages(
     progress("importing", 0, total)
     for done, item in enumerate(found, start=1):
         source = sanitize(item.source, single_line=True)
-        if item.size > mail.max_message:
+        if item.size == 0:
+            skipped.append(Problem(source, "an empty file"))
+            counts["skipped"] += 1
+        elif item.size > mail.max_message:
             skipped.append(
                 Problem(
                     source,

@@ -189,13 +189,15 @@ def test_import_skips_what_is_too_large_names_it_and_takes_the_rest(
     (tmp_path / "big.eml").write_bytes(message(body="b" * 9000, message_id="<big@x>"))
     (tmp_path / "bad.eml").write_bytes(b"not a mail at all")
     (tmp_path / "ok.eml").write_bytes(message(message_id="<ok@x>"))
-    paths = [str(tmp_path / n) for n in ("big.eml", "bad.eml", "ok.eml")]
+    (tmp_path / "empty.eml").write_bytes(b"")
+    paths = [str(tmp_path / n) for n in ("big.eml", "bad.eml", "ok.eml", "empty.eml")]
     result = mail_cli("mail", "import", *paths, db=desk.store)
     assert result.exit_code == 2
-    assert result.stdout == "3 messages: 1 new, 1 quarantined, 1 skipped\n"
+    assert result.stdout == "4 messages: 1 new, 1 quarantined, 2 skipped\n"
+    assert "empty.eml: skipped: an empty file" in result.stderr
     assert "big.eml: skipped: too large: " in result.stderr
     assert "bad.eml: quarantined Q1: no usable sender (From)" in result.stderr
-    assert "1 of 3 messages were skipped" in result.stderr
+    assert "2 of 4 messages were skipped" in result.stderr
 
 
 def test_import_refuses_what_is_not_mail(mail_cli: Cli, desk: Desk, tmp_path: Path) -> None:

@@ -64,6 +64,14 @@ def test_a_file_that_is_no_store_is_a_temporary_failure(tmp_path: Path) -> None:
     assert bogus.read_bytes() == before
 
 
+def test_a_store_that_cannot_be_opened_is_a_temporary_failure(tmp_path: Path) -> None:
+    (tmp_path / "store.db").mkdir()  # what root cannot open either (see the next test)
+    done = _receive(str(tmp_path / "store.db"), message(), tmp_path)
+    assert done.returncode == 75, done.stderr
+    assert b"unable to open" in done.stderr and done.stdout == b""
+    assert list((tmp_path / "store.db").iterdir()) == []
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
 def test_an_unreadable_store_file_is_a_temporary_failure(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("rules_cmd", "app"),
     "sla": ("sla_cmd", "app"),
     "calendars": ("calendars_cmd", "app"),
+    "mail": ("mail_cmd", "app"),
     "dev": ("dev_cmd", "app"),
     "audit": ("audit_cmd", "app"),
 }

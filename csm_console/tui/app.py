@@ -57,7 +57,10 @@ R = TypeVar("R")
 
 
 class CsmApp(App[None]):
-    """csm: the operator console."""
+    """csm: the operator console.  It lays out the four panes and switches between them; its
+    parts do the rest: `ticket` (the open ticket), `calls` (service calls and failures),
+    `live_console` and `live_view` (changes made elsewhere, presence), `flows` (the action
+    dialogs), and `tui.keys` (bindings, help, footer, palette)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "csm"

@@ -252,3 +252,13 @@ def test_the_read_only_examples_run_on_a_sample_store(tmp_path: Path) -> None:
             failed.append(f"{page}: {line}: exit {done.returncode}: {done.stderr.strip()[:300]}")
     assert failed == []
     assert ran >= 30
+
+
+README_MAX_BYTES = 12 * 1024
+
+
+def test_the_readme_stays_short() -> None:
+    """Issue 17: the README is what a newcomer needs first (what it is, set-up, a tour, links);
+    the rest belongs in docs/."""
+    size = len((ROOT / "README.md").read_bytes())
+    assert size < README_MAX_BYTES, f"README.md is {size} bytes: move a section to docs/"

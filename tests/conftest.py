@@ -295,6 +295,21 @@ def process_env() -> dict[str, str]:
     }
 
 
+def own_process_env(home: Path, url: str | None = None) -> dict[str, str]:
+    """The environment of a `csm` process that is a user of its own: none of the caller's
+    CSM_* settings, a data dir and a config dir under `home`, no config file, and the store
+    `url` when given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CSM_")}
+    env.update(
+        CSM_DATA_DIR=str(home / "data"),
+        XDG_CONFIG_HOME=str(home / "config"),
+        CSM_CONFIG_FILE="",
+    )
+    if url is not None:
+        env["CSM_DATABASE_URL"] = url
+    return env
+
+
 def url_of(db: Store | str) -> str:
     """The URL to hand `csm --db` for a store (its password included) or a URL."""
     return db if isinstance(db, str) else db.url.render_as_string(hide_password=False)

@@ -7,6 +7,7 @@ import typer
 from csm_console.cli.output import check_format, emit_json, info, out
 from csm_console.cli.state import state
 from csm_console.errors import AuditBroken, UsageError
+from csm_console.services import audit
 
 app = typer.Typer(help="The audit trail: verify its hash chain.", no_args_is_help=True)
 
@@ -26,8 +27,6 @@ def verify(
     the chain's head (ID:HASH): keep it outside the store and pass it to --expect next time,
     which catches even a rewrite of the whole chain.  An admin's run is recorded for the
     console."""
-    from csm_console.services import audit
-
     check_format(format)
     st = state(ctx)
     expected = audit.parse_expect(expect) if expect else None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from csm_console.cli.files import read_body_text
 from csm_console.cli.output import check_format, emit_json, info, out
 from csm_console.cli.state import state
 from csm_console.domain.text import sanitize
 from csm_console.errors import UsageError
+from csm_console.services import calendars
 
 app = typer.Typer(
     help="Business-hours calendars for SLA clocks: list, show, set, remove, use.",
@@ -20,8 +22,6 @@ EXAMPLE = "timezone: Europe/Riga; mon-fri: 09:00-18:00; holidays: 2026-12-24, 20
 @app.command("list")
 def calendars_list(ctx: typer.Context, format: str = typer.Option("table", "--format")) -> None:
     """Every calendar: name, timezone, the teams that use it, and its hours."""
-    from csm_console.services import calendars
-
     check_format(format)
     views = calendars.list_calendars(state(ctx).store())
     if format == "json":
@@ -63,8 +63,6 @@ def calendars_list(ctx: typer.Context, format: str = typer.Option("table", "--fo
 @app.command("show")
 def calendars_show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """The calendar in its text form (what `set --file` reads), then the teams that use it."""
-    from csm_console.services import calendars
-
     view = calendars.get_calendar(state(ctx).store(), name)
     out.print(view.definition, markup=False)
     info(f"used by: {sanitize(', '.join(view.teams), single_line=True) or 'no team'}")
@@ -85,14 +83,11 @@ def calendars_set(
 ) -> None:
     """Add or replace a calendar (leads and admins).  The open tickets of the teams that use it
     get new due times."""
-    from csm_console.services import calendars
-
     if (text is None) == (file is None):
         raise UsageError(
             'give the calendar with --text "..." (or --text - for stdin) or --file; '
             f'e.g. --text "{EXAMPLE}"'
         )
-    from csm_console.cli.files import read_body_text
 
     if text == "-":
         definition = read_body_text(ctx, None)
@@ -117,8 +112,6 @@ def calendars_set(
 @app.command("remove")
 def calendars_remove(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Remove a calendar that no team uses (leads and admins)."""
-    from csm_console.services import calendars
-
     st = state(ctx)
     calendars.remove_calendar(st.store(), actor=st.actor(), name=name)
     info(f"calendar removed: {name}")
@@ -132,8 +125,6 @@ def calendars_use(
 ) -> None:
     """Have a team's SLA clocks count the calendar's working time (`none`: wall time).  The
     team's open tickets get new due times."""
-    from csm_console.services import calendars
-
     st = state(ctx)
     chosen = None if name.strip().lower() == "none" else name
     change = calendars.use_calendar(st.store(), actor=st.actor(), team=team, name=chosen)

@@ -6,6 +6,9 @@ import typer
 
 from csm_console.cli.output import emit_json, out
 from csm_console.cli.state import state
+from csm_console.config import LIMIT_KEYS
+from csm_console.errors import ConfigError
+from csm_console.store.engine import display_url, mask_url, parse_store_url
 
 app = typer.Typer(
     help="Show the effective settings and where they come from.", no_args_is_help=True
@@ -18,9 +21,6 @@ def show(
     format: str = typer.Option("table", "--format", help="table or json"),
 ) -> None:
     """Print each effective setting and its source (default, config file, environment, flag)."""
-    from csm_console.errors import ConfigError
-    from csm_console.store.engine import display_url, mask_url, parse_store_url
-
     settings = state(ctx).settings()
     try:  # the store meant (a file path made absolute), or as written when it does not parse
         store_url = display_url(parse_store_url(settings.database_url))
@@ -37,7 +37,6 @@ def show(
         ),
         ("views", ", ".join(v.name for v in settings.views) or "(none)", settings.sources["views"]),
     ]
-    from csm_console.config import LIMIT_KEYS
 
     rows += [
         (key, str(getattr(settings.limits, name)), settings.sources[key])

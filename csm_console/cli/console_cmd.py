@@ -7,6 +7,9 @@ import sys
 from csm_console.cli.output import info
 from csm_console.cli.state import CliState
 from csm_console.errors import UsageError
+from csm_console.services.agents import resolve_actor
+from csm_console.services.drafts import DraftBox
+from csm_console.services.views import all_views
 from csm_console.store.engine import Store
 
 
@@ -22,13 +25,11 @@ def open_console(
         raise UsageError(
             "the console needs a terminal; for scripts use the subcommands (csm --help)"
         )
-    from csm_console.services.agents import resolve_actor
-    from csm_console.services.views import all_views
 
     settings = st.settings()
     actor = resolve_actor(store, agent)
     views = all_views(actor, [(v.name, v.query, v.sort) for v in settings.views])
-    from csm_console.services.drafts import DraftBox
+    # Textual only for the console: every other command starts without it
     from csm_console.tui.app import CsmApp
     from csm_console.tui.terminal import tolerate_invalid_input
 

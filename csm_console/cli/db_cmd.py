@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from csm_console.cli.console_cmd import has_terminal, open_console
 from csm_console.cli.output import emit_json, info, out
 from csm_console.cli.state import CliState, state
+from csm_console.errors import UsageError
+from csm_console.services import setup
 from csm_console.services.records import StoreSummary
+from csm_console.store import migrate
+from csm_console.store.engine import Store
+from csm_console.store.grants import grants_sql
 
 db_app = typer.Typer(help="Schema migrations of the store.", no_args_is_help=True)
 
@@ -17,8 +23,6 @@ def init(
     format: str = typer.Option("table", "--format", help="table or json (the summary)"),
 ) -> None:
     """Create the store's schema (or upgrade it), optionally loading the sample data."""
-    from csm_console.services import setup
-
     st = state(ctx)
     store = st.store(check_schema=False, create=True)
     before, after = setup.initialize(store)
@@ -36,10 +40,6 @@ def demo(
 ) -> None:
     """Open the console on a sample store of its own (created and seeded on first run), as the
     sample L1 operator `demo`.  Without a terminal it prints what the store holds."""
-    from csm_console.cli.console_cmd import has_terminal, open_console
-    from csm_console.services import setup
-    from csm_console.store.engine import Store
-
     st = state(ctx)
     path = st.settings().paths.demo_store
     if reset:
@@ -86,8 +86,6 @@ def _print_summary(summary: StoreSummary, format: str) -> None:
 @db_app.command("upgrade")
 def upgrade(ctx: typer.Context) -> None:
     """Apply the schema migrations shipped with this csm."""
-    from csm_console.services import setup
-
     store = state(ctx).store(check_schema=False, create=True)
     before, after = setup.initialize(store)
     info(
@@ -98,8 +96,6 @@ def upgrade(ctx: typer.Context) -> None:
 @db_app.command("current")
 def current(ctx: typer.Context) -> None:
     """Print the store's schema revision and the one this csm needs."""
-    from csm_console.store import migrate
-
     st: CliState = state(ctx)
     store = st.store(check_schema=False)
     revision = migrate.current_revision(store)
@@ -116,9 +112,6 @@ def grants(
 ) -> None:
     """Print the SQL that gives agents' logins their privileges (PostgreSQL; run it as the
     store's owner, again after each upgrade).  Made from this csm's tables; reads no store."""
-    from csm_console.errors import UsageError
-    from csm_console.store.grants import grants_sql
-
     try:
         sql = grants_sql(prefix)
     except ValueError as error:

@@ -7,7 +7,10 @@ import time
 import typer
 
 from csm_console.cli.output import info, out
+from csm_console.cli.progress import progress_bar
 from csm_console.cli.state import state
+from csm_console.devtools import generate as gen
+from csm_console.store.engine import translate_errors
 
 app = typer.Typer(help="Developer tools: synthetic data for load tests.", no_args_is_help=True)
 
@@ -21,12 +24,8 @@ def generate(
     seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same data)."),
 ) -> None:
     """Fill the store with N synthetic tickets (with threads), spread realistically."""
-    from csm_console.devtools import generate as gen
-    from csm_console.store.engine import translate_errors
-
     store = state(ctx).store()
     started = time.perf_counter()
-    from csm_console.cli.progress import progress_bar
 
     with progress_bar() as progress, translate_errors(store):  # a full disk is exit 6
         result = gen.generate_tickets(store, count=tickets, seed=seed, progress=progress)

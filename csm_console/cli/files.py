@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from csm_console.cli.state import state
 from csm_console.errors import UsageError
 
 if TYPE_CHECKING:
@@ -31,8 +32,6 @@ _KINDS = (
 
 def limits(ctx: typer.Context) -> FileLimits:
     """The caps in force for this command (settings `max_body_file` ...)."""
-    from csm_console.cli.state import state
-
     return state(ctx).settings().limits
 
 

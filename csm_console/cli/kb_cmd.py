@@ -5,18 +5,27 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from csm_console.cli.editing import edit_until_valid as _edit_until_valid
 from csm_console.cli.editing import run_editor as run_editor
-from csm_console.cli.output import check_format, emit_json, info, out
+from csm_console.cli.files import limits, read_file
+from csm_console.cli.output import check_format, emit_json, info, out, plain
 from csm_console.cli.state import state
+from csm_console.domain.article import ArticleDraft, article_markdown, parse_article
+from csm_console.domain.model import Language, parse_enum
+from csm_console.domain.text import sanitize
 from csm_console.errors import BadRecords, UsageError
-
-if TYPE_CHECKING:
-    from csm_console.domain.article import ArticleDraft
+from csm_console.services.knowledge import (
+    delete_article,
+    draft_of,
+    get_article,
+    reindex_articles,
+    save_article,
+    search_articles,
+)
+from csm_console.services.knowledge import import_articles as run_import
 
 app = typer.Typer(
     help="Knowledge base: search, show, import, add, edit, delete, reindex.", no_args_is_help=True
@@ -32,11 +41,7 @@ def search(
     format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """Ranked full-text search; inflected forms, case and diacritics do not matter."""
-    from rich.text import Text
-
-    from csm_console.domain.model import Language, parse_enum
-    from csm_console.domain.text import sanitize
-    from csm_console.services.knowledge import search_articles
+    from rich.text import Text  # for the table only: --format json goes without Rich
 
     check_format(format)
     language = None
@@ -95,11 +100,6 @@ def show(
     format: str = typer.Option("markdown", "--format", help="markdown or json."),
 ) -> None:
     """Print an article: Markdown with its front matter (what `kb edit` opens), or JSON."""
-    from csm_console.cli.output import plain
-    from csm_console.domain.article import article_markdown
-    from csm_console.domain.text import sanitize
-    from csm_console.services.knowledge import draft_of, get_article
-
     check_format(format, ("markdown", "json"))
     view = get_article(state(ctx).store(), article_id=article)
     if format == "json":
@@ -115,9 +115,6 @@ def import_articles(
 ) -> None:
     """Import Markdown articles with front matter (title, id, language, tags), all or nothing.
     Re-importing updates the articles (matched by `id`, else by file name)."""
-    from csm_console.cli.files import limits, read_file
-    from csm_console.services.knowledge import import_articles as run_import
-
     if path.is_dir():
         paths = sorted(path.rglob("*.md"))
         names = [str(p.relative_to(path)) for p in paths]
@@ -168,8 +165,8 @@ def add(
     body_file: str | None = typer.Option(None, "--body-file", help="Read the text from a file."),
 ) -> None:
     """Add an article from options, or in $EDITOR when no --body is given.  Prints its id."""
+    # a helper of `csm tickets`, whose module is loaded only when a command needs it
     from csm_console.cli.tickets_cmd import read_body
-    from csm_console.domain.article import ArticleDraft, article_markdown, parse_article
 
     if body is None and body_file is None:
         start = _NEW_ARTICLE.format(title=title or "", language=language)
@@ -196,9 +193,6 @@ def edit(
     article: str = typer.Argument(..., metavar="ID", help="The article's id or external id."),
 ) -> None:
     """Edit an article in $EDITOR (Markdown with front matter); checked when you save."""
-    from csm_console.domain.article import article_markdown, parse_article
-    from csm_console.services.knowledge import draft_of, get_article
-
     view = get_article(state(ctx).store(), article_id=article)
     draft = _edit_until_valid(
         article_markdown(draft_of(view)), f"article-{view.id}.md", parse_article
@@ -213,8 +207,6 @@ def delete(
     yes: bool = typer.Option(False, "--yes", help="Really delete it."),
 ) -> None:
     """Delete an article (leads and admins); without --yes it only says what would go."""
-    from csm_console.services.knowledge import delete_article, get_article
-
     st = state(ctx)
     if not yes:
         view = get_article(st.store(), article_id=article)
@@ -228,16 +220,12 @@ def delete(
 def reindex(ctx: typer.Context) -> None:
     """Recompute every article's search stems (after an upgrade changed how words are stemmed).
     Writes only the articles whose stems changed."""
-    from csm_console.services.knowledge import reindex_articles
-
     st = state(ctx)
     articles, changed = reindex_articles(st.store(), actor=st.actor())
     info(f"checked {articles} article{'s' if articles != 1 else ''}: {changed} reindexed")
 
 
 def _save(ctx: typer.Context, draft: ArticleDraft, article_id: int | None) -> None:
-    from csm_console.services.knowledge import save_article
-
     st = state(ctx)
     view, outcome = save_article(
         st.store(),

@@ -9,8 +9,9 @@ import sys
 from typing import Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
+from csm_console import __version__
 from csm_console.cli.state import CliState
 from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
 
@@ -56,6 +57,33 @@ def load_command(name: str) -> Any:
     return typer.main.get_group(holder).commands[name]
 
 
+# What `csm --help` says of each command of COMMANDS: the first paragraph of its own help, so
+# that listing the commands loads none of their modules (tests/cli/test_cli_help.py checks
+# each against the command's help).  A command without an entry here is loaded to list it.
+SUMMARIES: dict[str, str] = {
+    "init": "Create the store's schema (or upgrade it), optionally loading the sample data.",
+    "demo": "Open the console on a sample store of its own (created and seeded on first run), "
+    "as the sample L1 operator `demo`.  Without a terminal it prints what the store holds.",
+    "report": "The service metrics of a period: first response and resolution times (median, "
+    "p90), FCR, CSAT, repeat contacts, SLA compliance, and the backlog now.",
+    "db": "Schema migrations of the store.",
+    "config": "Show the effective settings and where they come from.",
+    "tickets": "List, show and work tickets.",
+    "import": "Import tickets from JSON, NDJSON or CSV.",
+    "export": "Export tickets as JSON, NDJSON or CSV.",
+    "kb": "Knowledge base: search, show, import, add, edit, delete, reindex.",
+    "templates": "Reply templates: list, show, add, edit, render for a ticket.",
+    "agents": "Agents: list, add, bind, deactivate.",
+    "teams": "Teams: list, add.",
+    "customers": "Customers: list, show.",
+    "rules": "Routing rules for new tickets: list, add, remove, move, test.",
+    "sla": "SLA policies: list, set.",
+    "calendars": "Business-hours calendars for SLA clocks: list, show, set, remove, use.",
+    "dev": "Developer tools: synthetic data for load tests.",
+    "audit": "The audit trail: verify its hash chain.",
+}
+
+
 class _CsmGroup(TyperGroup):
     """Loads each command when it is used (COMMANDS), and runs every command under one error
     handler: no traceback for a user error."""
@@ -67,6 +95,21 @@ class _CsmGroup(TyperGroup):
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             self.add_command(load_command(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The commands and what each does (as Click lists them), from SUMMARIES: listing
+        them loads none of their modules."""
+        listed = [(name, self._listed(ctx, name)) for name in self.list_commands(ctx)]
+        shown = [(name, command) for name, command in listed if command and not command.hidden]
+        if shown:
+            limit = formatter.width - 6 - max(len(name) for name, _ in shown)
+            with formatter.section("Commands"):
+                formatter.write_dl([(n, c.get_short_help_str(limit)) for n, c in shown])
+
+    def _listed(self, ctx: Any, name: str) -> Any:
+        if name in SUMMARIES and name not in self.commands:
+            return TyperCommand(name, help=SUMMARIES[name])  # a stand-in, for its help line
+        return self.get_command(ctx, name)
 
     def make_context(self, info_name: Any, args: Any, *rest: Any, **kwargs: Any) -> Any:
         for arg in args:
@@ -138,7 +181,8 @@ def _stdout_to_devnull() -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    from csm_console.domain.text import sanitize  # a message may quote customer text
+    # on failure only (its patterns take 25 ms to compile); a message may quote customer text
+    from csm_console.domain.text import sanitize
 
     typer.echo(f"csm: {sanitize(message)}", err=True)
     raise SystemExit(code)
@@ -187,11 +231,10 @@ def main(
 ) -> None:
     ctx.obj = CliState(config_file=config, database_url=db, agent=as_agent, theme=theme)
     if version:
-        from csm_console import __version__
-
         typer.echo(f"csm {__version__}")
         raise typer.Exit()
     if ctx.invoked_subcommand is None:
+        # the console's module (and with it the store) only when no command is given
         from csm_console.cli.console_cmd import has_terminal, open_console
 
         if not has_terminal():

@@ -8,6 +8,7 @@ a formula gets a leading `'` (unless a raw export is asked for, for a round trip
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import sys
@@ -17,6 +18,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from csm_console.domain.text import defuse_formula, escape_json_controls, sanitize
+from csm_console.errors import UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,7 +36,7 @@ class LazyConsole:
     @property
     def console(self) -> Console:
         if self._console is None:
-            from rich.console import Console
+            from rich.console import Console  # on first use (see the class docstring)
 
             self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True)
             # rich's own answer to a closed pipe is exit 1; csm's is a quiet exit 0 (cli.main)
@@ -88,8 +90,6 @@ def plain(value: Any) -> Any:
 def check_format(value: str, allowed: tuple[str, ...] = ("table", "json")) -> str:
     """The `--format` value, or UsageError (exit 2) naming the valid ones."""
     if value not in allowed:
-        from csm_console.errors import UsageError
-
         raise UsageError(f"unknown format {value!r}; valid: {', '.join(allowed)}")
     return value
 
@@ -117,8 +117,6 @@ def write_records(
     against formula injection, unless `raw` (values exactly as stored)."""
     count = 0
     if fmt == "csv":
-        import csv
-
         writer = csv.writer(stream)
         writer.writerow(fields)
         for item in records:

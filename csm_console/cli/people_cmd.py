@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from csm_console.cli.output import check_format, emit_json, info, out
+from csm_console.cli.output import check_format, emit_json, info, out, plain
 from csm_console.cli.state import state
+from csm_console.domain.model import Role, Tier, parse_enum
 from csm_console.domain.rights import Actor
 from csm_console.domain.text import sanitize
 from csm_console.errors import NotFound, PermissionDenied, UsageError
+from csm_console.services import agents, customers
 
 agents_app = typer.Typer(help="Agents: list, add, bind, deactivate.", no_args_is_help=True)
 teams_app = typer.Typer(help="Teams: list, add.", no_args_is_help=True)
@@ -18,8 +20,6 @@ customers_app = typer.Typer(help="Customers: list, show.", no_args_is_help=True)
 @agents_app.command("list")
 def agents_list(ctx: typer.Context, format: str = typer.Option("table", "--format")) -> None:
     """Every agent with role, tier, team and whether active."""
-    from csm_console.services import agents
-
     rows = agents.list_agents(state(ctx).store())
     if check_format(format) == "json":
         emit_json(rows)
@@ -49,9 +49,6 @@ def agents_add(
     ),
 ) -> None:
     """Add an agent.  On an empty store the first `--role admin` needs no acting agent."""
-    from csm_console.domain.model import Role, Tier, parse_enum
-    from csm_console.services import agents
-
     st = state(ctx)
     store = st.store()
     try:
@@ -91,8 +88,6 @@ def agents_bind(
 ) -> None:
     """Bind an agent to a PostgreSQL login (admins): connected as that login, csm acts as the
     agent, and only an admin may use --as for someone else."""
-    from csm_console.services import agents
-
     if (db_role is None) == (not unbind):
         raise UsageError("give --db-role ROLE, or --unbind")
     st = state(ctx)
@@ -112,8 +107,6 @@ def agents_deactivate(
     ),
 ) -> None:
     """Mark an agent inactive; refused while they hold open tickets, unless --reassign-to."""
-    from csm_console.services import agents
-
     st = state(ctx)
     done = agents.deactivate(st.store(), actor=st.actor(), handle=handle, reassign_to=reassign_to)
     if done.moved:
@@ -124,8 +117,6 @@ def agents_deactivate(
 @teams_app.command("list")
 def teams_list(ctx: typer.Context, format: str = typer.Option("table", "--format")) -> None:
     """Every team and the tier it serves."""
-    from csm_console.services import agents
-
     rows = agents.list_teams(state(ctx).store())
     if check_format(format) == "json":
         emit_json(rows)
@@ -144,9 +135,6 @@ def teams_add(
     description: str = typer.Option("", "--description"),
 ) -> None:
     """Add a team (admins only; on an empty store, before the first agent, anyone)."""
-    from csm_console.domain.model import Tier
-    from csm_console.services import agents
-
     st = state(ctx)
     try:
         chosen = Tier.parse(tier)
@@ -165,8 +153,6 @@ def customers_list(
     format: str = typer.Option("table", "--format"),
 ) -> None:
     """Customers with their language, segment and number of tickets."""
-    from csm_console.services import customers
-
     rows = customers.list_customers(state(ctx).store(), text=search, limit=limit)
     if check_format(format) == "json":
         emit_json([{**_plain(c), "tickets": n} for c, n in rows])
@@ -187,8 +173,6 @@ def customers_show(
     format: str = typer.Option("table", "--format"),
 ) -> None:
     """A customer's card and their tickets, newest first."""
-    from csm_console.services import customers
-
     customer, rows = customers.get_customer(state(ctx).store(), email=email)
     if check_format(format) == "json":
         emit_json(
@@ -223,8 +207,6 @@ def customers_show(
 
 
 def _plain(value: object) -> dict[str, object]:
-    from csm_console.cli.output import plain
-
     data = plain(value)
     assert isinstance(data, dict)
     return data

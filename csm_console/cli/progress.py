@@ -34,6 +34,7 @@ def progress_bar() -> Iterator[Progress]:
     if not showing():
         yield no_progress
         return
+    # Rich only when a bar is drawn: a command in a pipe or a cron job goes without it
     from rich.console import Console
     from rich.progress import (
         BarColumn,

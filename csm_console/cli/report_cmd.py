@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sys
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-from csm_console.cli.output import check_format, emit_json, out
+from csm_console.cli.output import check_format, emit_json, out, write_records
 from csm_console.cli.state import state
+from csm_console.domain.durations import format_duration, iso_utc, parse_duration
+from csm_console.domain.metrics import GroupBy, MetricRow, Period, Report, Times
+from csm_console.domain.text import sanitize
+from csm_console.domain.ticket_record import EARLIEST_TIME, LATEST_TIME
 from csm_console.errors import UsageError
-
-if TYPE_CHECKING:
-    from csm_console.domain.metrics import MetricRow, Report, Times
+from csm_console.services import clock, metrics
 
 DEFAULT_DAYS = 30
 FORMATS = ("table", "json", "csv")
@@ -81,11 +83,6 @@ def report(
     """The service metrics of a period: first response and resolution times (median, p90),
     FCR, CSAT, repeat contacts, SLA compliance, and the backlog now.  Every number is defined
     in the docs (docs/metrics.md); `csm tickets list --query` opens the tickets behind it."""
-    from csm_console.domain.durations import parse_duration
-    from csm_console.domain.metrics import GroupBy, Period
-    from csm_console.services import metrics
-    from csm_console.services.clock import utcnow
-
     check_format(format, FORMATS)
     group = None
     if by is not None:
@@ -94,7 +91,7 @@ def report(
         except ValueError:
             valid = ", ".join(g.value for g in GroupBy)
             raise UsageError(f"--by: unknown group {by!r}; valid: {valid}") from None
-    now = utcnow()
+    now = clock.utcnow()  # looked up when called: a test sets the report's now
     try:
         last = _day(until, "--until") if until else now.date()
         first = _day(since, "--since") if since else last - timedelta(days=DEFAULT_DAYS - 1)
@@ -123,8 +120,6 @@ def report(
 
 
 def _day(text: str, option: str) -> date:
-    from csm_console.domain.ticket_record import EARLIEST_TIME, LATEST_TIME
-
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
@@ -184,9 +179,6 @@ def row_json(row: MetricRow, *, has_now: bool = True) -> dict[str, Any]:
 
 
 def report_json(result: Report) -> dict[str, Any]:
-    from csm_console.domain.durations import iso_utc
-    from csm_console.domain.metrics import GroupBy
-
     has_now = result.by is not GroupBy.DAY
     return {
         "since": result.period.first_day.isoformat(),
@@ -214,9 +206,6 @@ def csv_record(row: MetricRow, *, has_now: bool = True) -> dict[str, Any]:
 
 def write_csv(result: Report) -> None:
     """One row per group (the total alone without --by), one column per metric."""
-    from csm_console.cli.output import write_records
-    from csm_console.domain.metrics import GroupBy
-
     has_now = result.by is not GroupBy.DAY
     rows = [csv_record(r, has_now=has_now) for r in result.rows] or [csv_record(result.total)]
     write_records(sys.stdout, rows, list(CSV_FIELDS), "csv")
@@ -226,8 +215,6 @@ def write_csv(result: Report) -> None:
 
 
 def _duration(value: timedelta | None) -> str:
-    from csm_console.domain.durations import format_duration
-
     return "—" if value is None else format_duration(value)
 
 
@@ -261,8 +248,6 @@ MAX_KEY = 24
 
 def print_table(result: Report) -> None:
     """Plain fixed-width lines (a team or handle is printed as text, never as markup)."""
-    from csm_console.domain.metrics import GroupBy
-
     period = f"{result.period.first_day} .. {result.period.last_day} (UTC)"
     scope = "".join(
         part
@@ -304,15 +289,11 @@ def print_table(result: Report) -> None:
 
 
 def _key(key: str | None) -> str:
-    from csm_console.domain.text import sanitize
-
     shown = "(none)" if key is None else sanitize(key, single_line=True)
     return shown if len(shown) <= MAX_KEY else shown[: MAX_KEY - 1] + "…"
 
 
 def _print_summary(result: Report) -> None:
-    from csm_console.domain.durations import format_duration
-
     t = result.total
     window = format_duration(result.repeat_window)
     lines = (

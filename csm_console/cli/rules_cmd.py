@@ -6,8 +6,11 @@ import typer
 
 from csm_console.cli.output import check_format, emit_json, info, out
 from csm_console.cli.state import state
+from csm_console.domain.model import Channel, Language, Priority, Segment, Tier, parse_enum
+from csm_console.domain.routing import IncomingTicket, RoutingRule, RuleActions
 from csm_console.domain.text import sanitize
-from csm_console.errors import UsageError
+from csm_console.errors import NotFound, UsageError
+from csm_console.services import routing
 
 app = typer.Typer(
     help="Routing rules for new tickets: list, add, remove, move, test.", no_args_is_help=True
@@ -21,8 +24,6 @@ def _line(position: int, name: str, condition: str, actions: str) -> str:
 @app.command("list")
 def rules_list(ctx: typer.Context, format: str = typer.Option("table", "--format")) -> None:
     """The rules in the order they are tried; the first that matches a new ticket fires."""
-    from csm_console.services import routing
-
     check_format(format)
     views = routing.list_rules(state(ctx).store())
     if format == "json":
@@ -73,10 +74,6 @@ def rules_add(
     position: int | None = typer.Option(None, "--position", min=1, help="1 = tried first."),
 ) -> None:
     """Add a rule (checked first: the condition, the team, the agent)."""
-    from csm_console.domain.model import Priority, Tier
-    from csm_console.domain.routing import RoutingRule, RuleActions
-    from csm_console.services import routing
-
     try:
         actions = RuleActions(
             team=team,
@@ -101,8 +98,6 @@ def rules_add(
 @app.command("remove")
 def rules_remove(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Remove a rule."""
-    from csm_console.services import routing
-
     st = state(ctx)
     routing.remove_rule(st.store(), actor=st.actor(), name=name)
     info(f"rule {name!r} removed")
@@ -115,8 +110,6 @@ def rules_move(
     to: int = typer.Option(..., "--to", min=1, help="The new position (1 = tried first)."),
 ) -> None:
     """Move a rule up or down the order."""
-    from csm_console.services import routing
-
     st = state(ctx)
     where = routing.move_rule(st.store(), actor=st.actor(), name=name, position=to)
     info(f"rule {name!r} is now at position {where}")
@@ -135,11 +128,6 @@ def rules_test(
 ) -> None:
     """Which rule would fire for such a ticket, and what it would set.  Writes nothing; exit 3
     when no rule matches."""
-    from csm_console.domain.model import Channel, Language, Priority, Segment, Tier, parse_enum
-    from csm_console.domain.routing import IncomingTicket
-    from csm_console.errors import NotFound
-    from csm_console.services import routing
-
     try:
         ticket = IncomingTicket(
             subject=subject,

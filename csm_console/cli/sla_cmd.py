@@ -6,7 +6,10 @@ import typer
 
 from csm_console.cli.output import check_format, emit_json, info, out
 from csm_console.cli.state import state
+from csm_console.domain.durations import format_duration, parse_duration
+from csm_console.domain.model import Priority
 from csm_console.errors import UsageError
+from csm_console.services import sla
 
 app = typer.Typer(help="SLA policies: list, set.", no_args_is_help=True)
 
@@ -14,9 +17,6 @@ app = typer.Typer(help="SLA policies: list, set.", no_args_is_help=True)
 @app.command("list")
 def sla_list(ctx: typer.Context, format: str = typer.Option("table", "--format")) -> None:
     """Every policy: priority, team, segment, first response and resolution targets."""
-    from csm_console.domain.durations import format_duration
-    from csm_console.services import sla
-
     check_format(format)
     policies = sla.list_policies(state(ctx).store())
     if format == "json":
@@ -58,10 +58,6 @@ def sla_set(
 ) -> None:
     """Set the targets (leads and admins); the due times of open tickets of that priority are
     recomputed (a target already met keeps its due time)."""
-    from csm_console.domain.durations import parse_duration
-    from csm_console.domain.model import Priority
-    from csm_console.services import sla
-
     try:
         chosen = Priority.parse(priority)
         first, last = parse_duration(first_response), parse_duration(resolution)

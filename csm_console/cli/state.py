@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-if TYPE_CHECKING:  # imported when used: `csm --help` and `csm --version` stay fast
+# Each import below (and inside the methods) happens on first use: `csm --help` and
+# `csm --version` load neither the settings models nor the store (SQLAlchemy).
+if TYPE_CHECKING:
     from csm_console.config import Settings
     from csm_console.domain.rights import Actor
     from csm_console.store.engine import Store

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 import typer
 
+from csm_console.cli.editing import edit_until_valid
 from csm_console.cli.output import check_format, emit_json, info, out
 from csm_console.cli.state import state
+from csm_console.domain.model import Language, parse_enum
+from csm_console.domain.templates import (
+    ArticleRef,
+    TemplateDraft,
+    parse_template,
+    template_markdown,
+)
+from csm_console.domain.text import sanitize
 from csm_console.errors import UsageError
-
-if TYPE_CHECKING:
-    from csm_console.domain.templates import TemplateDraft
+from csm_console.services.knowledge import get_article
+from csm_console.services.replies import (
+    get_template,
+    get_variant,
+    list_templates,
+    render_for_ticket,
+    save_template,
+)
 
 app = typer.Typer(
     help="Reply templates: list, show, add, edit, render for a ticket.", no_args_is_help=True
@@ -20,8 +33,6 @@ app = typer.Typer(
 
 
 def _language(value: str | None) -> str | None:
-    from csm_console.domain.model import Language, parse_enum
-
     if value is None:
         return None
     try:
@@ -38,9 +49,6 @@ def list_(
     format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """Every template variant: name, language and category."""
-    from csm_console.domain.text import sanitize
-    from csm_console.services.replies import list_templates
-
     check_format(format)
     found = list_templates(state(ctx).store(), language=_language(lang))
     found = sorted(
@@ -77,10 +85,6 @@ def show(
 ) -> None:
     """Print a template: Markdown with its front matter (what `templates edit` opens), or JSON.
     Which variant it is goes to stderr."""
-    from csm_console.domain.templates import template_markdown
-    from csm_console.domain.text import sanitize
-    from csm_console.services.replies import get_template
-
     check_format(format, ("markdown", "json"))
     view = get_template(state(ctx).store(), name=name, language=_language(lang))
     if format == "json":
@@ -123,9 +127,8 @@ def add(
 ) -> None:
     """Add a template (or another language variant of one) from options, or in $EDITOR when no
     --body is given.  Checked before it is saved: placeholders and syntax."""
-    from csm_console.cli.editing import edit_until_valid
+    # a helper of `csm tickets`, whose module is loaded only when a command needs it
     from csm_console.cli.tickets_cmd import read_body
-    from csm_console.domain.templates import TemplateDraft, parse_template, template_markdown
 
     chosen = _language(language) or "en"
     if body is None and body_file is None:
@@ -152,10 +155,6 @@ def edit(
     lang: str = typer.Option("en", "--lang", help="The variant to edit: en, ru or lv."),
 ) -> None:
     """Edit one variant in $EDITOR (Markdown with front matter); checked when you save."""
-    from csm_console.cli.editing import edit_until_valid
-    from csm_console.domain.templates import parse_template, template_markdown
-    from csm_console.services.replies import get_variant
-
     view = get_variant(state(ctx).store(), name=name, language=_language(lang) or "en")
     draft = edit_until_valid(
         template_markdown(view.draft), f"{view.name}-{view.language}.md", parse_template
@@ -164,8 +163,6 @@ def edit(
 
 
 def _save(ctx: typer.Context, draft: TemplateDraft, template_id: int | None) -> None:
-    from csm_console.services.replies import save_template
-
     st = state(ctx)
     view, outcome = save_template(
         st.store(), actor=st.actor(), draft=draft, template_id=template_id
@@ -185,17 +182,13 @@ def render(
 ) -> None:
     """Print the reply that `csm tickets reply ID --template NAME` would send: the variant in
     the customer's language (else en), rendered with the ticket's values.  Sends nothing."""
+    # a helper of `csm tickets`, whose module is loaded only when a command needs it
     from csm_console.cli.tickets_cmd import read_ids
-    from csm_console.domain.templates import ArticleRef
-    from csm_console.domain.text import sanitize
-    from csm_console.services.replies import render_for_ticket
 
     st = state(ctx)
     store = st.store()
     ref = None
     if article is not None:
-        from csm_console.services.knowledge import get_article
-
         found = get_article(store, article_id=article)
         ref = ArticleRef(found.title, found.reference)
     result = render_for_ticket(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,9 +12,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
+from csm_console.cli.files import limits, read_file, read_stdin
 from csm_console.cli.output import check_format, emit_json, info, plain, write_records
+from csm_console.cli.progress import progress_bar, showing
 from csm_console.cli.state import state
+from csm_console.domain.stored import describe_invalid
+from csm_console.domain.ticket_record import EXPORT_FIELDS, detect_format
 from csm_console.errors import BadRecords, UsageError
+from csm_console.services.ticket_reads import count_tickets
+from csm_console.services.transfer import import_tickets as run_import
+from csm_console.services.transfer import iter_export
 
 if TYPE_CHECKING:
     from csm_console.domain.query import Query
@@ -50,12 +59,9 @@ def import_tickets(
     """Import tickets, all or nothing: one bad record and nothing is written (exit 2, each
     problem named by line or index and field).  A known external_id updates its ticket.
     Prints the ids of the tickets created or updated, one per line."""
-    from csm_console.services.transfer import import_tickets as run_import
-
     if format is not None:
         check_format(format, FILE_FORMATS)
     source = "stdin" if file == "-" else file
-    from csm_console.cli.files import limits, read_file, read_stdin
 
     cap = limits(ctx).records
     data = (
@@ -63,7 +69,6 @@ def import_tickets(
         if file == "-"
         else read_file(file, limit=cap, setting="max_import_file")
     )
-    from csm_console.cli.progress import progress_bar
 
     st = state(ctx)
     try:
@@ -127,9 +132,8 @@ def export_tickets(
     """Export tickets as import records (streamed): `csm import tickets` reads them back.
     Each record carries the first customer message as `body`; the rest of the thread is not
     exported."""
+    # a helper of `csm tickets`, whose module is loaded only when a command needs it
     from csm_console.cli.tickets_cmd import selection
-    from csm_console.domain.ticket_record import EXPORT_FIELDS, detect_format
-    from csm_console.services.transfer import iter_export
 
     if format is None:
         format = detect_format(output, b"[") if output else "json"
@@ -155,8 +159,6 @@ def export_tickets(
 
 
 def _write_file(target: Path, records: Iterator[dict[str, Any]], format: str, *, raw: bool) -> int:
-    from csm_console.domain.ticket_record import EXPORT_FIELDS
-
     partial = target.with_name(f".{target.name}.partial")
     try:
         with _open_replacing(target, partial) as stream:
@@ -175,12 +177,8 @@ def _export_progress(
 ) -> Iterator[Callable[[Iterator[dict[str, Any]]], Iterator[dict[str, Any]]]]:
     """Counts the records written, on a progress bar when stderr is a terminal (only then is
     the total counted first)."""
-    from csm_console.cli.progress import progress_bar, showing
-
     total: int | None = None
     if showing():
-        from csm_console.services.ticket_reads import count_tickets
-
         total = count_tickets(store, actor=actor, query=query)
         total = min(total, limit) if limit is not None else total
     with progress_bar() as progress:
@@ -196,9 +194,6 @@ def _export_progress(
 def _open_replacing(target: Path, partial: Path) -> TextIO:
     """`partial`, opened for writing, with the mode of the `target` it will replace (a 0600
     export stays 0600), or the default mode for a new file."""
-    import os
-    import stat
-
     try:
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
@@ -212,6 +207,4 @@ def _open_replacing(target: Path, partial: Path) -> TextIO:
 
 
 def _warn_invalid(row: TicketRow) -> None:
-    from csm_console.domain.stored import describe_invalid
-
     info(f"warning: #{row.id} holds invalid values: {describe_invalid(row.invalid)}")

@@ -2,7 +2,9 @@
 other (`ask` waits for a dialog's answer), reads what it needs from the services on the way
 (`fetch`), and ends in one service call through the console's `run_service`.
 
-Each flow runs in a worker of the `DIALOGS` group, started by the console's key action."""
+Each flow runs in a worker of the `DIALOGS` group, started by the console's key action.  Two
+actions ask nothing and are plain calls: taking the next ticket, and the dashboard (a screen
+whose drill-down comes back as a query for the queue)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from csm_console.services.knowledge import ArticleView
 from csm_console.services.records import TicketRow
 from csm_console.services.views import View
 from csm_console.tui.console import Console, ask, change_ticket, fetch
+from csm_console.tui.dashboard import DashboardScreen
+from csm_console.tui.failures import user_error
 from csm_console.tui.formatting import STATUS_WORD
 from csm_console.tui.marked_actions import MarkedActions
 from csm_console.tui.screens import ArticleScreen, Choice, ConfirmScreen, PickerScreen, PromptScreen
@@ -41,6 +45,39 @@ class ActionFlows:
         return [row] if row else []
 
     # -- the queue
+
+    def take_next(self) -> None:
+        """Claim the next ticket for this agent and open it."""
+        c = self.console
+
+        def claimed(row: TicketRow) -> None:
+            c.notify(f"took #{row.id}", timeout=3)
+            c.queue.refresh_rows(keep_ticket=row.id)
+            c.open_ticket(row.id)
+            if c.screen.has_class("narrow"):
+                c.action_pane("detail")
+
+        c.run_service("", lambda: tickets.take_next(c.store, actor=c.actor), claimed)
+
+    def dashboard(self) -> None:
+        """The lead's dashboard; a drill-down comes back as a query for the queue."""
+        c = self.console
+        c.push_screen(DashboardScreen(store=c.store, actor=c.actor), self._drilled)
+
+    def _drilled(self, query: str | None) -> None:
+        """Show the tickets behind a dashboard number: every ticket (the view "All"), filtered
+        by the query, which stays in the filter bar to read and edit."""
+        c = self.console
+        c.relayout()  # the terminal may have been resized meanwhile
+        if not query:
+            return
+        every = next((v for v in c.views if not v.query.strip()), View("All", ""))
+        try:
+            c.queue.show_filter(query, view=every)
+        except Exception as caught:  # reported, never raised into the UI
+            c.report(user_error(caught))
+            return
+        c.action_pane("queue")
 
     async def choose_view(self) -> None:
         c = self.console

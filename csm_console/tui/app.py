@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import BindingType
 from textual.containers import Grid
-from textual.css.query import NoMatches
 from textual.filter import LineFilter
 from textual.screen import ModalScreen, Screen
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
-from textual.worker import get_current_worker
+from textual.worker import Worker
 
 from csm_console.config import Settings
 from csm_console.domain.rights import Actor
-from csm_console.errors import Conflict, CsmError, StoreUnavailable
-from csm_console.services import presence, ticket_reads, tickets
+from csm_console.errors import CsmError
+from csm_console.services import presence
 from csm_console.services.drafts import DraftBox
 from csm_console.services.presence import PresenceView
 from csm_console.services.records import TicketDetail, TicketRow
@@ -32,7 +29,6 @@ from csm_console.tui.action_flows import ActionFlows
 from csm_console.tui.console import DIALOGS
 from csm_console.tui.dashboard import DashboardScreen
 from csm_console.tui.detail_pane import DetailPane
-from csm_console.tui.failures import user_error
 from csm_console.tui.keys import (
     CONSOLE_ACTIONS,
     CONSOLE_BINDINGS,
@@ -46,20 +42,25 @@ from csm_console.tui.keys import binding_rows as all_binding_rows
 from csm_console.tui.knowledge_pane import KnowledgePane
 from csm_console.tui.layout import PANE_TITLES, PANES, arrange, header_line, pane_of
 from csm_console.tui.live import LiveConsole, PresenceArrived, StoreChanged, StoreReachable
+from csm_console.tui.live_view import LiveView
+from csm_console.tui.open_ticket import OpenTicket
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.queue_pane import QueuePane
 from csm_console.tui.reply_pane import ReplyPane
 from csm_console.tui.screens import HelpScreen
+from csm_console.tui.service_calls import ServiceCalls
 from csm_console.tui.store_banner import StoreBanner
 from csm_console.tui.terminal import colour_filters
 from csm_console.tui.themes import choose_theme, register_themes
 
 R = TypeVar("R")
-FOLLOW_DELAY = 0.12  # seconds the queue cursor rests before the detail follows it
 
 
 class CsmApp(App[None]):
-    """csm: the operator console."""
+    """csm: the operator console.  It lays out the four panes and switches between them; its
+    parts do the rest: `ticket` (the open ticket), `calls` (service calls and failures),
+    `live_console` and `live_view` (changes made elsewhere, presence), `flows` (the action
+    dialogs), and `tui.keys` (bindings, help, footer, palette)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "csm"
@@ -83,8 +84,6 @@ class CsmApp(App[None]):
         super().__init__()
         self.live = live  # follow changes made elsewhere, and show who else is at a ticket
         self.draft_box = draft_box
-        self.live_console = LiveConsole(self, store=store, actor=actor)
-        self.others: dict[int, list[PresenceView]] = {}  # who else is at which ticket
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.store = store
         self.actor = actor
@@ -92,9 +91,12 @@ class CsmApp(App[None]):
         self.demo = demo
         self.views = views or all_views(actor)
         self.current_pane = "queue"
-        self.detail: TicketDetail | None = None
-        self._follow_timer: Timer | None = None
         self._theme_name = theme
+        # its parts, each one job (they reach the console through `tui.console.Console`)
+        self.live_console = LiveConsole(self, store=store, actor=actor)
+        self.ticket = OpenTicket(self)
+        self.live_view = LiveView(self, self.live_console, enabled=live, reload=self.ticket.reload)
+        self.calls = ServiceCalls(self, probe=self.live_console.probe, reload=self.ticket.reload)
         self.flows = ActionFlows(self)
         if settings is not None and settings.keymap:
             self.set_keymap(settings.keymap)
@@ -129,7 +131,7 @@ class CsmApp(App[None]):
         if self._theme_name:
             choose_theme(self, self._theme_name)
         self._header()
-        self._layout(self.size.width)
+        self.relayout()
         self.queue.list.focus()
         if self.live:
             self.live_console.start()
@@ -143,9 +145,11 @@ class CsmApp(App[None]):
             self.live_console.leave()
 
     def on_resize(self, event: Any) -> None:
-        self._layout(event.size.width)
+        self.relayout(event.size.width)
 
-    def _layout(self, width: int) -> None:
+    def relayout(self, width: int | None = None) -> None:
+        """Arrange the panes for `width` columns (by default the terminal's width now)."""
+        width = self.size.width if width is None else width
         if arrange(self.screen, self.current_pane, width, self.size.height):
             self.call_after_refresh(self.detail_pane.reveal)
         self._header()
@@ -188,188 +192,83 @@ class CsmApp(App[None]):
 
     def action_pane(self, name: str) -> None:
         self.current_pane = name
-        self._layout(self.size.width)
+        self.relayout()
         self._pane_focus_target(name).focus()
 
     def action_next_pane(self, step: int) -> None:
-        index = PANES.index(self._focused_pane() or self.current_pane)
+        index = PANES.index(self.focused_pane() or self.current_pane)
         self.action_pane(PANES[(index + step) % len(PANES)])
 
-    def _focused_pane(self) -> str | None:
+    def focused_pane(self) -> str | None:
         return pane_of(self.focused)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a dialog is open, the console's own keys belong to the dialog."""
         return not (isinstance(self.screen, ModalScreen) and action in CONSOLE_ACTIONS)
 
-    # ------------------------------------------------------------------ errors and workers
+    # ------------------------------------------------------------------ its parts, as they see it
+
+    @property
+    def banner(self) -> StoreBanner:
+        return self.query_one(StoreBanner)
+
+    @property
+    def detail(self) -> TicketDetail | None:
+        """The open ticket (`tui.open_ticket`)."""
+        return self.ticket.detail
+
+    @property
+    def others(self) -> dict[int, list[PresenceView]]:
+        """Who else is at which ticket (`tui.live_view`)."""
+        return self.live_view.others
 
     def report(self, error: CsmError) -> None:
-        """Every failure lands here: a notification (and a banner when the store is gone)."""
-        banner = self.query_one(StoreBanner)
-        if isinstance(error, StoreUnavailable):
-            banner.lost(error.message)
-            self.live_console.probe()
-        else:
-            banner.clear()
-        self.notify(
-            error.message,
-            severity="error",
-            timeout=8,
-            title="Conflict" if isinstance(error, Conflict) else "Refused",
-        )
+        self.calls.report(error)
 
-    @work(thread=True, group="write")
     def run_service(
         self, label: str, call: Callable[[], R], done: Callable[[R], None] | None = None
-    ) -> R | None:
-        """Run a service call (read or write) off the event loop; report any failure; then call
-        `done` with the result on the UI thread.  The worker's result is the call's (None when
-        it failed), for a dialog flow that waits for it."""
-        try:
-            result = call()
-        except Exception as caught:  # reported, never raised into the UI
-            error = user_error(caught)
-            self.call_from_thread(self._write_failed, error)
-            return None
-        self.call_from_thread(self._write_done, label, result, done)
-        return result
+    ) -> Worker[R | None]:
+        return self.calls.run(label, call, done)
 
-    def _write_done(self, label: str, result: Any, done: Callable[[Any], None] | None) -> None:
-        self.query_one(StoreBanner).clear()
-        if label:
-            self.notify(label, timeout=3)
-        if done is not None:
-            done(result)
+    def open_ticket(self, ticket_id: int) -> Worker[None]:
+        return self.ticket.open(ticket_id)
 
-    def _write_failed(self, error: CsmError) -> None:
-        self.report(error)
-        if isinstance(error, Conflict) and self.detail is not None:
-            self.open_ticket(self.detail.ticket.id)  # reload; the draft stays in the composer
+    def after_change(self, row: TicketRow) -> None:
+        self.ticket.changed(row)
 
-    # ------------------------------------------------------------------ live: changes, presence
+    def need_ticket(self) -> TicketRow | None:
+        return self.ticket.need()
+
+    def beat(self) -> None:
+        self.live_view.beat()
+
+    # ------------------------------------------------------------------ what it hears
 
     @on(StoreReachable)
     def _store_reachable(self, event: StoreReachable) -> None:
-        """The feed lost the store (a banner; it retries with backoff) or has it back."""
-        with contextlib.suppress(NoMatches):  # the console is closing
-            banner = self.query_one(StoreBanner)
-            if event.problem is not None:
-                banner.unreachable(event.problem)
-                return
-            if not banner.clear():
-                return
-            self.notify("The store is back.", timeout=3)
-            self.store_changed()
+        self.live_view.reachable(event.problem)
 
     @on(StoreChanged)
     def store_changed(self) -> None:
-        """Something changed elsewhere: re-read what is on screen, keeping cursor, marks and
-        draft."""
-        with contextlib.suppress(NoMatches):  # the console is closing: nothing to refresh
-            self.queue.live_refresh()
-            if self.detail is not None:
-                self.open_ticket(self.detail.ticket.id)
-            for screen in self.screen_stack:
-                if isinstance(screen, DashboardScreen):
-                    screen.store_changed()
-
-    def beat(self) -> None:
-        """Renew this console's presence lease and learn who else is at the tickets shown."""
-        if self.live:
-            self.live_console.beat(
-                ticket_id=self.detail.ticket.id if self.detail is not None else None,
-                activity=self._my_activity(),
-                shown=self.queue.list.visible_ids(),
-            )
+        self.live_view.changed()
 
     @on(PresenceArrived)
     def _presence_arrived(self, event: PresenceArrived) -> None:
-        self.others = others = event.others
-        with contextlib.suppress(NoMatches):  # the console is closing
-            self.queue.list.set_presence(
-                {ticket_id: people[0].activity for ticket_id, people in others.items()}
-            )  # replying sorts first
-            if self.detail is not None:
-                self.detail_pane.show_presence(others.get(self.detail.ticket.id, []))
+        self.live_view.presence(event.others)
 
     @on(ReplyPane.DraftChanged)
     def _draft_changed(self) -> None:
-        if not self.live:
-            return
-        with contextlib.suppress(NoMatches):  # the console is closing
-            if self._my_activity() != self.live_console.activity:
-                self.beat()  # the others learn at once that a reply is being written
-
-    def _my_activity(self) -> str:
-        return presence.REPLYING if self.reply_pane.is_replying() else presence.VIEWING
-
-    # ------------------------------------------------------------------ the open ticket
+        self.live_view.draft_changed()
 
     @on(QueueList.Highlighted)
     def _highlighted(self, event: QueueList.Highlighted) -> None:
-        """Follow the cursor with the detail, once it rests: moving stays instant."""
-        if self._follow_timer is not None:
-            self._follow_timer.stop()
-            self._follow_timer = None
-        row = event.row
-        if row is None or (self.detail is not None and self.detail.ticket.id == row.id):
-            return
-        if self.detail is None:
-            self.open_ticket(row.id)
-            return
-        if self._follows_cursor():
-            self._follow_timer = self.set_timer(FOLLOW_DELAY, lambda: self._follow(row.id))
-
-    def _follows_cursor(self) -> bool:
-        """The detail follows the queue cursor, except while the agent writes a reply or
-        searches for the open ticket: a refresh that moves the cursor (the open ticket left the
-        view) must never switch the ticket under a draft."""
-        return self._focused_pane() not in ("reply", "knowledge")
-
-    def _follow(self, ticket_id: int) -> None:
-        if self.screen_stack and self._follows_cursor():  # (no screen: the console is closing)
-            self.open_ticket(ticket_id)
+        self.ticket.cursor_moved(event.row)
 
     @on(QueueList.Opened)
     def _opened(self, event: QueueList.Opened) -> None:
         self.open_ticket(event.row.id)
         if self.screen.has_class("narrow"):
             self.action_pane("detail")
-
-    @work(thread=True, exclusive=True, group="detail")
-    def open_ticket(self, ticket_id: int) -> None:
-        try:
-            detail = ticket_reads.get_ticket(self.store, ticket_id=ticket_id)
-        except Exception as caught:  # reported, never raised into the UI
-            error = user_error(caught)
-            self.call_from_thread(self.report, error)
-            return
-        if not get_current_worker().is_cancelled:  # superseded results are dropped
-            self.call_from_thread(self._show_ticket, detail)
-
-    def _show_ticket(self, detail: TicketDetail) -> None:
-        previous = self.detail
-        if previous is not None and previous == detail:
-            return  # a live refresh that found nothing new: leave the scroll position alone
-        self.detail = detail
-        self.detail_pane.show(detail)
-        self.reply_pane.show(detail)
-        self.knowledge_pane.show(detail)
-        self.queue.list.update_row(detail.ticket)
-        if previous is None or previous.ticket.id != detail.ticket.id:
-            self.detail_pane.show_presence(self.others.get(detail.ticket.id, []))
-            self.beat()
-
-    def after_change(self, row: TicketRow) -> None:
-        self.queue.list.update_row(row)
-        self.open_ticket(row.id)
-
-    def need_ticket(self) -> TicketRow | None:
-        row = self.detail.ticket if self.detail else self.queue.list.current
-        if row is None:
-            self.notify("No ticket: pick one in the queue first.", severity="warning")
-        return row
 
     # ------------------------------------------------------------------ queue actions
 
@@ -385,39 +284,17 @@ class CsmApp(App[None]):
         self._flow(self.flows.choose_view())
 
     def action_dashboard(self) -> None:
-        """The lead's dashboard; a drill-down comes back as a query for the queue."""
-        self.push_screen(DashboardScreen(store=self.store, actor=self.actor), self._drilled)
-
-    def _drilled(self, query: str | None) -> None:
-        """Show the tickets behind a dashboard number: every ticket (the view "All"), filtered
-        by the query, which stays in the filter bar to read and edit."""
-        self._layout(self.size.width)  # the terminal may have been resized meanwhile
-        if not query:
-            return
-        every = next((v for v in self.views if not v.query.strip()), View("All", ""))
-        try:
-            self.queue.show_filter(query, view=every)
-        except Exception as caught:  # reported, never raised into the UI
-            self.report(user_error(caught))
-            return
-        self.action_pane("queue")
+        self.flows.dashboard()
 
     def action_sort(self) -> None:
         sort = self.queue.cycle_sort()
         self.notify(f"sorted by {sort}", timeout=2)
 
     def action_take_next(self) -> None:
-        def claimed(row: TicketRow) -> None:
-            self.notify(f"took #{row.id}", timeout=3)
-            self.queue.refresh_rows(keep_ticket=row.id)
-            self.open_ticket(row.id)
-            if self.screen.has_class("narrow"):
-                self.action_pane("detail")
-
-        self.run_service("", lambda: tickets.take_next(self.store, actor=self.actor), claimed)
+        self.flows.take_next()
 
     def action_go_back(self) -> None:
-        if self._focused_pane() not in (None, "queue"):
+        if self.focused_pane() not in (None, "queue"):
             self.action_pane("queue")
             return
         if self.queue.list.clear_marks():

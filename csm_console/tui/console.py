@@ -1,5 +1,6 @@
-"""What the console's dialogs need from the console (`tui/app.py`), as a protocol: the dialog
-modules are built by the console and never import it back."""
+"""What the console's parts (the dialog flows, the open ticket, the service calls, the live
+view) need from the console (`tui/app.py`), as a protocol: they are built by the console and
+never import it back."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Protocol, TypeVar
 
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerCancelled
 
 from csm_console.domain.rights import Actor
@@ -17,30 +19,51 @@ from csm_console.services.presence import PresenceView
 from csm_console.services.records import TicketDetail, TicketRow
 from csm_console.services.views import View
 from csm_console.store.engine import Store
+from csm_console.tui.detail_pane import DetailPane
+from csm_console.tui.knowledge_pane import KnowledgePane
 from csm_console.tui.queue_pane import QueuePane
 from csm_console.tui.reply_pane import ReplyPane
+from csm_console.tui.store_banner import StoreBanner
 
 R = TypeVar("R")
 
 
 class Console(Protocol):
-    """The operator console, as its dialogs see it."""
+    """The operator console, as its parts see it."""
 
     store: Store
     actor: Actor
     views: list[View]
-    detail: TicketDetail | None  # the open ticket
-    others: dict[int, list[PresenceView]]  # who else is at which ticket
     draft_box: DraftBox | None
+
+    @property
+    def detail(self) -> TicketDetail | None: ...  # the open ticket
+
+    @property
+    def others(self) -> dict[int, list[PresenceView]]: ...  # who else is at which ticket
 
     @property
     def screen(self) -> Screen[object]: ...
 
     @property
+    def screen_stack(self) -> list[Screen[Any]]: ...
+
+    @property
     def queue(self) -> QueuePane: ...
 
     @property
+    def detail_pane(self) -> DetailPane: ...
+
+    @property
     def reply_pane(self) -> ReplyPane: ...
+
+    @property
+    def knowledge_pane(self) -> KnowledgePane: ...
+
+    @property
+    def banner(self) -> StoreBanner: ...
+
+    def focused_pane(self) -> str | None: ...
 
     def notify(
         self,
@@ -73,9 +96,36 @@ class Console(Protocol):
 
     def action_pane(self, name: str) -> None: ...
 
+    def relayout(self, width: int | None = None) -> None: ...
+
     def need_ticket(self) -> TicketRow | None: ...
 
     def after_change(self, row: TicketRow) -> None: ...
+
+    def beat(self) -> None: ...
+
+    def run_worker(
+        self,
+        work: Callable[[], R],
+        name: str | None = "",
+        group: str = "default",
+        description: str = "",
+        exit_on_error: bool = True,
+        start: bool = True,
+        exclusive: bool = False,
+        thread: bool = False,
+    ) -> Worker[R]: ...
+
+    def set_timer(
+        self,
+        delay: float,
+        callback: Callable[[], Any] | None = None,
+        *,
+        name: str | None = None,
+        pause: bool = False,
+    ) -> Timer: ...
+
+    def call_from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 
 
 DIALOGS = "dialogs"  # the worker group of the dialog flows (they wait for the operator)

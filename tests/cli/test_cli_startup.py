@@ -6,7 +6,6 @@ exit.  These are correctness checks, not timings: `benchmarks/bench_cli.py` meas
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import sample_url
+from tests.conftest import own_process_env, sample_url
 
 pytestmark = pytest.mark.slow  # starts processes
 
@@ -31,14 +30,7 @@ run()
 @pytest.fixture(scope="module")
 def sample_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     home = tmp_path_factory.mktemp("startup")
-    sample_url(home / "sample.db")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CSM_")}
-    env.update(
-        CSM_DATABASE_URL=f"sqlite:///{home / 'sample.db'}",
-        CSM_DATA_DIR=str(home / "data"),
-        XDG_CONFIG_HOME=str(home / "config"),
-    )
-    yield env
+    yield own_process_env(home, sample_url(home / "sample.db"))
 
 
 def imported_by(env: dict[str, str], *args: str) -> set[str]:
@@ -116,3 +108,11 @@ def test_version_loads_no_command_module(sample_env: dict[str, str]) -> None:
 def test_a_command_loads_only_its_own_module(sample_env: dict[str, str]) -> None:
     modules = imported_by(sample_env, "tickets", "list", "--limit", "5", "--format", "ids")
     assert command_modules(modules) == {"csm_console.cli.tickets_cmd"}
+
+
+def test_help_loads_no_command_module(sample_env: dict[str, str]) -> None:
+    """`csm --help` lists the commands from cli/main.py's SUMMARIES: it loads none of their
+    modules, and so no store (SQLAlchemy) and no console."""
+    modules = imported_by(sample_env, "--help")
+    assert command_modules(modules) == set()
+    assert not {"sqlalchemy", "sqlmodel", "textual", "click"} & modules  # typer has its own click

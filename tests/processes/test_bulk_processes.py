@@ -34,7 +34,7 @@ from csm_console.services import reassign
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Team, Ticket
 from tests.bulk_workers import START, seed_tickets
-from tests.conftest import Desk, process_env
+from tests.conftest import Desk, process_env, url_of
 
 pytestmark = pytest.mark.slow  # starts processes
 
@@ -49,10 +49,6 @@ RACE_QUERY = "assignee:olga"  # an edit moving a ticket to anna takes it out of 
 # Still matches the tickets a chunk has moved: only the batch's own "not yet with the target"
 # rule keeps a re-run from applying them twice.
 CRASH_QUERY = "status:open"
-
-
-def _url(store: Store) -> str:
-    return store.url.render_as_string(hide_password=False)
 
 
 def _csm(url: str, *args: str, agent: str) -> subprocess.Popen[str]:
@@ -230,7 +226,7 @@ def test_a_reassign_raced_by_an_editor_never_overwrites_silently(
     store = desk.store
     count = RACE_TICKETS[store.dialect]
     ids = seed_tickets(store, count)
-    url = _url(store)
+    url = url_of(store)
     ready, stop = tmp_path / "edited", tmp_path / "stop-editing"
     with _reaped() as processes:
         editor = _worker("edit", url, "root", str(ids[0]), str(ids[-1]), str(ready), str(stop))
@@ -326,7 +322,7 @@ def test_a_killed_reassign_keeps_its_chunks_and_a_rerun_finishes_once(desk: Desk
     store = desk.store
     total = CRASH_TICKETS[store.dialect]
     ids = seed_tickets(store, total)
-    url = _url(store)
+    url = url_of(store)
     chunk = reassign.CHUNK
     rng = random.Random()
     batches: list[str] = []  # in the order they ran

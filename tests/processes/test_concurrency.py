@@ -18,17 +18,13 @@ from csm_console.services import ticket_reads
 from csm_console.services import tickets as svc
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Customer, Team, Ticket
-from tests.conftest import Desk
+from tests.conftest import Desk, url_of
 
 pytestmark = pytest.mark.slow  # starts processes
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 8
 TICKETS = 2000
-
-
-def _url(store: Store) -> str:
-    return store.url.render_as_string(hide_password=False)
 
 
 def _bulk_unassigned(store: Store, count: int) -> None:
@@ -97,7 +93,7 @@ def _spawn(*args: str) -> subprocess.Popen[str]:
 
 def test_eight_processes_claim_every_ticket_exactly_once(desk: Desk) -> None:
     _bulk_unassigned(desk.store, TICKETS)
-    url = _url(desk.store)
+    url = url_of(desk.store)
     processes = [_spawn("take-all", url, f"op{n}") for n in range(WORKERS)]
     claimed: list[int] = []
     spans: list[tuple[float, float]] = []
@@ -133,7 +129,7 @@ def test_edit_on_a_stale_version_from_another_process_is_a_conflict(desk: Desk) 
     row = svc.create_ticket(
         desk.store, actor=desk.olga, customer_email="a@b.example", subject="s", body="b"
     )
-    process = _spawn("set-status", _url(desk.store), "anna", str(row.id), "pending")
+    process = _spawn("set-status", url_of(desk.store), "anna", str(row.id), "pending")
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert int(out) == row.version + 1

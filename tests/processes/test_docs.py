@@ -5,7 +5,6 @@ sample store)."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shlex
 import subprocess
@@ -16,6 +15,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests.conftest import own_process_env
 
 # the repository: the folder above this file that holds pyproject.toml (tests may move into folders)
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
@@ -227,12 +228,8 @@ def runnable(line: str) -> tuple[list[str], int] | None:
 @pytest.mark.slow
 def test_the_read_only_examples_run_on_a_sample_store(tmp_path: Path) -> None:
     """Every read-only example runs as written (a real `csm` process each) on a sample store."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CSM_") and k != "NO_COLOR"}
-    env |= {
-        "CSM_DATA_DIR": str(tmp_path / "data"),
-        "CSM_CONFIG_FILE": "",
-        "CSM_DATABASE_URL": f"sqlite:///{tmp_path / 'sample.db'}",
-    }
+    env = own_process_env(tmp_path, f"sqlite:///{tmp_path / 'sample.db'}")
+    env.pop("NO_COLOR", None)
     csm = [str(Path(sys.executable).parent / "csm")]  # the installed entry point
     subprocess.run([*csm, "init", "--sample"], env=env, check=True, capture_output=True)
     env["CSM_AGENT"] = "anna"
@@ -255,3 +252,13 @@ def test_the_read_only_examples_run_on_a_sample_store(tmp_path: Path) -> None:
             failed.append(f"{page}: {line}: exit {done.returncode}: {done.stderr.strip()[:300]}")
     assert failed == []
     assert ran >= 30
+
+
+README_MAX_BYTES = 12 * 1024
+
+
+def test_the_readme_stays_short() -> None:
+    """Issue 17: the README is what a newcomer needs first (what it is, set-up, a tour, links);
+    the rest belongs in docs/."""
+    size = len((ROOT / "README.md").read_bytes())
+    assert size < README_MAX_BYTES, f"README.md is {size} bytes: move a section to docs/"

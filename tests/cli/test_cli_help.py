@@ -1,0 +1,32 @@
+"""`csm --help` lists every command from `cli/main.py`'s SUMMARIES, without loading the command
+modules: the summaries must say what each command's own help says."""
+
+from __future__ import annotations
+
+import pytest
+from typer.core import TyperCommand
+
+from csm_console.cli.main import COMMANDS, SUMMARIES, load_command
+from tests.conftest import Cli
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_summary_says_what_the_command_says(name: str) -> None:
+    assert name in SUMMARIES, f"add {name!r} to SUMMARIES in cli/main.py (csm --help lists it)"
+    real = load_command(name)
+    stand_in = TyperCommand(name, help=SUMMARIES[name])
+    for limit in range(10, 130):  # any terminal width
+        assert stand_in.get_short_help_str(limit) == real.get_short_help_str(limit), limit
+
+
+def test_no_summary_of_a_command_that_is_gone() -> None:
+    assert set(SUMMARIES) <= set(COMMANDS)
+
+
+def test_help_lists_every_command_in_order(cli: Cli) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0, result.output
+    listed = result.stdout.split("\nCommands:\n", 1)[1].split("\n\n", 1)[0]
+    names = [line.split()[0] for line in listed.splitlines() if line.startswith("  ")]
+    assert names == list(COMMANDS)
+    assert "  db         Schema migrations of the store.\n" in listed

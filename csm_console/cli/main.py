@@ -81,6 +81,7 @@ SUMMARIES: dict[str, str] = {
     "calendars": "Business-hours calendars for SLA clocks: list, show, set, remove, use.",
     "dev": "Developer tools: synthetic data for load tests.",
     "audit": "The audit trail: verify its hash chain.",
+    "mail": "E-mail: take mail in from a mail server or files; the quarantine.",
 }
 
 

@@ -427,13 +427,14 @@ def insert_ticket(
     session: Session,
     new: NewTicket,
     *,
-    actor: Actor,
+    actor: Actor | None,
     now: datetime,
     batch_id: str | None = None,
     rule: RoutingRule | None = None,
 ) -> Ticket:
     """Insert the ticket, its first customer message, tags and the `create` audit event (and a
-    `route` event naming the routing rule that shaped it, if one did)."""
+    `route` event naming the routing rule that shaped it, if one did).  Actor None: the system
+    (the mail intake)."""
     assert new.customer.id is not None
     done = not new.status.is_active
     solved_at = (new.solved_at or new.created_at) if done else None

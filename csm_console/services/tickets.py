@@ -262,7 +262,7 @@ def change_status(
 def _apply_status(
     session: Session,
     ticket: Ticket,
-    actor: Actor,
+    actor: Actor | None,
     status: Status,
     now: datetime,
     *,
@@ -270,7 +270,8 @@ def _apply_status(
 ) -> bool:
     """A checked status change inside a write that holds the ticket's lock (`change_status`,
     `reply`): the transition rule, the times (`ticket_core.stamp_status`), the version and
-    the audit event.  False when the ticket already has that status."""
+    the audit event (actor None: the system, as the mail intake reopens a ticket).  False
+    when the ticket already has that status."""
     old = Status(ticket.status)
     if old == status:
         return False
@@ -588,11 +589,27 @@ def record_csat(
     with changing(
         store, actor=actor, ticket_id=ticket_id, expected_version=None, action="record CSAT on"
     ) as (session, ticket, fresh):
-        if Status(ticket.status).is_active:
-            raise UsageError(f"#{ticket_id} is {ticket.status}; CSAT is recorded on solved tickets")
-        old = ticket.csat_score
-        ticket.csat_score = score
-        ticket.csat_comment = (comment or "").strip() or None
-        bump_version(ticket, now)
-        write_audit(session, ticket, fresh, "csat", now, field="csat_score", old=old, new=score)
+        apply_csat(session, ticket, fresh, score=score, comment=comment, now=now)
         return row_by_id(session, ticket_id)
+
+
+def apply_csat(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor | None,
+    *,
+    score: int,
+    comment: str | None,
+    now: datetime,
+) -> None:
+    """Record a CSAT rating inside a write that holds the ticket's lock (`record_csat`, and the
+    mail intake with actor None when a customer answers a survey by e-mail)."""
+    if not 1 <= score <= 5:
+        raise UsageError(f"CSAT score must be 1 to 5, not {score}")
+    if Status(ticket.status).is_active:
+        raise UsageError(f"#{ticket.id} is {ticket.status}; CSAT is recorded on solved tickets")
+    old = ticket.csat_score
+    ticket.csat_score = score
+    ticket.csat_comment = (comment or "").strip() or None
+    bump_version(ticket, now)
+    write_audit(session, ticket, actor, "csat", now, field="csat_score", old=old, new=score)

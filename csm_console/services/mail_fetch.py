@@ -24,57 +24,33 @@ and the next round retries.
 
 from __future__ import annotations
 
-import hashlib
-import importlib
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.parser import BytesHeaderParser
-from email.policy import compat32
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
-from sqlmodel import select
 
 from csm_console.channels.imap import ImapSession, parse_imap_url, password_for
 from csm_console.domain.mail import Mailbox, MailSettings, Outcome
-from csm_console.domain.mail_parse import message_ids
-from csm_console.domain.text import sanitize
 from csm_console.errors import ConfigError, MailServerError, StoreUnavailable, UsageError
 from csm_console.services.clock import utcnow
+from csm_console.services.mail_intake import Intake, hold
+from csm_console.services.mail_intake import take_in as take_in_raw
 from csm_console.services.progress import Progress, no_progress
 from csm_console.store.engine import Store
-from csm_console.store.models import MailboxState, MailReceipt, Quarantine
+from csm_console.store.models import MailboxState, Quarantine
 
 BATCH_COUNT = 50  # messages fetched in one FETCH
 BATCH_BYTES = 32 * 1024 * 1024  # bytes of messages fetched in one FETCH (by RFC822.SIZE)
 
 
-class IntakeResult(Protocol):
-    """What `services.mail_intake.take_in` returns (its `Intake`), as far as fetching cares."""
-
-    @property
-    def outcome(self) -> Any: ...
-
-    @property
-    def ticket_id(self) -> int | None: ...
-
-
-# take_in(store, raw, *, mail=MailSettings, mailbox=Mailbox | None, now=None) -> Intake;
-# never raises for a bad message, raises StoreUnavailable when the store cannot take it
-TakeIn = Callable[..., IntakeResult]
-
-
-def intake_function() -> TakeIn:
-    """The intake's `take_in` (services.mail_intake), looked up when first needed."""
-    try:
-        module = importlib.import_module("csm_console.services.mail_intake")
-    except ImportError:  # pragma: no cover - the intake ships beside this module
-        raise UsageError("this build has no mail intake (services.mail_intake)") from None
-    function: TakeIn = module.take_in
-    return function
+# `mail_intake.take_in(store, raw, *, mail, mailbox, now=None) -> Intake`, or a stand-in of
+# the same shape (tests); never raises for a bad message, raises StoreUnavailable when the
+# store cannot take it
+TakeIn = Callable[..., Intake]
 
 
 @dataclass(frozen=True)
@@ -188,51 +164,22 @@ def quarantine_too_large(
     limit: int,
     mailbox: Mailbox,
     now: datetime | None = None,
-) -> tuple[Outcome, int | None]:
-    """Record a message over the size limit without its body: its header (at most
-    `channels.imap.MAX_HEADER` bytes) is quarantined with the reason, and a `mail_receipt`
-    keeps a second fetch of it from quarantining it again.  The message itself stays on the
-    server.  Returns (QUARANTINED or DUPLICATE, the quarantine id)."""
-    when = now or utcnow()
-    parsed = BytesHeaderParser(policy=compat32).parsebytes(header)
-    ids = message_ids(str(parsed.get("Message-ID", "") or ""))
-    digest = hashlib.sha256(header).hexdigest()
-    key = ids[0] if ids else f"sha256:{digest}"
-    sender = sanitize(str(parsed.get("From", "") or ""), single_line=True)[:254]
-    subject = sanitize(str(parsed.get("Subject", "") or ""), single_line=True)[:500]
+) -> Intake:
+    """Record a message over the size limit without downloading it: its header (at most
+    `channels.imap.MAX_HEADER` bytes) is quarantined with the reason (`mail_intake.hold`, whose
+    receipt keeps a second fetch from quarantining it again).  The message stays on the
+    server, for someone to look at there."""
     reason = (
         f"too large: {size} bytes (the limit, max_mail_size, is {limit}); only the header was "
         "fetched, the message is still on the server"
     )
-    with store.write() as session:
-        if session.exec(select(MailReceipt).where(MailReceipt.mail_key == key)).first():
-            return Outcome.DUPLICATE, None
-        held = session.exec(select(Quarantine).where(Quarantine.raw_sha256 == digest)).first()
-        if held is None:
-            held = Quarantine(
-                mailbox=mailbox.name,
-                received_at=when,
-                reason=reason,
-                sender=sender,
-                subject=subject,
-                size=size,
-                raw_sha256=digest,
-                raw=header,
-                state="held",
-            )
-            session.add(held)
-            session.flush()
-        session.add(
-            MailReceipt(
-                mail_key=key[:300],
-                mailbox=mailbox.name,
-                received_at=when,
-                outcome=Outcome.QUARANTINED.value,
-                quarantine_id=held.id,
-                detail=reason,
-            )
-        )
-        return Outcome.QUARANTINED, held.id
+    held = hold(store, header, reason=reason, mailbox=mailbox, now=now or utcnow())
+    if held.outcome is Outcome.QUARANTINED and held.quarantine_id is not None:
+        with store.write() as session:  # the size of the message, not of what was kept
+            row = session.get(Quarantine, held.quarantine_id)
+            if row is not None:
+                row.size = size
+    return held
 
 
 # -- one round -------------------------------------------------------------------------------
@@ -281,7 +228,7 @@ def fetch_mailbox(
     """One round for one mailbox (see the module's text).  With `session`, that connection is
     used and left open (watch keeps one); without, one is opened and closed.  A server or store
     failure ends the round and is in the report (`error`); a bad configuration raises."""
-    take = take_in or intake_function()
+    take = take_in or take_in_raw
     folder = mailbox.folder
     report: dict[str, Any] = {"mailbox": mailbox.name, "folder": folder}
     counts: Counter[str] = Counter()
@@ -323,7 +270,7 @@ def fetch_mailbox(
                 raw = bodies.get(uid)
                 if uid not in small or (raw is not None and len(raw) > mail.max_message):
                     size = max(sizes.get(uid, 0), len(raw or b""))
-                    outcome, _ = quarantine_too_large(
+                    held = quarantine_too_large(
                         store,
                         session.header(uid),
                         size=size,
@@ -331,14 +278,14 @@ def fetch_mailbox(
                         mailbox=mailbox,
                         now=now,
                     )
-                    counts[outcome.value] += 1
+                    counts[held.outcome.value] += 1
                 elif raw is None:  # removed by another client since it was listed
                     notes.append(f"UID {uid} went away before it was fetched")
                     save_position(store, mailbox.name, folder, Position(status.uidvalidity, uid))
                     continue
                 else:
                     result = take(store, raw, mail=mail, mailbox=mailbox, now=now)
-                    counts[str(getattr(result.outcome, "value", result.outcome))] += 1
+                    counts[Outcome(result.outcome).value] += 1
                 session.mark_processed(uid)
                 if mailbox.move_to:
                     session.move(uid, mailbox.move_to)
@@ -368,7 +315,7 @@ def fetch_all(
     """One round for the named mailbox, or for every one with an `imap_url`, in order.  One
     mailbox failing does not stop the others; the store failing does (it fails them all)."""
     boxes = imap_mailboxes(mail, name)
-    take = take_in or intake_function()
+    take = take_in or take_in_raw
     reports: list[FetchReport] = []
     for box in boxes:
         report = fetch_mailbox(store, box, mail=mail, take_in=take, progress=progress, now=now)

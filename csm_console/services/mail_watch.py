@@ -190,3 +190,9 @@ def _guarded(
                 f"trying again in {options.poll:g} s"
             )
             stop.wait(options.poll)
+
+
+def periodic_jobs(store: Store, mail: MailSettings, say: Say) -> list[PeriodicWork]:
+    """The other work `csm mail watch` runs every round besides fetching (the place to add
+    a job: a callable with no arguments, for example the outbox's sending of due mail)."""
+    return []

@@ -134,6 +134,20 @@ def parse_imap_url(url: str, *, where: str = "imap_url") -> ImapTarget:
     )
 
 
+def display_imap_url(url: str) -> str:
+    """An `imap_url` safe to print: any password in it (refused, but maybe written) masked."""
+    try:
+        parts = urlsplit(url.strip())
+        if parts.password is None:
+            return sanitize(url.strip(), single_line=True)
+        netloc = f"{parts.username or ''}:***@{parts.hostname or ''}"
+        if parts.port:
+            netloc += f":{parts.port}"
+        return sanitize(parts._replace(netloc=netloc).geturl(), single_line=True)
+    except ValueError:
+        return "(not a valid URL)"
+
+
 def password_for(mailbox: Mailbox, env: dict[str, str] | None = None) -> str:
     """The IMAP password of a mailbox: the variable named by `password_env`, or the first line
     that `password_command` prints (run without a shell unless it uses shell syntax, with a

@@ -30,12 +30,12 @@ FORMATS = ("text", "json")
 def summary(report: FetchReport) -> str:
     """`support (INBOX): 3 taken in: 2 new, 1 duplicate`."""
     head = f"{report.mailbox} ({report.folder})"
-    if not report.taken and not report.error:
-        return f"{head}: nothing new"
+    if not report.taken:
+        return f"{head}: failed (see the error)" if report.error else f"{head}: nothing new"
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items()))
     text = f"{head}: {report.taken} taken in" + (f": {counts}" if counts else "")
     if report.error:
-        text += f"; stopped with {report.waiting - report.taken} left for the next run"
+        text += f"; stopped, {report.waiting - report.taken} left for the next run"
     return text
 
 

@@ -132,3 +132,33 @@ def test_no_mailbox_with_imap(cli: Cli, desk: Desk, tmp_path: Path) -> None:
     cfg = config(tmp_path, '[[mailboxes]]\nname = "paper"\naddresses = ["paper@desk.test"]\n')
     result = fetch(cli, desk, cfg)
     assert result.exit_code == 2 and "no mailbox has an imap_url" in result.stderr  # type: ignore[attr-defined]
+
+
+def test_a_locked_store_stops_the_fetch_and_the_next_one_takes_the_mail(
+    cli: Cli, imap_server: ImapServer, tmp_path: Path
+) -> None:
+    """Another process holds the SQLite write lock past the busy timeout: exit 6, the message
+    stays unflagged on the server and `last_uid` unmoved; the next fetch takes it in."""
+    import sqlite3
+
+    from tests.conftest import build_desk, make_sqlite_store
+
+    store = make_sqlite_store(tmp_path / "locked.db")
+    build_desk(store)
+    folder = imap_server.new_folder()
+    imap_server.append(folder, message(1, subject="While locked"))
+    cfg = config(tmp_path, imap_server.mailbox_toml("support", folder))
+    env = {"CSM_TEST_IMAP_PASSWORD": PASSWORD}
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        result = cli("--config", cfg, "mail", "fetch", db=store, env=env)
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    assert result.exit_code == 6, result.output
+    assert "locked" in result.stderr and "the next fetch takes the rest" in result.stderr
+    assert not any(imap_server.flags(folder).values())
+    again = cli("--config", cfg, "mail", "fetch", db=store, env=env)
+    assert again.exit_code == 0 and again.stdout == f"support ({folder}): 1 taken in: 1 new\n"
+    store.dispose()

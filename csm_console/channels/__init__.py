@@ -1,4 +1,2 @@
-"""Adapters to the outside systems that mail moves through (IMAP, ...).
-
-They move bytes and know nothing of tickets: `services/` decide what a message becomes.
-"""
+"""Adapters that talk to the outside (files, IMAP, SMTP): they move bytes and know nothing of
+tickets (DESIGN.md, "Channels").  Beside `store/`: services use them; they use only `domain/`."""

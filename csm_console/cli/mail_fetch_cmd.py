@@ -21,9 +21,6 @@ from csm_console.errors import MailServerError, StoreUnavailable
 if TYPE_CHECKING:
     from csm_console.services.mail_fetch import FetchReport
 
-# `csm mail` when no other module defines the group (see main.GROUP_EXTRAS)
-app = typer.Typer(help="E-mail: take mail in from IMAP mailboxes.", no_args_is_help=True)
-
 FORMATS = ("text", "json")
 
 

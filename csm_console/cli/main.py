@@ -36,9 +36,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("rules_cmd", "app"),
     "sla": ("sla_cmd", "app"),
     "calendars": ("calendars_cmd", "app"),
+    "mail": ("mail_cmd", "app"),
     "dev": ("dev_cmd", "app"),
     "audit": ("audit_cmd", "app"),
-    "mail": ("mail_fetch_cmd", "app"),
 }
 
 # Commands that a module adds to a group another module defines: the group's name, then each

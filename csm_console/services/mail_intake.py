@@ -11,6 +11,7 @@ the same moment.  What a parsed message becomes on the tickets is `services.mail
 `take_in` never raises for a bad message.  It raises `StoreUnavailable` (exit 6; `csm mail
 receive` turns it into 75, EX_TEMPFAIL) only when the store cannot be reached or stays locked,
 and then nothing was written: the sender (MTA, IMAP) keeps the message and tries again.
+`mailbox` None means the mailbox whose address the message was sent to (To, Cc), if any.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlalchemy import exc, select
 from sqlmodel import Session, col
 
 from csm_console.domain.mail import Mailbox, MailSettings, Outcome, ParsedMail, Unstorable
-from csm_console.domain.mail_parse import message_ids, parse_message
+from csm_console.domain.mail_parse import parse_message
 from csm_console.domain.text import sanitize
 from csm_console.errors import StoreUnavailable
 from csm_console.services.clock import utcnow
@@ -35,6 +36,7 @@ from csm_console.store.engine import Store
 from csm_console.store.models import MailReceipt, Quarantine
 
 HEADER_PEEK = 64 * 1024  # bytes read for a quarantined message's sender and subject
+WRITE_ATTEMPTS = 3  # a write that met another's at a unique key is tried again
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,8 @@ class Intake:
     first_outcome: Outcome | None = None
 
     def line(self) -> str:
-        """One line, sanitised: `#1234 new`, `#1234 follow-up`, `duplicate of #1234`,
-        `dropped: loop ...`, `quarantined Q17: reason`."""
+        """One line, sanitised: `#1234 new`, `#1234 follow-up`, `#1240 new, linked to #1234`,
+        `duplicate of #1234`, `dropped: loop ...`, `quarantined Q17: reason`."""
         detail = sanitize(self.detail, single_line=True)
         ticket = f"#{self.ticket_id}" if self.ticket_id is not None else ""
         match self.outcome:
@@ -62,6 +64,8 @@ class Intake:
                 text = f"dropped: {detail}"
             case Outcome.QUARANTINED:
                 text = f"quarantined Q{self.quarantine_id}: {detail}"
+            case Outcome.LINKED:  # a new ticket: `#1240 new, linked to #1234`
+                text = f"{ticket} new, {detail}"
             case _:
                 text = f"{ticket} {self.outcome.value}".strip()
                 if detail:
@@ -111,22 +115,41 @@ def take_in_parsed(
     mail: MailSettings,
     mailbox: Mailbox | None,
     now: datetime,
+    retrying: bool = False,
 ) -> Intake:
-    """`take_in` after parsing (the quarantine's retry comes here too)."""
-    try:
-        return _write(store, parsed, mail=mail, mailbox=mailbox, now=now)
-    except StoreUnavailable:
-        raise
-    except exc.IntegrityError:
-        # PostgreSQL: another process stored the same message (the receipt's unique key)
-        # while this one was deciding; its copy stands.
-        found = find_receipt(store, parsed.mail_key)
-        if found is not None:
-            return found
-        reason = "the store refused it (a constraint)"
-    except Exception as error:  # a message the rules cannot store: keep it, go on
-        reason = f"could not be stored: {type(error).__name__}: {_first_line(error)}"
-    return hold(store, raw, reason=reason, mailbox=mailbox, now=now, parsed=parsed)
+    """`take_in` after parsing (the quarantine's retry comes here too, `retrying`)."""
+    if mailbox is None:
+        mailbox = mailbox_for(parsed, mail)
+    reason = ""
+    for _attempt in range(WRITE_ATTEMPTS):
+        try:
+            return _write(store, parsed, mail=mail, mailbox=mailbox, now=now)
+        except StoreUnavailable:
+            raise
+        except exc.IntegrityError as error:
+            # PostgreSQL: another transaction stored the same message (the receipt's unique
+            # key) while this one was deciding, and its copy stands; or it added the same new
+            # customer or attachment at the same moment, and a second try finds them.
+            found = find_receipt(store, parsed.mail_key)
+            if found is not None:
+                return found
+            reason = f"the store refused it: {_first_line(error.orig or error)}"
+        except Exception as error:  # a message the rules cannot store: keep it, go on
+            reason = f"could not be stored: {type(error).__name__}: {_first_line(error)}"
+            break
+    return hold(
+        store, raw, reason=reason, mailbox=mailbox, now=now, parsed=parsed, retrying=retrying
+    )
+
+
+def mailbox_for(parsed: ParsedMail, mail: MailSettings) -> Mailbox | None:
+    """The configured mailbox a message was sent to (by its To and Cc addresses), when the
+    caller does not know it (`csm mail receive` without `--mailbox`); None when none matches."""
+    for address in parsed.recipients:
+        for box in mail.mailboxes:
+            if address in (a.lower() for a in box.addresses):
+                return box
+    return None
 
 
 def _write(
@@ -229,20 +252,29 @@ def hold(
     mailbox: Mailbox | None,
     now: datetime,
     parsed: ParsedMail | None = None,
+    retrying: bool = False,
 ) -> Intake:
     """Keep the raw bytes in the quarantine with the reason (once: the same bytes again are a
-    duplicate), with a receipt keyed by the bytes' hash."""
+    duplicate, unless `retrying` them from the quarantine), with a receipt keyed by the bytes'
+    hash."""
     digest = hashlib.sha256(raw).hexdigest()
     key = raw_key(raw)
     sender, subject = (parsed.sender, parsed.subject) if parsed else peek_headers(raw)
     reason = sanitize(reason, single_line=True)[:2000]
     with store.write() as session:
         seen = _receipt(session, key)
-        if seen is not None:
+        if seen is not None and not (retrying and seen.quarantine_id is not None):
             return _duplicate(seen)
         held = session.execute(
             select(Quarantine).where(col(Quarantine.raw_sha256) == digest)
         ).scalar_one_or_none()
+        if held is not None and held.state == "released":
+            # stored since (a retry, or a copy that parsed): the stored message's receipt
+            stored = session.execute(
+                select(MailReceipt).where(col(MailReceipt.quarantine_id) == held.id)
+            ).scalar_one_or_none()
+            if stored is not None:
+                return _duplicate(stored)
         if held is None:
             held = Quarantine(
                 mailbox=mailbox.name if mailbox else None,
@@ -257,19 +289,22 @@ def hold(
             )
             session.add(held)
             session.flush()
-        else:  # held before (its receipt replaced by a retry): held again, with this reason
+        else:  # held before (retried, or released and then refused): held, with this reason
             held.state = "held"
             held.reason = reason
-        session.add(
-            MailReceipt(
-                mail_key=key,
-                mailbox=mailbox.name if mailbox else None,
-                received_at=now,
-                outcome=Outcome.QUARANTINED.value,
-                quarantine_id=held.id,
-                detail=reason,
+        if seen is None:
+            session.add(
+                MailReceipt(
+                    mail_key=key,
+                    mailbox=mailbox.name if mailbox else None,
+                    received_at=now,
+                    outcome=Outcome.QUARANTINED.value,
+                    quarantine_id=held.id,
+                    detail=reason,
+                )
             )
-        )
+        else:
+            seen.detail = reason
         return Intake(
             outcome=Outcome.QUARANTINED,
             detail=reason,
@@ -288,15 +323,6 @@ def peek_headers(raw: bytes) -> tuple[str, str]:
         return sanitize(sender, single_line=True), sanitize(subject, single_line=True)
     except Exception:
         return "", ""
-
-
-def peek_message_id(raw: bytes) -> str | None:
-    try:
-        headers = BytesHeaderParser().parsebytes(raw[:HEADER_PEEK])
-        ids = message_ids(str(headers.get("Message-ID", "")))
-    except Exception:
-        return None
-    return ids[0] if ids else None
 
 
 def _first_line(error: BaseException) -> str:

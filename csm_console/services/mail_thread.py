@@ -334,15 +334,30 @@ def _store_attachments(session: Session, message: Message, parsed: ParsedMail) -
         )
 
 
-def _mailbox_team(session: Session, mailbox: Mailbox | None) -> Team:
-    """The mailbox's team (by name, any tier), or the first L1 team."""
+def _mailbox_defaults(session: Session, mailbox: Mailbox | None) -> tuple[Team, str | None, str]:
+    """The mailbox's team (by name, any tier; else the first L1 team) and category, and a note
+    naming a default that could not be used (the ticket is still made)."""
+    notes: list[str] = []
     if mailbox is not None and mailbox.team:
         team: Team | None = session.execute(
             select(Team).where(func.lower(col(Team.name)) == mailbox.team.strip().lower())
         ).scalar_one_or_none()
         if team is not None:
-            return team
-    return team_for_tier(session, Tier.L1)
+            category = _category(mailbox, notes)
+            return team, category, "; ".join(notes)
+        notes.append(f"mailbox {mailbox.name}: no team named {mailbox.team!r}")
+    category = _category(mailbox, notes)
+    return team_for_tier(session, Tier.L1), category, "; ".join(notes)
+
+
+def _category(mailbox: Mailbox | None, notes: list[str]) -> str | None:
+    if mailbox is None:
+        return None
+    try:
+        return clean_category(mailbox.category)
+    except ValueError as error:
+        notes.append(f"mailbox {mailbox.name}: {error}")
+        return None
 
 
 def _new_ticket(
@@ -370,7 +385,7 @@ def _new_ticket(
         channel=Channel.EMAIL,
         text=subject + "\n" + body,
     )
-    team = _mailbox_team(session, mailbox)
+    team, category, problems = _mailbox_defaults(session, mailbox)
     priority = Priority.NORMAL
     if mailbox is not None and mailbox.priority:
         with contextlib.suppress(ValueError):
@@ -383,7 +398,7 @@ def _new_ticket(
             body=body,
             channel=Channel.EMAIL,
             priority=priority,
-            category=clean_category(mailbox.category if mailbox else None),
+            category=category,
             tags=(),
             tier=Tier(team.tier),
             team=team,
@@ -417,6 +432,6 @@ def _new_ticket(
         outcome = Outcome.LINKED
         detail = f"linked to #{linked}"
     skipped = len(parsed.attachments) - MAX_ATTACHMENTS
-    if skipped > 0:
-        detail = "; ".join(filter(None, [detail, f"{skipped} attachments not kept"]))
+    kept = f"{skipped} attachments not kept" if skipped > 0 else ""
+    detail = "; ".join(filter(None, [detail, kept, problems]))
     return Decision(outcome, ticket.id, message.id, detail)

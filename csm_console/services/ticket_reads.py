@@ -343,6 +343,8 @@ def describe_change(change: AuditView) -> str:
     when = change.created_at.strftime("%d %b %H:%M")
     if change.action == "unaudited":  # store.unaudited: a write that skipped csm
         return f"{change.new_value} changed {change.old_value} outside csm at {when}"
+    if change.action == "mail" and change.new_value:  # the mail intake (services.mail_thread)
+        return f"{who} took in an {change.new_value} at {when}"
     if change.field and (change.old_value is not None or change.new_value is not None):
         old = change.old_value if change.old_value is not None else "none"
         new = change.new_value if change.new_value is not None else "none"

@@ -234,3 +234,32 @@ def test_fetch_over_imaps(store: Store, imaps_server: ImapServer, imap_password:
     assert box.imap_url is not None and box.imap_url.startswith("imaps://")
     report = fetch_mailbox(store, box, mail=settings(box))
     assert report.ok and subjects(store) == ["Over imaps"]
+
+
+def test_the_password_never_reaches_the_logs(
+    store: Store, imap_server: ImapServer, folder: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """imapclient logs every command at DEBUG level: the LOGIN it logs has no password, nor
+    does a refused login's error or its traceback."""
+    import logging
+    import traceback
+
+    from csm_console.errors import MailServerError
+    from csm_console.services.mail_fetch import open_session
+    from tests.mailservers import PASSWORD
+
+    imap_server.append(folder, message(1))
+    box = mailbox_on(imap_server, folder)
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("imapclient").setLevel(logging.DEBUG)
+        assert fetch_mailbox(store, box, mail=settings(box)).taken == 1
+    assert caplog.records and "LOGIN" in caplog.text.upper()  # it did log the commands
+    assert PASSWORD not in caplog.text
+
+    wrong = "N0t-The-Password"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CSM_TEST_IMAP_PASSWORD", wrong)
+        with pytest.raises(MailServerError) as caught:
+            open_session(box)
+    shown = "".join(traceback.format_exception(caught.value)) + caplog.text
+    assert "login refused" in caught.value.message and wrong not in shown

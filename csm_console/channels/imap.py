@@ -44,6 +44,7 @@ CONNECT_TIMEOUT = 15.0  # seconds to connect and log in
 READ_TIMEOUT = 120.0  # seconds a single answer may take (a big message in a batch)
 PASSWORD_COMMAND_TIMEOUT = 30.0  # seconds `password_command` may run
 MAX_PASSWORD_OUTPUT = 64 * 1024  # bytes of its output read
+SIZES_CHUNK = 500  # UIDs named in one FETCH of sizes (servers limit a command's length)
 MAX_HEADER = 64 * 1024  # bytes of a too-large message's header fetched to quarantine it
 _SHELL_CHARS = re.compile(r"[|&;<>()$`\\\"'*?\[\]#~=%{}\n]")
 _TRUE = ("1", "yes", "true", "on")
@@ -359,13 +360,16 @@ class ImapSession:
         return sorted(int(u) for u in found if int(u) > last_uid)
 
     def sizes(self, uids: list[int]) -> dict[int, int]:
-        if not uids:
-            return {}
-        try:
-            answer = self.client.fetch(uids, ["RFC822.SIZE"])
-        except _network_errors() as error:
-            raise self._fail("cannot read the sizes of messages", error) from None
-        return {int(uid): int(data.get(b"RFC822.SIZE", 0)) for uid, data in answer.items()}
+        found: dict[int, int] = {}
+        for start in range(0, len(uids), SIZES_CHUNK):  # a command line of bounded length
+            try:
+                answer = self.client.fetch(uids[start : start + SIZES_CHUNK], ["RFC822.SIZE"])
+            except _network_errors() as error:
+                raise self._fail("cannot read the sizes of messages", error) from None
+            found.update(
+                (int(uid), int(data.get(b"RFC822.SIZE", 0))) for uid, data in answer.items()
+            )
+        return found
 
     def fetch(self, uids: list[int]) -> dict[int, bytes]:
         """The raw messages (BODY.PEEK[]: fetching sets no flag)."""

@@ -114,6 +114,8 @@ def watch_mailbox(
                     say(line)
                 if report.error and not report.store_unavailable:
                     raise MailServerError(report.error)
+                if report.taken and not report.error:
+                    continue  # mail that came during the round is not announced to an IDLE
                 session.wait(min(options.poll, options.idle_renew), stop, STEP)
         except MailServerError as error:
             failed = _pause(stop, say, f"{error.message}; reconnecting in {backoff:g} s", backoff)

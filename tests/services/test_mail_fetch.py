@@ -263,3 +263,20 @@ def test_the_password_never_reaches_the_logs(
             open_session(box)
     shown = "".join(traceback.format_exception(caught.value)) + caplog.text
     assert "login refused" in caught.value.message and wrong not in shown
+
+
+def test_many_messages_in_small_batches(
+    store: Store, imap_server: ImapServer, folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sizes and bodies are fetched in chunks (here of 2): every message, in UID order."""
+    from csm_console.channels import imap
+    from csm_console.services import mail_fetch
+
+    monkeypatch.setattr(imap, "SIZES_CHUNK", 2)
+    monkeypatch.setattr(mail_fetch, "BATCH_COUNT", 2)
+    imap_server.append(folder, *(message(n, subject=f"Batch {n}") for n in range(1, 6)))
+    box = mailbox_on(imap_server, folder)
+    intake = Recorder([])
+    report = fetch_mailbox(store, box, mail=settings(box), take_in=intake)
+    assert report.taken == 5 and report.waiting == 5
+    assert [f"Batch {n}".encode() in raw for n, raw in enumerate(intake.raws, 1)] == [True] * 5

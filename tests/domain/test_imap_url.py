@@ -107,3 +107,15 @@ def test_password_command_failures_never_show_its_output(command: str, says: str
 def test_a_session_never_shows_its_password() -> None:
     session = ImapSession(parse_imap_url("imaps://u@h"), "hunter2")
     assert "hunter2" not in repr(session) and "hunter2" not in str(vars(session).get("label"))
+
+
+def test_a_servers_words_are_sanitised_in_errors() -> None:
+    """What a server answers reaches the screen only through the sanitiser, one line."""
+    from imapclient.exceptions import IMAPClientError
+
+    from csm_console.channels.imap import _reason
+
+    hostile = IMAPClientError(b"\x1b]52;c;ZXZpbA==\x07NO [ALERT] \x1b[31mred\x1b[0m\nsecond line")
+    reason = _reason(hostile)
+    assert "\x1b" not in reason and "\x07" not in reason and "\n" not in reason
+    assert "NO [ALERT]" in reason and "second line" not in reason

@@ -257,10 +257,29 @@ def hold(
     """Keep the raw bytes in the quarantine with the reason (once: the same bytes again are a
     duplicate, unless `retrying` them from the quarantine), with a receipt keyed by the bytes'
     hash."""
+    reason = sanitize(reason, single_line=True)[:2000]
+    try:
+        return _hold(store, raw, reason, mailbox, now, parsed, retrying)
+    except exc.IntegrityError:
+        # PostgreSQL: another process quarantined the same bytes at the same moment
+        found = find_receipt(store, raw_key(raw))
+        if found is None:
+            raise
+        return found
+
+
+def _hold(
+    store: Store,
+    raw: bytes,
+    reason: str,
+    mailbox: Mailbox | None,
+    now: datetime,
+    parsed: ParsedMail | None,
+    retrying: bool,
+) -> Intake:
     digest = hashlib.sha256(raw).hexdigest()
     key = raw_key(raw)
     sender, subject = (parsed.sender, parsed.subject) if parsed else peek_headers(raw)
-    reason = sanitize(reason, single_line=True)[:2000]
     with store.write() as session:
         seen = _receipt(session, key)
         if seen is not None and not (retrying and seen.quarantine_id is not None):

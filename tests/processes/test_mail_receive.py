@@ -13,12 +13,13 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from csm_console.store.engine import Store
-from csm_console.store.models import MailReceipt, Message, Ticket
+from csm_console.store.models import MailReceipt, Quarantine, Ticket
 from tests.conftest import build_desk, process_env, sample_url, url_of
 from tests.mail_support import message
 
@@ -62,6 +63,14 @@ def test_a_file_that_is_no_store_is_a_temporary_failure(tmp_path: Path) -> None:
     assert done.returncode == 75, done.stderr
     assert b"nothing was written" in done.stderr and done.stdout == b""
     assert bogus.read_bytes() == before
+
+
+def test_a_store_that_cannot_be_opened_is_a_temporary_failure(tmp_path: Path) -> None:
+    (tmp_path / "store.db").mkdir()  # what root cannot open either (see the next test)
+    done = _receive(str(tmp_path / "store.db"), message(), tmp_path)
+    assert done.returncode == 75, done.stderr
+    assert b"unable to open" in done.stderr and done.stdout == b""
+    assert list((tmp_path / "store.db").iterdir()) == []
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
@@ -126,10 +135,28 @@ def test_a_store_locked_by_another_writer_is_a_temporary_failure(tmp_path: Path)
     assert (again.returncode, again.stdout) == (0, b"#1 new\n"), again.stderr
 
 
-def test_the_same_message_piped_at_once_is_stored_once(store: Store, tmp_path: Path) -> None:
+GOOD = message(attachments=(("log.txt", b"line\n" * 100),))
+BAD = b"Subject: no sender\r\n\r\n" + b"unparseable " * 100
+
+
+@pytest.mark.parametrize(
+    ("raw", "first", "others", "table"),
+    [
+        (GOOD, "#1 new\n", "duplicate of #1\n", Ticket),
+        (
+            BAD,
+            "quarantined Q1: no usable sender (From)\n",
+            "duplicate of Q1 (quarantined)\n",
+            Quarantine,
+        ),
+    ],
+    ids=["stored", "quarantined"],
+)
+def test_the_same_message_piped_at_once_is_stored_once(
+    store: Store, tmp_path: Path, raw: bytes, first: str, others: str, table: Any
+) -> None:
     build_desk(store)
     db = url_of(store)
-    raw = message(attachments=(("log.txt", b"line\n" * 100),))
     env = _env(tmp_path)
     # every process loads csm and blocks reading stdin; then all get the message at once
     processes = [
@@ -154,10 +181,10 @@ def test_the_same_message_piped_at_once_is_stored_once(store: Store, tmp_path: P
         out, err = process.stdout.read(), process.stderr.read()  # a line each, at most
         assert process.wait(timeout=120) == 0, err
         results.append(out.decode())
-    assert sorted(results) == ["#1 new\n"] + ["duplicate of #1\n"] * 5
+    assert sorted(results) == sorted([first] + [others] * 5)
     with store.read() as session:
-        for table in (Ticket, Message, MailReceipt):
-            assert session.execute(select(func.count()).select_from(table)).scalar_one() == 1
+        for counted in (table, MailReceipt):
+            assert session.execute(select(func.count()).select_from(counted)).scalar_one() == 1
 
 
 def test_mail_import_draws_a_bar_only_on_a_terminal(tmp_path: Path) -> None:

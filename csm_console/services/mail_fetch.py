@@ -312,9 +312,12 @@ def fetch_all(
     progress: Progress = no_progress,
     now: datetime | None = None,
 ) -> list[FetchReport]:
-    """One round for the named mailbox, or for every one with an `imap_url`, in order.  One
-    mailbox failing does not stop the others; the store failing does (it fails them all)."""
+    """One round for the named mailbox, or for every one with an `imap_url`, in order, after
+    checking all their settings (a `ConfigError` before anything is fetched).  One mailbox's
+    server failing does not stop the others; the store failing does (it fails them all)."""
     boxes = imap_mailboxes(mail, name)
+    for box in boxes:  # a bad setting anywhere stops the run before any mail is touched
+        check_mailbox(box)
     take = take_in or take_in_raw
     reports: list[FetchReport] = []
     for box in boxes:

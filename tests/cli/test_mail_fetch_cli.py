@@ -162,3 +162,18 @@ def test_a_locked_store_stops_the_fetch_and_the_next_one_takes_the_mail(
     again = cli("--config", cfg, "mail", "fetch", db=store, env=env)
     assert again.exit_code == 0 and again.stdout == f"support ({folder}): 1 taken in: 1 new\n"
     store.dispose()
+
+
+def test_a_bad_setting_in_any_mailbox_stops_before_fetching(
+    cli: Cli, desk: Desk, imap_server: ImapServer, tmp_path: Path
+) -> None:
+    folder = imap_server.new_folder()
+    imap_server.append(folder, message(1))
+    cfg = config(
+        tmp_path,
+        imap_server.mailbox_toml("first", folder),
+        imap_server.mailbox_toml("second", folder, password_env="CSM_TEST_UNSET_PASSWORD"),
+    )
+    result = fetch(cli, desk, cfg)
+    assert result.exit_code == 2 and "CSM_TEST_UNSET_PASSWORD" in result.stderr  # type: ignore[attr-defined]
+    assert not any(imap_server.flags(folder).values())  # the first one was not fetched either

@@ -32,7 +32,7 @@ import threading
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from csm_console.domain.mail import Mailbox
 from csm_console.domain.text import sanitize
@@ -70,7 +70,7 @@ class ImapTarget:
         """The URL without its query, for messages (it holds no password)."""
         scheme = "imaps" if self.tls else "imap"
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{scheme}://{self.user}@{host}:{self.port}"
+        return f"{scheme}://{quote(self.user, safe='')}@{host}:{self.port}"
 
 
 def is_loopback(host: str) -> bool:

@@ -119,3 +119,13 @@ def test_a_servers_words_are_sanitised_in_errors() -> None:
     reason = _reason(hostile)
     assert "\x1b" not in reason and "\x07" not in reason and "\n" not in reason
     assert "NO [ALERT]" in reason and "second line" not in reason
+
+
+def test_display_names_the_server_without_secrets() -> None:
+    from csm_console.channels.imap import display_imap_url
+
+    target = parse_imap_url("imap://support%40desk.test@127.0.0.1:1143?starttls=1")
+    assert target.display() == "imap://support%40desk.test@127.0.0.1:1143"
+    assert display_imap_url("imaps://u:hunter2@mail.example.com:993") == (
+        "imaps://u:***@mail.example.com:993"
+    )

@@ -82,6 +82,14 @@ class SchemaError(StoreUnavailable):
     For scripts it is one more way the store cannot be used (exit 6); the message says which."""
 
 
+class MailServerError(CsmError):
+    """A mail server (IMAP) cannot be reached, refused the login, or failed mid-way; the
+    message names the server and never holds a password.  Nothing was lost: the next run
+    picks up where this one stopped."""
+
+    exit_code = 8
+
+
 class ConfigError(UsageError):
     """The configuration file or a setting is invalid."""
 
@@ -95,4 +103,5 @@ EXIT_CODES: dict[int, str] = {
     5: "permission denied",
     6: "store unavailable: unreachable, locked too long, full disk, missing, or without the schema",
     7: "the audit chain is broken (csm audit verify)",
+    8: "a mail server cannot be reached or refused the login (csm mail fetch)",
 }

@@ -360,3 +360,38 @@ def cli(tmp_path: Path) -> Cli:
             "XDG_CONFIG_HOME": str(tmp_path / "config"),
         }
     )
+
+
+# -- mail servers (tests/mailservers.py) --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def imap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real IMAP server (pymap, in-memory) on the loopback for the test module, with
+    STARTTLS and a self-signed certificate (`server.url()` trusts it through `cafile=`).
+    One user, `mailservers.USER` / `mailservers.PASSWORD`; give each test a folder of its own
+    (`server.new_folder()`), seed it with `server.append(folder, raw)`.  Stopped at the end of
+    the module, even when a test fails.  Tests using it start a process: mark them `slow`."""
+    from tests.mailservers import ImapServer
+
+    with ImapServer(tmp_path_factory.mktemp("imap"), tls="starttls") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def imaps_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """As `imap_server`, with TLS from the first byte (`imaps://`)."""
+    from tests.mailservers import ImapServer
+
+    with ImapServer(tmp_path_factory.mktemp("imaps"), tls="imaps") as server:
+        yield server
+
+
+@pytest.fixture
+def imap_password(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test IMAP user's password in `CSM_TEST_IMAP_PASSWORD`, the `password_env` that
+    `ImapServer.mailbox_toml` names."""
+    from tests.mailservers import PASSWORD
+
+    monkeypatch.setenv("CSM_TEST_IMAP_PASSWORD", PASSWORD)
+    return PASSWORD

@@ -42,6 +42,13 @@ def show(
         (key, str(getattr(settings.limits, name)), settings.sources[key])
         for key, _, name in LIMIT_KEYS
     ]
+    from csm_console.channels.imap import display_imap_url
+
+    boxes = [
+        f"{m.name} {display_imap_url(m.imap_url)} {m.folder}" if m.imap_url else m.name
+        for m in settings.mail.mailboxes
+    ]
+    rows.append(("mailboxes", ", ".join(boxes) or "(none)", settings.sources["mailboxes"]))
     if format == "json":
         emit_json({name: {"value": value, "source": source} for name, value, source in rows})
         return

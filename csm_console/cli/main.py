@@ -42,6 +42,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("audit_cmd", "app"),
 }
 
+# Commands that a module adds to a group another module defines: the group's name, then each
+# command's name, module and function (`csm mail fetch` and `watch` live beside the intake's
+# `csm mail` commands, in a module of their own).
+GROUP_EXTRAS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "mail": (("fetch", "mail_fetch_cmd", "fetch"), ("watch", "mail_fetch_cmd", "watch")),
+}
+
 
 def load_command(name: str) -> Any:
     """The Click command `name` of COMMANDS, built from its module as `add_typer` (a group) or
@@ -50,6 +57,11 @@ def load_command(name: str) -> Any:
     target = getattr(importlib.import_module(f"csm_console.cli.{module}"), attribute)
     holder = typer.Typer(rich_markup_mode=None)
     if isinstance(target, typer.Typer):
+        known = {c.name for c in target.registered_commands}
+        for command, extra_module, function in GROUP_EXTRAS.get(name, ()):
+            if command not in known:
+                extra = importlib.import_module(f"csm_console.cli.{extra_module}")
+                target.command(command)(getattr(extra, function))
         holder.add_typer(target, name=name)
     else:
         holder.command(name)(target)

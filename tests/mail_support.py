@@ -126,7 +126,9 @@ On Mon, 16 Nov 2026 at 10:15, Baltic Net Support <support@desk.example> wrote:
 > You can hide the other lines."""
 
 
-def mail_thread(store: Store, ticket_id: int, start: datetime, customer: str) -> dict[str, int]:
+def mail_thread(
+    store: Store, ticket_id: int, start: datetime, customer: str, agent: str = "olga"
+) -> dict[str, int]:
     """A whole e-mail conversation on `ticket_id` after its first message: a reply that
     failed, the bounce about it, an auto-reply, a reply that was sent, and the customer's answer
     with a quote and two files.  The names of the messages → their ids."""
@@ -138,7 +140,7 @@ def mail_thread(store: Store, ticket_id: int, start: datetime, customer: str) ->
             body="Could you send a statement that shows both payments?",
             at=start + 10 * minute,
             author_kind="agent",
-            agent="olga",
+            agent=agent,
             mail_id=f"reply-1.{ticket_id}@desk.example",
             sender="support@desk.example",
             outgoing=Outgoing("failed", 3, "550 5.1.1 <x@example.invalid>: mailbox unavailable"),
@@ -159,7 +161,7 @@ def mail_thread(store: Store, ticket_id: int, start: datetime, customer: str) ->
             body="Could you send a statement that shows both payments?",
             at=start + 20 * minute,
             author_kind="agent",
-            agent="olga",
+            agent=agent,
             mail_id=f"reply-2.{ticket_id}@desk.example",
             sender="support@desk.example",
             outgoing=Outgoing("sent", 1, "250 2.0.0 Ok: queued as 4F2A"),
@@ -188,7 +190,9 @@ def mail_thread(store: Store, ticket_id: int, start: datetime, customer: str) ->
     }
 
 
-def mail_ticket(store: Store, *, actor: object, now: datetime, customer: str) -> int:
+def mail_ticket(
+    store: Store, *, actor: object, now: datetime, customer: str, agent: str = "olga"
+) -> int:
     """A new e-mail ticket (created through the service) with `mail_thread` on it; its id."""
     from csm_console.services import tickets
 
@@ -206,5 +210,5 @@ def mail_ticket(store: Store, *, actor: object, now: datetime, customer: str) ->
         first = session.execute(select(Message).where(Message.ticket_id == row.id)).scalar_one()
         first.mail_id = f"first.{row.id}@example.lv"
         first.sender = customer
-    mail_thread(store, row.id, now, customer)
+    mail_thread(store, row.id, now, customer, agent)
     return row.id

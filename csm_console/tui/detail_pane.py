@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.console import Group
-from rich.padding import Padding
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -21,7 +20,9 @@ from csm_console.services.records import MessageView, TicketDetail
 from csm_console.services.ticket_reads import describe_change
 from csm_console.tui.field_flow import Field, FieldFlow
 from csm_console.tui.formatting import STATUS_WORD, age, clock_line, clock_of, priority_cell
+from csm_console.tui.keys import binding_by_id, shown_keys
 from csm_console.tui.safe_text import safe
+from csm_console.tui.thread_message import has_quote, render_message
 
 REVEAL_TRIES = 5  # refreshes to wait for a new thread to be laid out before scrolling to it
 
@@ -32,11 +33,13 @@ class DetailPane(VerticalScroll, can_focus=True):
     | key | action |
     |---|---|
     | `j` `k` | scroll |
+    | `z` | open or fold the quoted history of the thread's mails |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", "Scroll down", show=False, id="detail.down"),
         Binding("k", "scroll_up", "Scroll up", show=False, id="detail.up"),
+        Binding("z", "toggle_quotes", "Quotes", id="detail.quotes"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -46,6 +49,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self._thread_generation = 0
         self._shown_messages: tuple[MessageView, ...] = ()  # what the thread widgets show
         self.reveal_pending = False  # a ticket opened while the pane was hidden
+        self.unfolded = False  # quoted history shown (`z`); folded again for the next ticket
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="detail-presence", classes="hidden")
@@ -77,6 +81,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.query_one("#detail-audit", Static).update(self._audit(detail))
         if opened:
             self.reveal_pending = False
+            self.unfolded = False
             self.scroll_home(animate=False, immediate=True)
         self._thread_generation += 1
         self.call_later(self._fill_thread, detail.messages, opened, self._thread_generation)
@@ -238,22 +243,20 @@ class DetailPane(VerticalScroll, can_focus=True):
             items.append(row)
         return Group(*items)
 
+    def action_toggle_quotes(self) -> None:
+        """Open (or fold again) the quoted history of every mail in the thread; the message
+        at the top of the view stays there."""
+        self.unfolded = not self.unfolded
+        parts = list(self.query(".message").results(Static))
+        if len(parts) != len(self._shown_messages):
+            return  # being filled: the fill draws the new state
+        for part, m in zip(parts, self._shown_messages, strict=True):
+            if has_quote(m):
+                part.update(self._message(m))
+
     def _message(self, m: MessageView) -> Group:
-        if m.internal:
-            label, style, marker = "internal note", "yellow", "▌ "
-        elif m.author_kind == "customer":
-            label, style, marker = "customer", "cyan", "◀ "
-        elif m.author_kind == "system":
-            label, style, marker = "system", "dim", "· "
-        else:
-            label, style, marker = "reply", "green", "▶ "
-        head = Text(no_wrap=True)
-        head.append(marker, style=f"bold {style}")
-        head.append_text(safe(m.author, f"bold {style}", single_line=True))
-        head.append(f"  {label}", style=style)
-        head.append(f"  {m.created_at.strftime('%Y-%m-%d %H:%M')}", style="dim")
-        body = safe(m.body, "italic" if m.internal else "")
-        return Group(Text(""), head, Padding(body, (0, 0, 0, 2)))  # wrapped lines indented too
+        fold_key = shown_keys(self.app, binding_by_id("detail.quotes")) or "z"
+        return render_message(m, unfolded=self.unfolded, fold_key=fold_key)
 
     def _audit(self, d: TicketDetail) -> Group:
         lines = [Text("History", style="bold underline")]

@@ -257,6 +257,7 @@ FOOTER_ORDERS: dict[str, tuple[str, ...]] = {
         "app.template",
         "app.knowledge",
         "app.history",
+        "detail.quotes",
         "app.back",
         "app.assign",
         "app.status",

@@ -244,8 +244,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         return Group(*items)
 
     def action_toggle_quotes(self) -> None:
-        """Open (or fold again) the quoted history of every mail in the thread; the message
-        at the top of the view stays there."""
+        """Open (or fold again) the quoted history of every mail in the thread."""
         self.unfolded = not self.unfolded
         parts = list(self.query(".message").results(Static))
         if len(parts) != len(self._shown_messages):

@@ -88,7 +88,7 @@ def render_message(m: MessageView, *, unfolded: bool, fold_key: str) -> Group:
     """The message as the thread shows it; `fold_key` names the key that opens and closes
     quoted history (`z`)."""
     label, style, marker = kind_of(m)
-    head = Text(no_wrap=True, overflow="ellipsis")
+    head = Text(no_wrap=True)
     head.append(marker, style=f"bold {style}")
     head.append_text(safe(m.author, f"bold {style}", single_line=True))
     head.append(f"  {label}", style=style)

@@ -172,3 +172,50 @@ def test_has_attachment_finds_tickets_whose_mail_carries_a_file(desk: Desk) -> N
         )
         == 1
     )
+
+
+def test_the_sample_shows_the_mail_channel(store: Store) -> None:
+    """`csm demo` has e-mail tickets with files, a bounce on a failed reply, a queued reply, an
+    out-of-office and a quarantined message (scripts/sample_source/mail.yaml)."""
+    from sqlalchemy import func, select
+
+    from csm_console.services import setup
+    from csm_console.store.models import OutgoingMail, Quarantine, Ticket
+
+    setup.load_sample(store, now=NOW)
+    with_file = ticket_reads.get_ticket(store, ticket_id=1223)
+    assert with_file.ticket.channel == "email"
+    (pdf,) = [a for m in with_file.messages for a in m.attachments]
+    assert (pdf.number, pdf.name, pdf.content_type) == (
+        1,
+        "payment-confirmation.pdf",
+        "application/pdf",
+    )
+    view, data = mail_reads.attachment_content(store, ticket_id=1223, number=1)
+    assert data.startswith(b"%PDF-") and len(data) == view.size == pdf.size
+    assert "\n> " in with_file.messages[3].body  # a customer's answer quotes our reply
+    failed = ticket_reads.get_ticket(store, ticket_id=1305)
+    reply, bounce = failed.messages[1], failed.messages[2]
+    assert reply.delivery is not None and reply.delivery.state == "failed"
+    assert reply.delivery.recipient == failed.customer.email
+    assert bounce.flags == ("bounce",) and bounce.author_kind == "system"
+    queued = ticket_reads.get_ticket(store, ticket_id=1329).messages[1].delivery
+    assert queued is not None and (queued.state, queued.attempts) == ("queued", 2)
+    auto = ticket_reads.get_ticket(store, ticket_id=1136)
+    assert [m.flags for m in auto.messages if m.flags] == [("auto-reply",)]
+    assert ids_in(store, "has:attachment") == {1223, 1296, 1341}
+    with store.read() as session:
+        mailboxes = set(session.execute(select(Ticket.channel, Ticket.mailbox).distinct()).all())
+        assert ("email", "support") in mailboxes and ("email", None) not in mailboxes
+        assert all(mailbox is None for channel, mailbox in mailboxes if channel != "email")
+        assert session.execute(select(func.count()).select_from(OutgoingMail)).scalar_one() > 200
+        (held,) = session.execute(select(Quarantine)).scalars()
+        assert (held.reason, held.state) == ("no usable sender (From)", "held")
+        assert held.raw.startswith(b"To: support@balticnet.example")
+
+
+def ids_in(store: Store, query: str) -> set[int]:
+    page = ticket_reads.list_tickets(
+        store, actor=None, query=parse_query(query), sort=Sort(), limit=100, now=NOW
+    )
+    return {row.id for row in page.items}

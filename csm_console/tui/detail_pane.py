@@ -33,7 +33,7 @@ class DetailPane(VerticalScroll, can_focus=True):
     | key | action |
     |---|---|
     | `j` `k` | scroll |
-    | `z` | open or fold the quoted history of the thread's mails |
+    | `z` | open or fold the quoted history of the thread's mails (where there is some) |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -50,6 +50,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self._shown_messages: tuple[MessageView, ...] = ()  # what the thread widgets show
         self.reveal_pending = False  # a ticket opened while the pane was hidden
         self.unfolded = False  # quoted history shown (`z`); folded again for the next ticket
+        self.quotes = False  # a message of the thread quotes history: `z` is offered
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="detail-presence", classes="hidden")
@@ -72,6 +73,8 @@ class DetailPane(VerticalScroll, can_focus=True):
                 self.query_one(part, Static).update("")
             self._thread_generation += 1
             self._shown_messages = ()
+            self.quotes = False
+            self.refresh_bindings()
             self.query_one("#detail-thread", Vertical).remove_children()
             return
         now = clock_of(self)
@@ -105,6 +108,10 @@ class DetailPane(VerticalScroll, can_focus=True):
                 await thread.remove_children()
                 await thread.mount_all(parts)
         self._shown_messages = messages
+        quotes = any(has_quote(m) for m in messages)
+        if quotes != self.quotes:
+            self.quotes = quotes
+            self.refresh_bindings()
         if reveal:
             self.call_after_refresh(self.reveal)
 
@@ -242,6 +249,11 @@ class DetailPane(VerticalScroll, can_focus=True):
             row.append(f"  {age(other.created_at, now)} ago", style="dim")
             items.append(row)
         return Group(*items)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_quotes":
+            return self.quotes  # hidden (not offered in the footer) where nothing is quoted
+        return True
 
     def action_toggle_quotes(self) -> None:
         """Open (or fold again) the quoted history of every mail in the thread."""

@@ -254,10 +254,10 @@ FOOTER_ORDERS: dict[str, tuple[str, ...]] = {
     "detail": (
         "app.reply",
         "app.note",
+        "detail.quotes",  # offered only where a mail of the thread quotes history
         "app.template",
         "app.knowledge",
         "app.history",
-        "detail.quotes",
         "app.back",
         "app.assign",
         "app.status",

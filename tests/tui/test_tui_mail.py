@@ -161,3 +161,28 @@ def test_hostile_names_addresses_and_replies_are_shown_inert(store: Store, ticke
         assert_safe_output(app, "unfolded")
 
     drive(app, script, size=(80, 24))
+
+
+def test_quotes_are_offered_only_where_a_mail_quotes(store: Store, ticket_id: int) -> None:
+    """`z` shows in the footer (at 80 columns too) on a thread with quoted history, and not on
+    one without, where it does nothing."""
+    app = make_app(store)
+    footers: list[str] = []
+    unfolded: list[bool] = []
+
+    def footer() -> str:
+        return " ".join(str(k.description) for k in app.query_one(ContextFooter).children)  # type: ignore[attr-defined]
+
+    async def script(pilot: Any) -> None:
+        await open_in_pane(pilot, ticket_id)
+        footers.append(footer())
+        await open_in_pane(pilot, 1306)  # a phone ticket: nothing quoted
+        footers.append(footer())
+        await pilot.press("z")
+        await settle(pilot)
+        unfolded.append(app.query_one(DetailPane).unfolded)
+
+    drive(app, script, size=(80, 24))
+    assert "Quotes" in footers[0]
+    assert "Quotes" not in footers[1] and "Reply" in footers[1]
+    assert unfolded == [False]

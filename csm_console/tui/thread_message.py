@@ -39,10 +39,11 @@ def has_quote(m: MessageView) -> bool:
     return bool(split_quoted(m.body)[1])
 
 
-def mail_line(m: MessageView) -> Text:
-    """`✉ email from liga@example.lv  ↺ auto-reply`, or for our own mail `✉ email to ...  ✗
-    failed (3 attempts): 550 ...`: symbol and word each, colour only on top."""
-    line = Text(no_wrap=False)
+def mail_lines(m: MessageView) -> list[Text]:
+    """`✉ email from liga@example.lv` (or `to` for our own mail), then what the mail is, each a
+    symbol and a word at the start of a line of its own (`↺ auto-reply`, `✗ failed (3
+    attempts): 550 ...`), so that no wrap parts a symbol from its word; colour only on top."""
+    line = Text(no_wrap=True, overflow="ellipsis")
     line.append("✉ email", style="dim")
     if m.delivery is not None:
         line.append(" to ", style="dim")
@@ -50,23 +51,24 @@ def mail_line(m: MessageView) -> Text:
     elif m.sender:
         line.append(" from ", style="dim")
         line.append_text(safe(m.sender, single_line=True))
+    lines = [line]
     for flag in m.flags:
         symbol, word = flag_label(flag)
         style = "bold red" if flag in ALARMING else "bold magenta"
-        line.append("  ")
-        line.append_text(safe(f"{symbol} {word}", style, single_line=True))
+        lines.append(safe(f"{symbol} {word}", style, single_line=True))
     if m.delivery is not None:
         d = m.delivery
         symbol, word = delivery_label(d.state)
         style = {"sent": "green", "failed": "bold red", "cancelled": "dim"}.get(d.state, "yellow")
-        line.append("  ")
-        line.append_text(safe(f"{symbol} {word}", style, single_line=True))
-        if d.attempts > 1 or (d.attempts and d.state == "failed"):
-            line.append(f" ({d.attempts} attempt{'s' if d.attempts != 1 else ''})", style="dim")
-        if d.state == "failed" and d.server_reply:
-            line.append(": ", style="dim")
-            line.append_text(safe(d.server_reply[:MAX_REPLY_SHOWN], single_line=True))
-    return line
+        state = Text(no_wrap=False)
+        state.append_text(safe(f"{symbol} {word}", style, single_line=True))
+        if d.attempts > 1 or (d.attempts and d.state != "sent"):
+            state.append(f" ({d.attempts} attempt{'s' if d.attempts != 1 else ''})", style="dim")
+        if d.state in ("failed", "queued") and d.server_reply:
+            state.append(": ", style="dim")
+            state.append_text(safe(d.server_reply[:MAX_REPLY_SHOWN], single_line=True))
+        lines.append(state)
+    return lines
 
 
 def attachment_lines(m: MessageView) -> list[Text]:
@@ -95,7 +97,7 @@ def render_message(m: MessageView, *, unfolded: bool, fold_key: str) -> Group:
     head.append(f"  {m.created_at.strftime('%Y-%m-%d %H:%M')}", style="dim")
     parts: list[Text | Padding] = [Text(""), head]
     if is_mail(m):
-        parts.append(Padding(mail_line(m), (0, 0, 0, 2)))
+        parts += [Padding(line, (0, 0, 0, 2)) for line in mail_lines(m)]
     new, quoted = split_quoted(m.body)
     automatic = {"auto-reply", "bounce"} & set(m.flags)
     body_style = "italic" if m.internal else ("dim" if automatic else "")

@@ -48,6 +48,11 @@ def thread_text(app: Any) -> str:
     return console.export_text()
 
 
+def _lines(text: str) -> str:
+    """`text` with the padding at the ends of its lines removed."""
+    return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
 async def open_in_pane(pilot: Any, ticket_id: int) -> None:
     pilot.app.open_ticket(ticket_id)
     await settle(pilot)
@@ -66,10 +71,10 @@ def test_the_pane_says_what_each_mail_is(store: Store, ticket_id: int) -> None:
     drive(app, script)
     text = seen[0]
     assert f"✉ email from {CUSTOMER}" in text
-    assert f"✉ email to {CUSTOMER}  ✗ failed (3 attempts): 550 5.1.1" in text
-    assert f"✉ email to {CUSTOMER}  ✓ sent" in text
-    assert "✉ email from mailer-daemon@mx.example  ↯ bounce" in text
-    assert f"✉ email from {CUSTOMER}  ↺ auto-reply" in text
+    assert f"✉ email to {CUSTOMER}\n  ✗ failed (3 attempts): 550 5.1.1" in _lines(text)
+    assert f"✉ email to {CUSTOMER}\n  ✓ sent\n" in _lines(text)
+    assert "✉ email from mailer-daemon@mx.example\n  ↯ bounce\n" in _lines(text)
+    assert f"✉ email from {CUSTOMER}\n  ↺ auto-reply\n" in _lines(text)
     assert f"▤ file 1: statement.pdf  {len(PDF)} B  application/pdf" in text
     assert f"▤ file 2: screen.png  {len(PNG)} B  image/png  inline" in text
 

@@ -14,7 +14,7 @@ import pytest
 from csm_console.domain.mail_words import save_name
 from tests.conftest import NOW, Cli, Desk
 from tests.hostile import hostile_cases
-from tests.mail_support import PDF, PNG, File, add_mail, mail_ticket
+from tests.mail_support import PDF, PNG, File, Outgoing, add_mail, mail_ticket
 
 CUSTOMER = "liga@example.lv"
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -193,6 +193,19 @@ def test_hostile_file_names_are_shown_sanitised_and_saved_here(
             for i, name in enumerate(HOSTILE_NAMES)
         ),
     )
+    for number, case in enumerate(HOSTILE_NAMES[9:]):  # the shared cases: address, id, answer
+        add_mail(
+            desk.store,
+            ticket_id,
+            body=case,
+            at=NOW + timedelta(hours=2, minutes=number),
+            author_kind="agent",
+            agent="olga",
+            mail_id=f"{case[:100]}.{number}@x",
+            sender=case[:250],
+            flags=f"auto-reply {case[:40]}",
+            outgoing=Outgoing("failed", 1, case),
+        )
     csm = Cli(agent="olga", db=desk.store.url.render_as_string(hide_password=False))
     for args in (
         ("tickets", "attachments", str(ticket_id)),
@@ -202,6 +215,9 @@ def test_hostile_file_names_are_shown_sanitised_and_saved_here(
         result = csm(*args)
         assert result.exit_code == 0, result.output
         assert not UNSAFE.search(result.stdout), args
+    show = csm("tickets", "show", str(ticket_id)).stdout
+    assert "from [@click=app.quit]Click to see your refund[/]" in show  # shown, literally
+    assert "delivery ✗ failed after 1 attempt: [@click=app.quit]Click" in show
     for args in (
         ("tickets", "attachments", str(ticket_id), "--format", "json"),
         ("tickets", "show", str(ticket_id), "--format", "json"),

@@ -22,7 +22,7 @@ from csm_console.tui.field_flow import Field, FieldFlow
 from csm_console.tui.formatting import STATUS_WORD, age, clock_line, clock_of, priority_cell
 from csm_console.tui.keys import binding_by_id, shown_keys
 from csm_console.tui.safe_text import safe
-from csm_console.tui.thread_message import has_quote, render_message
+from csm_console.tui.thread_message import has_quote, is_automatic, render_message
 
 REVEAL_TRIES = 5  # refreshes to wait for a new thread to be laid out before scrolling to it
 
@@ -143,8 +143,12 @@ class DetailPane(VerticalScroll, can_focus=True):
         parts = list(self.query(".message"))
         if len(parts) != len(messages):
             return None
-        customer = [p for p, m in zip(parts, messages, strict=True) if m.author_kind == "customer"]
-        return customer[-1] if customer else None
+        customer = [
+            (p, m) for p, m in zip(parts, messages, strict=True) if m.author_kind == "customer"
+        ]
+        # the customer's own words, not their out-of-office answering us (unless that is all)
+        written = [p for p, m in customer if not is_automatic(m)]
+        return written[-1] if written else (customer[-1][0] if customer else None)
 
     def show_presence(self, people: list[PresenceView]) -> None:
         """Who else has this ticket open; louder when someone is writing a reply."""

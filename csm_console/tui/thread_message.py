@@ -18,6 +18,7 @@ from csm_console.services.records import MessageView
 from csm_console.tui.safe_text import safe
 
 MAX_REPLY_SHOWN = 200  # characters of a server's answer on the delivery line
+AUTOMATIC = frozenset({"auto-reply", "bounce"})
 
 
 def kind_of(m: MessageView) -> tuple[str, str, str]:
@@ -33,6 +34,11 @@ def kind_of(m: MessageView) -> tuple[str, str, str]:
 
 def is_mail(m: MessageView) -> bool:
     return bool(m.mail_id or m.sender or m.delivery or m.attachments or m.flags)
+
+
+def is_automatic(m: MessageView) -> bool:
+    """An auto-reply or a bounce: written by a machine, it changed nothing."""
+    return bool(AUTOMATIC & set(m.flags))
 
 
 def has_quote(m: MessageView) -> bool:
@@ -99,8 +105,7 @@ def render_message(m: MessageView, *, unfolded: bool, fold_key: str) -> Group:
     if is_mail(m):
         parts += [Padding(line, (0, 0, 0, 2)) for line in mail_lines(m)]
     new, quoted = split_quoted(m.body)
-    automatic = {"auto-reply", "bounce"} & set(m.flags)
-    body_style = "italic" if m.internal else ("dim" if automatic else "")
+    body_style = "italic" if m.internal else ("dim" if is_automatic(m) else "")
     parts.append(Padding(safe(new, body_style), (0, 0, 0, 2)))  # wrapped lines indented too
     if quoted:
         count = quoted.count("\n") + 1

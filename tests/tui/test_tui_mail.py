@@ -191,3 +191,24 @@ def test_quotes_are_offered_only_where_a_mail_quotes(store: Store, ticket_id: in
     assert "Quotes" in footers[0]
     assert "Quotes" not in footers[1] and "Reply" in footers[1]
     assert unfolded == [False]
+
+
+def test_a_ticket_opens_at_the_customers_own_words_not_their_auto_reply(store: Store) -> None:
+    """#1136 of the sample ends with the customer's out-of-office: the pane opens at what the
+    customer wrote before it."""
+    app = make_app(store)
+    seen: list[tuple[int, int, int]] = []
+
+    async def script(pilot: Any) -> None:
+        await open_in_pane(pilot, 1136)
+        await pilot.pause(0.2)
+        await settle(pilot)
+        pane = app.query_one(DetailPane)
+        parts = list(pane.query(".message"))
+        assert [m.flags for m in pane._shown_messages][-1] == ("auto-reply",)
+        written = parts[2]  # customer, reply, customer (this), reply, auto-reply
+        seen.append((pane.scroll_offset.y, pane.size.height, written.virtual_region.y))
+
+    drive(app, script, size=(80, 24))
+    top, height, written = seen[0]
+    assert height and top <= written < top + height  # its first line is in view

@@ -126,9 +126,11 @@ def test_mail_quotes_unfolded_at_80x24(snap_compare: Any, store: Store) -> None:
 
 
 def test_mail_auto_reply(snap_compare: Any, store: Store) -> None:
-    """An out-of-office after our reply: `↺ auto-reply`, its text dim."""
+    """An out-of-office after our reply: `↺ auto-reply`, its text dim (the ticket opens at the
+    customer's own words above it: `end` scrolls down to it)."""
     app = make_app(store)
-    assert snap_compare(app, terminal_size=(120, 40), run_before=_open_mail(MAIL_AUTO_REPLY))
+    opened = _open_mail(MAIL_AUTO_REPLY, "end")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=opened)
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])

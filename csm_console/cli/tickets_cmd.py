@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from csm_console.cli import ticket_mail
 from csm_console.cli.output import check_format, emit_json, out, plain, write_records
 from csm_console.cli.state import CliState, state
 from csm_console.cli.ticket_fields import FIELDS, TABLE_FIELDS, parse_fields, record
@@ -170,6 +171,7 @@ def show(
     if format == "json":
         data = plain(detail)
         data["ticket"] = record(detail.ticket, list(FIELDS), now)
+        data["messages"] = [ticket_mail.message_record(m) for m in detail.messages]
         data["other_tickets"] = [
             record(t, ["id", "subject", "status", "created_at"], now) for t in detail.other_tickets
         ]
@@ -199,6 +201,7 @@ def show(
     for m in detail.messages:
         kind = "NOTE" if m.internal else m.author_kind.upper()
         lines.append(f"--- {kind} {sanitize(m.author, single_line=True)} {_when(m.created_at)}")
+        lines += ticket_mail.message_lines(m)
         lines.append(sanitize(m.body))
     lines.append("")
     lines.append("--- audit")
@@ -213,6 +216,11 @@ def show(
 
 def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+# `tickets attachments ID` and `tickets attachment save ID N` (defined with the mail views)
+app.command("attachments")(ticket_mail.attachments)
+app.add_typer(ticket_mail.attachment_app, name="attachment")
 
 
 @app.command("next")

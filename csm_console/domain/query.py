@@ -197,7 +197,10 @@ _MATCH_FIELDS = {
     "language": "language",
     "segment": "segment",
     "id": "ticket id",
+    "has": "what a ticket holds",
 }
+# `has:attachment`: a message of the ticket carries a file
+HAS_VALUES: tuple[str, ...] = ("attachment",)
 _COMPARE_FIELDS = {"priority", "tier", "csat"}
 # solved: solved_at, responded: first_response_at (the report's populations)
 _TIME_FIELDS = {"created", "updated", "solved", "responded"}
@@ -379,6 +382,10 @@ def _match_value(field: str, value: str) -> str | int | None:
                 f"bad ticket id {value[:40]!r}; ids are numbers like 1042 or #1042 (1 to {MAX_ID})"
             )
         return number
+    if field == "has":
+        if value.lower() not in HAS_VALUES:
+            raise ValueError(f"unknown value {value!r}; valid: {', '.join(HAS_VALUES)}")
+        return value.lower()
     if field in {"assignee", "team", "category"} and value.lower() in {"none", "nobody", "-"}:
         return None
     if field in {"assignee", "tag", "category"}:
@@ -453,6 +460,7 @@ def _example(field: str) -> str:
         "csat": "csat:>=4 or csat:none",
         "repeat": "repeat:7d",
         "id": "id:1042,1043",
+        "has": "has:attachment",
         "text": 'text:"no internet"',
     }
     return examples[field]

@@ -34,7 +34,16 @@ from csm_console.domain.query import (
 from csm_console.domain.text import fold, normalize_tag
 from csm_console.errors import QueryError
 
-NOT_ON_NEW_TICKETS = ("status", "assignee", "created", "updated", "sla", "id", *OUTCOME_FIELDS)
+NOT_ON_NEW_TICKETS = (
+    "status",
+    "assignee",
+    "created",
+    "updated",
+    "sla",
+    "id",
+    "has",
+    *OUTCOME_FIELDS,
+)
 MAX_RULES = 200
 
 

@@ -54,6 +54,33 @@ class TicketRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentView:
+    """A file a message carries, as stored (the name was sanitised when the mail came in, and
+    is sanitised again wherever it is shown or saved: it is the customer's)."""
+
+    number: int  # 1, 2, ... across the ticket's messages in thread order: `attachment save ID N`
+    message_id: int  # the store's message id
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryView:
+    """What became of one of our outgoing mails (the outbox row of a message)."""
+
+    state: str  # queued, sending, sent, failed, cancelled (`outgoing_mail.state`)
+    attempts: int
+    server_reply: str  # the server's answer to a sent mail, or why it failed
+    recipient: str
+    kind: str  # reply, proactive, ack, survey
+    sent_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MessageView:
     id: int
     author_kind: str
@@ -61,6 +88,13 @@ class MessageView:
     internal: bool
     body: str
     created_at: datetime
+    # e-mail (migration 0014): the Message-ID (without angle brackets), the From address,
+    # flags (domain.mail.MessageFlag words), the files, and for our own mails the outbox state
+    mail_id: str | None = None
+    sender: str | None = None
+    flags: tuple[str, ...] = ()
+    attachments: tuple[AttachmentView, ...] = ()
+    delivery: DeliveryView | None = None
 
 
 @dataclass(frozen=True, slots=True)

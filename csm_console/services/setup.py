@@ -35,7 +35,7 @@ from csm_console.domain.search import article_index
 from csm_console.domain.sla import choose_targets, due_times, elapsed, running_deadline
 from csm_console.domain.text import fold, normalize_tag
 from csm_console.errors import UsageError
-from csm_console.services import repeat_contacts
+from csm_console.services import repeat_contacts, sample_mail
 from csm_console.services.clock import utcnow
 from csm_console.services.records import StoreSummary
 from csm_console.services.ticket_core import policy_rules
@@ -204,8 +204,17 @@ def load_sample(
             message_rows.extend(rows[1])
             tag_rows.extend(rows[2])
             audit_rows.extend(rows[3])
+        mail_extras = sample_mail.prepare(message_rows)  # message ids, and their files
         _bulk(session, Ticket, ticket_rows)
         _bulk(session, Message, message_rows)
+        sample_mail.write(
+            session,
+            root,
+            mail_extras,
+            {row["id"]: row for row in ticket_rows},
+            {customer_id: email for email, (customer_id, _) in loaded.customers.items()},
+            now,
+        )
         _bulk(session, TicketTag, tag_rows)
         _bulk(session, AuditEvent, audit_rows)
         repeat_contacts.stamp_all(session)
@@ -313,7 +322,8 @@ def _ticket_rows(
         author = m["author"]
         kind, _, handle = author.partition(":")
         at = _at(now, m["at"]) or created
-        last = max(last, at)
+        if not m.get("flags"):  # an auto-reply or a bounce changes nothing of the ticket
+            last = max(last, at)
         messages.append(
             {
                 "ticket_id": number,
@@ -322,6 +332,7 @@ def _ticket_rows(
                 "internal": bool(m.get("internal", False)),
                 "body": m["body"],
                 "created_at": at,
+                **sample_mail.message_columns(m),
             }
         )
         texts.append(fold(m["body"]))
@@ -410,6 +421,7 @@ def _ticket_rows(
         "paused_since": last if status is Status.PENDING else None,
         "csat_score": csat["score"] if csat else None,
         "csat_comment": csat.get("comment") if csat else None,
+        "mailbox": t.get("mailbox"),
         "version": len(audit),
         "search_text": "\n".join(texts)[:50_000],
     }

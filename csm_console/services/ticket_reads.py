@@ -21,6 +21,7 @@ from csm_console.domain.rights import Actor
 from csm_console.domain.stored import Invalid
 from csm_console.domain.text import sanitize
 from csm_console.errors import NotFound, UsageError
+from csm_console.services import mail_reads
 from csm_console.services.clock import utcnow
 from csm_console.services.records import (
     AuditView,
@@ -226,24 +227,7 @@ def get_ticket(store: Store, *, ticket_id: int, other_limit: int = 20) -> Ticket
         assert ticket is not None
         customer = session.get(Customer, ticket.customer_id)
         assert customer is not None
-        messages = [
-            MessageView(
-                id=m.id,
-                author_kind=m.author_kind,
-                author=handle
-                if m.author_kind == AuthorKind.AGENT and handle
-                else (customer.name if m.author_kind == AuthorKind.CUSTOMER else "system"),
-                internal=m.internal,
-                body=m.body,
-                created_at=m.created_at,
-            )
-            for m, handle in session.execute(
-                select(Message, col(Agent.handle))
-                .outerjoin(Agent, col(Agent.id) == col(Message.agent_id))
-                .where(col(Message.ticket_id) == ticket_id)
-                .order_by(col(Message.created_at), col(Message.id))
-            )
-        ]
+        messages = thread(session, ticket_id, customer.name)
         audit = audit_views(session, ticket_id)
         others_statement = (
             _row_select()
@@ -267,6 +251,40 @@ def get_ticket(store: Store, *, ticket_id: int, other_limit: int = 20) -> Ticket
             other_tickets=tuple(others),
             other_ticket_count=int(other_count),
         )
+
+
+def thread(session: Session, ticket_id: int, customer_name: str) -> list[MessageView]:
+    """A ticket's messages in order with their e-mail facts: three queries however long the
+    thread (the messages, then their attachments and their outbox rows by message ids)."""
+    rows = list(
+        session.execute(
+            select(Message, col(Agent.handle))
+            .outerjoin(Agent, col(Agent.id) == col(Message.agent_id))
+            .where(col(Message.ticket_id) == ticket_id)
+            .order_by(col(Message.created_at), col(Message.id))
+        )
+    )
+    ids = [m.id for m, _ in rows]
+    files = mail_reads.number_attachments(ids, mail_reads.attachments_by_message(session, ids))
+    deliveries = mail_reads.deliveries_by_message(session, ids)
+    return [
+        MessageView(
+            id=m.id,
+            author_kind=m.author_kind,
+            author=handle
+            if m.author_kind == AuthorKind.AGENT and handle
+            else (customer_name if m.author_kind == AuthorKind.CUSTOMER else "system"),
+            internal=m.internal,
+            body=m.body,
+            created_at=m.created_at,
+            mail_id=m.mail_id,
+            sender=m.sender,
+            flags=tuple(dict.fromkeys(m.flags.split())),
+            attachments=files.get(m.id, ()),
+            delivery=deliveries.get(m.id),
+        )
+        for m, handle in rows
+    ]
 
 
 def audit_views(

@@ -55,7 +55,9 @@ from csm_console.errors import QueryError
 from csm_console.store.models import (
     ACTIVE_STATUS_VALUES,
     Agent,
+    Attachment,
     Customer,
+    Message,
     Team,
     Ticket,
     TicketTag,
@@ -202,6 +204,8 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
         if wants_none:
             parts.append(col(Ticket.team_id).is_(None))
         return or_(*parts), col(Ticket.team_id)
+    if field == "has":  # has:attachment, the only value (domain.query.HAS_VALUES)
+        return has_attachment(), None
     if field == "tag":
         return (
             exists().where(
@@ -222,6 +226,13 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
                 conditions.append(col(Customer.lookup).like(like_pattern(fold(text)), escape="\\"))
         return col(Ticket.customer_id).in_(select(col(Customer.id)).where(or_(*conditions))), None
     raise QueryError(f"field {field!r} cannot be matched")  # pragma: no cover - allow-list
+
+
+def has_attachment() -> ColumnElement[bool]:
+    """A message of the ticket carries a file (`has:attachment`)."""
+    return exists().where(
+        col(Message.ticket_id) == col(Ticket.id), col(Attachment.message_id) == col(Message.id)
+    )
 
 
 def _sla(term: SlaTerm, now: datetime) -> ColumnElement[bool]:

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import ClassVar
 
 from rich.console import Group
-from rich.padding import Padding
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -21,7 +20,9 @@ from csm_console.services.records import MessageView, TicketDetail
 from csm_console.services.ticket_reads import describe_change
 from csm_console.tui.field_flow import Field, FieldFlow
 from csm_console.tui.formatting import STATUS_WORD, age, clock_line, clock_of, priority_cell
+from csm_console.tui.keys import binding_by_id, shown_keys
 from csm_console.tui.safe_text import safe
+from csm_console.tui.thread_message import has_quote, is_automatic, render_message
 
 REVEAL_TRIES = 5  # refreshes to wait for a new thread to be laid out before scrolling to it
 
@@ -32,11 +33,13 @@ class DetailPane(VerticalScroll, can_focus=True):
     | key | action |
     |---|---|
     | `j` `k` | scroll |
+    | `z` | open or fold the quoted history of the thread's mails (where there is some) |
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", "Scroll down", show=False, id="detail.down"),
         Binding("k", "scroll_up", "Scroll up", show=False, id="detail.up"),
+        Binding("z", "toggle_quotes", "Quotes", id="detail.quotes"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -46,6 +49,8 @@ class DetailPane(VerticalScroll, can_focus=True):
         self._thread_generation = 0
         self._shown_messages: tuple[MessageView, ...] = ()  # what the thread widgets show
         self.reveal_pending = False  # a ticket opened while the pane was hidden
+        self.unfolded = False  # quoted history shown (`z`); folded again for the next ticket
+        self.quotes = False  # a message of the thread quotes history: `z` is offered
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="detail-presence", classes="hidden")
@@ -68,6 +73,8 @@ class DetailPane(VerticalScroll, can_focus=True):
                 self.query_one(part, Static).update("")
             self._thread_generation += 1
             self._shown_messages = ()
+            self.quotes = False
+            self.refresh_bindings()
             self.query_one("#detail-thread", Vertical).remove_children()
             return
         now = clock_of(self)
@@ -77,6 +84,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.query_one("#detail-audit", Static).update(self._audit(detail))
         if opened:
             self.reveal_pending = False
+            self.unfolded = False
             self.scroll_home(animate=False, immediate=True)
         self._thread_generation += 1
         self.call_later(self._fill_thread, detail.messages, opened, self._thread_generation)
@@ -100,6 +108,10 @@ class DetailPane(VerticalScroll, can_focus=True):
                 await thread.remove_children()
                 await thread.mount_all(parts)
         self._shown_messages = messages
+        quotes = any(has_quote(m) for m in messages)
+        if quotes != self.quotes:
+            self.quotes = quotes
+            self.refresh_bindings()
         if reveal:
             self.call_after_refresh(self.reveal)
 
@@ -131,8 +143,12 @@ class DetailPane(VerticalScroll, can_focus=True):
         parts = list(self.query(".message"))
         if len(parts) != len(messages):
             return None
-        customer = [p for p, m in zip(parts, messages, strict=True) if m.author_kind == "customer"]
-        return customer[-1] if customer else None
+        customer = [
+            (p, m) for p, m in zip(parts, messages, strict=True) if m.author_kind == "customer"
+        ]
+        # the customer's own words, not their out-of-office answering us (unless that is all)
+        written = [p for p, m in customer if not is_automatic(m)]
+        return written[-1] if written else (customer[-1][0] if customer else None)
 
     def show_presence(self, people: list[PresenceView]) -> None:
         """Who else has this ticket open; louder when someone is writing a reply."""
@@ -238,22 +254,24 @@ class DetailPane(VerticalScroll, can_focus=True):
             items.append(row)
         return Group(*items)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_quotes":
+            return self.quotes  # hidden (not offered in the footer) where nothing is quoted
+        return True
+
+    def action_toggle_quotes(self) -> None:
+        """Open (or fold again) the quoted history of every mail in the thread."""
+        self.unfolded = not self.unfolded
+        parts = list(self.query(".message").results(Static))
+        if len(parts) != len(self._shown_messages):
+            return  # being filled: the fill draws the new state
+        for part, m in zip(parts, self._shown_messages, strict=True):
+            if has_quote(m):
+                part.update(self._message(m))
+
     def _message(self, m: MessageView) -> Group:
-        if m.internal:
-            label, style, marker = "internal note", "yellow", "▌ "
-        elif m.author_kind == "customer":
-            label, style, marker = "customer", "cyan", "◀ "
-        elif m.author_kind == "system":
-            label, style, marker = "system", "dim", "· "
-        else:
-            label, style, marker = "reply", "green", "▶ "
-        head = Text(no_wrap=True)
-        head.append(marker, style=f"bold {style}")
-        head.append_text(safe(m.author, f"bold {style}", single_line=True))
-        head.append(f"  {label}", style=style)
-        head.append(f"  {m.created_at.strftime('%Y-%m-%d %H:%M')}", style="dim")
-        body = safe(m.body, "italic" if m.internal else "")
-        return Group(Text(""), head, Padding(body, (0, 0, 0, 2)))  # wrapped lines indented too
+        fold_key = shown_keys(self.app, binding_by_id("detail.quotes")) or "z"
+        return render_message(m, unfolded=self.unfolded, fold_key=fold_key)
 
     def _audit(self, d: TicketDetail) -> Group:
         lines = [Text("History", style="bold underline")]

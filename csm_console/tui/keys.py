@@ -254,6 +254,7 @@ FOOTER_ORDERS: dict[str, tuple[str, ...]] = {
     "detail": (
         "app.reply",
         "app.note",
+        "detail.quotes",  # offered only where a mail of the thread quotes history
         "app.template",
         "app.knowledge",
         "app.history",

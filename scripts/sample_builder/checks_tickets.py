@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .checks_mail import MAIL_KEYS, check_message, mail_summary
 from .rules import (
     CATEGORIES,
     CHANNELS,
@@ -52,6 +53,7 @@ class TicketStats:
     fresh: int = 0
     messages: int = 0
     ages_done: list[int] = field(default_factory=list)
+    mail: str = ""
 
     def summary(self, inactive: list[str]) -> list[str]:
         lines = [f"tickets: {self.n}"]
@@ -73,6 +75,7 @@ class TicketStats:
             f"  distinct subjects: {len(self.subj)} (max repeat {max(self.subj.values())});  "
             f"messages: {self.messages}"
         )
+        lines.append(self.mail)
         return lines
 
 
@@ -91,7 +94,7 @@ def _check_messages(
     for m in msgs:
         a = m["author"]
         if (
-            set(m) != {"author", "internal", "body", "at"}
+            set(m) - MAIL_KEYS != {"author", "internal", "body", "at"}
             or not isinstance(m["internal"], bool)
             or not m["body"]
         ):
@@ -147,9 +150,11 @@ def _check_ticket(
     rep: Report,
 ) -> None:
     tid = f"ticket #{i + 1} ({t.get('subject', '')[:40]!r})"
-    if set(t) != TICKET_KEYS:
-        rep.err(f"{tid}: keys differ: {sorted(set(t) ^ TICKET_KEYS)}")
+    if set(t) - {"mailbox"} != TICKET_KEYS:
+        rep.err(f"{tid}: keys differ: {sorted((set(t) - {'mailbox'}) ^ TICKET_KEYS)}")
         return
+    if "mailbox" in t and (t["channel"] != "email" or not t["mailbox"]):
+        rep.err(f"{tid}: a mailbox on a ticket that did not come by e-mail")
     for k in st.cnt:
         st.cnt[k][t[k]] += 1
     st.subj[t["subject"]] += 1
@@ -289,6 +294,9 @@ def check_tickets(
     st = TicketStats(n=len(tickets), messages=sum(len(t["messages"]) for t in tickets))
     for i, t in enumerate(tickets):
         _check_ticket(i, t, team_tier, ag, cust, st, rep)
+        for m in t.get("messages", []):
+            check_message(f"ticket #{i + 1}", t, m, out, rep)
+    st.mail = mail_summary(tickets, out, rep)
     inactive = [h for h, a in ag.items() if not a["active"]]
     _check_mix(tickets, inactive, st, rep)
     return st

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 from .first_contact import solve_at_first_contact
+from .mail import add_mail
 from .people import CSV_HEADER, build_agents, build_customers
 from .source import Source
 from .tickets import build_tickets
@@ -22,6 +23,7 @@ def generate(src: Source, out: Path) -> None:
     customers = build_customers(rng, src)
     tickets = build_tickets(rng, customers, meta, src)
     solve_at_first_contact(tickets, src.first_contact)
+    add_mail(tickets, {c["email"]: c["language"] for c in customers}, src.mail)
     dump_json(out / "teams.json", src.teams)
     dump_json(out / "agents.json", agents)
     dump_json(out / "sla_policies.json", src.sla_policies)

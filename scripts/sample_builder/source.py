@@ -46,6 +46,7 @@ class Source:
     scenarios: dict[str, dict[str, Any]]
     hostile: list[dict[str, Any]]
     first_contact: list[int]
+    mail: dict[str, Any]
 
     @property
     def team_tier(self) -> dict[str, str]:
@@ -105,4 +106,5 @@ def load(root: Path = SOURCE) -> Source:
         scenarios=scenarios,
         hostile=read_yaml(root / "hostile.yaml")["hostile"],
         first_contact=read_yaml(root / "first_contact.yaml")["solved_at_first_contact"],
+        mail=read_yaml(root / "mail.yaml"),
     )

@@ -91,3 +91,52 @@ def test_dashboard(snap_compare: Any, store: Store, size: tuple[int, int]) -> No
         await _settled(pilot)
 
     assert snap_compare(make_app(store, "anna"), terminal_size=size, run_before=open_dashboard)
+
+
+# The e-mail tickets of the sample (scripts/sample_source/mail.yaml): a file and quoted history,
+# an out-of-office, a reply that failed and its bounce.
+MAIL_WITH_FILE = 1223  # "Service suspended — invoice is paid!"
+MAIL_AUTO_REPLY = 1136  # "Static IP address for home"
+MAIL_FAILED = 1305  # "Роутер не включается — ни одной лампочки"
+
+
+def _open_mail(ticket_id: int, *keys: str) -> Any:
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        pilot.app.open_ticket(ticket_id)
+        await settle(pilot)
+        await pilot.press("2", *keys)  # the ticket pane, focused: its keys in the footer
+        await _settled(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_mail_ticket_with_a_file(snap_compare: Any, store: Store, size: tuple[int, int]) -> None:
+    """Sender and channel on each mail, our replies `✓ sent`, the customer's file, and the
+    quoted history folded (`▸ quoted history, N lines folded (z shows)`)."""
+    app = make_app(store)
+    assert snap_compare(app, terminal_size=size, run_before=_open_mail(MAIL_WITH_FILE))
+
+
+def test_mail_quotes_unfolded_at_80x24(snap_compare: Any, store: Store) -> None:
+    """The same ticket after `z`: the quoted history shows, dim and indented."""
+    app = make_app(store)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_open_mail(MAIL_WITH_FILE, "z"))
+
+
+def test_mail_auto_reply(snap_compare: Any, store: Store) -> None:
+    """An out-of-office after our reply: `↺ auto-reply`, its text dim (the ticket opens at the
+    customer's own words above it: `end` scrolls down to it)."""
+    app = make_app(store)
+    opened = _open_mail(MAIL_AUTO_REPLY, "end")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=opened)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_mail_failed_reply(snap_compare: Any, store: Store, size: tuple[int, int]) -> None:
+    """A reply the customer's server refused: `✗ failed (1 attempt): 552 …`, and the bounce
+    that reported it: `↯ bounce`."""
+    app = make_app(store)
+    down = ("j",) * (9 if size == (120, 40) else 0)  # the reply below the customer's message
+    assert snap_compare(app, terminal_size=size, run_before=_open_mail(MAIL_FAILED, *down))

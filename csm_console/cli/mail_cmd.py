@@ -1,15 +1,13 @@
 """`csm mail ...`: the e-mail channel from the shell: receive one message from a mail server's
 pipe, import files, and the quarantine.
 
-Other modules add their commands to this group: they define them on `app` from here
-(`from csm_console.cli.mail_cmd import app`, then `@app.command("fetch")`), and are named in
-`EXTENSIONS` at the bottom of this module, which imports them, so that loading `mail`
-(`cli.main.COMMANDS`) loads every `csm mail` command.
+Other modules add their commands to this group through `cli.main.GROUP_EXTRAS` (`fetch` and
+`watch` in `mail_fetch_cmd`, ...): loading `mail` loads every `csm mail` command, and neither
+module imports the other.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -335,8 +333,3 @@ def quarantine_drop(
         view = drop(st.store(), actor=actor, quarantine_id=number)
         out.print(f"Q{view.id} dropped", markup=False)
 
-
-# Modules that add commands to `csm mail` (see the module docstring): imported here, last.
-EXTENSIONS: tuple[str, ...] = ()
-for _name in EXTENSIONS:
-    importlib.import_module(f"csm_console.cli.{_name}")

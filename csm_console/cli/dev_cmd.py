@@ -1,8 +1,9 @@
-"""`csm dev generate`: synthetic load for benchmarks and trials."""
+"""`csm dev generate` and `csm dev mail-corpus`: synthetic load for benchmarks and trials."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import typer
 
@@ -10,6 +11,8 @@ from csm_console.cli.output import info, out
 from csm_console.cli.progress import progress_bar
 from csm_console.cli.state import state
 from csm_console.devtools import generate as gen
+from csm_console.devtools.mail_corpus import write_corpus
+from csm_console.errors import UsageError
 from csm_console.store.engine import translate_errors
 
 app = typer.Typer(help="Developer tools: synthetic data for load tests.", no_args_is_help=True)
@@ -36,3 +39,27 @@ def generate(
         markup=False,
     )
     info(f"{elapsed:.1f} s, {result.tickets / elapsed:,.0f} tickets/s")
+
+
+@app.command("mail-corpus")
+def mail_corpus(
+    folder: Path = typer.Argument(..., help="The Maildir to write (made if missing)."),
+    messages: int = typer.Option(
+        1000, "--messages", min=1, max=1_000_000, help="How many messages to write."
+    ),
+    seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same files)."),
+    to: str = typer.Option(
+        "support@example.com", "--to", help="The address the customers write to."
+    ),
+) -> None:
+    """Write a Maildir of N synthetic customer e-mails (en/ru/lv, legacy charsets, HTML-only,
+    attachments, a third of them answers with quoted history), for `csm mail import`."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} exists and is not a folder")
+    with progress_bar() as progress:
+        result = write_corpus(folder, messages=messages, seed=seed, to=to, progress=progress)
+    out.print(
+        f"wrote {result.messages} messages to {folder / 'new'}: {result.follow_ups} follow-ups, "
+        f"{result.html_only} HTML-only, {result.attachments} with an attachment",
+        markup=False,
+    )

@@ -161,6 +161,8 @@ def build_message(
         msg.add_attachment(rng.randbytes(size), maintype="application", subtype="pdf",
                            filename=f"scan-{number}.pdf")  # fmt: skip
         kind = "attachment" if kind == "new" else kind
+    for depth, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"=_csm_{number}_{depth}_{rng.getrandbits(32):08x}")  # not random
     history.setdefault(address, []).append(_Sent(message_id, subject, body, when, name))
     return msg.as_bytes(), kind
 

@@ -82,6 +82,13 @@ class SchemaError(StoreUnavailable):
     For scripts it is one more way the store cannot be used (exit 6); the message says which."""
 
 
+class MailServerUnavailable(CsmError):
+    """A mail server could not be reached (`csm mail send`): nothing is lost, every mail waits
+    for its next attempt.  Exit 75 (EX_TEMPFAIL): try again later."""
+
+    exit_code = 75
+
+
 class ConfigError(UsageError):
     """The configuration file or a setting is invalid."""
 
@@ -95,4 +102,5 @@ EXIT_CODES: dict[int, str] = {
     5: "permission denied",
     6: "store unavailable: unreachable, locked too long, full disk, missing, or without the schema",
     7: "the audit chain is broken (csm audit verify)",
+    75: "try again later: the mail server could not be reached (mail send); nothing is lost",
 }

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("db_cmd", "db_app"),
     "config": ("config_cmd", "app"),
     "tickets": ("tickets_cmd", "app"),
+    "mail": ("outbox_cmd", "mail_app"),
     "import": ("transfer_cmd", "import_app"),
     "export": ("transfer_cmd", "export_app"),
     "kb": ("kb_cmd", "app"),

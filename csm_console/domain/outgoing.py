@@ -14,9 +14,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy
-from email.message import EmailMessage
-from email.utils import format_datetime
 from enum import StrEnum
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -161,6 +158,10 @@ def _address(text: str) -> str:
 
 def build_message(mail: OutgoingMessage) -> bytes:
     """The RFC 5322 bytes of `mail` (CRLF line ends, ready for SMTP DATA)."""
+    from email import policy  # here: the query language imports this module's states
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
     msg = EmailMessage(policy=policy.SMTP)
     sender = _address(mail.sender)
     msg["From"] = sender

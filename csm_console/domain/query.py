@@ -31,6 +31,7 @@ from csm_console.domain.model import (
     Tier,
     as_id,
 )
+from csm_console.domain.outgoing import OutState
 from csm_console.domain.text import fold, sanitize
 from csm_console.errors import QueryError
 
@@ -197,6 +198,7 @@ _MATCH_FIELDS = {
     "language": "language",
     "segment": "segment",
     "id": "ticket id",
+    "mail": "state of the latest outgoing mail",
 }
 _COMPARE_FIELDS = {"priority", "tier", "csat"}
 # solved: solved_at, responded: first_response_at (the report's populations)
@@ -361,6 +363,7 @@ _ENUM_FIELDS: dict[str, tuple[type[StrEnum], str]] = {
     "channel": (Channel, "channel"),
     "language": (Language, "language"),
     "segment": (Segment, "segment"),
+    "mail": (OutState, "mail state"),
 }
 
 
@@ -453,6 +456,7 @@ def _example(field: str) -> str:
         "csat": "csat:>=4 or csat:none",
         "repeat": "repeat:7d",
         "id": "id:1042,1043",
+        "mail": "mail:failed (or queued, sending, sent, cancelled)",
         "text": 'text:"no internet"',
     }
     return examples[field]

@@ -377,3 +377,31 @@ def test_the_mail_sent_threads_back(desk: Desk) -> None:
             select(col(Message.ticket_id)).where(col(Message.mail_id) == parsed.message_id)
         ).scalar_one()
     assert found == ticket_id
+
+
+def test_the_queue_finds_tickets_whose_latest_mail_failed(desk: Desk) -> None:
+    from csm_console.domain.query import Sort, parse_query
+    from csm_console.services.ticket_reads import iter_tickets
+
+    with_mail(desk.store)
+    a, b, c = _new(desk), _new(desk, email="b@example.com"), _new(desk, email="c@example.com")
+    for ticket_id in (a, a, b):
+        tickets.reply(desk.store, actor=desk.olga, ticket_id=ticket_id, body="x", now=NOW)
+    first_a, _second_a, only_b = _outbox(desk)
+    with desk.store.write() as session:
+        for row_id in (first_a.id, only_b.id):  # a's earlier mail failed, its latest did not
+            session.execute(
+                update(OutgoingMail).where(col(OutgoingMail.id) == row_id).values(state="failed")
+            )
+
+    def found(text: str) -> list[int]:
+        rows = iter_tickets(
+            desk.store, actor=desk.olga, query=parse_query(text), sort=Sort(), now=NOW
+        )
+        return sorted(r.id for r in rows)
+
+    assert found("mail:failed") == [b]
+    assert found("mail:queued") == [a]
+    assert found("-mail:failed") == [a, c]
+    with pytest.raises(Exception, match="unknown mail state"):
+        parse_query("mail:lost")

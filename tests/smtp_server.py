@@ -7,7 +7,9 @@ prints `PORT <n>` once it accepts connections, and answers every message by its 
   renamed into place before the answer, so the file is there whenever we said 250), except
   for the recipients `tempfail@...` (451) and `reject@...` (550);
 - `451`: every message is deferred (`451 4.3.0 try again later`);
-- `550`: every message is refused (`550 5.1.1 mailbox unavailable`).
+- `550`: every message is refused (`550 5.1.1 mailbox unavailable`);
+- `sink`: 250 to everything, nothing written (for benchmarks: the server's disk stays out of
+  the figures).
 
 `--delay` waits before each answer to DATA (so a test can kill a sender mid-batch).
 `SmtpServer` (tests.smtp_support) starts it and reads what it recorded; `RecordingHandler` also
@@ -55,6 +57,8 @@ class RecordingHandler:
             return TEMPFAIL
         if self.mode == "550":
             return REJECT
+        if self.mode == "sink":
+            return f"250 2.0.0 Ok: queued as {next(self.count)}"
         locals_ = {str(r).partition("@")[0].lower() for r in envelope.rcpt_tos}
         if "tempfail" in locals_:
             return TEMPFAIL
@@ -92,7 +96,7 @@ async def serve(handler: Any, port: int = 0) -> None:
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--mode", default="accept", choices=("accept", "451", "550"))
+    parser.add_argument("--mode", default="accept", choices=("accept", "451", "550", "sink"))
     parser.add_argument("--delay", type=float, default=0.0)
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):

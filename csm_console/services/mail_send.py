@@ -145,19 +145,47 @@ def claim(
         rows = list(session.execute(statement).scalars())
         if not rows:
             return []
-        loop_key = _loop_key(session)
-        claimed = []
         for row in rows:
             row.state = OutState.SENDING.value
             row.claimed_by = worker
             row.claimed_until = now + lease
             row.attempts += 1
             session.add(row)
-            claimed.append(_prepare(session, row, mail, loop_key))
-        return claimed
+        return _prepare(session, rows, mail)
 
 
-def _prepare(session: Session, row: OutgoingMail, mail: MailSettings, loop_key: str) -> Claimed:
+def _prepare(session: Session, rows: list[OutgoingMail], mail: MailSettings) -> list[Claimed]:
+    """The bytes of each claimed mail, its message and files read in one query each."""
+    loop_key = _loop_key(session)
+    message_ids = [r.message_id for r in rows]
+    bodies = dict(
+        session.execute(
+            select(col(Message.id), col(Message.body)).where(col(Message.id).in_(message_ids))
+        ).all()
+    )
+    files: dict[int, list[OutFile]] = {}
+    for message_id, name, content_type, data in session.execute(
+        select(
+            col(Attachment.message_id),
+            col(Attachment.filename),
+            col(Attachment.content_type),
+            col(Blob.data),
+        )
+        .join(Blob, col(Blob.sha256) == col(Attachment.sha256))
+        .where(col(Attachment.message_id).in_(message_ids))
+        .order_by(col(Attachment.message_id), col(Attachment.position))
+    ).all():
+        files.setdefault(message_id, []).append(OutFile(name, content_type, data))
+    return [_built(row, mail, bodies.get(row.message_id), files, loop_key) for row in rows]
+
+
+def _built(
+    row: OutgoingMail,
+    mail: MailSettings,
+    body: str | None,
+    files: dict[int, list[OutFile]],
+    loop_key: str,
+) -> Claimed:
     assert row.id is not None
     box = mail.mailbox(row.mailbox)
     sender = box.address if box is not None else ""
@@ -174,32 +202,22 @@ def _prepare(session: Session, row: OutgoingMail, mail: MailSettings, loop_key: 
             problem=problem,
         )
 
-    message = session.get(Message, row.message_id)
     if box is None:
         return ready(None, f"mailbox {row.mailbox} is not in the config file")
-    if message is None:
+    if body is None:
         return ready(None, "its message is gone")
-    files = tuple(
-        OutFile(filename=a.filename, content_type=a.content_type, data=data)
-        for a, data in session.execute(
-            select(Attachment, col(Blob.data))
-            .join(Blob, col(Blob.sha256) == col(Attachment.sha256))
-            .where(col(Attachment.message_id) == message.id)
-            .order_by(col(Attachment.position))
-        ).all()
-    )
     outgoing = OutgoingMessage(
         mail_id=row.mail_id,
         sender=sender,
         recipient=row.recipient,
         subject=row.subject,
         date=row.created_at,
-        body=message.body,
+        body=body,
         in_reply_to=row.in_reply_to,
         references=tuple(row.references.split()),
         automatic=OutKind(row.kind).automatic,
         loop_key=loop_key,
-        attachments=files,
+        attachments=tuple(files.get(row.message_id, ())),
     )
     try:
         return ready(build_message(outgoing))
@@ -259,35 +277,51 @@ def deliver(
     if client is None:
         client = SmtpClient(smtp_target(mail), password=smtp_password(mail))
     report = SendReport()
-    tried = 0
     try:
-        while limit is None or tried < limit:
-            size = batch if limit is None else min(batch, limit - tried)
-            claimed = claim(store, mail=mail, worker=worker, limit=size, lease=lease, now=clock())
-            if not claimed:
-                break
-            for index, item in enumerate(claimed):
-                tried += 1
-                if item.data is None:
-                    delivery = Delivery(Verdict.PERMANENT, item.problem)
-                else:
-                    try:
-                        delivery = client.send(item.sender, item.recipient, item.data)
-                    except ServerUnavailable as down:
-                        report.server_down = str(down)
-                        release(store, claimed=claimed[index:], reason=str(down), now=clock())
-                        report.retrying += len(claimed) - index
-                        return report
-                state = record(store, claimed=item, delivery=delivery, now=clock())
-                if state == OutState.SENT.value:
-                    report.sent += 1
-                elif state == OutState.FAILED.value:
-                    report.failed += 1
-                else:
-                    report.retrying += 1
-                report.lines.append(f"{item.id} <{item.mail_id}> {state}: {delivery.reply}")
-                if on_result is not None:
-                    on_result(item, state, delivery)
+        with store.bulk():  # SQLite: one WAL checkpoint at the end, not one every few commits
+            _send_due(store, mail, client, report, limit, batch, lease, worker, clock, on_result)
     finally:
         client.close()
     return report
+
+
+def _send_due(
+    store: Store,
+    mail: MailSettings,
+    client: SmtpClient,
+    report: SendReport,
+    limit: int | None,
+    batch: int,
+    lease: timedelta,
+    worker: str,
+    clock: Callable[[], datetime],
+    on_result: Callable[[Claimed, str, Delivery], None] | None,
+) -> None:
+    tried = 0
+    while limit is None or tried < limit:
+        size = batch if limit is None else min(batch, limit - tried)
+        claimed = claim(store, mail=mail, worker=worker, limit=size, lease=lease, now=clock())
+        if not claimed:
+            return
+        for index, item in enumerate(claimed):
+            tried += 1
+            if item.data is None:
+                delivery = Delivery(Verdict.PERMANENT, item.problem)
+            else:
+                try:
+                    delivery = client.send(item.sender, item.recipient, item.data)
+                except ServerUnavailable as down:
+                    report.server_down = str(down)
+                    release(store, claimed=claimed[index:], reason=str(down), now=clock())
+                    report.retrying += len(claimed) - index
+                    return
+            state = record(store, claimed=item, delivery=delivery, now=clock())
+            if state == OutState.SENT.value:
+                report.sent += 1
+            elif state == OutState.FAILED.value:
+                report.failed += 1
+            else:
+                report.retrying += 1
+            report.lines.append(f"{item.id} <{item.mail_id}> {state}: {delivery.reply}")
+            if on_result is not None:
+                on_result(item, state, delivery)

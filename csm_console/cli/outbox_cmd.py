@@ -159,7 +159,7 @@ def outbox_retry(
     ctx: typer.Context,
     ids: list[str] = typer.Argument(..., metavar="ID...", help="Outbox ids, or - for stdin."),
 ) -> None:
-    """Queue failed or cancelled mail again, due now (the same Message-ID)."""
+    """Queue failed or cancelled mail again, due now, with the same Message-ID (leads)."""
     from csm_console.services import outbox
 
     st = state(ctx)
@@ -172,7 +172,7 @@ def outbox_cancel(
     ctx: typer.Context,
     ids: list[str] = typer.Argument(..., metavar="ID...", help="Outbox ids, or - for stdin."),
 ) -> None:
-    """Cancel queued or failed mail: it is never sent (mail being sent cannot be)."""
+    """Cancel queued or failed mail so it is never sent; not mail being sent (leads)."""
     from csm_console.services import outbox
 
     st = state(ctx)

@@ -47,6 +47,7 @@ class OutState(StrEnum):
 # the template names of the automatic mails (`reply_template.name`, one variant per language)
 ACK_TEMPLATE = "auto-acknowledgement"
 SURVEY_TEMPLATE = "auto-csat-survey"
+AUTO_TEMPLATES = frozenset({ACK_TEMPLATE, SURVEY_TEMPLATE})  # never offered for a reply
 
 # acknowledgements: at most one per sender in this window, and this many a day
 ACK_WINDOW = timedelta(minutes=10)
@@ -96,10 +97,10 @@ def mail_domain(address: str) -> str:
     return address.rpartition("@")[2].strip().lower() or "localhost"
 
 
-def make_mail_id(token: str, ticket_id: int, address: str) -> str:
-    """A Message-ID (without angle brackets) for a mail about ticket `ticket_id`; `token` is
-    random (the service draws it), so two stores never make the same one."""
-    return f"csm.{ticket_id}.{token}@{mail_domain(address)}"
+def make_mail_id(token: str, address: str) -> str:
+    """A Message-ID (without angle brackets) for a mail from `address`; `token` is random (the
+    service draws it), so two stores never make the same one."""
+    return f"csm.{token}@{mail_domain(address)}"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from csm_console.channels.smtp import (
@@ -123,26 +123,32 @@ def claim(
     """Claim up to `limit` due mails (queued and due, or sending with an expired lease) for
     `worker`, and build their bytes."""
     now = now or utcnow()
-    due = or_(
-        and_(
-            col(OutgoingMail.state) == OutState.QUEUED.value,
-            col(OutgoingMail.next_attempt_at) <= now,
-        ),
-        and_(
+    # two index range scans (ix_outgoing_mail_due: state, next_attempt_at, id), not one OR that
+    # would read every sent mail: the claims a dead sender left, then the queued mail that is due
+    expired = (
+        select(OutgoingMail)
+        .where(
             col(OutgoingMail.state) == OutState.SENDING.value,
             col(OutgoingMail.claimed_until) < now,
-        ),
-    )
-    statement = (
-        select(OutgoingMail)
-        .where(due)
+        )
         .order_by(col(OutgoingMail.next_attempt_at), col(OutgoingMail.id))
         .limit(limit)
     )
+    due = (
+        select(OutgoingMail)
+        .where(
+            col(OutgoingMail.state) == OutState.QUEUED.value,
+            col(OutgoingMail.next_attempt_at) <= now,
+        )
+        .order_by(col(OutgoingMail.next_attempt_at), col(OutgoingMail.id))
+    )
     if store.is_postgres:
-        statement = statement.with_for_update(skip_locked=True)
+        expired = expired.with_for_update(skip_locked=True)
+        due = due.with_for_update(skip_locked=True)
     with store.write() as session:
-        rows = list(session.execute(statement).scalars())
+        rows = list(session.execute(expired).scalars())
+        if len(rows) < limit:
+            rows += session.execute(due.limit(limit - len(rows))).scalars()
         if not rows:
             return []
         for row in rows:

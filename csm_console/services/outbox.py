@@ -26,7 +26,7 @@ from sqlmodel import Session, col
 from csm_console.domain import auto_templates
 from csm_console.domain.mail import Mailbox, MailSettings, MessageFlag
 from csm_console.domain.mail_parse import safe_filename
-from csm_console.domain.model import AuthorKind, Channel, Priority
+from csm_console.domain.model import AuthorKind, Channel, Priority, Role
 from csm_console.domain.outgoing import (
     ACK_DAY,
     ACK_TEMPLATE,
@@ -42,7 +42,7 @@ from csm_console.domain.outgoing import (
 )
 from csm_console.domain.rights import Actor
 from csm_console.domain.templates import TemplateProblem, render, template_context
-from csm_console.errors import NotFound, UsageError
+from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services.clock import utcnow
 from csm_console.services.replies import pick_variant
 from csm_console.services.ticket_core import reload_actor, write_audit
@@ -153,6 +153,10 @@ def store_files(session: Session, message: Message, files: Sequence[NewFile]) ->
         )
 
 
+def new_mail_id(box: Mailbox) -> str:
+    return make_mail_id(uuid.uuid4().hex, box.address)
+
+
 def queue_mail(
     session: Session,
     *,
@@ -163,29 +167,36 @@ def queue_mail(
     now: datetime,
     mailbox: Mailbox | None = None,
 ) -> OutgoingMail | None:
-    """Queue `message` (flushed, public) of `ticket` to the customer, in the caller's
-    transaction.  None when the ticket is not an e-mail ticket or no mailbox is configured."""
+    """Queue `message` (public) of `ticket` to the customer, in the caller's transaction.  A
+    message not inserted yet gets its `mail_id` (and sender) before it is: an agent's login
+    may insert messages but not change them.  None when the ticket is not an e-mail ticket or
+    no mailbox is configured (nothing is inserted then)."""
     if ticket.channel != Channel.EMAIL.value or message.internal:
         return None
     box = mailbox or mailbox_for(mail, ticket)
     if box is None:
         return None
-    customer = session.get(Customer, ticket.customer_id)
-    assert customer is not None and ticket.id is not None and message.id is not None
-    earlier = session.execute(
-        select(col(Message.mail_id), col(Message.author_kind))
-        .where(
-            col(Message.ticket_id) == ticket.id,
-            col(Message.mail_id).is_not(None),
-            col(Message.id) != message.id,
+    assert ticket.id is not None
+    with session.no_autoflush:
+        customer = session.get(Customer, ticket.customer_id)
+        assert customer is not None
+        statement = (
+            select(col(Message.mail_id), col(Message.author_kind))
+            .where(col(Message.ticket_id) == ticket.id, col(Message.mail_id).is_not(None))
+            .order_by(col(Message.id))
         )
-        .order_by(col(Message.id))
-    ).all()
+        if message.id is not None:
+            statement = statement.where(col(Message.id) != message.id)
+        earlier = session.execute(statement).all()
     thread = thread_headers((m, kind_ == AuthorKind.CUSTOMER.value) for m, kind_ in earlier)
-    mail_id = make_mail_id(uuid.uuid4().hex, ticket.id, box.address)
-    message.mail_id = mail_id
-    message.sender = box.address
+    if message.mail_id is None:
+        assert message.id is None, "the message is inserted already: its mail_id is fixed"
+        message.mail_id = new_mail_id(box)
+        message.sender = box.address
+    mail_id = message.mail_id
     session.add(message)
+    session.flush()
+    assert message.id is not None
     row = OutgoingMail(
         ticket_id=ticket.id,
         message_id=message.id,
@@ -244,8 +255,7 @@ def _system_message(session: Session, ticket: Ticket, body: str, now: datetime) 
         body=body,
         created_at=now,
     )
-    session.add(message)
-    session.flush()
+    session.add(message)  # inserted by `queue_mail`, with its mail_id
     return message
 
 
@@ -278,6 +288,8 @@ def acknowledge(
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFound(f"ticket #{ticket_id} not found")
+    if ticket.channel != Channel.EMAIL.value:
+        return AutoMail(None, "not an e-mail ticket")
     box = mailbox_for(mail, ticket)
     if box is None:
         return AutoMail(None, "no mailbox is configured")
@@ -394,6 +406,10 @@ def _change(
     for mail_id in dict.fromkeys(ids):
         with store.write() as session:
             fresh = reload_actor(session, actor)
+            if fresh.role not in (Role.LEAD, Role.ADMIN):
+                raise PermissionDenied(
+                    f"{fresh.describe()} may not retry or cancel mail; needs: lead or admin"
+                )
             row = session.get(OutgoingMail, mail_id, with_for_update=True)
             if row is None:
                 refused.append((mail_id, f"no outgoing mail {mail_id}"))

@@ -115,6 +115,9 @@ def create_ticket(
         new, rule = route(
             session,
             NewTicket(
+                author=session.get(Agent, fresh.id) if box is not None else None,
+                mail_id=outbox.new_mail_id(box) if box is not None else None,
+                sender=box.address if box is not None else None,
                 customer=customer,
                 subject=subject,
                 body=body,
@@ -137,17 +140,13 @@ def create_ticket(
 def _proactive(
     session: Session, ticket: Ticket, actor: Actor, mail: MailSettings, box: str, now: datetime
 ) -> None:
-    """The new ticket's first message is the agent's, to the customer: queued, answered
-    (first response now), and the ticket waits for the customer."""
+    """The new ticket's first message (the agent's, inserted with its mail_id) goes to the
+    customer: queued, answered (first response now), and the ticket waits for the customer."""
     first = session.execute(select(Message).where(col(Message.ticket_id) == ticket.id)).scalar_one()
-    first.author_kind = AuthorKind.AGENT.value
-    first.agent_id = actor.id
     ticket.mailbox = box
     ticket.agent_replies = 1
     ticket.first_response_at = now
     measure_times(ticket, team_calendar(session, ticket.team_id))
-    session.add(first)
-    session.flush()
     outbox.queue_mail(
         session,
         mail=mail,
@@ -530,11 +529,11 @@ def reply(
             created_at=now,
         )
         session.add(message)
-        session.flush()
-        outbox.store_files(session, message, files)
         outbox.queue_mail(
             session, mail=store.mail, ticket=ticket, message=message, kind=OutKind.REPLY, now=now
         )
+        session.flush()
+        outbox.store_files(session, message, files)
         ticket.agent_replies += 1
         append_search_text(ticket, body)
         first = ticket.first_response_at is None

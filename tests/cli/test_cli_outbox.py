@@ -100,14 +100,17 @@ def test_outbox_retry_and_cancel(tmp_path: Path) -> None:
     csm("tickets", "reply", ticket, "--body", "one")
     csm("tickets", "reply", ticket, "--body", "two")
     ids = csm("mail", "outbox", "list", "--format", "ids").stdout.split()
-    cancelled = csm("mail", "outbox", "cancel", "-", stdin="\n".join(ids) + "\n")
+    operator = csm("mail", "outbox", "cancel", ids[0])
+    assert operator.exit_code == 5 and "lead or admin" in operator.stderr
+    lead = Cli(db=csm.db, agent="anna", env=csm.env)
+    cancelled = lead("mail", "outbox", "cancel", "-", stdin="\n".join(ids) + "\n")
     assert cancelled.exit_code == 0 and cancelled.stderr.count("cancelled") == 2
-    twice = csm("mail", "outbox", "cancel", ids[0])
+    twice = lead("mail", "outbox", "cancel", ids[0])
     assert twice.exit_code == 2 and "is cancelled" in twice.stderr
-    assert csm("mail", "outbox", "retry", ids[0]).exit_code == 0
+    assert lead("mail", "outbox", "retry", ids[0]).exit_code == 0
     states = csm("mail", "outbox", "list", "--state", "queued", "--format", "ids").stdout.split()
     assert states == [ids[0]]
-    assert csm("mail", "outbox", "retry", "x1").exit_code == 2
+    assert lead("mail", "outbox", "retry", "x1").exit_code == 2
     assert csm("mail", "outbox", "list", "--state", "lost").exit_code == 2
 
 

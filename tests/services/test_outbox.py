@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -15,11 +16,12 @@ from csm_console.domain.mail import MessageFlag
 from csm_console.domain.mail_parse import parse_message
 from csm_console.domain.model import AuthorKind, Channel, Status
 from csm_console.domain.outgoing import ACK_PER_DAY, OutState
-from csm_console.errors import UsageError
+from csm_console.errors import PermissionDenied, UsageError
 from csm_console.services import bulk, customers, outbox, tickets
 from csm_console.services.ticket_reads import get_ticket
 from csm_console.store.models import Attachment, Blob, Customer, Message, OutgoingMail, Ticket
-from tests.conftest import NOW, Desk
+from tests.conftest import NOW, Desk, copy_sqlite_template
+from tests.services.test_db_rules import Logins, logins  # noqa: F401  (a fixture)
 from tests.smtp_support import with_mail
 
 
@@ -318,7 +320,9 @@ def test_outbox_list_retry_and_cancel(desk: Desk) -> None:
     for text in ("one", "two"):
         tickets.reply(desk.store, actor=desk.olga, ticket_id=ticket_id, body=text, now=NOW)
     one, two = _outbox(desk)
-    changed, refused = outbox.cancel(desk.store, actor=desk.olga, ids=[one.id, 999])
+    with pytest.raises(PermissionDenied, match="lead or admin"):
+        outbox.cancel(desk.store, actor=desk.olga, ids=[one.id])
+    changed, refused = outbox.cancel(desk.store, actor=desk.anna, ids=[one.id, 999])
     assert [c.state for c in changed] == ["cancelled"] and refused == [
         (999, "no outgoing mail 999")
     ]
@@ -331,10 +335,10 @@ def test_outbox_list_retry_and_cancel(desk: Desk) -> None:
     assert [v.id for v in outbox.list_outbox(desk.store, states=["failed"])] == [two.id]
     with pytest.raises(UsageError, match="unknown state"):
         outbox.list_outbox(desk.store, states=["lost"])
-    changed, _ = outbox.retry(desk.store, actor=desk.olga, ids=[one.id, two.id], now=NOW)
+    changed, _ = outbox.retry(desk.store, actor=desk.anna, ids=[one.id, two.id], now=NOW)
     assert {c.state for c in changed} == {OutState.QUEUED.value}
     assert all(c.attempts == 0 for c in changed)
-    _, refused = outbox.cancel(desk.store, actor=desk.olga, ids=[one.id])
+    _, refused = outbox.cancel(desk.store, actor=desk.anna, ids=[one.id])
     assert refused == []
     states = {
         m.message_id: m.state for m in outbox.for_ticket(desk.store, ticket_id=ticket_id).values()
@@ -405,3 +409,58 @@ def test_the_queue_finds_tickets_whose_latest_mail_failed(desk: Desk) -> None:
     assert found("-mail:failed") == [a, c]
     with pytest.raises(Exception, match="unknown mail state"):
         parse_query("mail:lost")
+
+
+def test_the_sample_ships_the_built_in_texts_and_the_picker_hides_them(tmp_path: Path) -> None:
+    """The sample's `auto-*` templates are the built-in texts (one source), and a reply's
+    template picker does not offer them."""
+    from csm_console.domain import auto_templates
+    from csm_console.domain.templates import parse_template
+    from csm_console.services import replies
+
+    folder = Path(__file__).resolve().parents[2] / "sample_data" / "templates"
+    for name, variants in auto_templates.TEXTS.items():
+        for language, text in variants.items():
+            path = folder / f"{name}-{language}.md"
+            draft = parse_template(path.read_text(encoding="utf-8"), source=path.name)
+            assert (draft.name, draft.language, draft.body.strip()) == (
+                name, language, text.strip(),
+            )  # fmt: skip
+    store = copy_sqlite_template(tmp_path / "sample.db", sample_now=NOW)
+    try:
+        names = {t.name for t in replies.templates_for(store, language="ru")}
+        listed = {t.name for t in replies.list_templates(store, language="ru")}
+    finally:
+        store.dispose()
+    assert "billing-refund" in names and not names & {"auto-acknowledgement", "auto-csat-survey"}
+    assert {"auto-acknowledgement", "auto-csat-survey"} <= listed
+
+
+@pytest.mark.parametrize(
+    "store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_an_operators_own_login_queues_mail_and_a_leads_retries(logins: Logins) -> None:  # noqa: F811
+    """On PostgreSQL each agent is a login with only the rights `csm db grants` gives: an
+    operator inserts the reply, its files and its mail (never updating a message), a
+    proactive ticket and a survey; a lead may cancel and retry."""
+    desk = logins.desk
+    olga = with_mail(logins.stores["olga"])
+    ticket_id = _new(desk)
+    tickets.assign_ticket(desk.store, actor=desk.root, ticket_id=ticket_id, to="olga")
+    _customer_mail(desk, ticket_id, "cust-9@example.lv")
+    tickets.reply(
+        olga,
+        actor=desk.olga,
+        ticket_id=ticket_id,
+        body="See the file",
+        attachments=[("a.txt", "text/plain", b"abc")],
+        status=Status.SOLVED,
+    )
+    tickets.create_ticket(
+        olga, actor=desk.olga, customer_email="new@example.com", subject="Hi", body="x", send=True
+    )
+    assert sorted(m.kind for m in _outbox(desk)) == ["proactive", "reply", "survey"]
+    anna = with_mail(logins.stores["anna"])
+    ids = [m.id for m in _outbox(desk)]
+    assert len(outbox.cancel(anna, actor=desk.anna, ids=ids)[0]) == 3
+    assert len(outbox.retry(anna, actor=desk.anna, ids=ids)[0]) == 3

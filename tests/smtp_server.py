@@ -12,6 +12,9 @@ prints `PORT <n>` once it accepts connections, and answers every message by its 
   the figures).
 
 `--delay` waits before each answer to DATA (so a test can kill a sender mid-batch).
+`--cert FILE --key FILE` with `--starttls` (STARTTLS required before anything) or `--smtps`
+(TLS from the first byte), and `--auth USER:PASSWORD` (AUTH required), make it a server a
+provider would run.
 `SmtpServer` (tests.smtp_support) starts it and reads what it recorded; `RecordingHandler` also
 runs in a thread of the test itself where a test must act while a message arrives.
 """
@@ -23,13 +26,14 @@ import asyncio
 import contextlib
 import itertools
 import os
+import ssl
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 TEMPFAIL = "451 4.3.0 try again later"
 REJECT = "550 5.1.1 mailbox unavailable"
@@ -80,12 +84,44 @@ class RecordingHandler:
         return f"250 2.0.0 Ok: queued as {number}"
 
 
-async def serve(handler: Any, port: int = 0) -> None:
+class Authenticator:
+    def __init__(self, user: str, password: str) -> None:
+        self.user, self.password = user.encode(), password.encode()
+
+    def __call__(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            self.user,
+            self.password,
+        )
+        return AuthResult(success=ok, handled=False)
+
+
+async def serve(
+    handler: Any,
+    port: int = 0,
+    *,
+    tls: ssl.SSLContext | None = None,
+    implicit_tls: bool = False,
+    auth: tuple[str, str] | None = None,
+) -> None:
     loop = asyncio.get_running_loop()
+    options: dict[str, Any] = {"hostname": "csm-test", "data_size_limit": None}
+    if tls is not None and not implicit_tls:
+        options.update(tls_context=tls, require_starttls=True)
+    if auth is not None:
+        # over implicit TLS aiosmtpd does not know the transport is encrypted: it is
+        options.update(
+            authenticator=Authenticator(*auth),
+            auth_required=True,
+            auth_require_tls=not implicit_tls,
+        )
     server = await loop.create_server(
-        lambda: SMTP(handler, hostname="csm-test", data_size_limit=None),
+        lambda: SMTP(handler, **options),
         host="127.0.0.1",
         port=port,
+        ssl=tls if implicit_tls else None,
     )
     bound = server.sockets[0].getsockname()[1]
     print(f"PORT {bound}", flush=True)
@@ -98,9 +134,26 @@ def main(argv: list[str]) -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--mode", default="accept", choices=("accept", "451", "550", "sink"))
     parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    parser.add_argument("--starttls", action="store_true")
+    parser.add_argument("--smtps", action="store_true")
+    parser.add_argument("--auth", metavar="USER:PASSWORD")
     args = parser.parse_args(argv)
+    tls = None
+    if args.cert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(args.cert, args.key)
+    auth = tuple(args.auth.split(":", 1)) if args.auth else None
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(RecordingHandler(args.folder, args.mode, args.delay)))
+        asyncio.run(
+            serve(
+                RecordingHandler(args.folder, args.mode, args.delay),
+                tls=tls,
+                implicit_tls=args.smtps,
+                auth=auth,  # type: ignore[arg-type]
+            )
+        )
 
 
 if __name__ == "__main__":

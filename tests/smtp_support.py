@@ -35,6 +35,26 @@ def with_mail(store: Store, smtp_url: str | None = None, **changes: object) -> S
     return store
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (openssl), trusted by a client that is given
+    the certificate as SSL_CERT_FILE."""
+    import shutil
+
+    import pytest
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    folder.mkdir(parents=True, exist_ok=True)
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 def free_port() -> int:
     """A loopback port nothing listens on (bound, then closed)."""
     with socket.socket() as sock:
@@ -55,10 +75,12 @@ def read_folder(folder: Path) -> list[EmailMessage]:
 class SmtpServer:
     """`python -m tests.smtp_server` as a process of its own."""
 
-    def __init__(self, folder: Path, mode: str = "accept", delay: float = 0.0) -> None:
+    def __init__(
+        self, folder: Path, mode: str = "accept", delay: float = 0.0, extra: tuple[str, ...] = ()
+    ) -> None:
         self.folder = folder
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.smtp_server", str(folder), "--mode", mode]
+            [sys.executable, "-m", "tests.smtp_server", str(folder), "--mode", mode, *extra]
             + (["--delay", str(delay)] if delay else []),
             stdout=subprocess.PIPE,
             env=process_env(),
@@ -92,8 +114,10 @@ class SmtpServer:
 
 
 @contextlib.contextmanager
-def smtp_server(folder: Path, mode: str = "accept", delay: float = 0.0) -> Iterator[SmtpServer]:
-    server = SmtpServer(folder, mode, delay)
+def smtp_server(
+    folder: Path, mode: str = "accept", delay: float = 0.0, extra: tuple[str, ...] = ()
+) -> Iterator[SmtpServer]:
+    server = SmtpServer(folder, mode, delay, extra)
     try:
         yield server
     finally:

@@ -13,13 +13,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from csm_console.services import tickets
 from csm_console.store.engine import Store
 from csm_console.store.models import OutgoingMail
 from tests.conftest import build_desk, make_sqlite_store, process_env, scratch_url
-from tests.smtp_support import mail_settings, smtp_server
+from tests.smtp_support import mail_settings, self_signed, smtp_server
 
 pytestmark = pytest.mark.slow
 
@@ -40,10 +40,10 @@ def _queue(store: Store, count: int) -> None:
             tickets.reply(store, actor=desk.olga, ticket_id=row.id, body=f"Answer {k}")
 
 
-def _env(tmp_path: Path, url: str, smtp_url: str) -> dict[str, str]:
+def _env(tmp_path: Path, url: str, smtp_url: str, extra: str = "") -> dict[str, str]:
     config = tmp_path / "config.toml"
     config.write_text(
-        f'smtp_url = "{smtp_url}"\n'
+        f'smtp_url = "{smtp_url}"\n{extra}'
         '[[mailboxes]]\nname = "support"\naddresses = ["support@desk.example"]\n',
         encoding="utf-8",
     )
@@ -123,4 +123,52 @@ def test_two_senders_on_postgresql_never_send_a_mail_twice(
     assert len(received) == len(expected) and set(received) == expected  # each exactly once
     rows = _rows(store)
     assert {r.state for r in rows} == {"sent"} and {r.attempts for r in rows} == {1}
+    store.dispose()
+
+
+@pytest.mark.parametrize("security", ["starttls", "smtps"])
+def test_tls_and_login_with_the_password_from_the_environment(
+    tmp_path: Path, security: str
+) -> None:
+    """A server that demands TLS (STARTTLS, or TLS from the first byte) and a login: the mail
+    goes through with the password from `smtp_password_env`; a wrong password keeps the mail
+    queued (exit 75) and is never printed; so is a certificate the client does not trust."""
+    cert, key = self_signed(tmp_path / "tls")
+    store = make_sqlite_store(tmp_path / "desk.db")
+    _queue(store, 1)
+    url = store.url.render_as_string(hide_password=False)
+    extra = ("--cert", str(cert), "--key", str(key), f"--{security}", "--auth", "desk:s3cr3t-pw")
+    with smtp_server(tmp_path / "mx", extra=extra) as server:
+        scheme = "smtps" if security == "smtps" else "smtp"
+        query = "?starttls=1" if security == "starttls" else ""
+        env = _env(
+            tmp_path,
+            url,
+            f"{scheme}://desk@127.0.0.1:{server.port}{query}",
+            'smtp_password_env = "DESK_SMTP_PASSWORD"\n',
+        )
+
+        def send(**more: str) -> subprocess.CompletedProcess[str]:
+            with store.write() as session:  # due now, not after the back-off of the last try
+                session.execute(
+                    update(OutgoingMail).values(next_attempt_at=OutgoingMail.created_at)
+                )
+            return subprocess.run(
+                [sys.executable, "-m", "csm_console", "mail", "send"],
+                env={**env, **more}, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+
+        untrusted = send(DESK_SMTP_PASSWORD="s3cr3t-pw")
+        assert untrusted.returncode == 75 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
+        wrong = send(SSL_CERT_FILE=str(cert), DESK_SMTP_PASSWORD="nope-wrong")
+        assert wrong.returncode == 75 and "refused the login" in wrong.stderr
+        assert "nope-wrong" not in wrong.stderr + wrong.stdout
+        unset = send(SSL_CERT_FILE=str(cert))
+        assert unset.returncode == 2 and "DESK_SMTP_PASSWORD is not set" in unset.stderr
+        assert server.messages() == []
+        done = send(SSL_CERT_FILE=str(cert), DESK_SMTP_PASSWORD="s3cr3t-pw")
+        assert done.returncode == 0, done.stderr
+        assert "s3cr3t-pw" not in done.stderr + done.stdout
+        assert len(server.messages()) == 1
+    assert [r.state for r in _rows(store)] == ["sent"]
     store.dispose()

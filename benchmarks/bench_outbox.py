@@ -89,7 +89,6 @@ def queue(store: Store, mails: int) -> None:
                 created_at=ticket.created_at,
             )  # fmt: skip
             session.add(message)
-            session.flush()
             outbox.queue_mail(
                 session, mail=store.mail, ticket=ticket, message=message, kind=OutKind.REPLY,
                 now=ticket.created_at,

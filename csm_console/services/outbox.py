@@ -359,6 +359,21 @@ def queue_survey(
     return AutoMail(row.id if row is not None else None)
 
 
+def answered_mail(session: Session, mail_ids: Sequence[str]) -> OutgoingMail | None:
+    """The outgoing mail a customer's mail answers (by its In-Reply-To, then References, the
+    latest named first): for the intake, which records a survey's rating (`kind == "survey"`)
+    and marks a bounced mail failed."""
+    if not mail_ids:
+        return None
+    rows = {
+        r.mail_id: r
+        for r in session.execute(
+            select(OutgoingMail).where(col(OutgoingMail.mail_id).in_(list(mail_ids)))
+        ).scalars()
+    }
+    return next((rows[m] for m in reversed(mail_ids) if m in rows), None)
+
+
 def list_outbox(
     store: Store,
     *,

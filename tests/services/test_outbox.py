@@ -464,3 +464,18 @@ def test_an_operators_own_login_queues_mail_and_a_leads_retries(logins: Logins) 
     ids = [m.id for m in _outbox(desk)]
     assert len(outbox.cancel(anna, actor=desk.anna, ids=ids)[0]) == 3
     assert len(outbox.retry(anna, actor=desk.anna, ids=ids)[0]) == 3
+
+
+def test_the_intake_finds_the_mail_a_customer_answers(desk: Desk) -> None:
+    with_mail(desk.store)
+    ticket_id = _new(desk)
+    tickets.reply(desk.store, actor=desk.olga, ticket_id=ticket_id, body="x", now=NOW)
+    tickets.change_status(
+        desk.store, actor=desk.olga, ticket_id=ticket_id, status=Status.SOLVED, now=NOW
+    )
+    reply, survey = _outbox(desk)
+    with desk.store.read() as session:
+        found = outbox.answered_mail(session, [reply.mail_id, survey.mail_id, "x@y"])
+        assert found is not None and found.kind == "survey" and found.ticket_id == ticket_id
+        assert outbox.answered_mail(session, ["x@y"]) is None
+        assert outbox.answered_mail(session, []) is None

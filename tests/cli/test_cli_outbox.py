@@ -140,3 +140,28 @@ def test_proactive_create_and_survey_opt_out(tmp_path: Path) -> None:
     assert kinds == ["proactive"]
     assert csm("customers", "set", "new@example.com").exit_code == 2
     assert csm("customers", "set", "nobody@example.com", "--surveys").exit_code == 3
+
+
+def test_the_outbox_list_is_safe_on_a_terminal(tmp_path: Path) -> None:
+    """A server's answer and a recipient are outside text: no escape reaches the terminal."""
+    from sqlalchemy import update
+
+    from csm_console.store.engine import Store
+    from csm_console.store.models import OutgoingMail
+
+    csm, url = _setup(tmp_path, "smtp://127.0.0.1:1")
+    ticket = _ticket(csm)
+    assert csm("tickets", "reply", ticket, "--body", "x").exit_code == 0
+    store = Store(url)
+    with store.write() as session:
+        session.execute(
+            update(OutgoingMail).values(
+                state="failed", server_reply="550 \x1b]52;c;ZXZpbA==\x07no \x1b[31mred\u202e"
+            )
+        )
+    store.dispose()
+    for fmt in ("table", "json", "ndjson", "csv"):
+        shown = csm("mail", "outbox", "list", "--format", fmt)
+        assert shown.exit_code == 0
+        assert "\x1b" not in shown.stdout and "\u202e" not in shown.stdout
+        assert "550" in shown.stdout

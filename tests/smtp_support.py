@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -161,17 +160,3 @@ def _run(loop: asyncio.AbstractEventLoop, run: Callable[[], object]) -> None:
     asyncio.set_event_loop(loop)
     with contextlib.suppress(asyncio.CancelledError):
         loop.run_until_complete(run())  # type: ignore[arg-type]
-
-
-__all__ = [
-    "SALES",
-    "SUPPORT",
-    "SmtpServer",
-    "free_port",
-    "mail_settings",
-    "read_folder",
-    "replace",
-    "smtp_server",
-    "thread_server",
-    "with_mail",
-]

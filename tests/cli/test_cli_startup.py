@@ -63,6 +63,7 @@ def textual_modules(modules: set[str]) -> list[str]:
         ["tickets", "list", "--query", "status:open", "--format", "ids"],
         ["tickets", "show", "1050"],
         ["config", "show"],
+        ["mail", "outbox", "list"],
         ["--version"],
     ],
     ids=" ".join,

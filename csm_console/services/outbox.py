@@ -129,6 +129,32 @@ def check_files(files: Sequence[NewFile], *, limit: int) -> list[NewFile]:
     return clean
 
 
+def read_file(path: str, *, limit: int) -> NewFile:
+    """A file to attach, read from this machine (the console's attach key): a regular file of
+    at most `limit` bytes (`max_mail_size`), its type guessed from its name."""
+    import mimetypes
+    import os
+    import stat
+
+    shown = safe_filename(path, fallback="?")
+    try:
+        with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NONBLOCK)) as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise UsageError(f"{shown} is not a regular file; nothing was attached")
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {shown}") from None
+    except OSError as error:
+        raise UsageError(f"cannot read {shown}: {error.strerror}") from None
+    if len(data) > limit:
+        raise UsageError(
+            f"{shown} is larger than {limit:,} bytes (max_mail_size); nothing was attached"
+        )
+    kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return (os.path.basename(path), kind, data)
+
+
 def store_files(session: Session, message: Message, files: Sequence[NewFile]) -> None:
     """Attach `files` (checked by `check_files`) to `message`: the bytes once per SHA-256 in
     `blob`, one `attachment` row each."""

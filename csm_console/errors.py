@@ -90,6 +90,13 @@ class MailServerError(CsmError):
     exit_code = 8
 
 
+class MailServerUnavailable(MailServerError):
+    """A mail server could not be reached (`csm mail send`): nothing is lost, every mail waits
+    for its next attempt.  Exit 75 (EX_TEMPFAIL): try again later."""
+
+    exit_code = 75
+
+
 class ConfigError(UsageError):
     """The configuration file or a setting is invalid."""
 
@@ -104,4 +111,6 @@ EXIT_CODES: dict[int, str] = {
     6: "store unavailable: unreachable, locked too long, full disk, missing, or without the schema",
     7: "the audit chain is broken (csm audit verify)",
     8: "a mail server cannot be reached or refused the login (csm mail fetch)",
+    75: "try again later, nothing is lost: mail receive could not store the message now, or "
+    "mail send could not reach the SMTP server",
 }

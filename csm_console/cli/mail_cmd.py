@@ -2,8 +2,8 @@
 pipe, import files, and the quarantine.
 
 Other modules add their commands to this group through `cli.main.GROUP_EXTRAS` (`fetch` and
-`watch` in `mail_fetch_cmd`, ...): loading `mail` loads every `csm mail` command, and neither
-module imports the other.
+`watch` in `mail_fetch_cmd`, `send` and `outbox` in `outbox_cmd`): loading `mail` loads every
+`csm mail` command, and no module imports another.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 EX_TEMPFAIL = 75  # sysexits.h: the mail server keeps the message and tries again later
 
 app = typer.Typer(
-    help="E-mail: take mail in from a mail server or files; the quarantine.",
+    help="E-mail: take mail in (a mail server's pipe, files, IMAP), send the outbox; the "
+    "quarantine.",
     no_args_is_help=True,
 )
 quarantine_app = typer.Typer(
@@ -332,4 +333,3 @@ def quarantine_drop(
     for number in chosen:
         view = drop(st.store(), actor=actor, quarantine_id=number)
         out.print(f"Q{view.id} dropped", markup=False)
-

@@ -46,7 +46,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 # command's name, module and function (`csm mail fetch` and `watch` live beside the intake's
 # `csm mail` commands, in a module of their own).
 GROUP_EXTRAS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "mail": (("fetch", "mail_fetch_cmd", "fetch"), ("watch", "mail_fetch_cmd", "watch")),
+    "mail": (
+        ("fetch", "mail_fetch_cmd", "fetch"),
+        ("watch", "mail_fetch_cmd", "watch"),
+        ("send", "outbox_cmd", "send"),
+        ("outbox", "outbox_cmd", "outbox_app"),
+    ),
 }
 
 
@@ -58,10 +63,16 @@ def load_command(name: str) -> Any:
     holder = typer.Typer(rich_markup_mode=None)
     if isinstance(target, typer.Typer):
         known = {c.name for c in target.registered_commands}
-        for command, extra_module, function in GROUP_EXTRAS.get(name, ()):
+        known |= {g.name for g in target.registered_groups}
+        for command, extra_module, attribute in GROUP_EXTRAS.get(name, ()):
             if command not in known:
-                extra = importlib.import_module(f"csm_console.cli.{extra_module}")
-                target.command(command)(getattr(extra, function))
+                extra = getattr(
+                    importlib.import_module(f"csm_console.cli.{extra_module}"), attribute
+                )
+                if isinstance(extra, typer.Typer):  # a group of its own (`csm mail outbox`)
+                    target.add_typer(extra, name=command)
+                else:
+                    target.command(command)(extra)
         holder.add_typer(target, name=name)
     else:
         holder.command(name)(target)
@@ -93,7 +104,8 @@ SUMMARIES: dict[str, str] = {
     "calendars": "Business-hours calendars for SLA clocks: list, show, set, remove, use.",
     "dev": "Developer tools: synthetic data for load tests.",
     "audit": "The audit trail: verify its hash chain.",
-    "mail": "E-mail: take mail in from a mail server or files; the quarantine.",
+    "mail": "E-mail: take mail in (a mail server's pipe, files, IMAP), send the outbox; the "
+    "quarantine.",
 }
 
 

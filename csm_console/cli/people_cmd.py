@@ -14,7 +14,7 @@ from csm_console.services import agents, customers
 
 agents_app = typer.Typer(help="Agents: list, add, bind, deactivate.", no_args_is_help=True)
 teams_app = typer.Typer(help="Teams: list, add.", no_args_is_help=True)
-customers_app = typer.Typer(help="Customers: list, show.", no_args_is_help=True)
+customers_app = typer.Typer(help="Customers: list, show, set.", no_args_is_help=True)
 
 
 @agents_app.command("list")
@@ -210,3 +210,26 @@ def _plain(value: object) -> dict[str, object]:
     data = plain(value)
     assert isinstance(data, dict)
     return data
+
+
+@customers_app.command("set")
+def customers_set(
+    ctx: typer.Context,
+    email: str = typer.Argument(...),
+    surveys: bool | None = typer.Option(
+        None,
+        "--surveys/--no-surveys",
+        help="Send satisfaction surveys to this customer, or never (their opt-out).",
+    ),
+) -> None:
+    """Change a customer's preferences (audited)."""
+    from csm_console.services import customers
+
+    if surveys is None:
+        raise UsageError("nothing to set: give --surveys or --no-surveys")
+    st = state(ctx)
+    customer, changed = customers.set_surveys(
+        st.store(), actor=st.actor(), email=email, allowed=surveys
+    )
+    what = "no surveys" if customer.no_surveys else "surveys"
+    info(f"{customer.email}: {what}" + ("" if changed else " (already so)"))

@@ -47,7 +47,7 @@ class CliState:
         if self._store is None:
             from csm_console.store.engine import Store
 
-            self._store = Store(self.settings().database_url)
+            self._store = Store(self.settings().database_url, mail=self.settings().mail)
         if check_schema:
             from csm_console.store.migrate import check_schema as check
 

@@ -479,9 +479,13 @@ def reply(
     status: str | None = typer.Option(
         None, "--status", help="pending, open or solved after the reply."
     ),
+    attach: list[str] = typer.Option(
+        [], "--attach", metavar="FILE", help="A file to send with it; repeatable."
+    ),
     if_version: int | None = _if_version(),
 ) -> None:
-    """Send a public reply (the first one sets first_response_at)."""
+    """Send a public reply (the first one sets first_response_at).  On an e-mail ticket it is
+    queued for the customer; `csm mail send` delivers it."""
     from csm_console.domain.model import Status, parse_enum
     from csm_console.services import replies, tickets
 
@@ -501,6 +505,7 @@ def reply(
         after = parse_enum(Status, status, "status") if status else None
     except ValueError as error:
         raise UsageError(str(error)) from None
+    files = _read_attachments(attach, limit=st.settings().mail.max_message)
     row = tickets.reply(
         store,
         actor=actor,
@@ -508,8 +513,27 @@ def reply(
         body=text,
         status=after,
         expected_version=if_version,
+        attachments=files,
     )
     _print_row(row, f"replied on #{row.id}; now {row.status.value}")
+
+
+def _read_attachments(paths: list[str], *, limit: int) -> list[tuple[str, str, bytes]]:
+    """(name, content type, bytes) of each file: regular files only, together at most
+    `max_mail_size` bytes; the type guessed from the name (the service sanitises both)."""
+    import mimetypes
+    from pathlib import Path
+
+    from csm_console.cli.files import read_file
+
+    files = []
+    left = limit
+    for path in paths:
+        data = read_file(path, limit=left, setting="max_mail_size")
+        left -= len(data)
+        kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        files.append((Path(path).name, kind, data))
+    return files
 
 
 @app.command("note")
@@ -651,6 +675,12 @@ def create(
     priority: str = typer.Option("normal", "--priority", help="low, normal, high or urgent"),
     category: str | None = typer.Option(None, "--category"),
     tag: list[str] = typer.Option([], "--tag", help="Repeatable."),
+    send: bool = typer.Option(
+        False, "--send", help="Proactive contact: e-mail the body to the customer (pending)."
+    ),
+    mailbox: str | None = typer.Option(
+        None, "--mailbox", metavar="NAME", help="Send from this mailbox (default: the first)."
+    ),
 ) -> None:
     """Register a ticket; prints its id.  An unknown customer e-mail creates the customer."""
     from csm_console.domain.model import Channel, Priority, parse_enum
@@ -673,5 +703,7 @@ def create(
         priority=chosen_priority,
         category=category,
         tags=tag,
+        send=send,
+        mailbox=mailbox,
     )
     sys.stdout.write(f"{row.id}\n")

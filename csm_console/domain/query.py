@@ -31,6 +31,7 @@ from csm_console.domain.model import (
     Tier,
     as_id,
 )
+from csm_console.domain.outgoing import OutState
 from csm_console.domain.text import fold, sanitize
 from csm_console.errors import QueryError
 
@@ -198,6 +199,7 @@ _MATCH_FIELDS = {
     "segment": "segment",
     "id": "ticket id",
     "has": "what a ticket holds",
+    "mail": "state of the latest outgoing mail",
 }
 # `has:attachment`: a message of the ticket carries a file
 HAS_VALUES: tuple[str, ...] = ("attachment",)
@@ -364,6 +366,7 @@ _ENUM_FIELDS: dict[str, tuple[type[StrEnum], str]] = {
     "channel": (Channel, "channel"),
     "language": (Language, "language"),
     "segment": (Segment, "segment"),
+    "mail": (OutState, "mail state"),
 }
 
 
@@ -461,6 +464,7 @@ def _example(field: str) -> str:
         "repeat": "repeat:7d",
         "id": "id:1042,1043",
         "has": "has:attachment",
+        "mail": "mail:failed (or queued, sending, sent, cancelled)",
         "text": 'text:"no internet"',
     }
     return examples[field]

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlmodel import col
 
 from csm_console.domain.query import MatchTerm, Query, Sort
+from csm_console.domain.rights import Actor
 from csm_console.domain.text import fold
 from csm_console.errors import NotFound
+from csm_console.services.clock import utcnow
 from csm_console.services.records import CustomerView, TicketRow
+from csm_console.services.ticket_core import reload_actor
 from csm_console.services.ticket_reads import customer_view, iter_tickets
 from csm_console.store.engine import Store
-from csm_console.store.models import Customer, Ticket
+from csm_console.store.models import AuditEvent, Customer, Ticket
 from csm_console.store.ticket_query import like_pattern
 
 
@@ -55,3 +60,35 @@ def get_customer(store: Store, *, email: str) -> tuple[CustomerView, list[Ticket
         )
     )
     return view, rows
+
+
+def set_surveys(
+    store: Store, *, actor: Actor, email: str, allowed: bool, now: datetime | None = None
+) -> tuple[CustomerView, bool]:
+    """Opt the customer out of satisfaction surveys (`allowed=False`) or back in, audited.
+    Returns the customer and whether anything changed."""
+    now = now or utcnow()
+    with store.write() as session:
+        fresh = reload_actor(session, actor)
+        customer = session.execute(
+            select(Customer).where(col(Customer.email) == email.strip().lower())
+        ).scalar_one_or_none()
+        if customer is None:
+            raise NotFound(f"no customer with e-mail {email!r}")
+        changed = customer.no_surveys == allowed
+        if changed:
+            customer.no_surveys = not allowed
+            session.add(customer)
+            session.add(
+                AuditEvent(
+                    ticket_id=None,
+                    actor_id=fresh.id,
+                    action="customer",
+                    field="no_surveys",
+                    old_value=f"{customer.email}: {str(allowed).lower()}",
+                    new_value=f"{customer.email}: {str(not allowed).lower()}",
+                    created_at=now,
+                )
+            )
+            session.flush()
+        return customer_view(customer), changed

@@ -32,6 +32,7 @@ from csm_console.domain.text import sanitize
 from csm_console.errors import StoreUnavailable
 from csm_console.services.clock import utcnow
 from csm_console.services.mail_thread import Decision, decide
+from csm_console.services.outbox import acknowledge
 from csm_console.store.engine import Store
 from csm_console.store.models import MailReceipt, Quarantine
 
@@ -173,6 +174,20 @@ def _write(
         session.add(receipt)
         session.flush()  # PostgreSQL: a second copy in flight waits here, then fails
         decision: Decision = decide(session, parsed, mail=mail, mailbox=mailbox, now=now)
+        if (
+            decision.outcome in (Outcome.NEW, Outcome.LINKED)
+            and decision.ticket_id is not None
+            and not parsed.auto_response_suppressed  # the sender asked for no auto-answers
+        ):  # the acknowledgement, by its own rules (loops, robots, rate limits, the mailbox)
+            acknowledge(
+                session,
+                mail=mail,
+                ticket_id=decision.ticket_id,
+                sender=parsed.sender,
+                flags=parsed.flags,
+                loop_marker=parsed.loop_marker,
+                now=now,
+            )
         receipt.outcome = decision.outcome.value
         receipt.ticket_id = decision.ticket_id
         receipt.message_id = decision.message_id

@@ -45,6 +45,7 @@ from csm_console.domain.mail import (
     flags_text,
 )
 from csm_console.domain.model import AuthorKind, Channel, Language, Priority, Status, Tier
+from csm_console.domain.quoted import split_quoted
 from csm_console.domain.text import guess_language
 from csm_console.domain.ticket_record import MAX_BODY, MAX_NAME, clean_category, clean_email
 from csm_console.services.routing import route
@@ -74,13 +75,6 @@ MAX_CSAT_COMMENT = 2000
 NO_SUBJECT = "(no subject)"
 NO_TEXT = "(no text)"
 
-# where the quoted history of a reply begins: "> ...", "On <date>, <who> wrote:",
-# "-----Original Message-----", Russian "... пишет:", Latvian "... rakstīja:"
-_QUOTE_START = re.compile(
-    r"^\s*(>|-{2,}\s*original message|-{2,}\s*исходное сообщение|"
-    r"on\b.*\bwrote:\s*$|.*\bпишет:\s*$|.*\brakstīja:\s*$)",
-    re.IGNORECASE,
-)
 _RATING = re.compile(r"^\s*([1-5])(?![0-9])[\s.,:;/)!-]*(.*)$", re.DOTALL)
 
 
@@ -190,20 +184,10 @@ def _thread(session: Session, parsed: ParsedMail) -> tuple[int | None, bool]:
 def survey_rating(body: str) -> tuple[int, str] | None:
     """A survey answer that begins (before the quoted history) with a digit 1–5: the score and
     the rest as the comment."""
-    match = _RATING.match(reply_text(body))
+    match = _RATING.match(split_quoted(body)[0].strip())
     if match is None:
         return None
     return int(match.group(1)), match.group(2).strip()[:MAX_CSAT_COMMENT]
-
-
-def reply_text(body: str) -> str:
-    """The text of a reply before its quoted history."""
-    kept: list[str] = []
-    for line in body.splitlines():
-        if _QUOTE_START.match(line):
-            break
-        kept.append(line)
-    return "\n".join(kept).strip()
 
 
 def _locked(session: Session, ticket_id: int) -> Ticket:

@@ -31,6 +31,7 @@ from csm_console.channels.imap import ImapSession
 from csm_console.domain.mail import Mailbox, MailSettings
 from csm_console.errors import CsmError, MailServerError
 from csm_console.services.mail_fetch import FetchReport, TakeIn, fetch_mailbox, open_session
+from csm_console.services.mail_send import deliver, smtp_password, smtp_target
 from csm_console.store.engine import Store
 
 IDLE_RENEW = 29 * 60.0  # seconds: an IDLE is ended and issued again at least this often
@@ -196,5 +197,22 @@ def _guarded(
 
 def periodic_jobs(store: Store, mail: MailSettings, say: Say) -> list[PeriodicWork]:
     """The other work `csm mail watch` runs every round besides fetching (the place to add
-    a job: a callable with no arguments, for example the outbox's sending of due mail)."""
-    return []
+    a job: a callable with no arguments): sending the outbox's due mail, when an `smtp_url`
+    is set (its settings are checked now, so a bad one stops the watch before it starts)."""
+    if not mail.smtp_url:
+        say("no smtp_url (config file or CSM_SMTP_URL): watching without sending")
+        return []
+    smtp_target(mail)
+    smtp_password(mail)
+    last_down: list[str | None] = [None]
+
+    def send_due() -> None:
+        report = deliver(store, mail=mail)
+        if report.server_down != last_down[0]:  # say when the server goes away or is back
+            last_down[0] = report.server_down
+            if report.server_down is None:
+                say("the SMTP server is reachable again")
+        if report.sent or report.retrying or report.failed or report.server_down:
+            say(f"outbox: {report.summary()}")
+
+    return [send_due]

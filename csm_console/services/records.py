@@ -120,6 +120,7 @@ class CustomerView:
     language: str
     preferred_channel: str
     segment: str
+    no_surveys: bool = False  # the customer asked not to be sent satisfaction surveys
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from csm_console.domain.model import Language
+from csm_console.domain.outgoing import AUTO_TEMPLATES
 from csm_console.domain.rights import Actor, check_can_edit_knowledge
 from csm_console.domain.templates import (
     ArticleRef,
@@ -116,12 +117,14 @@ def templates_for(
     store: Store, *, language: str | None, category: str | None = None, text: str = ""
 ) -> list[TemplateView]:
     """One template per name, the variant for a customer who speaks `language` (falling back to
-    English, then to any), ranked as `list_templates` ranks them."""
+    English, then to any), ranked as `list_templates` ranks them.  The automatic mails' texts
+    (`auto-acknowledgement` ...) are not offered for a reply."""
     statement = select(ReplyTemplate).order_by(col(ReplyTemplate.name), col(ReplyTemplate.language))
     with store.read() as session:
         by_name: dict[str, dict[str, TemplateView]] = {}
         for t in session.execute(statement).scalars():
-            by_name.setdefault(t.name, {})[t.language] = _view(t, language)
+            if t.name not in AUTO_TEMPLATES:
+                by_name.setdefault(t.name, {})[t.language] = _view(t, language)
     chosen = []
     for variants in by_name.values():
         picked = pick_variant(variants, language)

@@ -421,6 +421,11 @@ class NewTicket:
     first_response_at: datetime | None = None
     solved_at: datetime | None = None
     external_id: str | None = None
+    # proactive contact: the agent who writes the first message, and its e-mail Message-ID and
+    # sender (None: the customer wrote it)
+    author: Agent | None = None
+    mail_id: str | None = None
+    sender: str | None = None
 
 
 def insert_ticket(
@@ -467,10 +472,13 @@ def insert_ticket(
     session.add(
         Message(
             ticket_id=ticket.id,
-            author_kind=AuthorKind.CUSTOMER.value,
+            author_kind=(AuthorKind.AGENT if new.author else AuthorKind.CUSTOMER).value,
+            agent_id=new.author.id if new.author else None,
             internal=False,
             body=new.body,
             created_at=new.created_at,
+            mail_id=new.mail_id,
+            sender=new.sender,
         )
     )
     for tag in new.tags:

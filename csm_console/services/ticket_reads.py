@@ -325,6 +325,7 @@ def customer_view(c: Customer) -> CustomerView:
         language=c.language,
         preferred_channel=c.preferred_channel,
         segment=c.segment,
+        no_surveys=c.no_surveys,
     )
 
 

@@ -9,13 +9,15 @@ Reading the queue is `ticket_reads`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from csm_console.domain.mail import MailSettings
 from csm_console.domain.model import AuthorKind, Channel, Priority, Role, Status, Tier
+from csm_console.domain.outgoing import OutKind
 from csm_console.domain.rights import Actor, check_can_assign_to
 from csm_console.domain.templates import unresolved_placeholders
 from csm_console.domain.text import normalize_tag
@@ -29,6 +31,7 @@ from csm_console.domain.ticket_record import (
 )
 from csm_console.domain.workflow import check_escalation, check_transition, is_reopen
 from csm_console.errors import QueueEmpty, UsageError
+from csm_console.services import outbox
 from csm_console.services.clock import utcnow
 from csm_console.services.records import TicketRow
 from csm_console.services.routing import route
@@ -72,10 +75,29 @@ def create_ticket(
     tags: Iterable[str] = (),
     tier: Tier = Tier.L1,
     team: str | None = None,
+    send: bool = False,
+    mailbox: str | None = None,
     now: datetime | None = None,
 ) -> TicketRow:
-    """Register a ticket; an unknown customer e-mail creates the customer."""
+    """Register a ticket; an unknown customer e-mail creates the customer.
+
+    With `send` (proactive contact: the agent writes first), the body is the agent's public
+    message, queued by e-mail to the customer from `mailbox` (else the first configured one),
+    and the ticket waits for the customer (pending); the answer threads back to it."""
     now = now or utcnow()
+    box = None
+    if send:
+        if channel != Channel.EMAIL:
+            raise UsageError("only an e-mail ticket can be sent (--channel email)")
+        box = store.mail.mailbox(mailbox)
+        if box is None:
+            raise UsageError(
+                f"no mailbox named {mailbox!r} in the config file"
+                if mailbox
+                else "no [[mailboxes]] in the config file: there is no address to send from"
+            )
+    elif mailbox is not None:
+        raise UsageError("--mailbox goes with --send")
     try:
         email = clean_email(customer_email)
         subject = clean_subject(subject)
@@ -93,6 +115,9 @@ def create_ticket(
         new, rule = route(
             session,
             NewTicket(
+                author=session.get(Agent, fresh.id) if box is not None else None,
+                mail_id=outbox.new_mail_id(box) if box is not None else None,
+                sender=box.address if box is not None else None,
                 customer=customer,
                 subject=subject,
                 body=body,
@@ -107,7 +132,34 @@ def create_ticket(
         )
         ticket = insert_ticket(session, new, actor=fresh, now=now, rule=rule)
         assert ticket.id is not None
+        if box is not None:
+            _proactive(session, ticket, fresh, store.mail, box.name, now)
         return row_by_id(session, ticket.id)
+
+
+def _proactive(
+    session: Session, ticket: Ticket, actor: Actor, mail: MailSettings, box: str, now: datetime
+) -> None:
+    """The new ticket's first message (the agent's, inserted with its mail_id) goes to the
+    customer: queued, answered (first response now), and the ticket waits for the customer."""
+    first = session.execute(select(Message).where(col(Message.ticket_id) == ticket.id)).scalar_one()
+    ticket.mailbox = box
+    ticket.agent_replies = 1
+    ticket.first_response_at = now
+    measure_times(ticket, team_calendar(session, ticket.team_id))
+    outbox.queue_mail(
+        session,
+        mail=mail,
+        ticket=ticket,
+        message=first,
+        kind=OutKind.PROACTIVE,
+        now=now,
+        mailbox=mail.mailbox(box),
+    )
+    if ticket.status != Status.PENDING.value:
+        _apply_status(session, ticket, actor, Status.PENDING, now, mail=mail)
+    else:
+        bump_version(ticket, now)
 
 
 def assign_ticket(
@@ -255,7 +307,7 @@ def change_status(
         expected_version=expected_version,
         action="change the status of",
     ) as (session, ticket, fresh):
-        _apply_status(session, ticket, fresh, status, now, batch_id=batch_id)
+        _apply_status(session, ticket, fresh, status, now, batch_id=batch_id, mail=store.mail)
         return row_by_id(session, ticket_id)
 
 
@@ -267,10 +319,12 @@ def _apply_status(
     now: datetime,
     *,
     batch_id: str | None = None,
+    mail: MailSettings | None = None,
 ) -> bool:
     """A checked status change inside a write that holds the ticket's lock (`change_status`,
     `reply`): the transition rule, the times (`ticket_core.stamp_status`), the version and
-    the audit event (actor None: the system, as the mail intake reopens a ticket).  False
+    the audit event (actor None: the system, as the mail intake reopens a ticket), and on
+    solving an e-mail ticket the CSAT survey (`outbox.queue_survey`, by its rules).  False
     when the ticket already has that status."""
     old = Status(ticket.status)
     if old == status:
@@ -289,6 +343,8 @@ def _apply_status(
         new=status.value,
         batch_id=batch_id,
     )
+    if status is Status.SOLVED and mail is not None:
+        outbox.queue_survey(session, mail=mail, ticket=ticket, now=now)
     return True
 
 
@@ -433,14 +489,18 @@ def reply(
     body: str,
     status: Status | None = None,
     expected_version: int | None = None,
+    attachments: Sequence[outbox.NewFile] = (),
     now: datetime | None = None,
 ) -> TicketRow:
-    """A public reply.  The first one sets `first_response_at`, once.
+    """A public reply, with files (name, content type, bytes) if given.  The first one sets
+    `first_response_at`, once.  On an e-mail ticket the mail to the customer is queued in the
+    same transaction (`outbox.queue_mail`): if the reply fails, nothing is sent.
 
     A new ticket becomes open unless `status` says otherwise (pending: waiting for the customer).
     """
     now = now or utcnow()
     body = checked_body(body)
+    files = outbox.check_files(attachments, limit=store.mail.max_message)
     left = unresolved_placeholders(body)
     if left:
         raise UsageError(
@@ -461,16 +521,20 @@ def reply(
             target = Status.OPEN
         if target is not None and target.value != ticket.status:
             check_transition(Status(ticket.status), target)
-        session.add(
-            Message(
-                ticket_id=ticket_id,
-                author_kind=AuthorKind.AGENT.value,
-                agent_id=fresh.id,
-                internal=False,
-                body=body,
-                created_at=now,
-            )
+        message = Message(
+            ticket_id=ticket_id,
+            author_kind=AuthorKind.AGENT.value,
+            agent_id=fresh.id,
+            internal=False,
+            body=body,
+            created_at=now,
         )
+        session.add(message)
+        outbox.queue_mail(
+            session, mail=store.mail, ticket=ticket, message=message, kind=OutKind.REPLY, now=now
+        )
+        session.flush()
+        outbox.store_files(session, message, files)
         ticket.agent_replies += 1
         append_search_text(ticket, body)
         first = ticket.first_response_at is None
@@ -490,7 +554,7 @@ def reply(
                 new=now.isoformat(timespec="seconds"),
             )
         if target is not None:
-            _apply_status(session, ticket, fresh, target, now)
+            _apply_status(session, ticket, fresh, target, now, mail=store.mail)
         return row_by_id(session, ticket_id)
 
 

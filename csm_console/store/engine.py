@@ -20,6 +20,7 @@ from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
+from csm_console.domain.mail import MailSettings
 from csm_console.errors import ConfigError, StoreUnavailable, UsageError
 from csm_console.store.audit_chain import register_sqlite_functions
 from csm_console.store.private_files import private_file
@@ -206,7 +207,13 @@ def _configure_sqlite(engine: Engine, checkpoints: _Checkpoints) -> None:
 
 
 class Store:
-    """One store (SQLite file or PostgreSQL database) and its transactions."""
+    """One store (SQLite file or PostgreSQL database) and its transactions.
+
+    `mail` is the e-mail channel's settings as the face that built the store read them (the
+    config file's `[[mailboxes]]`, `smtp_url` ...): the services that queue outgoing mail
+    (a reply on an e-mail ticket, the acknowledgement, the survey when a ticket is solved, from
+    the console, the CLI or a bulk change alike) learn the mailboxes here, never from the file.
+    No mailbox configured: nothing is queued."""
 
     def __init__(
         self,
@@ -214,7 +221,9 @@ class Store:
         *,
         echo: bool = False,
         statement_timeout_ms: int = POSTGRES_STATEMENT_TIMEOUT_MS,
+        mail: MailSettings | None = None,
     ) -> None:
+        self.mail = mail if mail is not None else MailSettings()
         self.url = parse_store_url(url) if isinstance(url, str) else url
         self.dialect = self.url.get_backend_name()
         self.display_url = display_url(self.url)

@@ -30,6 +30,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import KeyedColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -58,6 +59,7 @@ from csm_console.store.models import (
     Attachment,
     Customer,
     Message,
+    OutgoingMail,
     Team,
     Ticket,
     TicketTag,
@@ -225,6 +227,22 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
             else:
                 conditions.append(col(Customer.lookup).like(like_pattern(fold(text)), escape="\\"))
         return col(Ticket.customer_id).in_(select(col(Customer.id)).where(or_(*conditions))), None
+    if field == "mail":  # the state of the ticket's latest outgoing mail (`mail:failed`)
+        latest = aliased(OutgoingMail)
+        newest = (
+            select(func.max(col(latest.id)))
+            .where(col(latest.ticket_id) == col(Ticket.id))
+            .correlate_except(latest)
+            .scalar_subquery()
+        )
+        return (
+            exists().where(
+                col(OutgoingMail.ticket_id) == col(Ticket.id),
+                col(OutgoingMail.id) == newest,
+                col(OutgoingMail.state).in_(values),
+            ),
+            None,
+        )
     raise QueryError(f"field {field!r} cannot be matched")  # pragma: no cover - allow-list
 
 

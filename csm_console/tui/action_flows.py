@@ -254,8 +254,10 @@ class ActionFlows:
         )
         if status is None:
             return
+        files = c.reply_pane.files_for(ticket_id)
+        with_files = f" with {len(files)} file{'s' if len(files) > 1 else ''}" if files else ""
         c.run_service(
-            f"reply sent on #{ticket_id}, now {STATUS_WORD[status]}",
+            f"reply sent on #{ticket_id}{with_files}, now {STATUS_WORD[status]}",
             lambda: tickets.reply(
                 c.store,
                 actor=c.actor,
@@ -263,6 +265,7 @@ class ActionFlows:
                 body=text,
                 status=status,
                 expected_version=version,
+                attachments=files,
             ),
             sent,
         )

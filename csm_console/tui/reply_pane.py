@@ -23,15 +23,17 @@ from textual.worker import get_current_worker
 
 from csm_console.domain.rights import Actor
 from csm_console.domain.templates import ArticleRef, unresolved_placeholders
-from csm_console.services import replies
+from csm_console.errors import UsageError
+from csm_console.services import outbox, replies
 from csm_console.services.drafts import DraftBox, SavedDraft
+from csm_console.services.outbox import NewFile
 from csm_console.services.records import TicketDetail
 from csm_console.services.replies import Preview, TemplateView
 from csm_console.store.engine import Store
 from csm_console.tui.failures import user_error
 from csm_console.tui.keys import text_box_hint, text_box_key
 from csm_console.tui.safe_text import SafeInput, SafeTextArea, safe
-from csm_console.tui.screens import ConfirmScreen
+from csm_console.tui.screens import ConfirmScreen, PromptScreen
 
 # what the pane's hint line offers: the live keys of these bindings (keymap applied)
 HINT = (
@@ -71,6 +73,7 @@ class ReplyPane(Vertical):
     | `ctrl+t` | pick a template; `enter` inserts it at the caret |
     | `ctrl+f` | search the knowledge base (`x` there inserts an excerpt at the caret) |
     | `ctrl+l` | discard the draft (asks first) |
+    | `ctrl+o` | attach a file to the reply (asks for its path; sent with it by e-mail) |
     | `escape` | back to the queue |
 
     Only chords work here: every printable key types into the draft.
@@ -80,6 +83,7 @@ class ReplyPane(Vertical):
         Binding("ctrl+t", "templates", "Template", id="reply.templates"),
         Binding("ctrl+f", "app.knowledge", "Knowledge", id="reply.knowledge"),
         Binding("ctrl+l", "discard", "Discard draft", id="reply.discard"),
+        Binding("ctrl+o", "attach", "Attach file", show=False, id="reply.attach"),
         Binding("down", "move_template(1)", "Next template", show=False, id="reply.next_template"),
         Binding(
             "up", "move_template(-1)", "Previous template", show=False, id="reply.previous_template"
@@ -116,6 +120,7 @@ class ReplyPane(Vertical):
         self.drafts: dict[int, Draft] = {}
         self.article: ArticleRef | None = None
         self.preview: Preview | None = None
+        self.files: dict[int, list[NewFile]] = {}  # files attached to each ticket's reply
 
     def compose(self) -> ComposeResult:
         yield Static(id="reply-title")
@@ -265,6 +270,7 @@ class ReplyPane(Vertical):
             self._save_timer.stop()
             self._save_timer = None
         self._persist(ticket_id, self.mode, "")  # an empty draft is discarded
+        self.files.pop(ticket_id, None)
         if self.detail is not None and self.detail.ticket.id == ticket_id:
             self.composer.text = ""
             self.article = None
@@ -304,6 +310,11 @@ class ReplyPane(Vertical):
             title.append_text(safe(self.detail.customer.name, "dim", single_line=True))
             if self.mode == "note":
                 title.append("  (agents only)", style="yellow")
+            files = self.files.get(self.detail.ticket.id, [])
+            if files and self.mode == "reply":
+                title.append(f"  + {len(files)} file{'s' if len(files) > 1 else ''}: ", style="dim")
+                names = ", ".join(name for name, _, _ in files)
+                title.append_text(safe(names, "dim", single_line=True))
         self.query_one("#reply-title", Static).update(title)
         self.query_one("#reply-status", Static).update(
             note or Text(text_box_hint(self.app, HINT), style="dim")
@@ -324,6 +335,39 @@ class ReplyPane(Vertical):
             self._title(Text("✖ fill in before sending: " + ", ".join(left), style="bold red"))
             return
         self.post_message(self.SendRequested(self.detail.ticket.id, self.mode, text))
+
+    # -- files
+
+    def action_attach(self) -> None:
+        """Ask for the path of a file to send with the reply (read at once, within
+        `max_mail_size`)."""
+        detail = self.detail
+        if detail is None or self.mode != "reply":
+            self.app.notify("Files go with a reply to an open ticket.", severity="warning")
+            return
+        ticket_id = detail.ticket.id
+
+        def attach(path: str | None) -> None:
+            if not path:
+                return
+            try:
+                item = outbox.read_file(path, limit=self.store.mail.max_message)
+                outbox.check_files(
+                    [*self.files.get(ticket_id, []), item], limit=self.store.mail.max_message
+                )
+            except UsageError as error:
+                self._title(Text(f"✖ {error.message}", style="bold red"))
+                return
+            self.files.setdefault(ticket_id, []).append(item)
+            self._title()
+
+        self.app.push_screen(
+            PromptScreen(f"Attach a file to the reply on #{ticket_id}", placeholder="its path"),
+            attach,
+        )
+
+    def files_for(self, ticket_id: int) -> list[NewFile]:
+        return list(self.files.get(ticket_id, []))
 
     # -- templates
 

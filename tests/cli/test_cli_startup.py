@@ -56,6 +56,7 @@ def textual_modules(modules: set[str]) -> list[str]:
         ["tickets", "show", "1050"],
         ["config", "show"],
         ["mail", "quarantine", "list"],
+        ["mail", "outbox", "list"],
         ["--version"],
     ],
     ids=" ".join,

@@ -113,6 +113,12 @@ def import_mail(
         help="The [[mailboxes]] entry they came by (default: each one's To and Cc).",
     ),
     format: str = typer.Option("text", "--format", help="text or json."),
+    acknowledge: bool = typer.Option(
+        False,
+        "--acknowledge",
+        help="Acknowledge each new ticket to its customer, as mail taken in from a pipe or "
+        "IMAP is (off by default: an import is usually old mail).",
+    ),
 ) -> None:
     """Take in the messages of Maildir folders, mbox files and .eml files, oldest first.
 
@@ -136,7 +142,9 @@ def import_mail(
             "no messages in " + ", ".join(sanitize(p, single_line=True) for p in paths)
         )
     with progress_bar() as progress:
-        summary = import_messages(store, found, mail=mail, mailbox=box, progress=progress)
+        summary = import_messages(
+            store, found, mail=mail, mailbox=box, progress=progress, acknowledge_new=acknowledge
+        )
     for problem in summary.quarantined:
         info(f"{problem.source}: quarantined Q{problem.quarantine_id}: {problem.reason}")
     for problem in summary.skipped:

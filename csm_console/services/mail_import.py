@@ -51,8 +51,10 @@ def import_messages(
     mailbox: Mailbox | None,
     progress: Progress = no_progress,
     now: datetime | None = None,
+    acknowledge_new: bool = False,
 ) -> ImportSummary:
-    """Take in every message found, in the order given (`find_messages` sorts by date)."""
+    """Take in every message found, in the order given (`find_messages` sorts by date).  New
+    tickets are not acknowledged unless `acknowledge_new`: an import is usually old mail."""
     counts: Counter[str] = Counter()
     skipped: list[Problem] = []
     quarantined: list[Problem] = []
@@ -80,7 +82,14 @@ def import_messages(
                 skipped.append(Problem(source, f"cannot read it: {reason}"))
                 counts["skipped"] += 1
             else:
-                result = take_in(store, raw, mail=mail, mailbox=mailbox, now=now or utcnow())
+                result = take_in(
+                    store,
+                    raw,
+                    mail=mail,
+                    mailbox=mailbox,
+                    now=now or utcnow(),
+                    acknowledge_new=acknowledge_new,
+                )
                 counts[result.outcome.value] += 1
                 if result.outcome is Outcome.QUARANTINED:
                     quarantined.append(Problem(source, result.detail, result.quarantine_id))

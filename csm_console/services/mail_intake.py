@@ -94,9 +94,12 @@ def take_in(
     mail: MailSettings,
     mailbox: Mailbox | None,
     now: datetime | None = None,
+    acknowledge_new: bool = True,
 ) -> Intake:
     """Take one raw message in: a new ticket, a follow-up, a rating, a duplicate, a drop or a
-    quarantine, written in one transaction.  Raises only `StoreUnavailable`."""
+    quarantine, written in one transaction.  Raises only `StoreUnavailable`.  A new ticket is
+    acknowledged to the customer (by the outbox's rules) unless `acknowledge_new` is False
+    (an import of old mail)."""
     now = now or utcnow()
     try:
         parsed = parse_message(raw, charsets=mail.charsets, max_message=mail.max_message)
@@ -105,7 +108,9 @@ def take_in(
     except Exception as error:  # a parser bug must not block the next message
         reason = f"the parser failed: {type(error).__name__}: {_first_line(error)}"
         return hold(store, raw, reason=reason, mailbox=mailbox, now=now)
-    return take_in_parsed(store, parsed, raw=raw, mail=mail, mailbox=mailbox, now=now)
+    return take_in_parsed(
+        store, parsed, raw=raw, mail=mail, mailbox=mailbox, now=now, acknowledge_new=acknowledge_new
+    )
 
 
 def take_in_parsed(
@@ -117,6 +122,7 @@ def take_in_parsed(
     mailbox: Mailbox | None,
     now: datetime,
     retrying: bool = False,
+    acknowledge_new: bool = True,
 ) -> Intake:
     """`take_in` after parsing (the quarantine's retry comes here too, `retrying`)."""
     if mailbox is None:
@@ -124,7 +130,9 @@ def take_in_parsed(
     reason = ""
     for _attempt in range(WRITE_ATTEMPTS):
         try:
-            return _write(store, parsed, mail=mail, mailbox=mailbox, now=now)
+            return _write(
+                store, parsed, mail=mail, mailbox=mailbox, now=now, acknowledge_new=acknowledge_new
+            )
         except StoreUnavailable:
             raise
         except exc.IntegrityError as error:
@@ -160,6 +168,7 @@ def _write(
     mail: MailSettings,
     mailbox: Mailbox | None,
     now: datetime,
+    acknowledge_new: bool,
 ) -> Intake:
     with store.write() as session:
         seen = _receipt(session, parsed.mail_key)
@@ -175,7 +184,8 @@ def _write(
         session.flush()  # PostgreSQL: a second copy in flight waits here, then fails
         decision: Decision = decide(session, parsed, mail=mail, mailbox=mailbox, now=now)
         if (
-            decision.outcome in (Outcome.NEW, Outcome.LINKED)
+            acknowledge_new
+            and decision.outcome in (Outcome.NEW, Outcome.LINKED)
             and decision.ticket_id is not None
             and not parsed.auto_response_suppressed  # the sender asked for no auto-answers
         ):  # the acknowledgement, by its own rules (loops, robots, rate limits, the mailbox)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from csm_console.store.models import MailReceipt, Message, Ticket
+from csm_console.store.models import MailReceipt, Message, OutgoingMail, Ticket
 from tests.conftest import Cli, Desk
 
 CONFIG = """
@@ -59,3 +59,22 @@ def test_every_message_is_taken_in_and_answers_thread(cli: Cli, desk: Desk, tmp_
             select(func.count()).select_from(Message).where(Message.mail_id.is_not(None))
         ).scalar_one()
     assert (tickets - before, receipts, threaded) == (90 - follow_ups, 90, 90)
+
+
+def test_an_import_acknowledges_only_when_asked(cli: Cli, desk: Desk, tmp_path: Path) -> None:
+    config = tmp_path / "csm.toml"
+    config.write_text(CONFIG, "utf-8")
+    mail_cli = Cli(db=None, env={**cli.env, "CSM_CONFIG_FILE": str(config)})
+    for name, seed in (("old", "1"), ("new", "2")):
+        cli("dev", "mail-corpus", str(tmp_path / name), "--messages", "8", "--seed", seed)
+    assert mail_cli("mail", "import", str(tmp_path / "old"), db=desk.store).exit_code == 0
+    with desk.store.read() as session:
+        assert session.execute(select(func.count()).select_from(OutgoingMail)).scalar_one() == 0
+    asked = mail_cli("mail", "import", "--acknowledge", str(tmp_path / "new"), db=desk.store)
+    assert asked.exit_code == 0, asked.output
+    with desk.store.read() as session:
+        kinds = set(session.execute(select(OutgoingMail.kind)).scalars())
+        tickets = session.execute(
+            select(func.count()).select_from(MailReceipt).where(MailReceipt.outcome == "new")
+        ).scalar_one()
+    assert kinds == {"ack"} and tickets > 8  # the second import's new tickets

@@ -18,47 +18,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text, update
-from sqlalchemy.engine import make_url
+from bench_store import scratch_stores
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from csm_console.domain.mail import Mailbox, MailSettings
 from csm_console.domain.model import AuthorKind, Role
 from csm_console.domain.outgoing import OutKind
-from csm_console.services import mail_send, outbox, setup, tickets
+from csm_console.services import mail_send, outbox, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Message, OutgoingMail, Team, Ticket
 
 ROOT = Path(__file__).resolve().parents[1]
-POSTGRES = os.environ.get("CSM_BENCH_POSTGRES_URL")
 BOX = Mailbox(name="support", addresses=("support@desk.example",))
-
-
-def stores() -> Iterator[tuple[str, Store]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        setup.initialize(store)
-        yield "sqlite", store
-        store.dispose()
-    if POSTGRES:
-        base = make_url(POSTGRES).set(drivername="postgresql+psycopg")
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        name = f"csm_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        store = Store(base.set(database=name))
-        try:
-            setup.initialize(store)
-            yield "postgresql", store
-        finally:
-            store.dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def queue(store: Store, mails: int) -> None:
@@ -134,7 +109,7 @@ def main() -> None:
         assert server.stdout is not None
         port = int(server.stdout.readline().split()[1])
         try:
-            for kind, store in stores():
+            for kind, store in scratch_stores():
                 store.mail = MailSettings(mailboxes=(BOX,), smtp_url=f"smtp://127.0.0.1:{port}")
                 queue(store, args.mails)
                 messages = prebuilt(store)

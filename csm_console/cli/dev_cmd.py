@@ -47,7 +47,9 @@ def mail_corpus(
     messages: int = typer.Option(
         1000, "--messages", min=1, max=1_000_000, help="How many messages to write."
     ),
-    seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same files)."),
+    seed: int = typer.Option(
+        1, "--seed", min=0, max=2**31 - 1, help="Random seed (same seed, same files)."
+    ),
     to: str = typer.Option(
         "support@example.com", "--to", help="The address the customers write to."
     ),

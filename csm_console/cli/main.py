@@ -98,7 +98,7 @@ SUMMARIES: dict[str, str] = {
     "templates": "Reply templates: list, show, add, edit, render for a ticket.",
     "agents": "Agents: list, add, bind, deactivate.",
     "teams": "Teams: list, add.",
-    "customers": "Customers: list, show.",
+    "customers": "Customers: list, show, set.",
     "rules": "Routing rules for new tickets: list, add, remove, move, test.",
     "sla": "SLA policies: list, set.",
     "calendars": "Business-hours calendars for SLA clocks: list, show, set, remove, use.",

@@ -27,10 +27,17 @@ TABLE_FIELDS = ["id", "ticket_id", "kind", "state", "attempts", "next", "recipie
 
 def send(
     ctx: typer.Context,
-    limit: int | None = typer.Option(None, "--limit", min=1, help="At most N mails this run."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, max=10_000_000, help="At most N mails this run."
+    ),
     batch: int = typer.Option(50, "--batch", min=1, max=1000, help="Mails claimed at a time."),
     lease: int = typer.Option(
-        300, "--lease", min=1, metavar="SECONDS", help="How long a claim holds (default 300)."
+        300,
+        "--lease",
+        min=1,
+        max=86_400,
+        metavar="SECONDS",
+        help="How long a claim holds (default 300, at most a day).",
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="One line per mail on stderr."),
 ) -> None:

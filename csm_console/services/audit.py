@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from csm_console.domain.audit_chain import GENESIS, Break, check_link
-from csm_console.domain.model import Role
+from csm_console.domain.model import Role, as_id
 from csm_console.domain.rights import Actor
 from csm_console.errors import UsageError
 from csm_console.services.clock import utcnow
@@ -51,7 +51,7 @@ def parse_expect(text_: str) -> tuple[int, str]:
     """`ID:HASH`, a head printed by an earlier `csm audit verify`."""
     row_id, _, digest = text_.strip().partition(":")
     if (
-        not row_id.isdigit()
+        as_id(row_id) is None  # ASCII digits: str.isdigit takes `²`
         or len(digest) != 64
         or any(c not in "0123456789abcdef" for c in digest)
     ):

@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 
 from csm_console.domain.mail import MailSettings, Outcome, Unstorable
 from csm_console.domain.mail_parse import parse_message
-from csm_console.domain.model import Role
+from csm_console.domain.model import Role, as_id
 from csm_console.domain.rights import Actor
 from csm_console.domain.text import sanitize
 from csm_console.errors import NotFound, PermissionDenied, UsageError
@@ -72,10 +72,10 @@ def _view(row: Quarantine) -> QuarantineView:
 
 def parse_quarantine_id(text: str) -> int:
     """`Q17`, `q17` or `17` → 17."""
-    cleaned = sanitize(text, single_line=True).strip().lstrip("Qq")
-    if not cleaned.isdigit() or not 0 < int(cleaned) < 2**31:
+    number = as_id(sanitize(text, single_line=True).strip().lstrip("Qq"))
+    if number is None:  # ASCII digits only: `²` and `١٧` are digits to str.isdigit
         raise UsageError(f"bad quarantine id {text[:40]!r}; ids look like Q17 (or 17)")
-    return int(cleaned)
+    return number
 
 
 def list_held(

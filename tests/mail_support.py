@@ -15,8 +15,9 @@ SUPPORT = Mailbox(
     team="Frontline South",
     category="billing",
     priority="high",
+    acknowledge=False,  # the intake's own rules, without acknowledgements in each thread
 )
-SALES = Mailbox(name="sales", addresses=("sales@desk.example",))
+SALES = Mailbox(name="sales", addresses=("sales@desk.example",), acknowledge=False)
 MAIL = MailSettings(mailboxes=(SUPPORT, SALES))
 
 

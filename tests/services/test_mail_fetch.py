@@ -237,7 +237,11 @@ def test_fetch_over_imaps(store: Store, imaps_server: ImapServer, imap_password:
 
 
 def test_the_password_never_reaches_the_logs(
-    store: Store, imap_server: ImapServer, folder: str, caplog: pytest.LogCaptureFixture
+    store: Store,
+    imap_server: ImapServer,
+    folder: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """imapclient logs every command at DEBUG level: the LOGIN it logs has no password, nor
     does a refused login's error or its traceback."""
@@ -250,9 +254,21 @@ def test_the_password_never_reaches_the_logs(
 
     imap_server.append(folder, message(1))
     box = mailbox_on(imap_server, folder)
-    with caplog.at_level(logging.DEBUG):
-        logging.getLogger("imapclient").setLevel(logging.DEBUG)
-        assert fetch_mailbox(store, box, mail=settings(box)).taken == 1
+    # whatever an earlier test of this process did to logging (a global `logging.disable`, a
+    # config that disabled existing loggers), imapclient's loggers speak to caplog here
+    saved = logging.root.manager.disable
+    logging.disable(logging.NOTSET)
+    for name in ["imapclient", *logging.root.manager.loggerDict]:
+        if name.startswith("imapclient"):
+            found = logging.getLogger(name)
+            monkeypatch.setattr(found, "disabled", False)
+            monkeypatch.setattr(found, "propagate", True)
+            monkeypatch.setattr(found, "level", logging.DEBUG)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            assert fetch_mailbox(store, box, mail=settings(box)).taken == 1
+    finally:
+        logging.disable(saved)
     assert caplog.records and "LOGIN" in caplog.text.upper()  # it did log the commands
     assert PASSWORD not in caplog.text
 

@@ -53,6 +53,8 @@ class OpenTicket:
         """Show a ticket just read in every pane; a newly opened one also with who else is at
         it, and the others learn that this console is at it now."""
         c = self.console
+        if not c.screen_stack or not c.detail_pane.is_mounted:  # the console is closing
+            return
         previous = self.detail
         if previous is not None and previous == detail:
             return  # a live refresh that found nothing new: leave the scroll position alone

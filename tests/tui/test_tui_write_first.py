@@ -188,3 +188,21 @@ def test_hostile_input_is_shown_sanitised(store: Store) -> None:
             assert bad not in written[0]
 
     drive(app, script)
+
+
+def test_markup_in_a_refused_address_is_shown_as_typed(store: Store) -> None:
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("N")
+        await settle(pilot)
+        await fill(pilot, "[/b][red]x", "", "Hello", "Text")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, WriteFirstScreen)
+        assert "[/b][red]x" in str(app.screen.query_one("#write-error").render())
+        # the refusal names the address: as text, never as markup (`[/b]` would not parse)
+        refusals = [n for n in app._notifications if "[/b][red]x" in n.message]
+        assert refusals and not any(n.markup for n in refusals)
+
+    drive(app, script)

@@ -49,20 +49,11 @@ class FirstMail:
 
 
 FIELDS = (("email", "To"), ("name", "Name"), ("subject", "Subject"))
+PLACEHOLDERS = {"email": "the customer's address", "name": "optional", "subject": ""}
 
 
 class WriteFirstScreen(ModalScreen[FirstMail | None]):
     """The first mail of a new ticket: to whom, about what, and the message."""
-
-    DEFAULT_CSS = """
-    WriteFirstScreen .dialog { width: 76; height: auto; max-height: 100%; }
-    WriteFirstScreen .write-row { height: 1; margin: 1 0 0 0; }
-    WriteFirstScreen .write-row Label { width: 9; }
-    WriteFirstScreen .write-row Input { margin: 0; width: 1fr; }
-    WriteFirstScreen #write-mailbox { height: auto; max-height: 4; margin: 0 0 0 9; }
-    WriteFirstScreen #write-body { height: 8; min-height: 3; margin: 1 0 0 0; border: none; }
-    WriteFirstScreen #write-error { color: $error; text-style: bold; }
-    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", priority=True, id="write.send"),
@@ -78,26 +69,26 @@ class WriteFirstScreen(ModalScreen[FirstMail | None]):
         self.error = error
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog write"):
             yield Label(Text("Write to a customer: a new e-mail ticket", style="bold"))
             for field, label in FIELDS:
-                with Horizontal(classes="write-row"):
+                with Horizontal(classes="write-row", id=f"write-{field}-row"):
                     yield Label(label)
                     yield SafeInput(
                         value=getattr(self.draft, field),
-                        placeholder="optional" if field == "name" else "",
+                        placeholder=PLACEHOLDERS[field],
                         id=f"write-{field}",
                     )
             if len(self.mailboxes) > 1:
-                with Horizontal(classes="write-row"):
+                with Horizontal(classes="write-row", id="write-from"):
                     yield Label("From")
-                yield OptionList(
-                    *(
-                        Option(Text(sanitize(f"{m.name}  <{m.address}>", single_line=True)))
-                        for m in self.mailboxes
-                    ),
-                    id="write-mailbox",
-                )
+                    yield OptionList(
+                        *(
+                            Option(Text(sanitize(f"{m.name}  <{m.address}>", single_line=True)))
+                            for m in self.mailboxes
+                        ),
+                        id="write-mailbox",
+                    )
             yield SafeTextArea(self.draft.body, id="write-body")
             yield Label(Text(sanitize(self.error, single_line=True)), id="write-error")
             send = text_box_key(self.app, "write.send") or "ctrl+s"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
+from textual.widgets._footer import FooterKey
 
 from csm_console.store.engine import Store
 from csm_console.store.models import Message, OutgoingMail, Ticket
@@ -30,6 +31,10 @@ def bare_store(tmp_path: Path) -> Store:
     store = sample_store(tmp_path / "bare.db")  # no [[mailboxes]]
     yield store
     store.dispose()
+
+
+def footer(app: Any) -> list[tuple[str, str]]:
+    return [(k.key_display, k.description) for k in app.screen.query(FooterKey)]
 
 
 def counts(store: Store) -> tuple[int, int, int]:
@@ -206,3 +211,22 @@ def test_markup_in_a_refused_address_is_shown_as_typed(store: Store) -> None:
         assert refusals and not any(n.markup for n in refusals)
 
     drive(app, script)
+
+
+def test_the_footer_offers_it_in_the_queue_where_it_fits(store: Store) -> None:
+    """In the queue's footer on a wide terminal, in the dialog's footer send and cancel; in a
+    text box `N` types."""
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        assert ("N", "Write to customer") in footer(app)
+        await pilot.press("N")
+        await settle(pilot)
+        assert footer(app)[:2] == [("^s", "Send"), ("esc", "Cancel")]
+        await pilot.press(*"NN")  # typed into the address, not a second dialog
+        await settle(pilot)
+        assert isinstance(app.screen, WriteFirstScreen)
+        assert app.screen.typed().email == "NN"
+        assert len(app.screen_stack) == 2
+
+    drive(app, script, size=(220, 40))

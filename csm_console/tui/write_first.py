@@ -9,7 +9,7 @@ with what was typed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -29,6 +29,7 @@ from csm_console.errors import CsmError
 from csm_console.services import tickets
 from csm_console.services.records import TicketRow
 from csm_console.tui.console import Console, ask
+from csm_console.tui.failures import user_error
 from csm_console.tui.keys import ContextFooter, text_box_key
 from csm_console.tui.safe_text import SafeInput, SafeTextArea
 from csm_console.tui.screens import ConfirmScreen
@@ -173,8 +174,8 @@ async def write_first(console: Console) -> None:
                     send=True,
                     mailbox=sent.mailbox,
                 )
-            except CsmError as caught:
-                refused.append(caught)
+            except Exception as caught:  # reported by the service call; kept for the dialog
+                refused.append(user_error(caught))
                 raise
 
         try:
@@ -184,10 +185,9 @@ async def write_first(console: Console) -> None:
         if row is not None:
             written(c, row)
             return
-        if not refused:  # not the operator's input (the store went away ...): reported
+        if not refused:
             return
-        error = refused[0].message
-        draft = replace(sent)
+        error = refused[0].message  # (the store away too: what was typed is never lost)
 
 
 def written(console: Console, row: TicketRow) -> None:

@@ -52,6 +52,7 @@ from csm_console.tui.service_calls import ServiceCalls
 from csm_console.tui.store_banner import StoreBanner
 from csm_console.tui.terminal import colour_filters
 from csm_console.tui.themes import choose_theme, register_themes
+from csm_console.tui.write_first import write_first
 
 R = TypeVar("R")
 
@@ -292,6 +293,9 @@ class CsmApp(App[None]):
 
     def action_take_next(self) -> None:
         self.flows.take_next()
+
+    def action_write_first(self) -> None:
+        self._flow(write_first(self))
 
     def action_go_back(self) -> None:
         if self.focused_pane() not in (None, "queue"):

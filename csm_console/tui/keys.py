@@ -65,6 +65,7 @@ CONSOLE_BINDINGS: list[BindingType] = [
     Binding("v", "choose_view", "View", id="app.view"),
     Binding("o", "sort", "Sort", id="app.sort"),
     Binding("n", "take_next", "Next", id="app.take_next"),
+    Binding("N", "write_first", "Write to customer", id="app.write_first"),
     Binding("a", "assign", "Assign", id="app.assign"),
     Binding("e", "escalate", "Escalate", id="app.escalate"),
     Binding("s", "set_status", "Status", id="app.status"),
@@ -99,6 +100,7 @@ APP_GROUPS = {
     "app.view": "Queue",
     "app.sort": "Queue",
     "app.take_next": "Queue",
+    "app.write_first": "Queue",
     "app.assign": "Ticket",
     "app.escalate": "Ticket",
     "app.status": "Ticket",
@@ -125,6 +127,7 @@ PREFIX_GROUPS = {
     "message": "Dialogs",
     "article": "Dialogs",
     "help": "Dialogs",
+    "write": "Dialogs",
 }
 OTHER = "Other"  # a new prefix not listed above (a test keeps this group empty)
 
@@ -247,6 +250,7 @@ FOOTER_ORDERS: dict[str, tuple[str, ...]] = {
         "app.escalate",
         "app.filter",
         "app.view",
+        "app.write_first",  # (at 120 columns it does not fit: help and the palette have it)
         "app.priority",
         "app.tag",
         "app.sort",

@@ -43,6 +43,7 @@ class ServiceCalls:
             severity="error",
             timeout=8,
             title="Conflict" if isinstance(error, Conflict) else "Refused",
+            markup=False,  # a message may quote what was typed or received: `[/b]` is text
         )
 
     def run(

@@ -140,3 +140,24 @@ def test_mail_failed_reply(snap_compare: Any, store: Store, size: tuple[int, int
     app = make_app(store)
     down = ("j",) * (9 if size == (120, 40) else 0)  # the reply below the customer's message
     assert snap_compare(app, terminal_size=size, run_before=_open_mail(MAIL_FAILED, *down))
+
+
+def test_write_first_dialog_at_80x24(snap_compare: Any, store: Store) -> None:
+    """Writing to a customer (`N`): address, name, subject, the mailbox (two configured), the
+    message, and the dialog's keys in its footer."""
+    from textual.widgets import Input, TextArea
+
+    from tests.smtp_support import with_mail
+
+    async def write(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("N")
+        await settle(pilot)
+        for box in (*pilot.app.screen.query(Input), *pilot.app.screen.query(TextArea)):
+            box.cursor_blink = False  # the same picture every time
+        await pilot.press(*"mara@example.lv", "tab", *"Mara", "tab", *"Your router", "tab")
+        await pilot.press("tab", *"We noticed your router dropped off the network tonight.")
+        await _settled(pilot)
+
+    app = make_app(with_mail(store))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=write)

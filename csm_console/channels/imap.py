@@ -23,17 +23,15 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
-import re
-import shlex
 import socket
 import ssl
-import subprocess
 import threading
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from csm_console.channels.passwords import run_password_command
 from csm_console.domain.mail import Mailbox
 from csm_console.domain.text import sanitize
 from csm_console.errors import ConfigError, MailServerError
@@ -42,11 +40,8 @@ PROCESSED_KEYWORD = b"$CsmProcessed"  # set on every message taken in, where key
 FLAGGED = b"\\Flagged"  # the fallback where the server allows no keyword of ours
 CONNECT_TIMEOUT = 15.0  # seconds to connect and log in
 READ_TIMEOUT = 120.0  # seconds a single answer may take (a big message in a batch)
-PASSWORD_COMMAND_TIMEOUT = 30.0  # seconds `password_command` may run
-MAX_PASSWORD_OUTPUT = 64 * 1024  # bytes of its output read
 SIZES_CHUNK = 500  # UIDs named in one FETCH of sizes (servers limit a command's length)
 MAX_HEADER = 64 * 1024  # bytes of a too-large message's header fetched to quarantine it
-_SHELL_CHARS = re.compile(r"[|&;<>()$`\\\"'*?\[\]#~=%{}\n]")
 _TRUE = ("1", "yes", "true", "on")
 
 
@@ -164,38 +159,8 @@ def password_for(mailbox: Mailbox, env: dict[str, str] | None = None) -> str:
             )
         return value
     if mailbox.password_command:
-        return _run_password_command(label, mailbox.password_command, env)
+        return run_password_command(label, "password_command", mailbox.password_command, env)
     raise ConfigError(f"{label}: imap_url needs a password_env or a password_command")
-
-
-def _run_password_command(label: str, command: str, env: dict[str, str]) -> str:
-    argv = ["/bin/sh", "-c", command] if _SHELL_CHARS.search(command) else shlex.split(command)
-    if not argv:
-        raise ConfigError(f"{label}: password_command is empty")
-    try:
-        done = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=PASSWORD_COMMAND_TIMEOUT,
-            env=env,
-            check=False,
-        )
-    except FileNotFoundError:
-        raise ConfigError(f"{label}: password_command: {argv[0]!r} not found") from None
-    except subprocess.TimeoutExpired:
-        raise ConfigError(
-            f"{label}: password_command did not finish in {PASSWORD_COMMAND_TIMEOUT:g} s"
-        ) from None
-    except OSError as error:
-        raise ConfigError(f"{label}: password_command could not run: {error.strerror}") from None
-    if done.returncode != 0:  # its output is never shown: it may hold the password
-        raise ConfigError(f"{label}: password_command exited with status {done.returncode}")
-    first = done.stdout[:MAX_PASSWORD_OUTPUT].decode("utf-8", "replace").splitlines()
-    password = first[0].strip("\r\n") if first else ""
-    if not password:
-        raise ConfigError(f"{label}: password_command printed no password")
-    return password
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import smtplib
 import socket
 import ssl
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from csm_console.channels.passwords import run_password_command
 from csm_console.domain.outgoing import SmtpSecurity, SmtpTarget
+from csm_console.errors import ConfigError
 
 MAX_REPLY = 500  # characters of a server's answer kept
-PASSWORD_COMMAND_TIMEOUT = 30.0
 
 
 class Verdict(StrEnum):
@@ -42,10 +41,6 @@ class ServerUnavailable(Exception):
     """The server cannot be reached or refuses us (connect, TLS, login): every mail waits."""
 
 
-class PasswordError(Exception):
-    """The password's variable is unset or its command failed."""
-
-
 def resolve_password(
     *,
     env_name: str | None,
@@ -58,24 +53,10 @@ def resolve_password(
     if env_name:
         value = environ.get(env_name)
         if not value:
-            raise PasswordError(f"smtp_password_env: the variable {env_name} is not set")
+            raise ConfigError(f"smtp_password_env: the variable {env_name} is not set")
         return value
     if command:
-        try:
-            done = subprocess.run(
-                shlex.split(command),
-                capture_output=True,
-                timeout=PASSWORD_COMMAND_TIMEOUT,
-                check=False,
-            )
-        except (OSError, ValueError, subprocess.TimeoutExpired) as error:
-            raise PasswordError(f"smtp_password_command could not run: {error}") from None
-        if done.returncode != 0:
-            raise PasswordError(f"smtp_password_command exited with {done.returncode}")
-        line = done.stdout.decode("utf-8", errors="replace").split("\n", 1)[0].rstrip("\r")
-        if not line:
-            raise PasswordError("smtp_password_command printed no password")
-        return line
+        return run_password_command("smtp", "smtp_password_command", command, environ)
     return None
 
 

@@ -26,7 +26,6 @@ from sqlmodel import Session, col
 
 from csm_console.channels.smtp import (
     Delivery,
-    PasswordError,
     ServerUnavailable,
     SmtpClient,
     Verdict,
@@ -100,10 +99,7 @@ def smtp_target(mail: MailSettings) -> SmtpTarget:
 
 
 def smtp_password(mail: MailSettings) -> str | None:
-    try:
-        return resolve_password(env_name=mail.smtp_password_env, command=mail.smtp_password_command)
-    except PasswordError as error:
-        raise ConfigError(str(error)) from None
+    return resolve_password(env_name=mail.smtp_password_env, command=mail.smtp_password_command)
 
 
 def _loop_key(session: Session) -> str:

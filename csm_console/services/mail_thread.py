@@ -387,6 +387,9 @@ def _new_ticket(
             tier=Tier(team.tier),
             team=team,
             created_at=now,
+            mail_id=parsed.message_id,
+            sender=parsed.sender,
+            flags=flags_text(flags),
         ),
     )
     ticket = insert_ticket(session, new, actor=None, now=now, rule=rule)
@@ -394,11 +397,7 @@ def _new_ticket(
     ticket.mailbox = mailbox.name if mailbox else None
     message = session.execute(
         select(Message).where(col(Message.ticket_id) == ticket.id)
-    ).scalar_one()
-    message.mail_id = parsed.message_id
-    message.sender = parsed.sender
-    message.flags = flags_text(flags)
-    session.flush()
+    ).scalar_one()  # the first message, written with its headers by insert_ticket
     _store_attachments(session, message, parsed)
     outcome = Outcome.NEW
     detail = ""

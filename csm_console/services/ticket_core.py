@@ -421,11 +421,12 @@ class NewTicket:
     first_response_at: datetime | None = None
     solved_at: datetime | None = None
     external_id: str | None = None
-    # proactive contact: the agent who writes the first message, and its e-mail Message-ID and
-    # sender (None: the customer wrote it)
+    # the first message's author (None: the customer; an agent: proactive contact), and for
+    # e-mail its Message-ID, sender and flags (domain.mail.flags_text)
     author: Agent | None = None
     mail_id: str | None = None
     sender: str | None = None
+    flags: str = ""
 
 
 def insert_ticket(
@@ -479,6 +480,7 @@ def insert_ticket(
             created_at=new.created_at,
             mail_id=new.mail_id,
             sender=new.sender,
+            flags=new.flags,
         )
     )
     for tag in new.tags:

@@ -73,8 +73,43 @@ _ROBOT_LOCALS = frozenset(
 
 
 def one_line(text: str, limit: int = 500) -> str:
-    """A header value: sanitised, every line break and tab a space, at most `limit` characters."""
-    return sanitize(text, single_line=True).replace("\r", " ").replace("\n", " ")[:limit]
+    """A header value: sanitised, every line break and tab a space, at most `limit` characters.
+
+    An RFC 2047 encoded word in the text (`=?utf-8?b?...?=`) would be decoded by the mail
+    library on the way out, past the sanitiser: it is decoded here first and the result
+    sanitised, and whatever still looks like one is broken with a word joiner."""
+    line = _flat(text)
+    for _ in range(3):  # an encoded word may decode to another
+        if "=?" not in line:
+            break
+        decoded = _flat(_decoded_words(line))
+        if decoded == line:
+            break
+        line = decoded
+    return line.replace("=?", "=\u2060?")[:limit]
+
+
+def _flat(text: str) -> str:
+    return sanitize(text, single_line=True).replace("\r", " ").replace("\n", " ")
+
+
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _decoded_words(text: str) -> str:
+    """Each well-formed encoded word replaced by its text (one that cannot be decoded, an
+    unknown charset, stays); the white space between two words goes, as RFC 2047 says."""
+    from email.header import decode_header
+
+    def word(match: re.Match[str]) -> str:
+        try:
+            (data, charset), *_ = decode_header(match.group())
+            return data.decode(charset or "ascii", "replace") if isinstance(data, bytes) else data
+        except (LookupError, ValueError, UnicodeError):
+            return match.group()
+
+    joined = re.sub(r"(\?=)\s+(?==\?)", r"\1", text)
+    return _ENCODED_WORD.sub(word, joined)
 
 
 def reply_subject(subject: str, ticket_id: int, prefix: str, *, reply: bool = True) -> str:

@@ -21,6 +21,7 @@ from csm_console.domain.outgoing import (
     ack_rate_limited,
     build_message,
     make_mail_id,
+    one_line,
     parse_smtp_url,
     reply_subject,
     retry_delay,
@@ -190,3 +191,22 @@ def test_smtp_urls() -> None:
     for bad in ("http://x", "smtp://", "smtp://u:pw@host", "smtp://host:99999"):
         with pytest.raises(ValueError, match="smtp_url"):
             parse_smtp_url(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("=?utf-8?b?G10wO1BXTkVEBw==?= your order", "your order"),
+        # an encoded word whose text is another encoded word
+        ("=?utf-8?b?PT91dGYtOD9iP0cxMHdPMUJYVGtWRUJ3PT0/PQ==?= x", "x"),
+        ("=?x-unknown?q?=1B?= ok", "=\u2060?x-unknown?q?=1B?= ok"),  # left as text, disarmed
+        ("Rēķins =?utf-8?q?Nr=2E_7?=", "Rēķins Nr. 7"),
+    ],
+)
+def test_encoded_words_are_decoded_before_the_sanitiser(text: str, shown: str) -> None:
+    subject = one_line(text)
+    assert subject == shown
+    data = build_message(_mail(subject=text, body="x"))
+    assert b"\x1b" not in data and b"\x07" not in data
+    parsed = message_from_bytes(data, policy=policy.default)
+    assert "\x1b" not in str(parsed["Subject"])

@@ -35,6 +35,10 @@ WRITES: dict[str, dict[str, tuple[str, ...]]] = {
     "article": {"lead": WRITE},
     "reply_template": {"lead": WRITE},
     "routing_rule": {"lead": WRITE},
+    "automation": {"lead": WRITE},
+    "macro": {"lead": WRITE},
+    # written by the automation runner, which runs as an admin or the owner (the worker)
+    "automation_firing": {"admin": WRITE},
     "sla_policy": {"lead": WRITE},
     "calendar": {"lead": WRITE},
     # leads give a team a calendar (`calendars use`); admins manage teams

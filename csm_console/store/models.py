@@ -491,3 +491,54 @@ class Rule(SQLModel, table=True):
         default=None,
         sa_column=Column(Integer, ForeignKey("agent.id", ondelete="RESTRICT"), nullable=True),
     )
+
+
+class Automation(SQLModel, table=True):
+    """A time-based automation (see csm_console.domain.actions and services.automations): run
+    in `position` order by the worker every minute, it takes its actions on the tickets its
+    condition matches, once per ticket while the ticket keeps matching (`automation_firing`),
+    and stops without acting when more than `max_tickets` would be acted on in one run."""
+
+    __tablename__ = "automation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    name: str = Field(sa_column=Column(String(80), nullable=False, unique=True))
+    condition: str = Field(sa_column=Column(Text, nullable=False))
+    actions: str = Field(sa_column=Column(Text, nullable=False))  # one action per line
+    max_tickets: int = Field(default=500, sa_column=Column(Integer, nullable=False, default=500))
+    enabled: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, default=True))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class AutomationFiring(SQLModel, table=True):
+    """An automation has acted on a ticket that still matches its condition."""
+
+    __tablename__ = "automation_firing"
+
+    automation_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("automation.id", ondelete="CASCADE"), primary_key=True)
+    )
+    ticket_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    fired_at: datetime = _ts()
+
+
+class Macro(SQLModel, table=True):
+    """A macro's variant in one language: the reply it puts in the composer (empty: none) and
+    its actions (one per line, the kinds `domain.actions.MACRO_KINDS` allows)."""
+
+    __tablename__ = "macro"
+    __table_args__ = (UniqueConstraint("name", "language", name="uq_macro_name_language"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(120), nullable=False))
+    language: str = Field(sa_column=Column(String(2), nullable=False))
+    category: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    reply: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    actions: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    updated_at: datetime = _ts()

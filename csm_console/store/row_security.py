@@ -74,6 +74,18 @@ POLICIES = {
         + ")",
     ),
 }
+# migration 0015: the outbox.  An agent queues mail only on a ticket in reach (the reply's own
+# transaction has it in reach; a survey queued by a status change too), and a lead retries or
+# cancels only the mail of tickets in reach; the mail worker runs as an admin or the owner.
+OUTBOX_POLICIES = {
+    "outgoing_mail": (
+        f"CREATE POLICY csm_read ON outgoing_mail FOR SELECT USING ({_BOUND})",
+        "CREATE POLICY csm_queue ON outgoing_mail FOR INSERT "
+        "WITH CHECK (csm_may_act_on(ticket_id))",
+        "CREATE POLICY csm_change ON outgoing_mail FOR UPDATE "
+        "USING (csm_may_act_on(ticket_id)) WITH CHECK (csm_may_act_on(ticket_id))",
+    ),
+}
 
 
 def install(conn: Connection) -> None:
@@ -81,7 +93,13 @@ def install(conn: Connection) -> None:
         return  # SQLite has no logins: whoever opens the file is its owner
     for statement in FUNCTIONS:
         conn.execute(text(statement))
-    for table, policies in POLICIES.items():
+    install_policies(conn, POLICIES)
+
+
+def install_policies(conn: Connection, policies_of: dict[str, tuple[str, ...]]) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    for table, policies in policies_of.items():
         conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
         for policy in policies:
             conn.execute(text(policy))
@@ -90,11 +108,17 @@ def install(conn: Connection) -> None:
 def remove(conn: Connection) -> None:
     if conn.dialect.name != "postgresql":
         return
-    for table, policies in POLICIES.items():
+    remove_policies(conn, POLICIES)
+    for name in ("csm_may_act_on(integer)", "csm_may_act(integer, integer, text)",
+                 "csm_is_admin()", "csm_agent_id()"):  # fmt: skip
+        conn.execute(text(f"DROP FUNCTION {name}"))
+
+
+def remove_policies(conn: Connection, policies_of: dict[str, tuple[str, ...]]) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    for table, policies in policies_of.items():
         for policy in policies:
             name = policy.split()[2]
             conn.execute(text(f"DROP POLICY {name} ON {table}"))
         conn.execute(text(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY"))
-    for name in ("csm_may_act_on(integer)", "csm_may_act(integer, integer, text)",
-                 "csm_is_admin()", "csm_agent_id()"):  # fmt: skip
-        conn.execute(text(f"DROP FUNCTION {name}"))

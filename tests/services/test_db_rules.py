@@ -301,3 +301,38 @@ def test_row_security_mirrors_the_scope_of_the_services(logins: Logins) -> None:
                 if bool(reached) != expected(who, team, holder):
                     wrong.append(f"{who} on {team}/{holder}: {'reached' if reached else 'not'}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_outbox_is_in_reach_only_for_tickets_in_reach(logins: Logins) -> None:
+    """An operator's login may not queue mail to the customer of another team's ticket, nor a
+    lead's retry or cancel its mail (migration 0015); on her own ticket she may queue."""
+    desk = logins.desk
+    olga = logins.stores["olga"]
+    ids = {"tech": _ticket(desk, "Technical", tier="L2"), "own": _ticket(desk, "Frontline", "olga")}
+    with desk.store.engine.begin() as conn:
+        for name, ticket in list(ids.items()):
+            message = conn.execute(
+                text("SELECT min(id) FROM message WHERE ticket_id = :t"), {"t": ticket}
+            ).scalar()
+            ids[f"{name}_message"] = message
+    insert = (
+        "INSERT INTO outgoing_mail (ticket_id, message_id, kind, mailbox, mail_id, recipient, "
+        'subject, state, attempts, next_attempt_at, created_at, "references", server_reply) '
+        "VALUES (:t, :m, 'reply', 'support', :mail_id, 'victim@example.com', 'hi', 'queued', 0, "
+        "now(), now(), '', '')"
+    )
+    forged = {"t": ids["tech"], "m": ids["tech_message"], "mail_id": f"forged-{uuid.uuid4()}"}
+    _refused(olga, insert, forged, "row-level security")
+    with desk.store.engine.begin() as conn:  # the owner (the mail worker) queued one there
+        conn.execute(text(insert), {**forged, "mail_id": f"queued-{uuid.uuid4()}"})
+    with logins.stores["anna"].engine.begin() as conn:  # a lead of another team
+        cancelled = conn.execute(
+            text("UPDATE outgoing_mail SET state = 'cancelled' WHERE ticket_id = :tech"), ids
+        )
+        assert cancelled.rowcount == 0
+    with olga.engine.begin() as conn:
+        conn.execute(
+            text(insert),
+            {"t": ids["own"], "m": ids["own_message"], "mail_id": f"own-{uuid.uuid4()}"},
+        )
+        assert conn.execute(text("SELECT count(*) FROM outgoing_mail")).scalar() == 2

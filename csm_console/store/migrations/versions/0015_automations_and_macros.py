@@ -12,6 +12,8 @@ Revises: 0014
 - `macro`: a named bundle an operator applies with one key: an optional reply (the composer's
   text) and actions (`domain.actions`, the ones a macro may take); one row per (name,
   language), chosen like a reply template's variants.
+- row-level security on `outgoing_mail` (PostgreSQL): an agent's login queues, retries or
+  cancels mail only on tickets in its reach (`store.row_security.OUTBOX_POLICIES`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import csm_console.store.types
+from csm_console.store import row_security
 
 revision = "0015"
 down_revision = "0014"
@@ -72,9 +75,11 @@ def upgrade() -> None:
         _ts("updated_at"),
         sa.UniqueConstraint("name", "language", name="uq_macro_name_language"),
     )
+    row_security.install_policies(op.get_bind(), row_security.OUTBOX_POLICIES)
 
 
 def downgrade() -> None:
+    row_security.remove_policies(op.get_bind(), row_security.OUTBOX_POLICIES)
     op.drop_table("macro")
     op.drop_index("ix_automation_firing_ticket_id", table_name="automation_firing")
     op.drop_table("automation_firing")

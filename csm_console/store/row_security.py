@@ -11,6 +11,8 @@ not subject to them; `csm db grants` (`store.grants`) gives the agents' logins t
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -96,7 +98,7 @@ def install(conn: Connection) -> None:
     install_policies(conn, POLICIES)
 
 
-def install_policies(conn: Connection, policies_of: dict[str, tuple[str, ...]]) -> None:
+def install_policies(conn: Connection, policies_of: Mapping[str, Sequence[str]]) -> None:
     if conn.dialect.name != "postgresql":
         return
     for table, policies in policies_of.items():
@@ -114,7 +116,7 @@ def remove(conn: Connection) -> None:
         conn.execute(text(f"DROP FUNCTION {name}"))
 
 
-def remove_policies(conn: Connection, policies_of: dict[str, tuple[str, ...]]) -> None:
+def remove_policies(conn: Connection, policies_of: Mapping[str, Sequence[str]]) -> None:
     if conn.dialect.name != "postgresql":
         return
     for table, policies in policies_of.items():

@@ -39,6 +39,7 @@ from sqlmodel import Session, col
 from csm_console.domain.actions import Action, ActionKind, actions_text, parse_actions
 from csm_console.domain.query import Query, parse_query
 from csm_console.domain.rights import Actor, check_can_bulk
+from csm_console.domain.text import sanitize
 from csm_console.errors import CsmError, NotFound, QueryError, UsageError
 from csm_console.services.clock import utcnow
 from csm_console.services.ticket_actions import (
@@ -123,6 +124,20 @@ class RunReport:
     @property
     def acted(self) -> int:
         return sum(len(r.acted) for r in self.runs)
+
+
+def describe_run(report: RunReport) -> list[str]:
+    """The lines a run is worth (sanitised): one per automation that did something or stopped,
+    and the first skipped tickets with their reasons."""
+    lines = []
+    for r in report.runs:
+        if r.eventful:
+            lines.append(sanitize(f"automation {r.name}: {r.summary()}", single_line=True))
+            lines.extend(
+                sanitize(f"  #{s.ticket_id} skipped: {s.reason}", single_line=True)
+                for s in r.skipped[:10]
+            )
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +259,7 @@ def check_automation(
     return _Checked(name, query.text, query, parsed, problems)
 
 
-def _check_names(session: Session, actions: Sequence[Action]) -> list[str]:
+def check_names(session: Session, actions: Sequence[Action]) -> list[str]:
     """The teams, agents and templates the actions name must exist (and agents be active)."""
     problems = []
     for action in actions:
@@ -292,7 +307,7 @@ def add_automation(
     checked = check_automation(name, condition, actions, max_tickets=max_tickets)
     with store.write() as session:
         check_can_bulk(reload_actor(session, actor))
-        problems = [*checked.problems, *_check_names(session, checked.actions)]
+        problems = [*checked.problems, *check_names(session, checked.actions)]
         rows = _ordered(session)
         if any(row.name == checked.name for row in rows):
             problems.append(f"name: an automation named {checked.name!r} exists already")

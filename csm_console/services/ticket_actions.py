@@ -374,7 +374,8 @@ def least_loaded(session: Session, ticket: Ticket) -> Agent:
 
 def render_template(session: Session, ticket: Ticket, actor: Actor | None, name: str) -> str:
     """Reply template `name` for the ticket, in the customer's language variant (else English,
-    else any), signed by the actor, or by the system as the ticket's assignee (or no one)."""
+    else any), signed by the actor, or by the system as the ticket's active assignee (or no
+    one: the signature is empty)."""
     variants = {
         t.language: t.body
         for t in session.execute(
@@ -388,6 +389,8 @@ def render_template(session: Session, ticket: Ticket, actor: Actor | None, name:
         raise NotFound(f"no reply template named {name!r}")
     signer_id = actor.id if actor is not None else ticket.assignee_id
     signer = session.get(Agent, signer_id) if signer_id is not None else None
+    if signer is not None and not signer.active:
+        signer = None  # a deactivated assignee signs nothing any more
     context = template_context(
         customer_name=customer.name,
         ticket_id=ticket.id,

@@ -46,7 +46,6 @@ from csm_console.services.ticket_actions import (
     Change,
     Source,
     apply_actions,
-    lock_for_actions,
     run_actions,
 )
 from csm_console.services.ticket_core import reload_actor
@@ -482,9 +481,9 @@ def _act(
     no longer matches."""
     try:
         with store.write() as session:
-            ticket, _ = lock_for_actions(
-                session, actor=None, ticket_id=ticket_id, expected_version=None
-            )
+            ticket = session.get(Ticket, ticket_id, with_for_update=True)
+            if ticket is None:
+                return False  # deleted meanwhile
             if session.get(AutomationFiring, (automation_id, ticket_id)) is not None:
                 return False  # another worker acted on it while this one waited for the lock
             still = session.execute(
@@ -501,8 +500,6 @@ def _act(
                 batch_id=batch,
             )  # fmt: skip
             return True
-    except NotFound:
-        return False  # deleted meanwhile
     except IntegrityError:
         return False  # the firing row's key: another worker inserted it first
 

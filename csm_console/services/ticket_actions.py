@@ -209,16 +209,19 @@ def run_actions(
     batch_id: str | None = None,
 ) -> list[Change]:
     """Apply `actions` to `ticket` inside a write that holds its lock (`lock_for_actions`);
-    the changes made.  An action that cannot apply raises `UsageError` naming it (the caller's
-    transaction then writes nothing)."""
+    the changes made.  An action that cannot apply raises its error (`UsageError`,
+    `PermissionDenied`, `NotFound`...) with the action named first (the caller's transaction
+    then writes nothing)."""
     changes: list[Change] = []
     with _recording(session) as events:
         for action in actions:
             before = len(events)
             try:
                 text = _apply(session, ticket, actor, action, mail=mail, now=now, batch_id=batch_id)
-            except CsmError as error:
-                raise UsageError(f"{action.kind.value}=: {error.message}") from None
+            except CsmError as error:  # its kind (and exit code) kept, the action named
+                error.message = f"{action.kind.value}=: {error.message}"
+                error.args = (error.message,)
+                raise
             for audit in events[before:]:
                 if audit.field is None and text is not None:
                     changes.append(Change(audit.action, None, text))

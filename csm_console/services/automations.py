@@ -404,18 +404,24 @@ def _run_one(store: Store, row: Automation, now: datetime) -> AutomationRun:
     except (QueryError, ValueError) as exc:
         return AutomationRun(row.name, stopped=f"it no longer parses: {exc}")
     conditions = _matching(query, now)
-    with store.write() as session:  # re-arm: tickets that stopped matching lose their row
-        deleted = session.execute(
-            delete(AutomationFiring).where(
-                col(AutomationFiring.automation_id) == row.id,
-                ~exists(
-                    select(col(Ticket.id)).where(
-                        col(Ticket.id) == col(AutomationFiring.ticket_id), *conditions
-                    )
-                ),
+    # re-arm: tickets that stopped matching lose their row (looked for first, so that a run
+    # with nothing to re-arm takes no write lock)
+    stale = (
+        col(AutomationFiring.automation_id) == row.id,
+        ~exists(
+            select(col(Ticket.id)).where(
+                col(Ticket.id) == col(AutomationFiring.ticket_id), *conditions
             )
-        )
-        rearmed = int(deleted.rowcount or 0)  # type: ignore[attr-defined]
+        ),
+    )
+    rearmed = 0
+    with store.read() as session:
+        any_stale = session.execute(select(col(AutomationFiring.ticket_id)).where(*stale).limit(1))
+        found = any_stale.first() is not None
+    if found:
+        with store.write() as session:
+            deleted = session.execute(delete(AutomationFiring).where(*stale))
+            rearmed = int(deleted.rowcount or 0)  # type: ignore[attr-defined]
     with store.read() as session:
         candidates = list(
             session.execute(

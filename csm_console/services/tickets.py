@@ -193,7 +193,7 @@ def assign_ticket(
 def _apply_assignment(
     session: Session,
     ticket: Ticket,
-    actor: Actor,
+    actor: Actor | None,
     target: Agent | None,
     now: datetime,
     *,
@@ -367,24 +367,40 @@ def change_priority(
         expected_version=expected_version,
         action="change the priority of",
     ) as (session, ticket, fresh):
-        old = Priority(ticket.priority)
-        if old != priority:
-            ticket.priority = int(priority)
-            customer = session.get(Customer, ticket.customer_id)
-            set_due_times(session, ticket, customer.segment if customer else None)
-            bump_version(ticket, now)
-            write_audit(
-                session,
-                ticket,
-                fresh,
-                "priority",
-                now,
-                field="priority",
-                old=old.label,
-                new=priority.label,
-                batch_id=batch_id,
-            )
+        _apply_priority(session, ticket, fresh, priority, now, batch_id=batch_id)
         return row_by_id(session, ticket_id)
+
+
+def _apply_priority(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor | None,
+    priority: Priority,
+    now: datetime,
+    *,
+    batch_id: str | None = None,
+) -> bool:
+    """A priority change inside a write that holds the ticket's lock (`change_priority`, the
+    action runner): the SLA due times are recomputed from the policy.  False when unchanged."""
+    old = Priority(ticket.priority)
+    if old == priority:
+        return False
+    ticket.priority = int(priority)
+    customer = session.get(Customer, ticket.customer_id)
+    set_due_times(session, ticket, customer.segment if customer else None)
+    bump_version(ticket, now)
+    write_audit(
+        session,
+        ticket,
+        actor,
+        "priority",
+        now,
+        field="priority",
+        old=old.label,
+        new=priority.label,
+        batch_id=batch_id,
+    )
+    return True
 
 
 def escalate(
@@ -410,75 +426,97 @@ def escalate(
         expected_version=expected_version,
         action="escalate",
     ) as (session, ticket, fresh):
-        old_tier = Tier(ticket.tier)
-        check_escalation(old_tier, to_tier)
-        if not Status(ticket.status).is_active:
-            raise UsageError(f"#{ticket_id} is {ticket.status}; reopen it before escalating")
-        target_team = team_for_tier(session, to_tier, team)
-        old_team = team_name(session, ticket.team_id)
-        old_assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
-        ticket.tier = to_tier.value
-        move_to_team(session, ticket, target_team.id)
-        ticket.assignee_id = None
-        old_status = ticket.status
-        if ticket.status in (Status.NEW.value, Status.PENDING.value, Status.ON_HOLD.value):
-            stamp_status(session, ticket, Status.OPEN, now)  # a pause ends here
-        bump_version(ticket, now)
-        write_audit(
-            session,
-            ticket,
-            fresh,
-            "escalate",
-            now,
-            field="tier",
-            old=old_tier.value,
-            new=to_tier.value,
-        )
-        write_audit(
-            session,
-            ticket,
-            fresh,
-            "escalate",
-            now,
-            field="team",
-            old=old_team,
-            new=target_team.name,
-        )
-        if old_assignee is not None:
-            write_audit(
-                session,
-                ticket,
-                fresh,
-                "escalate",
-                now,
-                field="assignee",
-                old=old_assignee.handle,
-                new=None,
-            )
-        if old_status != ticket.status:
-            write_audit(
-                session,
-                ticket,
-                fresh,
-                "status",
-                now,
-                field="status",
-                old=old_status,
-                new=ticket.status,
-            )
-        note = f"Escalated {old_tier.value} → {to_tier.value} ({target_team.name}): {reason}"
-        session.add(
-            Message(
-                ticket_id=ticket_id,
-                author_kind=AuthorKind.AGENT.value,
-                agent_id=fresh.id,
-                internal=True,
-                body=note,
-                created_at=now,
-            )
-        )
-        append_search_text(ticket, note)
+        _apply_escalation(session, ticket, fresh, to_tier, reason, now, team=team)
         return row_by_id(session, ticket_id)
+
+
+def _apply_escalation(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor | None,
+    to_tier: Tier,
+    reason: str,
+    now: datetime,
+    *,
+    team: str | None = None,
+    batch_id: str | None = None,
+) -> None:
+    """An escalation inside a write that holds the ticket's lock (`escalate`, the action
+    runner): the higher tier's team, unassigned, a pause ended, the reason as an internal note
+    (by the system when the actor is None)."""
+    assert ticket.id is not None
+    old_tier = Tier(ticket.tier)
+    check_escalation(old_tier, to_tier)
+    if not Status(ticket.status).is_active:
+        raise UsageError(f"#{ticket.id} is {ticket.status}; reopen it before escalating")
+    target_team = team_for_tier(session, to_tier, team)
+    old_team = team_name(session, ticket.team_id)
+    old_assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+    ticket.tier = to_tier.value
+    move_to_team(session, ticket, target_team.id)
+    ticket.assignee_id = None
+    old_status = ticket.status
+    if ticket.status in (Status.NEW.value, Status.PENDING.value, Status.ON_HOLD.value):
+        stamp_status(session, ticket, Status.OPEN, now)  # a pause ends here
+    bump_version(ticket, now)
+    write_audit(
+        session,
+        ticket,
+        actor,
+        "escalate",
+        now,
+        field="tier",
+        old=old_tier.value,
+        new=to_tier.value,
+        batch_id=batch_id,
+    )
+    write_audit(
+        session,
+        ticket,
+        actor,
+        "escalate",
+        now,
+        field="team",
+        old=old_team,
+        new=target_team.name,
+        batch_id=batch_id,
+    )
+    if old_assignee is not None:
+        write_audit(
+            session,
+            ticket,
+            actor,
+            "escalate",
+            now,
+            field="assignee",
+            old=old_assignee.handle,
+            new=None,
+            batch_id=batch_id,
+        )
+    if old_status != ticket.status:
+        write_audit(
+            session,
+            ticket,
+            actor,
+            "status",
+            now,
+            field="status",
+            old=old_status,
+            new=ticket.status,
+            batch_id=batch_id,
+        )
+    note = f"Escalated {old_tier.value} → {to_tier.value} ({target_team.name}): {reason}"
+    session.add(
+        Message(
+            ticket_id=ticket.id,
+            author_kind=(AuthorKind.AGENT if actor else AuthorKind.SYSTEM).value,
+            agent_id=actor.id if actor else None,
+            internal=True,
+            body=note,
+            created_at=now,
+        )
+    )
+    append_search_text(ticket, note)
 
 
 def reply(
@@ -514,48 +552,70 @@ def reply(
         expected_version=expected_version,
         action="reply to",
     ) as (session, ticket, fresh):
-        if ticket.status == Status.CLOSED.value:
-            raise UsageError(f"#{ticket_id} is closed; a closed ticket is final")
-        target = status
-        if target is None and ticket.status == Status.NEW.value:
-            target = Status.OPEN
-        if target is not None and target.value != ticket.status:
-            check_transition(Status(ticket.status), target)
-        message = Message(
-            ticket_id=ticket_id,
-            author_kind=AuthorKind.AGENT.value,
-            agent_id=fresh.id,
-            internal=False,
-            body=body,
-            created_at=now,
-        )
-        session.add(message)
-        outbox.queue_mail(
-            session, mail=store.mail, ticket=ticket, message=message, kind=OutKind.REPLY, now=now
-        )
-        session.flush()
-        outbox.store_files(session, message, files)
-        ticket.agent_replies += 1
-        append_search_text(ticket, body)
-        first = ticket.first_response_at is None
-        if first:
-            ticket.first_response_at = now
-            measure_times(ticket, team_calendar(session, ticket.team_id))
-        bump_version(ticket, now)
-        write_audit(session, ticket, fresh, "reply", now)
-        if first:
-            write_audit(
-                session,
-                ticket,
-                fresh,
-                "reply",
-                now,
-                field="first_response_at",
-                new=now.isoformat(timespec="seconds"),
-            )
-        if target is not None:
-            _apply_status(session, ticket, fresh, target, now, mail=store.mail)
+        _apply_reply(session, ticket, fresh, body, now, mail=store.mail, status=status, files=files)
         return row_by_id(session, ticket_id)
+
+
+def _apply_reply(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor | None,
+    body: str,
+    now: datetime,
+    *,
+    mail: MailSettings,
+    status: Status | None = None,
+    files: Sequence[outbox.NewFile] = (),
+    batch_id: str | None = None,
+) -> Message:
+    """A public reply inside a write that holds the ticket's lock (`reply`, the action runner),
+    its mail queued in the same transaction.  By the system (actor None, an automation's
+    reminder) it is a system message: it counts as no agent reply and no first response."""
+    assert ticket.id is not None
+    if ticket.status == Status.CLOSED.value:
+        raise UsageError(f"#{ticket.id} is closed; a closed ticket is final")
+    target = status
+    if target is None and ticket.status == Status.NEW.value:
+        target = Status.OPEN
+    if target is not None and target.value != ticket.status:
+        check_transition(Status(ticket.status), target)
+    message = Message(
+        ticket_id=ticket.id,
+        author_kind=(AuthorKind.AGENT if actor else AuthorKind.SYSTEM).value,
+        agent_id=actor.id if actor else None,
+        internal=False,
+        body=body,
+        created_at=now,
+    )
+    session.add(message)
+    outbox.queue_mail(
+        session, mail=mail, ticket=ticket, message=message, kind=OutKind.REPLY, now=now
+    )
+    session.flush()
+    outbox.store_files(session, message, files)
+    append_search_text(ticket, body)
+    first = actor is not None and ticket.first_response_at is None
+    if actor is not None:
+        ticket.agent_replies += 1
+    if first:
+        ticket.first_response_at = now
+        measure_times(ticket, team_calendar(session, ticket.team_id))
+    bump_version(ticket, now)
+    write_audit(session, ticket, actor, "reply", now, batch_id=batch_id)
+    if first:
+        write_audit(
+            session,
+            ticket,
+            actor,
+            "reply",
+            now,
+            field="first_response_at",
+            new=now.isoformat(timespec="seconds"),
+            batch_id=batch_id,
+        )
+    if target is not None:
+        _apply_status(session, ticket, actor, target, now, mail=mail, batch_id=batch_id)
+    return message
 
 
 def add_note(
@@ -577,20 +637,35 @@ def add_note(
         expected_version=expected_version,
         action="add a note to",
     ) as (session, ticket, fresh):
-        session.add(
-            Message(
-                ticket_id=ticket_id,
-                author_kind=AuthorKind.AGENT.value,
-                agent_id=fresh.id,
-                internal=True,
-                body=body,
-                created_at=now,
-            )
-        )
-        append_search_text(ticket, body)
-        bump_version(ticket, now)
-        write_audit(session, ticket, fresh, "note", now)
+        _add_note(session, ticket, fresh, body, now)
         return row_by_id(session, ticket_id)
+
+
+def _add_note(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor | None,
+    body: str,
+    now: datetime,
+    *,
+    batch_id: str | None = None,
+) -> None:
+    """An internal note inside a write that holds the ticket's lock (`add_note`, the action
+    runner; by the system when the actor is None)."""
+    assert ticket.id is not None
+    session.add(
+        Message(
+            ticket_id=ticket.id,
+            author_kind=(AuthorKind.AGENT if actor else AuthorKind.SYSTEM).value,
+            agent_id=actor.id if actor else None,
+            internal=True,
+            body=body,
+            created_at=now,
+        )
+    )
+    append_search_text(ticket, body)
+    bump_version(ticket, now)
+    write_audit(session, ticket, actor, "note", now, batch_id=batch_id)
 
 
 def tag_ticket(
@@ -617,24 +692,41 @@ def tag_ticket(
     with changing(
         store, actor=actor, ticket_id=ticket_id, expected_version=expected_version, action="tag"
     ) as (session, ticket, fresh):
-        current = set(tags_for(session, [ticket_id]).get(ticket_id, []))
-        added = sorted(to_add - current)
-        removed = sorted(to_remove & current)
-        if added or removed:
-            bump_version(ticket, now)
-            for tag in added:
-                session.add(TicketTag(ticket_id=ticket_id, tag=tag))
-                write_audit(
-                    session, ticket, fresh, "tag", now, field="tags", new=tag, batch_id=batch_id
-                )
-            for tag in removed:
-                row = session.get(TicketTag, (ticket_id, tag))
-                if row is not None:
-                    session.delete(row)
-                write_audit(
-                    session, ticket, fresh, "untag", now, field="tags", old=tag, batch_id=batch_id
-                )
+        _apply_tags(session, ticket, fresh, to_add, to_remove, now, batch_id=batch_id)
         return row_by_id(session, ticket_id)
+
+
+def _apply_tags(
+    session: Session,
+    ticket: Ticket,
+    actor: Actor | None,
+    add: set[str],
+    remove: set[str],
+    now: datetime,
+    *,
+    batch_id: str | None = None,
+) -> tuple[list[str], list[str]]:
+    """Add and remove (normalised) tags inside a write that holds the ticket's lock
+    (`tag_ticket`, the action runner); the tags added and removed."""
+    assert ticket.id is not None
+    current = set(tags_for(session, [ticket.id]).get(ticket.id, []))
+    added = sorted(add - current)
+    removed = sorted(remove & current)
+    if added or removed:
+        bump_version(ticket, now)
+        for tag in added:
+            session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+            write_audit(
+                session, ticket, actor, "tag", now, field="tags", new=tag, batch_id=batch_id
+            )
+        for tag in removed:
+            row = session.get(TicketTag, (ticket.id, tag))
+            if row is not None:
+                session.delete(row)
+            write_audit(
+                session, ticket, actor, "untag", now, field="tags", old=tag, batch_id=batch_id
+            )
+    return added, removed
 
 
 def record_csat(

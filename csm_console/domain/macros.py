@@ -147,7 +147,10 @@ def parse_macro(text: str, *, source: str, lines_of_body: bool = False) -> Macro
     if not isinstance(raw_actions, list) or not all(
         isinstance(a, str | int | float) for a in raw_actions
     ):
-        raise ValueError(f"{source}: actions: a list of `kind=value` lines")
+        raise ValueError(
+            f"{source}: actions: a list of `kind=value` lines (put one with ': ' in it "
+            'in quotes: - "note=text: more text")'
+        )
     normalized = text.replace("\r\n", "\n")
     stripped = body.replace("\r\n", "\n").strip()
     at = normalized.rfind(stripped) if stripped else -1

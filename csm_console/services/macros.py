@@ -9,22 +9,31 @@ kinds `domain.actions.MACRO_KINDS` allows).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from csm_console.domain.actions import MACRO_KINDS, Action, describe, parse_actions
-from csm_console.domain.macros import MacroDraft, make_macro
+from csm_console.domain.actions import MACRO_KINDS, Action, ActionKind, describe, parse_actions
+from csm_console.domain.macros import MacroDraft, make_macro, parse_macro
+from csm_console.domain.model import Status
 from csm_console.domain.rights import Actor, check_can_edit_knowledge
-from csm_console.domain.templates import TemplateProblem
+from csm_console.domain.templates import TemplateProblem, unresolved_placeholders
 from csm_console.domain.text import fold
-from csm_console.errors import BadRecords, NotFound, UsageError
+from csm_console.errors import BadRecords, Conflict, NotFound, PermissionDenied, UsageError
+from csm_console.services import outbox
+from csm_console.services.clock import utcnow
 from csm_console.services.replies import TemplateView, pick_variant, preview
-from csm_console.services.ticket_core import reload_actor
+from csm_console.services.ticket_actions import Change, Source, lock_for_actions, run_actions
+from csm_console.services.ticket_core import checked_body, reload_actor
 from csm_console.services.ticket_reads import get_ticket
+from csm_console.services.tickets import _apply_reply
 from csm_console.store.engine import Store
 from csm_console.store.models import Macro
 
@@ -310,3 +319,210 @@ def render_for(store: Store, *, actor: Actor, macro: MacroView, ticket_id: int) 
             result.missing,
         )
     return RenderedMacro(macro=macro, ticket_id=ticket_id, reply=result.text)
+
+
+# -- applying a macro: its reply through the reply path, then its actions through the action
+#    runner (`services.ticket_actions`), in one transaction per ticket
+
+
+@dataclass(frozen=True, slots=True)
+class MacroResult:
+    """A macro applied to one ticket (or, in a dry run, what it would do): the variant used,
+    the reply sent ('' for none) and every change (field, old, new)."""
+
+    ticket_id: int
+    macro: MacroView
+    reply: str
+    changes: tuple[Change, ...]
+    version: int  # the ticket's version after (in a dry run: as it was)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+class _DryRun(Exception):
+    """Raised inside the write to roll a dry run back."""
+
+
+def _status_action(actions: Iterable[Action]) -> Status | None:
+    return next((a.status for a in actions if a.kind is ActionKind.STATUS), None)
+
+
+def apply_macro(
+    store: Store,
+    *,
+    actor: Actor,
+    ticket_id: int,
+    macro: MacroView,
+    reply: str | None = None,
+    status: Status | None = None,
+    attachments: Sequence[outbox.NewFile] = (),
+    batch_id: str | None = None,
+    expected_version: int | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> MacroResult:
+    """Apply `macro` (a variant already chosen) to ticket `ticket_id` in ONE write transaction:
+    the reply (`reply`: the text the operator reviewed; None renders the macro's own for the
+    ticket) as a public reply through the reply path (`tickets._apply_reply`: on an e-mail
+    ticket its mail is queued in the same transaction), then the actions through
+    `ticket_actions.run_actions`.  All or nothing.  The macro's `status=` (else `status`) is
+    the status the reply leaves the ticket in.  With `dry_run`, the same work rolled back:
+    what would change, nothing written."""
+    now = now or utcnow()
+    if reply is None:
+        reply = render_for(store, actor=actor, macro=macro, ticket_id=ticket_id).reply
+    body = ""
+    if reply.strip():
+        body = checked_body(reply)
+        left = unresolved_placeholders(body)
+        if left:
+            raise UsageError(
+                f"the reply still has placeholders ({', '.join(left[:3])}); fill them in first"
+            )
+    files = outbox.check_files(attachments, limit=store.mail.max_message) if body else []
+    after = _status_action(macro.actions) or status
+    found: list[MacroResult] = []
+    try:
+        with store.write() as session:
+            ticket, fresh = lock_for_actions(
+                session, actor=actor, ticket_id=ticket_id, expected_version=expected_version
+            )
+            version = ticket.version
+            changes: list[Change] = []
+            if body:
+                before = ticket.status
+                _apply_reply(
+                    session,
+                    ticket,
+                    fresh,
+                    body,
+                    now,
+                    mail=store.mail,
+                    status=after,
+                    files=files,
+                    batch_id=batch_id,
+                )
+                changes.append(Change("reply", None, body))
+                if ticket.status != before:
+                    changes.append(Change("status", before, ticket.status))
+            changes += run_actions(
+                session,
+                ticket,
+                fresh,
+                macro.actions,
+                mail=store.mail,
+                now=now,
+                source=Source("macro", macro.name),
+                batch_id=batch_id,
+            )
+            result = MacroResult(
+                ticket_id, macro, body, tuple(changes), version if dry_run else ticket.version
+            )
+            if dry_run:
+                found.append(replace(result, dry_run=True))
+                raise _DryRun
+            return result
+    except _DryRun:
+        return found[0]
+
+
+@dataclass
+class MacroRun:
+    """A macro applied to several tickets, each in its own transaction, under one batch id:
+    what each ticket got, and the ones refused (with why and the exit code)."""
+
+    batch_id: str
+    name: str
+    results: list[MacroResult] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    refusal_codes: list[int] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[int]:
+        return [r.ticket_id for r in self.results if r.changed]
+
+    @property
+    def unchanged(self) -> list[int]:
+        return [r.ticket_id for r in self.results if not r.changed]
+
+    def summary(self) -> str:
+        verb = "would change" if any(r.dry_run for r in self.results) else "changed"
+        parts = [f"{len(self.changed)} {verb}"]
+        if self.unchanged:
+            parts.append(f"{len(self.unchanged)} already so")
+        if self.refused:
+            parts.append(f"{len(self.refused)} refused")
+        return ", ".join(parts)
+
+
+def apply_many(
+    store: Store,
+    *,
+    actor: Actor,
+    ticket_ids: Iterable[int],
+    name: str,
+    versions: dict[int, int] | None = None,
+    dry_run: bool = False,
+    without_reply: bool = False,
+    after_each: Callable[[int], None] | None = None,
+) -> MacroRun:
+    """Apply macro `name` to each ticket (once each, in the order given), each in its own
+    transaction: the variant for that ticket's customer, its reply rendered for that ticket.
+    A ticket it cannot apply to is refused with the reason; the others go on.  With
+    `without_reply` (the console's marked tickets) a macro that has a reply is refused: its
+    reply is for review in the composer, one ticket at a time."""
+    run = MacroRun(batch_id=f"macro-{uuid.uuid4().hex}", name=name.strip())
+    get_macro(store, name=name)  # NotFound before any ticket is tried
+    known = versions or {}
+    for done, ticket_id in enumerate(dict.fromkeys(ticket_ids), 1):
+        try:
+            language = get_ticket(store, ticket_id=ticket_id, other_limit=0).customer.language
+            macro = get_macro(store, name=name, language=language)
+            if without_reply and macro.has_reply:
+                raise UsageError(
+                    f"macro {macro.name} ({macro.variant}) has a reply: open the ticket and "
+                    "apply it there, to review the reply"
+                )
+            run.results.append(
+                apply_macro(
+                    store,
+                    actor=actor,
+                    ticket_id=ticket_id,
+                    macro=macro,
+                    batch_id=run.batch_id,
+                    expected_version=known.get(ticket_id),
+                    dry_run=dry_run,
+                )
+            )
+        except (PermissionDenied, UsageError, Conflict, NotFound) as refusal:
+            run.refused.append((ticket_id, refusal.message))
+            run.refusal_codes.append(refusal.exit_code)
+        if after_each is not None:
+            after_each(done)
+    return run
+
+
+def add_samples(session: Session, files: Iterable[Traversable | Path], now: datetime) -> int:
+    """The sample store's macros (`sample_data/macros/*.md`), inside `load_sample`'s
+    transaction; a file that does not parse stops the load with its name and problem."""
+    count = 0
+    for path in files:
+        try:
+            draft = parse_macro(path.read_text(encoding="utf-8"), source=path.name)
+        except ValueError as exc:
+            raise BadRecords(str(exc), [str(exc)]) from None
+        session.add(
+            Macro(
+                name=draft.name,
+                category=draft.category,
+                language=draft.language,
+                reply=draft.reply,
+                actions=draft.actions_text,
+                updated_at=now,
+            )
+        )
+        count += 1
+    return count

@@ -29,10 +29,11 @@ from csm_console.domain.text import fold
 from csm_console.errors import BadRecords, Conflict, NotFound, PermissionDenied, UsageError
 from csm_console.services import outbox
 from csm_console.services.clock import utcnow
+from csm_console.services.records import TicketRow
 from csm_console.services.replies import TemplateView, pick_variant, preview
 from csm_console.services.ticket_actions import Change, Source, lock_for_actions, run_actions
 from csm_console.services.ticket_core import checked_body, reload_actor
-from csm_console.services.ticket_reads import get_ticket
+from csm_console.services.ticket_reads import get_ticket, row_by_id
 from csm_console.services.tickets import _apply_reply
 from csm_console.store.engine import Store
 from csm_console.store.models import Macro
@@ -336,10 +337,15 @@ class MacroResult:
     changes: tuple[Change, ...]
     version: int  # the ticket's version after (in a dry run: as it was)
     dry_run: bool = False
+    row: TicketRow | None = None  # the ticket after (None in a dry run)
 
     @property
     def changed(self) -> bool:
         return bool(self.changes)
+
+
+def new_batch_id() -> str:
+    return f"macro-{uuid.uuid4().hex}"
 
 
 class _DryRun(Exception):
@@ -372,6 +378,7 @@ def apply_macro(
     the status the reply leaves the ticket in.  With `dry_run`, the same work rolled back:
     what would change, nothing written."""
     now = now or utcnow()
+    batch_id = batch_id or new_batch_id()  # its reply and actions: one change in the audit
     if reply is None:
         reply = render_for(store, actor=actor, macro=macro, ticket_id=ticket_id).reply
     body = ""
@@ -424,7 +431,7 @@ def apply_macro(
             if dry_run:
                 found.append(replace(result, dry_run=True))
                 raise _DryRun
-            return result
+            return replace(result, row=row_by_id(session, ticket_id))
     except _DryRun:
         return found[0]
 
@@ -474,7 +481,7 @@ def apply_many(
     A ticket it cannot apply to is refused with the reason; the others go on.  With
     `without_reply` (the console's marked tickets) a macro that has a reply is refused: its
     reply is for review in the composer, one ticket at a time."""
-    run = MacroRun(batch_id=f"macro-{uuid.uuid4().hex}", name=name.strip())
+    run = MacroRun(batch_id=new_batch_id(), name=name.strip())
     get_macro(store, name=name)  # NotFound before any ticket is tried
     known = versions or {}
     for done, ticket_id in enumerate(dict.fromkeys(ticket_ids), 1):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from csm_console.domain.actions import describe
+from csm_console.domain.actions import ActionKind, describe
 from csm_console.domain.model import Status
 from csm_console.services import macros, presence
 from csm_console.services.bulk import BulkResult
@@ -27,10 +27,18 @@ from csm_console.tui.formatting import STATUS_WORD
 from csm_console.tui.screens import Choice, ConfirmScreen, PickerScreen
 
 
+def short_summary(macro: MacroView) -> str:
+    """What a macro does, short enough for one line of the picker: a note as `note`."""
+    parts = ["reply"] if macro.has_reply else []
+    parts += ["note" if a.kind is ActionKind.NOTE else str(a) for a in macro.actions]
+    return ", ".join(parts)
+
+
 def macro_choices(found: list[MacroView]) -> list[Choice[MacroView]]:
     """One line per macro: its name, then its variant, category and what it does."""
     return [
-        Choice(m, m.name, f"{m.variant} · {m.category or 'general'} · {m.summary}") for m in found
+        Choice(m, m.name, f"{m.variant} · {m.category or 'general'} · {short_summary(m)}")
+        for m in found
     ]
 
 
@@ -185,7 +193,7 @@ class MacroFlow:
         ):
             return
         status: Status | None = None
-        if not any(a.kind.value == "status" for a in macro.actions):
+        if not any(a.kind is ActionKind.STATUS for a in macro.actions):
             status = await ask(
                 c,
                 PickerScreen(

@@ -1,4 +1,5 @@
-"""`csm mail fetch` and `csm mail watch`: mail from IMAP mailboxes into the queue.
+"""`csm mail fetch` and `csm mail watch`: mail from IMAP mailboxes into the queue; and `csm
+worker`, the long-running worker that also sends the outbox and runs the automations.
 
 The two commands join the `csm mail` group (see `main.GROUP_EXTRAS`); the rules are in
 `services.mail_fetch` and `services.mail_watch`.
@@ -19,6 +20,7 @@ from csm_console.domain.text import sanitize
 from csm_console.errors import MailServerError, StoreUnavailable
 
 if TYPE_CHECKING:
+    from csm_console.domain.mail import Mailbox
     from csm_console.services.mail_fetch import FetchReport
 
 FORMATS = ("text", "json")
@@ -107,16 +109,50 @@ def watch(
     One connection per mailbox, waiting with IMAP IDLE where the server has it, else polling
     every --poll seconds. A server that goes away is reconnected with a growing pause, said
     on stderr. Stops within a second (after the message being taken in). Exit 0 when stopped.
+    Like `csm worker`, it also sends the outbox and runs the automations every minute.
     """
     from csm_console.services.mail_fetch import check_mailbox, imap_mailboxes
-    from csm_console.services.mail_watch import WatchOptions, periodic_jobs
+
+    st = state(ctx)
+    boxes = imap_mailboxes(st.settings().mail, mailbox)
+    for box in boxes:
+        check_mailbox(box)
+    names = ", ".join(b.name for b in boxes)
+    _serve(ctx, boxes, poll, f"watching {names} (every {poll:g} s at most)")
+
+
+def worker(
+    ctx: typer.Context,
+    poll: float = typer.Option(
+        60.0, "--poll", min=1.0, max=1740.0, metavar="SECONDS",
+        help="Fetch mail and send the outbox at least this often (automations run every "
+        "minute).",
+    ),
+) -> None:  # fmt: skip
+    """The one long-running worker: fetch mail when mailboxes have an imap_url, send the
+    outbox when smtp_url is set, and run the automations every minute, until Ctrl-C or SIGTERM.
+
+    Each part also runs once from the CLI (`csm mail fetch`, `csm mail send`, `csm automations
+    run`). Stops within a second (after the message being taken in). Exit 0 when stopped.
+    """
+    from csm_console.services.mail_fetch import check_mailbox
+
+    st = state(ctx)
+    boxes = [m for m in st.settings().mail.mailboxes if m.imap_url]
+    for box in boxes:
+        check_mailbox(box)
+    fetching = f"fetching {', '.join(b.name for b in boxes)}" if boxes else "no mailbox to fetch"
+    _serve(ctx, boxes, poll, f"worker: {fetching}, automations every minute")
+
+
+def _serve(ctx: typer.Context, boxes: list[Mailbox], poll: float, started: str) -> None:
+    """Run the watch (the mailboxes, the outbox, the automations) until Ctrl-C or SIGTERM;
+    every line on stderr with the time."""
+    from csm_console.services.mail_watch import AUTOMATIONS_EVERY, WatchOptions, periodic_jobs
     from csm_console.services.mail_watch import watch as run
 
     st = state(ctx)
     settings = st.settings()
-    boxes = imap_mailboxes(settings.mail, mailbox)
-    for box in boxes:
-        check_mailbox(box)
     store = st.store()
     stop = threading.Event()
 
@@ -129,8 +165,7 @@ def watch(
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        names = ", ".join(b.name for b in boxes)
-        say(f"watching {names} (every {poll:g} s at most); stop with Ctrl-C or SIGTERM")
+        say(f"{started}; stop with Ctrl-C or SIGTERM")
         run(
             store,
             settings.mail,
@@ -138,7 +173,7 @@ def watch(
             stop=stop,
             say=say,
             options=WatchOptions(poll=poll),
-            periodic=periodic_jobs(store, settings.mail, say),
+            periodic=periodic_jobs(store, settings.mail, say, automations_every=AUTOMATIONS_EVERY),
         )
         say("stopped")
     finally:

@@ -36,9 +36,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "teams": ("people_cmd", "teams_app"),
     "customers": ("people_cmd", "customers_app"),
     "rules": ("rules_cmd", "app"),
+    "automations": ("automations_cmd", "app"),
     "sla": ("sla_cmd", "app"),
     "calendars": ("calendars_cmd", "app"),
     "mail": ("mail_cmd", "app"),
+    "worker": ("mail_fetch_cmd", "worker"),
     "dev": ("dev_cmd", "app"),
     "audit": ("audit_cmd", "app"),
 }
@@ -103,8 +105,13 @@ SUMMARIES: dict[str, str] = {
     "teams": "Teams: list, add.",
     "customers": "Customers: list, show, set.",
     "rules": "Routing rules for new tickets: list, add, remove, move, test.",
+    "automations": "Automations: act on tickets that match a condition (time terms such as "
+    "`updated:>3d`): list, add, remove, enable, disable, test, run.",
     "sla": "SLA policies: list, set.",
     "calendars": "Business-hours calendars for SLA clocks: list, show, set, remove, use.",
+    "worker": "The one long-running worker: fetch mail when mailboxes have an imap_url, send "
+    "the outbox when smtp_url is set, and run the automations every minute, until Ctrl-C or "
+    "SIGTERM.",
     "dev": "Developer tools: synthetic data for load tests.",
     "audit": "The audit trail: verify its hash chain.",
     "mail": "E-mail: take mail in (a mail server's pipe, files, IMAP), send the outbox; the "

@@ -96,10 +96,11 @@ class TimeTerm:
 
 @dataclass(frozen=True, slots=True)
 class SlaTerm:
-    """`sla:breached`, `sla:ok`, `sla:due<2h` (the running clock's deadline), or `sla:missed`
-    (a target missed: `frt:missed` or `resolution:missed`)."""
+    """`sla:breached`, `sla:ok`, `sla:at-risk` (the running clock has less than a quarter of
+    its target left, as the console's ▲), `sla:due<2h` (the running clock's deadline), or
+    `sla:missed` (a target missed: `frt:missed` or `resolution:missed`)."""
 
-    state: str  # "breached" | "ok" | "due" | "missed"
+    state: str  # "breached" | "ok" | "at-risk" | "due" | "missed"
     op: Op = Op.EQ
     within: timedelta | None = None
     negated: bool = False
@@ -116,6 +117,20 @@ class OutcomeTerm:
 
 
 @dataclass(frozen=True, slots=True)
+class ElapsedTerm:
+    """`frt:>80%`: an active ticket still waiting for its first response, with at least that
+    share of the time from its creation to its first-response due time gone (past 100%: late)."""
+
+    op: Op
+    percent: int
+    negated: bool = False
+
+    @property
+    def field(self) -> str:
+        return "frt"
+
+
+@dataclass(frozen=True, slots=True)
 class RepeatTerm:
     """`repeat:7d`: solved, and the customer opened another ticket in the same category within
     that long after it was solved (a repeat contact)."""
@@ -128,7 +143,9 @@ class RepeatTerm:
         return "repeat"
 
 
-Term = WordTerm | MatchTerm | CompareTerm | TimeTerm | SlaTerm | OutcomeTerm | RepeatTerm
+Term = (
+    WordTerm | MatchTerm | CompareTerm | TimeTerm | SlaTerm | OutcomeTerm | ElapsedTerm | RepeatTerm
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +247,7 @@ _ALIASES = {
     "tags": "tag",
     "state": "status",
     "answered": "responded",
+    "age": "created",  # `age:>2h`: created more than two hours ago
 }
 
 _TOKEN = re.compile(
@@ -308,6 +326,8 @@ def _field_term(raw_field: str, raw_value: str, negated: bool, *, quoted: bool =
             return WordTerm(fold(value).strip(), negated)
         if field == "sla":
             return _sla_term(value, op, negated)
+        if field == "frt" and op is not Op.EQ:
+            return _elapsed_term(value, op, negated)
         if field in _OUTCOME_VALUES:
             valid = _OUTCOME_VALUES[field]
             if op is not Op.EQ or value.lower() not in valid:
@@ -396,15 +416,25 @@ def _match_value(field: str, value: str) -> str | int | None:
     return value
 
 
+def _elapsed_term(value: str, op: Op, negated: bool) -> ElapsedTerm:
+    m = re.fullmatch(r"(\d{1,4})\s*%", value)
+    if m is None or not 1 <= int(m.group(1)) <= 1000:
+        raise ValueError(
+            f"bad share {value[:20]!r}; write a percentage of the first-response target, "
+            "e.g. frt:>80% (1% to 1000%)"
+        )
+    return ElapsedTerm(op, int(m.group(1)), negated)
+
+
 def _sla_term(value: str, op: Op, negated: bool) -> SlaTerm:
-    lowered = value.lower()
-    if op is Op.EQ and lowered in {"breached", "ok", "missed"}:
+    lowered = value.lower().replace("_", "-")
+    if op is Op.EQ and lowered in {"breached", "ok", "missed", "at-risk"}:
         return SlaTerm(lowered, negated=negated)
     m = re.fullmatch(r"due\s*(>=|<=|>|<)\s*(\S+)", lowered)
     if m:
         return SlaTerm("due", Op(m.group(1)), parse_duration(m.group(2)), negated)
     raise ValueError(
-        f"bad value {value!r}; valid: breached, ok, due<DURATION, due>DURATION, missed"
+        f"bad value {value!r}; valid: breached, ok, at-risk, due<DURATION, due>DURATION, missed"
     )
 
 
@@ -442,7 +472,7 @@ def _time_term(field: str, op: Op, value: str, negated: bool) -> TimeTerm:
 def _example(field: str) -> str:
     examples = {
         "status": "status:open,pending",
-        "assignee": "assignee:me (or none, or a handle)",
+        "assignee": "assignee:me (or none, inactive, or a handle)",
         "team": "team:Frontline",
         "tier": "tier:L2 or tier:>=L2",
         "priority": "priority:>=high",
@@ -452,12 +482,12 @@ def _example(field: str) -> str:
         "category": "category:billing",
         "language": "language:ru",
         "segment": "segment:vip",
-        "sla": "sla:breached, sla:missed or sla:due<2h",
+        "sla": "sla:breached, sla:at-risk, sla:missed or sla:due<2h",
         "created": "created:>2026-11-01",
         "updated": "updated:<3d",
         "solved": "solved:>=2026-11-01",
         "responded": "responded:<1d",
-        "frt": "frt:missed (or met)",
+        "frt": "frt:missed (or met), frt:>80%",
         "resolution": "resolution:missed (or met)",
         "fcr": "fcr:yes (or no)",
         "csat": "csat:>=4 or csat:none",

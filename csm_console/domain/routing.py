@@ -20,6 +20,7 @@ from csm_console.domain.model import Priority, Tier
 from csm_console.domain.query import (
     OUTCOME_FIELDS,
     CompareTerm,
+    ElapsedTerm,
     MatchTerm,
     Op,
     OutcomeTerm,
@@ -169,7 +170,9 @@ def _negated(term: Term) -> bool:
 
 
 def _field_of(term: Term) -> str | None:
-    if isinstance(term, MatchTerm | CompareTerm | TimeTerm | OutcomeTerm | RepeatTerm):
+    if isinstance(
+        term, MatchTerm | CompareTerm | TimeTerm | OutcomeTerm | ElapsedTerm | RepeatTerm
+    ):
         return term.field
     if isinstance(term, SlaTerm):
         return "sla"

@@ -1,4 +1,5 @@
-"""`csm mail watch`: keep fetching until told to stop, and run the other periodic work.
+"""`csm worker` and `csm mail watch`: keep fetching until told to stop, and run the other
+periodic work (the outbox, the automations).
 
     stop = threading.Event()          # set it (a signal handler does) to stop
     watch(store, mail, mailboxes=boxes, stop=stop, poll=60, periodic=[send_due_mail])
@@ -30,6 +31,8 @@ from dataclasses import dataclass
 from csm_console.channels.imap import ImapSession
 from csm_console.domain.mail import Mailbox, MailSettings
 from csm_console.errors import CsmError, MailServerError
+from csm_console.services import automations
+from csm_console.services.automations import describe_run
 from csm_console.services.mail_fetch import FetchReport, TakeIn, fetch_mailbox, open_session
 from csm_console.services.mail_send import deliver, smtp_password, smtp_target
 from csm_console.store.engine import Store
@@ -195,13 +198,27 @@ def _guarded(
             stop.wait(options.poll)
 
 
-def periodic_jobs(store: Store, mail: MailSettings, say: Say) -> list[PeriodicWork]:
-    """The other work `csm mail watch` runs every round besides fetching (the place to add
-    a job: a callable with no arguments): sending the outbox's due mail, when an `smtp_url`
-    is set (its settings are checked now, so a bad one stops the watch before it starts)."""
+AUTOMATIONS_EVERY = 60.0  # seconds: automations run at most this often
+
+
+def periodic_jobs(
+    store: Store,
+    mail: MailSettings,
+    say: Say,
+    *,
+    automations_every: float | None = None,
+) -> list[PeriodicWork]:
+    """The other work `csm worker` and `csm mail watch` run every round besides fetching (the
+        place to add a job: a callable with no arguments): sending the outbox's due mail, when an
+        `smtp_url` is set (its settings are checked now, so a bad one stops the watch before it
+        starts), and the automations, at most every `automations_every` seconds (`csm worker` and
+    `csm mail watch` give AUTOMATIONS_EVERY; None: no automations)."""
+    jobs: list[PeriodicWork] = []
+    if automations_every is not None:
+        jobs.append(_automations_job(store, say, automations_every))
     if not mail.smtp_url:
         say("no smtp_url (config file or CSM_SMTP_URL): watching without sending")
-        return []
+        return jobs
     smtp_target(mail)
     smtp_password(mail)
     last_down: list[str | None] = [None]
@@ -215,4 +232,19 @@ def periodic_jobs(store: Store, mail: MailSettings, say: Say) -> list[PeriodicWo
         if report.sent or report.retrying or report.failed or report.server_down:
             say(f"outbox: {report.summary()}")
 
-    return [send_due]
+    return [send_due, *jobs]
+
+
+def _automations_job(store: Store, say: Say, every: float) -> PeriodicWork:
+    """Run the enabled automations (`services.automations.run`) when `every` seconds have gone
+    since the last run began; say what they did."""
+    next_due = [0.0]
+
+    def run_automations() -> None:
+        if time.monotonic() < next_due[0]:
+            return
+        next_due[0] = time.monotonic() + every
+        for line in describe_run(automations.run(store)):
+            say(line)
+
+    return run_automations

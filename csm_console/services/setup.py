@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlmodel import Session, col
 
+from csm_console.domain.actions import actions_text
 from csm_console.domain.calendar import BusinessCalendar, parse_calendar
 from csm_console.domain.durations import parse_duration
 from csm_console.domain.frontmatter import split_front_matter
@@ -35,7 +36,7 @@ from csm_console.domain.search import article_index
 from csm_console.domain.sla import choose_targets, due_times, elapsed, running_deadline
 from csm_console.domain.text import fold, normalize_tag
 from csm_console.errors import UsageError
-from csm_console.services import macros, repeat_contacts, sample_mail
+from csm_console.services import automations, macros, repeat_contacts, sample_mail
 from csm_console.services.clock import utcnow
 from csm_console.services.records import StoreSummary
 from csm_console.services.ticket_core import policy_rules
@@ -45,6 +46,7 @@ from csm_console.store.models import (
     Agent,
     Article,
     AuditEvent,
+    Automation,
     Calendar,
     Customer,
     Message,
@@ -257,8 +259,36 @@ def load_sample(
                 )
             )
         session.flush()
+        if _exists(root, "automations.json"):
+            _load_automations(session, _read_json(root, "automations.json"), now)
         sync_sequences(session, store)
     return summarize(store, now=now)
+
+
+def _load_automations(session: Session, items: list[dict[str, Any]], now: datetime) -> None:
+    """The sample's automations, checked as `csm automations add` checks them."""
+    for position, a in enumerate(items, start=1):
+        checked = automations.check_automation(
+            str(a["name"]),
+            str(a["when"]),
+            [str(x) for x in a["do"]],
+            max_tickets=int(a.get("max", automations.DEFAULT_MAX)),
+        )
+        problems = [*checked.problems, *automations.check_names(session, checked.actions)]
+        if problems:
+            raise UsageError(f"automations.json {a['name']!r}: " + "; ".join(problems))
+        session.add(
+            Automation(
+                position=position,
+                name=checked.name,
+                condition=checked.condition,
+                actions=actions_text(checked.actions),
+                max_tickets=int(a.get("max", automations.DEFAULT_MAX)),
+                enabled=bool(a.get("enabled", True)),
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
 
 def _id(row: Team | Agent | Customer) -> int:

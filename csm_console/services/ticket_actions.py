@@ -209,16 +209,19 @@ def run_actions(
     batch_id: str | None = None,
 ) -> list[Change]:
     """Apply `actions` to `ticket` inside a write that holds its lock (`lock_for_actions`);
-    the changes made.  An action that cannot apply raises `UsageError` naming it (the caller's
-    transaction then writes nothing)."""
+    the changes made.  An action that cannot apply raises its error (`UsageError`,
+    `PermissionDenied`, `NotFound`...) with the action named first (the caller's transaction
+    then writes nothing)."""
     changes: list[Change] = []
     with _recording(session) as events:
         for action in actions:
             before = len(events)
             try:
                 text = _apply(session, ticket, actor, action, mail=mail, now=now, batch_id=batch_id)
-            except CsmError as error:
-                raise UsageError(f"{action.kind.value}=: {error.message}") from None
+            except CsmError as error:  # its kind (and exit code) kept, the action named
+                error.message = f"{action.kind.value}=: {error.message}"
+                error.args = (error.message,)
+                raise
             for audit in events[before:]:
                 if audit.field is None and text is not None:
                     changes.append(Change(audit.action, None, text))
@@ -374,7 +377,8 @@ def least_loaded(session: Session, ticket: Ticket) -> Agent:
 
 def render_template(session: Session, ticket: Ticket, actor: Actor | None, name: str) -> str:
     """Reply template `name` for the ticket, in the customer's language variant (else English,
-    else any), signed by the actor, or by the system as the ticket's assignee (or no one)."""
+    else any), signed by the actor, or by the system as the ticket's active assignee (or no
+    one: the signature is empty)."""
     variants = {
         t.language: t.body
         for t in session.execute(
@@ -388,6 +392,8 @@ def render_template(session: Session, ticket: Ticket, actor: Actor | None, name:
         raise NotFound(f"no reply template named {name!r}")
     signer_id = actor.id if actor is not None else ticket.assignee_id
     signer = session.get(Agent, signer_id) if signer_id is not None else None
+    if signer is not None and not signer.active:
+        signer = None  # a deactivated assignee signs nothing any more
     context = template_context(
         customer_name=customer.name,
         ticket_id=ticket.id,

@@ -38,6 +38,7 @@ from sqlmodel import col
 
 from csm_console.domain.query import (
     CompareTerm,
+    ElapsedTerm,
     MatchTerm,
     Op,
     OutcomeTerm,
@@ -50,7 +51,7 @@ from csm_console.domain.query import (
     TimeTerm,
     WordTerm,
 )
-from csm_console.domain.sla import NO_DEADLINE_SENTINEL
+from csm_console.domain.sla import AT_RISK_SHARE, NO_DEADLINE_SENTINEL
 from csm_console.domain.text import fold
 from csm_console.errors import QueryError
 from csm_console.store.models import (
@@ -64,6 +65,7 @@ from csm_console.store.models import (
     Ticket,
     TicketTag,
 )
+from csm_console.store.types import UTCDateTime
 
 SENTINEL = NO_DEADLINE_SENTINEL.replace(tzinfo=UTC)
 
@@ -125,6 +127,8 @@ def _compile_term(term: Term, *, me_id: int | None, now: datetime) -> ColumnElem
         condition = _outcome(term, now)
     elif isinstance(term, RepeatTerm):
         condition = repeat_contact(term.within)
+    elif isinstance(term, ElapsedTerm):
+        condition = frt_elapsed(term.op, term.percent, now)
     else:
         condition = _sla(term, now)
     if not term.negated:
@@ -180,11 +184,14 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
     if field == "assignee":
         ids: list[Any] = []
         handles: list[str] = []
+        inactive = False
         for value in values:
             if value == "me":
                 if me_id is None:
                     raise QueryError("assignee:me needs an acting agent (--as HANDLE)")
                 ids.append(me_id)
+            elif value == "inactive":  # held by a deactivated agent
+                inactive = True
             else:
                 handles.append(str(value))
         parts: list[ColumnElement[bool]] = []
@@ -195,6 +202,10 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
                 col(Ticket.assignee_id).in_(
                     select(col(Agent.id)).where(func.lower(col(Agent.handle)).in_(handles))
                 )
+            )
+        if inactive:
+            parts.append(
+                col(Ticket.assignee_id).in_(select(col(Agent.id)).where(not_(col(Agent.active))))
             )
         if wants_none:
             parts.append(col(Ticket.assignee_id).is_(None))
@@ -260,6 +271,8 @@ def _sla(term: SlaTerm, now: datetime) -> ColumnElement[bool]:
         return sla_missed(now)
     if term.state == "ok":
         return and_(col(Ticket.sla_due) >= now, col(Ticket.sla_due) < SENTINEL)
+    if term.state == "at-risk":
+        return at_risk(now)
     assert term.within is not None
     limit = now + term.within
     if term.op in (Op.LT, Op.LE):
@@ -285,6 +298,36 @@ def breaching(now: datetime) -> ColumnElement[bool]:
     """The running clock is overdue (`sla:breached`): a stopped clock's deadline is the far
     future, so only active tickets can breach."""
     return col(Ticket.sla_due) < now
+
+
+def at_risk(now: datetime) -> ColumnElement[bool]:
+    """`sla:at-risk`: the running clock is not overdue yet but has less than a quarter of its
+    target (from creation to the deadline) left, as `domain.sla.clock` says (AT_RISK_SHARE)."""
+    left = seconds_between(col(Ticket.sla_due), _at(now))
+    target = seconds_between(col(Ticket.sla_due), col(Ticket.created_at))
+    return and_(
+        col(Ticket.sla_due) >= now,
+        col(Ticket.sla_due) < SENTINEL,
+        left < target * literal(AT_RISK_SHARE),
+    )
+
+
+def frt_elapsed(op: Op, percent: int, now: datetime) -> ColumnElement[bool]:
+    """`frt:>80%`: active, no first response yet, and that share of the time from creation to
+    the first-response due time gone (wall-clock time, as the due time already counts the
+    team's business hours)."""
+    gone = seconds_between(_at(now), col(Ticket.created_at)) * 100
+    target = seconds_between(col(Ticket.first_response_due), col(Ticket.created_at)) * percent
+    return and_(
+        status_is_active(),
+        col(Ticket.first_response_at).is_(None),
+        _compare(gone, op, target),
+    )
+
+
+def _at(now: datetime) -> Any:
+    """A time as a bound value of the columns' own type (text on SQLite)."""
+    return literal(now, UTCDateTime())
 
 
 def frt_met() -> ColumnElement[bool]:

@@ -29,4 +29,5 @@ def test_help_lists_every_command_in_order(cli: Cli) -> None:
     listed = result.stdout.split("\nCommands:\n", 1)[1].split("\n\n", 1)[0]
     names = [line.split()[0] for line in listed.splitlines() if line.startswith("  ")]
     assert names == list(COMMANDS)
-    assert "  db         Schema migrations of the store.\n" in listed
+    width = max(len(name) for name in COMMANDS)  # the names' column is as wide as the longest
+    assert f"  {'db':<{width}}  Schema migrations of the store.\n" in listed

@@ -196,5 +196,6 @@ def remove(
     """Remove a macro (every language variant, or the one of --lang)."""
     st = state(ctx)
     removed = remove_macro(st.store(), actor=st.actor(), name=name, language=_language(lang))
-    sys.stdout.write(f"{name.strip()}\n")
-    info(f"macro {sanitize(name.strip(), single_line=True)} removed ({', '.join(removed)})")
+    shown = sanitize(name.strip(), single_line=True)
+    sys.stdout.write(f"{shown}\n")
+    info(f"macro {shown} removed ({', '.join(removed)})")

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("transfer_cmd", "export_app"),
     "kb": ("kb_cmd", "app"),
     "templates": ("templates_cmd", "app"),
+    "macros": ("macros_cmd", "app"),
     "agents": ("people_cmd", "agents_app"),
     "teams": ("people_cmd", "teams_app"),
     "customers": ("people_cmd", "customers_app"),
@@ -54,6 +55,7 @@ GROUP_EXTRAS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("send", "outbox_cmd", "send"),
         ("outbox", "outbox_cmd", "outbox_app"),
     ),
+    "tickets": (("macro", "ticket_macro", "macro"),),
 }
 
 
@@ -98,6 +100,7 @@ SUMMARIES: dict[str, str] = {
     "export": "Export tickets as JSON, NDJSON or CSV.",
     "kb": "Knowledge base: search, show, import, add, edit, delete, reindex.",
     "templates": "Reply templates: list, show, add, edit, render for a ticket.",
+    "macros": "Macros: a reply and actions applied with one key: list, show, add, edit, remove.",
     "agents": "Agents: list, add, bind, deactivate.",
     "teams": "Teams: list, add.",
     "customers": "Customers: list, show, set.",

@@ -36,7 +36,7 @@ from csm_console.domain.search import article_index
 from csm_console.domain.sla import choose_targets, due_times, elapsed, running_deadline
 from csm_console.domain.text import fold, normalize_tag
 from csm_console.errors import UsageError
-from csm_console.services import automations, repeat_contacts, sample_mail
+from csm_console.services import automations, macros, repeat_contacts, sample_mail
 from csm_console.services.clock import utcnow
 from csm_console.services.records import StoreSummary
 from csm_console.services.ticket_core import policy_rules
@@ -236,6 +236,7 @@ def load_sample(
                     updated_at=now,
                 )
             )
+        macros.add_samples(session, _markdown_files(root, "macros"), now)
         for path in _markdown_files(root, "kb"):
             meta, body = _front_matter(path)
             tags = meta.get("tags") or []

@@ -43,6 +43,7 @@ from csm_console.tui.knowledge_pane import KnowledgePane
 from csm_console.tui.layout import PANE_TITLES, PANES, arrange, header_line, pane_of
 from csm_console.tui.live import LiveConsole, PresenceArrived, StoreChanged, StoreReachable
 from csm_console.tui.live_view import LiveView
+from csm_console.tui.macro_flow import MacroFlow
 from csm_console.tui.open_ticket import OpenTicket
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.queue_pane import QueuePane
@@ -99,6 +100,7 @@ class CsmApp(App[None]):
         self.live_view = LiveView(self, self.live_console, enabled=live, reload=self.ticket.reload)
         self.calls = ServiceCalls(self, probe=self.live_console.probe, reload=self.ticket.reload)
         self.flows = ActionFlows(self)
+        self.macro_flow = MacroFlow(self, self.flows)  # `m`, and sending what a macro filled
         if settings is not None and settings.keymap:
             self.set_keymap(settings.keymap)
 
@@ -336,6 +338,9 @@ class CsmApp(App[None]):
         self.action_pane("reply")
         self.reply_pane.action_templates()
 
+    def action_macro(self) -> None:
+        self._flow(self.macro_flow.pick())
+
     def action_knowledge(self) -> None:
         self.action_pane("knowledge")
 
@@ -353,7 +358,7 @@ class CsmApp(App[None]):
 
     @on(ReplyPane.SendRequested)
     def _send(self, event: ReplyPane.SendRequested) -> None:
-        self._flow(self.flows.send(event.ticket_id, event.mode, event.text))
+        self._flow(self.macro_flow.send(event.ticket_id, event.mode, event.text))
 
     @on(KnowledgePane.Open)
     def _open_article(self, event: KnowledgePane.Open) -> None:

@@ -26,6 +26,7 @@ from csm_console.domain.templates import ArticleRef, unresolved_placeholders
 from csm_console.errors import UsageError
 from csm_console.services import outbox, replies
 from csm_console.services.drafts import DraftBox, SavedDraft
+from csm_console.services.macros import MacroView
 from csm_console.services.outbox import NewFile
 from csm_console.services.records import TicketDetail
 from csm_console.services.replies import Preview, TemplateView
@@ -121,6 +122,9 @@ class ReplyPane(Vertical):
         self.article: ArticleRef | None = None
         self.preview: Preview | None = None
         self.files: dict[int, list[NewFile]] = {}  # files attached to each ticket's reply
+        # a macro chosen for a ticket's reply (tui/macro_flow.py): what its send also does,
+        # shown in the status line; dropped when the draft is sent or discarded
+        self.macros: dict[int, tuple[MacroView, Text]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="reply-title")
@@ -271,6 +275,7 @@ class ReplyPane(Vertical):
             self._save_timer = None
         self._persist(ticket_id, self.mode, "")  # an empty draft is discarded
         self.files.pop(ticket_id, None)
+        self.macros.pop(ticket_id, None)
         if self.detail is not None and self.detail.ticket.id == ticket_id:
             self.composer.text = ""
             self.article = None
@@ -316,6 +321,9 @@ class ReplyPane(Vertical):
                 names = ", ".join(name for name, _, _ in files)
                 title.append_text(safe(names, "dim", single_line=True))
         self.query_one("#reply-title", Static).update(title)
+        macro = self.macros.get(self.detail.ticket.id) if self.detail is not None else None
+        if note is None and macro is not None and self.mode == "reply":
+            note = macro[1]
         self.query_one("#reply-status", Static).update(
             note or Text(text_box_hint(self.app, HINT), style="dim")
         )

@@ -50,7 +50,7 @@ from csm_console.domain.query import (
     TimeTerm,
     WordTerm,
 )
-from csm_console.domain.sla import NO_DEADLINE_SENTINEL
+from csm_console.domain.sla import AT_RISK_SHARE, NO_DEADLINE_SENTINEL
 from csm_console.domain.text import fold
 from csm_console.errors import QueryError
 from csm_console.store.models import (
@@ -64,6 +64,7 @@ from csm_console.store.models import (
     Ticket,
     TicketTag,
 )
+from csm_console.store.types import UTCDateTime
 
 SENTINEL = NO_DEADLINE_SENTINEL.replace(tzinfo=UTC)
 
@@ -110,6 +111,10 @@ def _compile_term(term: Term, *, me_id: int | None, now: datetime) -> ColumnElem
     nullable_column: Any = None
     if isinstance(term, WordTerm):
         condition = col(Ticket.search_text).like(like_pattern(term.text), escape="\\")
+    elif isinstance(term, MatchTerm) and term.field == "needs":  # needs:me, the only value
+        if me_id is None:
+            raise QueryError("needs:me needs an acting agent (--as HANDLE)")
+        condition = needs_me(me_id, now)
     elif isinstance(term, MatchTerm):
         condition, nullable_column = _match(term, me_id=me_id)
     elif isinstance(term, CompareTerm):
@@ -285,6 +290,55 @@ def breaching(now: datetime) -> ColumnElement[bool]:
     """The running clock is overdue (`sla:breached`): a stopped clock's deadline is the far
     future, so only active tickets can breach."""
     return col(Ticket.sla_due) < now
+
+
+def at_risk(now: datetime) -> ColumnElement[bool]:
+    """The running clock is at risk at `now` (`domain.sla.clock`): not yet overdue, with less
+    than `AT_RISK_SHARE` of its target left (the target counted from `created_at`, as the
+    queue's badge counts it).  A stopped or paused clock's deadline is the far future."""
+    at = literal(now, UTCDateTime())
+    share = round(1 / AT_RISK_SHARE)  # a quarter left: 4 × left < the whole target
+    return and_(
+        col(Ticket.sla_due) >= now,
+        col(Ticket.sla_due) < SENTINEL,
+        seconds_between(col(Ticket.sla_due), at) * share
+        < seconds_between(col(Ticket.sla_due), col(Ticket.created_at)),
+    )
+
+
+def customer_answered(me_id: int) -> ColumnElement[bool]:
+    """The customer wrote (not an auto-reply) after the agent `me_id`'s last public reply on
+    the ticket, or the agent never replied there.  Read through `ix_message_ticket`."""
+    mine = aliased(Message)
+    my_last = (
+        select(func.max(col(mine.id)))
+        .where(
+            col(mine.ticket_id) == col(Ticket.id),
+            col(mine.author_kind) == "agent",
+            col(mine.agent_id) == me_id,
+            col(mine.internal).is_(False),
+        )
+        .correlate_except(mine)
+        .scalar_subquery()
+    )
+    return exists().where(
+        col(Message.ticket_id) == col(Ticket.id),
+        col(Message.id) > func.coalesce(my_last, 0),
+        col(Message.author_kind) == "customer",
+        col(Message.internal).is_(False),
+        not_(col(Message.flags).like("%auto-reply%")),
+    )
+
+
+def needs_me(me_id: int, now: datetime) -> ColumnElement[bool]:
+    """`needs:me`: the agent's active tickets that need them now: the customer answered after
+    their last public reply (or they never replied), or the running clock is at risk.  Read
+    through `ix_ticket_assignee` (the agent's tickets), then each ticket's messages."""
+    return and_(
+        col(Ticket.assignee_id) == me_id,
+        status_is_active(),
+        or_(customer_answered(me_id), at_risk(now)),
+    )
 
 
 def frt_met() -> ColumnElement[bool]:

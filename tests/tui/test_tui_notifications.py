@@ -7,6 +7,7 @@ text in a notification stays text.  A real second process: processes/test_live_n
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from csm_console.services.notifications import Cursor, Notification, Notificatio
 from csm_console.store.engine import Store
 from csm_console.tui.app import CsmApp
 from tests.hostile import hostile_cases
+from tests.tui.test_snapshots import SNAPSHOT_STORE
+from tests.tui.test_snapshots import _settled as settled
 from tests.tui_support import assert_safe_output, drive, make_app, sample_store, settle
 
 
@@ -202,3 +205,34 @@ def test_hostile_notification_text_stays_text(tmp_path: Path) -> None:
 
     drive(app, script)
     store.dispose()
+
+
+@pytest.fixture
+def snapshot_store() -> Iterator[Store]:
+    """The snapshots' store at their fixed path (the header shows it)."""
+    SNAPSHOT_STORE.parent.mkdir(parents=True, exist_ok=True)
+    store = sample_store(SNAPSHOT_STORE)
+    yield store
+    store.dispose()
+
+
+def test_snapshot_notifications_at_80x24(snap_compare: Any, snapshot_store: Store) -> None:
+    """Two notifications and the header's count, as a live refresh shows them."""
+    told = Update(
+        (
+            Notification(NotificationKind.ASSIGNED, 1148, "#1148 assigned to you by @anna", 7),
+            Notification(NotificationKind.AT_RISK, 1201, "#1201 at risk: first response in 12m"),
+        ),
+        Cursor(after=7),
+        3,
+    )
+
+    async def notified(pilot: Any) -> None:
+        await settled(pilot)
+        pilot.app.notifier.ring = lambda: None
+        pilot.app.notifier.arrived(told)
+        await settle(pilot)
+        await pilot.pause(0.2)
+
+    app = make_app(snapshot_store, "demo")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=notified)

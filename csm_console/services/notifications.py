@@ -205,7 +205,7 @@ def _line(text: str) -> str:
 
 def _needing_me(session: Session, actor: Actor, now: datetime) -> list[tuple[int, str | None]]:
     """My tickets that need me now (`needs:me`), each with the at-risk text when its running
-    clock is at risk (by `domain.sla.clock`), else None: one query on `ix_ticket_assignee`."""
+    clock is at risk (by `domain.sla.clock`), else None: one query (`ix_ticket_open`)."""
     if actor.id is None:
         return []
     rows = session.execute(

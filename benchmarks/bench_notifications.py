@@ -1,7 +1,7 @@
 """The console's notification refresh (`services.notifications.since`) at scale: what one live
 refresh costs an operator, on a store of `--tickets` synthetic tickets (default 1,000,000).
 
-    python benchmarks/bench_notifications.py [--tickets 1000000] [--runs 30] [--smoke]
+    python benchmarks/bench_notifications.py [--tickets 1000000] [--runs 5] [--smoke]
 
 For the operator with the most tickets it times, against a round trip (`SELECT 1`, the
 baseline) measured in the same run:
@@ -172,7 +172,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--smoke", action="store_true", help="300 tickets, 3 runs (CI)")
     args = parser.parse_args()
     count, runs = (300, 3) if args.smoke else (args.tickets, args.runs)

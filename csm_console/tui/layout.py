@@ -11,6 +11,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 
 from csm_console.domain.rights import Actor
+from csm_console.services.notifications import MAX_NEEDS_ME
 
 PANES = ("queue", "detail", "reply", "knowledge")
 PANE_TITLES = ("1 Queue", "2 Ticket", "3 Reply", "4 Knowledge")
@@ -75,7 +76,8 @@ def header_line(
     line.append(a.handle, style="bold")
     if needs is not None:
         line.append(" ")
-        line.append(f" needs you: {needs} ", style="bold reverse" if needs else "dim")
+        count = f"{needs}+" if needs >= MAX_NEEDS_ME else str(needs)  # the most a read counts
+        line.append(f" needs you: {count} ", style="bold reverse" if needs else "dim")
     if narrow:  # the essentials first: who, which tier and team, then the store
         line.append(f" {a.role.value} {a.tier.value} {a.team or 'no team'}")
     else:

@@ -165,6 +165,9 @@ def test_the_header_count_fits_80_columns(tmp_path: Path) -> None:
         line = header(app)
         assert "needs you: 1234" in line
         assert line.index("needs you: 1234") + len("needs you: 1234") < 80
+        app.notifier.arrived(news(needs=10_000))  # as many as a read counts: maybe more
+        await pilot.pause()
+        assert "needs you: 10000+" in header(app)
 
     drive(app, script, size=(80, 24))
     store.dispose()

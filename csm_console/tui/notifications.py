@@ -9,11 +9,13 @@ so that two reads never start from the same cursor and nothing is told twice."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import datetime
 
 from textual.notifications import SeverityLevel
+from textual.worker import get_current_worker
 
 from csm_console.domain.text import sanitize
 from csm_console.services import notifications
@@ -85,12 +87,11 @@ class Notifier:
 
     def _read(self, cursor: Cursor | None, now: datetime) -> None:
         c = self.console
-        try:
+        update: Update | None = None
+        with contextlib.suppress(Exception):  # the store is away: the live feed shows it
             update = notifications.since(c.store, actor=c.actor, cursor=cursor, now=now)
-        except Exception:  # the store is away: the live feed shows the banner; try again later
-            c.call_from_thread(self._done, None)
-            return
-        c.call_from_thread(self._done, update)
+        if not get_current_worker().is_cancelled:  # (the console is closing)
+            c.call_from_thread(self._done, update)
 
     def _done(self, update: Update | None) -> None:
         self._reading = False

@@ -23,6 +23,7 @@ from csm_console.services.agents import resolve_actor
 from csm_console.services.notifications import Cursor, Notification, NotificationKind, Update
 from csm_console.store.engine import Store
 from csm_console.tui.app import CsmApp
+from tests.conftest import Cli
 from tests.hostile import hostile_cases
 from tests.tui.test_snapshots import SNAPSHOT_STORE
 from tests.tui.test_snapshots import _settled as settled
@@ -143,6 +144,20 @@ def test_the_bell_setting_turns_it_off(tmp_path: Path) -> None:
 
     drive(app, script)
     store.dispose()
+
+
+def test_config_show_lists_the_bell(cli: Cli, tmp_path: Path) -> None:
+    import json
+
+    config = tmp_path / "config.toml"
+    config.write_text("[console]\nbell = false\n", encoding="utf-8")
+    shown = json.loads(
+        cli("config", "show", "--format", "json", env={"CSM_CONFIG_FILE": str(config)}).stdout
+    )
+    assert shown["console.bell"]["value"] == "false"
+    assert shown["console.bell"]["source"].startswith("config file")
+    default = json.loads(cli("config", "show", "--format", "json").stdout)
+    assert default["console.bell"] == {"value": "true", "source": "default"}
 
 
 def test_a_bad_console_setting_is_refused(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ class Settings:
     sources: dict[str, str] = field(default_factory=dict)
     limits: FileLimits = field(default_factory=lambda: FileLimits())
     mail: MailSettings = field(default_factory=MailSettings)
+    bell: bool = True  # `[console] bell`: the console rings with a notification
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,8 @@ def load_settings(
     sources["views"] = file_label if views else "default"
     limits = _limits(file_settings, env, file_label, sources)
     mail = _mail(file_settings, env, file_label, sources)
+    bell = file_settings.console.bell if file_settings is not None else True
+    sources["bell"] = file_label if "console" in _set_fields(file_settings) else "default"
     return Settings(
         database_url=values["database_url"],
         agent=values["agent"],
@@ -178,7 +181,12 @@ def load_settings(
         sources=sources,
         limits=limits,
         mail=mail,
+        bell=bell,
     )
+
+
+def _set_fields(file_settings: FileSettings | None) -> set[str]:
+    return set(file_settings.model_fields_set) if file_settings is not None else set()
 
 
 def _mail(

@@ -48,6 +48,14 @@ class MailboxConfig(BaseModel):
         return cleaned
 
 
+class ConsoleConfig(BaseModel):
+    """`[console]`: how the console behaves."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bell: bool = True  # ring the terminal bell with a notification (at most once in 10 s)
+
+
 class FileSettings(BaseModel):
     """What the config file may hold.  Unknown keys are an error (a typo should not pass)."""
 
@@ -58,6 +66,7 @@ class FileSettings(BaseModel):
     theme: str | None = None
     keymap: dict[str, str] = Field(default_factory=dict)
     views: list[ViewConfig] = Field(default_factory=list)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     max_body_file: int | None = Field(default=None, ge=1)  # bytes; see config.FileLimits
     max_article_file: int | None = Field(default=None, ge=1)
     max_import_file: int | None = Field(default=None, ge=1)

@@ -36,6 +36,7 @@ def show(
             settings.sources["keymap"],
         ),
         ("views", ", ".join(v.name for v in settings.views) or "(none)", settings.sources["views"]),
+        ("console.bell", "true" if settings.bell else "false", settings.sources["bell"]),
     ]
 
     rows += [

@@ -217,9 +217,13 @@ _MATCH_FIELDS = {
     "id": "ticket id",
     "has": "what a ticket holds",
     "mail": "state of the latest outgoing mail",
+    "needs": "who the ticket needs now",
 }
 # `has:attachment`: a message of the ticket carries a file
 HAS_VALUES: tuple[str, ...] = ("attachment",)
+# `needs:me`: my active tickets that need me now (the customer answered after my last public
+# reply, or the running SLA clock is at risk): the console's "needs you" count
+NEEDS_VALUES: tuple[str, ...] = ("me",)
 _COMPARE_FIELDS = {"priority", "tier", "csat"}
 # solved: solved_at, responded: first_response_at (the report's populations)
 _TIME_FIELDS = {"created", "updated", "solved", "responded"}
@@ -405,6 +409,10 @@ def _match_value(field: str, value: str) -> str | int | None:
                 f"bad ticket id {value[:40]!r}; ids are numbers like 1042 or #1042 (1 to {MAX_ID})"
             )
         return number
+    if field == "needs":
+        if value.lower() not in NEEDS_VALUES:
+            raise ValueError(f"unknown value {value!r}; valid: {', '.join(NEEDS_VALUES)}")
+        return value.lower()
     if field == "has":
         if value.lower() not in HAS_VALUES:
             raise ValueError(f"unknown value {value!r}; valid: {', '.join(HAS_VALUES)}")
@@ -494,6 +502,7 @@ def _example(field: str) -> str:
         "repeat": "repeat:7d",
         "id": "id:1042,1043",
         "has": "has:attachment",
+        "needs": "needs:me",
         "mail": "mail:failed (or queued, sending, sent, cancelled)",
         "text": 'text:"no internet"',
     }

@@ -28,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
@@ -112,6 +113,10 @@ def _compile_term(term: Term, *, me_id: int | None, now: datetime) -> ColumnElem
     nullable_column: Any = None
     if isinstance(term, WordTerm):
         condition = col(Ticket.search_text).like(like_pattern(term.text), escape="\\")
+    elif isinstance(term, MatchTerm) and term.field == "needs":  # needs:me, the only value
+        if me_id is None:
+            raise QueryError("needs:me needs an acting agent (--as HANDLE)")
+        condition = needs_me(me_id, now)
     elif isinstance(term, MatchTerm):
         condition, nullable_column = _match(term, me_id=me_id)
     elif isinstance(term, CompareTerm):
@@ -328,6 +333,48 @@ def frt_elapsed(op: Op, percent: int, now: datetime) -> ColumnElement[bool]:
 def _at(now: datetime) -> Any:
     """A time as a bound value of the columns' own type (text on SQLite)."""
     return literal(now, UTCDateTime())
+
+
+def customer_answered(me_id: int) -> ColumnElement[bool]:
+    """The customer wrote (not an auto-reply) after the agent `me_id`'s last public reply on
+    the ticket, or the agent never replied there.  Read through `ix_message_ticket`."""
+    mine = aliased(Message)
+    my_last = (
+        select(func.max(col(mine.id)))
+        .where(
+            col(mine.ticket_id) == col(Ticket.id),
+            col(mine.author_kind) == "agent",
+            col(mine.agent_id) == me_id,
+            col(mine.internal).is_(False),
+        )
+        .correlate_except(mine)
+        .scalar_subquery()
+    )
+    return exists().where(
+        col(Message.ticket_id) == col(Ticket.id),
+        col(Message.id) > func.coalesce(my_last, 0),
+        col(Message.author_kind) == "customer",
+        col(Message.internal).is_(False),
+        not_(col(Message.flags).like("%auto-reply%")),
+    )
+
+
+def needs_me(me_id: int, now: datetime) -> ColumnElement[bool]:
+    """`needs:me`: the agent's active tickets that need them now: the customer answered after
+    their last public reply (or they never replied), or the running clock is at risk.  Read
+    through `ix_ticket_open` (`active_of`), then each ticket's messages (`ix_message_ticket`)."""
+    return and_(col(Ticket.id).in_(active_of(me_id)), or_(customer_answered(me_id), at_risk(now)))
+
+
+def active_of(agent_id: int) -> Any:
+    """The ids of the agent's active tickets, read through the partial index `ix_ticket_open`
+    (team, assignee, ...) rather than `ix_ticket_assignee`, which holds every ticket the agent
+    ever had: team by team, then the tickets without a team.  At 1,000,000 tickets SQLite
+    counts an operator's 32,000 active tickets (of 192,000) this way in 0.15 s against 2.8 s."""
+    mine = and_(col(Ticket.assignee_id) == agent_id, status_is_active())
+    with_team = select(col(Ticket.id)).where(mine, col(Ticket.team_id).in_(select(col(Team.id))))
+    without = select(col(Ticket.id)).where(mine, col(Ticket.team_id).is_(None))
+    return union_all(with_team, without)
 
 
 def frt_met() -> ColumnElement[bool]:

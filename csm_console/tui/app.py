@@ -44,6 +44,7 @@ from csm_console.tui.layout import PANE_TITLES, PANES, arrange, header_line, pan
 from csm_console.tui.live import LiveConsole, PresenceArrived, StoreChanged, StoreReachable
 from csm_console.tui.live_view import LiveView
 from csm_console.tui.macro_flow import MacroFlow
+from csm_console.tui.notifications import TICK, Notifier, show_needs_me
 from csm_console.tui.open_ticket import OpenTicket
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.queue_pane import QueuePane
@@ -97,7 +98,10 @@ class CsmApp(App[None]):
         # its parts, each one job (they reach the console through `tui.console.Console`)
         self.live_console = LiveConsole(self, store=store, actor=actor)
         self.ticket = OpenTicket(self)
+        bell = settings.bell if settings else True
+        self.notifier = Notifier(self, now=self.clock, bell=bell, ring=self.bell)
         self.live_view = LiveView(self, self.live_console, enabled=live, reload=self.ticket.reload)
+        self.live_view.notifier = self.notifier
         self.calls = ServiceCalls(self, probe=self.live_console.probe, reload=self.ticket.reload)
         self.flows = ActionFlows(self)
         self.macro_flow = MacroFlow(self, self.flows)  # `m`, and sending what a macro filled
@@ -139,6 +143,8 @@ class CsmApp(App[None]):
         if self.live:
             self.live_console.start()
             self.set_interval(presence.HEARTBEAT, self.beat)
+            self.notifier.refresh()  # the cursor and the header's "needs you" count
+            self.set_interval(TICK, self.notifier.refresh)
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         return colour_filters(super().get_line_filters(), no_color=self.no_color)
@@ -165,6 +171,7 @@ class CsmApp(App[None]):
             narrow=self.screen.has_class("narrow"),
             split=self.screen.has_class("split"),
             demo=self.demo,
+            needs=self.notifier.needs_me,
         )
         self.query_one("#app-header", Static).update(line)
 
@@ -298,6 +305,9 @@ class CsmApp(App[None]):
 
     def action_write_first(self) -> None:
         self._flow(write_first(self))
+
+    def action_needs_me(self) -> None:
+        show_needs_me(self)
 
     def action_go_back(self) -> None:
         if self.focused_pane() not in (None, "queue"):

@@ -11,6 +11,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 
 from csm_console.domain.rights import Actor
+from csm_console.services.notifications import MAX_NEEDS_ME
 
 PANES = ("queue", "detail", "reply", "knowledge")
 PANE_TITLES = ("1 Queue", "2 Ticket", "3 Reply", "4 Knowledge")
@@ -44,10 +45,19 @@ def pane_of(node: DOMNode | None) -> str | None:
 
 
 def header_line(
-    actor: Actor, store_url: str, *, current: str, narrow: bool, split: bool, demo: bool
+    actor: Actor,
+    store_url: str,
+    *,
+    current: str,
+    narrow: bool,
+    split: bool,
+    demo: bool,
+    needs: int | None = None,
 ) -> Text:
     """Narrow: the panes by number (the current one lit), then who is working, then the
-    store; wide: the name `csm` in place of the panes, and the agent's full name."""
+    store; wide: the name `csm` in place of the panes, and the agent's full name.  `needs`:
+    how many of the agent's tickets need them now (`needs you: 3`, right after the handle, so
+    that it shows at 80 columns), None while not yet known."""
     a = actor
     line = Text(no_wrap=True, overflow="ellipsis")
     if narrow:
@@ -64,6 +74,10 @@ def header_line(
         line.append(" DEMO ", style="bold black on yellow")
         line.append(" ")
     line.append(a.handle, style="bold")
+    if needs is not None:
+        line.append(" ")
+        count = f"{needs}+" if needs >= MAX_NEEDS_ME else str(needs)  # the most a read counts
+        line.append(f" needs you: {count} ", style="bold reverse" if needs else "dim")
     if narrow:  # the essentials first: who, which tier and team, then the store
         line.append(f" {a.role.value} {a.tier.value} {a.team or 'no team'}")
     else:

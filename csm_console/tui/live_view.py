@@ -15,11 +15,13 @@ from csm_console.services.presence import PresenceView
 from csm_console.tui.console import Console
 from csm_console.tui.dashboard import DashboardScreen
 from csm_console.tui.live import LiveConsole
+from csm_console.tui.notifications import Notifier
 
 
 class LiveView:
     """The live side of one console's screen.  `reload` reads the open ticket again; when not
-    `enabled`, nothing is told to the others."""
+    `enabled`, nothing is told to the others.  `notifier` hears of every change made
+    elsewhere (what to tell the operator)."""
 
     def __init__(
         self,
@@ -28,11 +30,13 @@ class LiveView:
         *,
         enabled: bool,
         reload: Callable[[], None],
+        notifier: Notifier | None = None,
     ) -> None:
         self.console = console
         self.live = live
         self.enabled = enabled
         self.reload = reload
+        self.notifier = notifier
         self.others: dict[int, list[PresenceView]] = {}  # who else is at which ticket
 
     def reachable(self, problem: str | None) -> None:
@@ -54,6 +58,8 @@ class LiveView:
         with contextlib.suppress(NoMatches):  # the console is closing: nothing to refresh
             c.queue.live_refresh()
             self.reload()
+            if self.notifier is not None:
+                self.notifier.refresh()
             for screen in c.screen_stack:
                 if isinstance(screen, DashboardScreen):
                     screen.store_changed()

@@ -8,8 +8,9 @@ applying twice, and a ticket changed meanwhile is left alone), writes one audit 
 and change with `INSERT ... SELECT` (old values read in SQL), and moves them with one `UPDATE`
 that bumps `version` itself (a bulk UPDATE is invisible to the ORM's version counter), all under
 one batch id.  A ticket moving into a team that keeps another business-hours calendar gets its
-clocks recounted in that calendar first, exactly as one assignment does (`move_to_team`).  Tickets that start matching after the pass are left to the next run.  `undo` puts
-back every ticket of a batch that nobody changed since, and says why it skipped the others.
+clocks recounted in that calendar first, exactly as one assignment does (`move_to_team`).
+Tickets that start matching after the pass are left to the next run.  `undo` puts back every
+ticket of a batch that nobody changed since, and says why it skipped the others.
 """
 
 from __future__ import annotations

@@ -188,7 +188,7 @@ def claim_worker(url: str, handle: str, mode: str) -> None:
         raw: Any = store.engine.raw_connection()  # the store's own pragmas on SQLite
         cursor = raw.cursor()
         if store.is_postgres:
-            raw.autocommit = True
+            raw.driver_connection.autocommit = True  # the psycopg connection itself
             sql = BARE_CLAIM.format(lock=" FOR UPDATE SKIP LOCKED").replace(":me", "%s")
         else:
             sql = BARE_CLAIM.format(lock="").replace(":me", "?")

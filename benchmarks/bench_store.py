@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -195,7 +196,13 @@ def claim_worker(url: str, handle: str, mode: str) -> None:
 
         def claim() -> int | None:
             if store.is_sqlite:
-                cursor.execute("BEGIN IMMEDIATE")
+                while True:  # past the busy timeout under load: try again, as a person would
+                    try:
+                        cursor.execute("BEGIN IMMEDIATE")
+                        break
+                    except sqlite3.OperationalError as error:
+                        if "locked" not in str(error):
+                            raise
             cursor.execute(sql, (actor.id,))
             row = cursor.fetchone()
             if store.is_sqlite:

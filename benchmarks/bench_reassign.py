@@ -1,8 +1,9 @@
 """`csm tickets reassign` against a bare SQL UPDATE of the same rows, on a 1M-ticket store.
 
-    python benchmarks/bench_reassign.py [--tickets 1000000] [--runs 5]
+    python benchmarks/bench_reassign.py [--tickets 1000000] [--runs 5] [--query Q] [--smoke]
 
-Each run reassigns the tickets of one agent matching `priority:>=high` (about 48,000 at 1M)
+Each run reassigns the tickets of one agent matching `--query` (default: all of them, about
+96,000 at 1M; `priority:>=high` moves about 48,000)
 to a colleague with the service: one pass to check the rules and collect the matching ids, then
 chunks of 500 in a transaction each (lock, one audit event per ticket with `INSERT ... SELECT`,
 one `UPDATE` with the version and `updated_at` bump).  Then one bare `UPDATE ticket SET
@@ -11,6 +12,11 @@ baseline (it sets `assignee_id` only: no version, no `updated_at`, no audit, no 
 reference it also times the same bare UPDATE cut into transactions of 500 rows, which shows what
 the chunking alone costs.  Medians and the ratio are printed, with where the service's time went;
 with CSM_BENCH_POSTGRES_URL set, the same on PostgreSQL in a scratch database.
+
+The writers' turn: after the timed runs, one more service run moves the tickets back while a
+thread (a store and connection of its own, as a console) saves a reply on a ticket outside the
+batch every 50 ms; its waits (median and max) say how long a console waits for its turn.
+`--smoke`: 600 tickets, one run, and every check (all moved, the chain intact).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import argparse
 import os
 import statistics
 import sys
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -30,7 +37,7 @@ from sqlalchemy import event, select, text
 
 from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.query import parse_query
-from csm_console.services import reassign
+from csm_console.services import audit, reassign, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Ticket
@@ -93,8 +100,8 @@ def bare_update(store: Store, ids: list[int], assignee_id: int, per_transaction:
                 )
 
 
-def measure(kind: str, store: Store, tickets: int, runs: int) -> None:
-    generate_tickets(store, count=tickets)
+def measure(kind: str, store: Store, size: int, runs: int, where: str) -> tuple[str, str, str]:
+    generate_tickets(store, count=size)
     with store.read() as session:
         agents = list(
             session.execute(
@@ -106,7 +113,7 @@ def measure(kind: str, store: Store, tickets: int, runs: int) -> None:
     mates = [a for a in agents if a.team_id == lead.team_id and a.role == "operator"]
     source, target = mates[0], mates[1]
     actor = resolve_actor(store, lead.handle)
-    query = parse_query(f"assignee:{source.handle} priority:>=high")
+    query = parse_query(f"assignee:{source.handle} {where}".strip())
     clock = Clock(store)
     service: list[dict[str, float]] = []
     bare: list[float] = []
@@ -119,6 +126,8 @@ def measure(kind: str, store: Store, tickets: int, runs: int) -> None:
             )
         service.append(parts)
         count = result.changed
+        if not count:
+            raise SystemExit(f"[{kind}] the query moved no ticket")
         with store.read() as session:
             moved = text(
                 "SELECT ticket_id FROM audit_event WHERE batch_id = :b AND field = 'assignee' "
@@ -142,7 +151,7 @@ def measure(kind: str, store: Store, tickets: int, runs: int) -> None:
     median = statistics.median(p["total"] for p in service)
     base = statistics.median(bare)
     print(
-        f"reassign [{kind}]: {count:,} tickets of {tickets:,}: service {median:.2f} s "
+        f"reassign [{kind}]: {count:,} tickets of {size:,}: service {median:.2f} s "
         f"(median of {runs}), bare UPDATE (assignee_id only, one transaction) {base:.2f} s "
         f"-> ratio {median / base:.2f} (goal <= 2)"
     )
@@ -158,6 +167,60 @@ def measure(kind: str, store: Store, tickets: int, runs: int) -> None:
         + ", ".join(f"{k} {v:.2f} s" for k, v in spent.items())
         + f", Python and the rest {rest:.2f} s"
     )
+    return lead.handle, source.handle, target.handle
+
+
+def writers_turn(kind: str, store: Store, lead: str, query: str, to: str) -> None:
+    """A bulk run with a console's replies racing it: how long each reply waits."""
+    url = store.url.render_as_string(hide_password=False)
+    console = Store(url)
+    actor = resolve_actor(console, lead)
+    with console.read() as session:  # an open ticket of the lead's team outside the batch
+        other = session.execute(
+            select(Ticket.id)
+            .where(
+                Ticket.team_id == actor.team_id,
+                Ticket.status.in_(["new", "open"]),
+                Ticket.assignee_id.is_(None) | (Ticket.assignee_id == actor.id),
+            )
+            .order_by(Ticket.id)
+            .limit(1)
+        ).scalar_one()
+    tickets.assign_ticket(console, actor=actor, ticket_id=other, to=lead)
+    waits: list[float] = []
+    done = threading.Event()
+
+    def reply() -> None:
+        while not done.is_set():
+            started = time.perf_counter()
+            tickets.reply(console, actor=actor, ticket_id=other, body="On it.")
+            waits.append(time.perf_counter() - started)
+            done.wait(0.05)
+
+    replier = threading.Thread(target=reply)
+    started = time.perf_counter()
+    replier.start()
+    result = reassign.apply(
+        store, actor=resolve_actor(store, lead), query=parse_query(query), to=to, max_tickets=10**7
+    )
+    took = time.perf_counter() - started
+    done.set()
+    replier.join()
+    console.dispose()
+    if not waits:
+        raise SystemExit(f"[{kind}] no reply was saved during the bulk job")
+    print(
+        f"  writers' turn: {len(waits)} replies saved during a {result.changed:,}-ticket job "
+        f"({took:.1f} s; {store.turn.waited:.2f} s of it giving way): reply median "
+        f"{statistics.median(waits) * 1000:.0f} ms, max {max(waits) * 1000:.0f} ms"
+    )
+
+
+def check_chain(kind: str, store: Store) -> None:
+    report = audit.verify(store, actor=None)
+    if not report.intact:
+        raise SystemExit(f"[{kind}] the audit chain breaks: {report.broken}")
+    print(f"  audit chain intact: {report.rows:,} rows")
 
 
 def main() -> None:
@@ -166,10 +229,16 @@ def main() -> None:
     )
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--query", default="", help="more conditions after assignee:SOURCE")
+    parser.add_argument("--smoke", action="store_true", help="600 tickets, 1 run: a check")
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    if args.smoke:
+        args.tickets, args.runs = 600, 1
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     for kind, store in scratch_stores():
-        measure(kind, store, args.tickets, args.runs)
+        lead, source, target = measure(kind, store, args.tickets, args.runs, args.query)
+        writers_turn(kind, store, lead, f"assignee:{source} {args.query}".strip(), target)
+        check_chain(kind, store)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Store benchmarks: sample load time, take-next claims/s, queue page reads at scale.
 
     python benchmarks/bench_store.py sample [--runs 5]
-    python benchmarks/bench_store.py claims [--tickets 2000] [--processes 4]
+    python benchmarks/bench_store.py claims [--tickets 20000] [--processes 8] [--smoke]
     python benchmarks/bench_store.py queue [--tickets 1000000] [--runs 50]
 
 Set CSM_BENCH_POSTGRES_URL to measure PostgreSQL too (scratch databases are created and dropped).
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
@@ -29,7 +31,7 @@ from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.model import Role
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import QueueEmpty
-from csm_console.services import setup, ticket_reads, tickets
+from csm_console.services import audit, setup, ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Customer, Team, Ticket
@@ -161,28 +163,69 @@ def _seed_unassigned(store: Store, count: int, agents: int) -> list[str]:
     return handles
 
 
-def claim_worker(url: str, handle: str) -> None:
+BARE_CLAIM = (
+    "UPDATE ticket SET assignee_id = :me WHERE id = (SELECT id FROM ticket "
+    "WHERE assignee_id IS NULL AND status IN ('new', 'open') "
+    "ORDER BY sla_due, priority DESC, id LIMIT 1{lock}) RETURNING id"
+)
+
+
+def claim_worker(url: str, handle: str, mode: str) -> None:
+    """Claim until the queue is empty: with `take_next` (mode "service") or the bare statement
+    (mode "bare": PostgreSQL in autocommit with SKIP LOCKED, SQLite under BEGIN IMMEDIATE)."""
     store = Store(url)
     actor = resolve_actor(store, handle)
+    claimed: list[int] = []
+    claim: Callable[[], int | None]
+    if mode == "service":
+
+        def claim() -> int | None:
+            try:
+                return tickets.take_next(store, actor=actor).id
+            except QueueEmpty:
+                return None
+
+    else:
+        raw: Any = store.engine.raw_connection()  # the store's own pragmas on SQLite
+        cursor = raw.cursor()
+        if store.is_postgres:
+            raw.driver_connection.autocommit = True  # the psycopg connection itself
+            sql = BARE_CLAIM.format(lock=" FOR UPDATE SKIP LOCKED").replace(":me", "%s")
+        else:
+            sql = BARE_CLAIM.format(lock="").replace(":me", "?")
+
+        def claim() -> int | None:
+            if store.is_sqlite:
+                while True:  # past the busy timeout under load: try again, as a person would
+                    try:
+                        cursor.execute("BEGIN IMMEDIATE")
+                        break
+                    except sqlite3.OperationalError as error:
+                        if "locked" not in str(error):
+                            raise
+            cursor.execute(sql, (actor.id,))
+            row = cursor.fetchone()
+            if store.is_sqlite:
+                cursor.execute("COMMIT")
+            return None if row is None else int(row[0])
+
     print("ready", flush=True)
     sys.stdin.readline()  # start together
-    count = 0
     started = time.perf_counter()
-    while True:
-        try:
-            tickets.take_next(store, actor=actor)
-        except QueueEmpty:
-            break
-        count += 1
-    print(json.dumps({"claims": count, "seconds": time.perf_counter() - started}), flush=True)
+    while (ticket_id := claim()) is not None:
+        claimed.append(ticket_id)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"claimed": claimed, "seconds": seconds}), flush=True)
 
 
-def _run_claims(store: Store, processes: int, count: int) -> float:
+def _run_claims(store: Store, processes: int, count: int, mode: str) -> float:
+    """Claims per second of `processes` workers over `count` tickets; checks that every ticket
+    was claimed exactly once (and, for the service, audited once as a claim)."""
     handles = _seed_unassigned(store, count, processes)
     url = store.url.render_as_string(hide_password=False)
     workers = [
         subprocess.Popen(
-            [sys.executable, __file__, "_claim", url, h],
+            [sys.executable, __file__, "_claim", url, h, mode],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -196,31 +239,46 @@ def _run_claims(store: Store, processes: int, count: int) -> float:
         assert w.stdin is not None
         w.stdin.write("go\n")
         w.stdin.flush()
-    total = 0
+    claimed: list[int] = []
     for w in workers:
         out, _ = w.communicate(timeout=600)
-        total += json.loads(out.strip().splitlines()[-1])["claims"]
+        if w.returncode != 0:
+            raise SystemExit(f"a {mode} claim worker failed (exit {w.returncode})")
+        claimed += json.loads(out.strip().splitlines()[-1])["claimed"]
     elapsed = time.perf_counter() - started
-    assert total == count, (total, count)
+    if len(claimed) != count or len(set(claimed)) != count:
+        raise SystemExit(
+            f"{mode}: {len(claimed)} claims of {count} tickets, "
+            f"{len(claimed) - len(set(claimed))} double"
+        )
+    if mode == "service":
+        with store.read() as session:
+            audited = session.execute(
+                text("SELECT count(*) FROM audit_event WHERE action = 'claim'")
+            ).scalar_one()
+        if audited != count:
+            raise SystemExit(f"{audited} claim audit events for {count} claims")
+        report = audit.verify(store, actor=None)
+        if report.broken is not None:
+            raise SystemExit(f"the audit chain breaks after the claims: {report.broken}")
     return count / elapsed
 
 
 def bench_claims(count: int, processes: int, runs: int) -> None:
     for kind in ["sqlite"] + (["postgresql"] if POSTGRES else []):
-        many: list[float] = []
-        one: list[float] = []
-        for _ in range(runs):
-            for k, store in scratch_stores():
-                if k == kind:
-                    many.append(_run_claims(store, processes, count))
-            for k, store in scratch_stores():
-                if k == kind:
-                    one.append(_run_claims(store, 1, count // 2))
+        service: list[float] = []
+        bare: list[float] = []
+        for _ in range(runs):  # alternate, so that both see the same load
+            for mode, figures in (("bare", bare), ("service", service)):
+                for k, store in scratch_stores():
+                    if k == kind:
+                        figures.append(_run_claims(store, processes, count, mode))
+        many, base = statistics.median(service), statistics.median(bare)
         print(
-            f"take-next [{kind}]: {processes} processes {statistics.median(many):.0f} claims/s "
-            f"(median of {runs}, {count} tickets); baseline 1 process "
-            f"{statistics.median(one):.0f} claims/s -> ratio "
-            f"{statistics.median(many) / statistics.median(one):.2f}"
+            f"take-next [{kind}]: {processes} processes, {count} tickets, median of {runs}: "
+            f"take_next {many:.0f} claims/s (runs: {', '.join(f'{v:.0f}' for v in service)}); "
+            f"baseline, the bare claim statement: {base:.0f} claims/s "
+            f"(runs: {', '.join(f'{v:.0f}' for v in bare)}) -> {many / base:.2f} of the baseline"
         )
 
 
@@ -286,7 +344,7 @@ def _some_operator(store: Store) -> str:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_claim":
-        claim_worker(sys.argv[2], sys.argv[3])
+        claim_worker(sys.argv[2], sys.argv[3], sys.argv[4])
         return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -295,9 +353,10 @@ def main() -> None:
     s = sub.add_parser("sample")
     s.add_argument("--runs", type=int, default=5)
     c = sub.add_parser("claims")
-    c.add_argument("--tickets", type=int, default=2000)
-    c.add_argument("--processes", type=int, default=4)
+    c.add_argument("--tickets", type=int, default=20_000)
+    c.add_argument("--processes", type=int, default=8)
     c.add_argument("--runs", type=int, default=3)
+    c.add_argument("--smoke", action="store_true", help="300 tickets, 2 processes, 1 run: a check")
     q = sub.add_parser("queue")
     q.add_argument("--tickets", type=int, default=1_000_000)
     q.add_argument("--runs", type=int, default=50)
@@ -306,6 +365,8 @@ def main() -> None:
     if args.what == "sample":
         bench_sample(args.runs)
     elif args.what == "claims":
+        if args.smoke:
+            args.tickets, args.processes, args.runs = 300, 2, 1
         bench_claims(args.tickets, args.processes, args.runs)
     else:
         bench_queue(args.tickets, args.runs)

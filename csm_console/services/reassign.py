@@ -7,8 +7,10 @@ match and are not yet with the target (so a re-run after a crash finishes the jo
 applying twice, and a ticket changed meanwhile is left alone), writes one audit event per ticket
 and change with `INSERT ... SELECT` (old values read in SQL), and moves them with one `UPDATE`
 that bumps `version` itself (a bulk UPDATE is invisible to the ORM's version counter), all under
-one batch id.  Tickets that start matching after the pass are left to the next run.  `undo` puts
-back every ticket of a batch that nobody changed since, and says why it skipped the others.
+one batch id.  A ticket moving into a team that keeps another business-hours calendar gets its
+clocks recounted in that calendar first, exactly as one assignment does (`move_to_team`).
+Tickets that start matching after the pass are left to the next run.  `undo` puts back every
+ticket of a batch that nobody changed since, and says why it skipped the others.
 """
 
 from __future__ import annotations
@@ -19,7 +21,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, case, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlmodel import Session, col
 
 from csm_console.domain.model import Role, Status
@@ -34,6 +47,7 @@ from csm_console.services.ticket_core import (
     refresh_clock,
     reload_actor,
     stamp_status,
+    team_calendar,
 )
 from csm_console.store.engine import Store
 from csm_console.store.models import AUDIT_COLUMNS, Agent, AuditEvent, Team, Ticket
@@ -339,6 +353,7 @@ def _move_chunk(
                 _TICKET.outerjoin(old_team, old_team.c.id == _TICKET.c.team_id),
             )
             values["team_id"] = new_team
+            _recount_clocks(session, team_moves, new_team)
         if opening:
             audit(
                 "status",
@@ -353,6 +368,46 @@ def _move_chunk(
             )
         connection.execute(update(_TICKET).where(_TICKET.c.id.in_(moving)).values(values))
         return len(moving)
+
+
+_CLOCKS = (
+    "paused_seconds",
+    "first_response_due",
+    "resolution_due",
+    "sla_due",
+    "first_response_seconds",
+    "resolution_seconds",
+)
+
+
+def _recount_clocks(session: Session, ids: Sequence[int], team_id: int | None) -> None:
+    """The tickets among `ids` whose new team keeps another calendar get their clocks recounted
+    in it, as one assignment does (`ticket_core.move_to_team`: pauses, due times from creation,
+    a met target kept), before the chunk's UPDATE moves them.  The other tickets' clocks stay:
+    the same calendar counts the same time."""
+    calendar = team_calendar(session, team_id)
+    olds = session.execute(
+        select(_TICKET.c.team_id).where(_TICKET.c.id.in_(ids)).group_by(_TICKET.c.team_id)
+    ).scalars()
+    differ = [old for old in olds if team_calendar(session, old) != calendar]
+    if not differ:
+        return
+    changed: list[dict[str, Any]] = []
+    with session.no_autoflush:
+        for ticket in session.execute(
+            select(Ticket)
+            .where(col(Ticket.id).in_(ids), col(Ticket.team_id).in_(differ))
+            .order_by(col(Ticket.id))
+        ).scalars():
+            move_to_team(session, ticket, team_id)
+            changed.append({"key": ticket.id, **{f"new_{c}": getattr(ticket, c) for c in _CLOCKS}})
+            session.expunge(ticket)  # the UPDATE below writes them, not the ORM
+    session.connection().execute(
+        update(_TICKET)
+        .where(_TICKET.c.id == bindparam("key"))
+        .values({c: bindparam(f"new_{c}") for c in _CLOCKS}),
+        changed,
+    )
 
 
 def undo(store: Store, *, actor: Actor, batch_id: str, now: datetime | None = None) -> UndoResult:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -352,9 +353,25 @@ def rows_by_id(store: Store, ticket_ids: Sequence[int]) -> list[TicketRow]:
     return rows
 
 
+@cache
+def _by_id() -> tuple[Any, Any]:
+    """The statements of `row_by_id`, built once (every write returns its ticket through it)."""
+    one: Any = bindparam("ticket_id")
+    return (
+        _row_select().where(col(Ticket.id) == one),
+        select(col(TicketTag.tag))
+        .where(col(TicketTag.ticket_id) == one)
+        .order_by(col(TicketTag.tag)),
+    )
+
+
 def row_by_id(session: Session, ticket_id: int) -> TicketRow:
-    rows = _rows(session, _row_select().where(col(Ticket.id) == ticket_id))
-    return rows[0]
+    """One ticket as a row, read on the session's connection (plain columns: no ORM step)."""
+    row_select, tag_select = _by_id()
+    session.flush()  # a write reading its ticket back sees its change (as autoflush would)
+    conn = session.connection()
+    row = conn.execute(row_select, {"ticket_id": ticket_id}).one()
+    return _to_row(row, conn.execute(tag_select, {"ticket_id": ticket_id}).scalars().all())
 
 
 def describe_change(change: AuditView) -> str:

@@ -57,6 +57,7 @@ from csm_console.services.ticket_core import (
     write_audit,
 )
 from csm_console.services.ticket_reads import row_by_id, tags_for
+from csm_console.store import claims
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Customer, Message, Ticket, TicketTag
 
@@ -249,13 +250,32 @@ def _apply_assignment(
     return True
 
 
+def _claimant(actor: Actor) -> claims.Claimant:
+    return claims.Claimant(
+        agent_id=actor.id,
+        handle=actor.handle,
+        role=actor.role.value,
+        tier=actor.tier.value,
+        team_id=actor.team_id,
+        admin=actor.role == Role.ADMIN,
+        moves_team=actor.role != Role.ADMIN and actor.team_id is not None,
+    )
+
+
 def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> TicketRow:
     """Claim the most urgent unassigned ticket the agent may work (SLA due, then priority).
 
     Two agents never get the same ticket: PostgreSQL skips rows another claim has locked
-    (`FOR UPDATE SKIP LOCKED`); SQLite serialises writers with `BEGIN IMMEDIATE`.
+    (`FOR UPDATE SKIP LOCKED`); SQLite serialises writers with `BEGIN IMMEDIATE`.  The common
+    claim runs as one statement (`store.claims`: the agent re-read, the ticket locked, assigned,
+    opened, stamped and audited as below); when it claims nothing (an empty queue, an agent
+    changed meanwhile, an unteamed ticket that moves into the agent's team and recounts its
+    clocks) the ORM road below claims or says why not.
     """
     now = now or utcnow()
+    claimed = claims.claim_next(store, _claimant(actor), now, row_by_id)  # the common claim
+    if claimed is not None:
+        return claimed
     with store.write() as session:
         fresh = reload_actor(session, actor)
         statement = select(Ticket).where(

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from csm_console.domain.mail import MailSettings
 from csm_console.errors import ConfigError, StoreUnavailable, UsageError
 from csm_console.store.audit_chain import register_sqlite_functions
+from csm_console.store.bulk_turn import WritersTurn
 from csm_console.store.private_files import private_file
 
 SQLITE_CACHE_KIB = 32 * 1024
@@ -228,6 +229,8 @@ class Store:
         self.dialect = self.url.get_backend_name()
         self.display_url = display_url(self.url)
         self._checkpoints = _Checkpoints()
+        # SQLite: writers' turn between a bulk job's chunks (store.bulk_turn)
+        self.turn = WritersTurn(self.url.database if self.is_sqlite else None)
         try:
             self._build(echo, statement_timeout_ms)
         except exc.ArgumentError as error:  # a URL option the dialect refuses (?port=x)
@@ -306,9 +309,13 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction (`BEGIN IMMEDIATE` on SQLite); committed when the block ends."""
+        """A write transaction (`BEGIN IMMEDIATE` on SQLite); committed when the block ends.
+        Inside `bulk()`, the writers waiting meanwhile go first (`store.bulk_turn`)."""
+        if self._checkpoints.deferred:
+            self.turn.give_way()
         with (
             translate_errors(self),
+            self.turn.writing(),
             Session(self._write_engine, expire_on_commit=False) as session,
             session.begin(),
         ):

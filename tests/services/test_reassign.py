@@ -248,3 +248,79 @@ def test_a_chunk_skips_tickets_changed_since_the_survey_and_audits_the_rest(
         else:
             assert opened is None
     assert reassign.plan(desk, actor=admin, query=query, to="laura").count == 0
+
+
+def test_a_move_into_another_team_recounts_the_clocks_in_its_calendar(store: Store) -> None:
+    """As one assignment would (`ticket_core.move_to_team`): the same ticket moved by
+    `tickets assign` and by a bulk reassign ends with the same clocks, counted in the new
+    team's office hours."""
+    from datetime import UTC, datetime, timedelta
+
+    from csm_console.domain.model import Priority, Status
+    from csm_console.services import calendars
+    from tests.conftest import build_desk
+
+    desk = build_desk(store)
+    office = "timezone: Europe/Riga\nmon-fri: 09:00-18:00\n"
+    calendars.set_calendar(store, actor=desk.root, name="riga", definition=office)
+    calendars.use_calendar(store, actor=desk.root, team="Frontline South", name="riga")
+    created = datetime(2026, 3, 27, 14, 0, tzinfo=UTC)  # Friday 16:00 in Riga
+    pairs: list[tuple[int, int]] = []
+    for paused in (False, True):
+        twins = []
+        for tag in ("bulk", "single"):
+            ticket_id = tickets.create_ticket(
+                store,
+                actor=desk.olga,
+                customer_email="liga@example.lv",
+                subject="Router",
+                body="no internet",
+                priority=Priority.NORMAL,
+                team="Frontline",
+                tags=[tag],
+                now=created,
+            ).id
+            if paused:  # a pause in Frontline's wall time: recounted in Riga's hours
+                tickets.reply(
+                    store,
+                    actor=desk.olga,
+                    ticket_id=ticket_id,
+                    body="Please restart it",
+                    status=Status.PENDING,
+                    now=created + timedelta(hours=1),
+                )
+                tickets.change_status(
+                    store,
+                    actor=desk.olga,
+                    ticket_id=ticket_id,
+                    status=Status.OPEN,
+                    now=datetime(2026, 3, 30, 7, 0, tzinfo=UTC),  # Monday 10:00 in Riga
+                )
+            twins.append(ticket_id)
+        pairs.append((twins[0], twins[1]))
+    for _, single in pairs:
+        tickets.assign_ticket(store, actor=desk.root, ticket_id=single, to="rita")
+    result = reassign.apply(store, actor=desk.root, query=parse_query("tag:bulk"), to="rita")
+    assert result.changed == 2
+
+    def clocks(ticket_id: int) -> tuple[object, ...]:
+        with store.read() as session:
+            t = session.get(Ticket, ticket_id)
+            assert t is not None
+            return (
+                t.team_id,
+                t.paused_seconds,
+                t.first_response_due,
+                t.resolution_due,
+                t.sla_due,
+                t.first_response_seconds,
+                t.resolution_seconds,
+            )
+
+    plain, paused_pair = pairs
+    # 4 working hours from Friday 16:00 EET: Friday 16-18, then Monday 09-11 EEST (08:00 UTC)
+    assert clocks(plain[0])[2] == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)
+    assert clocks(paused_pair[0])[1] == 2 * 3600  # Fri 17-18 and Mon 09-10 in Riga's hours
+    for bulk, single in pairs:
+        assert clocks(bulk) == clocks(single)
+    assert reassign.undo(store, actor=desk.root, batch_id=result.batch_id).reverted

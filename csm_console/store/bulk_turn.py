@@ -1,0 +1,89 @@
+"""The writers' turn on SQLite: a bulk job lets waiting writers in between its chunks.
+
+SQLite has one writer at a time, and a writer that finds the store locked sleeps in its busy
+handler (1, 2, 5 ... then 100 ms at a time) before it looks again.  A bulk job commits a chunk
+and begins the next within a fraction of a millisecond, so a console saving a reply meanwhile
+would nearly always look while a chunk holds the lock, and wait for the whole job.
+
+So writers say that they write: every write transaction (`Store.write`) holds a shared
+`flock` on the file `<store>-turn` from before its `BEGIN IMMEDIATE` until after its commit,
+waiting included.  Before each chunk, a bulk job (`Store.bulk`) takes the same lock exclusively
+for an instant: the kernel grants it only once every writer that was waiting or writing has
+committed, so each waiting writer gets its turn between two chunks (bounded by `GIVE_WAY_MAX`,
+so that a writer stuck in a long transaction cannot stop the job).  A writer waits at most
+about one chunk and one sleep of its busy handler.  The lock dies with its process.
+
+PostgreSQL needs none of this: a waiting writer queues on the row (or the audit chain's
+head) and is woken when the chunk commits.  Nor does an in-memory store.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no turn, writers take their chances
+    fcntl = None  # type: ignore[assignment]
+
+GIVE_WAY_MAX = 2.0  # seconds a bulk job waits for the writers ahead of its next chunk
+_POLL = 0.001
+
+
+class WritersTurn:
+    """The turn file of one SQLite store (`path` None: no turn to keep)."""
+
+    def __init__(self, database: str | None) -> None:
+        plain = database and database != ":memory:" and not database.startswith("file:")
+        self.path = Path(f"{database}-turn") if plain and fcntl is not None else None
+        self.waited = 0.0  # seconds this process's bulk jobs gave way, in all (for benchmarks)
+
+    def _open(self) -> int:
+        assert self.path is not None
+        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around one write transaction: this writer is waiting or writing."""
+        if self.path is None:
+            yield
+            return
+        try:
+            fd = self._open()
+        except OSError:  # a read-only folder: write without the turn
+            yield
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)  # and with it the lock
+
+    def give_way(self) -> float:
+        """Before a bulk job's next chunk: wait until the writers waiting now have written.
+        Returns the seconds waited."""
+        if self.path is None:
+            return 0.0
+        try:
+            fd = self._open()
+        except OSError:
+            return 0.0
+        started = time.monotonic()
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() - started > GIVE_WAY_MAX:
+                        break
+                    time.sleep(_POLL)
+        finally:
+            os.close(fd)
+        waited = time.monotonic() - started
+        self.waited += waited
+        return waited

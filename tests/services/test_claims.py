@@ -1,0 +1,103 @@
+"""take-next's one-statement claim (store.claims) against the rules of the ORM road, on both
+stores: the same stamps and audit events, the agent re-read, and the ORM road where the claim
+moves a ticket into the agent's team."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from csm_console.domain.model import Priority, Status
+from csm_console.errors import PermissionDenied, QueueEmpty
+from csm_console.services import audit as audit_service
+from csm_console.services import tickets as svc
+from csm_console.store.models import Agent, AuditEvent, Team, Ticket
+from tests.conftest import NOW, Desk
+
+
+def _new(desk: Desk, subject: str, minutes_ago: int = 0, priority: Priority = Priority.NORMAL):
+    return svc.create_ticket(
+        desk.store,
+        actor=desk.olga,
+        customer_email="liga@example.lv",
+        subject=subject,
+        body="It blinks red.",
+        priority=priority,
+        now=NOW - timedelta(minutes=minutes_ago),
+    )
+
+
+def _events(desk: Desk, ticket_id: int) -> list[tuple[object, ...]]:
+    with desk.store.read() as session:
+        return [
+            (e.action, e.field, e.old_value, e.new_value, e.version, e.actor_id, e.created_at)
+            for e in session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.ticket_id == ticket_id)
+                .where(AuditEvent.action.not_in(["create", "unaudited"]))  # the set-up's
+                .order_by(AuditEvent.id)
+            ).scalars()
+        ]
+
+
+def test_a_claim_stamps_and_audits_as_the_rules_say(desk: Desk) -> None:
+    first = _new(desk, "first", minutes_ago=30, priority=Priority.URGENT)
+    second = _new(desk, "second", minutes_ago=20)
+    # the second is open already (assigned and given back): its claim opens nothing
+    svc.assign_ticket(desk.store, actor=desk.anna, ticket_id=second.id, to="olga")
+    svc.assign_ticket(desk.store, actor=desk.anna, ticket_id=second.id, to=None)
+    before = _events(desk, second.id)
+    at = NOW + timedelta(minutes=5)
+
+    row = svc.take_next(desk.store, actor=desk.ivan, now=at)
+    assert row.id == first.id and row.assignee == "ivan" and row.status is Status.OPEN
+    assert row.version == first.version + 1 and row.updated_at == at
+    assert row.sla_due == min(first.first_response_due, first.resolution_due)
+    ivan = desk.ivan.id
+    assert _events(desk, first.id) == [
+        ("assign", "assignee", None, "ivan", row.version, ivan, at),
+        ("status", "status", "new", "open", row.version, ivan, at),
+        ("claim", None, None, None, row.version, ivan, at),
+    ]
+
+    again = svc.take_next(desk.store, actor=desk.ivan, now=at)
+    assert again.id == second.id and again.status is Status.OPEN
+    assert _events(desk, second.id) == [
+        *before,
+        ("assign", "assignee", None, "ivan", again.version, ivan, at),
+        ("claim", None, None, None, again.version, ivan, at),
+    ]
+    with pytest.raises(QueueEmpty):
+        svc.take_next(desk.store, actor=desk.ivan, now=at)
+    assert audit_service.verify(desk.store, actor=None).intact
+
+
+def test_the_claim_re_reads_the_agent(desk: Desk) -> None:
+    ticket = _new(desk, "for Frontline")
+    with desk.store.write() as session:  # rita moves to Frontline after her Actor was read
+        frontline = session.execute(select(Team.id).where(Team.name == "Frontline")).scalar()
+        session.execute(update(Agent).where(Agent.id == desk.rita.id).values(team_id=frontline))
+    assert svc.take_next(desk.store, actor=desk.rita, now=NOW).id == ticket.id
+    other = _new(desk, "another")
+    with desk.store.write() as session:
+        session.execute(update(Agent).where(Agent.id == desk.ivan.id).values(active=False))
+    with pytest.raises(PermissionDenied, match="inactive"):
+        svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+    with desk.store.read() as session:
+        assert session.get(Ticket, other.id).assignee_id is None  # type: ignore[union-attr]
+
+
+def test_an_unteamed_ticket_moves_into_the_agents_team(desk: Desk) -> None:
+    ticket = _new(desk, "no team yet", minutes_ago=60)
+    with desk.store.write() as session:
+        session.execute(update(Ticket).where(Ticket.id == ticket.id).values(team_id=None))
+    row = svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+    assert row.id == ticket.id and row.team == "Frontline" and row.assignee == "ivan"
+    assert [e[:4] for e in _events(desk, ticket.id)] == [
+        ("assign", "assignee", None, "ivan"),
+        ("assign", "team", None, "Frontline"),
+        ("status", "status", "new", "open"),
+        ("claim", None, None, None),
+    ]

@@ -185,17 +185,32 @@ def write_audit(
     batch_id: str | None = None,
 ) -> None:
     session.add(
-        AuditEvent(
-            ticket_id=ticket.id,
-            actor_id=actor.id if actor else None,
-            action=action,
-            field=field,
-            old_value=None if old is None else str(old),
-            new_value=None if new is None else str(new),
-            created_at=now,
-            batch_id=batch_id,
-            version=ticket.version,
-        )
+        audit_event(ticket, actor, action, now, field=field, old=old, new=new, batch_id=batch_id)
+    )
+
+
+def audit_event(
+    ticket: Ticket,
+    actor: Actor | None,
+    action: str,
+    now: datetime,
+    *,
+    field: str | None = None,
+    old: object = None,
+    new: object = None,
+    batch_id: str | None = None,
+) -> AuditEvent:
+    """The audit event `write_audit` adds (not added to the session)."""
+    return AuditEvent(
+        ticket_id=ticket.id,
+        actor_id=actor.id if actor else None,
+        action=action,
+        field=field,
+        old_value=None if old is None else str(old),
+        new_value=None if new is None else str(new),
+        created_at=now,
+        batch_id=batch_id,
+        version=ticket.version,
     )
 
 
@@ -388,18 +403,27 @@ def find_or_add_customer(
         select(Customer).where(col(Customer.email) == email)
     ).scalar_one_or_none()
     if customer is None:
-        name = name or email.split("@")[0]
-        customer = Customer(
-            name=name,
-            email=email,
-            language=language.value if language else guess_language(text),
-            preferred_channel=channel.value,
-            segment=Segment.STANDARD.value,
-            lookup=fold(f"{name} {email}"),
+        customer = new_customer(
+            email=email, name=name, language=language, channel=channel, text=text
         )
         session.add(customer)
         session.flush()
     return customer
+
+
+def new_customer(
+    *, email: str, name: str | None, language: Language | None, channel: Channel, text: str
+) -> Customer:
+    """The customer `find_or_add_customer` adds when none has this e-mail (not added)."""
+    name = name or email.split("@")[0]
+    return Customer(
+        name=name,
+        email=email,
+        language=language.value if language else guess_language(text),
+        preferred_channel=channel.value,
+        segment=Segment.STANDARD.value,
+        lookup=fold(f"{name} {email}"),
+    )
 
 
 @dataclass(frozen=True)
@@ -441,6 +465,55 @@ def insert_ticket(
     """Insert the ticket, its first customer message, tags and the `create` audit event (and a
     `route` event naming the routing rule that shaped it, if one did).  Actor None: the system
     (the mail intake)."""
+    ticket = ticket_row(session, new, now=now)
+    session.add(ticket)
+    session.flush()
+    assert ticket.id is not None
+    session.add(first_message(new, ticket.id))
+    for tag in new.tags:
+        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+    # a repeat contact of the customer's earlier tickets in the category (or, imported solved,
+    # one that has had its own since)
+    repeat_contacts.refresh(session, [repeat_contacts.group_of(ticket)])
+    session.add_all(creation_audit(ticket, actor, now, batch_id=batch_id, rule=rule))
+    return ticket
+
+
+def creation_audit(
+    ticket: Ticket,
+    actor: Actor | None,
+    now: datetime,
+    *,
+    batch_id: str | None,
+    rule: RoutingRule | None,
+) -> list[AuditEvent]:
+    """The audit events of a new ticket: `create`, and `route` naming the rule that shaped it."""
+    events = [audit_event(ticket, actor, "create", now, batch_id=batch_id)]
+    if rule is not None:
+        events.append(
+            audit_event(
+                ticket,
+                actor,
+                "route",
+                now,
+                field="rule",
+                new=f"{rule.name}: {rule.actions.describe()}",
+                batch_id=batch_id,
+            )
+        )
+    return events
+
+
+def ticket_row(
+    session: Session,
+    new: NewTicket,
+    *,
+    now: datetime,
+    rules: Sequence[PolicyRule] | None = None,
+) -> Ticket:
+    """The row `insert_ticket` inserts for `new`, with its due times and measured times (not
+    added to the session: a bulk import inserts many at once).  `rules`: the SLA policies,
+    when the caller has read them already."""
     assert new.customer.id is not None
     done = not new.status.is_active
     solved_at = (new.solved_at or new.created_at) if done else None
@@ -466,41 +539,23 @@ def insert_ticket(
         paused_since=now if new.status is Status.PENDING else None,
         search_text=(fold(new.subject) + "\n" + fold(new.body))[:MAX_SEARCH_TEXT],
     )
-    set_due_times(session, ticket, new.customer.segment, keep_met=False)
-    session.add(ticket)
-    session.flush()
-    assert ticket.id is not None
-    session.add(
-        Message(
-            ticket_id=ticket.id,
-            author_kind=(AuthorKind.AGENT if new.author else AuthorKind.CUSTOMER).value,
-            agent_id=new.author.id if new.author else None,
-            internal=False,
-            body=new.body,
-            created_at=new.created_at,
-            mail_id=new.mail_id,
-            sender=new.sender,
-            flags=new.flags,
-        )
-    )
-    for tag in new.tags:
-        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
-    # a repeat contact of the customer's earlier tickets in the category (or, imported solved,
-    # one that has had its own since)
-    repeat_contacts.refresh(session, [repeat_contacts.group_of(ticket)])
-    write_audit(session, ticket, actor, "create", now, batch_id=batch_id)
-    if rule is not None:
-        write_audit(
-            session,
-            ticket,
-            actor,
-            "route",
-            now,
-            field="rule",
-            new=f"{rule.name}: {rule.actions.describe()}",
-            batch_id=batch_id,
-        )
+    set_due_times(session, ticket, new.customer.segment, keep_met=False, rules=rules)
     return ticket
+
+
+def first_message(new: NewTicket, ticket_id: int) -> Message:
+    """The first message of the new ticket `ticket_id` (not added to the session)."""
+    return Message(
+        ticket_id=ticket_id,
+        author_kind=(AuthorKind.AGENT if new.author else AuthorKind.CUSTOMER).value,
+        agent_id=new.author.id if new.author else None,
+        internal=False,
+        body=new.body,
+        created_at=new.created_at,
+        mail_id=new.mail_id,
+        sender=new.sender,
+        flags=new.flags,
+    )
 
 
 def check_can_hold(session: Session, target: Agent, ticket: Ticket) -> None:

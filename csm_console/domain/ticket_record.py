@@ -30,6 +30,7 @@ MAX_EXTERNAL_ID = 120
 MAX_PROBLEMS = 20  # reported per import; the rest are counted
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # What a record may carry.  `WRITABLE` fields are imported; `READ_ONLY` ones are what an export
 # adds (the store's own id, version and computed deadlines) and are accepted and ignored, so an
@@ -335,7 +336,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"expected text, got {_kind(value)}")
     text = str(value)
-    if any("\ud800" <= c <= "\udfff" for c in text):
+    if _SURROGATE.search(text):
         raise ValueError("not valid Unicode (a lone surrogate such as \\ud800)")
     return text
 

@@ -7,7 +7,7 @@ bumped once).  `services.importing` runs them for each chunk of records.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,13 @@ class Known:
     tags: dict[int, list[str]]
     customers: dict[str, Customer]
     rules: Sequence[PolicyRule]
+    # what the updates leave to be written for the whole chunk (`services.importing`): audit
+    # rows and new tags (inserted together), tickets whose search text is to be rebuilt, and
+    # the repeat-contact groups to refresh once the updates are flushed
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    new_tags: list[tuple[int, str]] = field(default_factory=list)
+    search: list[Ticket] = field(default_factory=list)
+    groups: set[repeat_contacts.Group] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -228,8 +235,7 @@ def update(
                 stale = session.get(TicketTag, (ticket.id, tag))
                 if stale is not None:
                     session.delete(stale)
-            for tag in set(record.tags) - set(tags):
-                session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+            known.new_tags.extend((ticket.id, tag) for tag in sorted(set(record.tags) - set(tags)))
     if record.first_response_at is not None and change(
         "first_response_at", iso_utc(ticket.first_response_at), iso_utc(record.first_response_at)
     ):
@@ -247,27 +253,29 @@ def update(
     if not changes:
         return []
     if "subject" in {c[0] for c in changes} or "body" in {c[0] for c in changes}:
-        _rebuild_search_text(session, ticket)
+        known.search.append(ticket)
     if deadlines:
         ticket_core.set_due_times(
             session, ticket, customer.segment, keep_met=False, rules=known.rules
         )
     ticket_core.measure_times(ticket, ticket_core.team_calendar(session, ticket.team_id))
     if {"customer", "category", "created_at", "solved_at"} & {c[0] for c in changes}:
-        repeat_contacts.refresh(session, {was_in, repeat_contacts.group_of(ticket)})
+        known.groups.update({was_in, repeat_contacts.group_of(ticket)})
     ticket_core.bump_version(ticket, now)
-    for field, old_value, new_value in changes:
-        ticket_core.write_audit(
-            session,
-            ticket,
+    known.audit.extend(
+        ticket_core.audit_values(
+            ticket.id,
+            ticket.version,
             actor,
             "import",
             now,
-            field=field,
+            field=name,
             old=old_value,
             new=new_value,
             batch_id=batch_id,
         )
+        for name, old_value, new_value in changes
+    )
     return [c[0] for c in changes]
 
 
@@ -294,11 +302,19 @@ def _digest(body: str) -> str:
     return flat if len(flat) <= 60 else f"{flat[:57]}... ({len(body)} characters)"
 
 
-def _rebuild_search_text(session: Session, ticket: Ticket) -> None:
-    bodies = session.execute(
-        select(col(Message.body))
-        .where(col(Message.ticket_id) == ticket.id)
-        .order_by(col(Message.id))
-    ).scalars()
-    text = fold(ticket.subject) + "".join("\n" + fold(b) for b in bodies)
-    ticket.search_text = text[: ticket_core.MAX_SEARCH_TEXT]
+def rebuild_search_text(session: Session, tickets: Sequence[Ticket]) -> None:
+    """The folded search text of tickets whose subject or first message changed, from their
+    subject and every message (one query for all)."""
+    bodies: dict[int, list[str]] = {}
+    ids = [t.id for t in tickets]
+    for start in range(0, len(ids), 500):
+        for ticket_id, body in session.execute(
+            select(col(Message.ticket_id), col(Message.body))
+            .where(col(Message.ticket_id).in_(ids[start : start + 500]))
+            .order_by(col(Message.ticket_id), col(Message.id))
+        ):
+            bodies.setdefault(ticket_id, []).append(body)
+    for ticket in tickets:
+        assert ticket.id is not None
+        text = fold(ticket.subject) + "".join("\n" + fold(b) for b in bodies.get(ticket.id, []))
+        ticket.search_text = text[: ticket_core.MAX_SEARCH_TEXT]

@@ -11,7 +11,7 @@ already in the store updates that ticket: only the fields the record gives, each
 audited, the version bumped once; a record that changes nothing leaves the ticket alone, so
 re-running an import is harmless.
 
-A new ticket is made by the same functions as one made by hand (`ticket_core.ticket_row`,
+A new ticket is made by the same functions as one made by hand (`ticket_core.ticket_values`,
 `first_message`, `creation_audit`, routing, the SLA clocks); only the inserts are gathered.
 Repeat contacts (`next_contact_at`) are stamped once at the end for the customers of the new
 tickets.  Memory stays flat whatever the size of the file: a chunk's records, one number per
@@ -24,12 +24,12 @@ import re
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from itertools import chain, islice
 from typing import IO, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, select
 from sqlmodel import Session, col
 
 from csm_console.domain.model import Channel, Priority, Status
@@ -50,6 +50,7 @@ from csm_console.services.clock import utcnow
 from csm_console.services.import_plan import Plan, TicketLookup
 from csm_console.services.progress import Progress, no_progress
 from csm_console.services.routing import route
+from csm_console.store import import_load
 from csm_console.store.engine import Store
 from csm_console.store.models import (
     AuditEvent,
@@ -66,12 +67,28 @@ CHUNK_RECORDS = 1000  # records checked and written together
 _IN_CHUNK = 500  # ids per IN (...) list
 
 # The columns a bulk insert writes: the id is the store's, and the audit hash its trigger's.
-_TICKET_COLUMNS = tuple(c.key for c in Ticket.__table__.columns if c.key != "id")  # type: ignore[attr-defined]
-_MESSAGE_COLUMNS = tuple(c.key for c in Message.__table__.columns if c.key != "id")  # type: ignore[attr-defined]
-_AUDIT_COLUMNS = tuple(
-    c.key
-    for c in AuditEvent.__table__.columns  # type: ignore[attr-defined]
-    if c.key not in ("id", "hash", "prev_hash")
+_TICKET_COLUMNS = tuple(f.name for f in fields(ticket_core.TicketValues))
+_MESSAGE_COLUMNS = (
+    "ticket_id",
+    "author_kind",
+    "agent_id",
+    "internal",
+    "body",
+    "created_at",
+    "mail_id",
+    "sender",
+    "flags",
+)
+_AUDIT_COLUMNS = (
+    "ticket_id",
+    "actor_id",
+    "action",
+    "field",
+    "old_value",
+    "new_value",
+    "created_at",
+    "batch_id",
+    "version",
 )
 
 
@@ -435,7 +452,7 @@ class _ChunkWriter:
         if not plans:
             return []
         session, actor, now = self.session, self.actor, self.now
-        made: list[tuple[Plan, ticket_core.NewTicket, Ticket, Any]] = []
+        made: list[tuple[Plan, ticket_core.NewTicket, ticket_core.TicketValues, Any]] = []
         for plan in plans:
             record = plan.record
             channel = record.channel or Channel.EMAIL
@@ -460,35 +477,35 @@ class _ChunkWriter:
             rule = None
             if status.is_active:  # routing shapes tickets still to be worked, not closed history
                 new, rule = route(session, new)
-            ticket = ticket_core.ticket_row(session, new, now=now, rules=self.rules)
-            made.append((plan, new, ticket, rule))
-        ids = _insert_returning_ids(
-            session, Ticket, [_values(t, _TICKET_COLUMNS) for _, _, t, _ in made]
-        )
-        messages: list[dict[str, Any]] = []
-        tags: list[dict[str, Any]] = []
-        audit: list[dict[str, Any]] = []
+            values = ticket_core.ticket_values(session, new, now=now, rules=self.rules)
+            made.append((plan, new, values, rule))
+        tickets = Ticket.__table__  # type: ignore[attr-defined]
+        ids = import_load.new_ids(session, tickets, len(made))
+        ticket_rows: list[tuple[Any, ...]] = []
+        messages: list[tuple[Any, ...]] = []
+        tags: list[tuple[int, str]] = []
+        audit: list[tuple[Any, ...]] = []
         outcomes: list[ImportOutcome] = []
-        for (plan, new, ticket, rule), ticket_id in zip(made, ids, strict=True):
-            ticket.id = ticket_id
-            messages.append(_values(ticket_core.first_message(new, ticket_id), _MESSAGE_COLUMNS))
-            tags.extend({"ticket_id": ticket_id, "tag": tag} for tag in new.tags)
+        for (plan, new, values, rule), ticket_id in zip(made, ids, strict=True):
+            ticket_rows.append((ticket_id, *(getattr(values, c) for c in _TICKET_COLUMNS)))
+            message = ticket_core.first_message(new, ticket_id)
+            messages.append(tuple(message[c] for c in _MESSAGE_COLUMNS))
+            tags.extend((ticket_id, tag) for tag in new.tags)
             audit.extend(
-                _values(event, _AUDIT_COLUMNS)
+                tuple(event[c] for c in _AUDIT_COLUMNS)
                 for event in ticket_core.creation_audit(
-                    ticket, actor, now, batch_id=self.batch_id, rule=rule
+                    ticket_id, actor, now, batch_id=self.batch_id, rule=rule
                 )
             )
             outcomes.append(
                 ImportOutcome(plan.record.where, "created", ticket_id, plan.record.external_id)
             )
-        connection = session.connection()
-        connection.execute(insert(Message.__table__), messages)  # type: ignore[attr-defined]
-        if tags:
-            connection.execute(insert(TicketTag.__table__), tags)  # type: ignore[attr-defined]
-        connection.execute(insert(AuditEvent.__table__), audit)  # type: ignore[attr-defined]
+        import_load.insert_rows(session, tickets, ("id", *_TICKET_COLUMNS), ticket_rows)
+        import_load.insert_rows(session, _table(Message), _MESSAGE_COLUMNS, messages)
+        import_load.insert_rows(session, _table(TicketTag), ("ticket_id", "tag"), tags)
+        import_load.insert_rows(session, _table(AuditEvent), _AUDIT_COLUMNS, audit)
         if self.first_created is None:
-            self.first_created = min(ids)
+            self.first_created = ids[0]
         return outcomes
 
     def _update(self, plans: Sequence[Plan], customers: dict[str, Customer]) -> list[ImportOutcome]:
@@ -509,9 +526,25 @@ class _ChunkWriter:
                 ).scalars()
             )
         outcomes = []
-        for plan in plans:
+        with session.no_autoflush:  # one flush for the chunk, not one per record
+            changes = [
+                import_plan.update(session, self.actor, plan, known, self.batch_id, self.now)
+                for plan in plans
+            ]
+        session.flush()  # the first messages' new bodies, before the search text reads them
+        if known.search:
+            import_plan.rebuild_search_text(session, known.search)
+        session.flush()
+        repeat_contacts.refresh(session, known.groups)
+        import_load.insert_rows(session, _table(TicketTag), ("ticket_id", "tag"), known.new_tags)
+        import_load.insert_rows(
+            session,
+            _table(AuditEvent),
+            _AUDIT_COLUMNS,
+            [tuple(event[c] for c in _AUDIT_COLUMNS) for event in known.audit],
+        )
+        for plan, changed in zip(plans, changes, strict=True):
             assert plan.current is not None and plan.current.id is not None
-            changed = import_plan.update(session, self.actor, plan, known, self.batch_id, self.now)
             outcomes.append(
                 ImportOutcome(
                     where=plan.record.where,
@@ -524,15 +557,9 @@ class _ChunkWriter:
         return outcomes
 
 
-def _values(row: Any, columns: Sequence[str]) -> dict[str, Any]:
-    return {c: getattr(row, c) for c in columns}
-
-
-def _insert_returning_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert the rows in one statement (or a few); their new ids, in the rows' order."""
-    table = model.__table__
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [row[0] for row in session.connection().execute(statement, rows)]
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
 
 
 def _first_messages(session: Session, ticket_ids: Sequence[int]) -> dict[int, Message]:

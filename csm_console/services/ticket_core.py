@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import sqlmodel
 from sqlalchemy import func, select
@@ -162,7 +163,7 @@ def bump_version(ticket: Ticket, now: datetime) -> None:
     refresh_clock(ticket)
 
 
-def refresh_clock(ticket: Ticket) -> None:
+def refresh_clock(ticket: Clocked) -> None:
     deadline = running_deadline(
         status=Status(ticket.status),
         first_response_at=ticket.first_response_at,
@@ -185,12 +186,25 @@ def write_audit(
     batch_id: str | None = None,
 ) -> None:
     session.add(
-        audit_event(ticket, actor, action, now, field=field, old=old, new=new, batch_id=batch_id)
+        AuditEvent(
+            **audit_values(
+                ticket.id,
+                ticket.version,
+                actor,
+                action,
+                now,
+                field=field,
+                old=old,
+                new=new,
+                batch_id=batch_id,
+            )
+        )
     )
 
 
-def audit_event(
-    ticket: Ticket,
+def audit_values(
+    ticket_id: int | None,
+    version: int | None,
     actor: Actor | None,
     action: str,
     now: datetime,
@@ -199,19 +213,19 @@ def audit_event(
     old: object = None,
     new: object = None,
     batch_id: str | None = None,
-) -> AuditEvent:
-    """The audit event `write_audit` adds (not added to the session)."""
-    return AuditEvent(
-        ticket_id=ticket.id,
-        actor_id=actor.id if actor else None,
-        action=action,
-        field=field,
-        old_value=None if old is None else str(old),
-        new_value=None if new is None else str(new),
-        created_at=now,
-        batch_id=batch_id,
-        version=ticket.version,
-    )
+) -> dict[str, Any]:
+    """The columns of the audit event `write_audit` adds (a bulk writer inserts many)."""
+    return {
+        "ticket_id": ticket_id,
+        "actor_id": actor.id if actor else None,
+        "action": action,
+        "field": field,
+        "old_value": None if old is None else str(old),
+        "new_value": None if new is None else str(new),
+        "created_at": now,
+        "batch_id": batch_id,
+        "version": version,
+    }
 
 
 def append_search_text(ticket: Ticket, text: str) -> None:
@@ -249,9 +263,26 @@ def _minutes(n: int) -> timedelta:
     return timedelta(minutes=n)
 
 
+class Clocked(Protocol):
+    """What the SLA clocks read and write: a `Ticket`, or the `TicketValues` of a new one."""
+
+    team_id: int | None
+    priority: int
+    status: str
+    created_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    first_response_due: datetime
+    resolution_due: datetime
+    sla_due: datetime
+    paused_seconds: int
+    first_response_seconds: int | None
+    resolution_seconds: int | None
+
+
 def set_due_times(
     session: Session,
-    ticket: Ticket,
+    ticket: Clocked,
     segment: str | None,
     *,
     keep_met: bool = True,
@@ -301,7 +332,7 @@ def team_calendar(session: Session, team_id: int | None) -> BusinessCalendar | N
     return cache[team_id]
 
 
-def measure_times(ticket: Ticket, calendar: BusinessCalendar | None) -> None:
+def measure_times(ticket: Clocked, calendar: BusinessCalendar | None) -> None:
     """Stamp the measured first-response and resolution times (counted time: working time with
     a calendar; resolution less the time spent pending), as the metrics read them."""
     if ticket.first_response_at is not None and ticket.first_response_seconds is None:
@@ -465,34 +496,38 @@ def insert_ticket(
     """Insert the ticket, its first customer message, tags and the `create` audit event (and a
     `route` event naming the routing rule that shaped it, if one did).  Actor None: the system
     (the mail intake)."""
-    ticket = ticket_row(session, new, now=now)
+    values = ticket_values(session, new, now=now)
+    ticket = Ticket(**{f.name: getattr(values, f.name) for f in fields(values)})
     session.add(ticket)
     session.flush()
     assert ticket.id is not None
-    session.add(first_message(new, ticket.id))
+    session.add(Message(**first_message(new, ticket.id)))
     for tag in new.tags:
         session.add(TicketTag(ticket_id=ticket.id, tag=tag))
     # a repeat contact of the customer's earlier tickets in the category (or, imported solved,
     # one that has had its own since)
     repeat_contacts.refresh(session, [repeat_contacts.group_of(ticket)])
-    session.add_all(creation_audit(ticket, actor, now, batch_id=batch_id, rule=rule))
+    for event in creation_audit(ticket.id, actor, now, batch_id=batch_id, rule=rule):
+        session.add(AuditEvent(**event))
     return ticket
 
 
 def creation_audit(
-    ticket: Ticket,
+    ticket_id: int,
     actor: Actor | None,
     now: datetime,
     *,
     batch_id: str | None,
     rule: RoutingRule | None,
-) -> list[AuditEvent]:
-    """The audit events of a new ticket: `create`, and `route` naming the rule that shaped it."""
-    events = [audit_event(ticket, actor, "create", now, batch_id=batch_id)]
+) -> list[dict[str, Any]]:
+    """The audit events of a new ticket (version 1): `create`, and `route` naming the rule
+    that shaped it."""
+    events = [audit_values(ticket_id, 1, actor, "create", now, batch_id=batch_id)]
     if rule is not None:
         events.append(
-            audit_event(
-                ticket,
+            audit_values(
+                ticket_id,
+                1,
                 actor,
                 "route",
                 now,
@@ -504,20 +539,50 @@ def creation_audit(
     return events
 
 
-def ticket_row(
+@dataclass(slots=True)
+class TicketValues:
+    """The columns a new ticket is inserted with (the rest take their defaults: version 1, no
+    reopen, no replies yet), before it has an id: `insert_ticket` makes its row of them, an
+    import inserts thousands at once.  The SLA clocks work on it as on a `Ticket`."""
+
+    external_id: str | None
+    subject: str
+    customer_id: int
+    channel: str
+    status: str
+    priority: int
+    category: str | None
+    tier: str
+    team_id: int | None
+    assignee_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    closed_at: datetime | None
+    first_response_due: datetime
+    resolution_due: datetime
+    sla_due: datetime
+    paused_since: datetime | None
+    search_text: str
+    paused_seconds: int = 0
+    first_response_seconds: int | None = None
+    resolution_seconds: int | None = None
+
+
+def ticket_values(
     session: Session,
     new: NewTicket,
     *,
     now: datetime,
     rules: Sequence[PolicyRule] | None = None,
-) -> Ticket:
-    """The row `insert_ticket` inserts for `new`, with its due times and measured times (not
-    added to the session: a bulk import inserts many at once).  `rules`: the SLA policies,
-    when the caller has read them already."""
+) -> TicketValues:
+    """The columns `insert_ticket` inserts for `new`, with its due times and measured times.
+    `rules`: the SLA policies, when the caller has read them already."""
     assert new.customer.id is not None
     done = not new.status.is_active
     solved_at = (new.solved_at or new.created_at) if done else None
-    ticket = Ticket(
+    ticket = TicketValues(
         external_id=new.external_id,
         subject=new.subject,
         customer_id=new.customer.id,
@@ -543,19 +608,19 @@ def ticket_row(
     return ticket
 
 
-def first_message(new: NewTicket, ticket_id: int) -> Message:
-    """The first message of the new ticket `ticket_id` (not added to the session)."""
-    return Message(
-        ticket_id=ticket_id,
-        author_kind=(AuthorKind.AGENT if new.author else AuthorKind.CUSTOMER).value,
-        agent_id=new.author.id if new.author else None,
-        internal=False,
-        body=new.body,
-        created_at=new.created_at,
-        mail_id=new.mail_id,
-        sender=new.sender,
-        flags=new.flags,
-    )
+def first_message(new: NewTicket, ticket_id: int) -> dict[str, Any]:
+    """The columns of the first message of the new ticket `ticket_id`."""
+    return {
+        "ticket_id": ticket_id,
+        "author_kind": (AuthorKind.AGENT if new.author else AuthorKind.CUSTOMER).value,
+        "agent_id": new.author.id if new.author else None,
+        "internal": False,
+        "body": new.body,
+        "created_at": new.created_at,
+        "mail_id": new.mail_id,
+        "sender": new.sender,
+        "flags": new.flags,
+    }
 
 
 def check_can_hold(session: Session, target: Agent, ticket: Ticket) -> None:

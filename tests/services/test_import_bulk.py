@@ -125,9 +125,7 @@ def _one_by_one(store: Store, records: list[dict[str, Any]]) -> None:
             rule = None
             if status.is_active:
                 new, rule = routing.route(session, new)
-            ticket_core.insert_ticket(
-                session, new, actor=fresh, now=NOW, batch_id=BATCH, rule=rule
-            )
+            ticket_core.insert_ticket(session, new, actor=fresh, now=NOW, batch_id=BATCH, rule=rule)
 
 
 def _rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
@@ -220,9 +218,7 @@ def test_updates_across_chunks_bump_each_ticket_once_with_an_audit_row_per_chang
         actor = resolve_actor(store, "admin")
         records = _records()
         importing.import_tickets(store, actor=actor, data=json.dumps(records).encode())
-        edited = [
-            {**r, "subject": r["subject"] + " (edited)", "tags": ["edited"]} for r in records
-        ]
+        edited = [{**r, "subject": r["subject"] + " (edited)", "tags": ["edited"]} for r in records]
         result = importing.import_tickets(
             store, actor=actor, data=json.dumps(edited).encode(), chunk_records=9
         )
@@ -248,4 +244,3 @@ def test_updates_across_chunks_bump_each_ticket_once_with_an_audit_row_per_chang
         assert again.count("unchanged") == len(records)
     finally:
         store.dispose()
-

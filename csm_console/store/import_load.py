@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, text
+from sqlalchemy import Table, exc, text
 from sqlmodel import Session
 
 Processor = Callable[[Any], Any] | None
@@ -76,10 +76,15 @@ def insert_rows(
         rows = bound
     names = ", ".join(columns)
     driver: Any = connection.connection.driver_connection
-    if dialect.name == "sqlite":
-        marks = ", ".join("?" for _ in columns)
-        driver.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
-        return
-    marks = ", ".join("%s" for _ in columns)
-    with driver.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+    mark = "?" if dialect.name == "sqlite" else "%s"
+    statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(mark for _ in columns)})"
+    try:
+        if dialect.name == "sqlite":
+            driver.executemany(statement, rows)
+        else:
+            with driver.cursor() as cursor:
+                cursor.executemany(statement, rows)
+    except dialect.loaded_dbapi.Error as error:
+        # as SQLAlchemy raises it (DataError for a NUL on PostgreSQL ...), so that the store's
+        # error translation gives the same message as for any other write
+        raise exc.DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error

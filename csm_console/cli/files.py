@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -38,6 +39,31 @@ def limits(ctx: typer.Context) -> FileLimits:
 def read_file(path: str | Path, *, limit: int, setting: str) -> bytes:
     """The bytes of the regular file `path` (a symlink to one is fine), at most `limit`;
     UsageError for anything else: missing, a directory, a device, a FIFO, a socket, too big."""
+    with open_file(path, limit=limit, setting=setting) as handle:
+        return _read_capped(handle, str(path), limit, setting)
+
+
+def read_lines(path: str, *, limit: int, setting: str) -> Iterator[bytes]:
+    """The lines of the regular file `path` (or stdin for `-`), each with its newline, read as
+    they are consumed (a big file is never held whole); past `limit` bytes in all, the reader
+    gets a UsageError (the same checks as `read_file`)."""
+    if path == "-":
+        return _capped_lines(sys.stdin.buffer, "stdin", limit, setting)
+    # opened now, so that a missing file or a device is refused before anything starts
+    return _capped_lines(open_file(path, limit=limit, setting=setting), path, limit, setting)
+
+
+def _capped_lines(handle: BinaryIO, shown: str, limit: int, setting: str) -> Iterator[bytes]:
+    size = 0
+    with handle:
+        for line in handle:
+            size += len(line)
+            _check_size(shown, size, limit, setting)  # a file that grows while read is cut off
+            yield line
+
+
+def open_file(path: str | Path, *, limit: int, setting: str) -> BinaryIO:
+    """The regular file `path`, opened for reading, if not larger than `limit`."""
     shown = str(path)
     try:
         info = os.stat(path)  # follows symlinks: a link to /dev/zero is a device
@@ -53,10 +79,11 @@ def read_file(path: str | Path, *, limit: int, setting: str) -> bytes:
         raise
     except OSError as error:
         raise UsageError(f"cannot read {shown}: {error.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise UsageError(f"{shown} is not a regular file; nothing was read")
-        return _read_capped(handle, shown, limit, setting)
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()
+        raise UsageError(f"{shown} is not a regular file; nothing was read")
+    return handle
 
 
 def read_stdin(*, limit: int, setting: str) -> bytes:

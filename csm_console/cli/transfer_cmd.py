@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 
-from csm_console.cli.files import limits, read_file, read_stdin
+from csm_console.cli.files import limits, read_lines
 from csm_console.cli.output import check_format, emit_json, info, plain, write_records
 from csm_console.cli.progress import progress_bar, showing
 from csm_console.cli.state import state
@@ -26,6 +26,7 @@ from csm_console.services.transfer import iter_export
 if TYPE_CHECKING:
     from csm_console.domain.query import Query
     from csm_console.domain.rights import Actor
+    from csm_console.services.importing import ImportResult
     from csm_console.services.records import TicketRow
     from csm_console.store.engine import Store
 
@@ -64,19 +65,14 @@ def import_tickets(
     source = "stdin" if file == "-" else file
 
     cap = limits(ctx).records
-    data = (
-        read_stdin(limit=cap, setting="max_import_file")
-        if file == "-"
-        else read_file(file, limit=cap, setting="max_import_file")
-    )
-
+    lines = read_lines(file, limit=cap, setting="max_import_file")
     st = state(ctx)
     try:
         with progress_bar() as progress:
             result = run_import(
                 st.store(),
                 actor=st.actor(),
-                data=data,
+                lines=lines,
                 fmt=format,
                 source=source,
                 dry_run=dry_run,
@@ -88,6 +84,15 @@ def import_tickets(
             for problem in error.problems:
                 info(problem)
         raise
+    try:
+        _print_outcomes(result, as_json=as_json)
+    finally:
+        result.close()
+    batch = "" if result.dry_run else f" (batch {result.batch_id})"
+    info(result.summary() + batch + ("; nothing was written" if result.dry_run else ""))
+
+
+def _print_outcomes(result: ImportResult, *, as_json: bool) -> None:
     if as_json:
         emit_json(
             {
@@ -103,8 +108,6 @@ def import_tickets(
         for outcome in result.outcomes:
             if outcome.action != "unchanged" and outcome.ticket_id is not None:
                 sys.stdout.write(f"{outcome.ticket_id}\n")
-    batch = "" if result.dry_run else f" (batch {result.batch_id})"
-    info(result.summary() + batch + ("; nothing was written" if result.dry_run else ""))
 
 
 @export_app.command("tickets")

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +30,7 @@ MAX_EXTERNAL_ID = 120
 MAX_PROBLEMS = 20  # reported per import; the rest are counted
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # What a record may carry.  `WRITABLE` fields are imported; `READ_ONLY` ones are what an export
 # adds (the store's own id, version and computed deadlines) and are accepted and ignored, so an
@@ -202,6 +203,39 @@ def read_records(data: bytes, fmt: str, *, raw: bool = False) -> Iterator[RawRec
         raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
 
 
+def read_record_lines(
+    lines: Iterable[bytes], fmt: str, *, raw: bool = False
+) -> Iterator[RawRecord]:
+    """Raw records of an NDJSON or CSV file given line by line (each line with its newline, as
+    a binary file iterates), so that a big file is never held whole; a JSON array is read
+    whole (`read_records`).  Problems as `read_records`, with the same lines named."""
+    if fmt == "json":
+        yield from read_records(b"".join(lines), fmt, raw=raw)
+        return
+    text = _decoded_lines(lines)
+    if fmt == "ndjson":
+        yield from _ndjson_lines(text)
+    elif fmt == "csv":
+        yield from _csv_rows(text, restore=(lambda cell: cell) if raw else restore_formula)
+    else:
+        raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+
+
+def _decoded_lines(lines: Iterable[bytes]) -> Iterator[str]:
+    """Each line decoded as UTF-8 (a BOM on the first is dropped); invalid bytes are refused
+    with their line and column, never replaced."""
+    for number, line in enumerate(lines, start=1):
+        try:
+            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise RecordProblem(
+                f"line {number}",
+                None,
+                f"not valid UTF-8 (byte 0x{line[error.start]:02x} at column {error.start + 1}); "
+                "save the file as UTF-8",
+            ) from None
+
+
 def _json_records(text: str) -> Iterator[RawRecord]:
     try:
         items = json.loads(text)
@@ -226,7 +260,11 @@ def _json_refusal(error: Exception) -> str:
 
 
 def _ndjson_records(text: str) -> Iterator[RawRecord]:
-    for number, line in enumerate(text.split("\n"), start=1):
+    yield from _ndjson_lines(text.split("\n"))
+
+
+def _ndjson_lines(lines: Iterable[str]) -> Iterator[RawRecord]:
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"line {number}"
@@ -242,7 +280,11 @@ def _ndjson_records(text: str) -> Iterator[RawRecord]:
 
 
 def _csv_records(text: str, *, restore: Callable[[str], str]) -> Iterator[RawRecord]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    yield from _csv_rows(io.StringIO(text, newline=""), restore=restore)
+
+
+def _csv_rows(lines: Iterable[str], *, restore: Callable[[str], str]) -> Iterator[RawRecord]:
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
@@ -294,7 +336,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"expected text, got {_kind(value)}")
     text = str(value)
-    if any("\ud800" <= c <= "\udfff" for c in text):
+    if _SURROGATE.search(text):
         raise ValueError("not valid Unicode (a lone surrogate such as \\ud800)")
     return text
 

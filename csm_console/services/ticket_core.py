@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import sqlmodel
 from sqlalchemy import func, select
@@ -162,7 +163,7 @@ def bump_version(ticket: Ticket, now: datetime) -> None:
     refresh_clock(ticket)
 
 
-def refresh_clock(ticket: Ticket) -> None:
+def refresh_clock(ticket: Clocked) -> None:
     deadline = running_deadline(
         status=Status(ticket.status),
         first_response_at=ticket.first_response_at,
@@ -186,17 +187,45 @@ def write_audit(
 ) -> None:
     session.add(
         AuditEvent(
-            ticket_id=ticket.id,
-            actor_id=actor.id if actor else None,
-            action=action,
-            field=field,
-            old_value=None if old is None else str(old),
-            new_value=None if new is None else str(new),
-            created_at=now,
-            batch_id=batch_id,
-            version=ticket.version,
+            **audit_values(
+                ticket.id,
+                ticket.version,
+                actor,
+                action,
+                now,
+                field=field,
+                old=old,
+                new=new,
+                batch_id=batch_id,
+            )
         )
     )
+
+
+def audit_values(
+    ticket_id: int | None,
+    version: int | None,
+    actor: Actor | None,
+    action: str,
+    now: datetime,
+    *,
+    field: str | None = None,
+    old: object = None,
+    new: object = None,
+    batch_id: str | None = None,
+) -> dict[str, Any]:
+    """The columns of the audit event `write_audit` adds (a bulk writer inserts many)."""
+    return {
+        "ticket_id": ticket_id,
+        "actor_id": actor.id if actor else None,
+        "action": action,
+        "field": field,
+        "old_value": None if old is None else str(old),
+        "new_value": None if new is None else str(new),
+        "created_at": now,
+        "batch_id": batch_id,
+        "version": version,
+    }
 
 
 def append_search_text(ticket: Ticket, text: str) -> None:
@@ -234,9 +263,26 @@ def _minutes(n: int) -> timedelta:
     return timedelta(minutes=n)
 
 
+class Clocked(Protocol):
+    """What the SLA clocks read and write: a `Ticket`, or the `TicketValues` of a new one."""
+
+    team_id: int | None
+    priority: int
+    status: str
+    created_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    first_response_due: datetime
+    resolution_due: datetime
+    sla_due: datetime
+    paused_seconds: int
+    first_response_seconds: int | None
+    resolution_seconds: int | None
+
+
 def set_due_times(
     session: Session,
-    ticket: Ticket,
+    ticket: Clocked,
     segment: str | None,
     *,
     keep_met: bool = True,
@@ -286,7 +332,7 @@ def team_calendar(session: Session, team_id: int | None) -> BusinessCalendar | N
     return cache[team_id]
 
 
-def measure_times(ticket: Ticket, calendar: BusinessCalendar | None) -> None:
+def measure_times(ticket: Clocked, calendar: BusinessCalendar | None) -> None:
     """Stamp the measured first-response and resolution times (counted time: working time with
     a calendar; resolution less the time spent pending), as the metrics read them."""
     if ticket.first_response_at is not None and ticket.first_response_seconds is None:
@@ -388,18 +434,27 @@ def find_or_add_customer(
         select(Customer).where(col(Customer.email) == email)
     ).scalar_one_or_none()
     if customer is None:
-        name = name or email.split("@")[0]
-        customer = Customer(
-            name=name,
-            email=email,
-            language=language.value if language else guess_language(text),
-            preferred_channel=channel.value,
-            segment=Segment.STANDARD.value,
-            lookup=fold(f"{name} {email}"),
+        customer = new_customer(
+            email=email, name=name, language=language, channel=channel, text=text
         )
         session.add(customer)
         session.flush()
     return customer
+
+
+def new_customer(
+    *, email: str, name: str | None, language: Language | None, channel: Channel, text: str
+) -> Customer:
+    """The customer `find_or_add_customer` adds when none has this e-mail (not added)."""
+    name = name or email.split("@")[0]
+    return Customer(
+        name=name,
+        email=email,
+        language=language.value if language else guess_language(text),
+        preferred_channel=channel.value,
+        segment=Segment.STANDARD.value,
+        lookup=fold(f"{name} {email}"),
+    )
 
 
 @dataclass(frozen=True)
@@ -441,10 +496,93 @@ def insert_ticket(
     """Insert the ticket, its first customer message, tags and the `create` audit event (and a
     `route` event naming the routing rule that shaped it, if one did).  Actor None: the system
     (the mail intake)."""
+    values = ticket_values(session, new, now=now)
+    ticket = Ticket(**{f.name: getattr(values, f.name) for f in fields(values)})
+    session.add(ticket)
+    session.flush()
+    assert ticket.id is not None
+    session.add(Message(**first_message(new, ticket.id)))
+    for tag in new.tags:
+        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+    # a repeat contact of the customer's earlier tickets in the category (or, imported solved,
+    # one that has had its own since)
+    repeat_contacts.refresh(session, [repeat_contacts.group_of(ticket)])
+    for event in creation_audit(ticket.id, actor, now, batch_id=batch_id, rule=rule):
+        session.add(AuditEvent(**event))
+    return ticket
+
+
+def creation_audit(
+    ticket_id: int,
+    actor: Actor | None,
+    now: datetime,
+    *,
+    batch_id: str | None,
+    rule: RoutingRule | None,
+) -> list[dict[str, Any]]:
+    """The audit events of a new ticket (version 1): `create`, and `route` naming the rule
+    that shaped it."""
+    events = [audit_values(ticket_id, 1, actor, "create", now, batch_id=batch_id)]
+    if rule is not None:
+        events.append(
+            audit_values(
+                ticket_id,
+                1,
+                actor,
+                "route",
+                now,
+                field="rule",
+                new=f"{rule.name}: {rule.actions.describe()}",
+                batch_id=batch_id,
+            )
+        )
+    return events
+
+
+@dataclass(slots=True)
+class TicketValues:
+    """The columns a new ticket is inserted with (the rest take their defaults: version 1, no
+    reopen, no replies yet), before it has an id: `insert_ticket` makes its row of them, an
+    import inserts thousands at once.  The SLA clocks work on it as on a `Ticket`."""
+
+    external_id: str | None
+    subject: str
+    customer_id: int
+    channel: str
+    status: str
+    priority: int
+    category: str | None
+    tier: str
+    team_id: int | None
+    assignee_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    closed_at: datetime | None
+    first_response_due: datetime
+    resolution_due: datetime
+    sla_due: datetime
+    paused_since: datetime | None
+    search_text: str
+    paused_seconds: int = 0
+    first_response_seconds: int | None = None
+    resolution_seconds: int | None = None
+
+
+def ticket_values(
+    session: Session,
+    new: NewTicket,
+    *,
+    now: datetime,
+    rules: Sequence[PolicyRule] | None = None,
+) -> TicketValues:
+    """The columns `insert_ticket` inserts for `new`, with its due times and measured times.
+    `rules`: the SLA policies, when the caller has read them already."""
     assert new.customer.id is not None
     done = not new.status.is_active
     solved_at = (new.solved_at or new.created_at) if done else None
-    ticket = Ticket(
+    ticket = TicketValues(
         external_id=new.external_id,
         subject=new.subject,
         customer_id=new.customer.id,
@@ -466,41 +604,23 @@ def insert_ticket(
         paused_since=now if new.status is Status.PENDING else None,
         search_text=(fold(new.subject) + "\n" + fold(new.body))[:MAX_SEARCH_TEXT],
     )
-    set_due_times(session, ticket, new.customer.segment, keep_met=False)
-    session.add(ticket)
-    session.flush()
-    assert ticket.id is not None
-    session.add(
-        Message(
-            ticket_id=ticket.id,
-            author_kind=(AuthorKind.AGENT if new.author else AuthorKind.CUSTOMER).value,
-            agent_id=new.author.id if new.author else None,
-            internal=False,
-            body=new.body,
-            created_at=new.created_at,
-            mail_id=new.mail_id,
-            sender=new.sender,
-            flags=new.flags,
-        )
-    )
-    for tag in new.tags:
-        session.add(TicketTag(ticket_id=ticket.id, tag=tag))
-    # a repeat contact of the customer's earlier tickets in the category (or, imported solved,
-    # one that has had its own since)
-    repeat_contacts.refresh(session, [repeat_contacts.group_of(ticket)])
-    write_audit(session, ticket, actor, "create", now, batch_id=batch_id)
-    if rule is not None:
-        write_audit(
-            session,
-            ticket,
-            actor,
-            "route",
-            now,
-            field="rule",
-            new=f"{rule.name}: {rule.actions.describe()}",
-            batch_id=batch_id,
-        )
+    set_due_times(session, ticket, new.customer.segment, keep_met=False, rules=rules)
     return ticket
+
+
+def first_message(new: NewTicket, ticket_id: int) -> dict[str, Any]:
+    """The columns of the first message of the new ticket `ticket_id`."""
+    return {
+        "ticket_id": ticket_id,
+        "author_kind": (AuthorKind.AGENT if new.author else AuthorKind.CUSTOMER).value,
+        "agent_id": new.author.id if new.author else None,
+        "internal": False,
+        "body": new.body,
+        "created_at": new.created_at,
+        "mail_id": new.mail_id,
+        "sender": new.sender,
+        "flags": new.flags,
+    }
 
 
 def check_can_hold(session: Session, target: Agent, ticket: Ticket) -> None:

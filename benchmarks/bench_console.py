@@ -1,15 +1,21 @@
 """Console responsiveness on a large SQLite store (the console issue's targets).
 
-    python benchmarks/bench_console.py [--tickets 1000000] [--store PATH] [--keys 300]
+    python benchmarks/bench_console.py [--tickets 1000000] [--store PATH] [--keys 300] [--smoke]
 
 Measures, with Textual's headless driver (composition and rendering counted, terminal I/O not):
 - first paint: from constructing the app to the first frame that shows queue rows;
 - key-to-frame latency moving through the queue (`j`), median and p95, by timestamping the
   frame produced after each key event (not `pilot.press`, which sleeps);
 - `G` (last ticket) to its frame;
-- resident memory after the run.
+- resident memory (from /proc/self/smaps_rollup: anonymous, and file-backed, which is the
+  store's pages mapped in by SQLite's `mmap_size`) right after the first paint and at the end,
+  and the peak (`ru_maxrss`).
 The store is generated once at --store (default: a file in the temp dir) and reused.
-A baseline from the same run: key-to-frame latency on a 300-ticket store.
+A baseline from the same run: the same figures on the sample store (342 tickets).
+
+`--smoke` (CI): only the sample store, in a temporary folder, and 30 keys; it still checks its
+own results (the queue painted, every `j` moved the cursor by one, `G` reached the last ticket)
+and exits non-zero when one fails.
 """
 
 from __future__ import annotations
@@ -28,11 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from textual import events
-from textual.worker import WorkerCancelled
 
 from csm_console.devtools.generate import generate_tickets
+from csm_console.domain.query import Sort
 from csm_console.services import setup
 from csm_console.services.agents import resolve_actor
+from csm_console.services.ticket_reads import list_tickets
 from csm_console.services.views import View, all_views
 from csm_console.store.engine import Store
 from csm_console.tui.app import CsmApp
@@ -64,7 +71,7 @@ class FrameClock:
 
         app._display = display  # type: ignore[method-assign]
 
-    async def next_frame_after(self, moment: float, timeout: float = 5.0) -> float:
+    async def next_frame_after(self, moment: float, timeout: float = 30.0) -> float:
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             later = [f for f in self.frames if f > moment]
@@ -72,6 +79,27 @@ class FrameClock:
                 return later[0]
             await asyncio.sleep(0.0005)
         raise TimeoutError("no frame")
+
+
+def memory_mb() -> dict[str, float]:
+    """This process's resident memory now, in MB: all of it, anonymous (the heap: Python
+    objects, SQLite's page cache) and file-backed (mapped files: the store through SQLite's
+    memory map, and the interpreter's own libraries).  Empty where /proc is not there."""
+    fields: dict[str, float] = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            parts = rest.split()
+            if len(parts) == 2 and parts[1] == "kB":
+                fields[name] = int(parts[0]) / 1024
+    if "Rss" not in fields:
+        return {}
+    anonymous = fields.get("Anonymous", 0.0)
+    return {
+        "rss": fields["Rss"],
+        "anonymous": anonymous,
+        "file": fields["Rss"] - anonymous - fields.get("Shmem", 0.0),  # Shmem: SQLite's -shm
+    }
 
 
 async def measure(store: Store, keys: int, view: View) -> dict[str, Any]:
@@ -89,7 +117,9 @@ async def measure(store: Store, keys: int, view: View) -> dict[str, Any]:
         while not any(f for f in clock.frames if f > first) and not queue.window.rows:
             await asyncio.sleep(0.001)
         result["first_paint_ms"] = (clock.frames[-1] - started) * 1000
+        result["memory_at_paint"] = memory_mb()
         await pilot.pause()
+        start_cursor = queue.cursor
         latencies = []
         for _ in range(keys):
             before = queue.cursor
@@ -99,6 +129,7 @@ async def measure(store: Store, keys: int, view: View) -> dict[str, Any]:
             latencies.append((frame - moment) * 1000)
             if queue.cursor == before:
                 await asyncio.sleep(0.01)  # waiting for a page: the frame came anyway
+        result["moved"] = queue.cursor - start_cursor
         result["key_p50_ms"] = statistics.median(latencies)
         result["key_p95_ms"] = sorted(latencies)[int(len(latencies) * 0.95)]
         moment = time.perf_counter()
@@ -107,9 +138,18 @@ async def measure(store: Store, keys: int, view: View) -> dict[str, Any]:
             await asyncio.sleep(0.0005)
         frame = await clock.next_frame_after(time.perf_counter() - 0.0001)
         result["last_ms"] = (frame - moment) * 1000
-        with contextlib.suppress(WorkerCancelled):
-            await app.workers.wait_for_complete()
+        last = queue.current
+        result["last_id"] = last.id if last else None
+        result["memory_at_end"] = memory_mb()
+        # The live change feed's worker runs until the console closes: cancel the workers
+        # (leaving `run_test` closes the app) instead of waiting for them to finish.
+        app.workers.cancel_all()
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    query, sort = view.parsed()  # the ticket `G` must reach: the first in the reversed order
+    bottom = list_tickets(
+        store, actor=actor, query=query, sort=Sort(sort.key, not sort.descending), limit=1
+    )
+    result["expected_last_id"] = bottom.items[0].id if bottom.items else None
     return result
 
 
@@ -119,10 +159,33 @@ def measure_in_fresh_process(path: Path, keys: int) -> dict[str, Any]:
         [sys.executable, __file__, "--measure", str(path), "--keys", str(keys)],
         capture_output=True,
         text=True,
-        check=True,
     )
+    if out.returncode != 0:
+        raise SystemExit(f"bench_console: measuring {path} failed:\n{out.stderr.strip()}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+def problems(result: dict[str, Any], keys: int, label: str) -> list[str]:
+    """What is wrong with a run's own results (the smoke run's checks, and every run's)."""
+    found = []
+    if result["moved"] != keys:
+        found.append(f"{label}: {keys} presses of j moved the cursor {result['moved']} rows")
+    if result["last_id"] != result["expected_last_id"]:
+        found.append(
+            f"{label}: G stopped at #{result['last_id']}, not the last ticket "
+            f"#{result['expected_last_id']}"
+        )
+    return found
+
+
+def memory_line(memory: dict[str, float]) -> str:
+    if not memory:
+        return "n/a"
+    return (
+        f"{memory['rss']:.0f} MB ({memory['anonymous']:.0f} anonymous, "
+        f"{memory['file']:.0f} file-backed)"
+    )
 
 
 def main() -> None:
@@ -134,6 +197,7 @@ def main() -> None:
         "--store", type=Path, default=Path(tempfile.gettempdir()) / "csm-bench-console.db"
     )
     parser.add_argument("--keys", type=int, default=300)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (see above)")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -141,17 +205,40 @@ def main() -> None:
         print(json.dumps(asyncio.run(measure(store, args.keys, ALL_TICKETS))))
         store.dispose()
         return
+    keys = 30 if args.smoke else args.keys
     with tempfile.TemporaryDirectory() as tmp:
         small_path = Path(tmp) / "small.db"
         ensure_store(small_path, 0).dispose()
-        baseline = measure_in_fresh_process(small_path, args.keys)
-    big = ensure_store(args.store, args.tickets)
-    total = setup.summarize(big).tickets
-    big.dispose()
-    result = measure_in_fresh_process(args.store, args.keys)
+        baseline = measure_in_fresh_process(small_path, keys)
+        found = problems(baseline, keys, "sample store")
+        if args.smoke:
+            total, path, result = setup_total(small_path), small_path, baseline
+        else:
+            big = ensure_store(args.store, args.tickets)
+            total = setup.summarize(big).tickets
+            big.dispose()
+            path, result = args.store, measure_in_fresh_process(args.store, keys)
+            found += problems(result, keys, "large store")
+    report(result, baseline, path, total, keys)
+    if found:
+        print("bench_console: FAILED: " + "; ".join(found), file=sys.stderr)
+        raise SystemExit(1)
+
+
+def setup_total(path: Path) -> int:
+    store = Store(f"sqlite:///{path}")
+    try:
+        return setup.summarize(store).tickets
+    finally:
+        store.dispose()
+
+
+def report(
+    result: dict[str, Any], baseline: dict[str, Any], path: Path, total: int, keys: int
+) -> None:
     print(
-        f"python {sys.version.split()[0]}; store {args.store} with {total:,} tickets; "
-        "view: all tickets by SLA; 120x40 headless; each figure from a fresh process"
+        f"python {sys.version.split()[0]}; store {path} with {total:,} tickets; "
+        f"view: all tickets by SLA; 120x40 headless; {keys} keys; each figure from a fresh process"
     )
     print(
         f"first paint      {result['first_paint_ms']:.0f} ms   (target <= 300; baseline at "
@@ -169,6 +256,14 @@ def main() -> None:
     print(
         f"resident memory  {result['rss_mb']:.0f} MB peak   (target <= 150; baseline "
         f"{baseline['rss_mb']:.0f} MB)"
+    )
+    print(
+        f"  at first paint {memory_line(result['memory_at_paint'])}; baseline "
+        f"{memory_line(baseline['memory_at_paint'])}"
+    )
+    print(
+        f"  at the end     {memory_line(result['memory_at_end'])}; baseline "
+        f"{memory_line(baseline['memory_at_end'])}"
     )
 
 

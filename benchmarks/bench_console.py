@@ -14,7 +14,8 @@ The store is generated once at --store (default: a file in the temp dir) and reu
 A baseline from the same run: the same figures on the sample store (342 tickets).
 
 `--smoke` (CI): only the sample store, in a temporary folder, and 30 keys; it still checks its
-own results (the queue painted, every `j` moved the cursor by one, `G` reached the last ticket)
+own results (the queue painted, `j` moved the cursor down through the view's tickets in order,
+`G` reached the last ticket)
 and exits non-zero when one fails.
 """
 
@@ -102,8 +103,8 @@ def memory_mb() -> dict[str, float]:
     }
 
 
-async def measure(store: Store, keys: int, view: View) -> dict[str, Any]:
-    actor = resolve_actor(store, "admin")
+async def measure(store: Store, keys: int, view: View, agent: str = "admin") -> dict[str, Any]:
+    actor = resolve_actor(store, agent)
     views = [view, *all_views(actor)]
     started = time.perf_counter()
     app = CsmApp(store=store, actor=actor, views=views)
@@ -130,6 +131,7 @@ async def measure(store: Store, keys: int, view: View) -> dict[str, Any]:
             if queue.cursor == before:
                 await asyncio.sleep(0.01)  # waiting for a page: the frame came anyway
         result["moved"] = queue.cursor - start_cursor
+        result["passed_ids"] = [row.id for row in queue.window.rows[: queue.cursor + 1]]
         result["key_p50_ms"] = statistics.median(latencies)
         result["key_p95_ms"] = sorted(latencies)[int(len(latencies) * 0.95)]
         moment = time.perf_counter()
@@ -150,13 +152,19 @@ async def measure(store: Store, keys: int, view: View) -> dict[str, Any]:
         store, actor=actor, query=query, sort=Sort(sort.key, not sort.descending), limit=1
     )
     result["expected_last_id"] = bottom.items[0].id if bottom.items else None
+    top = list_tickets(store, actor=actor, query=query, sort=sort, limit=len(result["passed_ids"]))
+    result["expected_ids"] = [row.id for row in top.items]
     return result
 
 
-def measure_in_fresh_process(path: Path, keys: int) -> dict[str, Any]:
-    """Measure in a new process, so that building the store does not count toward memory."""
+def measure_in_fresh_process(
+    path: Path, keys: int, view: str = "All", *, lean: bool = True
+) -> dict[str, Any]:
+    """Measure in a new process, so that building the store does not count toward memory.
+    `lean=False`: as before `Store.lean`, every connection with the 1 GiB memory map."""
     out = subprocess.run(
-        [sys.executable, __file__, "--measure", str(path), "--keys", str(keys)],
+        [sys.executable, __file__, "--measure", str(path), "--keys", str(keys), "--view", view]
+        + ([] if lean else ["--full-map"]),
         capture_output=True,
         text=True,
     )
@@ -169,8 +177,10 @@ def measure_in_fresh_process(path: Path, keys: int) -> dict[str, Any]:
 def problems(result: dict[str, Any], keys: int, label: str) -> list[str]:
     """What is wrong with a run's own results (the smoke run's checks, and every run's)."""
     found = []
-    if result["moved"] != keys:
+    if not 0 < result["moved"] <= keys:
         found.append(f"{label}: {keys} presses of j moved the cursor {result['moved']} rows")
+    if result["passed_ids"] != result["expected_ids"]:
+        found.append(f"{label}: the rows passed are not the view's first tickets in order")
     if result["last_id"] != result["expected_last_id"]:
         found.append(
             f"{label}: G stopped at #{result['last_id']}, not the last ticket "
@@ -198,11 +208,22 @@ def main() -> None:
     )
     parser.add_argument("--keys", type=int, default=300)
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI (see above)")
+    parser.add_argument(
+        "--as", dest="agent", default="olga", help="the operator (default: olga, 96,000 tickets)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="fresh processes per variant")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--view", default="All", help=argparse.SUPPRESS)
+    parser.add_argument("--full-map", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
+        if args.full_map:
+            Store.lean = lambda self: None  # type: ignore[method-assign]
         store = Store(f"sqlite:///{args.measure}")
-        print(json.dumps(asyncio.run(measure(store, args.keys, ALL_TICKETS))))
+        agent = "admin" if args.view == "All" else args.agent
+        actor = resolve_actor(store, agent)
+        view = next(v for v in [ALL_TICKETS, *all_views(actor)] if v.name == args.view)
+        print(json.dumps(asyncio.run(measure(store, args.keys, view, agent))))
         store.dispose()
         return
     keys = 30 if args.smoke else args.keys
@@ -217,12 +238,45 @@ def main() -> None:
             big = ensure_store(args.store, args.tickets)
             total = setup.summarize(big).tickets
             big.dispose()
-            path, result = args.store, measure_in_fresh_process(args.store, keys)
-            found += problems(result, keys, "large store")
+            path = args.store
+            runs: dict[tuple[str, bool], list[dict[str, Any]]] = {}
+            for _ in range(args.rounds):  # interleaved, so that machine noise spreads evenly
+                for view in ("All", "My tickets"):
+                    for lean in (True, False):
+                        one = measure_in_fresh_process(path, keys, view, lean=lean)
+                        found += problems(one, keys, f"large store, {view}")
+                        runs.setdefault((view, lean), []).append(one)
+            result = median_run(runs[("All", True)])
+            compare(runs, args.agent)
     report(result, baseline, path, total, keys)
     if found:
         print("bench_console: FAILED: " + "; ".join(found), file=sys.stderr)
         raise SystemExit(1)
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over the runs (memory: the run with the median peak)."""
+    merged = dict(runs[0])
+    for name in ("first_paint_ms", "key_p50_ms", "key_p95_ms", "last_ms", "rss_mb"):
+        merged[name] = statistics.median(run[name] for run in runs)
+    by_peak = sorted(runs, key=lambda run: run["rss_mb"])[len(runs) // 2]
+    merged["memory_at_paint"] = by_peak["memory_at_paint"]
+    merged["memory_at_end"] = by_peak["memory_at_end"]
+    return merged
+
+
+def compare(runs: dict[tuple[str, bool], list[dict[str, Any]]], agent: str) -> None:
+    """Lean (small cache, no memory map) against the 1 GiB map every connection had before."""
+    print(f"medians of {len(runs[('All', True)])} fresh processes each; lean vs full map")
+    for (view, lean), results in sorted(runs.items(), key=lambda item: (item[0][0], -item[0][1])):
+        m = median_run(results)
+        who = "admin" if view == "All" else agent
+        print(
+            f"  {view:<10} as {who:<6} {'lean' if lean else 'map ':<4}  first paint "
+            f"{m['first_paint_ms']:5.0f} ms  key p50 {m['key_p50_ms']:5.1f} p95 "
+            f"{m['key_p95_ms']:6.1f} ms  G {m['last_ms']:5.0f} ms  peak {m['rss_mb']:4.0f} MB  "
+            f"at paint {memory_line(m['memory_at_paint'])}"
+        )
 
 
 def setup_total(path: Path) -> int:

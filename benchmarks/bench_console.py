@@ -143,6 +143,7 @@ async def measure(store: Store, keys: int, view: View, agent: str = "admin") -> 
         last = queue.current
         result["last_id"] = last.id if last else None
         result["memory_at_end"] = memory_mb()
+        await pilot.pause()  # the messages `G` left (a highlight) are handled before closing
         # The live change feed's worker runs until the console closes: cancel the workers
         # (leaving `run_test` closes the app) instead of waiting for them to finish.
         app.workers.cancel_all()

@@ -1,6 +1,6 @@
 """Start-up cost of everyday CLI commands on a large SQLite store (the fast-start issue's target).
 
-    python benchmarks/bench_cli.py [--tickets 1000000] [--store PATH] [--runs 15]
+    python benchmarks/bench_cli.py [--tickets 1000000] [--store PATH] [--runs 15] [--smoke]
 
 Times real subprocesses, wall clock from spawn to exit, the commands interleaved round-robin so
 that machine noise spreads evenly over them:
@@ -21,11 +21,16 @@ imported and which top-level packages cost the most.
 
 The SQLite store is generated once at --store (by default the same file `bench_console.py`
 uses) and reused.
+
+It checks its own results (exit non-zero): `--format json` gives the same 20 tickets as
+`--format ids`, the table shows each of them, and `csm tickets list` does not import Textual.
+`--smoke` (CI): the sample store (342 tickets) in a temporary folder, one run, no warm-up.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
@@ -192,8 +197,41 @@ def main() -> None:
     parser.add_argument(
         "--before", type=Path, help="a directory holding another csm_console to compare with"
     )
+    parser.add_argument("--smoke", action="store_true", help="the sample store, one run (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        with tempfile.TemporaryDirectory(prefix="csm-bench-cli-smoke-") as tmp:
+            args.tickets, args.runs, args.store = 300, 1, Path(tmp) / "smoke.db"
+            args.pg_tickets, args.before = 300, None
+            run(args)
+        return
+    run(args)
 
+
+def check_outputs(csm: str, env: dict[str, str]) -> None:
+    """The listing's formats agree with each other (the smoke run's check, and every run's)."""
+
+    def output(*extra: str) -> str:
+        return subprocess.run(
+            [csm, "tickets", "list", "--limit", "20", *extra],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    ids = output("--format", "ids").split()
+    listed = [str(item["id"]) for item in json.loads(output("--format", "json"))]
+    table = output()
+    shown = [line.split()[0] for line in table.splitlines()[1:] if line.strip()]
+    if not ids or len(ids) > 20 or listed != ids or shown != ids:
+        raise SystemExit(
+            f"bench_cli: tickets list disagrees with itself: ids {ids}, json {listed}, "
+            f"table {shown}"
+        )
+
+
+def run(args: argparse.Namespace) -> None:
     store = Store(f"sqlite:///{args.store}")
     total = ensure_store(store, args.tickets)
     store.dispose()
@@ -238,8 +276,8 @@ def main() -> None:
                     clean_env(pg_url, Path(tmp)),
                 )
             )
-        for _, argv, case_env in cases:  # warm the page cache and the bytecode caches
-            run_once(argv, case_env)
+        for _, argv, case_env in cases if not args.smoke else ():
+            run_once(argv, case_env)  # warm the page cache and the bytecode caches
         timings: dict[str, list[float]] = {label: [] for label, _, _ in cases}
         cpu: dict[str, list[float]] = {label: [] for label, _, _ in cases}
         for _ in range(args.runs):
@@ -248,6 +286,9 @@ def main() -> None:
                 timings[label].append(wall)
                 cpu[label].append(used)
         textual, module_count, top = import_report([csm, "tickets", "list", "--limit", "20"], env)
+        check_outputs(csm, env)
+        if postgres:
+            check_outputs(csm, clean_env(postgres[0], Path(tmp)))
 
     baseline = statistics.median(timings["python -c pass"])
     print(
@@ -277,6 +318,8 @@ def main() -> None:
         "top-level imports by cumulative -X importtime (ms): "
         + ", ".join(f"{name} {micros / 1000:.0f}" for name, micros in top)
     )
+    if textual:
+        raise SystemExit("bench_cli: csm tickets list imported Textual")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark `csm dev generate`: tickets per second into a fresh store.
 
-    python benchmarks/bench_generate.py [TICKETS] [--repeat R] [--seed S]
+    python benchmarks/bench_generate.py [TICKETS] [--repeat R] [--seed S] [--smoke]
 
 Each run creates a fresh SQLite store in a temporary directory, generates TICKETS tickets
 (default 1,000,000) and times `generate_tickets` alone; the script prints the median of R runs
@@ -12,6 +12,9 @@ So that the figure can be quoted independently of the machine, the script also t
 baseline in the same run: a plain `executemany` of TICKETS minimal rows (an integer key and a
 short text) into a one-table SQLite file, in one transaction.  The ratio says how many such
 trivial inserts one generated ticket (with its thread of messages, tags and indexes) costs.
+
+Every run checks that the store then holds exactly TICKETS tickets (and exits non-zero if
+not).  `--smoke` (CI): 300 tickets, one run per store.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from csm_console.devtools.generate import generate_tickets
-from csm_console.services.setup import initialize
+from csm_console.services.setup import initialize, summarize
 from csm_console.store.engine import Store
 
 
@@ -59,7 +62,13 @@ def time_generate(store: Store, count: int, seed: int) -> tuple[float, str]:
     started = time.perf_counter()
     result = generate_tickets(store, count=count, seed=seed)
     elapsed = time.perf_counter() - started
+    held = summarize(store).tickets
     store.dispose()
+    if held != count or result.tickets != count:
+        raise SystemExit(
+            f"bench_generate: asked for {count:,} tickets; generate said {result.tickets:,} "
+            f"and the store holds {held:,}"
+        )
     return elapsed, f"{result.messages:,} messages, {result.tags:,} tags"
 
 
@@ -121,7 +130,10 @@ def main() -> None:
     parser.add_argument("tickets", nargs="?", type=int, default=1_000_000)
     parser.add_argument("--repeat", "-r", type=int, default=3, help="runs per store (median)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--smoke", action="store_true", help="300 tickets, one run (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.tickets, args.repeat = 300, 1
     count: int = args.tickets
 
     print(

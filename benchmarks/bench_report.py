@@ -2,7 +2,7 @@
 <= 2 s on SQLite; PostgreSQL is reported too).
 
     python benchmarks/bench_report.py [--tickets 1000000] [--store PATH] [--runs 5]
-                                      [--pg-url URL]
+                                      [--pg-url URL] [--smoke]
 
 Times, as medians of --runs, interleaved so that machine noise spreads evenly:
 - `csm report --by team` for the last 30 days of the store, as a real process (wall clock from
@@ -20,6 +20,10 @@ The SQLite store is generated once at --store (default: a file in the temp dir) 
 period is counted back from its newest ticket, so a reused store measures the same days.  With
 CSM_BENCH_POSTGRES_URL (a database to connect to) a scratch database is generated, vacuumed and
 dropped; --pg-url measures an existing PostgreSQL store instead.
+
+It checks its own results (exit non-zero): for each period, the report's total of tickets
+created equals a plain count of the tickets created in it.  `--smoke` (CI): 300 tickets in a
+store in a temporary folder, one run.
 """
 
 from __future__ import annotations
@@ -181,12 +185,25 @@ def statement_seconds(store: Store, period: Period) -> dict[str, float]:
     return spent
 
 
+def check_created(store: Store, windows: dict[str, Period]) -> None:
+    """The report's own count against a plain count of the same tickets."""
+    for name, period in windows.items():
+        found = metrics.report(store, period=period, by=GroupBy.TEAM).total.created
+        expected = created_in(store, period)
+        if found != expected:
+            raise SystemExit(
+                f"bench_report: {name}: the report counts {found:,} tickets created, "
+                f"the store holds {expected:,}"
+            )
+
+
 def median(values: list[float]) -> str:
     return f"{statistics.median(values):6.3f} s"
 
 
 def measure(label: str, store: Store, url: str, tickets: int, runs: int) -> None:
     windows = periods(store, tickets)
+    check_created(store, windows)
     print(f"\n{label}: {tickets:,} tickets")
     timings: dict[str, list[float]] = {}
 
@@ -233,7 +250,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--pg-url", help="an existing PostgreSQL store to measure instead")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="300 tickets, one run (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        with tempfile.TemporaryDirectory(prefix="csm-bench-report-") as tmp:
+            args.tickets, args.runs, args.store = 300, 1, Path(tmp) / "smoke.db"
+            run(args)
+        return
+    run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     print(
         f"python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"{os.cpu_count()} CPUs, {platform.platform()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"

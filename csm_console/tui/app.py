@@ -89,6 +89,7 @@ class CsmApp(App[None]):
         self.draft_box = draft_box
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.store = store
+        store.lean()  # resident memory stays flat all day (see Store.lean)
         self.actor = actor
         self.settings = settings
         self.demo = demo

@@ -17,7 +17,15 @@ from sqlmodel import SQLModel
 
 from csm_console.errors import ConfigError, SchemaError, StoreUnavailable
 from csm_console.store import migrate
-from csm_console.store.engine import Store, mask_url, parse_store_url
+from csm_console.store.engine import (
+    SQLITE_CACHE_KIB,
+    SQLITE_LEAN_CACHE_KIB,
+    SQLITE_LEAN_MMAP_BYTES,
+    SQLITE_MMAP_BYTES,
+    Store,
+    mask_url,
+    parse_store_url,
+)
 from csm_console.store.models import Ticket
 from csm_console.store.search_index import is_search_object
 from tests.conftest import PostgresServer
@@ -139,6 +147,41 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
     store.dispose()
+
+
+def test_a_lean_store_reads_without_the_memory_map_except_in_a_scan(tmp_path: Path) -> None:
+    """The console's store (`Store.lean`) reads through a small page cache and no memory map,
+    so that the pages a query touches do not stay in its resident memory; a scan (the report,
+    the dashboard) and a bulk job get the big cache (and the scan the map) for that transaction
+    only.  Other stores keep both on every connection."""
+    path = tmp_path / "lean.db"
+    plain = Store(f"sqlite:///{path}")
+    migrate.upgrade(plain)
+
+    def pragmas(store: Store, *, scan: bool = False) -> tuple[int, int]:
+        with store.read(scan=scan) as session:
+            return (
+                int(session.execute(text("PRAGMA mmap_size")).scalar_one()),
+                int(session.execute(text("PRAGMA cache_size")).scalar_one()),
+            )
+
+    big = (SQLITE_MMAP_BYTES, -SQLITE_CACHE_KIB)
+    assert pragmas(plain) == big
+    assert pragmas(plain, scan=True) == big
+    plain.dispose()
+
+    lean = Store(f"sqlite:///{path}")
+    lean.lean()
+    small = (SQLITE_LEAN_MMAP_BYTES, -SQLITE_LEAN_CACHE_KIB)
+    assert SQLITE_LEAN_MMAP_BYTES < SQLITE_MMAP_BYTES
+    assert pragmas(lean) == small
+    assert pragmas(lean, scan=True) == big
+    assert pragmas(lean) == small  # the same pooled connection, back to lean
+    with lean.bulk(), lean.write() as session:
+        assert session.execute(text("PRAGMA cache_size")).scalar_one() == -SQLITE_CACHE_KIB
+        assert session.execute(text("PRAGMA mmap_size")).scalar_one() == SQLITE_LEAN_MMAP_BYTES
+    assert pragmas(lean) == small
+    lean.dispose()
 
 
 def test_sqlite_writes_begin_immediate(tmp_path: Path) -> None:

@@ -442,7 +442,7 @@ def _sla_term(value: str, op: Op, negated: bool) -> SlaTerm:
     if m:
         return SlaTerm("due", Op(m.group(1)), parse_duration(m.group(2)), negated)
     raise ValueError(
-        f"bad value {value!r}; valid: breached, ok, at-risk, due<DURATION, due>DURATION, missed"
+        f"bad value {value!r}; valid: breached, ok, due<DURATION, due>DURATION, missed, at-risk"
     )
 
 

@@ -59,6 +59,16 @@ class ActionFlows:
 
         c.run_service("", lambda: tickets.take_next(c.store, actor=c.actor), claimed)
 
+    def go_back(self) -> None:
+        """`escape`: back to the queue from another pane; in the queue, clear the marks."""
+        c = self.console
+        if c.focused_pane() not in (None, "queue"):
+            c.action_pane("queue")
+            return
+        if c.queue.list.clear_marks():
+            c.queue.refresh_rows()
+            c.notify("marks cleared", timeout=2)
+
     def dashboard(self) -> None:
         """The lead's dashboard; a drill-down comes back as a query for the queue."""
         c = self.console

@@ -99,8 +99,7 @@ class CsmApp(App[None]):
         # its parts, each one job (they reach the console through `tui.console.Console`)
         self.live_console = LiveConsole(self, store=store, actor=actor)
         self.ticket = OpenTicket(self)
-        bell = settings.bell if settings else True
-        self.notifier = Notifier(self, now=self.clock, bell=bell, ring=self.bell)
+        self.notifier = Notifier(self, now=self.clock, bell=not settings or settings.bell)
         self.live_view = LiveView(self, self.live_console, enabled=live, reload=self.ticket.reload)
         self.live_view.notifier = self.notifier
         self.calls = ServiceCalls(self, probe=self.live_console.probe, reload=self.ticket.reload)
@@ -311,12 +310,7 @@ class CsmApp(App[None]):
         show_needs_me(self)
 
     def action_go_back(self) -> None:
-        if self.focused_pane() not in (None, "queue"):
-            self.action_pane("queue")
-            return
-        if self.queue.list.clear_marks():
-            self.queue.refresh_rows()
-            self.notify("marks cleared", timeout=2)
+        self.flows.go_back()
 
     # ------------------------------------------------------------------ ticket actions
 

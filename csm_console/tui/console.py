@@ -104,6 +104,8 @@ class Console(Protocol):
 
     def beat(self) -> None: ...
 
+    def bell(self) -> None: ...  # the terminal bell
+
     def run_worker(
         self,
         work: Callable[[], R],

@@ -62,7 +62,7 @@ class Notifier:
         self.console = console
         self.now = now
         self.bell = bell
-        self.ring = ring or (lambda: None)
+        self.ring = ring or console.bell
         self.clock = clock
         self.cursor: Cursor | None = None
         self.needs_me: int | None = None  # unknown until the first read

@@ -168,3 +168,20 @@ def check_can_shape_teams(actor: Actor, team_ids: Collection[int | None], what: 
         f"{actor.describe()} may not change {what}: it applies beyond team "
         f"{actor.team or '(none)'}; leads change their own team's only; needs: admin"
     )
+
+
+def check_can_automate(actor: Actor, *, condition_teams: list[set[str]]) -> None:
+    """An automation acts on every ticket its condition matches, without anyone at the keys: an
+    admin's on any; a lead's only on their own team's tickets, so the condition must hold a
+    `team:` term naming that team alone (`condition_teams`: the values of each of the
+    condition's positive `team:` terms, lower-cased).  Where it sends tickets is checked as a
+    routing rule's is (`check_can_route`)."""
+    check_can_bulk(actor)
+    if actor.role == Role.ADMIN:
+        return
+    own = (actor.team or "").lower()
+    if not own or {own} not in condition_teams:
+        raise PermissionDenied(
+            f"{actor.describe()} may not add an automation over other teams' tickets: a lead's "
+            f"condition names their own team (add team:{actor.team or '...'}); needs: admin"
+        )

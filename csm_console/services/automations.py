@@ -36,9 +36,21 @@ from sqlalchemy import ColumnElement, Exists, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from csm_console.domain.actions import Action, ActionKind, actions_text, parse_actions
-from csm_console.domain.query import Query, parse_query
-from csm_console.domain.rights import Actor, check_can_bulk
+from csm_console.domain.actions import (
+    LEAST_LOADED,
+    Action,
+    ActionKind,
+    actions_text,
+    parse_actions,
+)
+from csm_console.domain.model import Tier
+from csm_console.domain.query import MatchTerm, Query, parse_query
+from csm_console.domain.rights import (
+    Actor,
+    check_can_automate,
+    check_can_bulk,
+    check_can_route,
+)
 from csm_console.domain.text import sanitize
 from csm_console.errors import CsmError, NotFound, QueryError, UsageError
 from csm_console.services.clock import utcnow
@@ -285,6 +297,42 @@ def check_names(session: Session, actions: Sequence[Action]) -> list[str]:
     return problems
 
 
+def _check_reach(session: Session, actor: Actor, checked: _Checked) -> None:
+    """A lead's automation works on their own team's tickets and sends them only where the
+    lead's routing rules may (`rights.check_can_automate`, `rights.check_can_route`)."""
+    teams = [
+        {str(v).lower() for v in term.values}
+        for term in checked.query.terms
+        if isinstance(term, MatchTerm) and term.field == "team" and not term.negated
+    ]
+    check_can_automate(actor, condition_teams=teams)
+    for action in checked.actions:
+        if action.kind is ActionKind.TEAM:
+            team = session.execute(
+                select(Team).where(func.lower(col(Team.name)) == action.value.lower())
+            ).scalar_one()
+            check_can_route(
+                actor,
+                team_id=team.id,
+                team=team.name,
+                team_tier=Tier(team.tier),
+                assignee=None,
+                assignee_team_id=None,
+            )
+        elif action.kind is ActionKind.ASSIGNEE and action.assignee not in (None, LEAST_LOADED):
+            agent = session.execute(
+                select(Agent).where(func.lower(col(Agent.handle)) == str(action.assignee))
+            ).scalar_one()
+            check_can_route(
+                actor,
+                team_id=None,
+                team=None,
+                team_tier=None,
+                assignee=agent.handle,
+                assignee_team_id=agent.team_id,
+            )
+
+
 def add_automation(
     store: Store,
     *,
@@ -305,8 +353,11 @@ def add_automation(
         raise UsageError("positions start at 1")
     checked = check_automation(name, condition, actions, max_tickets=max_tickets)
     with store.write() as session:
-        check_can_bulk(reload_actor(session, actor))
+        fresh = reload_actor(session, actor)
+        check_can_bulk(fresh)
         problems = [*checked.problems, *check_names(session, checked.actions)]
+        if not problems:
+            _check_reach(session, fresh, checked)
         rows = _ordered(session)
         if any(row.name == checked.name for row in rows):
             problems.append(f"name: an automation named {checked.name!r} exists already")

@@ -26,7 +26,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return sample_url(tmp_path / "a.db", request.param, request, "cliauto")
 
 
-csm = Cli(agent="anna").on
+csm = Cli(agent="admin").on  # leads: test_a_lead_automates_only_their_own_team
 
 
 def listed(url: str) -> list[dict[str, Any]]:
@@ -154,3 +154,13 @@ def test_hostile_names_and_texts_are_sanitised(url: str) -> None:
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
         assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+
+
+def test_a_lead_automates_only_their_own_team(url: str) -> None:
+    wide = csm(url, "automations", "add", "wide", "--when", "priority:high", "--do", "tag+=x",
+               agent="anna")  # fmt: skip
+    assert wide.exit_code == 5 and "add team:Frontline" in wide.stderr
+    own = csm(url, "automations", "add", "own", "--when", "team:Frontline priority:high",
+              "--do", "tag+=x", agent="anna")  # fmt: skip
+    assert own.exit_code == 0, own.output
+    assert [a["name"] for a in listed(url)] == [*SAMPLE_NAMES, "own"]

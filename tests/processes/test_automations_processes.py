@@ -99,7 +99,7 @@ def test_two_workers_act_on_every_ticket_exactly_once(desk_url: str) -> None:
     ids = _bulk_tickets(store, TICKETS)
     anna = build_actor(store, "anna")
     automations.add_automation(
-        store, actor=anna, name="look at hot ones", condition="priority:high",
+        store, actor=anna, name="look at hot ones", condition="team:Frontline priority:high",
         actions=["tag+=looked-at", "note=Looked at by the automation"], max_tickets=1000,
     )  # fmt: skip
     start = str(time.time() + 3)  # both begin together, after their start-up
@@ -160,7 +160,7 @@ def test_csm_worker_runs_the_automations_and_stops_cleanly(
     store = Store(desk_url)
     ids = _bulk_tickets(store, 3)
     automations.add_automation(
-        store, actor=build_actor(store, "anna"), name="flag", condition="priority:high",
+        store, actor=build_actor(store, "anna"), name="flag", condition="team:Frontline priority:high",
         actions=["tag+=flagged"],
     )  # fmt: skip
     log = tmp_path / "worker.log"

@@ -36,7 +36,7 @@ def new_ticket(desk: Desk, priority: Priority = Priority.HIGH, subject: str = "R
 def add(desk: Desk, name: str, condition: str, *actions: str, **kw: object) -> None:
     automations.add_automation(
         desk.store,
-        actor=desk.anna,
+        actor=desk.root,
         name=name,
         condition=condition,
         actions=list(actions),
@@ -212,3 +212,30 @@ def test_enable_disable_remove(desk: Desk) -> None:
         automations.remove_automation(desk.store, actor=desk.anna, name="flag")
     with pytest.raises(PermissionDenied):
         automations.set_enabled(desk.store, actor=desk.olga, name="x", enabled=False)
+
+
+def test_a_lead_automates_only_their_own_team(desk: Desk) -> None:
+    """A lead's automation must name their own team alone in its condition, and sends tickets
+    only where their routing rules may; an admin's may do anything."""
+
+    def lead_adds(name: str, condition: str, *actions: str) -> None:
+        automations.add_automation(
+            desk.store, actor=desk.anna, name=name, condition=condition, actions=list(actions)
+        )
+
+    for condition in ("priority:high", "team:Technical", "team:Frontline,Technical",
+                      "-team:Technical", "team:none"):  # fmt: skip
+        with pytest.raises(PermissionDenied, match="own team"):
+            lead_adds("wide", condition, "tag+=x")
+    with pytest.raises(PermissionDenied, match="outside team"):
+        lead_adds("to rita", "team:Frontline", "assignee=@rita")
+    with pytest.raises(PermissionDenied, match="may not route tickets to team"):
+        lead_adds("sideways", "team:Frontline", "team=Frontline South")
+    lead_adds("mine", "team:frontline priority:high", "tag+=x", "assignee=least-loaded")
+    lead_adds("up", "team:Frontline tier:L1 priority:urgent", "team=Technical")  # escalation
+    add(desk, "anywhere", "priority:high", "team=Frontline South")  # the admin
+    assert [a.name for a in automations.list_automations(desk.store)] == [
+        "mine",
+        "up",
+        "anywhere",
+    ]

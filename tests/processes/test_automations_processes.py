@@ -160,9 +160,12 @@ def test_csm_worker_runs_the_automations_and_stops_cleanly(
     store = Store(desk_url)
     ids = _bulk_tickets(store, 3)
     automations.add_automation(
-        store, actor=build_actor(store, "anna"), name="flag", condition="team:Frontline priority:high",
+        store,
+        actor=build_actor(store, "anna"),
+        name="flag",
+        condition="team:Frontline priority:high",
         actions=["tag+=flagged"],
-    )  # fmt: skip
+    )
     log = tmp_path / "worker.log"
     with log.open("wb") as err:
         worker = subprocess.Popen(

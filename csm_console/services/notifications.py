@@ -24,7 +24,7 @@ Customer text (a name, an automation's text) is sanitised here, to one line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -77,16 +77,24 @@ class Cursor:
 class Update:
     notifications: tuple[Notification, ...]
     cursor: Cursor
-    needs_me: int  # my tickets that need me now (at most MAX_NEEDS_ME)
+    # my tickets that need me now (at most MAX_NEEDS_ME); None: not counted this time
+    needs_me: int | None
 
 
 def since(
-    store: Store, *, actor: Actor, cursor: Cursor | None, now: datetime | None = None
+    store: Store,
+    *,
+    actor: Actor,
+    cursor: Cursor | None,
+    now: datetime | None = None,
+    recount: bool = True,
 ) -> Update:
     """The notifications for `actor` after `cursor`, the next cursor and the "needs me" count.
 
     Without a cursor (a console just opened) nothing is reported: the cursor starts at the
-    newest event, and the tickets at risk now count as reported."""
+    newest event, and the tickets at risk now count as reported.  The count (which also finds
+    the tickets turning at risk) costs a look at each of the agent's active tickets: with
+    `recount` False it is left out unless something new concerns the agent."""
     now = now or utcnow()
     with store.read() as session:
         newest = session.execute(select(func.max(col(AuditEvent.id)))).scalar_one() or 0
@@ -96,6 +104,8 @@ def since(
             events = _events(session, actor, after=cursor.after, upto=newest)
             if len(events) == MAX_EVENTS:  # more to come: the next refresh goes on from here
                 after = events[-1].event_id or newest
+        if cursor is not None and not recount and not events:
+            return Update(notifications=(), cursor=replace(cursor, after=after), needs_me=None)
         needing = _needing_me(session, actor, now)
     at_risk = {ticket_id: text for ticket_id, text in needing if text is not None}
     crossed: list[Notification] = []

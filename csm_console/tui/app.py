@@ -144,7 +144,7 @@ class CsmApp(App[None]):
             self.live_console.start()
             self.set_interval(presence.HEARTBEAT, self.beat)
             self.notifier.refresh()  # the cursor and the header's "needs you" count
-            self.set_interval(TICK, self.notifier.refresh)
+            self.set_interval(TICK, self.notifier.recount)
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         return colour_filters(super().get_line_filters(), no_color=self.no_color)

@@ -69,27 +69,40 @@ class Notifier:
         self._last_bell: float | None = None
         self._reading = False
         self._again = False
+        self._recount = False
 
     def refresh(self) -> None:
-        """Ask for what is new (on the UI thread); a read already running is followed by one
-        more.  The first read tells nothing: it sets the cursor and the count."""
+        """Ask for what is new (on the UI thread, on each live refresh); a read already running
+        is followed by one more.  The first read tells nothing: it sets the cursor and the
+        count.  The count is read again when something concerns me, or by `recount`."""
+        self._start(recount=False)
+
+    def recount(self) -> None:
+        """Every `TICK` seconds: what is new, and the count (a clock turning at risk)."""
+        self._start(recount=True)
+
+    def _start(self, *, recount: bool) -> None:
+        self._recount = self._recount or recount
         if self._reading:
             self._again = True
             return
         self._reading = True
-        cursor, now = self.cursor, self.now()
+        cursor, now, recount = self.cursor, self.now(), self._recount
+        self._recount = False
         self.console.run_worker(
-            lambda: self._read(cursor, now),
+            lambda: self._read(cursor, now, recount),
             name="notifications",
             group="notifications",
             thread=True,
         )
 
-    def _read(self, cursor: Cursor | None, now: datetime) -> None:
+    def _read(self, cursor: Cursor | None, now: datetime, recount: bool) -> None:
         c = self.console
         update: Update | None = None
         with contextlib.suppress(Exception):  # the store is away: the live feed shows it
-            update = notifications.since(c.store, actor=c.actor, cursor=cursor, now=now)
+            update = notifications.since(
+                c.store, actor=c.actor, cursor=cursor, now=now, recount=recount
+            )
         if not get_current_worker().is_cancelled:  # (the console is closing)
             c.call_from_thread(self._done, update)
 
@@ -119,7 +132,7 @@ class Notifier:
             c.notify(f"and {more} more", title="Notifications", timeout=TOAST_SECONDS)
         if update.notifications:
             self.chime()
-        if update.needs_me != self.needs_me:
+        if update.needs_me is not None and update.needs_me != self.needs_me:
             self.needs_me = update.needs_me
             c.relayout()  # the header shows the count
 

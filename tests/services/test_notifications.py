@@ -282,3 +282,23 @@ def test_needs_me_in_the_query_language(desk: Desk) -> None:
         ticket_reads.list_tickets(
             desk.store, actor=None, query=parse_query("needs:me"), sort=Sort.parse("id")
         )
+
+
+def test_without_recount_the_count_waits_for_news_that_concern_me(desk: Desk) -> None:
+    """A live refresh with nothing new for me skips the count (a look at each of my active
+    tickets); news for me, or a recount, counts again."""
+    first = notifications.since(desk.store, actor=desk.olga, cursor=None, now=NOW)
+    quiet = notifications.since(
+        desk.store, actor=desk.olga, cursor=first.cursor, now=NOW, recount=False
+    )
+    assert quiet.needs_me is None and quiet.cursor == first.cursor and not quiet.notifications
+    olgas_ticket(desk)
+    news = notifications.since(
+        desk.store, actor=desk.olga, cursor=quiet.cursor, now=NOW, recount=False
+    )
+    assert news.notifications and news.needs_me == 1
+    later = notifications.since(
+        desk.store, actor=desk.olga, cursor=news.cursor, now=NOW, recount=False
+    )
+    assert later.needs_me is None and later.cursor.at_risk == news.cursor.at_risk
+    assert refresh(desk, later.cursor).needs_me == 1

@@ -34,7 +34,7 @@ from csm_console.services.replies import TemplateView, pick_variant, preview
 from csm_console.services.ticket_actions import Change, Source, lock_for_actions, run_actions
 from csm_console.services.ticket_core import checked_body, reload_actor
 from csm_console.services.ticket_reads import get_ticket, row_by_id
-from csm_console.services.tickets import _apply_reply
+from csm_console.services.tickets import apply_reply
 from csm_console.store.engine import Store
 from csm_console.store.models import Macro
 
@@ -372,7 +372,7 @@ def apply_macro(
 ) -> MacroResult:
     """Apply `macro` (a variant already chosen) to ticket `ticket_id` in ONE write transaction:
     the reply (`reply`: the text the operator reviewed; None renders the macro's own for the
-    ticket) as a public reply through the reply path (`tickets._apply_reply`: on an e-mail
+    ticket) as a public reply through the reply path (`tickets.apply_reply`: on an e-mail
     ticket its mail is queued in the same transaction), then the actions through
     `ticket_actions.run_actions`.  All or nothing.  The macro's `status=` (else `status`) is
     the status the reply leaves the ticket in.  With `dry_run`, the same work rolled back:
@@ -401,7 +401,7 @@ def apply_macro(
             changes: list[Change] = []
             if body:
                 before = ticket.status
-                _apply_reply(
+                apply_reply(
                     session,
                     ticket,
                     fresh,

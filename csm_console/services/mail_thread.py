@@ -20,7 +20,7 @@ are tried.
    mailbox's defaults, then the routing rules and SLA clocks as for any ticket
    (`routing.route`, `ticket_core.insert_ticket`).
 
-Every status change goes through `tickets._apply_status` (audit `status` / `reopen`, actor
+Every status change goes through `tickets.apply_status` (audit `status` / `reopen`, actor
 none: the system); every stored message gets its attachments (`blob` by SHA-256, once).
 """
 
@@ -58,7 +58,7 @@ from csm_console.services.ticket_core import (
     team_for_tier,
     write_audit,
 )
-from csm_console.services.tickets import _apply_status, apply_csat
+from csm_console.services.tickets import apply_csat, apply_status
 from csm_console.services.transfer import store_key
 from csm_console.store.models import (
     Attachment,
@@ -238,10 +238,10 @@ def _follow_up(session: Session, ticket: Ticket, parsed: ParsedMail, now: dateti
     status = Status(ticket.status)
     outcome = Outcome.FOLLOW_UP
     if status is Status.SOLVED:
-        _apply_status(session, ticket, None, Status.OPEN, now)
+        apply_status(session, ticket, None, Status.OPEN, now)
         outcome = Outcome.REOPENED
     elif status is Status.PENDING:
-        _apply_status(session, ticket, None, Status.OPEN, now)
+        apply_status(session, ticket, None, Status.OPEN, now)
     return Decision(outcome, ticket.id, message.id)
 
 

@@ -4,9 +4,9 @@ runner behind automations (`services.automations`) and macros.
     result = apply_actions(store, actor=None, ticket_id=42, actions=parse_actions(lines),
                            source=Source("automation", "remind pending"))
 
-Each action goes through the same in-session helper as its own use case (`tickets._apply_status`,
-`_apply_assignment`, `_apply_priority`, `_apply_escalation`, `_apply_tags`, `_add_note`,
-`_apply_reply`): the same workflow rules, the same audit events, the same outbox.  Either every
+Each action goes through the same in-session helper as its own use case (`tickets.apply_status`,
+`apply_assignment`, `apply_priority`, `apply_escalation`, `apply_tags`, `add_note_in`,
+`apply_reply`): the same workflow rules, the same audit events, the same outbox.  Either every
 action applies or none does (the transaction rolls back, the error names the action).
 
 - The actor: an agent (a macro), whose rights are checked as for the use cases, or None: the
@@ -60,13 +60,13 @@ from csm_console.services.ticket_core import (
     write_audit,
 )
 from csm_console.services.tickets import (
-    _add_note,
-    _apply_assignment,
-    _apply_escalation,
-    _apply_priority,
-    _apply_reply,
-    _apply_status,
-    _apply_tags,
+    add_note_in,
+    apply_assignment,
+    apply_escalation,
+    apply_priority,
+    apply_reply,
+    apply_status,
+    apply_tags,
 )
 from csm_console.store.engine import Store
 from csm_console.store.models import (
@@ -254,12 +254,12 @@ def _apply(
     """One action; the text of a note, reply or notification (for its change line)."""
     kind = action.kind
     if kind is ActionKind.STATUS:
-        _apply_status(session, ticket, actor, action.status, now, batch_id=batch_id, mail=mail)
+        apply_status(session, ticket, actor, action.status, now, batch_id=batch_id, mail=mail)
     elif kind is ActionKind.PRIORITY:
-        _apply_priority(session, ticket, actor, action.priority, now, batch_id=batch_id)
+        apply_priority(session, ticket, actor, action.priority, now, batch_id=batch_id)
     elif kind is ActionKind.ESCALATE:
         if Tier(ticket.tier) != action.tier:
-            _apply_escalation(
+            apply_escalation(
                 session, ticket, actor, action.tier, action.reason, now, batch_id=batch_id
             )
     elif kind is ActionKind.TEAM:
@@ -269,14 +269,14 @@ def _apply(
     elif kind in (ActionKind.ADD_TAG, ActionKind.REMOVE_TAG):
         add = {action.value} if kind is ActionKind.ADD_TAG else set()
         remove = {action.value} if kind is ActionKind.REMOVE_TAG else set()
-        _apply_tags(session, ticket, actor, add, remove, now, batch_id=batch_id)
+        apply_tags(session, ticket, actor, add, remove, now, batch_id=batch_id)
     elif kind is ActionKind.NOTE:
         body = checked_body(action.value)
-        _add_note(session, ticket, actor, body, now, batch_id=batch_id)
+        add_note_in(session, ticket, actor, body, now, batch_id=batch_id)
         return body
     elif kind is ActionKind.REPLY:
         body = checked_body(render_template(session, ticket, actor, action.value))
-        _apply_reply(session, ticket, actor, body, now, mail=mail, batch_id=batch_id)
+        apply_reply(session, ticket, actor, body, now, mail=mail, batch_id=batch_id)
         return body
     else:  # notify
         text = sanitize(action.value)
@@ -303,7 +303,7 @@ def _move_team(
     old_team = team_name(session, ticket.team_id)
     holder = session.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None
     if holder is not None and holder.team_id != target.id and holder.role != Role.ADMIN.value:
-        _apply_assignment(session, ticket, actor, None, now, batch_id=batch_id)
+        apply_assignment(session, ticket, actor, None, now, batch_id=batch_id)
     move_to_team(session, ticket, target.id)
     bump_version(ticket, now)
     write_audit(
@@ -344,7 +344,7 @@ def _assign(
             target_id=target.id if target else None,
             target_team_id=target.team_id if target else None,
         )
-    _apply_assignment(session, ticket, actor, target, now, batch_id=batch_id)
+    apply_assignment(session, ticket, actor, target, now, batch_id=batch_id)
 
 
 def least_loaded(session: Session, ticket: Ticket) -> Agent:

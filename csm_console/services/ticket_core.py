@@ -653,7 +653,7 @@ def stamp_status(
     solved_at: datetime | None = None,
 ) -> None:
     """Stamp the new status and what it does to the ticket's times, and nothing else: no
-    transition rule, no version bump, no audit (the caller does those: `tickets._apply_status`
+    transition rule, no version bump, no audit (the caller does those: `tickets.apply_status`
     for a checked change, `escalate` with its own audit, an import that sets a recorded status,
     the undo of a reassignment that puts the old status back).  Entering
     `pending` starts a pause and leaving it ends one (the resolution deadline moves on by the

@@ -158,7 +158,7 @@ def _proactive(
         mailbox=mail.mailbox(box),
     )
     if ticket.status != Status.PENDING.value:
-        _apply_status(session, ticket, actor, Status.PENDING, now, mail=mail)
+        apply_status(session, ticket, actor, Status.PENDING, now, mail=mail)
     else:
         bump_version(ticket, now)
 
@@ -187,11 +187,11 @@ def assign_ticket(
             target_id=target.id if target else None,
             target_team_id=target.team_id if target else None,
         )
-        _apply_assignment(session, ticket, fresh, target, now, batch_id=batch_id)
+        apply_assignment(session, ticket, fresh, target, now, batch_id=batch_id)
         return row_by_id(session, ticket_id)
 
 
-def _apply_assignment(
+def apply_assignment(
     session: Session,
     ticket: Ticket,
     actor: Actor | None,
@@ -302,7 +302,7 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
             )
         target = session.get(Agent, fresh.id)
         assert target is not None and ticket.id is not None
-        _apply_assignment(session, ticket, fresh, target, now)
+        apply_assignment(session, ticket, fresh, target, now)
         write_audit(session, ticket, fresh, "claim", now)
         return row_by_id(session, ticket.id)
 
@@ -327,11 +327,11 @@ def change_status(
         expected_version=expected_version,
         action="change the status of",
     ) as (session, ticket, fresh):
-        _apply_status(session, ticket, fresh, status, now, batch_id=batch_id, mail=store.mail)
+        apply_status(session, ticket, fresh, status, now, batch_id=batch_id, mail=store.mail)
         return row_by_id(session, ticket_id)
 
 
-def _apply_status(
+def apply_status(
     session: Session,
     ticket: Ticket,
     actor: Actor | None,
@@ -387,11 +387,11 @@ def change_priority(
         expected_version=expected_version,
         action="change the priority of",
     ) as (session, ticket, fresh):
-        _apply_priority(session, ticket, fresh, priority, now, batch_id=batch_id)
+        apply_priority(session, ticket, fresh, priority, now, batch_id=batch_id)
         return row_by_id(session, ticket_id)
 
 
-def _apply_priority(
+def apply_priority(
     session: Session,
     ticket: Ticket,
     actor: Actor | None,
@@ -446,11 +446,11 @@ def escalate(
         expected_version=expected_version,
         action="escalate",
     ) as (session, ticket, fresh):
-        _apply_escalation(session, ticket, fresh, to_tier, reason, now, team=team)
+        apply_escalation(session, ticket, fresh, to_tier, reason, now, team=team)
         return row_by_id(session, ticket_id)
 
 
-def _apply_escalation(
+def apply_escalation(
     session: Session,
     ticket: Ticket,
     actor: Actor | None,
@@ -572,11 +572,11 @@ def reply(
         expected_version=expected_version,
         action="reply to",
     ) as (session, ticket, fresh):
-        _apply_reply(session, ticket, fresh, body, now, mail=store.mail, status=status, files=files)
+        apply_reply(session, ticket, fresh, body, now, mail=store.mail, status=status, files=files)
         return row_by_id(session, ticket_id)
 
 
-def _apply_reply(
+def apply_reply(
     session: Session,
     ticket: Ticket,
     actor: Actor | None,
@@ -634,7 +634,7 @@ def _apply_reply(
             batch_id=batch_id,
         )
     if target is not None:
-        _apply_status(session, ticket, actor, target, now, mail=mail, batch_id=batch_id)
+        apply_status(session, ticket, actor, target, now, mail=mail, batch_id=batch_id)
     return message
 
 
@@ -657,11 +657,11 @@ def add_note(
         expected_version=expected_version,
         action="add a note to",
     ) as (session, ticket, fresh):
-        _add_note(session, ticket, fresh, body, now)
+        add_note_in(session, ticket, fresh, body, now)
         return row_by_id(session, ticket_id)
 
 
-def _add_note(
+def add_note_in(
     session: Session,
     ticket: Ticket,
     actor: Actor | None,
@@ -712,11 +712,11 @@ def tag_ticket(
     with changing(
         store, actor=actor, ticket_id=ticket_id, expected_version=expected_version, action="tag"
     ) as (session, ticket, fresh):
-        _apply_tags(session, ticket, fresh, to_add, to_remove, now, batch_id=batch_id)
+        apply_tags(session, ticket, fresh, to_add, to_remove, now, batch_id=batch_id)
         return row_by_id(session, ticket_id)
 
 
-def _apply_tags(
+def apply_tags(
     session: Session,
     ticket: Ticket,
     actor: Actor | None,

@@ -219,6 +219,33 @@ class ActionFlows:
 
     # -- the reply
 
+    async def send_anyway(self, ticket_id: int) -> bool:
+        """False when a colleague is replying to the same customer and the operator holds
+        theirs back."""
+        c = self.console
+        replying = [
+            p.handle for p in c.others.get(ticket_id, []) if p.activity == presence.REPLYING
+        ]
+        return not replying or await ask(
+            c,
+            ConfirmScreen(
+                f"{', '.join(replying)} {'is' if len(replying) == 1 else 'are'} replying to "
+                f"#{ticket_id} too. Send yours anyway?",
+                "Two answers to one customer confuse them; talk to your colleague first.",
+            ),
+        )
+
+    async def status_after_reply(self, ticket_id: int) -> Status | None:
+        """What the ticket becomes once the reply is sent (None: cancelled)."""
+        return await ask(
+            self.console,
+            PickerScreen(
+                f"Send the reply on #{ticket_id}, then the ticket is",
+                SEND_STATUSES,
+                initial=Status.PENDING,
+            ),
+        )
+
     async def send(self, ticket_id: int, mode: str, text: str) -> None:
         """A note goes at once; a reply asks what the ticket becomes, and first, when a
         colleague is replying to the same customer, whether to send at all."""
@@ -242,26 +269,9 @@ class ActionFlows:
                 sent,
             )
             return
-        replying = [
-            p.handle for p in c.others.get(ticket_id, []) if p.activity == presence.REPLYING
-        ]
-        if replying and not await ask(
-            c,
-            ConfirmScreen(
-                f"{', '.join(replying)} {'is' if len(replying) == 1 else 'are'} replying to "
-                f"#{ticket_id} too. Send yours anyway?",
-                "Two answers to one customer confuse them; talk to your colleague first.",
-            ),
-        ):
+        if not await self.send_anyway(ticket_id):
             return
-        status: Status | None = await ask(
-            c,
-            PickerScreen(
-                f"Send the reply on #{ticket_id}, then the ticket is",
-                SEND_STATUSES,
-                initial=Status.PENDING,
-            ),
-        )
+        status = await self.status_after_reply(ticket_id)
         if status is None:
             return
         files = c.reply_pane.files_for(ticket_id)

@@ -17,11 +17,11 @@ from rich.text import Text
 
 from csm_console.domain.actions import ActionKind, describe
 from csm_console.domain.model import Status
-from csm_console.services import macros, presence
+from csm_console.services import macros
 from csm_console.services.bulk import BulkResult
 from csm_console.services.macros import MacroResult, MacroRun, MacroView
 from csm_console.services.records import TicketRow
-from csm_console.tui.action_flows import SEND_STATUSES, ActionFlows
+from csm_console.tui.action_flows import ActionFlows
 from csm_console.tui.console import Console, ask, expected_version, fetch
 from csm_console.tui.formatting import STATUS_WORD
 from csm_console.tui.screens import Choice, ConfirmScreen, PickerScreen
@@ -180,28 +180,11 @@ class MacroFlow:
             return
         macro = chosen[0]
         version = detail.ticket.version
-        replying = [
-            p.handle for p in c.others.get(ticket_id, []) if p.activity == presence.REPLYING
-        ]
-        if replying and not await ask(
-            c,
-            ConfirmScreen(
-                f"{', '.join(replying)} {'is' if len(replying) == 1 else 'are'} replying to "
-                f"#{ticket_id} too. Send yours anyway?",
-                "Two answers to one customer confuse them; talk to your colleague first.",
-            ),
-        ):
+        if not await self.flows.send_anyway(ticket_id):
             return
         status: Status | None = None
         if not any(a.kind is ActionKind.STATUS for a in macro.actions):
-            status = await ask(
-                c,
-                PickerScreen(
-                    f"Send the reply on #{ticket_id}, then the ticket is",
-                    SEND_STATUSES,
-                    initial=Status.PENDING,
-                ),
-            )
+            status = await self.flows.status_after_reply(ticket_id)
             if status is None:
                 return
         files = c.reply_pane.files_for(ticket_id)

@@ -55,7 +55,7 @@ from csm_console.domain.metrics import GroupBy, Period
 from csm_console.domain.model import Tier
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import QueueEmpty
-from csm_console.services import metrics, ticket_reads, tickets
+from csm_console.services import metrics, setup, ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.services.clock import utcnow
 from csm_console.store.engine import Store
@@ -369,6 +369,7 @@ def claims(url: str, store: Store, per_process: int) -> tuple[float, float]:
 def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     store = Store(url)
     try:
+        setup.initialize(store)  # a kept store made by an older csm: its schema upgraded
         size = _tickets_in(url)
         print(f"\n[{size:,}] {store.display_url}")
         result: dict[str, Any] = {"tickets": size}

@@ -396,8 +396,7 @@ def _ensure_people(
             session.flush()
             agents = list(session.execute(agent_query))
         have = int(session.execute(select(func.count()).select_from(Customer)).scalar_one())
-        # one customer for every 20 tickets, at any size: capped (it was at 200,000), a 10M-ticket
-        # store gave each customer 50 tickets and the repeat-contact pairs grew with the square
+        # one customer per 20 tickets at any size (capped at 200,000, 10M tickets gave each 50)
         want = max(100, count // 20)
         if have < want:
             start = int(
@@ -753,14 +752,12 @@ def _stamp_sql(store: Store, first_id: int) -> str:
 
 
 def _postgres_stamp_statement(first_id: int) -> Update:
-    """`repeat_contacts.stamp_all_statement` for a load into PostgreSQL, where it runs before
-    the indexes are rebuilt and so joins by hashing.  The category is matched with `IS NOT
-    DISTINCT FROM`, which cannot be a hash key: PostgreSQL then joins on the customer alone
-    and filters every pair of a customer's tickets: about 400 million pairs (the planner's
-    estimate) at 10,000,000 tickets and 200,000 customers, spilled to disk.  Here the same match
-    is written as two hashable keys (the category or '', and whether it is NULL), so the
-    join pairs only the tickets of one customer in one category: the same stamps (the test
-    of the bulk load compares them with a recount)."""
+    """`repeat_contacts.stamp_all_statement` for PostgreSQL, which runs it before the indexes
+    are rebuilt and so joins by hashing.  There the category's `IS NOT DISTINCT FROM` cannot be
+    a hash key: the join paired every two tickets of a customer (an estimated 414 million pairs
+    at 10M tickets).  Written as two hashable keys (the category or '', and whether it is NULL)
+    it pairs only one customer's tickets in one category: the same stamps (the bulk-load test
+    compares them with a recount)."""
     t = aliased(Ticket, name="t")
     later = aliased(Ticket, name="l")
     loaded = aliased(Ticket, name="loaded")

@@ -2,7 +2,9 @@
 the top 20 with snippets, with a term that appears in half the articles).
 
     python benchmarks/bench_search.py [--articles 100000] [--runs 30] [--store PATH]
-                                      [--rank-window N] [--no-sqlite]
+                                      [--rank-window N] [--no-sqlite] [--smoke]
+
+`--smoke` (CI): 300 articles in a temporary store, 3 runs, the correctness checks only.
 
 The articles are generated from the words of the sample knowledge base (`sample_data/kb`), so
 they are en/ru/lv prose with the inflected forms real articles have: each article follows one
@@ -350,6 +352,30 @@ def fetch_by_id(store: Store, ids: list[int]) -> None:
         knowledge.hit_rows(session, ids)
 
 
+failures: list[str] = []
+
+
+def check_results(kind: str, store: Store, queries: list[tuple[str, str]]) -> None:
+    """What every run checks, the smoke run too (the script exits 1 when one fails): at most
+    20 hits, best first (scores never rise: they are rounded, so equal ones may stand in either
+    order), no article twice, and the planted common words found."""
+    for label, q in queries:
+        hits = knowledge.search_articles(store, text=q, limit=20)
+        keys = [-h.score for h in hits]
+        problems = []
+        if len(hits) > 20:
+            problems.append(f"{len(hits)} hits")
+        if keys != sorted(keys):
+            problems.append("not best first")
+        if len({h.id for h in hits}) != len(hits):
+            problems.append("an article twice")
+        if label.startswith("common") and not hits:
+            problems.append("nothing found")
+        for problem in problems:
+            failures.append(f"{kind}, {label}: {problem}")
+            print(f"  CHECK FAILED: {kind}, {label}: {problem}", file=sys.stderr)
+
+
 def measure(kind: str, store: Store, runs: int) -> None:
     queries = [(label, q or ten_kb()) for label, q in QUERIES]
     with store.read() as session:
@@ -362,6 +388,7 @@ def measure(kind: str, store: Store, runs: int) -> None:
     def search(q: str) -> Callable[[], object]:
         return lambda: knowledge.search_articles(store, text=q, limit=20)
 
+    check_results(kind, store, queries)
     cases = [(label, search(q)) for label, q in queries]
     cases.append(("baseline: 20 articles by id", baseline))
     for _ in range(3):  # warm-up: caches, stemmer, statements
@@ -454,7 +481,20 @@ def main() -> None:
     parser.add_argument(
         "--rank-window", type=int, default=None, help="try another search_index.RANK_WINDOW"
     )
+    parser.add_argument("--smoke", action="store_true", help="300 articles, 3 runs (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        with tempfile.TemporaryDirectory() as tmp:
+            args.articles, args.runs, args.store = 300, 3, Path(tmp) / "smoke.db"
+            run(args)
+    else:
+        run(args)
+    if failures:
+        print(f"{len(failures)} check(s) failed", file=sys.stderr)
+        sys.exit(1)
+
+
+def run(args: argparse.Namespace) -> None:
     if args.rank_window is not None:
         search_index.RANK_WINDOW = args.rank_window
     import sqlite3

@@ -7,7 +7,7 @@ indexes those columns:
 - SQLite: an FTS5 table over them (external content: the text is not stored twice), kept in
   step by triggers on `article`, ranked with bm25.
 - PostgreSQL: a generated `tsvector` column (title weighted A, the rest B) with a GIN index,
-  ranked with ts_rank.
+  ranked with ts_rank; the vector is kept in the row, not in the TOAST table (migration 0016).
 
 Because triggers and a generated column do the indexing, any change to an article, from any
 code path, keeps the index in step.  Neither object is in the SQLModel metadata: they are
@@ -66,6 +66,20 @@ POSTGRES_DDL = (
     "setweight(to_tsvector('simple'::regconfig, search_title), 'A') || "
     "setweight(to_tsvector('simple'::regconfig, search_text), 'B')) STORED",
     f"CREATE INDEX {POSTGRES_INDEX} ON article USING gin ({POSTGRES_VECTOR_COLUMN})",
+)
+# The vector kept in the article's row (STORAGE MAIN, migration 0016) rather than moved to the
+# TOAST table as PostgreSQL does with any value that leaves the row over 2 kB: a vector is
+# about 2 kB and does not compress, so by default every vector the search reads (each match it
+# checks newest first, each of the RANK_WINDOW it ranks) costs a lookup in the TOAST index and
+# the chunks.  In the row, the 16 searches of bench_search.py at 40,000 articles touched 5.8
+# times fewer buffers (docs/benchmarks.md, "Knowledge search").  The UPDATE moves the vectors
+# already stored (a stored generated column is computed again whenever its row is updated).
+POSTGRES_VECTOR_IN_ROW = (
+    f"ALTER TABLE article ALTER COLUMN {POSTGRES_VECTOR_COLUMN} SET STORAGE MAIN",
+    "UPDATE article SET search_title = search_title",
+)
+POSTGRES_VECTOR_TOASTED = (
+    f"ALTER TABLE article ALTER COLUMN {POSTGRES_VECTOR_COLUMN} SET STORAGE EXTENDED",
 )
 POSTGRES_DROP = (
     f"DROP INDEX IF EXISTS {POSTGRES_INDEX}",

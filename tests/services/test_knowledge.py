@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from csm_console.domain.article import ArticleDraft, article_markdown, parse_article
 from csm_console.domain.search import (
@@ -166,6 +167,32 @@ def test_the_index_follows_edits_and_deletes(corpus: Desk) -> None:
     again, outcome = knowledge.save_article(store, actor=corpus.root, draft=edited)
     assert outcome == "created"
     assert [h.id for h in knowledge.search_articles(store, text="zebras")] == [again.id]
+
+
+def test_a_long_article_keeps_its_vector_in_its_row(corpus: Desk) -> None:
+    """PostgreSQL (migration 0016): the search vector of an article well over 2 kB stays in
+    the row (a search reads it for every match), not in the TOAST table; found all the same."""
+    store = corpus.store
+    if not store.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite's FTS5 index holds no vectors in the row")
+    words = " ".join(f"word{n} tariff{n} cable{n}" for n in range(300))
+    view, _ = knowledge.save_article(
+        store,
+        actor=corpus.root,
+        draft=ArticleDraft(title="A long one", body=f"Zebra. {words}", language="en"),
+    )
+    with store.read() as session:
+        storage, size = session.execute(
+            text(
+                "SELECT a.attstorage, pg_column_size(article.search_vector)"
+                " FROM pg_attribute AS a, article"
+                " WHERE a.attrelid = 'article'::regclass AND a.attname = 'search_vector'"
+                " AND article.id = :id"
+            ),
+            {"id": view.id},
+        ).one()
+    assert storage == "m" and size > 2048
+    assert [h.id for h in knowledge.search_articles(store, text="zebra tariff7")] == [view.id]
 
 
 def test_only_leads_and_admins_edit(corpus: Desk) -> None:

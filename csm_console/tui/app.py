@@ -210,7 +210,7 @@ class CsmApp(App[None]):
         self.action_pane(PANES[(index + step) % len(PANES)])
 
     def focused_pane(self) -> str | None:
-        return pane_of(self.focused)
+        return pane_of(self.focused) if self.screen_stack else None  # (none: it is closing)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a dialog is open, the console's own keys belong to the dialog."""

@@ -382,3 +382,17 @@ def test_help_screen_lists_every_binding_id(store: Store) -> None:
         assert {row[2] for row in app.binding_rows()} >= wanted
 
     drive(app, script)
+
+
+def test_a_cursor_move_handled_after_the_screens_are_gone_does_nothing(store: Store) -> None:
+    """Quitting right after `G`: a queue highlight may be handled when the console has no
+    screen left; following the cursor must then do nothing (it raised ScreenStackError)."""
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("G")
+
+    drive(app, script)
+    assert not app.screen_stack
+    assert app.focused_pane() is None
+    app.ticket._follow(1)  # what a late highlight does

@@ -39,13 +39,23 @@ from csm_console.store.models import Ticket
 Group = tuple[int, str | None]  # (customer id, category)
 
 
-def _came_back(later: Any, ticket: Any) -> ColumnElement[bool]:
+def _came_back(later: Any, ticket: Any, *, hashable: bool = False) -> ColumnElement[bool]:
     """`later` is another ticket of `ticket`'s customer in its category (no category matching
     no category: IS on SQLite, IS NOT DISTINCT FROM on PostgreSQL), opened after `ticket` was
-    solved."""
+    solved.  `hashable`: the category written as two keys a hash join can use (the category
+    or '', and whether it is NULL), for a join over the whole table (`csm dev generate` on
+    PostgreSQL, where IS NOT DISTINCT FROM paired every two tickets of a customer)."""
+    same_category = (
+        and_(
+            func.coalesce(later.category, "") == func.coalesce(ticket.category, ""),
+            later.category.is_(None) == ticket.category.is_(None),
+        )
+        if hashable
+        else later.category.is_not_distinct_from(ticket.category)
+    )
     return and_(
         later.customer_id == ticket.customer_id,
-        later.category.is_not_distinct_from(ticket.category),
+        same_category,
         later.created_at > ticket.solved_at,
         later.id != ticket.id,
     )
@@ -98,7 +108,7 @@ def group_of(ticket: Ticket) -> Group:
     return (ticket.customer_id, ticket.category)
 
 
-def stamp_all_statement(first_id: int = 1) -> Update:
+def stamp_all_statement(first_id: int = 1, *, hashable: bool = False) -> Update:
     """Set `next_contact_at` on every solved ticket whose customer came back in its category,
     where it is not set so already: for a bulk load, which only adds tickets (those from
     `first_id` on) and so never has to clear one.  Only the loaded tickets' customers can have
@@ -108,7 +118,7 @@ def stamp_all_statement(first_id: int = 1) -> Update:
     loaded = aliased(Ticket, name="loaded")
     earliest = (
         select(col(t.id).label("id"), func.min(col(later.created_at)).label("at"))
-        .join(later, _came_back(later, t))
+        .join(later, _came_back(later, t, hashable=hashable))
         .where(
             col(t.solved_at).is_not(None),
             col(t.customer_id).in_(

@@ -526,17 +526,7 @@ def apply_escalation(
             batch_id=batch_id,
         )
     note = f"Escalated {old_tier.value} → {to_tier.value} ({target_team.name}): {reason}"
-    session.add(
-        Message(
-            ticket_id=ticket.id,
-            author_kind=(AuthorKind.AGENT if actor else AuthorKind.SYSTEM).value,
-            agent_id=actor.id if actor else None,
-            internal=True,
-            body=note,
-            created_at=now,
-        )
-    )
-    append_search_text(ticket, note)
+    _internal_message(session, ticket, actor, note, now)
 
 
 def reply(
@@ -672,6 +662,16 @@ def add_note_in(
 ) -> None:
     """An internal note inside a write that holds the ticket's lock (`add_note`, the action
     runner; by the system when the actor is None)."""
+    _internal_message(session, ticket, actor, body, now)
+    bump_version(ticket, now)
+    write_audit(session, ticket, actor, "note", now, batch_id=batch_id)
+
+
+def _internal_message(
+    session: Session, ticket: Ticket, actor: Actor | None, body: str, now: datetime
+) -> None:
+    """An internal message on the ticket (a note, an escalation's reason), by the actor or by
+    the system, and its words in the ticket's search text."""
     assert ticket.id is not None
     session.add(
         Message(
@@ -684,8 +684,6 @@ def add_note_in(
         )
     )
     append_search_text(ticket, body)
-    bump_version(ticket, now)
-    write_audit(session, ticket, actor, "note", now, batch_id=batch_id)
 
 
 def tag_ticket(

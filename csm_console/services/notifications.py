@@ -94,7 +94,7 @@ def since(
     Without a cursor (a console just opened) nothing is reported: the cursor starts at the
     newest event, and the tickets at risk now count as reported.  The count (which also finds
     the tickets turning at risk) costs a look at each of the agent's active tickets: with
-    `recount` False it is left out unless something new concerns the agent."""
+    `recount` False it is left out unless something new happened to the agent's tickets."""
     now = now or utcnow()
     with store.read() as session:
         newest = session.execute(select(func.max(col(AuditEvent.id)))).scalar_one() or 0
@@ -104,7 +104,12 @@ def since(
             events = _events(session, actor, after=cursor.after, upto=newest)
             if len(events) == MAX_EVENTS:  # more to come: the next refresh goes on from here
                 after = events[-1].event_id or newest
-        if cursor is not None and not recount and not events:
+        if (
+            cursor is not None
+            and not recount
+            and not events
+            and not _touches_me(session, actor, after=cursor.after, upto=newest)
+        ):
             return Update(notifications=(), cursor=replace(cursor, after=after), needs_me=None)
         needing = _needing_me(session, actor, now)
     at_risk = {ticket_id: text for ticket_id, text in needing if text is not None}
@@ -169,6 +174,29 @@ def _events(session: Session, actor: Actor, *, after: int, upto: int) -> list[No
         .limit(MAX_EVENTS)
     ).all()
     return [_notification(*row) for row in rows]
+
+
+def _touches_me(session: Session, actor: Actor, *, after: int, upto: int) -> bool:
+    """Whether an audit event after `after` (up to `upto`) is on one of `actor`'s tickets or
+    moved a ticket to or from them, by anyone (their own changes too: the count moves): the
+    same primary-key range as `_events`."""
+    e = AuditEvent
+    moved = and_(
+        col(e.action) == "assign",
+        col(e.field) == "assignee",
+        or_(col(e.old_value) == actor.handle, col(e.new_value) == actor.handle),
+    )
+    found = session.execute(
+        select(col(e.id))
+        .join(Ticket, col(Ticket.id) == col(e.ticket_id))
+        .where(
+            col(e.id) > after,
+            col(e.id) <= upto,
+            or_(col(Ticket.assignee_id) == actor.id, moved),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _customer_message_of(event: type[AuditEvent]) -> ColumnElement[bool]:

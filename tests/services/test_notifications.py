@@ -302,3 +302,12 @@ def test_without_recount_the_count_waits_for_news_that_concern_me(desk: Desk) ->
     )
     assert later.needs_me is None and later.cursor.at_risk == news.cursor.at_risk
     assert refresh(desk, later.cursor).needs_me == 1
+    # olga's own change tells her nothing, but the count follows it
+    mine = ticket_reads.list_tickets(
+        desk.store, actor=None, query=parse_query("assignee:olga"), sort=Sort.parse("id"), limit=1
+    ).items[0]
+    svc.assign_ticket(desk.store, actor=desk.olga, ticket_id=mine.id, to=None, now=NOW)
+    own = notifications.since(
+        desk.store, actor=desk.olga, cursor=later.cursor, now=NOW, recount=False
+    )
+    assert own.notifications == () and own.needs_me == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.worker import Worker, get_current_worker
 
@@ -59,7 +60,10 @@ class OpenTicket:
         if previous is not None and previous == detail:
             return  # a live refresh that found nothing new: leave the scroll position alone
         self.detail = detail
-        c.detail_pane.show(detail)
+        try:
+            c.detail_pane.show(detail)
+        except NoMatches:  # its parts are going: the console is closing
+            return
         c.reply_pane.show(detail)
         c.knowledge_pane.show(detail)
         c.queue.list.update_row(detail.ticket)

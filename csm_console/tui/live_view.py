@@ -55,14 +55,14 @@ class LiveView:
         """Something changed elsewhere: re-read what is on screen, keeping cursor, marks and
         draft."""
         c = self.console
+        for screen in c.screen_stack:
+            if isinstance(screen, DashboardScreen):
+                screen.store_changed()
+        if self.notifier is not None:
+            self.notifier.refresh()
         with contextlib.suppress(NoMatches):  # the console is closing: nothing to refresh
             c.queue.live_refresh()
             self.reload()
-            if self.notifier is not None:
-                self.notifier.refresh()
-            for screen in c.screen_stack:
-                if isinstance(screen, DashboardScreen):
-                    screen.store_changed()
 
     def beat(self) -> None:
         """Renew this console's presence lease and learn who else is at the tickets shown."""

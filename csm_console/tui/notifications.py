@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.worker import get_current_worker
 
@@ -134,7 +135,9 @@ class Notifier:
             self.chime()
         if update.needs_me is not None and update.needs_me != self.needs_me:
             self.needs_me = update.needs_me
-            c.relayout()  # the header shows the count
+            # the header shows the count; with the dashboard on top, when the console is back
+            with contextlib.suppress(NoMatches):
+                c.relayout()
 
     def chime(self) -> bool:
         """Ring the bell unless it rang less than `BELL_GAP` seconds ago (or is turned off);

@@ -246,6 +246,15 @@ class ActionFlows:
             ),
         )
 
+    def sent(self, ticket_id: int, row: TicketRow | None) -> None:
+        """A reply or note went: the composer empties, the ticket shows what it is now, and
+        the operator is back at the queue."""
+        c = self.console
+        c.reply_pane.clear_sent(ticket_id)
+        if row is not None:
+            c.after_change(row)
+        c.action_pane("queue")
+
     async def send(self, ticket_id: int, mode: str, text: str) -> None:
         """A note goes at once; a reply asks what the ticket becomes, and first, when a
         colleague is replying to the same customer, whether to send at all."""
@@ -256,9 +265,7 @@ class ActionFlows:
         version = detail.ticket.version
 
         def sent(row: TicketRow) -> None:
-            c.reply_pane.clear_sent(ticket_id)
-            c.after_change(row)
-            c.action_pane("queue")
+            self.sent(ticket_id, row)
 
         if mode == "note":
             c.run_service(

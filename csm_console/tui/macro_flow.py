@@ -190,10 +190,7 @@ class MacroFlow:
         files = c.reply_pane.files_for(ticket_id)
 
         def sent(result: MacroResult) -> None:
-            c.reply_pane.clear_sent(ticket_id)
-            if result.row is not None:
-                c.after_change(result.row)
-            c.action_pane("queue")
+            self.flows.sent(ticket_id, result.row)
 
         now = f", now {STATUS_WORD[status]}" if status else ""
         c.run_service(

@@ -20,6 +20,7 @@ from csm_console.domain.model import Role, as_id
 from csm_console.domain.rights import Actor
 from csm_console.errors import UsageError
 from csm_console.services.clock import utcnow
+from csm_console.store import store_info
 from csm_console.store.audit_chain import iter_chain
 from csm_console.store.engine import Store
 from csm_console.store.models import StoreInfo
@@ -115,11 +116,7 @@ def _record(store: Store, report: ChainReport) -> None:
     result = "intact" if report.broken is None else f"broken at #{report.broken.row_id}"
     value = f"{report.verified_at.isoformat(timespec='seconds')} {report.rows} {result}"
     with store.write() as session:
-        row = session.get(StoreInfo, VERIFIED_KEY)
-        if row is None:
-            session.add(StoreInfo(key=VERIFIED_KEY, value=value))
-        else:
-            row.value = value
+        store_info.put(session, VERIFIED_KEY, value)
 
 
 def last_verified(store: Store) -> LastVerified | None:

@@ -61,6 +61,7 @@ from csm_console.services.ticket_actions import (
     run_actions,
 )
 from csm_console.services.ticket_core import reload_actor
+from csm_console.store import store_info
 from csm_console.store.engine import Store
 from csm_console.store.models import (
     Agent,
@@ -572,11 +573,7 @@ def _remember(store: Store, row: Automation, outcome: AutomationRun, now: dateti
         return
     value = json.dumps({"at": now.isoformat(), "said": outcome.summary()})
     with store.write() as session:
-        info = session.get(StoreInfo, key)
-        if info is None:
-            session.add(StoreInfo(key=key, value=value))
-        else:
-            info.value = value
+        store_info.put(session, key, value)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from csm_console.errors import ConfigError, SchemaError, StoreUnavailable
-from csm_console.store import migrate
+from csm_console.store import migrate, store_info
 from csm_console.store.engine import (
     SQLITE_CACHE_KIB,
     SQLITE_LEAN_CACHE_KIB,
@@ -356,3 +356,26 @@ def test_bulk_runs_checkpoint_the_wal_once_at_the_end(tmp_path: Path) -> None:
         assert other.execute("SELECT count(*) FROM team").fetchone() == (1,)
     assert autocheckpoint() == 1000
     store.dispose()
+
+
+def test_a_store_fact_is_set_whether_or_not_another_writer_just_set_it(store: Store) -> None:
+    """Two workers recording the same fact at once: the one that comes second updates it
+    instead of failing on the key (the PostgreSQL run interleaves the two transactions)."""
+    with store.write() as session:
+        store_info.put(session, "automation:7", "first")
+    with store.read() as session:
+        assert store_info.get(session, "automation:7") == "first"
+    if store.dialect == "postgresql":
+        with store.write() as late:
+            assert store_info.get(late, "automation:8") is None  # it looks: nothing yet
+            with store.write() as early:
+                store_info.put(early, "automation:8", "early")
+            store_info.put(late, "automation:8", "late")  # the old read-then-insert failed here
+    else:
+        with store.write() as session:
+            store_info.put(session, "automation:8", "late")
+    with store.write() as session:
+        store_info.put(session, "automation:7", "second")
+    with store.read() as session:
+        assert store_info.get(session, "automation:7") == "second"
+        assert store_info.get(session, "automation:8") == "late"

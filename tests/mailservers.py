@@ -94,7 +94,10 @@ def _wait_listening(port: int, process: subprocess.Popen[bytes], log: Path) -> N
 class _TlsProxy:
     """TLS from the first byte on `port`, forwarded in clear to `target` (both loopback)."""
 
-    def __init__(self, cert: Path, key: Path, port: int, target: int) -> None:
+    def __init__(
+        self, cert: Path, key: Path, port: int, target: int, *, stammer: bool = False
+    ) -> None:
+        self.stammer = stammer
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.load_cert_chain(cert, key)
         self.port, self.target = port, target
@@ -124,7 +127,7 @@ class _TlsProxy:
             raw.close()
             return
         self.sockets += [client, upstream]
-        threading.Thread(target=_pipe, args=(upstream, client), daemon=True).start()
+        threading.Thread(target=_pipe, args=(upstream, client, self.stammer), daemon=True).start()
         _pipe(client, upstream)
 
     def close(self) -> None:
@@ -136,9 +139,16 @@ class _TlsProxy:
         self.thread.join(2)
 
 
-def _pipe(source: socket.socket, sink: socket.socket) -> None:
+def _pipe(source: socket.socket, sink: socket.socket, stammer: bool = False) -> None:
+    """Copy `source` to `sink`; a stammering pipe sends an `EXISTS` announcement in two TLS
+    records a second apart, cut inside the line (as a loaded server or network may)."""
     try:
         while data := source.recv(65536):
+            cut = data.find(b" EXISTS") if stammer else -1
+            if cut >= 0:
+                sink.sendall(data[: cut + 4])
+                time.sleep(1.0)
+                data = data[cut + 4 :]
             sink.sendall(data)
     except OSError:
         pass
@@ -159,13 +169,17 @@ class ImapServer:
         user: str = USER,
         password: str = PASSWORD,
         extra: Sequence[str] = (),
+        stammer: bool = False,
     ) -> None:
+        """`stammer` (with `tls="imaps"`): the proxy cuts each `EXISTS` line in two records
+        sent a second apart."""
         if tls not in ("starttls", "imaps", "none"):
             raise ValueError(f"tls: starttls, imaps or none, not {tls!r}")
         self.directory = directory
         self.tls = tls
         self.user, self.password = user, password
         self.extra = tuple(extra)
+        self.stammer = stammer
         self.cert, self.key = make_certificate(directory)
         self.port = free_port()  # what clients connect to (the proxy's, with imaps)
         self.server_port = free_port() if tls == "imaps" else self.port
@@ -196,7 +210,9 @@ class ImapServer:
             )
         _wait_listening(self.server_port, self.process, self.log)
         if self.tls == "imaps":
-            self.proxy = _TlsProxy(self.cert, self.key, self.port, self.server_port)
+            self.proxy = _TlsProxy(
+                self.cert, self.key, self.port, self.server_port, stammer=self.stammer
+            )
         return self
 
     def stop(self) -> None:

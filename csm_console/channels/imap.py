@@ -424,8 +424,32 @@ class ImapSession:
                     break
             client.idle_done()
         except _network_errors() as error:
-            raise self._fail("the connection failed while waiting", error) from None
+            if not _garbled(error):
+                raise self._fail("the connection failed while waiting", error) from None
+            # The server said something the client lost track of (imapclient drops the part of
+            # a line it had read when a TLS record ends mid-line, then cannot parse the rest):
+            # an announcement came, so a round is due, on a new conversation.
+            self._reconnect()
+            return True
         return changed
+
+    def _reconnect(self) -> None:
+        """Log in again and select the folder that was selected."""
+        folder = self.folder.name if self.folder is not None else None
+        self.close()
+        self.open()
+        if folder is not None:
+            self.select(folder)
+
+
+def _garbled(error: BaseException) -> bool:
+    """A protocol error while the server was talking (not a network failure, not the server
+    closing the connection)."""
+    from imapclient.exceptions import IMAPClientError
+
+    if isinstance(error, OSError | EOFError) or not isinstance(error, IMAPClientError):
+        return False
+    return "EOF" not in str(error)
 
 
 def _is_change(answer: Any) -> bool:

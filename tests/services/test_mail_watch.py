@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,6 +153,28 @@ def test_idle_wait_wakes_on_new_mail(imap_server: ImapServer, imap_password: str
         adder.join()
     finally:
         session.close()
+
+
+@pytest.mark.slow
+def test_an_announcement_cut_in_two_wakes_the_wait_on_a_new_connection(
+    tmp_path: Path, imap_password: str
+) -> None:
+    """A TLS record that ends inside the server's `EXISTS` line: imapclient loses the first
+    part and cannot parse the rest (seen under load in CI).  The wait reports a change and
+    carries on over a new connection with the folder selected, instead of failing."""
+    with ImapServer(tmp_path, tls="imaps", stammer=True) as server:
+        folder = server.new_folder()
+        session = open_session(mailbox_on(server, folder))
+        try:
+            session.select(folder)
+            adder = threading.Timer(0.5, lambda: server.append(folder, message(1)))
+            adder.start()
+            assert session.wait(WAIT, threading.Event(), step=0.2) is True
+            adder.join()
+            assert session.folder is not None and session.folder.name == folder
+            assert len(session.uids_after(0)) == 1  # the new conversation works
+        finally:
+            session.close()
 
 
 @pytest.mark.slow

@@ -27,6 +27,7 @@ from csm_console.tui.queue_window import MAX_ROWS, PAGE_SIZE, FetchPlan, QueueWi
 from csm_console.tui.safe_text import SafeInput
 
 SORT_CYCLE = [SortKey.SLA, SortKey.PRIORITY, SortKey.UPDATED, SortKey.CREATED, SortKey.ID]
+COUNT_CAP = 10_000  # the queue counts at most this many tickets of a view ("10,000+" beyond)
 
 
 class QueuePane(Vertical):
@@ -57,7 +58,8 @@ class QueuePane(Vertical):
         self.filter_text = ""
         self.filter_query = Query()
         self.window = QueueWindow(self.sort)
-        self.total: int | None = None
+        self.total: int | None = None  # the view's count, when known exactly
+        self.total_more = False  # the capped count found more than COUNT_CAP
         self.error: str | None = None
         self._loading = False
         self._generation = 0  # bumped by every reload; late pages of older ones are dropped
@@ -179,7 +181,7 @@ class QueuePane(Vertical):
             bottom=edge == "bottom",
             generation=self._generation,
         )
-        self._count()
+        self._count(exact=edge == "bottom")
 
     def refresh_rows(self, keep_ticket: int | None = None) -> None:
         """Reload from the top, keeping the cursor on `keep_ticket` (default: the current one,
@@ -211,7 +213,7 @@ class QueuePane(Vertical):
             )
         else:
             self._reread_rows([row.id for row in self.window.rows])
-        self._count()
+        self._count(exact=self.window.offset is None)
 
     @work(thread=True, exclusive=True, group="queue-reread")
     def _reread_rows(self, ticket_ids: Sequence[int]) -> None:
@@ -309,18 +311,28 @@ class QueuePane(Vertical):
         self._show_status(error=message)
 
     @work(thread=True, exclusive=True, group="queue-count")
-    def _count(self) -> None:
+    def _count(self, exact: bool = False) -> None:
+        """Count the view in the background: up to COUNT_CAP tickets ("10,000+" beyond, which
+        costs a bounded read whatever the store's size), or every one when the window at the
+        bottom needs the total to know its position."""
         try:
             total = ticket_reads.count_tickets(
-                self.store, actor=self.actor, query=self.ticket_query
+                self.store,
+                actor=self.actor,
+                query=self.ticket_query,
+                at_most=None if exact else COUNT_CAP,
             )
         except Exception:  # the count is optional; the list says what failed
             return
         if not get_current_worker().is_cancelled:  # superseded results are dropped
-            self.app.call_from_thread(self._counted, total)
+            self.app.call_from_thread(self._counted, total, exact)
 
-    def _counted(self, total: int) -> None:
-        self.total = total
+    def _counted(self, total: int, exact: bool = True) -> None:
+        if not exact and total > COUNT_CAP:
+            self.total, self.total_more = None, True
+            self._show_status()
+            return
+        self.total, self.total_more = total, False
         if not self.window.more_after and self.window.offset is None:
             self.window.offset = max(0, total - len(self.window.rows))
         self._show_status()
@@ -331,7 +343,13 @@ class QueuePane(Vertical):
         rows = self.window.rows
         if not rows:
             return "no tickets" if self.window.loaded else "loading…"
-        total = "…" if self.total is None else f"{self.total:,}"
+        seen = None if self.window.offset is None else self.window.offset + len(rows)
+        if seen is not None and not self.window.more_after:
+            total = f"{seen:,}"  # the window reaches the end: no count needed
+        elif self.total_more:  # more than COUNT_CAP: at least as many as seen so far
+            total = f"{max(COUNT_CAP, seen or 0):,}+"
+        else:
+            total = "…" if self.total is None else f"{self.total:,}"
         if self.window.offset is None:
             return f"row ? of {total}"
         return f"row {self.window.offset + self.list.cursor + 1:,} of {total}"

@@ -483,6 +483,12 @@ def test_query_filters(desk: Desk) -> None:
         )
         == 1
     )
+    everything = parse_query("team:frontline")
+    for at_most, expected in [(None, 3), (5, 3), (3, 3), (2, 3), (1, 2), (0, 1)]:
+        found = ticket_reads.count_tickets(
+            desk.store, actor=desk.olga, query=everything, now=NOW, at_most=at_most
+        )
+        assert found == expected, at_most  # capped: at most `at_most + 1`, "more than"
 
 
 def test_hostile_query_text_is_only_data(desk: Desk) -> None:

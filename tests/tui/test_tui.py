@@ -14,6 +14,7 @@ from csm_console.domain.templates import TemplateDraft
 from csm_console.services import knowledge, replies, ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
+from csm_console.tui import queue_pane
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.reply_pane import ReplyPane
 from csm_console.tui.screens import ConfirmScreen, MessageScreen, PickerScreen
@@ -56,6 +57,28 @@ def test_queue_shows_my_tickets_most_urgent_first(store: Store) -> None:
         await settle(pilot)
         assert queue(app).cursor == 1
         assert app.detail is not None and app.detail.ticket.id == rows[1].id
+
+    drive(app, script)
+
+
+def test_a_large_view_counts_up_to_the_cap_and_exactly_at_the_bottom(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The count of a view stops at COUNT_CAP ("n+"), so it reads a bounded part of a large
+    store after every change; jumping to the bottom counts exactly, for the position."""
+    monkeypatch.setattr(queue_pane, "COUNT_CAP", 3)
+    app = make_app(store)
+    app.views = [view for view in app.views if view.name == "All"]  # the console opens on it
+
+    async def script(pilot: Any) -> None:
+        exact = ticket_reads.count_tickets(store, actor=app.actor, query=app.queue.ticket_query)
+        assert exact > 100  # more than the first page of the window
+        status = str(app.query_one("#queue-status", Static).render())
+        assert "row 1 of 100+" in status  # the cap, or the rows seen when more
+        await pilot.press("G")
+        await settle(pilot)
+        status = str(app.query_one("#queue-status", Static).render())
+        assert f"row {exact:,} of {exact:,}" in status
 
     drive(app, script)
 

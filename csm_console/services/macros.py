@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -30,13 +30,23 @@ from csm_console.errors import BadRecords, Conflict, NotFound, PermissionDenied,
 from csm_console.services import outbox
 from csm_console.services.clock import utcnow
 from csm_console.services.records import TicketRow
-from csm_console.services.replies import TemplateView, pick_variant, preview
+from csm_console.services.replies import TemplateView, preview
 from csm_console.services.ticket_actions import Change, Source, lock_for_actions, run_actions
 from csm_console.services.ticket_core import checked_body, reload_actor
 from csm_console.services.ticket_reads import get_ticket, row_by_id
 from csm_console.services.tickets import apply_reply
+from csm_console.services.variants import (
+    exact_variant,
+    fit,
+    pick_variant,
+    remove_variants,
+    save_variant,
+    variants_of,
+)
 from csm_console.store.engine import Store
 from csm_console.store.models import Macro
+
+WHAT = "macro"  # in messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +119,7 @@ def _view(row: Macro, wanted: str | None = None) -> MacroView:
 
 
 def _variants(session: Session, name: str) -> dict[str, Macro]:
-    found = session.execute(
-        select(Macro).where(col(Macro.name) == name).order_by(col(Macro.language))
-    ).scalars()
-    return {m.language: m for m in found}
+    return variants_of(session, Macro, name)
 
 
 def list_macros(
@@ -157,14 +164,8 @@ def macros_for(
         ]
 
     def rank(m: MacroView) -> tuple[int, int, str]:
-        by_name = 0 if needle and needle in fold(m.name) else 1
-        if category and m.category == category:
-            fit = 0
-        elif m.category in (None, "", "general", "other"):
-            fit = 1
-        else:
-            fit = 2
-        return by_name, fit, m.name
+        name_hit = bool(needle) and needle in fold(m.name)
+        return (*fit(name_hit=name_hit, category=m.category, wanted=category), m.name)
 
     return sorted(chosen, key=rank)
 
@@ -185,14 +186,9 @@ def get_variant(store: Store, *, name: str, language: str) -> MacroView:
     """Exactly the `language` variant of `name`, for editing."""
     name = name.strip()
     with store.read() as session:
-        rows = _variants(session, name)
-        if language not in rows:
-            if not rows:
-                raise NotFound(f"no macro named {name[:120]!r}")
-            raise NotFound(
-                f"macro {name!r} has no {language} variant (there are: {', '.join(sorted(rows))})"
-            )
-        return _view(rows[language])
+        return _view(
+            exact_variant(_variants(session, name), what=WHAT, name=name, language=language)
+        )
 
 
 def check_draft(draft: MacroDraft) -> MacroDraft:
@@ -225,37 +221,22 @@ def save_macro(
     now = now or datetime.now(UTC)
     with store.write() as session:
         check_can_edit_knowledge(reload_actor(session, actor), "macros")
-        holder = _variants(session, draft.name).get(draft.language)
-        if macro_id is None:
-            if holder is not None:
-                raise UsageError(
-                    f"macro {draft.name} ({draft.language}) exists already; "
-                    f"use `csm macros edit {draft.name} --lang {draft.language}`"
-                )
-            created = Macro(
-                name=draft.name,
-                category=draft.category,
-                language=draft.language,
-                reply=draft.reply,
-                actions=draft.actions_text,
-                updated_at=now,
-            )
-            session.add(created)
-            session.flush()
-            return _view(created), "created"
-        row = session.get(Macro, macro_id)
-        if row is None:
-            raise NotFound(f"no macro {macro_id}")
-        if holder is not None and holder.id != row.id:
-            raise UsageError(f"macro {draft.name} ({draft.language}) exists already")
-        new = (draft.name, draft.category, draft.language, draft.reply, draft.actions_text)
-        if (row.name, row.category, row.language, row.reply, row.actions) == new:
-            return _view(row), "unchanged"
-        row.name, row.category, row.language, row.reply, row.actions = new
-        row.updated_at = now
-        session.add(row)
-        session.flush()
-        return _view(row), "updated"
+        row, happened = save_variant(
+            session,
+            Macro,
+            what=WHAT,
+            command="csm macros",
+            name=draft.name,
+            language=draft.language,
+            fields={
+                "category": draft.category,
+                "reply": draft.reply,
+                "actions": draft.actions_text,
+            },
+            variant_id=macro_id,
+            now=now,
+        )
+        return _view(row), happened
 
 
 def remove_macro(
@@ -266,18 +247,7 @@ def remove_macro(
     name = name.strip()
     with store.write() as session:
         check_can_edit_knowledge(reload_actor(session, actor), "macros")
-        rows = _variants(session, name)
-        if not rows:
-            raise NotFound(f"no macro named {name[:120]!r}")
-        languages = [language] if language else sorted(rows)
-        if language and language not in rows:
-            raise NotFound(
-                f"macro {name!r} has no {language} variant (there are: {', '.join(sorted(rows))})"
-            )
-        session.execute(
-            delete(Macro).where(col(Macro.name) == name, col(Macro.language).in_(languages))
-        )
-        return languages
+        return remove_variants(session, Macro, what=WHAT, name=name, language=language)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,8 +44,8 @@ from csm_console.domain.rights import Actor
 from csm_console.domain.templates import TemplateProblem, render, template_context
 from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services.clock import utcnow
-from csm_console.services.replies import pick_variant
 from csm_console.services.ticket_core import reload_actor, write_audit
+from csm_console.services.variants import pick_variant
 from csm_console.store.engine import Store
 from csm_console.store.models import (
     Attachment,

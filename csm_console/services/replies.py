@@ -3,7 +3,6 @@ ticket's values, add and edit them (leads and admins), render the reply that wou
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,14 +23,21 @@ from csm_console.domain.templates import (
     template_context,
 )
 from csm_console.domain.text import fold
-from csm_console.errors import BadRecords, NotFound, UsageError
+from csm_console.errors import BadRecords, NotFound
 from csm_console.services.records import TicketRow
 from csm_console.services.ticket_core import reload_actor
 from csm_console.services.ticket_reads import get_ticket
+from csm_console.services.variants import (
+    exact_variant,
+    fit,
+    pick_variant,
+    save_variant,
+    variants_of,
+)
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Customer, ReplyTemplate, Ticket
 
-FALLBACK_LANGUAGE = Language.EN.value
+WHAT = "reply template"
 LANGUAGES = tuple(language.value for language in Language)
 
 
@@ -67,16 +73,6 @@ def _view(t: ReplyTemplate, wanted: str | None = None) -> TemplateView:
         body=t.body,
         wanted=wanted,
     )
-
-
-def pick_variant(languages: Iterable[str], wanted: str | None) -> str | None:
-    """The variant to use for a customer who speaks `wanted`: that language, else English,
-    else the first there is (in the order given)."""
-    have = list(languages)
-    for choice in (wanted, FALLBACK_LANGUAGE):
-        if choice and choice in have:
-            return choice
-    return have[0] if have else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,14 +135,10 @@ def _rank(templates: list[TemplateView], *, category: str | None, text: str) -> 
         templates = [t for t in templates if needle in fold(t.name) or needle in fold(t.body)]
 
     def rank(t: TemplateView) -> tuple[int, int, str]:
-        by_name = 0 if needle and needle in fold(t.name) else 1  # a name match beats a body one
-        if category and t.category == category:
-            fit = 0
-        elif t.category in (None, "", "general", "other"):
-            fit = 1
-        else:
-            fit = 2
-        return by_name, fit, t.name
+        place = fit(
+            name_hit=bool(needle) and needle in fold(t.name), category=t.category, wanted=category
+        )
+        return (*place, t.name)
 
     return sorted(templates, key=rank)
 
@@ -175,25 +167,14 @@ def get_template(store: Store, *, name: str, language: str | None = None) -> Tem
 
 def get_variant(store: Store, *, name: str, language: str) -> TemplateView:
     """Exactly the `language` variant of `name`, for editing: NotFound names the ones there are."""
+    name = name.strip()
     with store.read() as session:
-        rows = _variants(session, name.strip())
-        if language not in rows:
-            if not rows:
-                raise NotFound(f"no reply template named {name.strip()!r}")
-            raise NotFound(
-                f"reply template {name.strip()!r} has no {language} variant "
-                f"(there are: {', '.join(sorted(rows))})"
-            )
-        return _view(rows[language])
+        rows = _variants(session, name)
+        return _view(exact_variant(rows, what=WHAT, name=name, language=language))
 
 
 def _variants(session: Session, name: str) -> dict[str, ReplyTemplate]:
-    found = session.execute(
-        select(ReplyTemplate)
-        .where(col(ReplyTemplate.name) == name)
-        .order_by(col(ReplyTemplate.language))
-    ).scalars()
-    return {t.language: t for t in found}
+    return variants_of(session, ReplyTemplate, name)
 
 
 def save_template(
@@ -216,36 +197,18 @@ def save_template(
     now = now or datetime.now(UTC)
     with store.write() as session:
         check_can_edit_knowledge(reload_actor(session, actor), "reply templates")
-        holder = _variants(session, draft.name).get(draft.language)
-        if template_id is None:
-            if holder is not None:
-                raise UsageError(
-                    f"reply template {draft.name} ({draft.language}) exists already; "
-                    f"use `csm templates edit {draft.name} --lang {draft.language}`"
-                )
-            created = ReplyTemplate(
-                name=draft.name,
-                category=draft.category,
-                language=draft.language,
-                body=draft.body,
-                updated_at=now,
-            )
-            session.add(created)
-            session.flush()
-            return _view(created), "created"
-        row = session.get(ReplyTemplate, template_id)
-        if row is None:
-            raise NotFound(f"no reply template {template_id}")
-        if holder is not None and holder.id != row.id:
-            raise UsageError(f"reply template {draft.name} ({draft.language}) exists already")
-        new = (draft.name, draft.category, draft.language, draft.body)
-        if (row.name, row.category, row.language, row.body) == new:
-            return _view(row), "unchanged"
-        row.name, row.category, row.language, row.body = new
-        row.updated_at = now
-        session.add(row)
-        session.flush()
-        return _view(row), "updated"
+        row, happened = save_variant(
+            session,
+            ReplyTemplate,
+            what=WHAT,
+            command="csm templates",
+            name=draft.name,
+            language=draft.language,
+            fields={"category": draft.category, "body": draft.body},
+            variant_id=template_id,
+            now=now,
+        )
+        return _view(row), happened
 
 
 @dataclass(frozen=True, slots=True)

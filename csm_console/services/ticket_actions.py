@@ -46,7 +46,6 @@ from csm_console.domain.templates import render, template_context
 from csm_console.domain.text import sanitize
 from csm_console.errors import CsmError, NotFound, UsageError
 from csm_console.services.clock import utcnow
-from csm_console.services.replies import pick_variant
 from csm_console.services.ticket_core import (
     agent_by_handle,
     bump_version,
@@ -68,6 +67,7 @@ from csm_console.services.tickets import (
     apply_status,
     apply_tags,
 )
+from csm_console.services.variants import pick_variant
 from csm_console.store.engine import Store
 from csm_console.store.models import (
     ACTIVE_STATUS_VALUES,

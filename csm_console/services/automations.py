@@ -54,6 +54,7 @@ from csm_console.domain.rights import (
 from csm_console.domain.text import sanitize
 from csm_console.errors import CsmError, NotFound, QueryError, UsageError
 from csm_console.services.clock import utcnow
+from csm_console.services.ordered import for_editing, in_order, put_at, renumber
 from csm_console.services.ticket_actions import (
     Change,
     Source,
@@ -188,11 +189,7 @@ class _Checked:
 
 
 def _ordered(session: Session) -> list[Automation]:
-    return list(
-        session.execute(
-            select(Automation).order_by(col(Automation.position), col(Automation.id))
-        ).scalars()
-    )
+    return in_order(session, Automation)
 
 
 def _view(session: Session, row: Automation, position: int) -> AutomationView:
@@ -376,22 +373,13 @@ def add_automation(
             created_at=now,
             updated_at=now,
         )
-        where = len(rows) if position is None else min(len(rows), position - 1)
-        rows.insert(where, row)
-        for index, each in enumerate(rows, start=1):
-            each.position = index
-            session.add(each)
+        landed = put_at(session, rows, row, position)
         session.flush()
-        return _view(session, row, where + 1)
+        return _view(session, row, landed)
 
 
 def _editing(session: Session, actor: Actor, name: str) -> tuple[list[Automation], Automation]:
-    check_can_bulk(reload_actor(session, actor))
-    rows = _ordered(session)
-    found = next((row for row in rows if row.name == name.strip()), None)
-    if found is None:
-        raise NotFound(f"no automation named {name!r}")
-    return rows, found
+    return for_editing(session, actor, Automation, name=name, what="automation")
 
 
 def remove_automation(store: Store, *, actor: Actor, name: str) -> None:
@@ -406,8 +394,7 @@ def remove_automation(store: Store, *, actor: Actor, name: str) -> None:
             session.delete(info)
         session.delete(found)
         session.flush()
-        for index, each in enumerate((r for r in rows if r is not found), start=1):
-            each.position = index
+        renumber(session, [r for r in rows if r is not found])
 
 
 def set_enabled(

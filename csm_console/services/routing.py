@@ -25,7 +25,8 @@ from csm_console.domain.routing import (
     first_match,
 )
 from csm_console.domain.text import normalize_tag
-from csm_console.errors import NotFound, UsageError
+from csm_console.errors import UsageError
+from csm_console.services.ordered import for_editing, in_order, put_at, renumber
 from csm_console.services.ticket_core import NewTicket, reload_actor, team_for_tier
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Rule, Team
@@ -57,7 +58,7 @@ def _rule_of(session: Session, row: Rule) -> RoutingRule:
 
 
 def _ordered(session: Session) -> list[Rule]:
-    return list(session.execute(select(Rule).order_by(col(Rule.position))).scalars())
+    return in_order(session, Rule)
 
 
 def list_rules(store: Store) -> list[RuleView]:
@@ -66,13 +67,6 @@ def list_rules(store: Store) -> list[RuleView]:
             RuleView(index, _rule_of(session, row))
             for index, row in enumerate(_ordered(session), start=1)
         ]
-
-
-def _renumber(session: Session, rows: list[Rule]) -> None:
-    """Positions 1..n in the given order."""
-    for index, row in enumerate(rows, start=1):
-        row.position = index
-        session.add(row)
 
 
 def add_rule(
@@ -125,21 +119,14 @@ def add_rule(
             add_tags=",".join(normalize_tag(t) for t in actions.add_tags),
             assign_to_id=agent.id if agent else None,
         )
-        where = len(rows) if position is None else max(0, min(len(rows), position - 1))
-        rows.insert(where, row)
-        _renumber(session, rows)
+        landed = put_at(session, rows, row, position)
         session.flush()
-        return RuleView(where + 1, _rule_of(session, row))
+        return RuleView(landed, _rule_of(session, row))
 
 
 def _editing(session: Session, actor: Actor, name: str) -> tuple[list[Rule], Rule]:
     """The rules in order and the one named, for a lead or admin changing them."""
-    check_can_bulk(reload_actor(session, actor))
-    rows = _ordered(session)
-    found = next((row for row in rows if row.name == name.strip()), None)
-    if found is None:
-        raise NotFound(f"no rule named {name!r}")
-    return rows, found
+    return for_editing(session, actor, Rule, name=name, what="rule")
 
 
 def remove_rule(store: Store, *, actor: Actor, name: str) -> None:
@@ -147,7 +134,7 @@ def remove_rule(store: Store, *, actor: Actor, name: str) -> None:
         rows, found = _editing(session, actor, name)
         session.delete(found)
         session.flush()
-        _renumber(session, [row for row in rows if row is not found])
+        renumber(session, [row for row in rows if row is not found])
 
 
 def move_rule(store: Store, *, actor: Actor, name: str, position: int) -> int:
@@ -157,10 +144,7 @@ def move_rule(store: Store, *, actor: Actor, name: str, position: int) -> int:
     with store.write() as session:
         rows, found = _editing(session, actor, name)
         rows.remove(found)
-        where = min(len(rows), position - 1)
-        rows.insert(where, found)
-        _renumber(session, rows)
-        return where + 1
+        return put_at(session, rows, found, position)
 
 
 def rules_in(session: Session) -> list[RoutingRule]:

@@ -163,12 +163,7 @@ ticket = Table(
     Index("ix_ticket_report_created", *REPORT_CREATED),
     Index("ix_ticket_solved", *REPORT_SOLVED),
     Index("ix_ticket_responded", *REPORT_RESPONDED),
-    Index(
-        "ix_ticket_open",
-        *REPORT_OPEN,
-        sqlite_where=text(ACTIVE_CONDITION),
-        postgresql_where=text(ACTIVE_CONDITION),
-    ),
+    # ix_ticket_open, the partial index of the active tickets: see store.models
     # `csm import` upserts by the id a ticket has in the system it came from
     Index("ux_ticket_external_id", "external_id", unique=True),
 )

@@ -280,11 +280,6 @@ def main(
 
 
 def run() -> None:
-    # Typer parses options through pydantic, whose first validator looks for pydantic plugins
-    # in the entry points of every installed package (importlib.metadata, and with it the
-    # `email` package): a few per cent of `csm tickets list`'s start-up, for plugins csm never
-    # uses.  Whoever sets the variable keeps their own value.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         app(prog_name="csm")
     except SystemExit:

@@ -61,7 +61,7 @@ class CliState:
 
     def known_actor(self) -> Actor | None:
         """The acting agent if one is known (--as, or a PostgreSQL login bound to an agent)."""
-        from csm_console.services.agents import known_actor
+        from csm_console.services.acting import known_actor
 
         return known_actor(self.store(), self.settings().agent)
 

@@ -51,7 +51,8 @@ def list_tickets(
     ),
 ) -> None:
     """List tickets matching a query, most urgent first. ndjson, csv and ids stream."""
-    from csm_console.services import ticket_reads
+    # the Core read path: listing imports no ORM (services.ticket_list)
+    from csm_console.services import ticket_list
 
     check_format(format, FORMATS)
     if fields == "help":
@@ -63,7 +64,7 @@ def list_tickets(
     if format == "table" and limit is None:
         limit = 100
     now = datetime.now(UTC)
-    rows = ticket_reads.iter_tickets(
+    rows = ticket_list.iter_tickets(
         st.store(), actor=actor, query=parsed, sort=order, limit=limit, now=now
     )
     if format == "ids":

@@ -118,3 +118,13 @@ def parse_enum(enum: type[E], text: str, what: str) -> E:
     except ValueError:
         valid = ", ".join(e.value for e in enum)
         raise ValueError(f"unknown {what} {text!r}; valid: {valid}") from None
+
+
+class OutState(StrEnum):
+    """Where an outgoing mail is (`outgoing_mail.state`)."""
+
+    QUEUED = "queued"  # waiting for its next attempt (`next_attempt_at`)
+    SENDING = "sending"  # claimed by a sender until `claimed_until` (a lease)
+    SENT = "sent"  # the server took it (`server_reply` holds its answer)
+    FAILED = "failed"  # refused for good, given up, or bounced (`server_reply` says why)
+    CANCELLED = "cancelled"  # an agent cancelled it before it was sent

@@ -18,6 +18,9 @@ from enum import StrEnum
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from csm_console.domain.mail import LOOP_HEADER, MessageFlag, subject_tag
+
+# in domain.model, with the other column values, so that the query language does not import this
+from csm_console.domain.model import OutState as OutState
 from csm_console.domain.text import sanitize
 
 
@@ -32,16 +35,6 @@ class OutKind(StrEnum):
     @property
     def automatic(self) -> bool:
         return self in (OutKind.ACK, OutKind.SURVEY)
-
-
-class OutState(StrEnum):
-    """Where an outgoing mail is (`outgoing_mail.state`)."""
-
-    QUEUED = "queued"  # waiting for its next attempt (`next_attempt_at`)
-    SENDING = "sending"  # claimed by a sender until `claimed_until` (a lease)
-    SENT = "sent"  # the server took it (`server_reply` holds its answer)
-    FAILED = "failed"  # refused for good, given up, or bounced (`server_reply` says why)
-    CANCELLED = "cancelled"  # an agent cancelled it before it was sent
 
 
 # the template names of the automatic mails (`reply_template.name`, one variant per language)

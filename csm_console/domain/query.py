@@ -25,13 +25,13 @@ from csm_console.domain.model import (
     MAX_ID,
     Channel,
     Language,
+    OutState,
     Priority,
     Segment,
     Status,
     Tier,
     as_id,
 )
-from csm_console.domain.outgoing import OutState
 from csm_console.domain.text import fold, sanitize
 from csm_console.errors import QueryError
 

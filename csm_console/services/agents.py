@@ -49,14 +49,8 @@ def resolve_actor(store: Store, handle: str | None) -> Actor:
         return actor_of(session, agent)
 
 
-def known_actor(store: Store, handle: str | None) -> Actor | None:
-    """The acting agent when one is known, for reads that only need it for "me" (`assignee:me`,
-    the view My tickets): the one `handle` names, else on PostgreSQL the agent bound to the
-    login; None when neither says who is acting."""
-    if handle:
-        return resolve_actor(store, handle)
-    if not store.is_postgres:
-        return None
+def login_actor(store: Store) -> Actor | None:
+    """The agent bound to the store's PostgreSQL login, if any (`services.acting`)."""
     with store.read() as session:
         _, bound = _login_agent(session)
         return actor_of(session, bound) if bound is not None else None

@@ -479,7 +479,7 @@ class _ChunkWriter:
                 new, rule = route(session, new)
             values = ticket_core.ticket_values(session, new, now=now, rules=self.rules)
             made.append((plan, new, values, rule))
-        tickets = Ticket.__table__  # type: ignore[attr-defined]
+        tickets = Ticket.__table__
         ids = import_load.new_ids(session, tickets, len(made))
         ticket_rows: list[tuple[Any, ...]] = []
         messages: list[tuple[Any, ...]] = []

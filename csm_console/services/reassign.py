@@ -208,7 +208,7 @@ def plan(
         target, conditions, survey = _checked(
             session, actor, query, to, max_tickets, now, with_ids=False
         )
-        assignee = Agent.__table__.alias("current_assignee")  # type: ignore[attr-defined]
+        assignee = Agent.__table__.alias("current_assignee")
         sample = tuple(
             (row.id, row.subject, row.handle)
             for row in session.execute(
@@ -265,7 +265,7 @@ def apply(
     return result
 
 
-_TICKET = Ticket.__table__  # type: ignore[attr-defined]
+_TICKET = Ticket.__table__
 _AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
@@ -327,7 +327,7 @@ def _move_chunk(
                 )
             )
 
-        holder = Agent.__table__.alias("old_holder")  # type: ignore[attr-defined]
+        holder = Agent.__table__.alias("old_holder")
         audit(
             "assignee",
             moving,
@@ -341,7 +341,7 @@ def _move_chunk(
             "updated_at": now,
         }
         if team_moves:
-            old_team = Team.__table__.alias("old_team")  # type: ignore[attr-defined]
+            old_team = Team.__table__.alias("old_team")
             new_name = session.execute(
                 select(col(Team.name)).where(col(Team.id) == new_team)
             ).scalar_one()

@@ -74,7 +74,7 @@ def _next_contact(ticket: Any) -> Any:
 def _refresh_statement() -> Update:
     """The refresh of one (customer, category) group, built once: building it costs more
     than running it (an import runs it for every ticket it creates)."""
-    table = Ticket.__table__  # type: ignore[attr-defined]
+    table = Ticket.__table__
     value = case((table.c.solved_at.is_(None), null()), else_=_next_contact(table.c))
     return (
         update(table)

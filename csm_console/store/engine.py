@@ -13,18 +13,22 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, create_engine, event, exc, text
-from sqlalchemy.engine import URL, make_url
-from sqlmodel import Session
+from sqlalchemy.engine import URL, Connection, make_url
 
 from csm_console.domain.mail import MailSettings
 from csm_console.errors import ConfigError, StoreUnavailable, UsageError
 from csm_console.store.audit_chain import register_sqlite_functions
 from csm_console.store.bulk_turn import WritersTurn
 from csm_console.store.private_files import private_file
+
+# The ORM session is imported by `read()` and `write()` only: a process that reads in Core
+# (`connection()`: the ticket list) never imports the ORM or SQLModel.
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 SQLITE_CACHE_KIB = 32 * 1024
 SQLITE_MMAP_BYTES = 1 << 30
@@ -318,9 +322,19 @@ class Store:
         """A read transaction.  `scan`: it reads much of the store (a report, the dashboard);
         on a lean SQLite store it gets the big cache and the memory map that halve such a scan,
         for this transaction only."""
+        from sqlmodel import Session
+
         engine = self._scan_engine if scan else self.engine
         with translate_errors(self), Session(engine, expire_on_commit=False) as session:
             yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A read transaction on a plain connection, for reads written in SQLAlchemy Core
+        (`services.ticket_list`): no ORM session, so such a process never imports the ORM.
+        Rolled back when the block ends, as `read()` is."""
+        with translate_errors(self), self.engine.connect() as conn:
+            yield conn
 
     def lean(self) -> None:
         """Keep this process's resident memory flat (the console: it lives all day and keeps
@@ -355,6 +369,8 @@ class Store:
     def write(self) -> Iterator[Session]:
         """A write transaction (`BEGIN IMMEDIATE` on SQLite); committed when the block ends.
         Inside `bulk()`, the writers waiting meanwhile go first (`store.bulk_turn`)."""
+        from sqlmodel import Session
+
         if self._checkpoints.deferred:
             self.turn.give_way()
         with (

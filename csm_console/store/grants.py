@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import Integer
-from sqlmodel import SQLModel
 
 import csm_console.store.models  # noqa: F401  (the tables)
+from csm_console.store.models import metadata
 
 GROUPS = ("operator", "lead", "admin")
 WRITE = ("INSERT", "UPDATE", "DELETE")
@@ -72,7 +72,7 @@ def check_prefix(prefix: str) -> str:
 def _sequences() -> list[str]:
     """The sequences behind the tables' serial ids (PostgreSQL names them table_column_seq)."""
     names = []
-    for table in SQLModel.metadata.sorted_tables:
+    for table in metadata.sorted_tables:
         column = table.autoincrement_column
         if column is not None and isinstance(column.type, Integer):
             names.append(f"{table.name}_{column.name}_seq")
@@ -82,7 +82,7 @@ def _sequences() -> list[str]:
 def grants_sql(prefix: str = "csm") -> str:
     prefix = check_prefix(prefix)
     roles = {group: f"{prefix}_{group}" for group in GROUPS}
-    tables = sorted(SQLModel.metadata.tables)
+    tables = sorted(metadata.tables)
     missing = sorted(set(tables) - set(WRITES))
     if missing:  # a new table must say who writes it
         raise AssertionError(f"store.grants.WRITES has no entry for {', '.join(missing)}")

@@ -1,8 +1,12 @@
-"""SQLModel tables.  Rows never leave a session: services turn them into plain data."""
+"""SQLModel tables.  Rows never leave a session: services turn them into plain data.
+
+The tables a ticket list reads (ticket, team, agent, customer, ticket_tag, message,
+attachment, outgoing_mail) are defined in `store.tables`; their classes here map onto them."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -12,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     SmallInteger,
     String,
     Text,
@@ -20,36 +25,35 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from csm_console.domain.model import ACTIVE_STATUSES
+from csm_console.store import tables
 from csm_console.store.audit_chain import AUDIT_COLUMNS as AUDIT_COLUMNS  # the bulk writers'
+from csm_console.store.tables import ACTIVE_CONDITION as ACTIVE_CONDITION
+from csm_console.store.tables import ACTIVE_STATUS_VALUES as ACTIVE_STATUS_VALUES
+from csm_console.store.tables import REPORT_OPEN
 from csm_console.store.types import UTCDateTime
 
-# The report (services.metrics) reads each population through an index holding the time that
-# picks it, what a report groups by, and what its metrics read (migrations 0008 and 0009)
-_GROUPS = ("team_id", "assignee_id", "tier", "channel", "category")
-REPORT_CREATED = ("created_at", *_GROUPS, "status", "first_response_at", "first_response_due",
-                  "solved_at", "resolution_due", "paused_since")  # fmt: skip
-REPORT_SOLVED = ("solved_at", *_GROUPS, "created_at", "resolution_seconds", "paused_seconds",
-                 "resolution_due", "reopen_count", "csat_score", "agent_replies",
-                 "next_contact_at")  # fmt: skip
-REPORT_RESPONDED = ("first_response_at", *_GROUPS, "created_at", "first_response_seconds",
-                    "first_response_due")  # fmt: skip
+# Every table of the store: the Core tables of store.tables, and the ones defined here.
+metadata = tables.metadata
 
 
-# The tickets open now (the report's backlog and breaching counts, the dashboard's backlog) are
-# read through a partial index of the active ones only.  A planner uses it for a query whose
-# WHERE repeats this condition word for word, with the values inline and in this order
-# (store.ticket_query.status_is_active).
-ACTIVE_STATUS_VALUES = tuple(s.value for s in ACTIVE_STATUSES)
-ACTIVE_CONDITION = "status IN ({})".format(", ".join(f"'{v}'" for v in ACTIVE_STATUS_VALUES))
-REPORT_OPEN = (*_GROUPS, "sla_due", "created_at")
+class Stored(SQLModel):
+    """The base of every table: on store.tables' metadata, where the tables a ticket list reads
+    are defined as Core tables (so that reading them needs neither the ORM nor these classes);
+    the classes for those tables below map onto them (`__table__`, each field's `sa_column`)."""
+
+    metadata: ClassVar[MetaData] = tables.metadata
+
+
+def _stamp(column: Any) -> datetime:
+    """A time field on a column of store.tables (typed as the time, as `_ts` is)."""
+    return Field(sa_column=column)  # type: ignore[no-any-return]
 
 
 def _ts(*, nullable: bool = False, index: bool = False) -> datetime:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))  # type: ignore[no-any-return]
 
 
-class Calendar(SQLModel, table=True):
+class Calendar(Stored, table=True):
     """A named business-hours calendar, kept in its text form (see domain.calendar)."""
 
     __tablename__ = "calendar"
@@ -59,173 +63,122 @@ class Calendar(SQLModel, table=True):
     definition: str = Field(sa_column=Column(Text, nullable=False))
 
 
-class Team(SQLModel, table=True):
-    __tablename__ = "team"
+class Team(Stored, table=True):
+    __table__ = tables.team
 
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(sa_column=Column(String(80), nullable=False, unique=True))
-    tier: str = Field(sa_column=Column(String(2), nullable=False))
-    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    # SLA clocks of the team's tickets count this calendar's working time (none: wall time)
-    calendar_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("calendar.id"), nullable=True)
-    )
+    id: int | None = Field(default=None, sa_column=tables.team.c.id)
+    name: str = Field(sa_column=tables.team.c.name)
+    tier: str = Field(sa_column=tables.team.c.tier)
+    description: str = Field(default="", sa_column=tables.team.c.description)
+    calendar_id: int | None = Field(default=None, sa_column=tables.team.c.calendar_id)
 
 
-class Agent(SQLModel, table=True):
-    __tablename__ = "agent"
-    __table_args__ = (Index("ux_agent_db_role", "db_role", unique=True),)
+class Agent(Stored, table=True):
+    __table__ = tables.agent
 
-    id: int | None = Field(default=None, primary_key=True)
-    handle: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
-    name: str = Field(sa_column=Column(String(120), nullable=False))
-    email: str = Field(sa_column=Column(String(200), nullable=False))
-    role: str = Field(sa_column=Column(String(10), nullable=False))
-    tier: str = Field(sa_column=Column(String(2), nullable=False))
-    team_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("team.id"), nullable=True)
-    )
-    active: bool = Field(default=True)
-    signature: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    # PostgreSQL: the database login that is this agent (see services.agents.resolve_actor)
-    db_role: str | None = Field(default=None, sa_column=Column(String(63), nullable=True))
+    id: int | None = Field(default=None, sa_column=tables.agent.c.id)
+    handle: str = Field(sa_column=tables.agent.c.handle)
+    name: str = Field(sa_column=tables.agent.c.name)
+    email: str = Field(sa_column=tables.agent.c.email)
+    role: str = Field(sa_column=tables.agent.c.role)
+    tier: str = Field(sa_column=tables.agent.c.tier)
+    team_id: int | None = Field(default=None, sa_column=tables.agent.c.team_id)
+    active: bool = Field(default=True, sa_column=tables.agent.c.active)
+    signature: str = Field(default="", sa_column=tables.agent.c.signature)
+    db_role: str | None = Field(default=None, sa_column=tables.agent.c.db_role)
 
 
-class Customer(SQLModel, table=True):
-    __tablename__ = "customer"
+class Customer(Stored, table=True):
+    __table__ = tables.customer
 
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(sa_column=Column(String(200), nullable=False))
-    email: str = Field(sa_column=Column(String(254), nullable=False, unique=True))
-    phone: str = Field(default="", sa_column=Column(String(40), nullable=False, default=""))
-    company: str = Field(default="", sa_column=Column(String(200), nullable=False, default=""))
-    language: str = Field(sa_column=Column(String(2), nullable=False))
-    preferred_channel: str = Field(sa_column=Column(String(10), nullable=False))
-    segment: str = Field(sa_column=Column(String(20), nullable=False))
-    # the customer asked not to be sent satisfaction surveys (`customers set --no-surveys`)
-    no_surveys: bool = Field(
-        default=False,
-        sa_column=Column(Boolean, nullable=False, default=False, server_default=text("false")),
-    )
-    # folded name and e-mail, for `customer:` matches that ignore case and diacritics
-    lookup: str = Field(sa_column=Column(String(460), nullable=False, index=True))
+    id: int | None = Field(default=None, sa_column=tables.customer.c.id)
+    name: str = Field(sa_column=tables.customer.c.name)
+    email: str = Field(sa_column=tables.customer.c.email)
+    phone: str = Field(default="", sa_column=tables.customer.c.phone)
+    company: str = Field(default="", sa_column=tables.customer.c.company)
+    language: str = Field(sa_column=tables.customer.c.language)
+    preferred_channel: str = Field(sa_column=tables.customer.c.preferred_channel)
+    segment: str = Field(sa_column=tables.customer.c.segment)
+    no_surveys: bool = Field(default=False, sa_column=tables.customer.c.no_surveys)
+    lookup: str = Field(sa_column=tables.customer.c.lookup)
 
 
-class Ticket(SQLModel, table=True):
-    __tablename__ = "ticket"
-    __table_args__ = (
-        Index("ix_ticket_sla", "sla_due", "id"),
-        Index("ix_ticket_priority", "priority", "id"),
-        Index("ix_ticket_created", "created_at", "id"),
-        Index("ix_ticket_updated", "updated_at", "id"),
-        Index("ix_ticket_team", "team_id", "status"),
-        # an agent's queue by SLA (`assignee:me`), and take-next (assignee_id IS NULL by sla_due)
-        Index("ix_ticket_assignee", "assignee_id", "sla_due", "id"),
-        # a customer's tickets by category and time: repeat contacts in the report
-        Index("ix_ticket_customer_category", "customer_id", "category", "created_at"),
-        # the report's populations, each read without visiting the table
-        Index("ix_ticket_report_created", *REPORT_CREATED),
-        Index("ix_ticket_solved", *REPORT_SOLVED),
-        Index("ix_ticket_responded", *REPORT_RESPONDED),
-        Index(
-            "ix_ticket_open",
-            *REPORT_OPEN,
-            sqlite_where=text(ACTIVE_CONDITION),
-            postgresql_where=text(ACTIVE_CONDITION),
-        ),
-        # `csm import` upserts by the id a ticket has in the system it came from
-        Index("ux_ticket_external_id", "external_id", unique=True),
-    )
+class Ticket(Stored, table=True):
+    __table__ = tables.ticket
 
-    id: int | None = Field(default=None, primary_key=True)
-    external_id: str | None = Field(default=None, sa_column=Column(String(120), nullable=True))
-    subject: str = Field(sa_column=Column(String(500), nullable=False))
-    customer_id: int = Field(sa_column=Column(Integer, ForeignKey("customer.id"), nullable=False))
-    channel: str = Field(sa_column=Column(String(10), nullable=False))
-    status: str = Field(sa_column=Column(String(10), nullable=False))
-    priority: int = Field(sa_column=Column(SmallInteger, nullable=False))
-    category: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
-    tier: str = Field(sa_column=Column(String(2), nullable=False))
-    team_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("team.id"), nullable=True)
-    )
-    assignee_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("agent.id"), nullable=True)
-    )
-    created_at: datetime = _ts()
-    updated_at: datetime = _ts()
-    first_response_at: datetime | None = _ts(nullable=True)
-    solved_at: datetime | None = _ts(nullable=True)
-    closed_at: datetime | None = _ts(nullable=True)
-    first_response_due: datetime = _ts()
-    resolution_due: datetime = _ts()
-    # the deadline of the clock running now (a far-future sentinel when none runs): the `sla` sort
-    sla_due: datetime = _ts()
-    # time in `pending` does not count toward resolution: when the current pause began, and the
-    # working time (wall time without a calendar) of the pauses that ended
-    paused_since: datetime | None = _ts(nullable=True)
-    paused_seconds: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
-    # measured in working time, less pauses, when first answered and when solved (NULL on rows
-    # older than migration 0008: the metrics then read wall time, which their clocks counted)
+    id: int | None = Field(default=None, sa_column=tables.ticket.c.id)
+    external_id: str | None = Field(default=None, sa_column=tables.ticket.c.external_id)
+    subject: str = Field(sa_column=tables.ticket.c.subject)
+    customer_id: int = Field(sa_column=tables.ticket.c.customer_id)
+    channel: str = Field(sa_column=tables.ticket.c.channel)
+    status: str = Field(sa_column=tables.ticket.c.status)
+    priority: int = Field(sa_column=tables.ticket.c.priority)
+    category: str | None = Field(default=None, sa_column=tables.ticket.c.category)
+    tier: str = Field(sa_column=tables.ticket.c.tier)
+    team_id: int | None = Field(default=None, sa_column=tables.ticket.c.team_id)
+    assignee_id: int | None = Field(default=None, sa_column=tables.ticket.c.assignee_id)
+    created_at: datetime = _stamp(tables.ticket.c.created_at)
+    updated_at: datetime = _stamp(tables.ticket.c.updated_at)
+    first_response_at: datetime | None = _stamp(tables.ticket.c.first_response_at)
+    solved_at: datetime | None = _stamp(tables.ticket.c.solved_at)
+    closed_at: datetime | None = _stamp(tables.ticket.c.closed_at)
+    first_response_due: datetime = _stamp(tables.ticket.c.first_response_due)
+    resolution_due: datetime = _stamp(tables.ticket.c.resolution_due)
+    sla_due: datetime = _stamp(tables.ticket.c.sla_due)
+    paused_since: datetime | None = _stamp(tables.ticket.c.paused_since)
+    paused_seconds: int = Field(default=0, sa_column=tables.ticket.c.paused_seconds)
     first_response_seconds: int | None = Field(
-        default=None, sa_column=Column(Integer, nullable=True)
+        default=None, sa_column=tables.ticket.c.first_response_seconds
     )
-    resolution_seconds: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
-    reopen_count: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
-    # the public replies agents wrote: first-contact resolution is exactly one (migration 0009)
-    agent_replies: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
-    # when the same customer next opened a ticket in the same category after this one was
-    # solved (NULL: not since, or not solved): a repeat contact when that is within the report's
-    # window.  Kept by services.repeat_contacts.
-    next_contact_at: datetime | None = _ts(nullable=True)
-    # the `[[mailboxes]]` name an e-mail ticket came in by (replies go out from its address)
-    mailbox: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
-    csat_score: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
-    csat_comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
-    # folded subject and message bodies: free words in the query language match here
-    search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-
-
-class TicketTag(SQLModel, table=True):
-    __tablename__ = "ticket_tag"
-    __table_args__ = (Index("ix_ticket_tag_tag", "tag", "ticket_id"),)
-
-    ticket_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True)
+    resolution_seconds: int | None = Field(
+        default=None, sa_column=tables.ticket.c.resolution_seconds
     )
-    tag: str = Field(sa_column=Column(String(40), primary_key=True))
+    reopen_count: int = Field(default=0, sa_column=tables.ticket.c.reopen_count)
+    agent_replies: int = Field(default=0, sa_column=tables.ticket.c.agent_replies)
+    next_contact_at: datetime | None = _stamp(tables.ticket.c.next_contact_at)
+    mailbox: str | None = Field(default=None, sa_column=tables.ticket.c.mailbox)
+    csat_score: int | None = Field(default=None, sa_column=tables.ticket.c.csat_score)
+    csat_comment: str | None = Field(default=None, sa_column=tables.ticket.c.csat_comment)
+    version: int = Field(default=1, sa_column=tables.ticket.c.version)
+    search_text: str = Field(default="", sa_column=tables.ticket.c.search_text)
 
 
-class Message(SQLModel, table=True):
-    __tablename__ = "message"
-    __table_args__ = (
-        Index("ix_message_ticket", "ticket_id", "id"),
-        # threading: a customer's In-Reply-To / References name one of these (migration 0014)
-        Index("ix_message_mail_id", "mail_id"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("ticket.id", ondelete="CASCADE"), nullable=False)
-    )
-    author_kind: str = Field(sa_column=Column(String(10), nullable=False))
-    agent_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("agent.id"), nullable=True)
-    )
-    internal: bool = Field(default=False)
-    body: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = _ts()
-    # e-mail (migration 0014): the Message-ID header without its angle brackets, incoming or
-    # outgoing; the sender's address; flags (domain.mail.MessageFlag words, space-separated)
-    mail_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
-    sender: str | None = Field(default=None, sa_column=Column(String(254), nullable=True))
-    flags: str = Field(
-        default="", sa_column=Column(String(100), nullable=False, default="", server_default="")
-    )
+# The partial index of the active tickets, on store.tables' ticket table.  Declared here, with
+# the schema's other DDL-only parts, rather than in store.tables: its `postgresql_where` loads
+# SQLAlchemy's PostgreSQL dialect with every driver it knows (asyncpg, pg8000, ...), about a
+# tenth of a ticket list's start-up on a SQLite store, and only DDL (migrations compared,
+# `create_all`) reads it.
+Index(
+    "ix_ticket_open",
+    *(tables.ticket.c[name] for name in REPORT_OPEN),
+    sqlite_where=text(ACTIVE_CONDITION),
+    postgresql_where=text(ACTIVE_CONDITION),
+)
 
 
-class Blob(SQLModel, table=True):
+class TicketTag(Stored, table=True):
+    __table__ = tables.ticket_tag
+
+    ticket_id: int = Field(sa_column=tables.ticket_tag.c.ticket_id)
+    tag: str = Field(sa_column=tables.ticket_tag.c.tag)
+
+
+class Message(Stored, table=True):
+    __table__ = tables.message
+
+    id: int | None = Field(default=None, sa_column=tables.message.c.id)
+    ticket_id: int = Field(sa_column=tables.message.c.ticket_id)
+    author_kind: str = Field(sa_column=tables.message.c.author_kind)
+    agent_id: int | None = Field(default=None, sa_column=tables.message.c.agent_id)
+    internal: bool = Field(default=False, sa_column=tables.message.c.internal)
+    body: str = Field(sa_column=tables.message.c.body)
+    created_at: datetime = _stamp(tables.message.c.created_at)
+    mail_id: str | None = Field(default=None, sa_column=tables.message.c.mail_id)
+    sender: str | None = Field(default=None, sa_column=tables.message.c.sender)
+    flags: str = Field(default="", sa_column=tables.message.c.flags)
+
+
+class Blob(Stored, table=True):
     """The bytes of an attachment, stored once by their SHA-256 however many messages carry
     them, in the store itself so a shared PostgreSQL store serves every console."""
 
@@ -236,28 +189,22 @@ class Blob(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
-class Attachment(SQLModel, table=True):
+class Attachment(Stored, table=True):
     """A file a message carries: its sanitised name, type and size, and its bytes by hash."""
 
-    __tablename__ = "attachment"
-    __table_args__ = (Index("ix_attachment_message", "message_id", "position"),)
+    __table__ = tables.attachment
 
-    id: int | None = Field(default=None, primary_key=True)
-    message_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("message.id", ondelete="CASCADE"), nullable=False)
-    )
-    position: int = Field(sa_column=Column(SmallInteger, nullable=False))
-    filename: str = Field(sa_column=Column(String(255), nullable=False))
-    content_type: str = Field(sa_column=Column(String(127), nullable=False))
-    size: int = Field(sa_column=Column(Integer, nullable=False))
-    sha256: str = Field(sa_column=Column(String(64), ForeignKey("blob.sha256"), nullable=False))
-    inline: bool = Field(
-        default=False,
-        sa_column=Column(Boolean, nullable=False, default=False, server_default=text("false")),
-    )
+    id: int | None = Field(default=None, sa_column=tables.attachment.c.id)
+    message_id: int = Field(sa_column=tables.attachment.c.message_id)
+    position: int = Field(sa_column=tables.attachment.c.position)
+    filename: str = Field(sa_column=tables.attachment.c.filename)
+    content_type: str = Field(sa_column=tables.attachment.c.content_type)
+    size: int = Field(sa_column=tables.attachment.c.size)
+    sha256: str = Field(sa_column=tables.attachment.c.sha256)
+    inline: bool = Field(default=False, sa_column=tables.attachment.c.inline)
 
 
-class MailReceipt(SQLModel, table=True):
+class MailReceipt(Stored, table=True):
     """One row per distinct e-mail taken in, whatever became of it: a second copy of the same
     message (by `mail_key`: its Message-ID, or `sha256:` of the raw bytes when it has none) is a
     duplicate, however it arrived (pipe, file, IMAP)."""
@@ -286,7 +233,7 @@ class MailReceipt(SQLModel, table=True):
     detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
-class Quarantine(SQLModel, table=True):
+class Quarantine(Stored, table=True):
     """A message that could not be stored, kept raw with the reason (`csm mail quarantine`)."""
 
     __tablename__ = "quarantine"
@@ -305,7 +252,7 @@ class Quarantine(SQLModel, table=True):
     state: str = Field(sa_column=Column(String(10), nullable=False))
 
 
-class MailboxState(SQLModel, table=True):
+class MailboxState(Stored, table=True):
     """Where `csm mail fetch` is in an IMAP folder: its UIDVALIDITY and the last UID taken in."""
 
     __tablename__ = "mailbox_state"
@@ -317,44 +264,33 @@ class MailboxState(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
-class OutgoingMail(SQLModel, table=True):
+class OutgoingMail(Stored, table=True):
     """The outbox: one e-mail to send, written in the same transaction as the message it
     carries, with its Message-ID fixed when queued so a retry sends the same mail."""
 
-    __tablename__ = "outgoing_mail"
-    __table_args__ = (
-        Index("ix_outgoing_mail_due", "state", "next_attempt_at", "id"),
-        Index("ix_outgoing_mail_ticket", "ticket_id", "id"),
-    )
+    __table__ = tables.outgoing_mail
 
-    id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("ticket.id", ondelete="CASCADE"), nullable=False)
-    )
-    message_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("message.id", ondelete="CASCADE"), nullable=False)
-    )
-    # reply, proactive, ack (acknowledgement), survey (CSAT)
-    kind: str = Field(sa_column=Column(String(10), nullable=False))
-    mailbox: str = Field(sa_column=Column(String(80), nullable=False))
-    mail_id: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
-    recipient: str = Field(sa_column=Column(String(254), nullable=False))
-    subject: str = Field(sa_column=Column(String(500), nullable=False))
-    in_reply_to: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
-    references: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    # queued, sending (claimed by a sender until claimed_until), sent, failed, cancelled
-    state: str = Field(sa_column=Column(String(10), nullable=False))
-    attempts: int = Field(default=0, sa_column=Column(SmallInteger, nullable=False, default=0))
-    next_attempt_at: datetime = _ts()
-    claimed_by: str | None = Field(default=None, sa_column=Column(String(60), nullable=True))
-    claimed_until: datetime | None = _ts(nullable=True)
-    created_at: datetime = _ts()
-    sent_at: datetime | None = _ts(nullable=True)
-    # the server's answer to a sent mail, or why it failed
-    server_reply: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    id: int | None = Field(default=None, sa_column=tables.outgoing_mail.c.id)
+    ticket_id: int = Field(sa_column=tables.outgoing_mail.c.ticket_id)
+    message_id: int = Field(sa_column=tables.outgoing_mail.c.message_id)
+    kind: str = Field(sa_column=tables.outgoing_mail.c.kind)
+    mailbox: str = Field(sa_column=tables.outgoing_mail.c.mailbox)
+    mail_id: str = Field(sa_column=tables.outgoing_mail.c.mail_id)
+    recipient: str = Field(sa_column=tables.outgoing_mail.c.recipient)
+    subject: str = Field(sa_column=tables.outgoing_mail.c.subject)
+    in_reply_to: str | None = Field(default=None, sa_column=tables.outgoing_mail.c.in_reply_to)
+    references: str = Field(default="", sa_column=tables.outgoing_mail.c.references)
+    state: str = Field(sa_column=tables.outgoing_mail.c.state)
+    attempts: int = Field(default=0, sa_column=tables.outgoing_mail.c.attempts)
+    next_attempt_at: datetime = _stamp(tables.outgoing_mail.c.next_attempt_at)
+    claimed_by: str | None = Field(default=None, sa_column=tables.outgoing_mail.c.claimed_by)
+    claimed_until: datetime | None = _stamp(tables.outgoing_mail.c.claimed_until)
+    created_at: datetime = _stamp(tables.outgoing_mail.c.created_at)
+    sent_at: datetime | None = _stamp(tables.outgoing_mail.c.sent_at)
+    server_reply: str = Field(default="", sa_column=tables.outgoing_mail.c.server_reply)
 
 
-class ReplyTemplate(SQLModel, table=True):
+class ReplyTemplate(Stored, table=True):
     __tablename__ = "reply_template"
     # language variants share a name: one template per (name, language)
     __table_args__ = (UniqueConstraint("name", "language", name="uq_reply_template_name_language"),)
@@ -367,7 +303,7 @@ class ReplyTemplate(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
-class Article(SQLModel, table=True):
+class Article(Stored, table=True):
     __tablename__ = "article"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -387,7 +323,7 @@ class Article(SQLModel, table=True):
     search_text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
 
 
-class SlaPolicy(SQLModel, table=True):
+class SlaPolicy(Stored, table=True):
     __tablename__ = "sla_policy"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -400,7 +336,7 @@ class SlaPolicy(SQLModel, table=True):
     resolution_minutes: int = Field(sa_column=Column(Integer, nullable=False))
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(Stored, table=True):
     __tablename__ = "audit_event"
     __table_args__ = (
         Index("ix_audit_ticket", "ticket_id", "id"),
@@ -428,7 +364,7 @@ class AuditEvent(SQLModel, table=True):
     hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
 
 
-class AuditChainHead(SQLModel, table=True):
+class AuditChainHead(Stored, table=True):
     """The one row naming the newest audit row and its hash: the audit trigger locks it, so
     writers chain one after another, and `csm audit verify` checks the chain ends there."""
 
@@ -439,7 +375,7 @@ class AuditChainHead(SQLModel, table=True):
     last_hash: str = Field(sa_column=Column(String(64), nullable=False))
 
 
-class StoreInfo(SQLModel, table=True):
+class StoreInfo(Stored, table=True):
     """Facts about the store itself, such as `store_key`: a random name made when the store was
     created, so that an export can tell its own tickets from another store's."""
 
@@ -449,7 +385,7 @@ class StoreInfo(SQLModel, table=True):
     value: str = Field(sa_column=Column(Text, nullable=False))
 
 
-class Presence(SQLModel, table=True):
+class Presence(Stored, table=True):
     """Who has which ticket open: one row per running console, a lease that its heartbeat
     renews.  A console that exits deletes its row; one that is killed lets it expire."""
 
@@ -469,7 +405,7 @@ class Presence(SQLModel, table=True):
     expires_at: datetime = _ts(index=True)
 
 
-class Rule(SQLModel, table=True):
+class Rule(Stored, table=True):
     """A routing rule (see csm_console.domain.routing): applied, in `position` order, to every
     new ticket; the first whose condition matches sets what its non-null columns say."""
 
@@ -493,7 +429,7 @@ class Rule(SQLModel, table=True):
     )
 
 
-class Automation(SQLModel, table=True):
+class Automation(Stored, table=True):
     """A time-based automation (see csm_console.domain.actions and services.automations): run
     in `position` order by the worker every minute, it takes its actions on the tickets its
     condition matches, once per ticket while the ticket keeps matching (`automation_firing`),
@@ -512,7 +448,7 @@ class Automation(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
-class AutomationFiring(SQLModel, table=True):
+class AutomationFiring(Stored, table=True):
     """An automation has acted on a ticket that still matches its condition."""
 
     __tablename__ = "automation_firing"
@@ -528,7 +464,7 @@ class AutomationFiring(SQLModel, table=True):
     fired_at: datetime = _ts()
 
 
-class Macro(SQLModel, table=True):
+class Macro(Stored, table=True):
     """A macro's variant in one language: the reply it puts in the composer (empty: none) and
     its actions (one per line, the kinds `domain.actions.MACRO_KINDS` allows)."""
 

@@ -31,11 +31,9 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import KeyedColumnElement
 from sqlalchemy.sql.functions import FunctionElement
-from sqlmodel import col
 
 from csm_console.domain.query import (
     CompareTerm,
@@ -55,45 +53,45 @@ from csm_console.domain.query import (
 from csm_console.domain.sla import AT_RISK_SHARE, NO_DEADLINE_SENTINEL
 from csm_console.domain.text import fold
 from csm_console.errors import QueryError
-from csm_console.store.models import (
+from csm_console.store.tables import (
     ACTIVE_STATUS_VALUES,
-    Agent,
-    Attachment,
-    Customer,
-    Message,
-    OutgoingMail,
-    Team,
-    Ticket,
-    TicketTag,
+    agent,
+    attachment,
+    customer,
+    message,
+    outgoing_mail,
+    team,
+    ticket,
+    ticket_tag,
 )
 from csm_console.store.types import UTCDateTime
 
 SENTINEL = NO_DEADLINE_SENTINEL.replace(tzinfo=UTC)
 
 _SORT_COLUMNS: dict[SortKey, Any] = {
-    SortKey.SLA: col(Ticket.sla_due),
-    SortKey.PRIORITY: col(Ticket.priority),
-    SortKey.CREATED: col(Ticket.created_at),
-    SortKey.UPDATED: col(Ticket.updated_at),
-    SortKey.ID: col(Ticket.id),
+    SortKey.SLA: ticket.c.sla_due,
+    SortKey.PRIORITY: ticket.c.priority,
+    SortKey.CREATED: ticket.c.created_at,
+    SortKey.UPDATED: ticket.c.updated_at,
+    SortKey.ID: ticket.c.id,
 }
 _TIME_COLUMNS: dict[str, Any] = {
-    "created": col(Ticket.created_at),
-    "updated": col(Ticket.updated_at),
-    "solved": col(Ticket.solved_at),
-    "responded": col(Ticket.first_response_at),
+    "created": ticket.c.created_at,
+    "updated": ticket.c.updated_at,
+    "solved": ticket.c.solved_at,
+    "responded": ticket.c.first_response_at,
 }
 _RANK_COLUMNS: dict[str, Any] = {
-    "priority": col(Ticket.priority),
+    "priority": ticket.c.priority,
     # tiers are 'L1'..'L3': their text order is their rank order
-    "tier": col(Ticket.tier),
-    "csat": col(Ticket.csat_score),
+    "tier": ticket.c.tier,
+    "csat": ticket.c.csat_score,
 }
 # columns that may be NULL: a negated term also selects the tickets without a value
 _NULLABLE: dict[str, Any] = {
-    "solved": col(Ticket.solved_at),
-    "responded": col(Ticket.first_response_at),
-    "csat": col(Ticket.csat_score),
+    "solved": ticket.c.solved_at,
+    "responded": ticket.c.first_response_at,
+    "csat": ticket.c.csat_score,
 }
 
 
@@ -112,7 +110,7 @@ def _compile_term(term: Term, *, me_id: int | None, now: datetime) -> ColumnElem
     condition: ColumnElement[bool]
     nullable_column: Any = None
     if isinstance(term, WordTerm):
-        condition = col(Ticket.search_text).like(like_pattern(term.text), escape="\\")
+        condition = ticket.c.search_text.like(like_pattern(term.text), escape="\\")
     elif isinstance(term, MatchTerm) and term.field == "needs":  # needs:me, the only value
         if me_id is None:
             raise QueryError("needs:me needs an acting agent (--as HANDLE)")
@@ -171,21 +169,19 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
     wants_none = len(values) != len(term.values)
     field = term.field
     if field == "status":
-        return col(Ticket.status).in_(values), None
+        return ticket.c.status.in_(values), None
     if field == "channel":
-        return col(Ticket.channel).in_(values), None
+        return ticket.c.channel.in_(values), None
     if field == "tier":
-        return col(Ticket.tier).in_([f"L{v}" for v in values]), None
+        return ticket.c.tier.in_([f"L{v}" for v in values]), None
     if field == "priority":
-        return col(Ticket.priority).in_(values), None
+        return ticket.c.priority.in_(values), None
     if field == "csat":
-        return _with_none(col(Ticket.csat_score), values, wants_none), col(Ticket.csat_score)
+        return _with_none(ticket.c.csat_score, values, wants_none), ticket.c.csat_score
     if field == "id":
-        return col(Ticket.id).in_(values), None
+        return ticket.c.id.in_(values), None
     if field == "category":
-        return _with_none(func.lower(col(Ticket.category)), values, wants_none), col(
-            Ticket.category
-        )
+        return _with_none(func.lower(ticket.c.category), values, wants_none), ticket.c.category
     if field == "assignee":
         ids: list[Any] = []
         handles: list[str] = []
@@ -201,61 +197,57 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
                 handles.append(str(value))
         parts: list[ColumnElement[bool]] = []
         if ids:
-            parts.append(col(Ticket.assignee_id).in_(ids))
+            parts.append(ticket.c.assignee_id.in_(ids))
         if handles:
             parts.append(
-                col(Ticket.assignee_id).in_(
-                    select(col(Agent.id)).where(func.lower(col(Agent.handle)).in_(handles))
+                ticket.c.assignee_id.in_(
+                    select(agent.c.id).where(func.lower(agent.c.handle).in_(handles))
                 )
             )
         if inactive:
-            parts.append(
-                col(Ticket.assignee_id).in_(select(col(Agent.id)).where(not_(col(Agent.active))))
-            )
+            parts.append(ticket.c.assignee_id.in_(select(agent.c.id).where(not_(agent.c.active))))
         if wants_none:
-            parts.append(col(Ticket.assignee_id).is_(None))
-        return or_(*parts), col(Ticket.assignee_id)
+            parts.append(ticket.c.assignee_id.is_(None))
+        return or_(*parts), ticket.c.assignee_id
     if field == "team":
         names = [str(v).lower() for v in values]
-        team_ids = select(col(Team.id)).where(func.lower(col(Team.name)).in_(names))
-        parts = [col(Ticket.team_id).in_(team_ids)] if names else []
+        team_ids = select(team.c.id).where(func.lower(team.c.name).in_(names))
+        parts = [ticket.c.team_id.in_(team_ids)] if names else []
         if wants_none:
-            parts.append(col(Ticket.team_id).is_(None))
-        return or_(*parts), col(Ticket.team_id)
+            parts.append(ticket.c.team_id.is_(None))
+        return or_(*parts), ticket.c.team_id
     if field == "has":  # has:attachment, the only value (domain.query.HAS_VALUES)
         return has_attachment(), None
     if field == "tag":
         return (
-            exists().where(
-                col(TicketTag.ticket_id) == col(Ticket.id), col(TicketTag.tag).in_(values)
-            ),
+            exists().where(ticket_tag.c.ticket_id == ticket.c.id, ticket_tag.c.tag.in_(values)),
             None,
         )
     if field in {"language", "segment"}:
-        column = col(Customer.language) if field == "language" else col(Customer.segment)
-        return col(Ticket.customer_id).in_(select(col(Customer.id)).where(column.in_(values))), None
+        column = customer.c.language if field == "language" else customer.c.segment
+        return ticket.c.customer_id.in_(select(customer.c.id).where(column.in_(values))), None
     if field == "customer":
         conditions: list[ColumnElement[bool]] = []
         for value in values:
             text = str(value).strip()
             if "@" in text:
-                conditions.append(col(Customer.email) == text.lower())
+                conditions.append(customer.c.email == text.lower())
             else:
-                conditions.append(col(Customer.lookup).like(like_pattern(fold(text)), escape="\\"))
-        return col(Ticket.customer_id).in_(select(col(Customer.id)).where(or_(*conditions))), None
+                conditions.append(customer.c.lookup.like(like_pattern(fold(text)), escape="\\"))
+        return ticket.c.customer_id.in_(select(customer.c.id).where(or_(*conditions))), None
     if field == "mail":  # the state of the ticket's latest outgoing mail (`mail:failed`)
-        latest = aliased(OutgoingMail)
+        latest = outgoing_mail.alias()
         newest = (
-            select(func.max(col(latest.id)))
-            .where(col(latest.ticket_id) == col(Ticket.id))
+            select(func.max(latest.c.id))
+            .where(latest.c.ticket_id == ticket.c.id)
             .correlate_except(latest)
             .scalar_subquery()
         )
         return (
             exists().where(
-                col(OutgoingMail.ticket_id) == col(Ticket.id),
-                col(OutgoingMail.id) == newest,
-                col(OutgoingMail.state).in_(values),
+                outgoing_mail.c.ticket_id == ticket.c.id,
+                outgoing_mail.c.id == newest,
+                outgoing_mail.c.state.in_(values),
             ),
             None,
         )
@@ -265,7 +257,7 @@ def _match(term: MatchTerm, *, me_id: int | None) -> tuple[ColumnElement[bool], 
 def has_attachment() -> ColumnElement[bool]:
     """A message of the ticket carries a file (`has:attachment`)."""
     return exists().where(
-        col(Message.ticket_id) == col(Ticket.id), col(Attachment.message_id) == col(Message.id)
+        message.c.ticket_id == ticket.c.id, attachment.c.message_id == message.c.id
     )
 
 
@@ -275,14 +267,14 @@ def _sla(term: SlaTerm, now: datetime) -> ColumnElement[bool]:
     if term.state == "missed":
         return sla_missed(now)
     if term.state == "ok":
-        return and_(col(Ticket.sla_due) >= now, col(Ticket.sla_due) < SENTINEL)
+        return and_(ticket.c.sla_due >= now, ticket.c.sla_due < SENTINEL)
     if term.state == "at-risk":
         return at_risk(now)
     assert term.within is not None
     limit = now + term.within
     if term.op in (Op.LT, Op.LE):
-        return _compare(col(Ticket.sla_due), term.op, limit)
-    return and_(_compare(col(Ticket.sla_due), term.op, limit), col(Ticket.sla_due) < SENTINEL)
+        return _compare(ticket.c.sla_due, term.op, limit)
+    return and_(_compare(ticket.c.sla_due, term.op, limit), ticket.c.sla_due < SENTINEL)
 
 
 def _outcome(term: OutcomeTerm, now: datetime) -> ColumnElement[bool]:
@@ -292,7 +284,7 @@ def _outcome(term: OutcomeTerm, now: datetime) -> ColumnElement[bool]:
         return resolution_met() if term.value == "met" else resolution_missed(now)
     if term.value == "yes":
         return fcr()
-    return and_(col(Ticket.solved_at).is_not(None), not_(_fcr_shape()))
+    return and_(ticket.c.solved_at.is_not(None), not_(_fcr_shape()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -302,17 +294,17 @@ def _outcome(term: OutcomeTerm, now: datetime) -> ColumnElement[bool]:
 def breaching(now: datetime) -> ColumnElement[bool]:
     """The running clock is overdue (`sla:breached`): a stopped clock's deadline is the far
     future, so only active tickets can breach."""
-    return col(Ticket.sla_due) < now
+    return ticket.c.sla_due < now
 
 
 def at_risk(now: datetime) -> ColumnElement[bool]:
     """`sla:at-risk`: the running clock is not overdue yet but has less than a quarter of its
     target (from creation to the deadline) left, as `domain.sla.clock` says (AT_RISK_SHARE)."""
-    left = seconds_between(col(Ticket.sla_due), _at(now))
-    target = seconds_between(col(Ticket.sla_due), col(Ticket.created_at))
+    left = seconds_between(ticket.c.sla_due, _at(now))
+    target = seconds_between(ticket.c.sla_due, ticket.c.created_at)
     return and_(
-        col(Ticket.sla_due) >= now,
-        col(Ticket.sla_due) < SENTINEL,
+        ticket.c.sla_due >= now,
+        ticket.c.sla_due < SENTINEL,
         left < target * literal(AT_RISK_SHARE),
     )
 
@@ -321,11 +313,11 @@ def frt_elapsed(op: Op, percent: int, now: datetime) -> ColumnElement[bool]:
     """`frt:>80%`: active, no first response yet, and that share of the time from creation to
     the first-response due time gone (wall-clock time, as the due time already counts the
     team's business hours)."""
-    gone = seconds_between(_at(now), col(Ticket.created_at)) * 100
-    target = seconds_between(col(Ticket.first_response_due), col(Ticket.created_at)) * percent
+    gone = seconds_between(_at(now), ticket.c.created_at) * 100
+    target = seconds_between(ticket.c.first_response_due, ticket.c.created_at) * percent
     return and_(
         status_is_active(),
-        col(Ticket.first_response_at).is_(None),
+        ticket.c.first_response_at.is_(None),
         _compare(gone, op, target),
     )
 
@@ -338,24 +330,24 @@ def _at(now: datetime) -> Any:
 def customer_answered(me_id: int) -> ColumnElement[bool]:
     """The customer wrote (not an auto-reply) after the agent `me_id`'s last public reply on
     the ticket, or the agent never replied there.  Read through `ix_message_ticket`."""
-    mine = aliased(Message)
+    mine = message.alias()
     my_last = (
-        select(func.max(col(mine.id)))
+        select(func.max(mine.c.id))
         .where(
-            col(mine.ticket_id) == col(Ticket.id),
-            col(mine.author_kind) == "agent",
-            col(mine.agent_id) == me_id,
-            col(mine.internal).is_(False),
+            mine.c.ticket_id == ticket.c.id,
+            mine.c.author_kind == "agent",
+            mine.c.agent_id == me_id,
+            mine.c.internal.is_(False),
         )
         .correlate_except(mine)
         .scalar_subquery()
     )
     return exists().where(
-        col(Message.ticket_id) == col(Ticket.id),
-        col(Message.id) > func.coalesce(my_last, 0),
-        col(Message.author_kind) == "customer",
-        col(Message.internal).is_(False),
-        not_(col(Message.flags).like("%auto-reply%")),
+        message.c.ticket_id == ticket.c.id,
+        message.c.id > func.coalesce(my_last, 0),
+        message.c.author_kind == "customer",
+        message.c.internal.is_(False),
+        not_(message.c.flags.like("%auto-reply%")),
     )
 
 
@@ -363,7 +355,7 @@ def needs_me(me_id: int, now: datetime) -> ColumnElement[bool]:
     """`needs:me`: the agent's active tickets that need them now: the customer answered after
     their last public reply (or they never replied), or the running clock is at risk.  Read
     through `ix_ticket_open` (`active_of`), then each ticket's messages (`ix_message_ticket`)."""
-    return and_(col(Ticket.id).in_(active_of(me_id)), or_(customer_answered(me_id), at_risk(now)))
+    return and_(ticket.c.id.in_(active_of(me_id)), or_(customer_answered(me_id), at_risk(now)))
 
 
 def active_of(agent_id: int) -> Any:
@@ -371,40 +363,40 @@ def active_of(agent_id: int) -> Any:
     (team, assignee, ...) rather than `ix_ticket_assignee`, which holds every ticket the agent
     ever had: team by team, then the tickets without a team.  At 1,000,000 tickets SQLite
     counts an operator's 32,000 active tickets (of 192,000) this way in 0.15 s against 2.8 s."""
-    mine = and_(col(Ticket.assignee_id) == agent_id, status_is_active())
-    with_team = select(col(Ticket.id)).where(mine, col(Ticket.team_id).in_(select(col(Team.id))))
-    without = select(col(Ticket.id)).where(mine, col(Ticket.team_id).is_(None))
+    mine = and_(ticket.c.assignee_id == agent_id, status_is_active())
+    with_team = select(ticket.c.id).where(mine, ticket.c.team_id.in_(select(team.c.id)))
+    without = select(ticket.c.id).where(mine, ticket.c.team_id.is_(None))
     return union_all(with_team, without)
 
 
 def frt_met() -> ColumnElement[bool]:
-    return col(Ticket.first_response_at) <= col(Ticket.first_response_due)
+    return ticket.c.first_response_at <= ticket.c.first_response_due
 
 
 def frt_missed(now: datetime) -> ColumnElement[bool]:
     """Answered after the first-response target, or still unanswered, active and past it."""
     return or_(
-        col(Ticket.first_response_at) > col(Ticket.first_response_due),
+        ticket.c.first_response_at > ticket.c.first_response_due,
         and_(
-            col(Ticket.first_response_at).is_(None),
+            ticket.c.first_response_at.is_(None),
             status_is_active(),
-            col(Ticket.first_response_due) < now,
+            ticket.c.first_response_due < now,
         ),
     )
 
 
 def resolution_met() -> ColumnElement[bool]:
-    return col(Ticket.solved_at) <= col(Ticket.resolution_due)
+    return ticket.c.solved_at <= ticket.c.resolution_due
 
 
 def resolution_missed(now: datetime) -> ColumnElement[bool]:
     """Solved after the resolution target, or active, not paused (in `pending`) and past it."""
     return or_(
-        col(Ticket.solved_at) > col(Ticket.resolution_due),
+        ticket.c.solved_at > ticket.c.resolution_due,
         and_(
             status_is_active(),
-            col(Ticket.paused_since).is_(None),
-            col(Ticket.resolution_due) < now,
+            ticket.c.paused_since.is_(None),
+            ticket.c.resolution_due < now,
         ),
     )
 
@@ -414,12 +406,12 @@ def sla_missed(now: datetime) -> ColumnElement[bool]:
 
 
 def _fcr_shape() -> ColumnElement[bool]:
-    return and_(col(Ticket.reopen_count) == 0, col(Ticket.agent_replies) == 1)
+    return and_(ticket.c.reopen_count == 0, ticket.c.agent_replies == 1)
 
 
 def fcr() -> ColumnElement[bool]:
     """First-contact resolution: solved with exactly one public agent reply, never reopened."""
-    return and_(col(Ticket.solved_at).is_not(None), _fcr_shape())
+    return and_(ticket.c.solved_at.is_not(None), _fcr_shape())
 
 
 def repeat_contact(window: timedelta) -> ColumnElement[bool]:
@@ -427,11 +419,11 @@ def repeat_contact(window: timedelta) -> ColumnElement[bool]:
     matching no category) after it was solved and at most `window` later: the ticket's
     `next_contact_at` (kept by services.repeat_contacts) is within the window."""
     return and_(
-        col(Ticket.solved_at).is_not(None),
-        col(Ticket.next_contact_at).is_not(None),
+        ticket.c.solved_at.is_not(None),
+        ticket.c.next_contact_at.is_not(None),
         at_most_seconds_after(
-            col(Ticket.next_contact_at),
-            col(Ticket.solved_at),
+            ticket.c.next_contact_at,
+            ticket.c.solved_at,
             literal(int(window.total_seconds()), Integer),
         ),
     )
@@ -512,8 +504,8 @@ def order_by(sort: Sort) -> list[Any]:
     if sort.key is SortKey.ID:
         return [column.desc() if sort.descending else column.asc()]
     if sort.descending:
-        return [column.desc(), col(Ticket.id).desc()]
-    return [column.asc(), col(Ticket.id).asc()]
+        return [column.desc(), ticket.c.id.desc()]
+    return [column.asc(), ticket.c.id.asc()]
 
 
 def keyset_after(sort: Sort, cursor: str) -> ColumnElement[bool]:
@@ -521,10 +513,10 @@ def keyset_after(sort: Sort, cursor: str) -> ColumnElement[bool]:
     key_value, last_id = decode_cursor(sort, cursor)
     column: KeyedColumnElement[Any] = _SORT_COLUMNS[sort.key]
     if sort.key is SortKey.ID:
-        return col(Ticket.id) < last_id if sort.descending else col(Ticket.id) > last_id
+        return ticket.c.id < last_id if sort.descending else ticket.c.id > last_id
     if sort.descending:
-        return tuple_(column, col(Ticket.id)) < tuple_(key_value, last_id)
-    return tuple_(column, col(Ticket.id)) > tuple_(key_value, last_id)
+        return tuple_(column, ticket.c.id) < tuple_(key_value, last_id)
+    return tuple_(column, ticket.c.id) > tuple_(key_value, last_id)
 
 
 def encode_cursor(sort: Sort, key_value: Any, last_id: int) -> str:
@@ -551,6 +543,6 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, int]:
 
 def status_is_active() -> ColumnElement[bool]:
     """The ticket still needs work.  The values are written into the SQL, in the order of the
-    partial index `ix_ticket_open`, so that the planners can use it (see store.models)."""
+    partial index `ix_ticket_open`, so that the planners can use it (see store.tables)."""
     values: Any = bindparam(None, ACTIVE_STATUS_VALUES, expanding=True, literal_execute=True)
-    return col(Ticket.status).in_(values)
+    return ticket.c.status.in_(values)

@@ -6,6 +6,7 @@ exit.  These are correctness checks, not timings: `benchmarks/bench_cli.py` meas
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -73,6 +74,86 @@ def test_machine_formats_do_not_import_rich(sample_env: dict[str, str], fmt: str
     """Rich is for tables: data formats are written without it (it is built on first use)."""
     modules = imported_by(sample_env, "tickets", "list", "--limit", "5", "--format", fmt)
     assert "rich" not in modules
+
+
+# What listing tickets never loads (package names; their submodules too): the console, the
+# migrations, the ORM and the SQLModel classes (the list reads in SQLAlchemy Core through
+# services.ticket_list, store.tables), the ticket reads and writes that do, the agents' reads
+# (no agent is named here), the mail services and channels, the template engine, Rich's
+# progress bars, test-only packages, and the PostgreSQL driver on a SQLite store.
+NOT_FOR_A_LIST = (
+    "textual",
+    "alembic",
+    "sqlmodel",
+    "sqlalchemy.orm",
+    "csm_console.store.models",
+    "csm_console.services.ticket_reads",
+    "csm_console.services.tickets",
+    "csm_console.services.ticket_core",
+    "csm_console.services.agents",
+    "csm_console.services.mail_reads",
+    "csm_console.services.mail_intake",
+    "csm_console.services.mail_send",
+    "csm_console.services.outbox",
+    "csm_console.channels",
+    "jinja2",
+    "rich.progress",
+    "hypothesis",
+    "psycopg",
+)
+
+
+def loaded_of(modules: set[str], packages: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in packages))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tickets", "list", "--limit", "20"],
+        ["tickets", "list", "--limit", "20", "--format", "json"],
+        [
+            "tickets",
+            "list",
+            "--query",
+            "status:open,pending tag:billing sla:breached",
+            "--format",
+            "csv",
+        ],
+        [
+            "tickets",
+            "list",
+            "--query",
+            "mail:failed has:attachment -customer:olga",
+            "--sort",
+            "-updated",
+        ],
+    ],
+    ids=" ".join,
+)
+def test_listing_tickets_loads_neither_the_orm_nor_what_it_does_not_need(
+    sample_env: dict[str, str], args: list[str]
+) -> None:
+    """The start-up of the scripted hot path (issue 18): checked by what it imports, not by
+    timing it (benchmarks/bench_cli.py times it)."""
+    modules = imported_by(sample_env, *args)
+    assert loaded_of(modules, NOT_FOR_A_LIST) == []
+    assert "csm_console.services.ticket_list" in modules  # it did list through the Core path
+
+
+def test_listing_my_tickets_reads_the_agent_through_the_orm(sample_env: dict[str, str]) -> None:
+    """Naming an agent (`--as`) reads them through services.agents: only then is the ORM
+    loaded, and `assignee:me` still lists that agent's tickets."""
+    env = {**sample_env, "CSM_AGENT": "olga"}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_CSM, "tickets", "list", "--query", "assignee:me",
+         "--format", "json", "--fields", "id,assignee"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert listed and {item["assignee"] for item in listed} == {"olga"}
+    assert "csm_console.services.agents" in done.stderr.rsplit("\nMODULES ", 1)[1].split()
 
 
 def test_version_does_not_open_the_store(sample_env: dict[str, str]) -> None:

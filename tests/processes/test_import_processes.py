@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, select, text
 
 from csm_console.services import audit
 from csm_console.store.engine import Store
-from csm_console.store.models import SQLModel
+from csm_console.store.models import metadata
 from tests.conftest import STORE_KINDS, process_env, sample_url
 
 pytestmark = pytest.mark.slow  # starts processes
@@ -51,7 +51,7 @@ def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
         with store.engine.connect() as conn:
             return {
                 table.name: sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
-                for table in SQLModel.metadata.sorted_tables
+                for table in metadata.sorted_tables
                 if table.name not in ("presence",)
             }
     finally:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from csm_console.domain.model import Priority, Status
 from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services import automations
 from csm_console.services import tickets as svc
 from csm_console.services.ticket_reads import get_ticket
-from csm_console.store.models import AuditEvent, AutomationFiring
+from csm_console.store.models import AuditEvent, AutomationFiring, metadata
 from tests.conftest import NOW, Desk
 
 
@@ -137,7 +137,7 @@ def _counts(desk: Desk) -> dict[str, int]:
     with desk.store.read() as session:
         return {
             t.name: int(session.execute(text(f"SELECT count(*) FROM {t.name}")).scalar_one())
-            for t in SQLModel.metadata.sorted_tables
+            for t in metadata.sorted_tables
         }
 
 

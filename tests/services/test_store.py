@@ -13,7 +13,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
-from sqlmodel import SQLModel
 
 from csm_console.errors import ConfigError, SchemaError, StoreUnavailable
 from csm_console.store import migrate, store_info
@@ -26,7 +25,7 @@ from csm_console.store.engine import (
     mask_url,
     parse_store_url,
 )
-from csm_console.store.models import Ticket
+from csm_console.store.models import Ticket, metadata
 from csm_console.store.search_index import is_search_object
 from tests.conftest import PostgresServer
 
@@ -41,7 +40,7 @@ def _schema_diff(store: Store) -> list[object]:
                 "include_name": lambda name, type_, parent: not is_search_object(name),
             },
         )
-        return list(compare_metadata(context, SQLModel.metadata))
+        return list(compare_metadata(context, metadata))
 
 
 def test_migrations_build_exactly_the_models_on_sqlite(tmp_path: Path) -> None:

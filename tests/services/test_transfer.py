@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlmodel import SQLModel
 
 from csm_console.domain.model import Priority, Status
 from csm_console.domain.ticket_record import (
@@ -29,6 +28,7 @@ from csm_console.domain.ticket_record import (
     validate,
 )
 from csm_console.store.engine import Store
+from csm_console.store.models import metadata
 from tests.conftest import STORE_KINDS, Cli, process_env, sample_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,7 +178,7 @@ def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
         with store.engine.connect() as conn:
             return {
                 table.name: sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
-                for table in SQLModel.metadata.sorted_tables
+                for table in metadata.sorted_tables
             }
     finally:
         store.dispose()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import csm_console.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from csm_console.store.models import metadata  # every table (store.tables and store.models)
 from csm_console.store.search_index import is_search_object
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 
 def run_migrations_online() -> None:

@@ -49,7 +49,7 @@ def scratch_stores() -> Iterator[tuple[str, Store]]:
     if POSTGRES:
         base = make_url(POSTGRES).set(drivername="postgresql+psycopg")
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        name = f"csm_bench_{uuid.uuid4().hex[:8]}"
+        name = f"{os.environ.get('CSM_BENCH_DB_PREFIX', 'csm_bench')}_{uuid.uuid4().hex[:8]}"
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         store = Store(base.set(database=name))

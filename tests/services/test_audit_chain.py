@@ -122,7 +122,8 @@ def test_removed_rows_are_found_even_at_the_end(desk: Desk, disable: Any) -> Non
         conn.execute(
             text(
                 "UPDATE audit_chain_head SET last_id = a.id, last_hash = a.hash "
-                f"FROM (SELECT id, hash FROM audit_event WHERE id = {rows[2]}) AS a"
+                f"FROM (SELECT id, hash, chain FROM audit_event WHERE id = {rows[2]}) AS a "
+                "WHERE audit_chain_head.id = a.chain"  # the head of the row's shard
             )
         )
     assert _csm(store, "audit", "verify").exit_code == 0

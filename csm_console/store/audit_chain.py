@@ -47,7 +47,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from csm_console.domain.audit_chain import GENESIS, ChainedRow, chain_hash
+from csm_console.domain.audit_chain import (
+    GENESIS,
+    ChainedRow,
+    chain_hash,
+    epoch_micros,
+    row_content,
+)
 
 # The columns a bulk writer fills, in this order (reassign's INSERT ... SELECT, the generator);
 # the chain covers them and the id.
@@ -387,7 +393,10 @@ def chained_row(values: Any) -> ChainedRow:
 
 
 def _sqlite_audit_hash(prev_hash: str | None, *values: Any) -> str:
-    return chain_hash(prev_hash, chained_row(values).content())
+    # what chained_row(values).content() gives, without the row object (once per audit row)
+    parts = list(values)
+    parts[7] = epoch_micros(stored_time(parts[7]))
+    return chain_hash(prev_hash, row_content(tuple(parts)))
 
 
 def register_sqlite_functions(connection: sqlite3.Connection) -> None:

@@ -17,8 +17,8 @@ a time always uses shard 1), so up to 16 writers chain at once and commit in one
 the shard is held, so within a shard ids follow the chain (and the commits).  A shard's head is
 written once per statement (a statement trigger), not once per row: the rows of one statement
 are linked through transaction-local settings (`csm.chain_*`), so a bulk `INSERT ... SELECT`
-costs one head update.  SQLite has one writer at a time and uses shard 1 alone; its trigger
-links a row with one UPDATE of the row and one of the head.
+costs one head update.  SQLite has one writer at a time and uses shard 1 alone (its trigger
+is 0011's, which also names the shard).
 
 Why shards and not a chain linked after commit (a "chainer" sealing rows below the oldest
 running transaction): the chainer leaves rows unproven until it runs, needs a process that must
@@ -284,10 +284,10 @@ END""",
 CREATE TRIGGER audit_event_chain AFTER INSERT ON audit_event BEGIN
   INSERT OR IGNORE INTO audit_chain_head (id, last_id, last_hash) VALUES (1, 0, coalesce(
     (SELECT last_hash FROM audit_chain_head WHERE id = {TRUNK}), ''));
-  UPDATE audit_event SET chain = 1, prev_hash = h.last_hash,
-    hash = csm_audit_hash(h.last_hash, {", ".join(f"NEW.{c}" for c in CHAIN_COLUMNS)})
-    FROM (SELECT last_hash FROM audit_chain_head WHERE id = 1) AS h
-    WHERE audit_event.id = NEW.id;
+  UPDATE audit_event SET chain = 1,
+    prev_hash = (SELECT last_hash FROM audit_chain_head WHERE id = 1) WHERE id = NEW.id;
+  UPDATE audit_event SET hash = csm_audit_hash(prev_hash, {", ".join(CHAIN_COLUMNS)})
+    WHERE id = NEW.id;
   UPDATE audit_chain_head SET last_id = NEW.id,
     last_hash = (SELECT hash FROM audit_event WHERE id = NEW.id) WHERE id = 1;
 END""",

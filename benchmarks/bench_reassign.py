@@ -1,6 +1,7 @@
 """`csm tickets reassign` against a bare SQL UPDATE of the same rows, on a 1M-ticket store.
 
-    python benchmarks/bench_reassign.py [--tickets 1000000] [--runs 5] [--query Q] [--smoke]
+    python benchmarks/bench_reassign.py [--tickets 1000000] [--runs 5] [--query Q]
+        [--only sqlite|postgresql] [--smoke]
 
 Each run reassigns the tickets of one agent matching `--query` (default: all of them, about
 96,000 at 1M; `priority:>=high` moves about 48,000)
@@ -231,11 +232,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--query", default="", help="more conditions after assignee:SOURCE")
     parser.add_argument("--smoke", action="store_true", help="600 tickets, 1 run: a check")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one store, not both")
     args = parser.parse_args()
     if args.smoke:
         args.tickets, args.runs = 600, 1
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     for kind, store in scratch_stores():
+        if args.only and kind != args.only:
+            continue
         lead, source, target = measure(kind, store, args.tickets, args.runs, args.query)
         writers_turn(kind, store, lead, f"assignee:{source} {args.query}".strip(), target)
         check_chain(kind, store)

@@ -82,7 +82,7 @@ def verify(
         for link in audit_chain.iter_links(conn):
             if walk.step(link, settled):
                 break
-        walk.finish(heads, settled)
+        walk.finish(heads)
     report = ChainReport(walk.rows, walk.head_id, walk.head_hash, walk.broken, now)
     if actor is not None and actor.role == Role.ADMIN:
         _record(store, report)
@@ -100,6 +100,7 @@ class _Walk:
         self.head_id: int | None = None  # the head printed: every chain as of the settled row
         self.head_hash: str | None = None
         self.expected: tuple[str, str] | None = None  # --expect's row: its hash, the head then
+        self.noted = False
 
     def _end(self, chain: int) -> tuple[int | None, str]:
         """Where `chain` stands: its last row and hash (a shard with no row yet: the trunk's)."""
@@ -109,15 +110,19 @@ class _Walk:
             return None, GENESIS
         return self.ends.get(TRUNK, (None, GENESIS))
 
-    def _note(self, upto: int) -> None:
-        if self.head_id is None and self.ends:
-            self.head_id, self.head_hash = upto, chain_digest(self.ends)
+    def _note(self) -> None:
+        """The head as of the settled rows (called once, when the walk passes them)."""
+        if not self.noted:
+            self.noted = True
+            if self.ends:  # named by its newest row: the one --expect looks for next time
+                self.head_id = max(row_id for row_id, _ in self.ends.values())
+                self.head_hash = chain_digest(self.ends)
 
     def step(self, link: audit_chain.ShardLink, settled: int) -> bool:
         """Follow one row; True when the chain breaks there."""
         row, chain, stored_prev, stored_hash = link
         if row.id > settled:
-            self._note(settled)
+            self._note()
         prev_id, prev_hash = self._end(chain)
         self.broken = check_link(
             row, prev_hash=prev_hash, prev_id=prev_id, stored_prev=stored_prev,
@@ -132,8 +137,8 @@ class _Walk:
             self.expected = (stored_hash, chain_digest(self.ends))
         return False
 
-    def finish(self, heads: dict[int, tuple[int, str]], settled: int) -> None:
-        self._note(settled)
+    def finish(self, heads: dict[int, tuple[int, str]]) -> None:
+        self._note()
         if self.broken is None:
             self.broken = self._check_heads(heads)
         if self.broken is None and self.expect is not None:

@@ -49,7 +49,7 @@ def scratch_stores() -> Iterator[tuple[str, Store]]:
     if POSTGRES:
         base = make_url(POSTGRES).set(drivername="postgresql+psycopg")
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        name = f"csm_bench_{uuid.uuid4().hex[:8]}"
+        name = f"{os.environ.get('CSM_BENCH_DB_PREFIX', 'csm_bench')}_{uuid.uuid4().hex[:8]}"
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         store = Store(base.set(database=name))
@@ -256,8 +256,13 @@ def _run_claims(store: Store, processes: int, count: int, mode: str) -> float:
             audited = session.execute(
                 text("SELECT count(*) FROM audit_event WHERE action = 'claim'")
             ).scalar_one()
+            shards = session.execute(
+                text("SELECT count(DISTINCT chain), max(chain) FROM audit_event")
+            ).one()
         if audited != count:
             raise SystemExit(f"{audited} claim audit events for {count} claims")
+        print(f"  [{store.dialect}] the claims' audit rows went into {shards[0]} shard(s) of the "
+              f"chain (highest: {shards[1]})", file=sys.stderr)  # fmt: skip
         report = audit.verify(store, actor=None)
         if report.broken is not None:
             raise SystemExit(f"the audit chain breaks after the claims: {report.broken}")

@@ -54,7 +54,19 @@ class ChainedRow:
             self.batch_id,
             self.version,
         )
-        return ";".join("-" if p is None else f"{len(str(p))}:{p}" for p in parts)
+        return row_content(parts)
+
+
+def row_content(parts: tuple[object, ...]) -> str:
+    """The fields as the chain hashes them: each `<length>:<text>`, or `-` for NULL."""
+    out = []
+    for p in parts:
+        if p is None:
+            out.append("-")
+        else:
+            text = str(p)
+            out.append(f"{len(text)}:{text}")
+    return ";".join(out)
 
 
 def chain_hash(prev_hash: str | None, content: str) -> str:

@@ -14,10 +14,11 @@ notifications, the cursor to ask with next time, and the "needs me" count:
   (`domain.sla.clock`), once per crossing: the cursor remembers which of my tickets were
   already reported, and a ticket leaves that set when its clock is no longer at risk.
 
-My own changes never notify me.  The cursor is the newest audit event id read: on PostgreSQL
-the audit trigger draws ids while it holds the chain head's lock (`store.audit_chain`), and
-SQLite has one writer at a time, so ids become visible in order and an event after the cursor
-is never one that committed before it (nothing missed, nothing twice).
+My own changes never notify me.  The cursor is the newest *settled* audit event id read
+(`store.audit_chain.settled_id`): on PostgreSQL writers in different shards of the audit chain
+commit out of id order, so the cursor stops below the rows a running transaction may still add;
+SQLite has one writer at a time.  An event after the cursor is never one that committed before
+it (nothing missed, nothing twice).
 
 Customer text (a name, an automation's text) is sanitised here, to one line.
 """
@@ -28,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -38,6 +39,7 @@ from csm_console.domain.rights import Actor
 from csm_console.domain.sla import ClockState, clock, running_deadline
 from csm_console.domain.text import sanitize
 from csm_console.services.clock import utcnow
+from csm_console.store.audit_chain import settled_id
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Customer, Message, Ticket
 from csm_console.store.ticket_query import needs_me
@@ -97,7 +99,7 @@ def since(
     `recount` False it is left out unless something new happened to the agent's tickets."""
     now = now or utcnow()
     with store.read() as session:
-        newest = session.execute(select(func.max(col(AuditEvent.id)))).scalar_one() or 0
+        newest = settled_id(session.connection())
         events: list[Notification] = []
         after = newest
         if cursor is not None:

@@ -9,8 +9,9 @@ agent deactivated or moved meanwhile claims nothing here).
 
 - PostgreSQL: one `WITH picked AS (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1), claimed AS
   (UPDATE ... RETURNING), audit AS (INSERT ... SELECT ...) SELECT ...` run on its own
-  (autocommit): one round trip, so the audit chain's head row (every audit insert locks it,
-  see `audit_chain`) is held from the trigger to the commit and no longer.
+  (autocommit): one round trip, so the shard of the audit chain it takes (the first no other
+  writer holds, see `audit_chain`) is held from the trigger to the commit and no longer, and
+  claims in other shards commit beside it (one WAL flush for several).
 - SQLite: the select, the update and one multi-row audit insert under `BEGIN IMMEDIATE`.
 
 `None` means "not here": the queue is empty, the agent changed, or the ticket at the head of

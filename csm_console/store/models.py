@@ -362,11 +362,15 @@ class AuditEvent(Stored, table=True):
     # the hash chain (store.audit_chain): set by the store's trigger, never by a writer
     prev_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    # the shard of the chain the row is linked in (NULL: the trunk, written before 0017)
+    chain: int | None = Field(default=None, sa_column=Column(SmallInteger, nullable=True))
 
 
 class AuditChainHead(Stored, table=True):
-    """The one row naming the newest audit row and its hash: the audit trigger locks it, so
-    writers chain one after another, and `csm audit verify` checks the chain ends there."""
+    """A head of the audit chain: row 0 the trunk (the chain written before 0017), rows 1..16
+    the shards, each naming its newest audit row and its hash.  A writer holds one shard until
+    it commits, so the writers of one shard chain one after another, and `csm audit verify`
+    checks that each chain ends at its head (`store.audit_chain`)."""
 
     __tablename__ = "audit_chain_head"
 

@@ -14,7 +14,7 @@ from sqlalchemy import exc, text
 
 from csm_console.domain.query import parse_query
 from csm_console.services import audit, reassign, tickets
-from csm_console.store import migrate
+from csm_console.store import audit_chain, migrate
 from csm_console.store.engine import Store
 from tests.conftest import Cli, Desk
 
@@ -122,7 +122,8 @@ def test_removed_rows_are_found_even_at_the_end(desk: Desk, disable: Any) -> Non
         conn.execute(
             text(
                 "UPDATE audit_chain_head SET last_id = a.id, last_hash = a.hash "
-                f"FROM (SELECT id, hash FROM audit_event WHERE id = {rows[2]}) AS a"
+                f"FROM (SELECT id, hash, chain FROM audit_event WHERE id = {rows[2]}) AS a "
+                "WHERE audit_chain_head.id = a.chain"  # the head of the row's shard
             )
         )
     assert _csm(store, "audit", "verify").exit_code == 0
@@ -206,3 +207,143 @@ def test_the_migration_chains_the_rows_already_there(own_store: Store) -> None:
     assert migrate.downgrade(store, "0010") == "0010"
     assert migrate.upgrade(store) == ("0010", migrate.HEAD)
     assert audit.verify(store, actor=None).rows == 4
+
+
+def _insert(conn: Any, action: str) -> int:
+    return int(
+        conn.execute(
+            text("INSERT INTO audit_event (action, created_at) VALUES (:a, :t) RETURNING id"),
+            {"a": action, "t": "2026-03-01 00:00:00+00"},
+        ).scalar_one()
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_writers_at_once_chain_in_shards_each_verified_to_its_end(desk: Desk) -> None:
+    """Three transactions open at once take three shards (none waits for another's commit);
+    the settled id stays below the rows of one still running; every shard verifies, and an
+    edit in one shard, a row removed from its middle or its end are each found."""
+    store = desk.store
+    _insert_committed(store, "before")  # a shard made and used already
+    conns = [store.engine.connect() for _ in range(3)]
+    try:
+        txs = [c.begin() for c in conns]
+        ids = [[_insert(c, f"w{n}a")] for n, c in enumerate(conns)]
+        for n, c in enumerate(conns):
+            ids[n].append(_insert(c, f"w{n}b"))
+        txs[2].commit()
+        txs[1].commit()
+        with store.engine.connect() as reader:  # writer 0 still runs: nothing of it below
+            assert audit_chain.settled_id(reader) < ids[0][0]
+        txs[0].commit()
+        with store.engine.connect() as reader:
+            assert audit_chain.settled_id(reader) == ids[2][1]
+            chains = dict(reader.execute(text("SELECT id, chain FROM audit_event")).all())
+    finally:
+        for c in conns:
+            c.close()
+    assert len({chains[i[0]] for i in ids}) == 3  # a shard each
+    assert all(chains[a] == chains[b] for a, b in ids)  # and kept to the commit
+    report = audit.verify(store, actor=None)
+    assert report.intact and report.rows == 7 and report.head_id == ids[2][1]
+    noted = f"{report.head_id}:{report.head_hash}"
+
+    with store.engine.begin() as conn:  # a shard's last row and its head, removed together
+        conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
+        try:
+            conn.execute(text(f"DELETE FROM audit_event WHERE id = {ids[1][1]}"))
+            conn.execute(
+                text(
+                    f"UPDATE audit_chain_head SET last_id = {ids[1][0]}, last_hash = "
+                    f"(SELECT hash FROM audit_event WHERE id = {ids[1][0]}) "
+                    f"WHERE id = {chains[ids[1][0]]}"
+                )
+            )
+        finally:
+            conn.execute(
+                text("ALTER TABLE audit_event ENABLE ALWAYS TRIGGER audit_event_append_only")
+            )
+    assert audit.verify(store, actor=None).intact  # as with one chain: only a noted head sees it
+    expect = _csm(store, "audit", "verify", "--expect", noted)
+    assert expect.exit_code == 7 and "not the one noted earlier" in expect.stderr
+
+
+def _insert_committed(store: Store, action: str) -> int:
+    with store.engine.begin() as conn:
+        return _insert(conn, action)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_a_shard_edited_cut_in_the_middle_or_at_the_end_is_found(desk: Desk, disable: Any) -> None:
+    store = desk.store
+    conns = [store.engine.connect() for _ in range(2)]
+    try:
+        txs = [c.begin() for c in conns]
+        rows = [[_insert(c, f"s{n}.{k}") for k in range(4)] for n, c in enumerate(conns)]
+        for tx in txs:
+            tx.commit()
+    finally:
+        for c in conns:
+            c.close()
+    second = rows[1]  # its own shard, written while the first was held
+    with store.engine.connect() as conn:
+        shard = conn.execute(text(f"SELECT chain FROM audit_event WHERE id = {second[0]}"))
+        chain = shard.scalar_one()
+    assert audit.verify(store, actor=None).intact
+    disable("audit_event_append_only")
+    with store.engine.begin() as conn:
+        conn.execute(text(f"UPDATE audit_event SET action = 'forged' WHERE id = {second[1]}"))
+    broken = audit.verify(store, actor=None).broken
+    assert broken is not None and broken.row_id == second[1] and "content" in broken.reason
+    with store.engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM audit_event WHERE id = {second[1]}"))
+    broken = audit.verify(store, actor=None).broken
+    assert broken is not None and broken.row_id == second[2]
+    assert f"does not follow row #{second[0]}" in broken.reason
+    with store.engine.begin() as conn:
+        conn.execute(text(f"DELETE FROM audit_event WHERE id >= {second[2]} AND chain = {chain}"))
+    broken = audit.verify(store, actor=None).broken
+    assert broken is not None and "rows at the end were removed" in broken.reason
+    assert f"shard {chain} ends at row #{second[0]}" in broken.reason
+
+
+def test_a_store_migrated_from_0016_verifies_and_tampering_after_is_caught(
+    own_store: Store,
+) -> None:
+    store = own_store
+    migrate.upgrade(store, "0016")
+    with store.engine.begin() as conn:  # chained by 0011's trigger: one chain
+        old = [_insert(conn, f"old{i}") for i in range(3)]
+    migrate.upgrade(store)
+    assert migrate.current_revision(store) == migrate.HEAD
+    report = audit.verify(store, actor=None)
+    assert report.intact and report.rows == 3 and report.head_id == old[-1]
+    with store.engine.connect() as conn:
+        last_old = conn.execute(text(f"SELECT hash FROM audit_event WHERE id = {old[-1]}"))
+        assert report.head_hash == last_old.scalar()  # a head noted before 0017 still holds
+    with store.engine.begin() as conn:
+        new = [_insert(conn, f"new{i}") for i in range(2)]
+    with store.engine.connect() as conn:
+        first_new = conn.execute(
+            text(f"SELECT chain, prev_hash FROM audit_event WHERE id = {new[0]}")
+        ).one()
+    assert first_new == (1, report.head_hash)  # the shard goes on from the trunk's end
+    after = audit.verify(store, actor=None, expect=(old[-1], report.head_hash or ""))
+    assert after.intact and after.rows == 5
+    with store.engine.begin() as conn:  # the trunk's last row removed, its head moved back
+        if store.is_postgres:
+            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_event_no_delete"))
+        conn.execute(text(f"DELETE FROM audit_event WHERE id = {old[-1]}"))
+        conn.execute(
+            text(
+                f"UPDATE audit_chain_head SET last_id = {old[1]}, last_hash = "
+                f"(SELECT hash FROM audit_event WHERE id = {old[1]}) WHERE id = 0"
+            )
+        )
+    broken = audit.verify(store, actor=None).broken
+    assert broken is not None and broken.row_id == new[0]
+    assert f"does not follow row #{old[1]}" in broken.reason

@@ -16,6 +16,7 @@ from sqlalchemy import exc, text
 
 from csm_console.domain.model import Status
 from csm_console.services import agents, ticket_reads, tickets
+from csm_console.store import audit_chain
 from csm_console.store.engine import Store
 from csm_console.store.grants import WRITES
 from tests.conftest import Cli, Desk
@@ -152,6 +153,11 @@ def test_the_issues_probes_are_refused_by_the_store(logins: Logins) -> None:
             ),
             ids,
         )
+    # a login may ask how far the audit is settled (the console's notifications do)
+    with desk.store.engine.connect() as conn:
+        newest = conn.execute(text("SELECT max(id) FROM audit_event")).scalar_one()
+    with olga.engine.connect() as conn:
+        assert audit_chain.settled_id(conn) == newest
     # the owner is above the grants, but not above the chain
     assert logins.csm("root", "audit", "verify").exit_code == 0
     with desk.store.engine.begin() as conn:

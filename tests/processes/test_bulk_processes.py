@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import col
 
 from csm_console.domain.model import Priority
@@ -316,6 +316,24 @@ def _wait_moved(store: Store, count: int, job: subprocess.Popen[str]) -> None:
     _wait_for(lambda: _moved(store) >= count, f"{count} tickets moved", 60, job)
 
 
+def _dead_job_settled(store: Store) -> None:
+    """On PostgreSQL, wait until the killed job's server process has finished what it was
+    doing: a COMMIT it had sent goes on after the client is gone, and landing between the
+    test's reads it made them disagree (seen once under load)."""
+    if not store.is_postgres:
+        return  # SQLite: the process's death ends its transaction
+    busy = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+    )
+
+    def quiet() -> bool:
+        with store.engine.connect() as conn:
+            return int(conn.execute(busy).scalar_one()) == 0
+
+    _wait_for(quiet, "the killed job's server process to finish its work", 30)
+
+
 def test_a_killed_reassign_keeps_its_chunks_and_a_rerun_finishes_once(desk: Desk) -> None:
     """SIGKILL the job, twice (the re-run too), each time some way into a chunk after two
     more have committed; then the same command finishes the job, each ticket moved once."""
@@ -339,6 +357,7 @@ def test_a_killed_reassign_keeps_its_chunks_and_a_rerun_finishes_once(desk: Desk
             job.send_signal(signal.SIGKILL)
             _, err = job.communicate(timeout=30)
         assert job.returncode == -signal.SIGKILL, f"finished before the kill? ({err})"
+        _dead_job_settled(store)
         where = f"killed {into:.2f} of a chunk after its chunk {(_moved(store) - done) // chunk}"
 
         # what the dead job committed: whole chunks, in id order, each ticket once

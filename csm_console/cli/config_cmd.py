@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from csm_console.channels.imap import display_imap_url
 from csm_console.cli.output import emit_json, out
 from csm_console.cli.state import state
 from csm_console.config import LIMIT_KEYS
@@ -43,8 +44,6 @@ def show(
         (key, str(getattr(settings.limits, name)), settings.sources[key])
         for key, _, name in LIMIT_KEYS
     ]
-    from csm_console.channels.imap import display_imap_url
-
     boxes = [
         f"{m.name} {display_imap_url(m.imap_url)} {m.folder}" if m.imap_url else m.name
         for m in settings.mail.mailboxes

@@ -3,7 +3,9 @@ pipe, import files, and the quarantine.
 
 Other modules add their commands to this group through `cli.main.GROUP_EXTRAS` (`fetch` and
 `watch` in `mail_fetch_cmd`, `send` and `outbox` in `outbox_cmd`): loading `mail` loads every
-`csm mail` command, and no module imports another.
+`csm mail` command, and no module imports another.  So each command imports the services
+it alone uses inside itself: `csm mail receive` runs once for every message a mail server
+delivers, and should not pay for the import, IMAP, quarantine and SMTP code.
 """
 
 from __future__ import annotations

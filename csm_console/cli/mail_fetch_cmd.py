@@ -2,7 +2,8 @@
 worker`, the long-running worker that also sends the outbox and runs the automations.
 
 The two commands join the `csm mail` group (see `main.GROUP_EXTRAS`); the rules are in
-`services.mail_fetch` and `services.mail_watch`.
+`services.mail_fetch` and `services.mail_watch`. Their services are imported inside the
+commands, as in `mail_cmd`: the group is loaded for `csm mail receive` too.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""`csm mail send` and `csm mail outbox list|retry|cancel`: delivering the outbox."""
+"""`csm mail send` and `csm mail outbox list|retry|cancel`: delivering the outbox.
+
+The services are imported inside the commands, as in `mail_cmd`: the `mail` group is loaded
+for `csm mail receive` too, which must not pay for SMTP and the outbox."""
 
 from __future__ import annotations
 

@@ -223,8 +223,6 @@ def customers_set(
     ),
 ) -> None:
     """Change a customer's preferences (audited)."""
-    from csm_console.services import customers
-
     if surveys is None:
         raise UsageError("nothing to set: give --surveys or --no-surveys")
     st = state(ctx)

@@ -3,6 +3,8 @@ what each message is (its Message-ID, sender, flags, files, delivery), and savin
 
 A file's name is the customer's: it is sanitised wherever it is printed, and a file is saved
 under `domain.mail_words.save_name` of it, in the current directory, never outside it.
+The services are imported inside the functions, as in `tickets_cmd`: the tickets group loads
+this module for `csm tickets list` too.
 """
 
 from __future__ import annotations

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import process_env
+from tests.conftest import run_csm
 
 pytestmark = pytest.mark.slow
 
@@ -38,13 +37,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def _csm(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "csm_console", "--db", str(db), *args],
-        capture_output=True,
-        text=True,
-        env={**process_env(), "CSM_DATA_DIR": str(db.parent / "data")},
-        timeout=300,
-    )
+    return run_csm(*args, db=db, add_env={"CSM_DATA_DIR": str(db.parent / "data")}, timeout=300)
 
 
 def _fill(disk: Path) -> None:

@@ -22,8 +22,8 @@ The blocks left unmarked, and why (each is still checked by `test_docs.py`):
   attachment and create examples in docs/cli/tickets.md, docs/cli/sla.md's calendars;
 - an empty store, not the sample (the bootstrap admin): docs/cli/people.md; `~/` (the reader's
   home) and `jq`/`file` on attachments: docs/cli/tickets.md's attachments block;
-- made-up ids, addresses and other teams' tickets: docs/macros.md's pipe (anna is refused a
-  ticket of another team: exit 5), docs/mail-outgoing.md's customer `mara@example.lv`."""
+- another team's tickets: docs/macros.md's pipe (anna, a lead, is refused a ticket of another
+  team: exit 5, as the page explains)."""
 
 from __future__ import annotations
 

@@ -8,9 +8,12 @@ import functools
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -313,6 +316,104 @@ def own_process_env(home: Path, url: str | None = None) -> dict[str, str]:
 def url_of(db: Store | str) -> str:
     """The URL to hand `csm --db` for a store (its password included) or a URL."""
     return db if isinstance(db, str) else db.url.render_as_string(hide_password=False)
+
+
+WAIT = 30.0  # seconds: a generous bound for something that should happen (never a speed test)
+
+
+def wait_for(
+    check: Callable[[], object], what: str, timeout: float = WAIT, every: float = 0.05
+) -> None:
+    """Poll `check()` every `every` s until it holds; fail naming `what` after `timeout` s (a
+    bound that only stops a hung test, never a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what}")
+        time.sleep(every)
+
+
+async def until(pilot: Any, condition: Callable[[], object], seconds: float) -> float:
+    """`wait_for` inside a running console (`pilot` of `App.run_test`), which goes on running
+    while it waits: how long `condition()` took to hold."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > seconds:
+            raise AssertionError(f"not within {seconds} s")
+        await pilot.pause(0.05)
+    return time.monotonic() - started
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def csm_command(
+    *args: str, db: Store | str | Path | None = None, agent: str | None = None
+) -> list[str]:
+    """The command line of `csm [--db DB] [--as AGENT] ARGS...` as a real process of this
+    checkout's Python (a `Path` is a SQLite file, handed over as it is)."""
+    flags = [
+        *(["--db", str(db) if isinstance(db, Path) else url_of(db)] if db is not None else []),
+        *(["--as", agent] if agent else []),
+    ]
+    return [sys.executable, "-m", "csm_console", *flags, *args]
+
+
+def _csm_env(env: Mapping[str, str] | None, add_env: Mapping[str, str] | None) -> dict[str, str]:
+    return {**(process_env() if env is None else env), **(add_env or {})}
+
+
+def run_csm(
+    *args: str,
+    db: Store | str | Path | None = None,
+    agent: str | None = None,
+    input: str | bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    add_env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+    check: bool = False,
+    text: bool = True,
+    **options: Any,
+) -> subprocess.CompletedProcess[Any]:
+    """Run `csm` (`csm_command`) in a real process to its end: in `env` (`process_env()`
+    unless given) plus `add_env`, with `input` on stdin, stdout and stderr captured unless
+    `options` route them, as text unless `text=False`.  `options` go to `subprocess.run`
+    (`cwd`, `stdin`, `stdout`, `preexec_fn`...).  Every process test starts csm this way."""
+    if "stdout" not in options and "stderr" not in options:
+        options["capture_output"] = True
+    return subprocess.run(
+        csm_command(*args, db=db, agent=agent),
+        input=input,
+        env=_csm_env(env, add_env),
+        timeout=timeout,
+        check=check,
+        text=text,
+        **options,
+    )
+
+
+def start_csm(
+    *args: str,
+    db: Store | str | Path | None = None,
+    agent: str | None = None,
+    env: Mapping[str, str] | None = None,
+    add_env: Mapping[str, str] | None = None,
+    stdout: Any = subprocess.PIPE,
+    stderr: Any = subprocess.PIPE,
+    text: bool = True,
+    **options: Any,
+) -> subprocess.Popen[Any]:
+    """Start `csm` (`csm_command`) in a real process and return at once, for the long-running
+    ones (workers, watchers, one end of a pipe): as `run_csm`, stdout and stderr piped unless
+    given; `options` go to `subprocess.Popen` (`stdin`, `cwd`...).  The caller waits for it."""
+    return subprocess.Popen(
+        csm_command(*args, db=db, agent=agent),
+        env=_csm_env(env, add_env),
+        stdout=stdout,
+        stderr=stderr,
+        text=text,
+        **options,
+    )
 
 
 @dataclass(frozen=True)

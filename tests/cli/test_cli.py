@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from csm_console.store import migrate
-from tests.conftest import Cli
+from tests.conftest import Cli, run_csm
 
 
 def test_version(cli: Cli) -> None:
@@ -125,32 +122,14 @@ def test_missing_explicit_config_file(cli: Cli, tmp_path: Path) -> None:
 @pytest.mark.slow  # starts processes
 def test_real_process_streams_and_exit_code(cli: Cli, tmp_path: Path) -> None:
     """Diagnostics go to stderr, data to stdout, and a user error has no traceback."""
-    full_env = {**os.environ, **cli.env}
     db = f"sqlite:///{tmp_path / 'p.db'}"
-    ok = subprocess.run(
-        [sys.executable, "-m", "csm_console", "--db", db, "init"],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=60,
-    )
+    ok = run_csm("init", db=db, add_env=cli.env, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("store ") and "schema empty" in ok.stderr
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "csm_console",
-            "--db",
-            f"sqlite:///{tmp_path / 'none.db'}",
-            "dev",
-            "generate",
-            "--tickets",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        env=full_env,
+    bad = run_csm(
+        *("dev", "generate", "--tickets", "1"),
+        db=f"sqlite:///{tmp_path / 'none.db'}",
+        add_env=cli.env,
         timeout=60,
     )
     assert bad.returncode == 6 and bad.stdout == ""

@@ -4,16 +4,12 @@ command, and real processes for the stdin pipeline, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import STORE_KINDS, Cli, process_env, sample_url
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT, STORE_KINDS, Cli, run_csm, sample_url, start_csm
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -42,28 +38,18 @@ def test_pipeline_list_ids_into_assign_as_real_processes(url: str) -> None:
     """The README's pipeline: a departed agent's open tickets go to a colleague."""
     departed = ids_of(url, "assignee:elina status:open,pending,on_hold,new")
     assert departed
-    env = {**process_env(), "CSM_DATABASE_URL": url, "CSM_AGENT": "anna"}
-    base = [sys.executable, "-m", "csm_console"]
-    lister = subprocess.Popen(
-        [
-            *base,
-            "tickets",
-            "list",
-            "--query",
-            "assignee:elina -status:solved,closed",
-            "--format",
-            "ids",
-        ],
-        stdout=subprocess.PIPE,
-        env=env,
+    env = {"CSM_DATABASE_URL": url, "CSM_AGENT": "anna"}
+    lister = start_csm(
+        *("tickets", "list", "--query", "assignee:elina -status:solved,closed", "--format", "ids"),
+        stderr=None,
+        text=False,
+        add_env=env,
         cwd=ROOT,
     )
-    assigner = subprocess.run(
-        [*base, "tickets", "assign", "-", "--to", "janis"],
+    assigner = run_csm(
+        *("tickets", "assign", "-", "--to", "janis"),
         stdin=lister.stdout,
-        capture_output=True,
-        text=True,
-        env=env,
+        add_env=env,
         cwd=ROOT,
         timeout=120,
     )

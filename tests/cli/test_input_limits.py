@@ -7,14 +7,11 @@ from __future__ import annotations
 import os
 import resource
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, process_env, sample_url
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT, Cli, run_csm, sample_url
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +29,10 @@ def _limited() -> None:  # pragma: no cover - runs in the child
 
 def run(db: str, *args: str) -> subprocess.CompletedProcess[str]:
     """csm as a real process with a memory cap and a time limit (a FIFO would hang it)."""
-    return subprocess.run(
-        [sys.executable, "-m", "csm_console", "--db", db, "--as", "admin", *args],
-        capture_output=True,
-        text=True,
-        env=process_env(),
+    return run_csm(
+        *args,
+        db=db,
+        agent="admin",
         cwd=ROOT,
         timeout=60,
         preexec_fn=_limited,

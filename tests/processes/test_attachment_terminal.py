@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import NOW, build_desk, copy_sqlite_template, process_env, url_of
+from tests.conftest import NOW, build_desk, copy_sqlite_template, run_csm, start_csm, url_of
 from tests.mail_tickets import PDF, File, add_mail, mail_ticket
 
 pytestmark = pytest.mark.slow
@@ -43,23 +42,15 @@ def ticket(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int]:
     return url, ticket_id
 
 
-def _csm(db: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "csm_console", "--db", db, "--as", "olga", *args]
-
-
-def _on_terminal(command: list[str], cwd: Path) -> tuple[int, bytes, bytes]:
-    """Run `command` with a pseudo-terminal as stdout; (exit code, what the terminal got,
-    stderr)."""
+def _on_terminal(db: str, command: list[str], cwd: Path) -> tuple[int, bytes, bytes]:
+    """Run `csm --db DB --as olga COMMAND` with a pseudo-terminal as stdout; (exit code, what
+    the terminal got, stderr)."""
     controller, terminal = pty.openpty()
     try:
-        process = subprocess.Popen(
-            command,
-            stdout=terminal,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            env=process_env(),
-            cwd=cwd,
-        )
+        process = start_csm(
+            *command, db=db, agent="olga", stdout=terminal, text=False,
+            stdin=subprocess.DEVNULL, cwd=cwd,
+        )  # fmt: skip
         os.close(terminal)
         shown = b""
         while True:
@@ -82,18 +73,15 @@ def test_binary_is_refused_on_a_terminal_and_piped_as_is(
 ) -> None:
     db, ticket_id = ticket
     code, shown, err = _on_terminal(
-        _csm(db, "tickets", "attachment", "save", str(ticket_id), "1", "-o", "-"), tmp_path
+        db, ["tickets", "attachment", "save", str(ticket_id), "1", "-o", "-"], tmp_path
     )
     assert code == 2, (shown, err)
     assert b"%PDF" not in shown
     assert b"refusing to write binary data to a terminal" in err
-    piped = subprocess.run(
-        _csm(db, "tickets", "attachment", "save", str(ticket_id), "1", "-o", "-"),
-        capture_output=True,
-        env=process_env(),
-        cwd=tmp_path,
-        timeout=60,
-    )
+    piped = run_csm(
+        *("tickets", "attachment", "save", str(ticket_id), "1", "-o", "-"),
+        db=db, agent="olga", cwd=tmp_path, timeout=60, text=False,
+    )  # fmt: skip
     assert piped.returncode == 0 and piped.stdout == PDF
     assert list(tmp_path.iterdir()) == []
 
@@ -103,11 +91,11 @@ def test_plain_text_may_go_to_a_terminal_but_not_escapes(
 ) -> None:
     db, ticket_id = ticket
     code, shown, _ = _on_terminal(
-        _csm(db, "tickets", "attachment", "save", str(ticket_id), "3", "-o", "-"), tmp_path
+        db, ["tickets", "attachment", "save", str(ticket_id), "3", "-o", "-"], tmp_path
     )
     assert code == 0
     assert shown.replace(b"\r\n", b"\n") == TEXT.encode()
     code, shown, err = _on_terminal(
-        _csm(db, "tickets", "attachment", "save", str(ticket_id), "4", "-o", "-"), tmp_path
+        db, ["tickets", "attachment", "save", str(ticket_id), "4", "-o", "-"], tmp_path
     )
     assert code == 2 and b"\x1b]52" not in shown and b"refusing" in err

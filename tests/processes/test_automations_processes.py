@@ -30,11 +30,21 @@ from csm_console.store.models import (
     Ticket,
     TicketTag,
 )
-from tests.conftest import STORE_KINDS, build_desk, process_env, scratch_url, url_of
+from tests.conftest import (
+    ROOT,
+    STORE_KINDS,
+    build_desk,
+    process_env,
+    scratch_url,
+    start_csm,
+    url_of,
+)
+from tests.conftest import (
+    wait_for as shared_wait_for,
+)
 
 pytestmark = pytest.mark.slow  # starts processes
 
-ROOT = Path(__file__).resolve().parents[2]
 TICKETS = 300
 WAIT = 60.0  # seconds: a generous bound for something that should happen (not a speed test)
 
@@ -145,12 +155,7 @@ def build_actor(store: Store, handle: str) -> Actor:
 
 
 def wait_for(check: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"waited {timeout:g} s for {what}")
+    shared_wait_for(check, what, timeout, every=0.2)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -168,10 +173,9 @@ def test_csm_worker_runs_the_automations_and_stops_cleanly(
     )
     log = tmp_path / "worker.log"
     with log.open("wb") as err:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "csm_console", "--db", url_of(desk_url), "worker"],
-            cwd=ROOT, env=process_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=err,
+        worker = start_csm(
+            "worker", db=desk_url, cwd=ROOT, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=err, text=False,
         )  # fmt: skip
     try:
         wait_for(lambda: "automation flag: acted on 3" in log.read_text(), "the automation run")

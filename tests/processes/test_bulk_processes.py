@@ -34,11 +34,10 @@ from csm_console.services import reassign
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Team, Ticket
 from tests.bulk_workers import START, seed_tickets
-from tests.conftest import Desk, process_env, url_of
+from tests.conftest import ROOT, Desk, process_env, start_csm, url_of
 
 pytestmark = pytest.mark.slow  # starts processes
 
-ROOT = Path(__file__).resolve().parents[2]
 # Enough tickets that the batch runs for a good while after the editor sees its first chunk
 # (SQLite chunks are several times faster than PostgreSQL's here).
 RACE_TICKETS = {"sqlite": 20_000, "postgresql": 6_000}
@@ -51,21 +50,8 @@ RACE_QUERY = "assignee:olga"  # an edit moving a ticket to anna takes it out of 
 CRASH_QUERY = "status:open"
 
 
-def _csm(url: str, *args: str, agent: str) -> subprocess.Popen[str]:
-    """The real CLI in its own process."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "csm_console", "--db", url, "--as", agent, *args],
-        cwd=ROOT,
-        env=process_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def _reassign(url: str, query: str, count: int) -> subprocess.Popen[str]:
-    return _csm(
-        url,
+    return start_csm(
         "tickets",
         "reassign",
         "--query",
@@ -75,7 +61,9 @@ def _reassign(url: str, query: str, count: int) -> subprocess.Popen[str]:
         "--yes",
         "--max",
         str(count),
+        db=url,
         agent="anna",
+        cwd=ROOT,
     )
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -23,11 +22,10 @@ from csm_console.services.agents import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import AuditEvent
 from tests.bulk_workers import seed_tickets
-from tests.conftest import Desk, process_env, url_of
+from tests.conftest import ROOT, Desk, process_env, start_csm, url_of
 
 pytestmark = pytest.mark.slow  # starts processes
 
-ROOT = Path(__file__).resolve().parents[2]
 TICKETS = {"sqlite": 30_000, "postgresql": 8_000}  # long enough to still run after the reply
 
 
@@ -62,17 +60,12 @@ def test_a_reply_gets_its_turn_between_two_chunks_of_a_bulk_job(desk: Desk) -> N
     job: subprocess.Popen[str] | None = None
     try:
         assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
-        job = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "csm_console", "--db", url, "--as", "anna"),
-                *("tickets", "reassign", "--query", "assignee:olga", "--to", "ivan"),
-                *("--yes", "--max", str(count)),
-            ],
+        job = start_csm(
+            *("tickets", "reassign", "--query", "assignee:olga", "--to", "ivan"),
+            *("--yes", "--max", str(count)),
+            db=url,
+            agent="anna",
             cwd=ROOT,
-            env=process_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
         )
         deadline = time.monotonic() + 300
         while _batch_events(desk.store) < reassign.CHUNK and job.poll() is None:

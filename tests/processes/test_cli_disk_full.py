@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import process_env
+from tests.conftest import run_csm
 
 pytestmark = pytest.mark.slow
 
@@ -37,16 +36,6 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def _csm(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "csm_console", "--db", str(db), *args],
-        capture_output=True,
-        text=True,
-        env={**process_env(), "CSM_DATA_DIR": str(db.parent / "data")},
-        timeout=300,
-    )
-
-
 def _fill(disk: Path) -> None:
     free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
     with open(disk / "filler", "wb") as handle:
@@ -58,13 +47,13 @@ def test_a_full_disk_is_exit_6_for_generate_and_reassign(small_disk: Path) -> No
     it; a reassignment's chunks then fit in that log, and the checkpoint at its end cannot
     grow the store file: exit 6 again, with the reason."""
     db = small_disk / "desk.db"
-    assert _csm(db, "init").returncode == 0
-    made = _csm(db, "dev", "generate", "--tickets", "8000", "--seed", "3")
+    own = {"db": db, "add_env": {"CSM_DATA_DIR": str(small_disk / "data")}, "timeout": 300}
+    assert run_csm("init", **own).returncode == 0
+    made = run_csm("dev", "generate", "--tickets", "8000", "--seed", "3", **own)
     assert made.returncode == 6, made.stderr
     assert "full" in made.stderr and "Traceback" not in made.stderr
     _fill(small_disk)
-    moved = _csm(
-        db,
+    moved = run_csm(
         "--as",
         "experts1",
         "tickets",
@@ -76,6 +65,7 @@ def test_a_full_disk_is_exit_6_for_generate_and_reassign(small_disk: Path) -> No
         "--max",
         "100000",
         "--yes",
+        **own,
     )
     assert moved.returncode == 6, moved.stderr
     last = moved.stderr.strip().splitlines()[-1]

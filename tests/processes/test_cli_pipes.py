@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import process_env
+from tests.conftest import process_env, run_csm
 
 pytestmark = pytest.mark.slow
 
@@ -20,12 +20,8 @@ pytestmark = pytest.mark.slow
 def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("pipes")
     db = f"sqlite:///{folder / 'sample.db'}"
-    done = subprocess.run(
-        [sys.executable, "-m", "csm_console", "--db", db, "init", "--sample"],
-        capture_output=True,
-        text=True,
-        env={**process_env(), "CSM_DATA_DIR": str(folder / "data")},
-        timeout=120,
+    done = run_csm(
+        "init", "--sample", db=db, add_env={"CSM_DATA_DIR": str(folder / "data")}, timeout=120
     )
     assert done.returncode == 0, done.stderr
     return db
@@ -47,25 +43,15 @@ def _run_into_closed_pipe(
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        return subprocess.run(
-            [sys.executable, "-m", "csm_console", *args],
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            env=env,
-            timeout=120,
+        return run_csm(
+            *args, stdout=write_end, stderr=subprocess.PIPE, env=env, timeout=120, text=False
         )
     finally:
         os.close(write_end)
 
 
 def _first_ticket(env: dict[str, str]) -> str:
-    ids = subprocess.run(
-        [sys.executable, "-m", "csm_console", "tickets", "list", "--format", "ids", "--limit", "1"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    ids = run_csm("tickets", "list", "--format", "ids", "--limit", "1", env=env, timeout=120)
     assert ids.returncode == 0, ids.stderr
     return ids.stdout.split()[0]
 

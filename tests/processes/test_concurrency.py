@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -18,11 +17,10 @@ from csm_console.services import ticket_reads
 from csm_console.services import tickets as svc
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Customer, Team, Ticket
-from tests.conftest import Desk, url_of
+from tests.conftest import ROOT, Desk, url_of
 
 pytestmark = pytest.mark.slow  # starts processes
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 8
 TICKETS = 2000
 

@@ -5,7 +5,25 @@ examples act as), pipes and writes and all.  A block that runs `csm init --sampl
 from no store at all.
 
 `test_docs.py` checks every `csm` example for real commands and options and runs the read-only
-ones one by one; a block that runs whole can also change things and read them back."""
+ones one by one; a block that runs whole can also change things and read them back.
+
+The blocks left unmarked, and why (each is still checked by `test_docs.py`):
+- not `csm` at all: installing, the test suite, the docs build and the PostgreSQL test URL
+  (README.md, docs/index.md, docs/contributing.md);
+- a PostgreSQL URL or server: docs/cli/index.md (`--db postgresql://...`, and a 100,000-ticket
+  `dev generate`), the second block of docs/cli/import-export.md (into another store),
+  docs/how-it-works/database.md (`db grants | psql`, database roles);
+- an editor (`$EDITOR`): docs/cli/kb.md, docs/cli/templates.md;
+- a mail server or a mailbox in the config: docs/mail-imap.md, docs/mail-outgoing.md (`mail
+  send`, `--send`, the outbox), docs/mail.md (a Maildir, quarantined mail);
+- long-running until Ctrl-C: `csm worker` in docs/automations.md (whose first block also adds
+  an automation the sample already has);
+- the reader's own files (invoice.pdf, message.txt, fax.md, riga.cal, ack-ru.md): the
+  attachment and create examples in docs/cli/tickets.md, docs/cli/sla.md's calendars;
+- an empty store, not the sample (the bootstrap admin): docs/cli/people.md; `~/` (the reader's
+  home) and `jq`/`file` on attachments: docs/cli/tickets.md's attachments block;
+- another team's tickets: docs/macros.md's pipe (anna, a lead, is refused a ticket of another
+  team: exit 5, as the page explains)."""
 
 from __future__ import annotations
 

@@ -6,12 +6,12 @@ functions count too)."""
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 import pytest
 from importlinter import cli
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
+
 PYPROJECT = ROOT / "pyproject.toml"
 
 

@@ -8,7 +8,6 @@ import json
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,10 @@ from sqlalchemy import create_engine, select, text
 from csm_console.services import audit
 from csm_console.store.engine import Store
 from csm_console.store.models import metadata
-from tests.conftest import STORE_KINDS, process_env, sample_url
+from tests.conftest import ROOT, STORE_KINDS, run_csm, sample_url, start_csm
 
 pytestmark = pytest.mark.slow  # starts processes
 
-ROOT = Path(__file__).resolve().parents[2]
 FIRST = 2_500  # records sent before the kill: two chunks of 1,000 written, a third being read
 TOTAL = 4_000
 IMPORT = ("import", "tickets", "-", "--format", "ndjson")
@@ -91,15 +89,7 @@ def test_an_import_killed_midway_leaves_nothing(
 ) -> None:
     url = sample_url(tmp_path / "kill.db", kind, request, "importkill")
     before = _snapshot(url)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "csm_console", "--db", url, "--as", "admin", *IMPORT],
-        cwd=ROOT,
-        env=process_env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_csm(*IMPORT, db=url, agent="admin", cwd=ROOT, stdin=subprocess.PIPE)
     assert process.stdin is not None
     try:
         process.stdin.write(_lines(0, FIRST))
@@ -121,15 +111,7 @@ def test_an_import_killed_midway_leaves_nothing(
         assert audit.verify(store, actor=None).intact
     finally:
         store.dispose()
-    again = subprocess.run(
-        [sys.executable, "-m", "csm_console", "--db", url, "--as", "admin", *IMPORT],
-        cwd=ROOT,
-        env=process_env(),
-        input=_lines(0, TOTAL),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    again = run_csm(*IMPORT, db=url, agent="admin", cwd=ROOT, input=_lines(0, TOTAL), timeout=600)
     assert again.returncode == 0, again.stderr
     assert len(again.stdout.split()) == TOTAL
     assert f"{TOTAL} records: {TOTAL} created" in again.stderr

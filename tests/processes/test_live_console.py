@@ -21,23 +21,12 @@ from csm_console.services.drafts import DraftBox
 from csm_console.store.engine import SQLITE_BUSY_TIMEOUT_MS, Store
 from csm_console.tui.queue_list import QueueList
 from csm_console.tui.screens import ConfirmScreen
-from tests.conftest import process_env
+from tests.conftest import ROOT, process_env, run_csm, until
 from tests.tui_support import NOW, make_app
 
 pytestmark = pytest.mark.slow  # starts processes
 
-ROOT = Path(__file__).resolve().parents[2]
 MARKS_TICKET = 1148  # mark's ticket in the sample, in anna's team view
-
-
-async def _until(pilot: Any, condition: Any, seconds: float) -> float:
-    """Wait (keeping the console running) until `condition()`; return how long it took."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > seconds:
-            raise AssertionError(f"not within {seconds} s")
-        await pilot.pause(0.05)
-    return time.monotonic() - started
 
 
 def test_two_consoles_see_each_other_and_changes_made_elsewhere(
@@ -58,13 +47,13 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(
             team = next(v for v in app.views if v.name == "My team")
             app.queue.set_view(team)
             lst = app.query_one(QueueList)
-            await _until(pilot, lambda: lst.window.index_of(MARKS_TICKET) is not None, 10)
+            await until(pilot, lambda: lst.window.index_of(MARKS_TICKET) is not None, 10)
             # the cursor on mark's ticket, two tickets marked, a draft on another ticket
             rows = lst.window.rows
             lst.cursor = lst.window.index_of(MARKS_TICKET) or 0
             lst.marks |= {rows[0].id, rows[1].id}
             app.open_ticket(MARKS_TICKET)
-            await _until(
+            await until(
                 pilot, lambda: app.detail is not None and app.detail.ticket.id == MARKS_TICKET, 10
             )
             app.action_compose("note")
@@ -72,7 +61,7 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(
 
             # mark's console, in its own process, writes a reply to the same ticket
             assert other.stdout is not None and other.stdout.readline().strip() == "replying"
-            await _until(pilot, lambda: lst.presence.get(MARKS_TICKET) == presence.REPLYING, 10)
+            await until(pilot, lambda: lst.presence.get(MARKS_TICKET) == presence.REPLYING, 10)
             line = str(app.query_one("#detail-presence").render())
             assert "✎ mark is replying" in line
             # ... and sees anna at the ticket
@@ -82,18 +71,17 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(
             # a reply from anna now asks first (a note would not)
             app.reply_pane.mode = "reply"
             await pilot.press("ctrl+s")
-            await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5)
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 5)
             assert "mark is replying to #1148 too" in app.screen.question
             await pilot.press("n")
-            await _until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), 5)
+            await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), 5)
             app.reply_pane.mode = "note"
 
             # a CLI batch elsewhere changes a ticket in the view: within 2 s, in place
             target = next(r for r in lst.window.rows if r.priority != Priority.URGENT)
-            cli = subprocess.run(
-                [sys.executable, "-m", "csm_console", "--db", url, "--as", "anna", "tickets",
-                 "priority", str(target.id), "--set", "urgent"],
-                cwd=ROOT, env=process_env(), capture_output=True, text=True, timeout=60,
+            cli = run_csm(
+                "tickets", "priority", str(target.id), "--set", "urgent",
+                db=url, agent="anna", cwd=ROOT, timeout=60,
             )  # fmt: skip
             assert cli.returncode == 0, cli.stderr
 
@@ -101,7 +89,7 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(
                 index = lst.window.index_of(target.id)
                 return index is not None and lst.window.rows[index].priority == Priority.URGENT
 
-            took = await _until(pilot, updated, 2.0)
+            took = await until(pilot, updated, 2.0)
             print(f"change seen {took:.2f} s after the CLI exited")
             assert lst.current is not None and lst.current.id == MARKS_TICKET
             assert lst.marks >= {rows[0].id, rows[1].id}
@@ -111,7 +99,7 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(
             other.send_signal(signal.SIGKILL)
             other.wait(timeout=10)
             limit = presence.LEASE.total_seconds() + presence.HEARTBEAT + 3
-            await _until(pilot, lambda: MARKS_TICKET not in lst.presence, limit)
+            await until(pilot, lambda: MARKS_TICKET not in lst.presence, limit)
             assert "mark" not in str(app.query_one("#detail-presence").render())
 
         # mark opens a console again: the reply he was writing when it was killed is offered back
@@ -119,8 +107,8 @@ def test_two_consoles_see_each_other_and_changes_made_elsewhere(
         again = make_app(store, "mark", draft_box=box)
         async with again.run_test(size=(120, 40)) as pilot:
             again.open_ticket(MARKS_TICKET)
-            await _until(pilot, lambda: again.detail is not None, 10)
-            await _until(pilot, lambda: again.reply_pane.composer.text == "On it", 5)
+            await until(pilot, lambda: again.detail is not None, 10)
+            await until(pilot, lambda: again.reply_pane.composer.text == "On it", 5)
             assert again.reply_pane.mode == "reply"
             assert "↺ your unsent reply" in str(again.query_one("#reply-status").render())
 
@@ -153,10 +141,10 @@ def test_the_console_rides_out_the_store_going_away(store: Store) -> None:
         nonlocal locker
         async with app.run_test(size=(120, 40)) as pilot:
             lst = app.query_one(QueueList)
-            await _until(pilot, lambda: bool(lst.window.rows), 10)
+            await until(pilot, lambda: bool(lst.window.rows), 10)
             first = lst.window.rows[0]
             app.open_ticket(first.id)
-            await _until(
+            await until(
                 pilot, lambda: app.detail is not None and app.detail.ticket.id == first.id, 10
             )
             app.action_compose("note")
@@ -182,10 +170,10 @@ def test_the_console_rides_out_the_store_going_away(store: Store) -> None:
                 assert locker.stdout is not None
                 await asyncio.get_running_loop().run_in_executor(None, locker.stdout.readline)
                 await pilot.press("ctrl+s")  # the note waits for the lock, then gives up
-                await _until(pilot, lambda: "locked" in _banner(app), seconds + 5)
+                await until(pilot, lambda: "locked" in _banner(app), seconds + 5)
                 assert app.reply_pane.composer.text == "draft"
                 await asyncio.get_running_loop().run_in_executor(None, locker.wait)
-                await _until(pilot, lambda: _banner(app) == "", 15)  # the probe found it back
+                await until(pilot, lambda: _banner(app) == "", 15)  # the probe found it back
             # back: a change made now shows up by itself
             other = Store(store.url)
             priority = Priority.LOW if first.priority != Priority.LOW else Priority.HIGH
@@ -196,7 +184,7 @@ def test_the_console_rides_out_the_store_going_away(store: Store) -> None:
                 index = lst.window.index_of(first.id)
                 return index is not None and lst.window.rows[index].priority == priority
 
-            await _until(pilot, shown, 15)
+            await until(pilot, shown, 15)
             assert _banner(app) == ""
             assert app.reply_pane.composer.text == "draft"
             assert not any(m.body == "draft" for m in (app.detail.messages if app.detail else ()))

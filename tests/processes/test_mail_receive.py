@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from csm_console.store.engine import Store
 from csm_console.store.models import MailReceipt, Quarantine, Ticket
-from tests.conftest import build_desk, process_env, sample_url, url_of
+from tests.conftest import build_desk, process_env, run_csm, sample_url, start_csm, url_of
 from tests.mail_support import message
 
 pytestmark = pytest.mark.slow
@@ -39,13 +39,7 @@ def _env(tmp: Path) -> dict[str, str]:
 
 
 def _receive(db: str, raw: bytes, tmp: Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "csm_console", "--db", db, "mail", "receive"],
-        input=raw,
-        capture_output=True,
-        env=_env(tmp),
-        timeout=120,
-    )
+    return run_csm("mail", "receive", db=db, input=raw, env=_env(tmp), timeout=120, text=False)
 
 
 def _free_port() -> int:
@@ -160,13 +154,7 @@ def test_the_same_message_piped_at_once_is_stored_once(
     env = _env(tmp_path)
     # every process loads csm and blocks reading stdin; then all get the message at once
     processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "csm_console", "--db", db, "mail", "receive"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
+        start_csm("mail", "receive", db=db, stdin=subprocess.PIPE, env=env, text=False)
         for _ in range(6)
     ]
     for process in processes:

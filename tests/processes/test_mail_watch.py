@@ -15,21 +15,19 @@ import pytest
 from sqlalchemy import text
 
 from csm_console.store.engine import Store
-from tests.conftest import STORE_KINDS, build_desk, process_env, scratch_url, url_of
+from tests.conftest import (
+    STORE_KINDS,
+    build_desk,
+    process_env,
+    run_csm,
+    scratch_url,
+    start_csm,
+    url_of,
+    wait_for,
+)
 from tests.mailservers import PASSWORD, ImapServer, message
 
 pytestmark = pytest.mark.slow
-
-WAIT = 30.0  # seconds: a generous bound for something that should happen (never a speed test)
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"waited {timeout:g} s for {what}")
 
 
 @pytest.fixture(params=STORE_KINDS)
@@ -61,10 +59,9 @@ class Watch:
         self.log = log
         env = {**process_env(), "CSM_TEST_IMAP_PASSWORD": PASSWORD}
         with log.open("wb") as err:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "csm_console", "--db", url_of(url), "--config",
-                 str(config), "mail", "watch", *args],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env,
+            self.process = start_csm(
+                "--config", str(config), "mail", "watch", *args, db=url, env=env,
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, text=False,
             )  # fmt: skip
 
     def said(self) -> str:
@@ -175,11 +172,7 @@ def test_a_fetcher_killed_between_store_and_flag_duplicates_nothing(
     assert tickets(desk_url) == ["Stored, then killed"]
     assert not any(imap_server.flags(folder).values())  # it died before flagging
 
-    fetched = subprocess.run(
-        [sys.executable, "-m", "csm_console", "--db", url_of(desk_url), "--config", str(config),
-         "mail", "fetch"],
-        capture_output=True, text=True, env=env, timeout=60,
-    )  # fmt: skip
+    fetched = run_csm("--config", str(config), "mail", "fetch", db=desk_url, env=env, timeout=60)
     assert fetched.returncode == 0, fetched.stderr
     assert fetched.stdout == f"support ({folder}): 2 taken in: 1 duplicate, 1 new\n"
     assert tickets(desk_url) == ["Stored, then killed", "Next"]

@@ -8,7 +8,6 @@ import collections
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +17,15 @@ from sqlalchemy import select, update
 from csm_console.services import tickets
 from csm_console.store.engine import Store
 from csm_console.store.models import OutgoingMail
-from tests.conftest import build_desk, make_sqlite_store, process_env, scratch_url
+from tests.conftest import (
+    build_desk,
+    make_sqlite_store,
+    process_env,
+    run_csm,
+    scratch_url,
+    start_csm,
+    wait_for,
+)
 from tests.smtp_support import mail_settings, self_signed, smtp_server
 
 pytestmark = pytest.mark.slow
@@ -51,28 +58,12 @@ def _env(tmp_path: Path, url: str, smtp_url: str, extra: str = "") -> dict[str, 
 
 
 def _sender(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "csm_console", "mail", "send", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_csm("mail", "send", *args, env=env)
 
 
 def _rows(store: Store) -> list[OutgoingMail]:
     with store.read() as session:
         return list(session.execute(select(OutgoingMail)).scalars())
-
-
-def _wait_for(predicate: object, what: str, limit: float = 60.0) -> None:
-    """Poll until `predicate()` holds (a wait, not a timing assertion: the limit only stops a
-    hung test)."""
-    deadline = time.monotonic() + limit
-    while not predicate():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
 
 
 def test_a_sender_killed_mid_batch_loses_nothing_and_repeats_at_most_one(tmp_path: Path) -> None:
@@ -83,7 +74,7 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_repeats_at_most_one(tmp_pat
     with smtp_server(tmp_path / "mx", delay=0.05) as server:
         env = _env(tmp_path, url, server.url)
         first = _sender(env, "--batch", "10", "--lease", "1")
-        _wait_for(lambda: len(list(server.folder.glob("*.eml"))) >= 5, "5 mails delivered")
+        wait_for(lambda: len(list(server.folder.glob("*.eml"))) >= 5, "5 mails delivered", 60, 0.02)
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
         assert first.returncode == -signal.SIGKILL
@@ -153,10 +144,7 @@ def test_tls_and_login_with_the_password_from_the_environment(
                 session.execute(
                     update(OutgoingMail).values(next_attempt_at=OutgoingMail.created_at)
                 )
-            return subprocess.run(
-                [sys.executable, "-m", "csm_console", "mail", "send"],
-                env={**env, **more}, capture_output=True, text=True, timeout=120,
-            )  # fmt: skip
+            return run_csm("mail", "send", env=env, add_env=more, timeout=120)
 
         untrusted = send(DESK_SMTP_PASSWORD="s3cr3t-pw")
         assert untrusted.returncode == 75 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr

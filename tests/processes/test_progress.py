@@ -11,15 +11,13 @@ import select
 import shutil
 import struct
 import subprocess
-import sys
 import termios
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import process_env, sample_url
+from tests.conftest import ROOT, process_env, run_csm, sample_url, start_csm
 
-ROOT = Path(__file__).resolve().parents[2]
 BAR = "━"  # Rich's bar
 
 
@@ -39,21 +37,13 @@ def _env() -> dict[str, str]:
 
 def run(args: list[str], *, tty: bool) -> tuple[str, str, int]:
     """csm with stdout on a pipe and stderr on a pseudo-terminal (`tty`) or a pipe."""
-    command = [sys.executable, "-m", "csm_console", *args]
     if not tty:
-        done = subprocess.run(
-            command, capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120, check=False
-        )
+        done = run_csm(*args, env=_env(), cwd=ROOT, timeout=120)
         return done.stdout, done.stderr, done.returncode
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        stdin=subprocess.DEVNULL,
-        env=_env(),
-        cwd=ROOT,
+    process = start_csm(
+        *args, stderr=follower, stdin=subprocess.DEVNULL, env=_env(), cwd=ROOT, text=False
     )
     os.close(follower)
     assert process.stdout is not None
@@ -89,22 +79,8 @@ def store_copy(sample: Path, tmp_path: Path) -> str:
 
 def commands(url: str, tmp_path: Path) -> dict[str, list[str]]:
     exported = tmp_path / "all.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "csm_console",
-            "--db",
-            url,
-            "export",
-            "tickets",
-            "-o",
-            str(exported),
-        ],
-        capture_output=True,
-        env=_env(),
-        cwd=ROOT,
-        check=True,
+    done = run_csm(
+        "export", "tickets", "-o", str(exported), db=url, env=_env(), cwd=ROOT, check=True
     )
     assert done.returncode == 0
     return {

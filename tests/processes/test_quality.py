@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # starts processes
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # starts processes
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:

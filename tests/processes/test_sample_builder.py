@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
+
 SAMPLE = ROOT / "sample_data"
 GENERATED = ("teams.json", "agents.json", "sla_policies.json", "customers.csv", "tickets.json")
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -15,9 +14,7 @@ from sqlalchemy import text
 from csm_console.services import presence, tickets
 from csm_console.store.change_feed import ChangeFeed
 from csm_console.store.engine import Store
-from tests.conftest import Desk, process_env
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT, Desk, run_csm
 
 
 def _ticket(desk: Desk, subject: str = "Router is dead") -> int:
@@ -81,12 +78,9 @@ def test_the_feed_sees_a_cli_batch_in_another_process(desk: Desk) -> None:
     feed = ChangeFeed(desk.store)
     try:
         feed.wait(0.2)
-        env = process_env()
-        url = desk.store.url.render_as_string(hide_password=False)
-        done = subprocess.run(
-            [sys.executable, "-m", "csm_console", "--db", url, "--as", "anna", "tickets",
-             "priority", str(ticket_id), "--set", "urgent"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        done = run_csm(
+            "tickets", "priority", str(ticket_id), "--set", "urgent",
+            db=desk.store, agent="anna", cwd=ROOT, timeout=60,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert _changed_within(feed, 2.0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +16,8 @@ from csm_console.services.mail_fetch import FetchReport, fetch_mailbox, open_ses
 from csm_console.services.mail_intake import Intake
 from csm_console.services.mail_watch import WatchOptions, describe, run_periodic, watch
 from csm_console.store.engine import Store
+from tests.conftest import WAIT, wait_for
 from tests.mailservers import ImapServer, message
-
-WAIT = 30.0
-
-
-def wait_for(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"waited {WAIT:g} s for {what}")
 
 
 def mailbox_on(server: ImapServer, folder: str, **options: Any) -> Mailbox:

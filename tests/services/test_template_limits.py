@@ -4,8 +4,6 @@ sample values; a template that reached the store past those checks fails fast fr
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +14,8 @@ from sqlalchemy import text
 from csm_console.domain.templates import TemplateProblem, check_template, render, template_context
 from csm_console.services import setup
 from csm_console.store.engine import Store
-from tests.conftest import process_env
+from tests.conftest import ROOT, run_csm
 
-ROOT = Path(__file__).resolve().parents[2]
 SUBJECT = ("Rēķins nav apmaksāts, lūdzu pārbaudiet " * 13)[:500]
 LOOP = "{% for a in ticket.subject %}"
 END = "{% endfor %}"
@@ -139,15 +136,7 @@ def test_a_stored_hostile_template_fails_fast_from_the_cli(tmp_path: Path) -> No
         ["tickets", "reply", "1001", "--template", name],
     ):
         started = time.monotonic()
-        result = subprocess.run(
-            [sys.executable, "-m", "csm_console", "--db", url, "--as", "admin", *args],
-            capture_output=True,
-            text=True,
-            env=process_env(),
-            cwd=ROOT,
-            timeout=60,
-            check=False,
-        )
+        result = run_csm(*args, db=url, agent="admin", cwd=ROOT, timeout=60)
         assert result.returncode == 2, result.stderr
         assert "too much work" in result.stderr
         assert time.monotonic() - started < 20

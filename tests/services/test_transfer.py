@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,10 +27,7 @@ from csm_console.domain.ticket_record import (
 )
 from csm_console.store.engine import Store
 from csm_console.store.models import metadata
-from tests.conftest import STORE_KINDS, Cli, process_env, sample_url
-
-ROOT = Path(__file__).resolve().parents[2]
-
+from tests.conftest import ROOT, STORE_KINDS, Cli, run_csm, sample_url, start_csm
 
 # --- the record format (pure) ---------------------------------------------------------------------
 
@@ -440,23 +435,17 @@ def test_export_pages_keep_order_and_count(url: str) -> None:
 @pytest.mark.slow  # starts processes
 def test_export_into_import_as_real_processes(url: str) -> None:
     """`csm export tickets | csm import tickets -`: two processes, a pipe, on both stores."""
-    env = {**process_env(), "CSM_DATABASE_URL": url, "CSM_AGENT": "admin"}
-    cli = [sys.executable, "-m", "csm_console"]
-    exporter = subprocess.Popen(
-        [*cli, "export", "tickets", "--format", "csv", "--raw"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=ROOT,
+    env = {"CSM_DATABASE_URL": url, "CSM_AGENT": "admin"}
+    exporter = start_csm(
+        "export", "tickets", "--format", "csv", "--raw", add_env=env, cwd=ROOT, text=False
     )
-    importer = subprocess.run(
-        [*cli, "import", "tickets", "-", "--raw"],
+    importer = run_csm(
+        *("import", "tickets", "-", "--raw"),
         stdin=exporter.stdout,
-        capture_output=True,
-        env=env,
+        add_env=env,
         cwd=ROOT,
         timeout=120,
-        check=False,
+        text=False,
     )
     assert exporter.stdout is not None
     exporter.stdout.close()

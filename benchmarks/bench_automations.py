@@ -37,7 +37,7 @@ from csm_console.services.ticket_reads import count_tickets
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AutomationFiring, Customer, Team, Ticket, TicketTag
 
-IDLE = "status:pending updated:>3d"
+IDLE = "team:Frontline status:pending updated:>3d"  # a lead's condition names their team
 
 
 def fill(store: Store, count: int) -> list[int]:
@@ -126,7 +126,7 @@ def bench(kind: str, store: Store, args: argparse.Namespace) -> list[str]:
             break
         tag_many(store, targets, f"target-{r}")
         automations.add_automation(
-            store, actor=anna, name=f"act {r}", condition=f"tag:target-{r}",
+            store, actor=anna, name=f"act {r}", condition=f"team:Frontline tag:target-{r}",
             actions=["tag+=acted", "note=Looked at"], max_tickets=automations.MAX_MAX,
         )  # fmt: skip
         started = time.perf_counter()

@@ -351,6 +351,11 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_claim":
         claim_worker(sys.argv[2], sys.argv[3], sys.argv[4])
         return
+    if sys.argv[1:] == ["--smoke"]:  # what CI runs for every benchmark: each part in brief
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores (smoke)")
+        bench_sample(1)
+        bench_claims(300, 2, 1)
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

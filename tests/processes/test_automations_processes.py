@@ -30,7 +30,16 @@ from csm_console.store.models import (
     Ticket,
     TicketTag,
 )
-from tests.conftest import STORE_KINDS, build_desk, process_env, scratch_url, url_of
+from tests.conftest import (
+    STOP_LOAD_MARGIN,
+    STOP_WITHIN,
+    STORE_KINDS,
+    build_desk,
+    process_env,
+    scratch_url,
+    stop_timed,
+    url_of,
+)
 
 pytestmark = pytest.mark.slow  # starts processes
 
@@ -177,8 +186,9 @@ def test_csm_worker_runs_the_automations_and_stops_cleanly(
         wait_for(lambda: "automation flag: acted on 3" in log.read_text(), "the automation run")
         said = log.read_text()
         assert "no mailbox to fetch" in said and "without sending" in said
-        worker.send_signal(signum)
-        assert worker.wait(10) == 0
+        code, took = stop_timed(worker, signum)
+        assert code == 0
+        assert took <= STOP_WITHIN + STOP_LOAD_MARGIN, f"the worker took {took:.2f} s to stop"
     finally:
         if worker.poll() is None:
             worker.kill()

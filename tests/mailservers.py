@@ -9,6 +9,12 @@ as the process) on a free port, with a self-signed certificate made for the run:
   (a thread here, with a real handshake) stands in front of a plain pymap;
 - `tls="none"`: plain text (allowed by csm only to the loopback).
 
+pymap cannot be told to leave out a capability (`pymap --help`: no such option), so with
+`tls="imaps"`, `withhold=("MOVE", "UIDPLUS")` has the proxy strip those names from what the
+server announces (CAPABILITY lines and `[CAPABILITY ...]` codes): csm then takes the fallbacks
+of a server without them, against the real server behind.  (pymap's PERMANENTFLAGS has no
+`\\*`: csm's `\\Flagged` fallback for a folder without keywords is what every IMAP test uses.)
+
 Seed mail with `server.append(folder, raw, flags=...)`, look with `server.flags(folder)` and
 `server.uids(folder)`, and give each test a folder of its own (`server.new_folder()`) when the
 server is shared.  `server.stop()` / `server.start()` take it down and bring it back on the same
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -95,9 +102,17 @@ class _TlsProxy:
     """TLS from the first byte on `port`, forwarded in clear to `target` (both loopback)."""
 
     def __init__(
-        self, cert: Path, key: Path, port: int, target: int, *, stammer: bool = False
+        self,
+        cert: Path,
+        key: Path,
+        port: int,
+        target: int,
+        *,
+        stammer: bool = False,
+        withhold: Sequence[str] = (),
     ) -> None:
         self.stammer = stammer
+        self.withhold = tuple(withhold)
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self.context.load_cert_chain(cert, key)
         self.port, self.target = port, target
@@ -127,7 +142,14 @@ class _TlsProxy:
             raw.close()
             return
         self.sockets += [client, upstream]
-        threading.Thread(target=_pipe, args=(upstream, client, self.stammer), daemon=True).start()
+        if self.withhold:
+            threading.Thread(
+                target=_pipe_withholding, args=(upstream, client, self.withhold), daemon=True
+            ).start()
+        else:
+            threading.Thread(
+                target=_pipe, args=(upstream, client, self.stammer), daemon=True
+            ).start()
         _pipe(client, upstream)
 
     def close(self) -> None:
@@ -158,6 +180,34 @@ def _pipe(source: socket.socket, sink: socket.socket, stammer: bool = False) -> 
                 sock.shutdown(socket.SHUT_RDWR)
 
 
+def _without(line: bytes, names: Sequence[str]) -> bytes:
+    """`line` without the capability `names`, when it announces capabilities."""
+    if b"CAPABILITY" not in line.upper():
+        return line
+    for name in names:
+        line = re.sub(rb"(?i) " + re.escape(name.encode()) + rb"(?=[ \]\r])", b"", line)
+    return line
+
+
+def _pipe_withholding(source: socket.socket, sink: socket.socket, names: Sequence[str]) -> None:
+    """Copy `source` to `sink` line by line, the capabilities `names` left out."""
+    pending = b""
+    try:
+        while data := source.recv(65536):
+            pending += data
+            *lines, pending = pending.split(b"\n")
+            if lines:
+                sink.sendall(b"".join(_without(line + b"\n", names) for line in lines))
+        if pending:
+            sink.sendall(pending)
+    except OSError:
+        pass
+    finally:
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
 class ImapServer:
     """A pymap server process on the loopback (see the module's text)."""
 
@@ -170,11 +220,15 @@ class ImapServer:
         password: str = PASSWORD,
         extra: Sequence[str] = (),
         stammer: bool = False,
+        withhold: Sequence[str] = (),
     ) -> None:
         """`stammer` (with `tls="imaps"`): the proxy cuts each `EXISTS` line in two records
-        sent a second apart."""
+        sent a second apart; `withhold` (with `tls="imaps"`): capabilities it leaves out."""
         if tls not in ("starttls", "imaps", "none"):
             raise ValueError(f"tls: starttls, imaps or none, not {tls!r}")
+        if withhold and tls != "imaps":
+            raise ValueError("withhold needs tls='imaps' (the proxy withholds them)")
+        self.withhold = tuple(withhold)
         self.directory = directory
         self.tls = tls
         self.user, self.password = user, password
@@ -211,7 +265,12 @@ class ImapServer:
         _wait_listening(self.server_port, self.process, self.log)
         if self.tls == "imaps":
             self.proxy = _TlsProxy(
-                self.cert, self.key, self.port, self.server_port, stammer=self.stammer
+                self.cert,
+                self.key,
+                self.port,
+                self.server_port,
+                stammer=self.stammer,
+                withhold=self.withhold,
             )
         return self
 

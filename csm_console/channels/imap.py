@@ -395,7 +395,7 @@ class ImapSession:
 
     # -- waiting ------------------------------------------------------------------------
 
-    def wait(self, seconds: float, stop: threading.Event, step: float = 0.5) -> bool:
+    def wait(self, seconds: float, stop: threading.Event, step: float = 0.2) -> bool:
         """Wait up to `seconds` for something new in the selected folder: IMAP IDLE where the
         server has it (one IDLE, ended before `seconds`, so a caller re-issues it), else a
         NOOP at the end.  Returns early (False) when `stop` is set, checked every `step`

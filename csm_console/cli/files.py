@@ -91,6 +91,20 @@ def read_stdin(*, limit: int, setting: str) -> bytes:
     return _read_capped(sys.stdin.buffer, "stdin", limit, setting)
 
 
+def read_stdin_head(*, limit: int, head: int) -> tuple[bytes, int]:
+    """Standard input's first `limit + head` bytes at most, and its whole size: what is past
+    them is read and counted, not kept (a writer on the other end of a pipe, a mail server,
+    sees its message taken in full), so memory stays bounded whatever the size."""
+    data = sys.stdin.buffer.read(limit + head)
+    size = len(data)
+    while chunk := sys.stdin.buffer.read(_DRAIN_CHUNK):
+        size += len(chunk)
+    return data, size
+
+
+_DRAIN_CHUNK = 64 * 1024
+
+
 def read_body_text(ctx: typer.Context, path: str | None) -> str:
     """UTF-8 text from the regular file `path`, or from stdin when `path` is None; either at
     most `max_body_file` bytes."""

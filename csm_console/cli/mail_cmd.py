@@ -70,10 +70,12 @@ def receive(
     Exit 0 when the message is safe: stored, a duplicate, dropped (a loop) or quarantined.
     Exit 75 (EX_TEMPFAIL) when the store cannot be used now (unreachable, locked, missing) or
     the configuration is broken: nothing was written, and the mail server tries again later.
-    A message larger than max_mail_size is refused (exit 2): the mail server bounces it.
+    A message larger than max_mail_size is quarantined from its header (exit 0): its size
+    is recorded, its body is read to the end but not kept. Empty input is an error (exit 2).
     """
-    from csm_console.cli.files import read_stdin
-    from csm_console.services.mail_intake import take_in
+    from csm_console.cli.files import read_stdin_head
+    from csm_console.services.mail_intake import HEADER_PEEK, take_in
+    from csm_console.services.quarantine import quarantine_too_large
 
     check_format(format, ("text", "json"))
     st = state(ctx)
@@ -82,11 +84,22 @@ def receive(
         box = _mailbox(mail, mailbox)
     except UsageError as error:  # a broken [[mailboxes]] or --mailbox: fix it, mail waits
         raise TempFail(f"{error.message}; the mail server will try again") from None
-    raw = read_stdin(limit=mail.max_message, setting="max_mail_size")
+    raw, size = read_stdin_head(limit=mail.max_message, head=HEADER_PEEK)
     if not raw.strip():
         raise UsageError("stdin is empty: no message to take in")
     try:
-        result = take_in(st.store(), raw, mail=mail, mailbox=box)
+        if size > mail.max_message:
+            result = quarantine_too_large(
+                st.store(),
+                raw,
+                size=size,
+                limit=mail.max_message,
+                mailbox=box,
+                kept="only the header was kept, the body was not kept: raise max_mail_size "
+                "and ask the sender to send it again",
+            )
+        else:
+            result = take_in(st.store(), raw, mail=mail, mailbox=box)
     except (StoreUnavailable, ConfigError) as error:
         raise TempFail(f"{error.message}; nothing was written, try again later") from None
     except CsmError:

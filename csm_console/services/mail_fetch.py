@@ -37,11 +37,12 @@ from csm_console.channels.imap import ImapSession, parse_imap_url, password_for
 from csm_console.domain.mail import Mailbox, MailSettings, Outcome
 from csm_console.errors import ConfigError, MailServerError, StoreUnavailable, UsageError
 from csm_console.services.clock import utcnow
-from csm_console.services.mail_intake import Intake, hold
+from csm_console.services.mail_intake import Intake
 from csm_console.services.mail_intake import take_in as take_in_raw
 from csm_console.services.progress import Progress, no_progress
+from csm_console.services.quarantine import quarantine_too_large
 from csm_console.store.engine import Store
-from csm_console.store.models import MailboxState, Quarantine
+from csm_console.store.models import MailboxState
 
 BATCH_COUNT = 50  # messages fetched in one FETCH
 BATCH_BYTES = 32 * 1024 * 1024  # bytes of messages fetched in one FETCH (by RFC822.SIZE)
@@ -153,35 +154,6 @@ def save_position(
                 raise
 
 
-# -- a message too big to download -----------------------------------------------------------
-
-
-def quarantine_too_large(
-    store: Store,
-    header: bytes,
-    *,
-    size: int,
-    limit: int,
-    mailbox: Mailbox,
-    now: datetime | None = None,
-) -> Intake:
-    """Record a message over the size limit without downloading it: its header (at most
-    `channels.imap.MAX_HEADER` bytes) is quarantined with the reason (`mail_intake.hold`, whose
-    receipt keeps a second fetch from quarantining it again).  The message stays on the
-    server, for someone to look at there."""
-    reason = (
-        f"too large: {size} bytes (the limit, max_mail_size, is {limit}); only the header was "
-        "fetched, the message is still on the server"
-    )
-    held = hold(store, header, reason=reason, mailbox=mailbox, now=now or utcnow())
-    if held.outcome is Outcome.QUARANTINED and held.quarantine_id is not None:
-        with store.write() as session:  # the size of the message, not of what was kept
-            row = session.get(Quarantine, held.quarantine_id)
-            if row is not None:
-                row.size = size
-    return held
-
-
 # -- one round -------------------------------------------------------------------------------
 
 
@@ -276,6 +248,7 @@ def fetch_mailbox(
                         size=size,
                         limit=mail.max_message,
                         mailbox=mailbox,
+                        kept="only the header was fetched, the message is still on the server",
                         now=now,
                     )
                     counts[held.outcome.value] += 1

@@ -39,7 +39,7 @@ from csm_console.store.engine import Store
 
 IDLE_RENEW = 29 * 60.0  # seconds: an IDLE is ended and issued again at least this often
 MAX_BACKOFF = 60.0  # seconds between two tries to reach a server that is down
-STEP = 0.5  # seconds: how often every wait looks at `stop`
+STEP = 0.2  # seconds: how often every wait looks at `stop` (a stop within a second, issue 14)
 JOIN_TIMEOUT = 30.0  # seconds given to a mailbox thread to finish its message when stopping
 
 PeriodicWork = Callable[[], object]

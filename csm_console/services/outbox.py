@@ -47,6 +47,7 @@ from csm_console.services.clock import utcnow
 from csm_console.services.ticket_core import reload_actor, write_audit
 from csm_console.services.variants import pick_variant
 from csm_console.store.engine import Store
+from csm_console.store.locks import lock_name
 from csm_console.store.models import (
     Attachment,
     Blob,
@@ -326,6 +327,8 @@ def acknowledge(
     )
     if why is not None:
         return AutoMail(None, why)
+    # two intakes for one sender at once: the second reads the first's acknowledgement
+    lock_name(session, "acknowledge:" + sender.strip().lower())
     earlier = session.execute(
         select(col(OutgoingMail.created_at)).where(
             col(OutgoingMail.kind) == OutKind.ACK.value,

@@ -20,14 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
-from csm_console.domain.mail import MailSettings, Outcome, Unstorable
+from csm_console.domain.mail import Mailbox, MailSettings, Outcome, Unstorable
 from csm_console.domain.mail_parse import parse_message
 from csm_console.domain.model import Role, as_id
 from csm_console.domain.rights import Actor
 from csm_console.domain.text import sanitize
 from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services.clock import utcnow
-from csm_console.services.mail_intake import HEADER_PEEK, Intake, raw_key, take_in_parsed
+from csm_console.services.mail_intake import HEADER_PEEK, Intake, hold, raw_key, take_in_parsed
 from csm_console.services.ticket_core import reload_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import AuditEvent, MailReceipt, Quarantine
@@ -68,6 +68,37 @@ def _view(row: Quarantine) -> QuarantineView:
         size=row.size,
         reason=sanitize(row.reason, single_line=True),
     )
+
+
+def header_of(head: bytes) -> bytes:
+    """The header of a message from its first bytes: up to and with the blank line that ends
+    it, or all of `head` when no blank line is in it."""
+    ends = [i + len(sep) for sep in (b"\r\n\r\n", b"\n\n") if (i := head.find(sep)) >= 0]
+    return head[: min(ends)] if ends else head
+
+
+def quarantine_too_large(
+    store: Store,
+    head: bytes,
+    *,
+    size: int,
+    limit: int,
+    mailbox: Mailbox | None,
+    kept: str,
+    now: datetime | None = None,
+) -> Intake:
+    """Record a message over the size limit from its first bytes alone: its header (cut from
+    `head` by `header_of`) is quarantined with the reason, `size` and `kept` (what became of
+    the rest: still on the IMAP server, or not kept from a pipe).  The receipt (`hold`'s)
+    keeps the same message given again from being quarantined twice."""
+    reason = f"too large: {size} bytes (the limit, max_mail_size, is {limit}); {kept}"
+    held = hold(store, header_of(head), reason=reason, mailbox=mailbox, now=now or utcnow())
+    if held.outcome is Outcome.QUARANTINED and held.quarantine_id is not None:
+        with store.write() as session:  # the size of the message, not of what was kept
+            row = session.get(Quarantine, held.quarantine_id)
+            if row is not None:
+                row.size = size
+    return held
 
 
 def parse_quarantine_id(text: str) -> int:

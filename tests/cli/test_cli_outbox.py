@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli, build_desk, make_sqlite_store
+from tests.mail_support import message
 from tests.smtp_support import free_port, smtp_server
 
 
@@ -140,6 +141,39 @@ def test_proactive_create_and_survey_opt_out(tmp_path: Path) -> None:
     assert kinds == ["proactive"]
     assert csm("customers", "set", "new@example.com").exit_code == 2
     assert csm("customers", "set", "nobody@example.com", "--surveys").exit_code == 3
+
+
+@pytest.mark.slow
+def test_csm_smtp_url_overrides_the_file_and_the_answer_to_a_proactive_mail_threads_back(
+    tmp_path: Path,
+) -> None:
+    """The config file names a port where nothing listens; CSM_SMTP_URL names the real server,
+    so the mail goes out only if the environment wins.  The customer's answer (In-Reply-To
+    the proactive mail, a subject without our tag) is a follow-up on the same ticket."""
+    with smtp_server(tmp_path / "mx") as server:
+        csm, _ = _setup(tmp_path, f"smtp://127.0.0.1:{free_port()}")
+        csm = Cli(db=csm.db, agent="olga", env={**csm.env, "CSM_SMTP_URL": server.url})
+        made = csm(
+            "tickets", "create", "--customer", "new@example.com", "--subject", "Your router",
+            "--body", "We noticed a fault", "--channel", "email", "--send",
+        )  # fmt: skip
+        assert made.exit_code == 0, made.output
+        ticket = made.stdout.strip()
+        sent = csm("mail", "send")
+        assert sent.exit_code == 0 and "1 sent" in sent.stderr, sent.output
+        (proactive,) = server.messages()
+    assert proactive["To"] == "new@example.com" and proactive["Message-ID"]
+    answer = message(
+        sender="new@example.com",
+        subject="Re: Your router",
+        body="Thanks, it works again.",
+        message_id="<answer-1@example.com>",
+        in_reply_to=proactive["Message-ID"],
+    )
+    got = csm("mail", "receive", stdin=answer)
+    assert (got.exit_code, got.stdout) == (0, f"#{ticket} follow-up\n"), got.output
+    shown = json.loads(csm("tickets", "show", ticket, "--format", "json").stdout)
+    assert shown["messages"][-1]["body"].startswith("Thanks, it works again.")
 
 
 def test_the_outbox_list_is_safe_on_a_terminal(tmp_path: Path) -> None:

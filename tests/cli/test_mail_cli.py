@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from csm_console.store.models import Quarantine, Ticket
+from csm_console.store.models import Message, Quarantine, Ticket
 from tests.conftest import Cli, Desk
 from tests.mail_support import message
 
@@ -71,14 +71,89 @@ def test_receive_an_unknown_mailbox_is_a_temporary_failure(mail_cli: Cli, desk: 
     assert _subjects(desk) == []
 
 
-def test_receive_refuses_too_large_and_empty_input(mail_cli: Cli, desk: Desk) -> None:
-    big = message(body="z" * 9000)
+def test_receive_quarantines_too_large_and_refuses_empty_input(mail_cli: Cli, desk: Desk) -> None:
+    big = message(body="z" * 300_000)  # past the limit and the header-sized head read with it
     result = mail_cli("mail", "receive", db=desk.store, stdin=big)
-    assert result.exit_code == 2
-    assert "larger than 8,192 bytes" in result.stderr and "max_mail_size" in result.stderr
+    assert result.exit_code == 0, result.output  # kept: the mail server does not bounce it
+    assert result.stdout.startswith(f"quarantined Q1: too large: {len(big)} bytes")
+    assert "the body was not kept" in result.stdout and "still on the server" not in result.stdout
+    with desk.store.read() as session:
+        row = session.get(Quarantine, 1)
+        assert row is not None and row.size == len(big)  # counted to the end
+        assert b"zzz" not in row.raw and row.raw.startswith(b"From:")  # the header alone
+        assert row.subject
+    again = mail_cli("mail", "receive", db=desk.store, stdin=big)  # delivered twice: once held
+    assert again.exit_code == 0 and again.stdout == "duplicate of Q1 (quarantined)\n", again.output
     empty = mail_cli("mail", "receive", db=desk.store, stdin=b"")
     assert empty.exit_code == 2 and "stdin is empty" in empty.stderr
     assert _subjects(desk) == []
+
+
+def _configured(cli: Cli, tmp_path: Path, settings: str) -> Cli:
+    """`csm` with a config file of `settings` and the support mailbox."""
+    config = tmp_path / "configured.toml"
+    config.write_text(settings + "\n" + CONFIG.format(limit=1_000_000), "utf-8")
+    return Cli(db=None, env={**cli.env, "CSM_CONFIG_FILE": str(config)})
+
+
+def test_a_custom_mail_tag_prefix_threads_incoming_mail(
+    cli: Cli, desk: Desk, tmp_path: Path
+) -> None:
+    """`mail_tag_prefix` from the config file: a follow-up with no In-Reply-To or References
+    is found by `[ACME-1]` in its subject; the default `[#1]` is no tag here."""
+    csm = _configured(cli, tmp_path, 'mail_tag_prefix = "ACME-"')
+    first = csm("mail", "receive", db=desk.store, stdin=message())
+    assert first.stdout == "#1 new\n", first.output
+    tagged = message(subject="Re: [ACME-1] Router broken", message_id="<m2@cust.example>")
+    again = csm("mail", "receive", db=desk.store, stdin=tagged)
+    assert again.stdout == "#1 follow-up\n", again.output
+    default = message(subject="Re: [#1] Router broken", message_id="<m3@cust.example>")
+    other = csm("mail", "receive", db=desk.store, stdin=default)
+    assert other.stdout == "#2 new\n", other.output
+
+
+def _plain(body: bytes, message_id: str) -> bytes:
+    """A message whose 8-bit body declares no charset."""
+    return (
+        b"From: Anna <anna@cust.example>\r\nTo: support@desk.example\r\nSubject: Help\r\n"
+        b"Message-ID: " + message_id.encode() + b"\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body
+    )
+
+
+def _first_body(desk: Desk, ticket_id: int) -> str:
+    with desk.store.read() as session:
+        return (
+            session.execute(
+                select(Message.body).where(Message.ticket_id == ticket_id).order_by(Message.id)
+            )
+            .scalars()
+            .first()
+            or ""
+        )
+
+
+@pytest.mark.parametrize(
+    ("charsets", "text", "codec"),
+    [
+        ('["windows-1257"]', "Labdien! Maršrutētājs nedarbojas, lūdzu palīdziet.", "cp1257"),
+        ('["koi8-r"]', "Здравствуйте! Роутер не работает, помогите пожалуйста.", "koi8-r"),
+    ],
+)
+def test_mail_charsets_from_the_config_file_decode_a_body_without_charset(
+    cli: Cli, desk: Desk, tmp_path: Path, charsets: str, text: str, codec: str
+) -> None:
+    """The decoder tries the configured list (`mail_charsets`) for 8-bit text that declares no
+    charset; a list without the sender's charset does not read the same text."""
+    raw = text.encode(codec)
+    right = _configured(cli, tmp_path, f"mail_charsets = {charsets}")
+    got = right("mail", "receive", db=desk.store, stdin=_plain(raw, "<c1@cust.example>"))
+    assert got.stdout == "#1 new\n", got.output
+    assert _first_body(desk, 1).strip() == text
+    wrong = _configured(cli, tmp_path, 'mail_charsets = ["iso-8859-5"]')
+    other = wrong("mail", "receive", db=desk.store, stdin=_plain(raw, "<c2@cust.example>"))
+    assert other.exit_code == 0, other.output
+    assert text not in _first_body(desk, int(other.stdout.split()[0].lstrip("#")))
 
 
 def test_receive_quarantines_and_prints_sanitised(mail_cli: Cli, desk: Desk) -> None:

@@ -32,11 +32,14 @@ from csm_console.store.models import (
 )
 from tests.conftest import (
     ROOT,
+    STOP_LOAD_MARGIN,
+    STOP_WITHIN,
     STORE_KINDS,
     build_desk,
     process_env,
     scratch_url,
     start_csm,
+    stop_timed,
     url_of,
 )
 from tests.conftest import (
@@ -181,8 +184,9 @@ def test_csm_worker_runs_the_automations_and_stops_cleanly(
         wait_for(lambda: "automation flag: acted on 3" in log.read_text(), "the automation run")
         said = log.read_text()
         assert "no mailbox to fetch" in said and "without sending" in said
-        worker.send_signal(signum)
-        assert worker.wait(10) == 0
+        code, took = stop_timed(worker, signum)
+        assert code == 0
+        assert took <= STOP_WITHIN + STOP_LOAD_MARGIN, f"the worker took {took:.2f} s to stop"
     finally:
         if worker.poll() is None:
             worker.kill()

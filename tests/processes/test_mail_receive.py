@@ -195,3 +195,30 @@ def test_mail_import_draws_a_bar_only_on_a_terminal(tmp_path: Path) -> None:
     assert "importing" in tty_err and BAR in tty_err, tty_err
     assert tty_out == pipe_out == "40 messages: 40 new\n"
     assert pipe_err == ""
+
+
+def test_a_message_over_the_limit_is_read_to_its_end_and_quarantined(
+    store: Store, tmp_path: Path
+) -> None:
+    """Through a real pipe, 40 MiB against a 1 MiB limit: the writer (a mail server) never
+    sees a broken pipe, csm counts every byte and quarantines the header (exit 0)."""
+    build_desk(store)
+    env = _env(tmp_path)
+    Path(env["CSM_CONFIG_FILE"]).write_text("max_mail_size = 1048576\n" + CONFIG, "utf-8")
+    head = message(body="start of a huge message")
+    chunk = b"z" * 76 + b"\r\n"
+    count = 40 * 1024 * 1024 // len(chunk)
+    process = start_csm(
+        "mail", "receive", db=url_of(store), env=env, stdin=subprocess.PIPE, text=False
+    )
+    assert process.stdin is not None
+    process.stdin.write(head)  # a BrokenPipeError here would fail the test
+    for _ in range(count // 1000):
+        process.stdin.write(chunk * 1000)
+    out, err = process.communicate(timeout=120)  # closes stdin: the end of the message
+    size = len(head) + (count // 1000) * 1000 * len(chunk)
+    assert process.returncode == 0, err
+    assert out.decode().startswith(f"quarantined Q1: too large: {size} bytes")
+    with store.read() as session:
+        row = session.get(Quarantine, 1)
+        assert row is not None and row.size == size and len(row.raw) < 64 * 1024

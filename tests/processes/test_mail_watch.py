@@ -16,12 +16,15 @@ from sqlalchemy import text
 
 from csm_console.store.engine import Store
 from tests.conftest import (
+    STOP_LOAD_MARGIN,
+    STOP_WITHIN,
     STORE_KINDS,
     build_desk,
     process_env,
     run_csm,
     scratch_url,
     start_csm,
+    stop_timed,
     url_of,
     wait_for,
 )
@@ -68,14 +71,14 @@ class Watch:
         return self.log.read_text(errors="replace")
 
     def stop(self, signum: int) -> int:
-        """Send `signum`; the exit code (it must come within 5 s: a functional bound)."""
-        self.process.send_signal(signum)
+        """Send `signum`; the exit code, which must come within a second (`STOP_WITHIN`, plus
+        `STOP_LOAD_MARGIN` for a loaded machine)."""
         try:
-            return self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+            code, took = stop_timed(self.process, signum)
+        except AssertionError:
             raise AssertionError(f"watch did not stop on {signum}: {self.said()}") from None
+        assert took <= STOP_WITHIN + STOP_LOAD_MARGIN, f"watch took {took:.2f} s to stop"
+        return code
 
     def close(self) -> None:
         if self.process.poll() is None:

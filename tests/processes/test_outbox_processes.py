@@ -8,6 +8,7 @@ import collections
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -155,6 +156,31 @@ def test_tls_and_login_with_the_password_from_the_environment(
         assert unset.returncode == 2 and "DESK_SMTP_PASSWORD is not set" in unset.stderr
         assert server.messages() == []
         done = send(SSL_CERT_FILE=str(cert), DESK_SMTP_PASSWORD="s3cr3t-pw")
+        assert done.returncode == 0, done.stderr
+        assert "s3cr3t-pw" not in done.stderr + done.stdout
+        assert len(server.messages()) == 1
+    assert [r.state for r in _rows(store)] == ["sent"]
+    store.dispose()
+
+
+def test_login_with_the_password_from_smtp_password_command(tmp_path: Path) -> None:
+    """The SMTP login takes its password from `smtp_password_command` (its first line): the
+    mail goes through a server that demands a login, and the password is never printed."""
+    script = tmp_path / "smtp-password.py"
+    script.write_text("print('s3cr3t-pw')\nprint('not this line')\n", encoding="utf-8")
+    store = make_sqlite_store(tmp_path / "desk.db")
+    _queue(store, 1)
+    url = store.url.render_as_string(hide_password=False)
+    cert, key = self_signed(tmp_path / "tls")
+    extra = ("--cert", str(cert), "--key", str(key), "--starttls", "--auth", "desk:s3cr3t-pw")
+    with smtp_server(tmp_path / "mx", extra=extra) as server:
+        env = _env(
+            tmp_path,
+            url,
+            f"smtp://desk@127.0.0.1:{server.port}?starttls=1",
+            f"smtp_password_command = '{sys.executable} {script}'\n",
+        )
+        done = run_csm("mail", "send", env={**env, "SSL_CERT_FILE": str(cert)})
         assert done.returncode == 0, done.stderr
         assert "s3cr3t-pw" not in done.stderr + done.stdout
         assert len(server.messages()) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -118,6 +119,30 @@ def test_move_to_moves_processed_mail(store: Store, imap_server: ImapServer, fol
     assert imap_server.uids(folder) == []
     moved = imap_server.flags(done)
     assert len(moved) == 2 and all(b"\\Flagged" in f for f in moved.values())
+    assert count(store, "ticket") == 2
+
+
+def test_move_without_move_or_uidplus_copies_and_marks_deleted(
+    store: Store, tmp_path: Path, imap_password: str
+) -> None:
+    """A server that announces neither MOVE nor UIDPLUS (pymap behind a proxy that withholds
+    them): COPY, then `\\Deleted` on the original, and no EXPUNGE (a plain one would also
+    remove what another client marked deleted)."""
+    with ImapServer(tmp_path, tls="imaps", withhold=("MOVE", "UIDPLUS")) as server:
+        with server.client() as probe:
+            assert not {b"MOVE", b"UIDPLUS"} & set(probe.capabilities())
+        folder = server.new_folder()
+        done = f"{folder}-done"
+        server.append(folder, message(1), message(2))
+        box = mailbox_on(server, folder, move_to=done)
+        report = fetch_mailbox(store, box, mail=settings(box))
+        assert report.ok and report.taken == 2, report
+        left = server.flags(folder)
+        assert len(left) == 2 and all(b"\\Deleted" in f for f in left.values())
+        moved = server.flags(done)
+        assert len(moved) == 2 and all(b"\\Flagged" in f for f in moved.values())
+        again = fetch_mailbox(store, box, mail=settings(box))
+        assert again.ok and again.taken == 0
     assert count(store, "ticket") == 2
 
 

@@ -3,6 +3,7 @@ files; the acknowledgement and the survey by their rules; list, retry and cancel
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy import text as sql
 from sqlmodel import col
 
 from csm_console.domain.mail import MessageFlag
@@ -223,6 +225,57 @@ def test_the_acknowledgement_and_its_rules(desk: Desk) -> None:
             now=NOW + timedelta(days=2),
         )
     assert tomorrow.queued
+
+
+def _lock_waiters(desk: Desk) -> int:
+    """Transactions of this database waiting on a lock now (PostgreSQL)."""
+    with desk.store.engine.connect() as probe:
+        return int(
+            probe.execute(
+                sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).scalar_one()
+        )
+
+
+def test_two_acknowledgements_for_one_sender_at_once_send_one(desk: Desk) -> None:
+    """PostgreSQL: the second intake's acknowledgement waits on the first's (a lock per
+    sender) and then sees it, so the rate limit holds; before the lock both went out.  SQLite
+    serialises writers already (BEGIN IMMEDIATE)."""
+    if not desk.store.is_postgres:
+        pytest.skip("SQLite writers never overlap (BEGIN IMMEDIATE)")
+    with_mail(desk.store)
+    mail = desk.store.mail
+    first, second = _new(desk), _new(desk, subject="Invoice again")
+    acknowledged, release = threading.Event(), threading.Event()
+    results: dict[int, outbox.AutoMail] = {}
+
+    def ack(ticket_id: int, hold: bool) -> None:
+        with desk.store.write() as session:
+            results[ticket_id] = outbox.acknowledge(
+                session, mail=mail, ticket_id=ticket_id, sender="mara@example.lv", now=NOW
+            )
+            if hold:  # the transaction stays open, its acknowledgement not yet committed
+                acknowledged.set()
+                assert release.wait(timeout=60)
+
+    one = threading.Thread(target=ack, args=(first, True))
+    one.start()
+    assert acknowledged.wait(timeout=60)
+    two = threading.Thread(target=ack, args=(second, False))
+    two.start()
+    for _ in range(3000):  # until the second waits on a lock, or is done without waiting
+        if not two.is_alive() or _lock_waiters(desk):
+            break
+        two.join(timeout=0.01)
+    release.set()
+    one.join(timeout=60)
+    two.join(timeout=60)
+    assert results[first].queued, results
+    assert not results[second].queued and "10 minutes" in results[second].reason, results
+    assert [m.ticket_id for m in _outbox(desk) if m.kind == "ack"] == [first]
 
 
 def test_acknowledgements_can_be_switched_off_per_mailbox(desk: Desk) -> None:

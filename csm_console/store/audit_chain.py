@@ -347,24 +347,10 @@ def shard_trunk(conn: Connection) -> None:
 def unshard(conn: Connection) -> None:
     """0017 undone: the shards' rows are chained again after the trunk in id order (as one
     chain, the way 0011 chains), and the trunk's head is the one head again."""
-    trunk = heads(conn).get(TRUNK, (0, GENESIS))
-    prev, last_id = trunk[1], trunk[0]
-    batch: list[dict[str, Any]] = []
-    for row, chain, _, _ in iter_links(conn):
-        if chain == TRUNK:
-            continue
-        digest = chain_hash(prev, row.content())
-        batch.append({"id": row.id, "prev": prev, "hash": digest})
-        prev, last_id = digest, row.id
-        if len(batch) >= 5000:
-            _write_links(conn, batch)
-            batch = []
-    _write_links(conn, batch)
+    last_id, prev = heads(conn).get(TRUNK, (0, GENESIS))
+    shards = (row for row, chain, _, _ in iter_links(conn) if chain != TRUNK)
     conn.execute(text("DELETE FROM audit_chain_head"))
-    conn.execute(
-        text("INSERT INTO audit_chain_head (id, last_id, last_hash) VALUES (1, :id, :hash)"),
-        {"id": last_id, "hash": prev},
-    )
+    _link_as_one_chain(conn, shards, prev=prev, last_id=last_id)
 
 
 def stored_time(value: Any) -> datetime:
@@ -433,10 +419,16 @@ def _pages(conn: Connection, extra: tuple[str, ...], page: int) -> Iterator[Any]
 
 def chain_existing(conn: Connection) -> None:
     """Chain the rows written before the triggers, in id order, and set the head after them."""
-    prev = GENESIS
-    last_id = 0
+    _link_as_one_chain(conn, (row for row, _, _ in iter_chain(conn)), prev=GENESIS, last_id=0)
+
+
+def _link_as_one_chain(
+    conn: Connection, rows: Iterator[ChainedRow], *, prev: str, last_id: int
+) -> None:
+    """Chain `rows` in order after the row `last_id` (hash `prev`), and make their end the
+    one head (row 1)."""
     batch: list[dict[str, Any]] = []
-    for row, _, _ in iter_chain(conn):
+    for row in rows:
         digest = chain_hash(prev, row.content())
         batch.append({"id": row.id, "prev": prev, "hash": digest})
         prev, last_id = digest, row.id

@@ -1,5 +1,5 @@
 """Macros: list, show, add, edit and remove them (leads and admins write), pick the customer's
-language variant for a ticket exactly as reply templates do (`replies.pick_variant`), render
+language variant for a ticket exactly as reply templates do (`variants.pick_variant`), render
 a macro's reply for a ticket with the templates' sandbox (`replies.preview`), and apply one.
 
 A macro is stored like a reply template: one `macro` row per (name, language), with its

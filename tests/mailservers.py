@@ -175,9 +175,14 @@ def _pipe(source: socket.socket, sink: socket.socket, stammer: bool = False) -> 
     except OSError:
         pass
     finally:
-        for sock in (source, sink):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        _shut_both(source, sink)
+
+
+def _shut_both(source: socket.socket, sink: socket.socket) -> None:
+    """End both directions of a proxied connection (either side may be gone already)."""
+    for sock in (source, sink):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _without(line: bytes, names: Sequence[str]) -> bytes:
@@ -203,9 +208,7 @@ def _pipe_withholding(source: socket.socket, sink: socket.socket, names: Sequenc
     except OSError:
         pass
     finally:
-        for sock in (source, sink):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        _shut_both(source, sink)
 
 
 class ImapServer:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, literal_column, null, select, text, union_all
@@ -39,17 +39,20 @@ from csm_console.domain.metrics import (
 )
 from csm_console.domain.query import MAX_REPEAT_WINDOW
 from csm_console.errors import NotFound, UsageError
+from csm_console.services import report_summary as summary
 from csm_console.services.clock import utcnow
+from csm_console.services.report_summary import frt_seconds, resolution_seconds
 from csm_console.store.engine import Store
-from csm_console.store.models import Agent, Team, Ticket
+from csm_console.store.models import Agent, ReportCount, ReportTime, Team, Ticket
 from csm_console.store.ticket_query import (
     breaching,
     fcr,
     frt_met,
     repeat_contact,
     resolution_met,
-    seconds_between,
     sla_missed,
+    sla_missed_running,
+    sla_missed_settled,
     status_is_active,
     utc_day,
 )
@@ -83,23 +86,6 @@ def _flag(condition: ColumnElement[bool]) -> Any:
 
 def _count(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(_flag(condition)), 0)
-
-
-def frt_seconds() -> Any:
-    """The first response time of a ticket: measured (working time), or wall time."""
-    return func.coalesce(
-        col(Ticket.first_response_seconds),
-        seconds_between(col(Ticket.first_response_at), col(Ticket.created_at)),
-    )
-
-
-def resolution_seconds() -> Any:
-    """The resolution time of a solved ticket: measured (working time less pauses), or wall
-    time less the time in `pending`."""
-    return func.coalesce(
-        col(Ticket.resolution_seconds),
-        seconds_between(col(Ticket.solved_at), col(Ticket.created_at)) - col(Ticket.paused_seconds),
-    )
 
 
 @dataclass
@@ -181,6 +167,14 @@ def _timed(
         .group_by(*(literal_column(name) for name in ("k", "v") if scope.by or name == "v"))
         .cte("frequencies")
     )
+    return _picked(session, frequencies, tuple(sums))
+
+
+def _picked(
+    session: Session, frequencies: Any, sums: tuple[str, ...]
+) -> tuple[dict[Any, tuple[Times, dict[str, int]]], Times]:
+    """The median and p90 per group (`k`) and in the whole, and the `sums`, of a frequency
+    table (k, v, c, *sums): the tickets' own values, or a histogram's buckets."""
     f = frequencies.c
     running = select(
         f.k,
@@ -279,39 +273,21 @@ def report(
     if not timedelta(0) < repeat_window <= MAX_REPEAT_WINDOW:
         raise UsageError("the repeat-contact window is between 1 second and 365 days")
     with store.read() as session:
-        filters, team_name, agent_handle = _filters(session, team=team, agent=agent)
+        filters, team_name, agent_handle, ids = _filters(session, team=team, agent=agent)
     scope = _Scope(by, tuple(filters), period, now)
-    solved_sums = {
-        "fcr": _flag(fcr()),
-        "csat_responses": _flag(col(Ticket.csat_score).is_not(None)),
-        "csat_good": _flag(col(Ticket.csat_score) >= 4),
-        "csat_sum": func.coalesce(col(Ticket.csat_score), 0),
-        "repeat": _flag(repeat_contact(repeat_window)),
-        "resolution_met": _flag(resolution_met()),
-    }
-    # the costliest first, so that two connections finish at about the same time
-    jobs: dict[str, Callable[[Session], Any]] = {
-        "solved": lambda s: _timed(
-            s, scope, col(Ticket.solved_at), resolution_seconds(), solved_sums
-        ),
-        "responded": lambda s: _timed(
-            s, scope, col(Ticket.first_response_at), frt_seconds(), {"frt_met": _flag(frt_met())}
-        ),
-        "created": lambda s: _counted(
-            s,
-            _key(by, col(Ticket.created_at)),
-            [_in_period(col(Ticket.created_at), period), *filters],
-            {"created": func.count(), "missed": _count(sla_missed(now))},
-            grouped=by is not None,
-        ),
-        "open": lambda s: _counted(
-            s,
-            _key(None if by is GroupBy.DAY else by, None),
-            [status_is_active(), *filters],
-            {"backlog": func.count(), "breaching": _count(breaching(now))},
-            grouped=by not in (None, GroupBy.DAY),
-        ),
-    }
+    from_summary = _summarized(period, repeat_window)
+    if from_summary:
+        summary.refresh(store, first=period.first_day.isoformat(), last=period.last_day.isoformat())
+        jobs = _summary_jobs(scope, ids)
+    else:
+        jobs = _ticket_jobs(scope, repeat_window)
+    jobs["open"] = lambda s: _counted(
+        s,
+        _key(None if by is GroupBy.DAY else by, None),
+        [status_is_active(), *filters],
+        {"backlog": func.count(), "breaching": _count(breaching(now))},
+        grouped=by not in (None, GroupBy.DAY),
+    )
     found = _run(store, jobs)
     groups: dict[Any, _Group] = {}
 
@@ -321,11 +297,11 @@ def report(
     for key, sums in found["created"].items():
         g = group(key)
         g.created, g.missed = sums["created"], sums["missed"]
-    responded, responded_total = found["responded"]
+    responded, responded_total, approximate = found["responded"]
     for key, (times, sums) in responded.items():
         g = group(key)
         g.first_response, g.frt_met = times, sums["frt_met"]
-    solved, solved_total = found["solved"]
+    solved, solved_total, solved_approximate = found["solved"]
     for key, (times, sums) in solved.items():
         g = group(key)
         g.solved, g.resolution = times.count, times
@@ -346,7 +322,170 @@ def report(
         team=team_name,
         agent=agent_handle,
         generated_at=now,
+        times_approximate=approximate or solved_approximate,
     )
+
+
+def _summarized(period: Period, repeat_window: timedelta) -> bool:
+    """Whether the summary (services.report_summary) holds this report: whole UTC days and
+    the default repeat window."""
+    return (
+        repeat_window == REPEAT_WINDOW
+        and period.since == _midnight(period.since)
+        and period.until == _midnight(period.until)
+    )
+
+
+def _midnight(at: datetime) -> datetime:
+    at = at.astimezone(UTC)
+    return datetime.combine(at.date(), time(0), tzinfo=UTC)
+
+
+def _ticket_jobs(scope: _Scope, repeat_window: timedelta) -> dict[str, Callable[[Session], Any]]:
+    """The populations counted from the tickets themselves."""
+    solved_sums = {
+        "fcr": _flag(fcr()),
+        "csat_responses": _flag(col(Ticket.csat_score).is_not(None)),
+        "csat_good": _flag(col(Ticket.csat_score) >= 4),
+        "csat_sum": func.coalesce(col(Ticket.csat_score), 0),
+        "repeat": _flag(repeat_contact(repeat_window)),
+        "resolution_met": _flag(resolution_met()),
+    }
+    by, period, filters = scope.by, scope.period, scope.filters
+    # the costliest first, so that two connections finish at about the same time
+    return {
+        "solved": lambda s: (
+            *_timed(s, scope, col(Ticket.solved_at), resolution_seconds(), solved_sums),
+            False,
+        ),
+        "responded": lambda s: (
+            *_timed(
+                s,
+                scope,
+                col(Ticket.first_response_at),
+                frt_seconds(),
+                {"frt_met": _flag(frt_met())},
+            ),
+            False,
+        ),
+        "created": lambda s: _counted(
+            s,
+            _key(by, col(Ticket.created_at)),
+            [_in_period(col(Ticket.created_at), period), *filters],
+            {"created": func.count(), "missed": _count(sla_missed(scope.now))},
+            grouped=by is not None,
+        ),
+    }
+
+
+_SUMMARY_GROUPS: dict[GroupBy, str] = {
+    GroupBy.DAY: "day",
+    GroupBy.AGENT: "assignee_id",
+    GroupBy.TEAM: "team_id",
+    GroupBy.CATEGORY: "category",
+    GroupBy.CHANNEL: "channel",
+    GroupBy.TIER: "tier",
+}
+# the groups a time histogram holds (report_time keeps team and assignee only)
+_HISTOGRAM_GROUPS = (None, GroupBy.DAY, GroupBy.TEAM, GroupBy.AGENT)
+
+
+def _summary_jobs(scope: _Scope, ids: dict[str, int]) -> dict[str, Callable[[Session], Any]]:
+    """The populations read from the summary: its counts, and the times from its histogram
+    for a population over `summary.EXACT_LIMIT` tickets (else exactly, from the tickets).
+    `sla:missed` of the tickets still open moves with the clock: counted live."""
+    by, period = scope.by, scope.period
+    first, last = period.first_day.isoformat(), period.last_day.isoformat()
+
+    def where(model: Any, population: str) -> list[Any]:
+        return [
+            col(model.population) == population,
+            col(model.day) >= first,
+            col(model.day) <= last,
+            *(getattr(model, name) == value for name, value in ids.items()),
+        ]
+
+    def key(model: Any) -> Any:
+        return literal_column(f"'{_ALL}'") if by is None else getattr(model, _SUMMARY_GROUPS[by])
+
+    def counts(s: Session, population: str, names: tuple[str, ...]) -> dict[Any, dict[str, int]]:
+        k = key(ReportCount)
+        statement = select(
+            k.label("k"),
+            func.sum(col(ReportCount.n)),
+            *(func.sum(getattr(ReportCount, name)) for name in names),
+        ).where(*where(ReportCount, population))
+        if by is not None:
+            statement = statement.group_by(k)
+        return {
+            row[0]: {"n": int(row[1]), **dict(zip(names, map(int, row[2:]), strict=True))}
+            for row in s.execute(statement)
+            if row[1]
+        }
+
+    def timed(
+        s: Session, population: str, time_column: Any, value: Any, names: tuple[str, ...]
+    ) -> tuple[dict[Any, tuple[Times, dict[str, int]]], Times, bool]:
+        found = counts(s, population, names)
+        n = sum(sums["n"] for sums in found.values())
+        if by not in _HISTOGRAM_GROUPS or n <= summary.EXACT_LIMIT:
+            groups, total = _timed(s, scope, time_column, value, {})
+            approximate = False
+        else:
+            k = key(ReportTime)
+            frequencies = (
+                select(
+                    k.label("k"),
+                    col(ReportTime.value).label("v"),
+                    func.sum(col(ReportTime.n)).label("c"),
+                )
+                .where(*where(ReportTime, population))
+                .group_by(*(literal_column(c) for c in ("k", "v") if by or c == "v"))
+                .cte("frequencies")
+            )
+            groups, total = _picked(s, frequencies, ())
+            approximate = True
+        return (
+            {
+                k: (groups[k][0] if k in groups else NO_TIMES, {x: sums[x] for x in names})
+                for k, sums in found.items()
+            },
+            total,
+            approximate,
+        )
+
+    def created(s: Session) -> dict[Any, dict[str, int]]:
+        found = {
+            k: {"created": sums["n"], "missed": sums["missed"]}
+            for k, sums in counts(s, summary.CREATED, ("missed",)).items()
+        }
+        running = _counted(
+            s,
+            _key(by, col(Ticket.created_at)),
+            [
+                _in_period(col(Ticket.created_at), period),
+                sla_missed_running(scope.now),
+                _flag(sla_missed_settled()) == 0,
+                *scope.filters,
+            ],
+            {"missed": func.count()},
+            grouped=by is not None,
+        )
+        for k, sums in running.items():
+            if sums["missed"]:
+                found.setdefault(k, {"created": 0, "missed": 0})["missed"] += sums["missed"]
+        return found
+
+    solved_names = ("fcr", "csat_responses", "csat_good", "csat_sum", "repeat", "resolution_met")
+    return {
+        "created": created,
+        "solved": lambda s: timed(
+            s, summary.SOLVED, col(Ticket.solved_at), resolution_seconds(), solved_names
+        ),
+        "responded": lambda s: timed(
+            s, summary.RESPONDED, col(Ticket.first_response_at), frt_seconds(), ("frt_met",)
+        ),
+    }
 
 
 def _run(store: Store, jobs: dict[str, Callable[[Session], Any]]) -> dict[str, Any]:
@@ -367,9 +506,11 @@ def _run(store: Store, jobs: dict[str, Callable[[Session], Any]]) -> dict[str, A
 
 def _filters(
     session: Session, *, team: str | None, agent: str | None
-) -> tuple[list[ColumnElement[bool]], str | None, str | None]:
-    """The report's filters as conditions, and the team's and agent's names as stored."""
+) -> tuple[list[ColumnElement[bool]], str | None, str | None, dict[str, int]]:
+    """The report's filters as conditions, the team's and agent's names as stored, and their
+    ids by column (`team_id`, `assignee_id`)."""
     filters: list[ColumnElement[bool]] = []
+    ids: dict[str, int] = {}
     team_name = agent_handle = None
     if team is not None:
         found = session.execute(
@@ -380,6 +521,7 @@ def _filters(
         if found is None:
             raise NotFound(f"no team named {team!r}")
         filters.append(col(Ticket.team_id) == found[0])
+        ids["team_id"] = int(found[0] or 0)
         team_name = found[1]
     if agent is not None:
         found = session.execute(
@@ -390,8 +532,9 @@ def _filters(
         if found is None:
             raise NotFound(f"no agent with handle {agent!r}")
         filters.append(col(Ticket.assignee_id) == found[0])
+        ids["assignee_id"] = int(found[0] or 0)
         agent_handle = found[1]
-    return filters, team_name, agent_handle
+    return filters, team_name, agent_handle, ids
 
 
 def _names(session: Session, by: GroupBy | None, groups: dict[Any, _Group]) -> dict[Any, str]:
@@ -468,7 +611,7 @@ def backlog(
         else_=AGE_BUCKETS[-1],
     )
     with store.read(scan=True) as session:
-        filters, _, _ = _filters(session, team=team, agent=agent)
+        filters, _, _, _ = _filters(session, team=team, agent=agent)
         # by team id, named afterwards: a join would look the team up once per open ticket
         statement = (
             select(col(Ticket.tier), col(Ticket.team_id), bucket.label("bucket"), func.count())

@@ -56,6 +56,11 @@ WRITES: dict[str, dict[str, tuple[str, ...]]] = {
     "mailbox_state": {"admin": WRITE},
     # written by the audit trigger alone, as the owner
     "audit_chain_head": {},
+    # the report's summary: marked by a trigger on the writer's ticket change, computed again
+    # by whoever reads a report (services.report_summary)
+    "report_dirty_day": {"operator": WRITE},
+    "report_count": {"operator": WRITE},
+    "report_time": {"operator": WRITE},
 }
 EXTRA_READ = ("alembic_version",)  # not a model, but every command reads it
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")

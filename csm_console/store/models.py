@@ -482,3 +482,49 @@ class Macro(Stored, table=True):
     reply: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     actions: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     updated_at: datetime = _ts()
+
+
+# The report's summary (migration 0017, services.report_summary): per UTC day and population
+# (created, responded, solved), the counts of each group cell and a histogram of the times.
+# Rebuilt day by day from the tickets; a trigger on `ticket` marks the days a change touches.
+class ReportDirtyDay(SQLModel, table=True):
+    __tablename__ = "report_dirty_day"
+
+    day: str = Field(sa_column=Column(String(10), primary_key=True))
+    marks: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
+
+
+class ReportCount(SQLModel, table=True):
+    __tablename__ = "report_count"
+    __table_args__ = (Index("ix_report_count_day", "population", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(sa_column=Column(String(10), nullable=False))
+    population: str = Field(sa_column=Column(String(10), nullable=False))
+    team_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    assignee_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    channel: str = Field(sa_column=Column(String(10), nullable=False))
+    category: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    tier: str = Field(sa_column=Column(String(2), nullable=False))
+    n: int = Field(sa_column=Column(Integer, nullable=False))
+    missed: int = Field(sa_column=Column(Integer, nullable=False))
+    frt_met: int = Field(sa_column=Column(Integer, nullable=False))
+    fcr: int = Field(sa_column=Column(Integer, nullable=False))
+    csat_responses: int = Field(sa_column=Column(Integer, nullable=False))
+    csat_good: int = Field(sa_column=Column(Integer, nullable=False))
+    csat_sum: int = Field(sa_column=Column(Integer, nullable=False))
+    repeat: int = Field(sa_column=Column(Integer, nullable=False))
+    resolution_met: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class ReportTime(SQLModel, table=True):
+    __tablename__ = "report_time"
+    __table_args__ = (Index("ix_report_time_day", "population", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(sa_column=Column(String(10), nullable=False))
+    population: str = Field(sa_column=Column(String(10), nullable=False))
+    team_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    assignee_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    value: int = Field(sa_column=Column(BigInteger, nullable=False))
+    n: int = Field(sa_column=Column(Integer, nullable=False))

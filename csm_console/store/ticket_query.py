@@ -405,6 +405,26 @@ def sla_missed(now: datetime) -> ColumnElement[bool]:
     return or_(frt_missed(now), resolution_missed(now))
 
 
+def sla_missed_settled() -> ColumnElement[bool]:
+    """The part of `sla:missed` that no longer moves with time: answered or solved late."""
+    return or_(
+        col(Ticket.first_response_at) > col(Ticket.first_response_due),
+        col(Ticket.solved_at) > col(Ticket.resolution_due),
+    )
+
+
+def sla_missed_running(now: datetime) -> ColumnElement[bool]:
+    """The part of `sla:missed` that moves with time: active and past a running target
+    (`sla_missed(now)` is `sla_missed_settled() OR sla_missed_running(now)`)."""
+    return and_(
+        status_is_active(),
+        or_(
+            and_(col(Ticket.first_response_at).is_(None), col(Ticket.first_response_due) < now),
+            and_(col(Ticket.paused_since).is_(None), col(Ticket.resolution_due) < now),
+        ),
+    )
+
+
 def _fcr_shape() -> ColumnElement[bool]:
     return and_(ticket.c.reopen_count == 0, ticket.c.agent_replies == 1)
 

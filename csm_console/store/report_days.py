@@ -1,0 +1,119 @@
+"""The days a ticket change touches are marked for the report's summary (migration 0017).
+
+`services.report_summary` keeps, per UTC day, the report's counts and time histograms.  A row
+trigger on `ticket` records in `report_dirty_day`, in the transaction of the change, every day
+(of `created_at`, `first_response_at` and `solved_at`, before and after the change) whose
+figures the change may move; the summary of a marked day is computed again from the tickets
+before a report reads it.  Every write path marks its days, ORM or bulk UPDATE or psql; only a
+PostgreSQL session in `replica` mode (the generator's bulk load) fires no trigger, and marks
+its days itself (`MARK_ALL`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+# the columns whose change may move a figure kept in the summary
+COLUMNS = (
+    "created_at",
+    "first_response_at",
+    "solved_at",
+    "team_id",
+    "assignee_id",
+    "channel",
+    "category",
+    "tier",
+    "first_response_due",
+    "first_response_seconds",
+    "resolution_due",
+    "resolution_seconds",
+    "paused_seconds",
+    "reopen_count",
+    "agent_replies",
+    "csat_score",
+    "next_contact_at",
+)
+TIMES = ("created_at", "first_response_at", "solved_at")
+
+_PG_DAY = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+_SQLITE_DAY = "substr({}, 1, 10)"
+
+
+def _mark(day_sql: str, rows: tuple[str, ...], *, sqlite: bool) -> str:
+    days = " UNION ".join(
+        f"SELECT {day_sql.format(f'{r}.{c}')} AS day" for r in rows for c in TIMES
+    )
+    conflict = "report_dirty_day.marks + 1"
+    return (
+        f"INSERT INTO report_dirty_day (day, marks) SELECT day, 1 FROM ({days}) AS d "
+        f"WHERE day IS NOT NULL ON CONFLICT (day) DO UPDATE SET marks = {conflict}"
+        + (";" if sqlite else "")
+    )
+
+
+def _changed(sqlite: bool) -> str:
+    op = "IS NOT" if sqlite else "IS DISTINCT FROM"
+    return " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in COLUMNS)
+
+
+_POSTGRES_INSTALL = (
+    f"""
+CREATE FUNCTION csm_report_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    {_mark(_PG_DAY, ("NEW",), sqlite=False)};
+  ELSIF TG_OP = 'DELETE' THEN
+    {_mark(_PG_DAY, ("OLD",), sqlite=False)};
+  ELSIF {_changed(False)} THEN
+    {_mark(_PG_DAY, ("OLD", "NEW"), sqlite=False)};
+  END IF;
+  RETURN NULL;
+END
+$$""",
+    "CREATE TRIGGER ticket_report_dirty AFTER INSERT OR UPDATE OR DELETE ON ticket "
+    "FOR EACH ROW EXECUTE FUNCTION csm_report_dirty()",
+)
+_POSTGRES_REMOVE = (
+    "DROP TRIGGER ticket_report_dirty ON ticket",
+    "DROP FUNCTION csm_report_dirty()",
+)
+_SQLITE_INSTALL = (
+    "CREATE TRIGGER ticket_report_dirty_insert AFTER INSERT ON ticket BEGIN "
+    f"{_mark(_SQLITE_DAY, ('NEW',), sqlite=True)} END",
+    "CREATE TRIGGER ticket_report_dirty_delete AFTER DELETE ON ticket BEGIN "
+    f"{_mark(_SQLITE_DAY, ('OLD',), sqlite=True)} END",
+    f"CREATE TRIGGER ticket_report_dirty_update AFTER UPDATE ON ticket WHEN {_changed(True)} "
+    f"BEGIN {_mark(_SQLITE_DAY, ('OLD', 'NEW'), sqlite=True)} END",
+)
+_SQLITE_REMOVE = tuple(
+    f"DROP TRIGGER ticket_report_dirty_{event}" for event in ("insert", "delete", "update")
+)
+
+
+def _days_of_all(day_sql: str) -> str:
+    return " UNION ".join(
+        f"SELECT DISTINCT {day_sql.format(c)} AS day FROM ticket WHERE {c} IS NOT NULL"
+        for c in TIMES
+    )
+
+
+def mark_all_sql(postgres: bool) -> str:
+    """Every day of every ticket marked (after a load that fired no trigger)."""
+    days = _days_of_all(_PG_DAY if postgres else _SQLITE_DAY)
+    return (
+        f"INSERT INTO report_dirty_day (day, marks) SELECT day, 1 FROM ({days}) AS d "
+        "WHERE true ON CONFLICT (day) DO UPDATE SET marks = report_dirty_day.marks + 1"
+    )
+
+
+def install(conn: Connection) -> None:
+    statements = _POSTGRES_INSTALL if conn.dialect.name == "postgresql" else _SQLITE_INSTALL
+    for statement in statements:
+        conn.execute(text(statement))
+
+
+def remove(conn: Connection) -> None:
+    statements = _POSTGRES_REMOVE if conn.dialect.name == "postgresql" else _SQLITE_REMOVE
+    for statement in statements:
+        conn.execute(text(statement))

@@ -263,8 +263,12 @@ def report(
     agent: str | None = None,
     repeat_window: timedelta = REPEAT_WINDOW,
     now: datetime | None = None,
+    from_summary: bool = True,
 ) -> Report:
     """The metrics of `period`, per group of `by` and in total, for one team and/or agent.
+
+    Read from the daily summary (services.report_summary) when it holds the report (whole UTC
+    days, the default repeat window) and `from_summary`; else counted from the tickets.
 
     The four populations are counted by four independent statements, run at once on
     `PARALLEL` connections (each its own read transaction): a report costs about as long as
@@ -275,8 +279,7 @@ def report(
     with store.read() as session:
         filters, team_name, agent_handle, ids = _filters(session, team=team, agent=agent)
     scope = _Scope(by, tuple(filters), period, now)
-    from_summary = _summarized(period, repeat_window)
-    if from_summary:
+    if from_summary and _summarized(period, repeat_window):
         summary.refresh(store, first=period.first_day.isoformat(), last=period.last_day.isoformat())
         jobs = _summary_jobs(scope, ids)
     else:

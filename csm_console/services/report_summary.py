@@ -95,6 +95,7 @@ def bucket_of(seconds: int) -> int:
 
 def bucket(value: Any) -> Any:
     """`bucket_of` in SQL, portable: one branch per power of two."""
+
     def big(n: int) -> Any:
         return literal(n, BigInteger)
 
@@ -220,13 +221,16 @@ def refresh(store: Store, *, first: str | None = None, last: str | None = None) 
         return len(taken)
 
 
-def rebuild(store: Store) -> None:
+def rebuild(store: Store) -> int:
     """The whole summary again from the tickets (`csm db rebuild-summary`), in one
-    transaction."""
+    transaction; returns how many days it holds."""
     with store.write() as session:
         for model in (ReportDirtyDay, ReportCount, ReportTime):
             session.execute(delete(model))
         _fill(session, None)
+        return int(
+            session.execute(select(func.count(func.distinct(col(ReportCount.day))))).scalar_one()
+        )
 
 
 def marked_days(store: Store) -> int:

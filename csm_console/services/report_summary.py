@@ -116,6 +116,9 @@ _POPULATIONS: dict[str, Any] = {
 }
 
 
+_TIMED = (RESPONDED, SOLVED)
+
+
 def _counts_of(population: str) -> dict[str, Any]:
     zero = literal(0)
     counts: dict[str, Any] = dict.fromkeys(COUNTS, zero)
@@ -215,8 +218,12 @@ def refresh(store: Store, *, first: str | None = None, last: str | None = None) 
             )
         )
         if taken:
-            for model in (ReportCount, ReportTime):
-                session.execute(delete(model).where(col(model.day).in_(taken)))
+            for model, populations in ((ReportCount, _POPULATIONS), (ReportTime, _TIMED)):
+                session.execute(
+                    delete(model).where(  # through the (population, day) index
+                        col(model.population).in_(list(populations)), col(model.day).in_(taken)
+                    )
+                )
             _fill(session, taken)
         return len(taken)
 

@@ -50,6 +50,8 @@ REPORT_RESPONDED = ("first_response_at", *_GROUPS, "created_at", "first_response
 ACTIVE_STATUS_VALUES = tuple(s.value for s in ACTIVE_STATUSES)
 ACTIVE_CONDITION = "status IN ({})".format(", ".join(f"'{v}'" for v in ACTIVE_STATUS_VALUES))
 REPORT_OPEN = (*_GROUPS, "sla_due", "created_at")
+REPORT_OPEN_TARGETS = ("created_at", "first_response_at", "first_response_due", "paused_since",
+                       "solved_at", "resolution_due", *_GROUPS)  # fmt: skip
 
 
 def _id() -> Column[int]:

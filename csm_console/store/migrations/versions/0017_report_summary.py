@@ -19,6 +19,12 @@ from alembic import op
 
 from csm_console.store import report_days
 
+# as they were at 0017 (store.models.REPORT_OPEN_TARGETS, ACTIVE_CONDITION)
+OPEN_TARGETS = ("created_at", "first_response_at", "first_response_due", "paused_since",
+                "solved_at", "resolution_due", "team_id", "assignee_id", "tier", "channel",
+                "category")  # fmt: skip
+ACTIVE = "status IN ('new', 'open', 'pending', 'on_hold')"
+
 revision = "0017"
 down_revision = "0016"
 branch_labels = None
@@ -70,6 +76,13 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
     )
     op.create_index("ix_report_time_day", "report_time", ["population", "day"])
+    op.create_index(
+        "ix_ticket_open_targets",
+        "ticket",
+        list(OPEN_TARGETS),
+        sqlite_where=sa.text(ACTIVE),
+        postgresql_where=sa.text(ACTIVE),
+    )
     conn = op.get_bind()
     report_days.install(conn)
     conn.execute(sa.text(report_days.mark_all_sql(conn.dialect.name == "postgresql")))
@@ -77,6 +90,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     report_days.remove(op.get_bind())
+    op.drop_index("ix_ticket_open_targets", table_name="ticket")
     op.drop_index("ix_report_time_day", table_name="report_time")
     op.drop_table("report_time")
     op.drop_index("ix_report_count_day", table_name="report_count")

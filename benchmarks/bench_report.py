@@ -345,7 +345,8 @@ def run(args: argparse.Namespace) -> None:
         store.dispose()
     if args.pg_url:
         store = Store(args.pg_url)
-        measure("PostgreSQL", store, args.pg_url, args.tickets, args.runs)
+        held = setup.summarize(store).tickets  # the store as it is, not --tickets
+        measure("PostgreSQL", store, args.pg_url, held, args.runs)
         store.dispose()
     elif POSTGRES:
         with scratch_postgres(POSTGRES, args.tickets) as store:

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from csm_console.domain.metrics import REPEAT_WINDOW
+from csm_console.store import report_days
 from csm_console.store.engine import Store
 from csm_console.store.models import ReportCount, ReportDirtyDay, ReportTime, Ticket
 from csm_console.store.ticket_query import (
@@ -145,6 +146,7 @@ def _midnight(day: str) -> datetime:
 
 def _fill(session: Session, days: Sequence[str] | None) -> None:
     """Compute the summary of `days` (None: every day) from the tickets."""
+    report_days.roomy(session)
     for population, time_column in _POPULATIONS.items():
         column = col(time_column)
         day = utc_day(column)
@@ -174,6 +176,8 @@ def _fill(session: Session, days: Sequence[str] | None) -> None:
         if population == CREATED:
             continue
         seconds = frt_seconds() if population == RESPONDED else resolution_seconds()
+        # OFFSET 0: computed once per ticket (PostgreSQL would otherwise pull the subquery up
+        # and compute the seconds again in each branch of the bucket's CASE)
         values = (
             select(
                 day.label("day"),
@@ -182,6 +186,7 @@ def _fill(session: Session, days: Sequence[str] | None) -> None:
                 seconds.label("seconds"),
             )
             .where(*where)
+            .offset(0)
             .subquery("timed")
         )
         t = values.c

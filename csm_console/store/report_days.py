@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 # the columns whose change may move a figure kept in the summary
 COLUMNS = (
@@ -105,6 +106,13 @@ def mark_all_sql(postgres: bool) -> str:
         f"INSERT INTO report_dirty_day (day, marks) SELECT day, 1 FROM ({days}) AS d "
         "WHERE true ON CONFLICT (day) DO UPDATE SET marks = report_dirty_day.marks + 1"
     )
+
+
+def roomy(session: Session) -> None:
+    """Memory enough for a day's tickets to be grouped by hashing rather than by sorting on
+    disk (PostgreSQL; for the transaction only)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def install(conn: Connection) -> None:

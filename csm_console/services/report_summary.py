@@ -237,6 +237,7 @@ def rebuild(store: Store) -> int:
     """The whole summary again from the tickets (`csm db rebuild-summary`), in one
     transaction; returns how many days it holds."""
     with store.write() as session:
+        report_days.unbounded(session)
         for model in (ReportDirtyDay, ReportCount, ReportTime):
             session.execute(delete(model))
         _fill(session, None)

@@ -115,6 +115,13 @@ def roomy(session: Session) -> None:
         session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
+def unbounded(session: Session) -> None:
+    """No statement timeout for this transaction (PostgreSQL): the whole summary at once reads
+    every ticket (`csm db rebuild-summary`, after `csm dev generate`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL statement_timeout = 0"))
+
+
 def install(conn: Connection) -> None:
     statements = _POSTGRES_INSTALL if conn.dialect.name == "postgresql" else _SQLITE_INSTALL
     for statement in statements:

@@ -6,6 +6,11 @@ Medians and p90 are picked in SQL too, from running totals over a (group, value)
 table (see `_timed`).  The same statements run on SQLite and PostgreSQL, so both stores give
 the same answers, and the four run at once on two connections.
 
+A report of whole UTC days (with the default repeat window) reads the daily summary instead
+(services.report_summary): its counts, and its time histograms for a population of more than
+`report_summary.EXACT_LIMIT` tickets (then `Report.times_approximate`); what moves with the
+clock (the open tickets' missed targets, breaching, backlog) is still counted live.
+
 Every condition comes from store.ticket_query, the module that compiles the query language:
 `fcr`, `frt:missed`, `repeat:7d` and the rest count here with exactly the SQL that the
 drill-down's query selects with.

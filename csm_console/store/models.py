@@ -492,7 +492,7 @@ class Macro(Stored, table=True):
     updated_at: datetime = _ts()
 
 
-# The report's summary (migration 0017, services.report_summary): per UTC day and population
+# The report's summary (migration 0018, services.report_summary): per UTC day and population
 # (created, responded, solved), the counts of each group cell and a histogram of the times.
 # Rebuilt day by day from the tickets; a trigger on `ticket` marks the days a change touches.
 class ReportDirtyDay(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""The days a ticket change touches are marked for the report's summary (migration 0017).
+"""The days a ticket change touches are marked for the report's summary (migration 0018).
 
 `services.report_summary` keeps, per UTC day, the report's counts and time histograms.  A row
 trigger on `ticket` records in `report_dirty_day`, in the transaction of the change, every day

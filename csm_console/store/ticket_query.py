@@ -408,8 +408,8 @@ def sla_missed(now: datetime) -> ColumnElement[bool]:
 def sla_missed_settled() -> ColumnElement[bool]:
     """The part of `sla:missed` that no longer moves with time: answered or solved late."""
     return or_(
-        col(Ticket.first_response_at) > col(Ticket.first_response_due),
-        col(Ticket.solved_at) > col(Ticket.resolution_due),
+        ticket.c.first_response_at > ticket.c.first_response_due,
+        ticket.c.solved_at > ticket.c.resolution_due,
     )
 
 
@@ -419,8 +419,8 @@ def sla_missed_running(now: datetime) -> ColumnElement[bool]:
     return and_(
         status_is_active(),
         or_(
-            and_(col(Ticket.first_response_at).is_(None), col(Ticket.first_response_due) < now),
-            and_(col(Ticket.paused_since).is_(None), col(Ticket.resolution_due) < now),
+            and_(ticket.c.first_response_at.is_(None), ticket.c.first_response_due < now),
+            and_(ticket.c.paused_since.is_(None), ticket.c.resolution_due < now),
         ),
     )
 

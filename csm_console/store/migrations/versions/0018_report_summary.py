@@ -1,7 +1,7 @@
 """the report's summary: per-day counts and time histograms, and the days to compute again
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 
 - `report_count`: per UTC day, population (created, responded, solved) and group cell (team,
   assignee, channel, category, tier), the report's counts;
@@ -19,14 +19,14 @@ from alembic import op
 
 from csm_console.store import report_days
 
-# as they were at 0017 (store.models.REPORT_OPEN_TARGETS, ACTIVE_CONDITION)
+# as they were at 0018 (store.models.REPORT_OPEN_TARGETS, ACTIVE_CONDITION)
 OPEN_TARGETS = ("created_at", "first_response_at", "first_response_due", "paused_since",
                 "solved_at", "resolution_due", "team_id", "assignee_id", "tier", "channel",
                 "category")  # fmt: skip
 ACTIVE = "status IN ('new', 'open', 'pending', 'on_hold')"
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -285,8 +285,12 @@ def report(
         filters, team_name, agent_handle, ids = _filters(session, team=team, agent=agent)
     scope = _Scope(by, tuple(filters), period, now)
     if from_summary and _summarized(period, repeat_window):
-        summary.refresh(store, first=period.first_day.isoformat(), last=period.last_day.isoformat())
-        jobs = _summary_jobs(scope, ids)
+        first, last = period.first_day.isoformat(), period.last_day.isoformat()
+        if summary.may_refresh(store):
+            summary.refresh(store, first=first, last=last)
+            jobs = _summary_jobs(scope, ids, ())
+        else:  # an agent's login: its marked days counted from the tickets it sees, unstored
+            jobs = _summary_jobs(scope, ids, summary.marked(store, first=first, last=last))
     else:
         jobs = _ticket_jobs(scope, repeat_window)
     jobs["open"] = lambda s: _counted(
@@ -398,31 +402,43 @@ _SUMMARY_GROUPS: dict[GroupBy, str] = {
 _HISTOGRAM_GROUPS = (None, GroupBy.DAY, GroupBy.TEAM, GroupBy.AGENT)
 
 
-def _summary_jobs(scope: _Scope, ids: dict[str, int]) -> dict[str, Callable[[Session], Any]]:
+def _summary_jobs(
+    scope: _Scope, ids: dict[str, int], marked: Sequence[str]
+) -> dict[str, Callable[[Session], Any]]:
     """The populations read from the summary: its counts, and the times from its histogram
     for a population over `summary.EXACT_LIMIT` tickets (else exactly, from the tickets).
-    `sla:missed` of the tickets still open moves with the clock: counted live."""
+    The `marked` days (a login that may not compute the summary again) are read from the
+    tickets instead, in the summary's shape.  `sla:missed` of the tickets still open moves
+    with the clock: counted live."""
     by, period = scope.by, scope.period
     first, last = period.first_day.isoformat(), period.last_day.isoformat()
 
-    def where(model: Any, population: str) -> list[Any]:
-        return [
-            col(model.population) == population,
-            col(model.day) >= first,
-            col(model.day) <= last,
-            *(getattr(model, name) == value for name, value in ids.items()),
-        ]
+    def source(model: Any, population: str) -> Any:
+        table = model.__table__
+        rows_of = summary.count_rows if model is ReportCount else summary.time_rows
+        # the table's columns in the order of the rows computed from the tickets
+        names = [c.name for c in rows_of(population, None).selected_columns]
+        rows = select(*(table.c[name] for name in names)).where(
+            table.c.population == population, table.c.day >= first, table.c.day <= last
+        )
+        if not marked:
+            return rows.subquery("kept")
+        return union_all(
+            rows.where(table.c.day.not_in(list(marked))), rows_of(population, marked)
+        ).subquery("kept")
 
-    def key(model: Any) -> Any:
-        return literal_column(f"'{_ALL}'") if by is None else getattr(model, _SUMMARY_GROUPS[by])
+    def where(src: Any) -> list[Any]:
+        return [src.c[name] == value for name, value in ids.items()]
+
+    def key(src: Any) -> Any:
+        return literal_column(f"'{_ALL}'") if by is None else src.c[_SUMMARY_GROUPS[by]]
 
     def counts(s: Session, population: str, names: tuple[str, ...]) -> dict[Any, dict[str, int]]:
-        k = key(ReportCount)
+        src = source(ReportCount, population)
+        k = key(src)
         statement = select(
-            k.label("k"),
-            func.sum(col(ReportCount.n)),
-            *(func.sum(getattr(ReportCount, name)) for name in names),
-        ).where(*where(ReportCount, population))
+            k.label("k"), func.sum(src.c.n), *(func.sum(src.c[name]) for name in names)
+        ).where(*where(src))
         if by is not None:
             statement = statement.group_by(k)
         return {
@@ -440,14 +456,11 @@ def _summary_jobs(scope: _Scope, ids: dict[str, int]) -> dict[str, Callable[[Ses
             groups, total = _timed(s, scope, time_column, value, {})
             approximate = False
         else:
-            k = key(ReportTime)
+            src = source(ReportTime, population)
+            k = key(src)
             frequencies = (
-                select(
-                    k.label("k"),
-                    col(ReportTime.value).label("v"),
-                    func.sum(col(ReportTime.n)).label("c"),
-                )
-                .where(*where(ReportTime, population))
+                select(k.label("k"), src.c.value.label("v"), func.sum(src.c.n).label("c"))
+                .where(*where(src))
                 .group_by(*(literal_column(c) for c in ("k", "v") if by or c == "v"))
                 .cte("frequencies")
             )

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, case, delete, func, insert, literal, select
+from sqlalchemy import BigInteger, Select, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -144,59 +144,104 @@ def _midnight(day: str) -> datetime:
     return datetime.combine(date.fromisoformat(day), time(0), tzinfo=UTC)
 
 
+def _where(population: str, days: Sequence[str] | None) -> list[Any]:
+    column = col(_POPULATIONS[population])
+    where: list[Any] = [column.is_not(None)]
+    if days is not None:
+        where += [
+            column >= _midnight(min(days)),
+            column < _midnight(max(days)) + timedelta(days=1),
+            utc_day(column).in_(list(days)),
+        ]
+    return where
+
+
+def count_rows(population: str, days: Sequence[str] | None) -> Select[Any]:
+    """The `report_count` rows of `population` on `days` (None: every day), computed from the
+    tickets the session sees: what a refresh stores, and what a login that may not write the
+    summary reads instead of a marked day (`metrics.report`)."""
+    day = utc_day(col(_POPULATIONS[population]))
+    dims: list[Any] = [col(getattr(Ticket, name)).label(name) for name in _DIMENSIONS]
+    counts = _counts_of(population)
+    return (
+        select(
+            day.label("day"),
+            literal(population).label("population"),
+            *dims,
+            func.count().label("n"),
+            *(counts[name].label(name) for name in COUNTS),
+        )
+        .where(*_where(population, days))
+        .group_by(day, *dims)
+    )
+
+
+def time_rows(population: str, days: Sequence[str] | None) -> Select[Any]:
+    """The `report_time` rows (histogram buckets) of `population` on `days`, as `count_rows`."""
+    day = utc_day(col(_POPULATIONS[population]))
+    seconds = frt_seconds() if population == RESPONDED else resolution_seconds()
+    # OFFSET 0: computed once per ticket (PostgreSQL would otherwise pull the subquery up
+    # and compute the seconds again in each branch of the bucket's CASE)
+    values = (
+        select(
+            day.label("day"),
+            col(Ticket.team_id).label("team_id"),
+            col(Ticket.assignee_id).label("assignee_id"),
+            seconds.label("seconds"),
+        )
+        .where(*_where(population, days))
+        .offset(0)
+        .subquery("timed")
+    )
+    t = values.c
+    value = bucket(t.seconds)
+    return select(
+        t.day,
+        literal(population).label("population"),
+        t.team_id,
+        t.assignee_id,
+        value.label("value"),
+        func.count().label("n"),
+    ).group_by(t.day, t.team_id, t.assignee_id, value)
+
+
 def _fill(session: Session, days: Sequence[str] | None) -> None:
-    """Compute the summary of `days` (None: every day) from the tickets."""
+    """Compute the summary of `days` (None: every day) from the tickets (every ticket: only
+    a session that may write the summary gets here, and such a login reads every ticket)."""
     report_days.roomy(session)
-    for population, time_column in _POPULATIONS.items():
-        column = col(time_column)
-        day = utc_day(column)
-        where: list[Any] = [column.is_not(None)]
-        if days is not None:
-            where += [
-                column >= _midnight(min(days)),
-                column < _midnight(max(days)) + timedelta(days=1),
-                day.in_(list(days)),
-            ]
-        dims = [getattr(Ticket, name) for name in _DIMENSIONS]
-        counts = _counts_of(population)
+    for population in _POPULATIONS:
         session.execute(
             insert(ReportCount).from_select(
-                ["day", "population", *_DIMENSIONS, "n", *COUNTS],
-                select(
-                    day,
-                    literal(population),
-                    *dims,
-                    func.count(),
-                    *(counts[name] for name in COUNTS),
+                ["day", "population", *_DIMENSIONS, "n", *COUNTS], count_rows(population, days)
+            )
+        )
+        if population in _TIMED:
+            session.execute(
+                insert(ReportTime).from_select(
+                    ["day", "population", "team_id", "assignee_id", "value", "n"],
+                    time_rows(population, days),
                 )
-                .where(*where)
-                .group_by(day, *dims),
             )
-        )
-        if population == CREATED:
-            continue
-        seconds = frt_seconds() if population == RESPONDED else resolution_seconds()
-        # OFFSET 0: computed once per ticket (PostgreSQL would otherwise pull the subquery up
-        # and compute the seconds again in each branch of the bucket's CASE)
-        values = (
-            select(
-                day.label("day"),
-                col(Ticket.team_id).label("team_id"),
-                col(Ticket.assignee_id).label("assignee_id"),
-                seconds.label("seconds"),
-            )
-            .where(*where)
-            .offset(0)
-            .subquery("timed")
-        )
-        t = values.c
-        value = bucket(t.seconds)
-        session.execute(
-            insert(ReportTime).from_select(
-                ["day", "population", "team_id", "assignee_id", "value", "n"],
-                select(
-                    t.day, literal(population), t.team_id, t.assignee_id, value, func.count()
-                ).group_by(t.day, t.team_id, t.assignee_id, value),
+
+
+def may_refresh(store: Store) -> bool:
+    """Whether this login may compute the summary again: the store's owner (and SQLite).  An
+    agent's login (PostgreSQL) may not, whatever row security lets it see: a summary computed
+    from part of the tickets would be wrong for everybody."""
+    if not store.is_postgres:
+        return True
+    with store.read() as session:
+        return report_days.may_write_summary(session)
+
+
+def marked(store: Store, *, first: str, last: str) -> list[str]:
+    """The marked days between `first` and `last` (`YYYY-MM-DD`)."""
+    table = ReportDirtyDay.__table__  # type: ignore[attr-defined]
+    with store.read() as session:
+        return sorted(
+            r[0]
+            for r in session.execute(
+                select(table.c.day).where(table.c.day >= first, table.c.day <= last).distinct()
             )
         )
 

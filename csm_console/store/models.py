@@ -495,14 +495,14 @@ class Macro(Stored, table=True):
 # The report's summary (migration 0018, services.report_summary): per UTC day and population
 # (created, responded, solved), the counts of each group cell and a histogram of the times.
 # Rebuilt day by day from the tickets; a trigger on `ticket` marks the days a change touches.
-class ReportDirtyDay(SQLModel, table=True):
+class ReportDirtyDay(Stored, table=True):
     __tablename__ = "report_dirty_day"
 
     day: str = Field(sa_column=Column(String(10), primary_key=True))
     marks: int = Field(default=1, sa_column=Column(Integer, nullable=False, default=1))
 
 
-class ReportCount(SQLModel, table=True):
+class ReportCount(Stored, table=True):
     __tablename__ = "report_count"
     __table_args__ = (Index("ix_report_count_day", "population", "day"),)
 
@@ -525,7 +525,7 @@ class ReportCount(SQLModel, table=True):
     resolution_met: int = Field(sa_column=Column(Integer, nullable=False))
 
 
-class ReportTime(SQLModel, table=True):
+class ReportTime(Stored, table=True):
     __tablename__ = "report_time"
     __table_args__ = (Index("ix_report_time_day", "population", "day"),)
 

@@ -15,6 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from csm_console.store import row_security
+
 # the columns whose change may move a figure kept in the summary
 COLUMNS = (
     "created_at",
@@ -60,7 +62,8 @@ def _changed(sqlite: bool) -> str:
 
 _POSTGRES_INSTALL = (
     f"""
-CREATE FUNCTION csm_report_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION csm_report_dirty() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     {_mark(_PG_DAY, ("NEW",), sqlite=False)};
@@ -108,6 +111,32 @@ def mark_all_sql(postgres: bool) -> str:
     )
 
 
+# Only the store's owner writes the summary (store.grants gives agents' logins no write on these
+# tables; the trigger marks days as its definer, the owner).  A login reads the summary exactly
+# when it reads every ticket: the same policy as `ticket`'s csm_read (store.row_security), so a
+# login bound to no agent sees neither tickets nor their sums.
+SUMMARY_TABLES = ("report_count", "report_time")
+READ_POLICIES = {
+    table: (f"CREATE POLICY csm_read ON {table} FOR SELECT USING ({row_security.BOUND})",)
+    for table in SUMMARY_TABLES
+}
+
+
+def may_write_summary(session: Session) -> bool:
+    """Whether this PostgreSQL login may compute the summary again: it has the privileges (the
+    owner; agents' logins have none) and no row security hides tickets from it."""
+    return bool(
+        session.execute(
+            text(
+                "SELECT has_table_privilege('report_count', 'INSERT')"
+                " AND has_table_privilege('report_time', 'INSERT')"
+                " AND has_table_privilege('report_dirty_day', 'DELETE')"
+                " AND NOT row_security_active('ticket')"
+            )
+        ).scalar_one()
+    )
+
+
 def roomy(session: Session) -> None:
     """Memory enough for a day's tickets to be grouped by hashing rather than by sorting on
     disk (PostgreSQL; for the transaction only)."""
@@ -126,9 +155,11 @@ def install(conn: Connection) -> None:
     statements = _POSTGRES_INSTALL if conn.dialect.name == "postgresql" else _SQLITE_INSTALL
     for statement in statements:
         conn.execute(text(statement))
+    row_security.install_policies(conn, READ_POLICIES)
 
 
 def remove(conn: Connection) -> None:
+    row_security.remove_policies(conn, READ_POLICIES)
     statements = _POSTGRES_REMOVE if conn.dialect.name == "postgresql" else _SQLITE_REMOVE
     for statement in statements:
         conn.execute(text(statement))

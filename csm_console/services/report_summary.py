@@ -6,14 +6,20 @@ group cell (team, assignee, channel, category, tier), the report's counts; `repo
 per day, population, team and assignee, a histogram of the first-response or resolution
 seconds.  A report of 30 days then reads 30 days x cells rows, however many tickets they hold.
 
-How it stays right.  A row trigger on `ticket` (`store.report_days`) marks, in the transaction
-of every ticket change that may move a figure, the days the ticket belonged to before and
-after.  Before a report reads a period, the marked days in it are computed again from the
-tickets (`refresh`), with the very conditions the live report and the drill-down use
-(`store.ticket_query`), in one transaction that first takes the marks (so a writer marking the
-same day waits, and its change is either seen or leaves the day marked).  Nothing is ever
-added or subtracted by hand, so the summary cannot drift from the tickets: a summary day is
-either the tickets' own aggregate or marked.
+How it stays right.  A trigger on `ticket` (`store.report_days`; per statement on PostgreSQL,
+per row on SQLite) marks, in the transaction of every ticket change that may move a figure,
+the days the tickets belonged to before and after.  Before the store's owner reads a period,
+the marked days in it are computed again from the tickets (`refresh`), with the very
+conditions the live report and the drill-down use (`store.ticket_query`), in one transaction
+that first takes the marks (so a writer marking the same day waits, and its change is either
+seen or leaves the day marked).  Nothing is ever added or subtracted by hand, so the summary
+cannot drift from the tickets: a summary day is either the tickets' own aggregate or marked.
+
+Who writes it.  The owner alone (`may_refresh`): on PostgreSQL an agent's login has no write
+rights on these tables (store.grants), and row security may show it only part of the
+tickets, whose sums must not be stored for everybody.  Its report reads the days not marked
+from the summary and counts the marked ones from the tickets it sees (`count_rows`,
+`time_rows`), storing nothing.
 
 Precision.  Counts are exact.  A histogram keeps every value below 2**BITS seconds (128 s) as
 is and truncates a larger one to its BITS leading binary digits, so a median or p90 taken from
@@ -37,6 +43,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from csm_console.domain.metrics import REPEAT_WINDOW
+from csm_console.errors import PermissionDenied
 from csm_console.store import report_days
 from csm_console.store.engine import Store
 from csm_console.store.models import ReportCount, ReportDirtyDay, ReportTime, Ticket
@@ -280,7 +287,12 @@ def refresh(store: Store, *, first: str | None = None, last: str | None = None) 
 
 def rebuild(store: Store) -> int:
     """The whole summary again from the tickets (`csm db rebuild-summary`), in one
-    transaction; returns how many days it holds."""
+    transaction; returns how many days it holds.  The store's owner only (`may_refresh`)."""
+    if not may_refresh(store):
+        raise PermissionDenied(
+            "only the store's owner computes the report's summary (an agent's login may see "
+            "only part of the tickets): run this as the login that owns the schema"
+        )
     with store.write() as session:
         report_days.unbounded(session)
         for model in (ReportDirtyDay, ReportCount, ReportTime):

@@ -1,12 +1,14 @@
 """The days a ticket change touches are marked for the report's summary (migration 0018).
 
-`services.report_summary` keeps, per UTC day, the report's counts and time histograms.  A row
+`services.report_summary` keeps, per UTC day, the report's counts and time histograms.  A
 trigger on `ticket` records in `report_dirty_day`, in the transaction of the change, every day
 (of `created_at`, `first_response_at` and `solved_at`, before and after the change) whose
 figures the change may move; the summary of a marked day is computed again from the tickets
-before a report reads it.  Every write path marks its days, ORM or bulk UPDATE or psql; only a
-PostgreSQL session in `replica` mode (the generator's bulk load) fires no trigger, and marks
-its days itself (`MARK_ALL`).
+before the owner's report reads it.  On PostgreSQL the triggers fire once per statement
+(transition tables: a bulk UPDATE marks its days once) and run as their definer, the owner, so
+that agents' logins need no write rights on the table; SQLite has row triggers only.  Every
+write path marks its days, ORM or bulk UPDATE or psql; only a PostgreSQL session in `replica`
+mode (the generator's bulk load) fires no trigger, and marks its days itself (`mark_all_sql`).
 """
 
 from __future__ import annotations
@@ -60,27 +62,56 @@ def _changed(sqlite: bool) -> str:
     return " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in COLUMNS)
 
 
-_POSTGRES_INSTALL = (
-    f"""
-CREATE FUNCTION csm_report_dirty() RETURNS trigger
+def _pg_mark(source: str, rows: tuple[str, ...]) -> str:
+    """Mark once per statement each day the `rows` (aliases in `source`) touch, in day order
+    (two statements marking the same days lock their rows in one order: no deadlock)."""
+    days = ", ".join(_PG_DAY.format(f"{r}.{c}") for r in rows for c in TIMES)
+    return (
+        "INSERT INTO report_dirty_day (day, marks) SELECT day, 1 FROM (SELECT DISTINCT "
+        f"unnest(ARRAY[{days}]) AS day FROM {source}) AS d WHERE day IS NOT NULL ORDER BY day "
+        "ON CONFLICT (day) DO UPDATE SET marks = report_dirty_day.marks + 1"
+    )
+
+
+# PostgreSQL: statement-level triggers with transition tables (one per event: PostgreSQL
+# allows transition tables only on a trigger of one event), so that a bulk UPDATE of 500
+# tickets marks its few days once, not once per ticket
+_PG_CHANGED = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in COLUMNS)
+_PG_UPDATED = f"old_rows AS o JOIN new_rows AS n ON n.id = o.id WHERE {_PG_CHANGED}"
+_PG_FUNCTIONS = {
+    "insert": _pg_mark("new_rows AS n", ("n",)),
+    "delete": _pg_mark("old_rows AS o", ("o",)),
+    "update": _pg_mark(_PG_UPDATED, ("o", "n")),
+}
+_PG_REFERENCING = {
+    "insert": "NEW TABLE AS new_rows",
+    "delete": "OLD TABLE AS old_rows",
+    "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+}
+_POSTGRES_INSTALL = tuple(
+    statement
+    for event, mark in _PG_FUNCTIONS.items()
+    for statement in (
+        f"""
+CREATE FUNCTION csm_report_dirty_{event}() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    {_mark(_PG_DAY, ("NEW",), sqlite=False)};
-  ELSIF TG_OP = 'DELETE' THEN
-    {_mark(_PG_DAY, ("OLD",), sqlite=False)};
-  ELSIF {_changed(False)} THEN
-    {_mark(_PG_DAY, ("OLD", "NEW"), sqlite=False)};
-  END IF;
+  {mark};
   RETURN NULL;
 END
 $$""",
-    "CREATE TRIGGER ticket_report_dirty AFTER INSERT OR UPDATE OR DELETE ON ticket "
-    "FOR EACH ROW EXECUTE FUNCTION csm_report_dirty()",
+        f"CREATE TRIGGER ticket_report_dirty_{event} AFTER {event.upper()} ON ticket "
+        f"REFERENCING {_PG_REFERENCING[event]} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION csm_report_dirty_{event}()",
+    )
 )
-_POSTGRES_REMOVE = (
-    "DROP TRIGGER ticket_report_dirty ON ticket",
-    "DROP FUNCTION csm_report_dirty()",
+_POSTGRES_REMOVE = tuple(
+    statement
+    for event in _PG_FUNCTIONS
+    for statement in (
+        f"DROP TRIGGER ticket_report_dirty_{event} ON ticket",
+        f"DROP FUNCTION csm_report_dirty_{event}()",
+    )
 )
 _SQLITE_INSTALL = (
     "CREATE TRIGGER ticket_report_dirty_insert AFTER INSERT ON ticket BEGIN "
@@ -152,14 +183,24 @@ def unbounded(session: Session) -> None:
 
 
 def install(conn: Connection) -> None:
-    statements = _POSTGRES_INSTALL if conn.dialect.name == "postgresql" else _SQLITE_INSTALL
-    for statement in statements:
-        conn.execute(text(statement))
+    install_triggers(conn)
     row_security.install_policies(conn, READ_POLICIES)
 
 
 def remove(conn: Connection) -> None:
     row_security.remove_policies(conn, READ_POLICIES)
+    remove_triggers(conn)
+
+
+def install_triggers(conn: Connection) -> None:
+    """The marking trigger(s) on `ticket` (also: benchmarks/bench_store.py measures a ticket
+    write with and without them)."""
+    statements = _POSTGRES_INSTALL if conn.dialect.name == "postgresql" else _SQLITE_INSTALL
+    for statement in statements:
+        conn.execute(text(statement))
+
+
+def remove_triggers(conn: Connection) -> None:
     statements = _POSTGRES_REMOVE if conn.dialect.name == "postgresql" else _SQLITE_REMOVE
     for statement in statements:
         conn.execute(text(statement))

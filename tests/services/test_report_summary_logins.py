@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import exc, text
 
 from csm_console.domain.metrics import GroupBy, Report
+from csm_console.errors import PermissionDenied
 from csm_console.services import metrics, report_summary
 from csm_console.store.engine import Store
 from tests.services.test_db_rules import Logins, logins  # noqa: F401  (a fixture)
@@ -114,6 +115,8 @@ def test_agents_logins_may_not_write_the_summary(logins: Logins) -> None:  # noq
             ):
                 conn.execute(text(sql))
         assert not report_summary.may_refresh(store)
+        with pytest.raises(PermissionDenied, match="only the store's owner"):
+            report_summary.rebuild(store)
     # an operator's own ticket change marks its days all the same
     with logins.desk.store.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM report_dirty_day")

@@ -62,7 +62,8 @@ from csm_console.domain.metrics import GroupBy, Period, Times
 from csm_console.services import metrics, setup
 from csm_console.services.report_summary import bucket_of
 from csm_console.store.engine import Store
-from csm_console.store.models import ReportDirtyDay, Ticket
+from csm_console.store.models import Ticket
+from csm_console.store.tables import report_dirty_day
 
 POSTGRES = os.environ.get("CSM_BENCH_POSTGRES_URL")
 CSM = "import sys; sys.argv[0] = 'csm'; from csm_console.cli.main import run; run()"
@@ -201,7 +202,7 @@ def statement_seconds(store: Store, period: Period, **options: Any) -> dict[str,
 
 def mark(store: Store, day: date) -> None:
     """A day of the period marked, as a ticket change marks it."""
-    table = ReportDirtyDay.__table__  # type: ignore[attr-defined]
+    table = report_dirty_day
     with store.write() as session:
         session.execute(delete(table).where(table.c.day == day.isoformat()))
         session.execute(insert(table).values(day=day.isoformat(), marks=1))

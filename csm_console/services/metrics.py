@@ -26,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, literal_column, null, select, text, union_all
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
 from csm_console.domain.metrics import (
     AGE_BUCKET_DAYS,
@@ -47,8 +46,9 @@ from csm_console.errors import NotFound, UsageError
 from csm_console.services import report_summary as summary
 from csm_console.services.clock import utcnow
 from csm_console.services.report_summary import frt_seconds, resolution_seconds
+from csm_console.store import tables
 from csm_console.store.engine import Store
-from csm_console.store.models import Agent, ReportCount, ReportTime, Team, Ticket
+from csm_console.store.tables import report_count, report_time, ticket
 from csm_console.store.ticket_query import (
     breaching,
     fcr,
@@ -65,11 +65,11 @@ from csm_console.store.ticket_query import (
 __all__ = ["BacklogCell", "backlog", "report"]
 
 _GROUP_COLUMNS: dict[GroupBy, Any] = {
-    GroupBy.AGENT: col(Ticket.assignee_id),
-    GroupBy.TEAM: col(Ticket.team_id),
-    GroupBy.CATEGORY: col(Ticket.category),
-    GroupBy.CHANNEL: col(Ticket.channel),
-    GroupBy.TIER: col(Ticket.tier),
+    GroupBy.AGENT: ticket.c.assignee_id,
+    GroupBy.TEAM: ticket.c.team_id,
+    GroupBy.CATEGORY: ticket.c.category,
+    GroupBy.CHANNEL: ticket.c.channel,
+    GroupBy.TIER: ticket.c.tier,
 }
 _ALL = "*"  # the one group of an ungrouped statement
 PARALLEL = 2  # connections a report uses at once
@@ -357,9 +357,9 @@ def _ticket_jobs(scope: _Scope, repeat_window: timedelta) -> dict[str, Callable[
     """The populations counted from the tickets themselves."""
     solved_sums = {
         "fcr": _flag(fcr()),
-        "csat_responses": _flag(col(Ticket.csat_score).is_not(None)),
-        "csat_good": _flag(col(Ticket.csat_score) >= 4),
-        "csat_sum": func.coalesce(col(Ticket.csat_score), 0),
+        "csat_responses": _flag(ticket.c.csat_score.is_not(None)),
+        "csat_good": _flag(ticket.c.csat_score >= 4),
+        "csat_sum": func.coalesce(ticket.c.csat_score, 0),
         "repeat": _flag(repeat_contact(repeat_window)),
         "resolution_met": _flag(resolution_met()),
     }
@@ -367,14 +367,14 @@ def _ticket_jobs(scope: _Scope, repeat_window: timedelta) -> dict[str, Callable[
     # the costliest first, so that two connections finish at about the same time
     return {
         "solved": lambda s: (
-            *_timed(s, scope, col(Ticket.solved_at), resolution_seconds(), solved_sums),
+            *_timed(s, scope, ticket.c.solved_at, resolution_seconds(), solved_sums),
             False,
         ),
         "responded": lambda s: (
             *_timed(
                 s,
                 scope,
-                col(Ticket.first_response_at),
+                ticket.c.first_response_at,
                 frt_seconds(),
                 {"frt_met": _flag(frt_met())},
             ),
@@ -382,8 +382,8 @@ def _ticket_jobs(scope: _Scope, repeat_window: timedelta) -> dict[str, Callable[
         ),
         "created": lambda s: _counted(
             s,
-            _key(by, col(Ticket.created_at)),
-            [_in_period(col(Ticket.created_at), period), *filters],
+            _key(by, ticket.c.created_at),
+            [_in_period(ticket.c.created_at, period), *filters],
             {"created": func.count(), "missed": _count(sla_missed(scope.now))},
             grouped=by is not None,
         ),
@@ -414,8 +414,8 @@ def _summary_jobs(
     first, last = period.first_day.isoformat(), period.last_day.isoformat()
 
     def source(model: Any, population: str) -> Any:
-        table = model.__table__
-        rows_of = summary.count_rows if model is ReportCount else summary.time_rows
+        table = model
+        rows_of = summary.count_rows if model is report_count else summary.time_rows
         # the table's columns in the order of the rows computed from the tickets
         names = [c.name for c in rows_of(population, None).selected_columns]
         rows = select(*(table.c[name] for name in names)).where(
@@ -434,7 +434,7 @@ def _summary_jobs(
         return literal_column(f"'{_ALL}'") if by is None else src.c[_SUMMARY_GROUPS[by]]
 
     def counts(s: Session, population: str, names: tuple[str, ...]) -> dict[Any, dict[str, int]]:
-        src = source(ReportCount, population)
+        src = source(report_count, population)
         k = key(src)
         statement = select(
             k.label("k"), func.sum(src.c.n), *(func.sum(src.c[name]) for name in names)
@@ -456,7 +456,7 @@ def _summary_jobs(
             groups, total = _timed(s, scope, time_column, value, {})
             approximate = False
         else:
-            src = source(ReportTime, population)
+            src = source(report_time, population)
             k = key(src)
             frequencies = (
                 select(k.label("k"), src.c.value.label("v"), func.sum(src.c.n).label("c"))
@@ -482,9 +482,9 @@ def _summary_jobs(
         }
         running = _counted(
             s,
-            _key(by, col(Ticket.created_at)),
+            _key(by, ticket.c.created_at),
             [
-                _in_period(col(Ticket.created_at), period),
+                _in_period(ticket.c.created_at, period),
                 sla_missed_running(scope.now),
                 _flag(sla_missed_settled()) == 0,
                 *scope.filters,
@@ -501,10 +501,10 @@ def _summary_jobs(
     return {
         "created": created,
         "solved": lambda s: timed(
-            s, summary.SOLVED, col(Ticket.solved_at), resolution_seconds(), solved_names
+            s, summary.SOLVED, ticket.c.solved_at, resolution_seconds(), solved_names
         ),
         "responded": lambda s: timed(
-            s, summary.RESPONDED, col(Ticket.first_response_at), frt_seconds(), ("frt_met",)
+            s, summary.RESPONDED, ticket.c.first_response_at, frt_seconds(), ("frt_met",)
         ),
     }
 
@@ -535,24 +535,24 @@ def _filters(
     team_name = agent_handle = None
     if team is not None:
         found = session.execute(
-            select(col(Team.id), col(Team.name)).where(
-                func.lower(col(Team.name)) == team.strip().lower()
+            select(tables.team.c.id, tables.team.c.name).where(
+                func.lower(tables.team.c.name) == team.strip().lower()
             )
         ).first()
         if found is None:
             raise NotFound(f"no team named {team!r}")
-        filters.append(col(Ticket.team_id) == found[0])
+        filters.append(ticket.c.team_id == found[0])
         ids["team_id"] = int(found[0] or 0)
         team_name = found[1]
     if agent is not None:
         found = session.execute(
-            select(col(Agent.id), col(Agent.handle)).where(
-                func.lower(col(Agent.handle)) == agent.strip().lower()
+            select(tables.agent.c.id, tables.agent.c.handle).where(
+                func.lower(tables.agent.c.handle) == agent.strip().lower()
             )
         ).first()
         if found is None:
             raise NotFound(f"no agent with handle {agent!r}")
-        filters.append(col(Ticket.assignee_id) == found[0])
+        filters.append(ticket.c.assignee_id == found[0])
         ids["assignee_id"] = int(found[0] or 0)
         agent_handle = found[1]
     return filters, team_name, agent_handle, ids
@@ -562,11 +562,13 @@ def _names(session: Session, by: GroupBy | None, groups: dict[Any, _Group]) -> d
     """Group keys as shown: teams by name, agents by handle (the query language's values)."""
     ids = [k for k in groups if k is not None]
     if by is GroupBy.TEAM and ids:
-        rows = session.execute(select(col(Team.id), col(Team.name)).where(col(Team.id).in_(ids)))
+        rows = session.execute(
+            select(tables.team.c.id, tables.team.c.name).where(tables.team.c.id.in_(ids))
+        )
         return {r[0]: r[1] for r in rows}
     if by is GroupBy.AGENT and ids:
         rows = session.execute(
-            select(col(Agent.id), col(Agent.handle)).where(col(Agent.id).in_(ids))
+            select(tables.agent.c.id, tables.agent.c.handle).where(tables.agent.c.id.in_(ids))
         )
         return {r[0]: r[1] for r in rows}
     return {}
@@ -623,7 +625,7 @@ def backlog(
 ) -> tuple[BacklogCell, ...]:
     """The tickets open now by tier, team and age bucket (AGE_BUCKETS), in that order."""
     now = now or utcnow()
-    created = col(Ticket.created_at)
+    created = ticket.c.created_at
     bucket = case(
         *(
             (created > now - timedelta(days=upper), label)
@@ -635,12 +637,12 @@ def backlog(
         filters, _, _, _ = _filters(session, team=team, agent=agent)
         # by team id, named afterwards: a join would look the team up once per open ticket
         statement = (
-            select(col(Ticket.tier), col(Ticket.team_id), bucket.label("bucket"), func.count())
+            select(ticket.c.tier, ticket.c.team_id, bucket.label("bucket"), func.count())
             .where(status_is_active(), *filters)
-            .group_by(col(Ticket.tier), col(Ticket.team_id), bucket)
+            .group_by(ticket.c.tier, ticket.c.team_id, bucket)
         )
         rows = session.execute(statement).all()
-        names = dict(session.execute(select(col(Team.id), col(Team.name))).all())
+        names = dict(session.execute(select(tables.team.c.id, tables.team.c.name)).all())
         found = [
             BacklogCell(r[0], None if r[1] is None else names.get(r[1], str(r[1])), r[2], int(r[3]))
             for r in rows

@@ -40,13 +40,12 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Select, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
 from csm_console.domain.metrics import REPEAT_WINDOW
 from csm_console.errors import PermissionDenied
 from csm_console.store import report_days
 from csm_console.store.engine import Store
-from csm_console.store.models import ReportCount, ReportDirtyDay, ReportTime, Ticket
+from csm_console.store.tables import report_count, report_dirty_day, report_time, ticket
 from csm_console.store.ticket_query import (
     fcr,
     frt_met,
@@ -78,8 +77,8 @@ _DIMENSIONS = ("team_id", "assignee_id", "channel", "category", "tier")
 def frt_seconds() -> Any:
     """The first response time of a ticket: measured (working time), or wall time."""
     return func.coalesce(
-        col(Ticket.first_response_seconds),
-        seconds_between(col(Ticket.first_response_at), col(Ticket.created_at)),
+        ticket.c.first_response_seconds,
+        seconds_between(ticket.c.first_response_at, ticket.c.created_at),
     )
 
 
@@ -87,8 +86,8 @@ def resolution_seconds() -> Any:
     """The resolution time of a solved ticket: measured (working time less pauses), or wall
     time less the time in `pending`."""
     return func.coalesce(
-        col(Ticket.resolution_seconds),
-        seconds_between(col(Ticket.solved_at), col(Ticket.created_at)) - col(Ticket.paused_seconds),
+        ticket.c.resolution_seconds,
+        seconds_between(ticket.c.solved_at, ticket.c.created_at) - ticket.c.paused_seconds,
     )
 
 
@@ -118,9 +117,9 @@ def _flag(condition: Any) -> Any:
 
 
 _POPULATIONS: dict[str, Any] = {
-    CREATED: Ticket.created_at,
-    RESPONDED: Ticket.first_response_at,
-    SOLVED: Ticket.solved_at,
+    CREATED: ticket.c.created_at,
+    RESPONDED: ticket.c.first_response_at,
+    SOLVED: ticket.c.solved_at,
 }
 
 
@@ -135,7 +134,7 @@ def _counts_of(population: str) -> dict[str, Any]:
     elif population == RESPONDED:
         counts["frt_met"] = func.sum(_flag(frt_met()))
     else:
-        csat = col(Ticket.csat_score)
+        csat = ticket.c.csat_score
         counts.update(
             fcr=func.sum(_flag(fcr())),
             csat_responses=func.sum(_flag(csat.is_not(None))),
@@ -152,7 +151,7 @@ def _midnight(day: str) -> datetime:
 
 
 def _where(population: str, days: Sequence[str] | None) -> list[Any]:
-    column = col(_POPULATIONS[population])
+    column = _POPULATIONS[population]
     where: list[Any] = [column.is_not(None)]
     if days is not None:
         where += [
@@ -167,8 +166,8 @@ def count_rows(population: str, days: Sequence[str] | None) -> Select[Any]:
     """The `report_count` rows of `population` on `days` (None: every day), computed from the
     tickets the session sees: what a refresh stores, and what a login that may not write the
     summary reads instead of a marked day (`metrics.report`)."""
-    day = utc_day(col(_POPULATIONS[population]))
-    dims: list[Any] = [col(getattr(Ticket, name)).label(name) for name in _DIMENSIONS]
+    day = utc_day(_POPULATIONS[population])
+    dims: list[Any] = [ticket.c[name].label(name) for name in _DIMENSIONS]
     counts = _counts_of(population)
     return (
         select(
@@ -185,15 +184,15 @@ def count_rows(population: str, days: Sequence[str] | None) -> Select[Any]:
 
 def time_rows(population: str, days: Sequence[str] | None) -> Select[Any]:
     """The `report_time` rows (histogram buckets) of `population` on `days`, as `count_rows`."""
-    day = utc_day(col(_POPULATIONS[population]))
+    day = utc_day(_POPULATIONS[population])
     seconds = frt_seconds() if population == RESPONDED else resolution_seconds()
     # OFFSET 0: computed once per ticket (PostgreSQL would otherwise pull the subquery up
     # and compute the seconds again in each branch of the bucket's CASE)
     values = (
         select(
             day.label("day"),
-            col(Ticket.team_id).label("team_id"),
-            col(Ticket.assignee_id).label("assignee_id"),
+            ticket.c.team_id.label("team_id"),
+            ticket.c.assignee_id.label("assignee_id"),
             seconds.label("seconds"),
         )
         .where(*_where(population, days))
@@ -218,13 +217,13 @@ def _fill(session: Session, days: Sequence[str] | None) -> None:
     report_days.roomy(session)
     for population in _POPULATIONS:
         session.execute(
-            insert(ReportCount).from_select(
+            insert(report_count).from_select(
                 ["day", "population", *_DIMENSIONS, "n", *COUNTS], count_rows(population, days)
             )
         )
         if population in _TIMED:
             session.execute(
-                insert(ReportTime).from_select(
+                insert(report_time).from_select(
                     ["day", "population", "team_id", "assignee_id", "value", "n"],
                     time_rows(population, days),
                 )
@@ -243,7 +242,7 @@ def may_refresh(store: Store) -> bool:
 
 def marked(store: Store, *, first: str, last: str) -> list[str]:
     """The marked days between `first` and `last` (`YYYY-MM-DD`)."""
-    table = ReportDirtyDay.__table__  # type: ignore[attr-defined]
+    table = report_dirty_day
     with store.read() as session:
         return sorted(
             r[0]
@@ -258,7 +257,7 @@ def refresh(store: Store, *, first: str | None = None, last: str | None = None) 
     returns how many.  The marks are taken first (DELETE ... RETURNING): a writer marking one
     of these days meanwhile waits for this transaction, and a day another refresh took is
     left to it."""
-    table = ReportDirtyDay.__table__  # type: ignore[attr-defined]
+    table = report_dirty_day
     where = []
     if first is not None:
         where.append(table.c.day >= first)
@@ -275,10 +274,10 @@ def refresh(store: Store, *, first: str | None = None, last: str | None = None) 
             )
         )
         if taken:
-            for model, populations in ((ReportCount, _POPULATIONS), (ReportTime, _TIMED)):
+            for model, populations in ((report_count, _POPULATIONS), (report_time, _TIMED)):
                 session.execute(
                     delete(model).where(  # through the (population, day) index
-                        col(model.population).in_(list(populations)), col(model.day).in_(taken)
+                        model.c.population.in_(list(populations)), model.c.day.in_(taken)
                     )
                 )
             _fill(session, taken)
@@ -295,15 +294,15 @@ def rebuild(store: Store) -> int:
         )
     with store.write() as session:
         report_days.unbounded(session)
-        for model in (ReportDirtyDay, ReportCount, ReportTime):
+        for model in (report_dirty_day, report_count, report_time):
             session.execute(delete(model))
         _fill(session, None)
         return int(
-            session.execute(select(func.count(func.distinct(col(ReportCount.day))))).scalar_one()
+            session.execute(select(func.count(func.distinct(report_count.c.day)))).scalar_one()
         )
 
 
 def marked_days(store: Store) -> int:
     """How many days wait to be computed again."""
     with store.read() as session:
-        return int(session.execute(select(func.count()).select_from(ReportDirtyDay)).scalar_one())
+        return int(session.execute(select(func.count()).select_from(report_dirty_day)).scalar_one())

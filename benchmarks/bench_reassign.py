@@ -42,6 +42,7 @@ from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.query import parse_query
 from csm_console.services import audit, reassign, tickets
 from csm_console.services.agents import resolve_actor
+from csm_console.store import report_days
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Ticket
 
@@ -123,6 +124,7 @@ def measure(kind: str, store: Store, size: int, runs: int, where: str) -> tuple[
     service: list[dict[str, float]] = []
     bare: list[float] = []
     chunked: list[float] = []
+    untriggered: list[float] = []
     count = 0
     for _ in range(runs):
         with clock.measure() as parts:
@@ -147,9 +149,19 @@ def measure(kind: str, store: Store, size: int, runs: int, where: str) -> tuple[
             bare_update(store, ids, target.id, reassign.CHUNK)
         chunked.append(parts["total"])
         bare_update(store, ids, source.id, len(ids))
+        # the service again without the report summary's marking trigger (migration 0018)
+        with store.engine.begin() as conn:
+            report_days.remove_triggers(conn)
+        with clock.measure() as parts:
+            reassign.apply(store, actor=actor, query=query, to=target.handle, max_tickets=10**7)
+        untriggered.append(parts["total"])
+        with store.engine.begin() as conn:
+            report_days.install_triggers(conn)
+        bare_update(store, ids, source.id, len(ids))
         print(
             f"  [{kind}] run: service {service[-1]['total']:.2f} s, bare UPDATE {bare[-1]:.2f} s, "
-            f"bare in chunks {chunked[-1]:.2f} s",
+            f"bare in chunks {chunked[-1]:.2f} s, service without the summary's trigger "
+            f"{untriggered[-1]:.2f} s",
             file=sys.stderr,
             flush=True,
         )
@@ -163,6 +175,11 @@ def measure(kind: str, store: Store, size: int, runs: int, where: str) -> tuple[
     print(
         f"  reference: the bare UPDATE in transactions of {reassign.CHUNK} rows "
         f"{statistics.median(chunked):.2f} s = {statistics.median(chunked) / base:.2f} x bare"
+    )
+    plain = statistics.median(untriggered)
+    print(
+        f"  the service without the report summary's trigger {plain:.2f} s: with it "
+        f"{median / plain:.2f} x that"
     )
     kinds = ["ticket UPDATE", "audit INSERT", "commit", "other SQL"]
     spent = {k: statistics.median(p.get(k, 0.0) for p in service) for k in kinds}

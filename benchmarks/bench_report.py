@@ -6,23 +6,31 @@
 
 Times, as medians of --runs, interleaved so that machine noise spreads evenly:
 - `csm report --by team` for the last 30 days of the store, as a real process (wall clock from
-  spawn to exit), and the service call (`services.metrics.report`) alone in this process;
+  spawn to exit), and the service call (`services.metrics.report`) alone in this process: read
+  from the daily summary (`services.report_summary`), as every whole-day report is;
+- the same service call with the last day of the period marked (`report_dirty_day`), as on a
+  desk where tickets keep changing: the report first computes that day again from its tickets;
+- the same service call counted from the tickets (`from_summary=False`): the report before the
+  summary, the baseline of the summary's gain;
 - the same for "an average month": 30 days that hold about a twelfth of a year's tickets (the
   generator skews ages recent, so its last 30 days hold over 40% of all its tickets, a desk
   five times busier than a million tickets a year);
-- where the service's time goes: each population's statement, one after another;
-- baselines from the same run: `csm --version` and `csm tickets list --limit 20` as processes
-  (what any command, and any command that reads the store, costs to start), and the cheapest
-  statement over the period: `SELECT team_id, count(*) ... WHERE created_at in the period
-  GROUP BY team_id`.
+- where the service's time goes: each of its statements, one after another;
+- baselines from the same run: `SELECT 1`, `csm --version` and `csm tickets list --limit 20`
+  as processes (what any command, and any command that reads the store, costs to start), and
+  the cheapest statement over the period: `SELECT team_id, count(*) ... WHERE created_at in the
+  period GROUP BY team_id`.
 
 The SQLite store is generated once at --store (default: a file in the temp dir) and reused; the
 period is counted back from its newest ticket, so a reused store measures the same days.  With
 CSM_BENCH_POSTGRES_URL (a database to connect to) a scratch database is generated, vacuumed and
-dropped; --pg-url measures an existing PostgreSQL store instead.
+dropped; --pg-url measures an existing PostgreSQL store instead (its summary is brought up to
+date by the first report).
 
 It checks its own results (exit non-zero): for each period, the report's total of tickets
-created equals a plain count of the tickets created in it.  `--smoke` (CI): 300 tickets in a
+created equals a plain count of the tickets created in it, and the report read from the
+summary equals the report counted from the tickets (its times truncated as the histogram
+truncates them when it says they come from it).  `--smoke` (CI): 300 tickets in a
 store in a temporary folder, one run.
 """
 
@@ -40,19 +48,22 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, delete, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlmodel import col
 
 from csm_console.devtools.generate import generate_tickets
-from csm_console.domain.metrics import GroupBy, Period
+from csm_console.domain.metrics import GroupBy, Period, Times
 from csm_console.services import metrics, setup
+from csm_console.services.report_summary import bucket_of
 from csm_console.store.engine import Store
 from csm_console.store.models import Ticket
+from csm_console.store.tables import report_dirty_day
 
 POSTGRES = os.environ.get("CSM_BENCH_POSTGRES_URL")
 CSM = "import sys; sys.argv[0] = 'csm'; from csm_console.cli.main import run; run()"
@@ -154,8 +165,8 @@ def baseline_seconds(store: Store, period: Period) -> float:
     return time.perf_counter() - started
 
 
-def statement_seconds(store: Store, period: Period) -> dict[str, float]:
-    """Each population's statement, run one after another (PARALLEL = 1), by its time field."""
+def statement_seconds(store: Store, period: Period, **options: Any) -> dict[str, float]:
+    """The report's statements, run one after another (PARALLEL = 1), by what they read."""
     spent: dict[str, float] = {}
     started: dict[int, float] = {}
 
@@ -164,25 +175,73 @@ def statement_seconds(store: Store, period: Period) -> dict[str, float]:
 
     def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         for name, marker in (
+            ("summary counts", "FROM report_count"),
+            ("summary times", "FROM report_time"),
+            ("summary marks", "report_dirty_day"),
             ("created", "ticket.created_at >="),
             ("first responses", "ticket.first_response_at >="),
             ("solved", "ticket.solved_at >="),
             ("open now", "ticket.status IN"),
         ):
-            if marker in statement and name not in spent:
-                spent[name] = time.perf_counter() - started[id(cursor)]
+            if marker in statement:
+                took = time.perf_counter() - started[id(cursor)]
+                spent[name] = spent.get(name, 0.0) + took
                 return
 
     event.listen(store.engine, "before_cursor_execute", before)
     event.listen(store.engine, "after_cursor_execute", after)
     parallel, metrics.PARALLEL = metrics.PARALLEL, 1
     try:
-        metrics.report(store, period=period, by=GroupBy.TEAM)
+        metrics.report(store, period=period, by=GroupBy.TEAM, **options)
     finally:
         metrics.PARALLEL = parallel
         event.remove(store.engine, "before_cursor_execute", before)
         event.remove(store.engine, "after_cursor_execute", after)
     return spent
+
+
+def mark(store: Store, day: date) -> None:
+    """A day of the period marked, as a ticket change marks it."""
+    table = report_dirty_day
+    with store.write() as session:
+        session.execute(delete(table).where(table.c.day == day.isoformat()))
+        session.execute(insert(table).values(day=day.isoformat(), marks=1))
+
+
+def select_one_seconds(store: Store) -> float:
+    with store.read() as session:
+        started = time.perf_counter()
+        session.execute(text("SELECT 1")).scalar_one()
+        return time.perf_counter() - started
+
+
+def check_summary(store: Store, windows: dict[str, Period]) -> None:
+    """The report read from the summary against the report counted from the tickets."""
+    now = datetime.now(UTC)
+    for name, period in windows.items():
+        kept = metrics.report(store, period=period, by=GroupBy.TEAM, now=now)
+        counted = metrics.report(store, period=period, by=GroupBy.TEAM, now=now, from_summary=False)
+        for got, want in zip([*kept.rows, kept.total], [*counted.rows, counted.total], strict=True):
+            # a population's times are exact, or truncated when read from the histogram
+            times_ok = all(
+                getattr(got, t) in (getattr(want, t), _cut(getattr(want, t)))
+                for t in ("first_response", "resolution")
+            )
+            same_counts = replace(
+                got, first_response=want.first_response, resolution=want.resolution
+            )
+            if not times_ok or same_counts != want:
+                raise SystemExit(
+                    f"bench_report: {name}: the summary's report differs from the recount: "
+                    f"{got} != {want}"
+                )
+
+
+def _cut(times: Times) -> Times:
+    def cut(value: timedelta | None) -> timedelta | None:
+        return None if value is None else timedelta(seconds=bucket_of(int(value.total_seconds())))
+
+    return Times(times.count, cut(times.median), cut(times.p90))
 
 
 def check_created(store: Store, windows: dict[str, Period]) -> None:
@@ -204,18 +263,22 @@ def median(values: list[float]) -> str:
 def measure(label: str, store: Store, url: str, tickets: int, runs: int) -> None:
     windows = periods(store, tickets)
     check_created(store, windows)
+    check_summary(store, windows)
     print(f"\n{label}: {tickets:,} tickets")
     timings: dict[str, list[float]] = {}
 
     def add(name: str, fn: Callable[[], float]) -> None:
         timings.setdefault(name, []).append(fn())
 
-    def service(period: Period) -> float:
+    def service(period: Period, *, marked: bool = False, **options: Any) -> float:
+        if marked:
+            mark(store, period.last_day)
         started = time.perf_counter()
-        metrics.report(store, period=period, by=GroupBy.TEAM)
+        metrics.report(store, period=period, by=GroupBy.TEAM, **options)
         return time.perf_counter() - started
 
     for _ in range(runs):
+        add("SELECT 1", lambda: select_one_seconds(store))
         add("csm --version", lambda: process_seconds(url, "--version"))
         add(
             "csm tickets list --limit 20",
@@ -226,6 +289,11 @@ def measure(label: str, store: Store, url: str, tickets: int, runs: int) -> None
                    "--until", str(period.last_day))  # fmt: skip
             add(f"csm report --by team, {name}", lambda cli=cli: process_seconds(url, *cli))
             add(f"service, {name}", lambda p=period: service(p))
+            add(f"service, last day marked, {name}", lambda p=period: service(p, marked=True))
+            add(
+                f"service from the tickets, {name}",
+                lambda p=period: service(p, from_summary=False),
+            )
             add(f"baseline SQL, {name}", lambda p=period: baseline_seconds(store, p))
     for name, period in windows.items():
         print(
@@ -236,9 +304,16 @@ def measure(label: str, store: Store, url: str, tickets: int, runs: int) -> None
         runs_text = " ".join(f"{v:.2f}" for v in values)
         print(f"  {name:<44} median {median(values)}   runs: {runs_text}")
     for name, period in windows.items():
+        mark(store, period.last_day)
         parts = statement_seconds(store, period)
+        spread = ", ".join(f"{k} {v:.3f} s" for k, v in parts.items())
+        print(f"  one after another, last day marked, {name}: {spread}")
+        parts = statement_seconds(store, period, from_summary=False)
         spread = ", ".join(f"{k} {v:.2f} s" for k, v in parts.items())
-        print(f"  one after another, {name}: {spread} (sum {sum(parts.values()):.2f} s)")
+        print(
+            f"  one after another, from the tickets, {name}: {spread} "
+            f"(sum {sum(parts.values()):.2f} s)"
+        )
 
 
 def main() -> None:
@@ -271,7 +346,8 @@ def run(args: argparse.Namespace) -> None:
         store.dispose()
     if args.pg_url:
         store = Store(args.pg_url)
-        measure("PostgreSQL", store, args.pg_url, args.tickets, args.runs)
+        held = setup.summarize(store).tickets  # the store as it is, not --tickets
+        measure("PostgreSQL", store, args.pg_url, held, args.runs)
         store.dispose()
     elif POSTGRES:
         with scratch_postgres(POSTGRES, args.tickets) as store:

@@ -33,6 +33,7 @@ from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import QueueEmpty
 from csm_console.services import audit, setup, ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
+from csm_console.store import report_days
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Customer, Team, Ticket
 
@@ -269,21 +270,39 @@ def _run_claims(store: Store, processes: int, count: int, mode: str) -> float:
     return count / elapsed
 
 
-def bench_claims(count: int, processes: int, runs: int) -> None:
-    for kind in ["sqlite"] + (["postgresql"] if POSTGRES else []):
+def _without_summary_trigger(store: Store) -> Store:
+    """The store with the report summary's marking trigger dropped (migration 0018): what a
+    claim costs without it."""
+    with store.engine.begin() as conn:
+        report_days.remove_triggers(conn)
+    return store
+
+
+def bench_claims(count: int, processes: int, runs: int, only: str | None = None) -> None:
+    kinds = ["sqlite"] + (["postgresql"] if POSTGRES else [])
+    for kind in [k for k in kinds if only in (None, k)]:
         service: list[float] = []
         bare: list[float] = []
-        for _ in range(runs):  # alternate, so that both see the same load
-            for mode, figures in (("bare", bare), ("service", service)):
+        untriggered: list[float] = []
+        for _ in range(runs):  # alternate, so that all see the same load
+            for mode, figures in (("bare", bare), ("service", service), ("-", untriggered)):
                 for k, store in scratch_stores():
-                    if k == kind:
-                        figures.append(_run_claims(store, processes, count, mode))
+                    if k != kind:
+                        continue
+                    if mode == "-":
+                        store, mode = _without_summary_trigger(store), "service"
+                    figures.append(_run_claims(store, processes, count, mode))
         many, base = statistics.median(service), statistics.median(bare)
+        plain = statistics.median(untriggered)
         print(
             f"take-next [{kind}]: {processes} processes, {count} tickets, median of {runs}: "
             f"take_next {many:.0f} claims/s (runs: {', '.join(f'{v:.0f}' for v in service)}); "
             f"baseline, the bare claim statement: {base:.0f} claims/s "
             f"(runs: {', '.join(f'{v:.0f}' for v in bare)}) -> {many / base:.2f} of the baseline"
+        )
+        print(
+            f"  take_next without the report summary's trigger: {plain:.0f} claims/s (runs: "
+            f"{', '.join(f'{v:.0f}' for v in untriggered)}) -> with it {many / plain:.2f} of that"
         )
 
 
@@ -367,6 +386,7 @@ def main() -> None:
     c.add_argument("--processes", type=int, default=8)
     c.add_argument("--runs", type=int, default=3)
     c.add_argument("--smoke", action="store_true", help="300 tickets, 2 processes, 1 run: a check")
+    c.add_argument("--only", choices=["sqlite", "postgresql"], help="one store, not both")
     q = sub.add_parser("queue")
     q.add_argument("--tickets", type=int, default=1_000_000)
     q.add_argument("--runs", type=int, default=50)
@@ -377,7 +397,7 @@ def main() -> None:
     elif args.what == "claims":
         if args.smoke:
             args.tickets, args.processes, args.runs = 300, 2, 1
-        bench_claims(args.tickets, args.processes, args.runs)
+        bench_claims(args.tickets, args.processes, args.runs, args.only)
     else:
         bench_queue(args.tickets, args.runs)
 

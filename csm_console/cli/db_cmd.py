@@ -8,7 +8,7 @@ from csm_console.cli.console_cmd import has_terminal, open_console
 from csm_console.cli.output import emit_json, info, out
 from csm_console.cli.state import CliState, state
 from csm_console.errors import UsageError
-from csm_console.services import setup
+from csm_console.services import report_summary, setup
 from csm_console.services.records import StoreSummary
 from csm_console.store import migrate
 from csm_console.store.engine import Store
@@ -91,6 +91,15 @@ def upgrade(ctx: typer.Context) -> None:
     info(
         f"schema {before or 'empty'} → {after}" if before != after else f"schema already at {after}"
     )
+
+
+@db_app.command("rebuild-summary")
+def rebuild_summary(ctx: typer.Context) -> None:
+    """Compute the report's daily summary again from every ticket (after a restore, or a
+    load that bypassed csm).  A report keeps it up to date by itself otherwise."""
+    store = state(ctx).store()
+    days = report_summary.rebuild(store)
+    info(f"report summary rebuilt: {days} days")
 
 
 @db_app.command("current")

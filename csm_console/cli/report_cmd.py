@@ -188,6 +188,7 @@ def report_json(result: Report) -> dict[str, Any]:
         "agent": result.agent,
         "repeat_window_seconds": int(result.repeat_window.total_seconds()),
         "generated_at": iso_utc(result.generated_at),
+        "times_approximate": result.times_approximate,
         "rows": [row_json(r, has_now=has_now) for r in result.rows],
         "total": row_json(result.total),
     }
@@ -258,6 +259,11 @@ def print_table(result: Report) -> None:
         if part
     )
     out.print(f"Service metrics {period}{scope}", markup=False)
+    if result.times_approximate:
+        out.print(
+            "(times from the daily summary: each median and p90 is exact to 1/64, never above)",
+            markup=False,
+        )
     if result.by is None:
         _print_summary(result)
         return

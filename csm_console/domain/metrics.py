@@ -269,6 +269,9 @@ class Report:
     team: str | None
     agent: str | None
     generated_at: datetime
+    # the medians and p90 come from the summary's histogram: each is the true value truncated
+    # to 7 binary digits (exact below 128 s, else less than 1/64 below it); counts stay exact
+    times_approximate: bool = False
 
 
 @dataclass(frozen=True, slots=True)

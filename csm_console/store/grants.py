@@ -56,6 +56,12 @@ WRITES: dict[str, dict[str, tuple[str, ...]]] = {
     "mailbox_state": {"admin": WRITE},
     # written by the audit trigger alone, as the owner
     "audit_chain_head": {},
+    # the report's summary: days marked by the trigger on `ticket` (as its definer, the owner),
+    # computed again by the owner alone (services.report_summary.may_refresh): a login that
+    # row security shows part of the tickets must not store their sums for everybody
+    "report_dirty_day": {},
+    "report_count": {},
+    "report_time": {},
 }
 EXTRA_READ = ("alembic_version",)  # not a model, but every command reads it
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")

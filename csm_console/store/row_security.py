@@ -48,29 +48,29 @@ CREATE FUNCTION csm_may_act_on(t_id integer) RETURNS boolean LANGUAGE sql STABLE
     FROM ticket WHERE id = t_id), false)
 $$""",
 )
-_BOUND = "(SELECT csm_agent_id()) IS NOT NULL"
+BOUND = "(SELECT csm_agent_id()) IS NOT NULL"
 _AS_THEMSELVES = "(SELECT csm_is_admin()) OR {column} = (SELECT csm_agent_id())"
 POLICIES = {
     "ticket": (
-        f"CREATE POLICY csm_read ON ticket FOR SELECT USING ({_BOUND})",
-        f"CREATE POLICY csm_create ON ticket FOR INSERT WITH CHECK ({_BOUND})",
+        f"CREATE POLICY csm_read ON ticket FOR SELECT USING ({BOUND})",
+        f"CREATE POLICY csm_create ON ticket FOR INSERT WITH CHECK ({BOUND})",
         "CREATE POLICY csm_change ON ticket FOR UPDATE "
-        f"USING (csm_may_act(assignee_id, team_id, tier)) WITH CHECK ({_BOUND})",
+        f"USING (csm_may_act(assignee_id, team_id, tier)) WITH CHECK ({BOUND})",
     ),
     "message": (
-        f"CREATE POLICY csm_read ON message FOR SELECT USING ({_BOUND})",
+        f"CREATE POLICY csm_read ON message FOR SELECT USING ({BOUND})",
         "CREATE POLICY csm_write ON message FOR INSERT WITH CHECK (csm_may_act_on(ticket_id) "
         "AND CASE WHEN author_kind = 'agent' THEN "
         + _AS_THEMSELVES.format(column="agent_id")
         + " ELSE agent_id IS NULL END)",
     ),
     "ticket_tag": (
-        f"CREATE POLICY csm_read ON ticket_tag FOR SELECT USING ({_BOUND})",
+        f"CREATE POLICY csm_read ON ticket_tag FOR SELECT USING ({BOUND})",
         "CREATE POLICY csm_add ON ticket_tag FOR INSERT WITH CHECK (csm_may_act_on(ticket_id))",
         "CREATE POLICY csm_remove ON ticket_tag FOR DELETE USING (csm_may_act_on(ticket_id))",
     ),
     "audit_event": (
-        f"CREATE POLICY csm_read ON audit_event FOR SELECT USING ({_BOUND})",
+        f"CREATE POLICY csm_read ON audit_event FOR SELECT USING ({BOUND})",
         "CREATE POLICY csm_write ON audit_event FOR INSERT WITH CHECK ("
         + _AS_THEMSELVES.format(column="actor_id")
         + ")",
@@ -81,7 +81,7 @@ POLICIES = {
 # cancels only the mail of tickets in reach; the mail worker runs as an admin or the owner.
 OUTBOX_POLICIES = {
     "outgoing_mail": (
-        f"CREATE POLICY csm_read ON outgoing_mail FOR SELECT USING ({_BOUND})",
+        f"CREATE POLICY csm_read ON outgoing_mail FOR SELECT USING ({BOUND})",
         "CREATE POLICY csm_queue ON outgoing_mail FOR INSERT "
         "WITH CHECK (csm_may_act_on(ticket_id))",
         "CREATE POLICY csm_change ON outgoing_mail FOR UPDATE "

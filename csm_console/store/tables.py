@@ -11,7 +11,10 @@ condition compiled here name one table, and the migrations are compared with one
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -50,6 +53,8 @@ REPORT_RESPONDED = ("first_response_at", *_GROUPS, "created_at", "first_response
 ACTIVE_STATUS_VALUES = tuple(s.value for s in ACTIVE_STATUSES)
 ACTIVE_CONDITION = "status IN ({})".format(", ".join(f"'{v}'" for v in ACTIVE_STATUS_VALUES))
 REPORT_OPEN = (*_GROUPS, "sla_due", "created_at")
+REPORT_OPEN_TARGETS = ("created_at", "first_response_at", "first_response_due", "paused_since",
+                       "solved_at", "resolution_due", *_GROUPS)  # fmt: skip
 
 
 def _id() -> Column[int]:
@@ -239,4 +244,48 @@ outgoing_mail = Table(
     Column("server_reply", Text, nullable=False, default=""),
     Index("ix_outgoing_mail_due", "state", "next_attempt_at", "id"),
     Index("ix_outgoing_mail_ticket", "ticket_id", "id"),
+)
+
+
+# The report's summary (migration 0018, services.report_summary): per UTC day and population
+# (created, responded, solved), the counts of each group cell and a histogram of the times.
+# Computed day by day from the tickets; a trigger on `ticket` marks the days a change touches.
+# Core tables: the report reads them without the ORM's models (its start-up).
+report_dirty_day = Table(
+    "report_dirty_day",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("marks", Integer, nullable=False, default=1),
+)
+
+
+def _summary_cell() -> list[Column[Any]]:
+    return [
+        _id(),
+        Column("day", String(10), nullable=False),
+        Column("population", String(10), nullable=False),
+        Column("team_id", Integer, nullable=True),
+        Column("assignee_id", Integer, nullable=True),
+    ]
+
+
+REPORT_COUNTS = ("n", "missed", "frt_met", "fcr", "csat_responses", "csat_good", "csat_sum",
+                 "repeat", "resolution_met")  # fmt: skip
+report_count = Table(
+    "report_count",
+    metadata,
+    *_summary_cell(),
+    Column("channel", String(10), nullable=False),
+    Column("category", String(40), nullable=True),
+    Column("tier", String(2), nullable=False),
+    *(Column(name, Integer, nullable=False) for name in REPORT_COUNTS),
+    Index("ix_report_count_day", "population", "day"),
+)
+report_time = Table(
+    "report_time",
+    metadata,
+    *_summary_cell(),
+    Column("value", BigInteger, nullable=False),
+    Column("n", Integer, nullable=False),
+    Index("ix_report_time_day", "population", "day"),
 )

@@ -405,6 +405,26 @@ def sla_missed(now: datetime) -> ColumnElement[bool]:
     return or_(frt_missed(now), resolution_missed(now))
 
 
+def sla_missed_settled() -> ColumnElement[bool]:
+    """The part of `sla:missed` that no longer moves with time: answered or solved late."""
+    return or_(
+        ticket.c.first_response_at > ticket.c.first_response_due,
+        ticket.c.solved_at > ticket.c.resolution_due,
+    )
+
+
+def sla_missed_running(now: datetime) -> ColumnElement[bool]:
+    """The part of `sla:missed` that moves with time: active and past a running target
+    (`sla_missed(now)` is `sla_missed_settled() OR sla_missed_running(now)`)."""
+    return and_(
+        status_is_active(),
+        or_(
+            and_(ticket.c.first_response_at.is_(None), ticket.c.first_response_due < now),
+            and_(ticket.c.paused_since.is_(None), ticket.c.resolution_due < now),
+        ),
+    )
+
+
 def _fcr_shape() -> ColumnElement[bool]:
     return and_(ticket.c.reopen_count == 0, ticket.c.agent_replies == 1)
 

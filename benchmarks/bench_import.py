@@ -43,6 +43,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+import csm_console
 from csm_console.devtools.generate import generate_tickets
 from csm_console.services import audit, setup
 from csm_console.services.agents import resolve_actor
@@ -273,6 +274,8 @@ def main() -> int:
     parser.add_argument("--one", help=argparse.SUPPRESS)  # KIND:SIZE, one run as JSON
     args = parser.parse_args()
     if args.one:
+        tree = Path(os.environ["PYTHONPATH"]).resolve()
+        assert Path(csm_console.__file__).resolve().is_relative_to(tree), csm_console.__file__
         kind, size = args.one.split(":")
         one_failures: list[str] = []
         with tempfile.TemporaryDirectory() as name:
@@ -286,13 +289,13 @@ def main() -> int:
     kinds = ["sqlite"] + (["postgresql"] if POSTGRES and not args.no_postgres else [])
     failures: list[str] = []
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores")
+    if args.before and not args.smoke:
+        compare(kinds, sizes, runs, args.before)
+        return 0
     print(
         f"{'store':<11} {'records':>8} {'new/s':>8} {'updates/s':>10} {'generate/s':>11}"
         f" {'new/generate':>13}"
     )
-    if args.before and not args.smoke:
-        compare(kinds, sizes, runs, args.before)
-        return 0
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         for kind in kinds:

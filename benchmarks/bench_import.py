@@ -2,6 +2,7 @@
 `csm dev generate` of the same number of tickets in the same run, and peak memory.
 
     python benchmarks/bench_import.py [--sizes 20000,100000] [--runs 1] [--rss 1000000] [--smoke]
+        [--before DIR]
 
 For each size and store (SQLite always; PostgreSQL with CSM_BENCH_POSTGRES_URL), in a fresh
 store holding the sample operation (its teams, agents, SLA policies and calendars):
@@ -13,6 +14,11 @@ store holding the sample operation (its teams, agents, SLA policies and calendar
 - baseline: `generate_tickets` writing the same number of tickets into another fresh store.
 After each import the script checks what it wrote (the counts, one audit row per change, the
 audit chain verifying) and exits non-zero if anything is wrong.
+
+`--before DIR` measures another copy of `csm_console` (e.g. `git archive main csm_console`
+extracted in DIR) in the same run: each run measures this tree and then DIR's, one after the
+other (ABAB), each in a fresh process with PYTHONPATH set to its tree, and prints the medians
+of both and their ratio ("speed-up"), so the machine's load falls on both alike.
 
 `--rss N` also imports N new records with `csm import tickets FILE` as a real process into a
 fresh SQLite store, and reports its peak resident memory (VmHWM from /proc/self/status, read
@@ -37,6 +43,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+import csm_console
 from csm_console.devtools.generate import generate_tickets
 from csm_console.services import audit, setup
 from csm_console.services.agents import resolve_actor
@@ -207,6 +214,55 @@ def peak_rss(count: int, tmp: Path, failures: list[str]) -> tuple[float, float]:
     return int(peaks[-1].split()[1]) / 1024, seconds
 
 
+def measured_in(tree: str, kind: str, size: int) -> dict[str, float]:
+    """`measure` run by a fresh process that imports `csm_console` from `tree`."""
+    env = {**os.environ, "PYTHONPATH": tree}
+    done = subprocess.run(
+        [sys.executable, __file__, "--one", f"{kind}:{size}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the run in {tree} failed:\n{done.stdout}{done.stderr[-3000:]}")
+    rates: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    return rates
+
+
+def compare(kinds: list[str], sizes: list[int], runs: int, before: str) -> None:
+    """This tree against `before`, interleaved run by run; medians and their ratios."""
+    here = str(Path(__file__).resolve().parent.parent)
+    print(
+        f"{'store':<11} {'records':>8} {'tree':<7} {'new/s':>8} {'updates/s':>10}"
+        f" {'generate/s':>11} {'new/gen':>8} {'upd/gen':>8}"
+    )
+    for kind in kinds:
+        for size in sizes:
+            got: dict[str, list[dict[str, float]]] = {"after": [], "before": []}
+            for _ in range(runs):
+                got["after"].append(measured_in(here, kind, size))
+                got["before"].append(measured_in(before, kind, size))
+            medians = {}
+            for tree, rates in got.items():
+                m = {k: statistics.median(r[k] for r in rates) for k in ("new", "updates")}
+                # each run's ratio to its own generate, then the median of those
+                for k in ("new", "updates"):
+                    m[f"{k}/gen"] = statistics.median(r[k] / r["generate"] for r in rates)
+                m["generate"] = statistics.median(r["generate"] for r in rates)
+                medians[tree] = m
+                print(
+                    f"{kind:<11} {size:>8,} {tree:<7} {m['new']:>8,.0f} {m['updates']:>10,.0f}"
+                    f" {m['generate']:>11,.0f} {m['new/gen']:>8.3f} {m['updates/gen']:>8.3f}"
+                )
+            a, b = medians["after"], medians["before"]
+            new, updates = (a[f"{k}/gen"] / b[f"{k}/gen"] for k in ("new", "updates"))
+            print(
+                f"{kind:<11} {size:>8,} speed-up (ratio to generate): new {new:.2f}x, "
+                f"updates {updates:.2f}x"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="20000,100000")
@@ -214,12 +270,28 @@ def main() -> int:
     parser.add_argument("--rss", type=int, default=0, help="also measure peak RSS for N records")
     parser.add_argument("--smoke", action="store_true", help="a tiny run with its checks (CI)")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--before", help="also measure the csm_console in this folder (ABAB)")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # KIND:SIZE, one run as JSON
     args = parser.parse_args()
+    if args.one:
+        tree = Path(os.environ["PYTHONPATH"]).resolve()
+        assert Path(csm_console.__file__).resolve().is_relative_to(tree), csm_console.__file__
+        kind, size = args.one.split(":")
+        one_failures: list[str] = []
+        with tempfile.TemporaryDirectory() as name:
+            one_rates = measure(kind, int(size), Path(name), one_failures)
+        for failure in one_failures:
+            print(f"FAILED: {failure}", file=sys.stderr)
+        print(json.dumps(one_rates))
+        return 1 if one_failures else 0
     sizes = [300] if args.smoke else [int(s) for s in args.sizes.split(",")]
     runs = 1 if args.smoke else args.runs
     kinds = ["sqlite"] + (["postgresql"] if POSTGRES and not args.no_postgres else [])
     failures: list[str] = []
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores")
+    if args.before and not args.smoke:
+        compare(kinds, sizes, runs, args.before)
+        return 0
     print(
         f"{'store':<11} {'records':>8} {'new/s':>8} {'updates/s':>10} {'generate/s':>11}"
         f" {'new/generate':>13}"

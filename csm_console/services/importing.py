@@ -29,7 +29,8 @@ from datetime import datetime
 from itertools import chain, islice
 from typing import IO, Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, inspect, select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from csm_console.domain.model import Channel, Priority, Status
@@ -531,10 +532,15 @@ class _ChunkWriter:
                 import_plan.update(session, self.actor, plan, known, self.batch_id, self.now)
                 for plan in plans
             ]
+        # the tickets' changes are written below, one statement for the chunk, not the ORM's
+        # UPDATE per ticket: taken out of the session's unit of work first
+        tickets = [p.current for p in plans if p.current is not None]
+        taken = _take_changes(tickets, {})
         session.flush()  # the first messages' new bodies, before the search text reads them
         if known.search:
             import_plan.rebuild_search_text(session, known.search)
-        session.flush()
+            taken = _take_changes(known.search, taken)
+        _write_tickets(session, taken)
         repeat_contacts.refresh(session, known.groups)
         import_load.insert_rows(session, _table(TicketTag), ("ticket_id", "tag"), known.new_tags)
         import_load.insert_rows(
@@ -555,6 +561,38 @@ class _ChunkWriter:
                 )
             )
         return outcomes
+
+
+def _take_changes(
+    tickets: Sequence[Ticket], changed: dict[int, tuple[Ticket, set[str]]]
+) -> dict[int, tuple[Ticket, set[str]]]:
+    """Add the columns set on each ticket since it was read (or last taken) to `changed`, and
+    mark them as stored, so that the session's flush leaves the tickets to `_write_tickets`."""
+    for ticket in tickets:
+        state = inspect(ticket)
+        keys = set(state.committed_state)
+        if not keys:
+            continue
+        assert ticket.id is not None
+        changed.setdefault(ticket.id, (ticket, set()))[1].update(keys)
+        for key in keys:
+            set_committed_value(ticket, key, getattr(ticket, key))
+    return changed
+
+
+def _write_tickets(session: Session, changed: dict[int, tuple[Ticket, set[str]]]) -> None:
+    """The tickets' changed columns, with one UPDATE for all of them (the union of the columns
+    any of them changed: the others are written with the value they hold, locked)."""
+    if not changed:
+        return
+    table = _table(Ticket)
+    names = set().union(*(keys for _, keys in changed.values()))
+    columns = [c.name for c in table.columns if c.name in names and c.name != "id"]
+    rows = [
+        (ticket_id, *(getattr(ticket, c) for c in columns))
+        for ticket_id, (ticket, _) in sorted(changed.items())
+    ]
+    import_load.update_rows(session, table, columns, rows)
 
 
 def _table(model: Any) -> Table:

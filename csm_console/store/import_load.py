@@ -1,16 +1,20 @@
 """Bulk writes inside one transaction, for `csm import tickets` (`services.importing`).
 
-The ids of many new rows are drawn at once (`new_ids`), and rows are inserted a chunk at a
-time straight through the driver (`insert_rows`): `executemany` of one prepared INSERT on
-SQLite, and on PostgreSQL psycopg's `executemany`, which pipelines the statements (COPY would
-be faster, but PostgreSQL refuses COPY FROM into a table with row security, as agent logins
-have).  Values pass the same column types as through the ORM (aware UTC times become the
-store's text on SQLite), so the rows are the ones the ORM would write; triggers (the audit
-hash chain) and constraints work as for any insert.
+The ids of many new rows are drawn at once (`new_ids`); rows are inserted (`insert_rows`) and
+changed (`update_rows`) a chunk at a time straight through the driver: on SQLite `executemany`
+of one prepared statement (in-process, no round trips); on PostgreSQL one statement for the
+whole chunk, its values passed as one array per column (`INSERT ... SELECT FROM unnest(...)`,
+`UPDATE ... FROM unnest(...)`), not a statement per row: the server plans it once, and the
+audit chain's statement trigger (`store.audit_chain`) updates its shard's head once instead of
+once per row.  (COPY would skip the arrays, but PostgreSQL refuses COPY FROM into a table with
+row security, as agent logins have.)  Values pass the same column types as through the ORM
+(aware UTC times become the store's text on SQLite), so the rows are the ones the ORM would
+write; triggers (the audit hash chain) and constraints work as for any insert or update.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -61,30 +65,99 @@ def insert_rows(
         columns = (*columns, *(name for name, _ in defaults))
         constants = tuple(value for _, value in defaults)
         rows = [(*row, *constants) for row in rows]
+    bound = _bound(table, dialect, columns, rows)
+    names = ", ".join(columns)
+    driver: Any = connection.connection.driver_connection
+    if dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        statements: list[tuple[str, Sequence[Any]]] = [
+            (f"INSERT INTO {table.name} ({names}) VALUES ({marks})", bound)
+        ]
+    else:  # one statement for all the rows: the audit chain's statement trigger runs once
+        statement = (
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest("
+            f"{_arrays(table, dialect, columns)}) WITH ORDINALITY AS u({names}, csm_n)"
+            " ORDER BY csm_n"
+        )
+        statements = [(statement, [_columnwise(bound, len(columns))])]
+    _run(dialect, driver, statements)
+
+
+def _bound(
+    table: Table, dialect: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[Sequence[Any]]:
+    """The rows' values as the driver takes them (the columns' bind processors applied)."""
     processors: list[tuple[int, Callable[[Any], Any]]] = []
     for index, name in enumerate(columns):
         processor: Processor = table.c[name].type._cached_bind_processor(dialect)
         if processor is not None:
             processors.append((index, processor))
-    if processors:
-        bound = []
-        for row in rows:
-            values = list(row)
-            for index, processor in processors:
-                values[index] = processor(values[index])
-            bound.append(values)
-        rows = bound
-    names = ", ".join(columns)
-    driver: Any = connection.connection.driver_connection
-    mark = "?" if dialect.name == "sqlite" else "%s"
-    statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join(mark for _ in columns)})"
+    if not processors:
+        return list(rows)
+    bound: list[Sequence[Any]] = []
+    for row in rows:
+        values = list(row)
+        for index, processor in processors:
+            values[index] = processor(values[index])
+        bound.append(values)
+    return bound
+
+
+def _arrays(table: Table, dialect: Any, columns: Sequence[str]) -> str:
+    """A parameter per column, an array of the column's type: without a length, so that a
+    value too long is refused by the column as in any INSERT, not cut by the cast."""
+    types = (re.sub(r"\(.*\)", "", table.c[c].type.compile(dialect=dialect)) for c in columns)
+    return ", ".join(f"%s::{t}[]" for t in types)
+
+
+def _columnwise(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+def _run(dialect: Any, driver: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    """Each statement straight through the driver: on SQLite `executemany` of its rows, on
+    PostgreSQL once, with its columns' arrays."""
+    statement = ""
     try:
         if dialect.name == "sqlite":
-            driver.executemany(statement, rows)
+            for statement, params in statements:
+                driver.executemany(statement, params)
         else:
             with driver.cursor() as cursor:
-                cursor.executemany(statement, rows)
+                for statement, params in statements:  # one set of parameters: arrays
+                    (arrays,) = params
+                    cursor.execute(statement, arrays)
     except dialect.loaded_dbapi.Error as error:
         # as SQLAlchemy raises it (DataError for a NUL on PostgreSQL ...), so that the store's
         # error translation gives the same message as for any other write
         raise exc.DBAPIError.instance(statement, None, error, dialect.loaded_dbapi.Error) from error
+
+
+def update_rows(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Set `columns` of the rows of `table` whose `id` is each row's first value (then the
+    values in `columns` order, as Python values the columns take), in the session's
+    transaction: SQLite `executemany` of one prepared UPDATE, PostgreSQL one
+    `UPDATE ... FROM (VALUES ...)` per 1,000 rows or so, not a statement per row.  Triggers
+    and row security work as for any UPDATE."""
+    if not rows or not columns:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    names = ("id", *columns)
+    bound = _bound(table, dialect, names, rows)
+    driver: Any = connection.connection.driver_connection
+    if dialect.name == "sqlite":
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        statements: list[tuple[str, Sequence[Any]]] = [
+            (f"UPDATE {table.name} SET {sets} WHERE id = ?", [(*r[1:], r[0]) for r in bound])
+        ]
+    else:
+        sets = ", ".join(f"{c} = u.{c}" for c in columns)
+        statement = (
+            f"UPDATE {table.name} AS t SET {sets} FROM unnest({_arrays(table, dialect, names)})"
+            f" AS u({', '.join(names)}) WHERE t.id = u.id"
+        )
+        statements = [(statement, [_columnwise(bound, len(names))])]
+    _run(dialect, driver, statements)

@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
 
 from csm_console.store.engine import Store, translate_errors
 from csm_console.store.types import sqlite_timestamp
@@ -182,23 +181,22 @@ def claim_sqlite(cursor: Any, claimant: Claimant, now: datetime) -> int | None:
 
 
 def claim_next(
-    store: Store, claimant: Claimant, now: datetime, read: Callable[[Session, int], R]
+    store: Store, claimant: Claimant, now: datetime, read: Callable[[Connection, int], R]
 ) -> R | None:
-    """Claim on the store's own road, then `read(session, ticket_id)` what the caller returns,
-    after the commit (on the same connection on PostgreSQL).  None: nothing claimed here (see
-    the module's note)."""
+    """Claim on the store's own road, then `read(conn, ticket_id)` what the caller returns,
+    after the commit, on the connection that claimed (one pool checkout a claim).  None:
+    nothing claimed here (see the module's note)."""
     if store.is_postgres:
         with translate_errors(store), store.engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             ticket_id = claim_postgres(conn, claimant, now)
-            if ticket_id is None:
-                return None
-            with Session(bind=conn) as session:
-                return read(session, ticket_id)
-    with translate_errors(store), store.turn.writing():
-        raw = store.engine.raw_connection()  # autocommit: the transaction is ours to open
-        try:
-            cursor = raw.cursor()
+            return None if ticket_id is None else read(conn, ticket_id)
+    with translate_errors(store), store.engine.connect() as conn:
+        with store.turn.writing():
+            # the claim on the DB-API cursor, in a transaction of its own that SQLAlchemy does
+            # not see (its own BEGIN would cost Python while the store is locked); committed
+            # before `read` below makes SQLAlchemy begin a read on the same connection
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             cursor.execute("BEGIN IMMEDIATE")
             try:
                 ticket_id = claim_sqlite(cursor, claimant, now)
@@ -206,9 +204,5 @@ def claim_next(
                 cursor.execute("ROLLBACK")
                 raise
             cursor.execute("COMMIT")
-        finally:
-            raw.close()
-    if ticket_id is None:
-        return None
-    with store.read() as session:  # after the commit: the write lock is not held for it
-        return read(session, ticket_id)
+        # after the commit and the turn: the write lock is not held for the read
+        return None if ticket_id is None else read(conn, ticket_id)

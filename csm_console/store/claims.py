@@ -192,7 +192,7 @@ def claim_next(
             ticket_id = claim_postgres(conn, claimant, now)
             return None if ticket_id is None else read(conn, ticket_id)
     with translate_errors(store), store.engine.connect() as conn:
-        with store.turn.writing():
+        with store.turn.writing(), store.turn.claiming():
             # the claim on the DB-API cursor, in a transaction of its own that SQLAlchemy does
             # not see (its own BEGIN would cost Python while the store is locked); committed
             # before `read` below makes SQLAlchemy begin a read on the same connection

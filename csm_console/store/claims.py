@@ -12,7 +12,12 @@ agent deactivated or moved meanwhile claims nothing here).
   (autocommit): one round trip, so the shard of the audit chain it takes (the first no other
   writer holds, see `audit_chain`) is held from the trigger to the commit and no longer, and
   claims in other shards commit beside it (one WAL flush for several).
-- SQLite: the select, the update and one multi-row audit insert under `BEGIN IMMEDIATE`.
+  Its pick leads its order with `t.assignee_id` (NULL in every row it may pick, so the order
+  is the same) so that PostgreSQL walks `ix_ticket_assignee` from its NULL key, the unassigned
+  tickets alone; ordered by `sla_due` only, it walked `ix_ticket_sla` and filtered out every
+  assigned ticket due earlier (all the open work), one more with every claim.
+- SQLite: the select, the update and one multi-row audit insert under `BEGIN IMMEDIATE` (its
+  planner takes `ix_ticket_assignee` for the pick as it is).
 
 `None` means "not here": the queue is empty, the agent changed, or the ticket at the head of
 the queue has no team yet and would move into the agent's team (moving recounts the clocks in
@@ -91,7 +96,7 @@ def _postgres_sql(claimant: Claimant) -> str:
 WITH picked AS (
   SELECT t.id, t.status FROM ticket t
   WHERE {_CLAIMABLE}{_scope(claimant)} AND {_still("postgresql")}
-  {_ORDER}
+  {_ORDER.replace("BY ", "BY t.assignee_id, ")}
   LIMIT 1
   FOR UPDATE OF t SKIP LOCKED
 ), claimed AS (

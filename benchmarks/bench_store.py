@@ -2,6 +2,7 @@
 
     python benchmarks/bench_store.py sample [--runs 5]
     python benchmarks/bench_store.py claims [--tickets 20000] [--processes 8] [--smoke]
+        [--before DIR]  (DIR holds an older csm_console: its take_next runs in the same run)
     python benchmarks/bench_store.py queue [--tickets 1000000] [--runs 50]
 
 Set CSM_BENCH_POSTGRES_URL to measure PostgreSQL too (scratch databases are created and dropped).
@@ -40,14 +41,16 @@ from csm_console.store.models import Agent, Customer, Team, Ticket
 POSTGRES = os.environ.get("CSM_BENCH_POSTGRES_URL")
 
 
-def scratch_stores() -> Iterator[tuple[str, Store]]:
-    """A fresh, migrated store of each available kind (dropped when the loop moves on)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        setup.initialize(store)
-        yield "sqlite", store
-        store.dispose()
-    if POSTGRES:
+def scratch_stores(only: str | None = None) -> Iterator[tuple[str, Store]]:
+    """A fresh, migrated store of each available kind, or of `only` that kind (dropped when
+    the loop moves on)."""
+    if only in (None, "sqlite"):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
+            setup.initialize(store)
+            yield "sqlite", store
+            store.dispose()
+    if POSTGRES and only in (None, "postgresql"):
         base = make_url(POSTGRES).set(drivername="postgresql+psycopg")
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
         name = f"{os.environ.get('CSM_BENCH_DB_PREFIX', 'csm_bench')}_{uuid.uuid4().hex[:8]}"
@@ -210,7 +213,9 @@ def claim_worker(url: str, handle: str, mode: str) -> None:
                 cursor.execute("COMMIT")
             return None if row is None else int(row[0])
 
-    print("ready", flush=True)
+    import csm_console  # which code claims: `--before` puts an older one first on the path
+
+    print(f"ready {Path(csm_console.__file__).parent.parent}", flush=True)
     sys.stdin.readline()  # start together
     started = time.perf_counter()
     while (ticket_id := claim()) is not None:
@@ -219,22 +224,33 @@ def claim_worker(url: str, handle: str, mode: str) -> None:
     print(json.dumps({"claimed": claimed, "seconds": seconds}), flush=True)
 
 
-def _run_claims(store: Store, processes: int, count: int, mode: str) -> float:
+def _run_claims(
+    store: Store, processes: int, count: int, mode: str, code: Path | None = None
+) -> float:
     """Claims per second of `processes` workers over `count` tickets; checks that every ticket
-    was claimed exactly once (and, for the service, audited once as a claim)."""
+    was claimed exactly once (and, for the service, audited once as a claim).  `code`: the
+    folder whose `csm_console` the workers import (`--before`), else this checkout's."""
     handles = _seed_unassigned(store, count, processes)
     url = store.url.render_as_string(hide_password=False)
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
     workers = [
         subprocess.Popen(
             [sys.executable, __file__, "_claim", url, h, mode],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
         for h in handles
     ]
     for w in workers:
-        assert w.stdout is not None and w.stdout.readline().strip() == "ready"
+        assert w.stdout is not None
+        ready, _, where = w.stdout.readline().strip().partition(" ")
+        assert ready == "ready", ready
+        if code is not None and Path(where) != code:
+            raise SystemExit(f"--before: the workers imported csm_console from {where}")
     started = time.perf_counter()
     for w in workers:
         assert w.stdin is not None
@@ -278,32 +294,43 @@ def _without_summary_trigger(store: Store) -> Store:
     return store
 
 
-def bench_claims(count: int, processes: int, runs: int, only: str | None = None) -> None:
+def bench_claims(
+    count: int, processes: int, runs: int, before: Path | None = None, only: str | None = None
+) -> None:
+    """take_next against the bare statement, each run in turn (and, with `before`, the older
+    code's take_next too: bare, before, now, bare, before, now ...), so all see the same load."""
     kinds = ["sqlite"] + (["postgresql"] if POSTGRES else [])
     for kind in [k for k in kinds if only in (None, k)]:
-        service: list[float] = []
-        bare: list[float] = []
-        untriggered: list[float] = []
-        for _ in range(runs):  # alternate, so that all see the same load
-            for mode, figures in (("bare", bare), ("service", service), ("-", untriggered)):
-                for k, store in scratch_stores():
-                    if k != kind:
-                        continue
-                    if mode == "-":
-                        store, mode = _without_summary_trigger(store), "service"
-                    figures.append(_run_claims(store, processes, count, mode))
-        many, base = statistics.median(service), statistics.median(bare)
-        plain = statistics.median(untriggered)
-        print(
-            f"take-next [{kind}]: {processes} processes, {count} tickets, median of {runs}: "
-            f"take_next {many:.0f} claims/s (runs: {', '.join(f'{v:.0f}' for v in service)}); "
-            f"baseline, the bare claim statement: {base:.0f} claims/s "
-            f"(runs: {', '.join(f'{v:.0f}' for v in bare)}) -> {many / base:.2f} of the baseline"
-        )
+        figures: dict[str, list[float]] = {"bare": [], "before": [], "service": [], "-": []}
+        modes = [("bare", "bare", None)] + ([("before", "service", before)] if before else [])
+        for _ in range(runs):
+            for name, mode, code in [*modes, ("service", "service", None), ("-", "service", None)]:
+                for k, store in scratch_stores(only=kind):
+                    if k == kind:
+                        if name == "-":
+                            store = _without_summary_trigger(store)
+                        figures[name].append(_run_claims(store, processes, count, mode, code))
+        base = statistics.median(figures["bare"])
+        loadavg = Path("/proc/loadavg").read_text().split()[:3]  # Linux; as the runs end
+        for name, label in (("before", f"take_next before ({before})"), ("service", "take_next")):
+            if not figures[name]:
+                continue
+            many = statistics.median(figures[name])
+            print(
+                f"take-next [{kind}]: {processes} processes, {count} tickets, median of {runs}: "
+                f"{label} {many:.0f} claims/s (runs: {_runs(figures[name])}); baseline, the "
+                f"bare claim statement: {base:.0f} claims/s (runs: {_runs(figures['bare'])}) -> "
+                f"{many / base:.2f} of the baseline; load {' '.join(loadavg)}"
+            )
+        plain, many = statistics.median(figures["-"]), statistics.median(figures["service"])
         print(
             f"  take_next without the report summary's trigger: {plain:.0f} claims/s (runs: "
-            f"{', '.join(f'{v:.0f}' for v in untriggered)}) -> with it {many / plain:.2f} of that"
+            f"{_runs(figures['-'])}) -> with it {many / plain:.2f} of that"
         )
+
+
+def _runs(values: list[float]) -> str:
+    return ", ".join(f"{v:.0f}" for v in values)
 
 
 # -------------------------------------------------------------------------------------- queue
@@ -386,7 +413,13 @@ def main() -> None:
     c.add_argument("--processes", type=int, default=8)
     c.add_argument("--runs", type=int, default=3)
     c.add_argument("--smoke", action="store_true", help="300 tickets, 2 processes, 1 run: a check")
-    c.add_argument("--only", choices=["sqlite", "postgresql"], help="one store, not both")
+    c.add_argument(
+        "--before",
+        type=Path,
+        help="a folder holding an older csm_console (git archive main csm_console | tar -x -C "
+        "DIR): its take_next runs too, in turn with this one's, against the same baseline",
+    )
+    c.add_argument("--store", "--only", dest="store", choices=["sqlite", "postgresql"], help="measure only this store")
     q = sub.add_parser("queue")
     q.add_argument("--tickets", type=int, default=1_000_000)
     q.add_argument("--runs", type=int, default=50)
@@ -397,7 +430,10 @@ def main() -> None:
     elif args.what == "claims":
         if args.smoke:
             args.tickets, args.processes, args.runs = 300, 2, 1
-        bench_claims(args.tickets, args.processes, args.runs, args.only)
+        before = args.before.resolve() if args.before else None
+        if before is not None and not (before / "csm_console").is_dir():
+            raise SystemExit(f"--before {args.before}: no csm_console folder in it")
+        bench_claims(args.tickets, args.processes, args.runs, before, args.store)
     else:
         bench_queue(args.tickets, args.runs)
 

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from csm_console.domain.model import MAX_ID, AuthorKind, as_id
@@ -186,9 +187,13 @@ def _by_id() -> tuple[Any, Any]:
 
 def row_by_id(session: Session, ticket_id: int) -> TicketRow:
     """One ticket as a row, read on the session's connection (plain columns: no ORM step)."""
-    row_select, tag_select = _by_id()
     session.flush()  # a write reading its ticket back sees its change (as autoflush would)
-    conn = session.connection()
+    return row_on(session.connection(), ticket_id)
+
+
+def row_on(conn: Connection, ticket_id: int) -> TicketRow:
+    """`row_by_id` on a plain connection (take-next reads its claim back without a session)."""
+    row_select, tag_select = _by_id()
     row = conn.execute(row_select, {"ticket_id": ticket_id}).one()
     return to_row(row, conn.execute(tag_select, {"ticket_id": ticket_id}).scalars().all())
 

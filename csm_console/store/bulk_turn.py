@@ -13,6 +13,13 @@ committed, so each waiting writer gets its turn between two chunks (bounded by `
 so that a writer stuck in a long transaction cannot stop the job).  A writer waits at most
 about one chunk and one sleep of its busy handler.  The lock dies with its process.
 
+Take-next's claims queue too (`claiming`): many operators (or scripts) claim at once, each
+claim holds the store's lock for well under a millisecond, and a claimer that finds it taken
+would sleep in the busy handler for milliseconds while the lock goes idle.  So claimers take an
+exclusive `flock` on `<store>-claims` around their `BEGIN IMMEDIATE` ... `COMMIT`: the kernel
+wakes the next claimer as the one before it commits, and only one of them at a time asks SQLite
+for the lock (the other writers still meet them there, under the busy timeout as before).
+
 PostgreSQL needs none of this: a waiting writer queues on the row (or the audit chain's
 head) and is woken when the chunk commits.  Nor does an in-memory store.
 """
@@ -40,6 +47,7 @@ class WritersTurn:
     def __init__(self, database: str | None) -> None:
         plain = database and database != ":memory:" and not database.startswith("file:")
         self.path = Path(f"{database}-turn") if plain and fcntl is not None else None
+        self.claims_path = Path(f"{database}-claims") if self.path is not None else None
         self.waited = 0.0  # seconds this process's bulk jobs gave way, in all (for benchmarks)
 
     def _open(self) -> int:
@@ -59,6 +67,26 @@ class WritersTurn:
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)  # and with it the lock
+
+    @contextmanager
+    def claiming(self) -> Iterator[None]:
+        """Around one take-next claim's write transaction (inside `writing`): the claimers of
+        all processes (and threads) one after the other, each woken as the one before commits.
+        Held only around that transaction, which waits for nothing but the store's lock, so a
+        claimer cannot wait on one that waits on it."""
+        if self.claims_path is None:
+            yield
+            return
+        try:
+            fd = os.open(self.claims_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:  # a read-only folder: claim without the queue
+            yield
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             os.close(fd)  # and with it the lock

@@ -12,7 +12,12 @@ agent deactivated or moved meanwhile claims nothing here).
   (autocommit): one round trip, so the shard of the audit chain it takes (the first no other
   writer holds, see `audit_chain`) is held from the trigger to the commit and no longer, and
   claims in other shards commit beside it (one WAL flush for several).
-- SQLite: the select, the update and one multi-row audit insert under `BEGIN IMMEDIATE`.
+  Its pick leads its order with `t.assignee_id` (NULL in every row it may pick, so the order
+  is the same) so that PostgreSQL walks `ix_ticket_assignee` from its NULL key, the unassigned
+  tickets alone; ordered by `sla_due` only, it walked `ix_ticket_sla` and filtered out every
+  assigned ticket due earlier (all the open work), one more with every claim.
+- SQLite: the select, the update and one multi-row audit insert under `BEGIN IMMEDIATE` (its
+  planner takes `ix_ticket_assignee` for the pick as it is).
 
 `None` means "not here": the queue is empty, the agent changed, or the ticket at the head of
 the queue has no team yet and would move into the agent's team (moving recounts the clocks in
@@ -29,7 +34,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
 
 from csm_console.store.engine import Store, translate_errors
 from csm_console.store.types import sqlite_timestamp
@@ -92,7 +96,7 @@ def _postgres_sql(claimant: Claimant) -> str:
 WITH picked AS (
   SELECT t.id, t.status FROM ticket t
   WHERE {_CLAIMABLE}{_scope(claimant)} AND {_still("postgresql")}
-  {_ORDER}
+  {_ORDER.replace("BY ", "BY t.assignee_id, ")}
   LIMIT 1
   FOR UPDATE OF t SKIP LOCKED
 ), claimed AS (
@@ -182,23 +186,22 @@ def claim_sqlite(cursor: Any, claimant: Claimant, now: datetime) -> int | None:
 
 
 def claim_next(
-    store: Store, claimant: Claimant, now: datetime, read: Callable[[Session, int], R]
+    store: Store, claimant: Claimant, now: datetime, read: Callable[[Connection, int], R]
 ) -> R | None:
-    """Claim on the store's own road, then `read(session, ticket_id)` what the caller returns,
-    after the commit (on the same connection on PostgreSQL).  None: nothing claimed here (see
-    the module's note)."""
+    """Claim on the store's own road, then `read(conn, ticket_id)` what the caller returns,
+    after the commit, on the connection that claimed (one pool checkout a claim).  None:
+    nothing claimed here (see the module's note)."""
     if store.is_postgres:
         with translate_errors(store), store.engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             ticket_id = claim_postgres(conn, claimant, now)
-            if ticket_id is None:
-                return None
-            with Session(bind=conn) as session:
-                return read(session, ticket_id)
-    with translate_errors(store), store.turn.writing():
-        raw = store.engine.raw_connection()  # autocommit: the transaction is ours to open
-        try:
-            cursor = raw.cursor()
+            return None if ticket_id is None else read(conn, ticket_id)
+    with translate_errors(store), store.engine.connect() as conn:
+        with store.turn.writing(), store.turn.claiming():
+            # the claim on the DB-API cursor, in a transaction of its own that SQLAlchemy does
+            # not see (its own BEGIN would cost Python while the store is locked); committed
+            # before `read` below makes SQLAlchemy begin a read on the same connection
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             cursor.execute("BEGIN IMMEDIATE")
             try:
                 ticket_id = claim_sqlite(cursor, claimant, now)
@@ -206,9 +209,5 @@ def claim_next(
                 cursor.execute("ROLLBACK")
                 raise
             cursor.execute("COMMIT")
-        finally:
-            raw.close()
-    if ticket_id is None:
-        return None
-    with store.read() as session:  # after the commit: the write lock is not held for it
-        return read(session, ticket_id)
+        # after the commit and the turn: the write lock is not held for the read
+        return None if ticket_id is None else read(conn, ticket_id)

@@ -4,7 +4,12 @@ moves a ticket into the agent's team."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -101,3 +106,44 @@ def test_an_unteamed_ticket_moves_into_the_agents_team(desk: Desk) -> None:
         ("status", "status", "new", "open"),
         ("claim", None, None, None),
     ]
+
+
+def _waiting_on(path: Path) -> bool:
+    """Whether some process or thread waits for a `flock` of `path` (Linux: /proc/locks lists
+    each waiter as a `->` line with the file's device:inode)."""
+    inode = f":{path.stat().st_ino} "
+    return any(
+        "->" in line and "FLOCK" in line and inode in line
+        for line in Path("/proc/locks").read_text().splitlines()
+    )
+
+
+def test_sqlite_claimers_queue_on_the_claims_file(desk: Desk) -> None:
+    """A claim waits its turn on `<store>-claims` (store.bulk_turn) and claims once the claim
+    ahead of it has gone, rather than polling the store's lock in SQLite's busy handler."""
+    if not desk.store.is_sqlite or desk.store.turn.claims_path is None:
+        pytest.skip("the claimers' queue is a SQLite store's (a file beside it)")
+    if not Path("/proc/locks").exists():
+        pytest.skip("needs /proc/locks to see the waiting claimer")
+    ticket = _new(desk, "queued claim")
+    path = desk.store.turn.claims_path
+    ahead = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # a claim ahead of ivan's, holding
+    fcntl.flock(ahead, fcntl.LOCK_EX)
+    claimed: list[object] = []
+    claimer = threading.Thread(
+        target=lambda: claimed.append(svc.take_next(desk.store, actor=desk.ivan, now=NOW))
+    )
+    try:
+        claimer.start()
+        deadline = time.monotonic() + 30
+        while not _waiting_on(path):
+            assert claimer.is_alive() and time.monotonic() < deadline, "ivan did not queue"
+            time.sleep(0.01)
+        with desk.store.read() as session:  # queued: nothing claimed, nothing locked
+            assert session.get(Ticket, ticket.id).assignee_id is None  # type: ignore[union-attr]
+    finally:
+        os.close(ahead)  # the claim ahead has gone
+        claimer.join(timeout=30)
+    assert not claimer.is_alive()
+    assert [row.id for row in claimed] == [ticket.id]  # type: ignore[attr-defined]
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

@@ -419,7 +419,13 @@ def main() -> None:
         help="a folder holding an older csm_console (git archive main csm_console | tar -x -C "
         "DIR): its take_next runs too, in turn with this one's, against the same baseline",
     )
-    c.add_argument("--store", "--only", dest="store", choices=["sqlite", "postgresql"], help="measure only this store")
+    c.add_argument(
+        "--store",
+        "--only",
+        dest="store",
+        choices=["sqlite", "postgresql"],
+        help="measure only this store",
+    )
     q = sub.add_parser("queue")
     q.add_argument("--tickets", type=int, default=1_000_000)
     q.add_argument("--runs", type=int, default=50)

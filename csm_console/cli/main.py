@@ -12,8 +12,11 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from csm_console import __version__
+from csm_console.cli.params import plain_values
 from csm_console.cli.state import CliState
 from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
+
+plain_values()  # Typer coerces the plain option values without pydantic (cli/params.py)
 
 # Every command of `csm`, in the order of its help: the name, the module under csm_console.cli
 # that defines it, and the module's attribute (a Typer app for a command group, a function for

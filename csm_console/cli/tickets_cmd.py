@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from csm_console.cli import ticket_mail
 from csm_console.cli.output import check_format, emit_json, out, plain, write_records
 from csm_console.cli.state import CliState, state
 from csm_console.cli.ticket_fields import FIELDS, TABLE_FIELDS, parse_fields, record
@@ -168,6 +167,7 @@ def show(
     format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """Show a ticket with its messages and audit trail."""
+    from csm_console.cli import ticket_mail  # the mail views (as `tickets attachments`)
     from csm_console.services import ticket_reads
 
     check_format(format)
@@ -222,11 +222,6 @@ def show(
 
 def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
-# `tickets attachments ID` and `tickets attachment save ID N` (defined with the mail views)
-app.command("attachments")(ticket_mail.attachments)
-app.add_typer(ticket_mail.attachment_app, name="attachment")
 
 
 @app.command("next")

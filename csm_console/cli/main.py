@@ -152,6 +152,12 @@ class _LazyGroup(TyperGroup):
             self.add_command(self.pending[cmd_name](), cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.pending:  # a typo: Typer suggests from all commands
+            for name in self.pending:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
 
 # What `csm --help` says of each command of COMMANDS: the first paragraph of its own help, so
 # that listing the commands loads none of their modules (tests/cli/test_cli_help.py checks

@@ -6,14 +6,23 @@ import importlib
 import os
 import re
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandInfo, TyperInfo
 
 from csm_console import __version__
 from csm_console.cli.state import CliState
 from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
+
+try:  # Typer 0.29 coerces the plain option values without pydantic (cli/params.py)
+    from csm_console.cli.params import plain_values
+
+    plain_values()
+except (ImportError, AttributeError):  # another Typer: its own coercion, as it comes
+    pass
 
 # Every command of `csm`, in the order of its help: the name, the module under csm_console.cli
 # that defines it, and the module's attribute (a Typer app for a command group, a function for
@@ -46,8 +55,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 # Commands that a module adds to a group another module defines: the group's name, then each
-# command's name, module and function (`csm mail fetch` and `watch` live beside the intake's
-# `csm mail` commands, in a module of their own).
+# command's name, module and function, or Typer app (named `..._app`) for a group of its own
+# (`csm mail fetch` and `watch` live beside the intake's `csm mail` commands, in a module of
+# their own).  Each module is imported when one of its commands is used (_LazyGroup).
 GROUP_EXTRAS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "mail": (
         ("fetch", "mail_fetch_cmd", "fetch"),
@@ -55,33 +65,102 @@ GROUP_EXTRAS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("send", "outbox_cmd", "send"),
         ("outbox", "outbox_cmd", "outbox_app"),
     ),
-    "tickets": (("macro", "ticket_macro", "macro"),),
+    "tickets": (
+        ("attachments", "ticket_mail", "attachments"),
+        ("attachment", "ticket_mail", "attachment_app"),
+        ("macro", "ticket_macro", "macro"),
+    ),
 }
 
 
 def load_command(name: str) -> Any:
     """The Click command `name` of COMMANDS, built from its module as `add_typer` (a group) or
-    `command` (a function) would have built it."""
+    `command` (a function) would have built it; a group's subcommands are built when used
+    (_LazyGroup)."""
     module, attribute = COMMANDS[name]
     target = getattr(importlib.import_module(f"csm_console.cli.{module}"), attribute)
     holder = typer.Typer(rich_markup_mode=None)
     if isinstance(target, typer.Typer):
-        known = {c.name for c in target.registered_commands}
-        known |= {g.name for g in target.registered_groups}
-        for command, extra_module, attribute in GROUP_EXTRAS.get(name, ()):
-            if command not in known:
-                extra = getattr(
-                    importlib.import_module(f"csm_console.cli.{extra_module}"), attribute
-                )
-                if isinstance(extra, typer.Typer):  # a group of its own (`csm mail outbox`)
-                    target.add_typer(extra, name=command)
-                else:
-                    target.command(command)(extra)
-        holder.add_typer(target, name=name)
+        shell = typer.Typer()  # the group itself (help, callback, options), no subcommands
+        shell.info, shell.registered_callback = target.info, target.registered_callback
+        holder.add_typer(shell, name=name, cls=_LazyGroup)
     else:
         holder.command(name)(target)
     holder.callback()(lambda: None)  # a group, even for one command
-    return typer.main.get_group(holder).commands[name]
+    command = typer.main.get_group(holder).commands[name]
+    if isinstance(target, typer.Typer):
+        assert isinstance(command, _LazyGroup)
+        command.pending = _subcommands(holder, target, GROUP_EXTRAS.get(name, ()))
+    return command
+
+
+def _subcommands(
+    holder: typer.Typer, target: typer.Typer, extras: tuple[tuple[str, str, str], ...]
+) -> dict[str, Callable[[], Any]]:
+    """How to build each subcommand of the group `target` (its own, then GROUP_EXTRAS'), in
+    the order of its help, as Typer builds them for `holder`."""
+    short, markup = holder.pretty_exceptions_short, holder.rich_markup_mode
+
+    def command(info: CommandInfo) -> Callable[[], Any]:
+        return lambda: typer.main.get_command_from_info(
+            info, pretty_exceptions_short=short, rich_markup_mode=markup
+        )
+
+    def group(info: TyperInfo) -> Callable[[], Any]:
+        return lambda: typer.main.get_group_from_info(
+            info,
+            pretty_exceptions_short=short,
+            rich_markup_mode=markup,
+            suggest_commands=holder.suggest_commands,
+        )
+
+    def extra(name: str, module: str, attribute: str) -> Callable[[], Any]:
+        def build() -> Any:
+            found = getattr(importlib.import_module(f"csm_console.cli.{module}"), attribute)
+            if isinstance(found, typer.Typer):  # a group of its own (`csm mail outbox`)
+                return group(TyperInfo(found, name=name))()
+            return command(CommandInfo(name=name, callback=found))()
+
+        return build
+
+    built: dict[str, Callable[[], Any]] = {}
+    for info in target.registered_commands:
+        assert info.callback is not None
+        built[info.name or typer.main.get_command_name(info.callback.__name__)] = command(info)
+    for extra_name, module, attribute in extras:
+        if not attribute.endswith("_app"):
+            built.setdefault(extra_name, extra(extra_name, module, attribute))
+    for group_info in target.registered_groups:
+        instance = group_info.typer_instance
+        group_name = group_info.name or (instance.info.name if instance else None)
+        assert isinstance(group_name, str), "a command group of csm has a name"
+        built[group_name] = group(group_info)
+    for extra_name, module, attribute in extras:  # groups after groups, as `add_typer` puts them
+        built.setdefault(extra_name, extra(extra_name, module, attribute))
+    return built
+
+
+class _LazyGroup(TyperGroup):
+    """A command group of COMMANDS whose subcommands Typer builds only when one is used: to
+    build one, Typer evaluates its function's annotations and builds its options, so
+    `csm tickets list` builds `list` alone, not all 18 (nor imports the modules of `csm
+    tickets attachments` and `macro`).  Listing them (the help, completion) builds them all."""
+
+    pending: dict[str, Callable[[], Any]]
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*self.pending] or super().list_commands(ctx)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in self.pending:
+            self.add_command(self.pending[cmd_name](), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.pending:  # a typo: Typer suggests from all commands
+            for name in self.pending:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
 
 
 # What `csm --help` says of each command of COMMANDS: the first paragraph of its own help, so

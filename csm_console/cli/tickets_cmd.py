@@ -8,12 +8,12 @@ modules, the template sandbox's jinja2), measured on the 2-core CI machine."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from csm_console.cli import ticket_mail
 from csm_console.cli.output import check_format, emit_json, out, plain, write_records
 from csm_console.cli.state import CliState, state
 from csm_console.cli.ticket_fields import FIELDS, TABLE_FIELDS, parse_fields, record
@@ -99,19 +99,25 @@ def selection(
 
 
 def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
+    from csm_console.cli import plain_table
     from csm_console.domain.durations import format_duration
 
-    grid: list[list[Text]] = []
+    # Not on a terminal, narrow text is written without Rich (cli/plain_table.py), as Rich would
+    width = plain_table.output_width()
+    if not rows:
+        if width is None:
+            out.print("no tickets match", style="dim", markup=False)
+        else:
+            sys.stdout.write("no tickets match\n")
+        return
+    grid: list[list[str]] = []
     for row in rows:
-        cells: list[Text] = []
+        cells: list[str] = []
         for name in fields:
             if name == "sla_due":
-                cells.append(Text(row.running_badge(now)[1]))
+                cells.append(row.running_badge(now)[1])
             elif name == "updated_at":
-                cells.append(Text(format_duration(now - row.updated_at, parts=1) + " ago"))
+                cells.append(format_duration(now - row.updated_at, parts=1) + " ago")
             else:
                 value = FIELDS[name](row, now)
                 text = (
@@ -119,20 +125,26 @@ def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> N
                     if isinstance(value, list)
                     else ("" if value is None else str(value))
                 )
-                cells.append(Text(sanitize(text, single_line=True)))
+                cells.append(sanitize(text, single_line=True))
         grid.append(cells)
+    plain = width is not None and all(plain_table.narrow(c) for cells in grid for c in cells)
+    measure: Callable[[str], int] = len
+    if width is None or not plain:
+        from rich.cells import cell_len
+
+        measure, width = cell_len, out.width
     # Every column but the subject gets its natural width (capped); the subject takes the rest.
     # With the default columns, a narrow terminal drops updated, tier and customer first.
     widths = {
-        name: min(24, max([len(name), *(cells[i].cell_len for cells in grid)]))
+        name: min(24, max([len(name), *(measure(cells[i]) for cells in grid)]))
         for i, name in enumerate(fields)
     }
     if "subject" in widths:  # the subject's own need, before it is fitted to what is left
-        widths["subject"] = max([7, *(cells[fields.index("subject")].cell_len for cells in grid)])
+        widths["subject"] = max([7, *(measure(cells[fields.index("subject")]) for cells in grid)])
     if fit:
         for optional in ("updated_at", "tier", "customer"):
             needed = sum(w + 2 for n, w in widths.items() if n != "subject") + 20
-            if needed <= out.width or optional not in fields:
+            if needed <= width or optional not in fields:
                 continue
             index = fields.index(optional)
             fields = [f for f in fields if f != optional]
@@ -140,10 +152,32 @@ def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> N
             del widths[optional]
     others = sum(w + 2 for n, w in widths.items() if n != "subject")
     if "subject" in widths:
-        widths["subject"] = max(12, min(widths["subject"] * 3, out.width - others - 1))
+        widths["subject"] = max(12, min(widths["subject"] * 3, width - others - 1))
+    headers = [{"sla_due": "sla", "updated_at": "updated"}.get(name, name) for name in fields]
+    if plain:
+        # the id column is as wide as its widest id (never cut), as Rich measures it
+        shown = [
+            max(widths[name], *(len(cells[i]) for cells in grid)) if name == "id" else widths[name]
+            for i, name in enumerate(fields)
+        ]
+        if plain_table.fits(shown, grid, headers, width):
+            right = [name == "id" for name in fields]
+            sys.stdout.write(
+                "".join(line + "\n" for line in plain_table.lines(shown, right, headers, grid))
+            )
+            return
+    out.table(_rich_table(fields, headers, widths, grid))
+
+
+def _rich_table(
+    fields: list[str], headers: list[str], widths: dict[str, int], grid: list[list[str]]
+) -> Any:
+    """The ticket table as Rich lays it out (on a terminal, or text that is not narrow)."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
-    for name in fields:
-        header = {"sla_due": "sla", "updated_at": "updated"}.get(name, name)
+    for name, header in zip(fields, headers, strict=True):
         # the id is what the next command needs: it is never cut, whatever the width
         table.add_column(
             header,
@@ -154,11 +188,8 @@ def _table(rows: list[Any], fields: list[str], now: datetime, *, fit: bool) -> N
             justify="right" if name == "id" else "left",  # numbers of different widths align
         )
     for cells in grid:
-        table.add_row(*cells)
-    if not rows:
-        out.print("no tickets match", style="dim", markup=False)
-        return
-    out.table(table)
+        table.add_row(*(Text(cell) for cell in cells))
+    return table
 
 
 @app.command("show")
@@ -168,6 +199,7 @@ def show(
     format: str = typer.Option("table", "--format", help="table or json."),
 ) -> None:
     """Show a ticket with its messages and audit trail."""
+    from csm_console.cli import ticket_mail  # the mail views (as `tickets attachments`)
     from csm_console.services import ticket_reads
 
     check_format(format)
@@ -222,11 +254,6 @@ def show(
 
 def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "—"
-
-
-# `tickets attachments ID` and `tickets attachment save ID N` (defined with the mail views)
-app.command("attachments")(ticket_mail.attachments)
-app.add_typer(ticket_mail.attachment_app, name="attachment")
 
 
 @app.command("next")

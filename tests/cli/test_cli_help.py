@@ -31,3 +31,24 @@ def test_help_lists_every_command_in_order(cli: Cli) -> None:
     assert names == list(COMMANDS)
     width = max(len(name) for name in COMMANDS)  # the names' column is as wide as the longest
     assert f"  {'db':<{width}}  Schema migrations of the store.\n" in listed
+
+
+def test_a_group_builds_only_the_command_used() -> None:
+    """`csm tickets list` builds `list` alone (cli.main's _LazyGroup); the help lists them all."""
+    import typer
+
+    group = load_command("tickets")
+    ctx = typer.Context(group)
+    assert group.get_command(ctx, "list") is not None
+    assert set(group.commands) == {"list"}
+    names = group.list_commands(ctx)
+    assert names[:2] == ["list", "show"] and {"attachments", "attachment", "macro"} <= set(names)
+
+
+@pytest.mark.parametrize(
+    ("args", "meant"), [(["tickets", "lst"], "list"), (["mail", "outbx"], "outbox")]
+)
+def test_a_mistyped_subcommand_gets_a_suggestion(cli: Cli, args: list[str], meant: str) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert f"Did you mean '{meant}'?" in result.output

@@ -80,8 +80,17 @@ def test_machine_formats_do_not_import_rich(sample_env: dict[str, str], fmt: str
 # migrations, the ORM and the SQLModel classes (the list reads in SQLAlchemy Core through
 # services.ticket_list, store.tables), the ticket reads and writes that do, the agents' reads
 # (no agent is named here), the mail services and channels, the template engine, Rich's
-# progress bars, test-only packages, and the PostgreSQL driver on a SQLite store.
+# progress bars, test-only packages, and the PostgreSQL driver on a SQLite store; pydantic
+# (Typer's option adapters: cli/params.py coerces csm's plain options), the modules of the
+# other `csm tickets` commands (cli.main's _LazyGroup builds only the one used), and Rich
+# (not on a terminal, the table of narrow text is written by cli/plain_table.py).
 NOT_FOR_A_LIST = (
+    "pydantic",
+    "pydantic_core",
+    "rich",
+    "csm_console.cli.ticket_mail",
+    "csm_console.cli.ticket_macro",
+    "csm_console.config_file",
     "textual",
     "alembic",
     "sqlmodel",
@@ -158,7 +167,20 @@ def test_listing_my_tickets_reads_the_agent_through_the_orm(sample_env: dict[str
 
 def test_version_does_not_open_the_store(sample_env: dict[str, str]) -> None:
     modules = imported_by(sample_env, "--version")
-    assert not {"sqlalchemy", "sqlmodel", "rich"} & modules
+    assert not {"sqlalchemy", "sqlmodel", "rich", "pydantic"} & modules
+
+
+def test_a_terminal_table_is_still_rich(sample_env: dict[str, str]) -> None:
+    """With FORCE_COLOR (as on a terminal) the table is Rich's, styled: the plain one is only
+    for output that Rich would write without styles."""
+    env = {**sample_env, "FORCE_COLOR": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_CSM, "tickets", "list", "--limit", "5"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "\x1b[1m" in done.stdout  # the bold header
+    assert "rich.table" in done.stderr.rsplit("\nMODULES ", 1)[1].split()
 
 
 def test_no_config_file_builds_no_config_models(sample_env: dict[str, str]) -> None:

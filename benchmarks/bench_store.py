@@ -34,7 +34,6 @@ from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import QueueEmpty
 from csm_console.services import audit, setup, ticket_reads, tickets
 from csm_console.services.agents import resolve_actor
-from csm_console.store import report_days
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Customer, Team, Ticket
 
@@ -289,6 +288,8 @@ def _run_claims(
 def _without_summary_trigger(store: Store) -> Store:
     """The store with the report summary's marking trigger dropped (migration 0018): what a
     claim costs without it."""
+    from csm_console.store import report_days  # here: `--before` workers run older code
+
     with store.engine.begin() as conn:
         report_days.remove_triggers(conn)
     return store

@@ -153,16 +153,20 @@ def take_in_within(
                 )
         except (StoreUnavailable, exc.OperationalError, exc.InterfaceError):
             raise  # the store, not the message: the batch fails whole
-        except exc.IntegrityError as error:
+        except Exception as error:
+            # rolled back to the savepoint; rows of the earlier messages are all flushed, so
+            # nothing pending is lost, and no object of the rolled-back rows stays in the
+            # session (SQLite gives their ids out again)
+            session.expunge_all()
+            if not isinstance(error, exc.IntegrityError):
+                reason = f"could not be stored: {type(error).__name__}: {_first_line(error)}"
+                break  # a message the rules cannot store: keep it, go on
             # PostgreSQL: another process stored the same message, customer or attachment
-            # meanwhile (the savepoint is rolled back; a second try finds them)
+            # meanwhile (a second try finds them)
             seen = _receipt(session, parsed.mail_key)
             if seen is not None:
                 return _duplicate(seen)
             reason = f"the store refused it: {_first_line(error.orig or error)}"
-        except Exception as error:  # a message the rules cannot store: keep it, go on
-            reason = f"could not be stored: {type(error).__name__}: {_first_line(error)}"
-            break
     return _hold_within(session, raw, reason, mailbox, now, parsed)
 
 

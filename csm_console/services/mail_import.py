@@ -32,7 +32,7 @@ from csm_console.services.progress import Progress, no_progress
 from csm_console.store.engine import Store
 
 BATCH_MESSAGES = 100  # messages in one write transaction, at most
-BATCH_SECONDS = 0.25  # and no more than about this long: then a waiting writer gets its turn
+BATCH_SECONDS = 0.5  # and no more than about this long: then a waiting writer gets its turn
 
 
 @dataclass(frozen=True)

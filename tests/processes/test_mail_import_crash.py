@@ -91,3 +91,32 @@ def test_an_import_killed_mid_batch_and_run_again_stores_each_message_once(
         assert third.stdout.strip() == f"{MESSAGES} messages: {MESSAGES} duplicate", third.stdout
     finally:
         store.dispose()
+
+
+def test_a_writer_gets_its_turn_while_an_import_runs(tmp_path: Path) -> None:
+    """SQLite: a write transaction from another process (a console saving a reply) begins
+    between two batches of a running import, not after the whole import (`Store.bulk`)."""
+    url = sample_url(tmp_path / "store.db")
+    folder = tmp_path / "Maildir"
+    write_corpus(folder, messages=MESSAGES)
+    config = tmp_path / "csm.toml"
+    config.write_text(CONFIG, "utf-8")
+    env = {**process_env(), "CSM_DATA_DIR": str(tmp_path / "data"), "CSM_CONFIG_FILE": str(config)}
+    store = Store(url)
+    try:
+        importing = start_csm(
+            "mail", "import", str(folder), db=url, env=env, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            wait_for(lambda: _receipts(store) >= 100, "the import's first batches", timeout=180)
+            with store.write() as session:  # waits for the batch being written, not the rest
+                session.execute(select(func.count()).select_from(MailReceipt))
+            assert importing.poll() is None, "the import ended before the writer got in"
+            assert _receipts(store) < MESSAGES
+        finally:
+            out, err = importing.communicate(timeout=600)
+        assert importing.returncode == 0, err
+        assert out.startswith(f"{MESSAGES} messages: "), out
+        assert _receipts(store) == MESSAGES
+    finally:
+        store.dispose()

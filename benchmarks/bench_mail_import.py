@@ -263,6 +263,20 @@ def before_and_after(args: argparse.Namespace) -> None:
                 f" re-run {median(reruns[(kind, 'before')]):.0f}/s -> "
                 f"{median(reruns[(kind, 'after')]):.0f}/s"
             )
+            # each run's pair shares one stretch of load: its own speed-up, by the ratios to
+            # the bare parse and by the rates, then their medians
+            by_ratio = [
+                x / y
+                for x, y in zip(ratios[(kind, "before")], ratios[(kind, "after")], strict=True)
+            ]
+            by_rate = [y / x for x, y in zip(b, a, strict=True)]
+            print(
+                f"{kind:10} speed-up of each run's pair, by the ratios: "
+                + ", ".join(f"{x:.2f}x" for x in by_ratio)
+                + f" (median {median(by_ratio):.2f}x); by the rates: "
+                + ", ".join(f"{x:.2f}x" for x in by_rate)
+                + f" (median {median(by_rate):.2f}x)"
+            )
     with open("/proc/loadavg") as f:
         print(f"load average at end: {' '.join(f.read().split()[:3])}")
 

@@ -101,16 +101,94 @@ def take_in(
     acknowledged to the customer (by the outbox's rules) unless `acknowledge_new` is False
     (an import of old mail)."""
     now = now or utcnow()
-    try:
-        parsed = parse_message(raw, charsets=mail.charsets, max_message=mail.max_message)
-    except Unstorable as error:
-        return hold(store, raw, reason=str(error), mailbox=mailbox, now=now)
-    except Exception as error:  # a parser bug must not block the next message
-        reason = f"the parser failed: {type(error).__name__}: {_first_line(error)}"
-        return hold(store, raw, reason=reason, mailbox=mailbox, now=now)
+    parsed = parse_or_reason(raw, mail)
+    if isinstance(parsed, str):
+        return hold(store, raw, reason=parsed, mailbox=mailbox, now=now)
     return take_in_parsed(
         store, parsed, raw=raw, mail=mail, mailbox=mailbox, now=now, acknowledge_new=acknowledge_new
     )
+
+
+def parse_or_reason(raw: bytes, mail: MailSettings) -> ParsedMail | str:
+    """The parsed message, or why it cannot be stored (the quarantine's reason)."""
+    try:
+        return parse_message(raw, charsets=mail.charsets, max_message=mail.max_message)
+    except Unstorable as error:
+        return str(error)
+    except Exception as error:  # a parser bug must not block the next message
+        return f"the parser failed: {type(error).__name__}: {_first_line(error)}"
+
+
+def take_in_within(
+    session: Session,
+    raw: bytes,
+    parsed: ParsedMail | str,
+    *,
+    mail: MailSettings,
+    mailbox: Mailbox | None,
+    now: datetime,
+    acknowledge_new: bool,
+) -> Intake:
+    """`take_in` inside a transaction that holds other messages too (`csm mail import` takes
+    them in batches): `parsed` is `parse_or_reason(raw, mail)`.  Each message is written in a
+    savepoint of its own, so one that cannot be stored is rolled back alone and quarantined,
+    and the others of the batch stand.  The same rules as `take_in`, in the same functions.
+    Raises what the store raises (it cannot be reached, a statement timed out): the whole
+    batch is then rolled back, and a re-run takes its messages in."""
+    if isinstance(parsed, str):
+        return _hold_within(session, raw, parsed, mailbox, now, None)
+    if mailbox is None:
+        mailbox = mailbox_for(parsed, mail)
+    reason = ""
+    for _attempt in range(WRITE_ATTEMPTS):
+        try:
+            with session.begin_nested():
+                return _write_in(
+                    session,
+                    parsed,
+                    mail=mail,
+                    mailbox=mailbox,
+                    now=now,
+                    acknowledge_new=acknowledge_new,
+                )
+        except (StoreUnavailable, exc.OperationalError, exc.InterfaceError):
+            raise  # the store, not the message: the batch fails whole
+        except Exception as error:
+            # rolled back to the savepoint; rows of the earlier messages are all flushed, so
+            # nothing pending is lost, and no object of the rolled-back rows stays in the
+            # session (SQLite gives their ids out again)
+            session.expunge_all()
+            if not isinstance(error, exc.IntegrityError):
+                reason = f"could not be stored: {type(error).__name__}: {_first_line(error)}"
+                break  # a message the rules cannot store: keep it, go on
+            # PostgreSQL: another process stored the same message, customer or attachment
+            # meanwhile (a second try finds them)
+            seen = _receipt(session, parsed.mail_key)
+            if seen is not None:
+                return _duplicate(seen)
+            reason = f"the store refused it: {_first_line(error.orig or error)}"
+    return _hold_within(session, raw, reason, mailbox, now, parsed)
+
+
+def _hold_within(
+    session: Session,
+    raw: bytes,
+    reason: str,
+    mailbox: Mailbox | None,
+    now: datetime,
+    parsed: ParsedMail | None,
+) -> Intake:
+    """`hold` in a savepoint of a batch."""
+    reason = sanitize(reason, single_line=True)[:2000]
+    try:
+        with session.begin_nested():
+            return _hold_in(session, raw, reason, mailbox, now, parsed, False)
+    except exc.IntegrityError:
+        # PostgreSQL: another process quarantined the same bytes at the same moment
+        seen = _receipt(session, raw_key(raw))
+        if seen is None:
+            raise
+        return _duplicate(seen)
 
 
 def take_in_parsed(
@@ -171,45 +249,61 @@ def _write(
     acknowledge_new: bool,
 ) -> Intake:
     with store.write() as session:
-        seen = _receipt(session, parsed.mail_key)
-        if seen is not None:
-            return _duplicate(seen)
-        receipt = MailReceipt(
-            mail_key=parsed.mail_key,
-            mailbox=mailbox.name if mailbox else None,
-            received_at=now,
-            outcome=Outcome.NEW.value,
+        return _write_in(
+            session, parsed, mail=mail, mailbox=mailbox, now=now, acknowledge_new=acknowledge_new
         )
-        session.add(receipt)
-        session.flush()  # PostgreSQL: a second copy in flight waits here, then fails
-        decision: Decision = decide(session, parsed, mail=mail, mailbox=mailbox, now=now)
-        if (
-            acknowledge_new
-            and decision.outcome in (Outcome.NEW, Outcome.LINKED)
-            and decision.ticket_id is not None
-            and not parsed.auto_response_suppressed  # the sender asked for no auto-answers
-        ):  # the acknowledgement, by its own rules (loops, robots, rate limits, the mailbox)
-            acknowledge(
-                session,
-                mail=mail,
-                ticket_id=decision.ticket_id,
-                sender=parsed.sender,
-                flags=parsed.flags,
-                loop_marker=parsed.loop_marker,
-                now=now,
-            )
-        receipt.outcome = decision.outcome.value
-        receipt.ticket_id = decision.ticket_id
-        receipt.message_id = decision.message_id
-        receipt.detail = decision.detail
-        _release(session, parsed.raw_sha256, receipt)
-        return Intake(
-            outcome=decision.outcome,
+
+
+def _write_in(
+    session: Session,
+    parsed: ParsedMail,
+    *,
+    mail: MailSettings,
+    mailbox: Mailbox | None,
+    now: datetime,
+    acknowledge_new: bool,
+) -> Intake:
+    """Everything one message writes, in `session` (its own transaction, or a savepoint of
+    an import's batch)."""
+    seen = _receipt(session, parsed.mail_key)
+    if seen is not None:
+        return _duplicate(seen)
+    receipt = MailReceipt(
+        mail_key=parsed.mail_key,
+        mailbox=mailbox.name if mailbox else None,
+        received_at=now,
+        outcome=Outcome.NEW.value,
+    )
+    session.add(receipt)
+    session.flush()  # PostgreSQL: a second copy in flight waits here, then fails
+    decision: Decision = decide(session, parsed, mail=mail, mailbox=mailbox, now=now)
+    if (
+        acknowledge_new
+        and decision.outcome in (Outcome.NEW, Outcome.LINKED)
+        and decision.ticket_id is not None
+        and not parsed.auto_response_suppressed  # the sender asked for no auto-answers
+    ):  # the acknowledgement, by its own rules (loops, robots, rate limits, the mailbox)
+        acknowledge(
+            session,
+            mail=mail,
             ticket_id=decision.ticket_id,
-            detail=decision.detail,
-            message_id=decision.message_id,
-            mail_key=parsed.mail_key,
+            sender=parsed.sender,
+            flags=parsed.flags,
+            loop_marker=parsed.loop_marker,
+            now=now,
         )
+    receipt.outcome = decision.outcome.value
+    receipt.ticket_id = decision.ticket_id
+    receipt.message_id = decision.message_id
+    receipt.detail = decision.detail
+    _release(session, parsed.raw_sha256, receipt)
+    return Intake(
+        outcome=decision.outcome,
+        ticket_id=decision.ticket_id,
+        detail=decision.detail,
+        message_id=decision.message_id,
+        mail_key=parsed.mail_key,
+    )
 
 
 def _release(session: Session, raw_sha256: str, receipt: MailReceipt) -> None:
@@ -302,59 +396,72 @@ def _hold(
     parsed: ParsedMail | None,
     retrying: bool,
 ) -> Intake:
+    with store.write() as session:
+        return _hold_in(session, raw, reason, mailbox, now, parsed, retrying)
+
+
+def _hold_in(
+    session: Session,
+    raw: bytes,
+    reason: str,
+    mailbox: Mailbox | None,
+    now: datetime,
+    parsed: ParsedMail | None,
+    retrying: bool,
+) -> Intake:
+    """What `hold` writes, in `session` (its own transaction, or a savepoint of a batch)."""
     digest = hashlib.sha256(raw).hexdigest()
     key = raw_key(raw)
     sender, subject = (parsed.sender, parsed.subject) if parsed else peek_headers(raw)
-    with store.write() as session:
-        seen = _receipt(session, key)
-        if seen is not None and not (retrying and seen.quarantine_id is not None):
-            return _duplicate(seen)
-        held = session.execute(
-            select(Quarantine).where(col(Quarantine.raw_sha256) == digest)
+    seen = _receipt(session, key)
+    if seen is not None and not (retrying and seen.quarantine_id is not None):
+        return _duplicate(seen)
+    held = session.execute(
+        select(Quarantine).where(col(Quarantine.raw_sha256) == digest)
+    ).scalar_one_or_none()
+    if held is not None and held.state == "released":
+        # stored since (a retry, or a copy that parsed): the stored message's receipt
+        stored = session.execute(
+            select(MailReceipt).where(col(MailReceipt.quarantine_id) == held.id)
         ).scalar_one_or_none()
-        if held is not None and held.state == "released":
-            # stored since (a retry, or a copy that parsed): the stored message's receipt
-            stored = session.execute(
-                select(MailReceipt).where(col(MailReceipt.quarantine_id) == held.id)
-            ).scalar_one_or_none()
-            if stored is not None:
-                return _duplicate(stored)
-        if held is None:
-            held = Quarantine(
+        if stored is not None:
+            return _duplicate(stored)
+    if held is None:
+        held = Quarantine(
+            mailbox=mailbox.name if mailbox else None,
+            received_at=now,
+            reason=reason,
+            sender=sender[:254],
+            subject=subject[:500],
+            size=len(raw),
+            raw_sha256=digest,
+            raw=raw,
+            state="held",
+        )
+        session.add(held)
+        session.flush()
+    else:  # held before (retried, or released and then refused): held, with this reason
+        held.state = "held"
+        held.reason = reason
+    if seen is None:
+        session.add(
+            MailReceipt(
+                mail_key=key,
                 mailbox=mailbox.name if mailbox else None,
                 received_at=now,
-                reason=reason,
-                sender=sender[:254],
-                subject=subject[:500],
-                size=len(raw),
-                raw_sha256=digest,
-                raw=raw,
-                state="held",
+                outcome=Outcome.QUARANTINED.value,
+                quarantine_id=held.id,
+                detail=reason,
             )
-            session.add(held)
-            session.flush()
-        else:  # held before (retried, or released and then refused): held, with this reason
-            held.state = "held"
-            held.reason = reason
-        if seen is None:
-            session.add(
-                MailReceipt(
-                    mail_key=key,
-                    mailbox=mailbox.name if mailbox else None,
-                    received_at=now,
-                    outcome=Outcome.QUARANTINED.value,
-                    quarantine_id=held.id,
-                    detail=reason,
-                )
-            )
-        else:
-            seen.detail = reason
-        return Intake(
-            outcome=Outcome.QUARANTINED,
-            detail=reason,
-            quarantine_id=held.id,
-            mail_key=key,
         )
+    else:
+        seen.detail = reason
+    return Intake(
+        outcome=Outcome.QUARANTINED,
+        detail=reason,
+        quarantine_id=held.id,
+        mail_key=key,
+    )
 
 
 def peek_headers(raw: bytes) -> tuple[str, str]:

@@ -55,6 +55,7 @@ from csm_console.services.ticket_core import (
     bump_version,
     find_or_add_customer,
     insert_ticket,
+    policy_rules,
     team_for_tier,
     write_audit,
 )
@@ -318,9 +319,30 @@ def _store_attachments(session: Session, message: Message, parsed: ParsedMail) -
         )
 
 
+_DEFAULTS_KEY = "csm_mail_defaults"  # session.info: a mailbox's team id, category, notes
+_POLICIES_KEY = "csm_mail_policies"  # session.info: the SLA policies, read once a transaction
+
+
 def _mailbox_defaults(session: Session, mailbox: Mailbox | None) -> tuple[Team, str | None, str]:
     """The mailbox's team (by name, any tier; else the first L1 team) and category, and a note
-    naming a default that could not be used (the ticket is still made)."""
+    naming a default that could not be used (the ticket is still made).  Looked up once per
+    transaction (an import takes many messages in one): the intake changes no team."""
+    cache: dict[object, tuple[int, str | None, str]] = session.info.setdefault(_DEFAULTS_KEY, {})
+    key = (mailbox.name, mailbox.team, mailbox.category) if mailbox is not None else None
+    if key in cache:
+        team_id, category, problems = cache[key]
+        team = session.get(Team, team_id)
+        if team is not None:
+            return team, category, problems
+    team, category, problems = _read_mailbox_defaults(session, mailbox)
+    assert team.id is not None
+    cache[key] = (team.id, category, problems)
+    return team, category, problems
+
+
+def _read_mailbox_defaults(
+    session: Session, mailbox: Mailbox | None
+) -> tuple[Team, str | None, str]:
     notes: list[str] = []
     if mailbox is not None and mailbox.team:
         team: Team | None = session.execute(
@@ -392,7 +414,10 @@ def _new_ticket(
             flags=flags_text(flags),
         ),
     )
-    ticket = insert_ticket(session, new, actor=None, now=now, rule=rule)
+    rules = session.info.get(_POLICIES_KEY)
+    if rules is None:
+        rules = session.info[_POLICIES_KEY] = policy_rules(session)
+    ticket = insert_ticket(session, new, actor=None, now=now, rule=rule, rules=rules)
     assert ticket.id is not None
     ticket.mailbox = mailbox.name if mailbox else None
     message = session.execute(

@@ -492,11 +492,12 @@ def insert_ticket(
     now: datetime,
     batch_id: str | None = None,
     rule: RoutingRule | None = None,
+    rules: Sequence[PolicyRule] | None = None,
 ) -> Ticket:
     """Insert the ticket, its first customer message, tags and the `create` audit event (and a
     `route` event naming the routing rule that shaped it, if one did).  Actor None: the system
-    (the mail intake)."""
-    values = ticket_values(session, new, now=now)
+    (the mail intake).  `rules`: the SLA policies, when the caller has read them already."""
+    values = ticket_values(session, new, now=now, rules=rules)
     ticket = Ticket(**{f.name: getattr(values, f.name) for f in fields(values)})
     session.add(ticket)
     session.flush()

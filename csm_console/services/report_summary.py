@@ -264,14 +264,16 @@ def refresh(store: Store, *, first: str | None = None, last: str | None = None) 
     if last is not None:
         where.append(table.c.day <= last)
     with store.write() as session:
-        marked = [r[0] for r in session.execute(select(table.c.day).where(*where))]
+        marked = [r[0] for r in session.execute(select(table.c.day).where(*where).distinct())]
         if not marked:
             return 0
         taken = sorted(
-            r[0]
-            for r in session.execute(
-                delete(table).where(table.c.day.in_(marked)).returning(table.c.day)
-            )
+            {  # every shard's mark of the day
+                r[0]
+                for r in session.execute(
+                    delete(table).where(table.c.day.in_(marked)).returning(table.c.day)
+                )
+            }
         )
         if taken:
             for model, populations in ((report_count, _POPULATIONS), (report_time, _TIMED)):
@@ -305,4 +307,5 @@ def rebuild(store: Store) -> int:
 def marked_days(store: Store) -> int:
     """How many days wait to be computed again."""
     with store.read() as session:
-        return int(session.execute(select(func.count()).select_from(report_dirty_day)).scalar_one())
+        days = func.count(func.distinct(report_dirty_day.c.day))
+        return int(session.execute(select(days)).scalar_one())

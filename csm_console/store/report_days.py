@@ -52,7 +52,7 @@ def _mark(day_sql: str, rows: tuple[str, ...], *, sqlite: bool) -> str:
     conflict = "report_dirty_day.marks + 1"
     return (
         f"INSERT INTO report_dirty_day (day, marks) SELECT day, 1 FROM ({days}) AS d "
-        f"WHERE day IS NOT NULL ON CONFLICT (day) DO UPDATE SET marks = {conflict}"
+        f"WHERE day IS NOT NULL ON CONFLICT (day, shard) DO UPDATE SET marks = {conflict}"
         + (";" if sqlite else "")
     )
 
@@ -62,14 +62,23 @@ def _changed(sqlite: bool) -> str:
     return " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in COLUMNS)
 
 
+# A mark's row stays locked until its transaction ends, so that a refresh taking the day waits
+# for the change to commit (services.report_summary).  On PostgreSQL each backend marks its own
+# row of the day (one of SHARDS): with one row a day, every ticket write of the day (8 claimers
+# at once, a desk's replies) queued on that row through its commit, one WAL flush at a time.
+SHARDS = 16
+
+
 def _pg_mark(source: str, rows: tuple[str, ...]) -> str:
-    """Mark once per statement each day the `rows` (aliases in `source`) touch, in day order
-    (two statements marking the same days lock their rows in one order: no deadlock)."""
+    """Mark once per statement each day the `rows` (aliases in `source`) touch, in the
+    backend's own shard, in day order (two statements marking the same days lock their rows in
+    one order: no deadlock)."""
     days = ", ".join(_PG_DAY.format(f"{r}.{c}") for r in rows for c in TIMES)
     return (
-        "INSERT INTO report_dirty_day (day, marks) SELECT day, 1 FROM (SELECT DISTINCT "
-        f"unnest(ARRAY[{days}]) AS day FROM {source}) AS d WHERE day IS NOT NULL ORDER BY day "
-        "ON CONFLICT (day) DO UPDATE SET marks = report_dirty_day.marks + 1"
+        f"INSERT INTO report_dirty_day (day, shard, marks) SELECT day, pg_backend_pid() % "
+        f"{SHARDS}, 1 FROM (SELECT DISTINCT unnest(ARRAY[{days}]) AS day FROM {source}) AS d "
+        "WHERE day IS NOT NULL ORDER BY day "
+        "ON CONFLICT (day, shard) DO UPDATE SET marks = report_dirty_day.marks + 1"
     )
 
 
@@ -138,7 +147,7 @@ def mark_all_sql(postgres: bool) -> str:
     days = _days_of_all(_PG_DAY if postgres else _SQLITE_DAY)
     return (
         f"INSERT INTO report_dirty_day (day, marks) SELECT day, 1 FROM ({days}) AS d "
-        "WHERE true ON CONFLICT (day) DO UPDATE SET marks = report_dirty_day.marks + 1"
+        "WHERE true ON CONFLICT (day, shard) DO UPDATE SET marks = report_dirty_day.marks + 1"
     )
 
 

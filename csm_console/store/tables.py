@@ -255,6 +255,9 @@ report_dirty_day = Table(
     "report_dirty_day",
     metadata,
     Column("day", String(10), primary_key=True),
+    # PostgreSQL: the backend's own row of the day (store.report_days), so that concurrent
+    # writers do not queue on one row; 0 on SQLite (one writer at a time)
+    Column("shard", SmallInteger, primary_key=True, default=0, server_default="0"),
     Column("marks", Integer, nullable=False, default=1),
 )
 

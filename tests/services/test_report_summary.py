@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import BigInteger, literal, select, update
+from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from csm_console.devtools.generate import generate_tickets
@@ -21,6 +22,7 @@ from csm_console.services import metrics, report_summary, tickets
 from csm_console.services.report_summary import BITS, bucket, bucket_of
 from csm_console.store.engine import Store
 from csm_console.store.models import Ticket
+from csm_console.store.report_days import SHARDS
 from tests.conftest import Desk
 from tests.services.test_metrics import NOW, PERIOD, build
 
@@ -210,4 +212,43 @@ def test_a_change_made_outside_csm_marks_its_days_too(desk: Desk) -> None:
         )
     kept, counted = both(desk.store, PERIOD, NOW, by=GroupBy.TEAM)
     assert kept.total.csat_good == 0 != before.total.csat_good
+    assert_same(kept, counted)
+
+
+def test_writers_marking_the_same_day_do_not_queue_on_one_row(desk: Desk) -> None:
+    """PostgreSQL: a mark's row stays locked until its transaction ends (a refresh of the day
+    waits for the change), so with one row a day every ticket write of the day queued on it
+    through its commit.  Each backend marks its own row of the day: a second writer of the same
+    day goes on while the first is still open, and the day is marked for both."""
+    store = desk.store
+    if not store.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite has one writer at a time anyway")
+    build(desk)
+    report_summary.refresh(store)
+    with store.read() as session:
+        first, second = session.execute(
+            select(Ticket.id).where(col(Ticket.solved_at).is_(None)).order_by(Ticket.id).limit(2)
+        ).scalars()
+
+    def shard(conn: Connection) -> int:
+        return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()) % SHARDS
+
+    held = [store.engine.connect()]
+    try:
+        one = other = held[0]
+        while shard(other) == shard(one):  # a backend that marks another row of the day
+            other = store.engine.connect()
+            held.append(other)
+        stamp = datetime.now(UTC)  # both tickets move to today's "created" population
+        one.execute(update(Ticket).where(col(Ticket.id) == first).values(created_at=stamp))
+        other.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+        other.execute(update(Ticket).where(col(Ticket.id) == second).values(created_at=stamp))
+        other.commit()  # did not wait for `one`, which still holds its mark
+        one.commit()
+    finally:
+        for conn in held:
+            conn.close()
+    today = stamp.date().isoformat()
+    assert report_summary.marked(store, first=today, last=today) == [today]
+    kept, counted = both(store, PERIOD, NOW, by=GroupBy.TEAM)
     assert_same(kept, counted)

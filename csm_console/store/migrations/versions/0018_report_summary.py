@@ -45,6 +45,7 @@ def upgrade() -> None:
     op.create_table(
         "report_dirty_day",
         sa.Column("day", sa.String(length=10), primary_key=True),
+        sa.Column("shard", sa.SmallInteger(), primary_key=True, server_default="0"),
         sa.Column("marks", sa.Integer(), nullable=False),
     )
     op.create_table(

@@ -50,26 +50,35 @@ class WritersTurn:
         self.claims_path = Path(f"{database}-claims") if self.path is not None else None
         self.waited = 0.0  # seconds this process's bulk jobs gave way, in all (for benchmarks)
 
-    def _open(self) -> int:
-        assert self.path is not None
-        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+    def _open(self, path: Path | None = None) -> int:
+        target = path or self.path
+        assert target is not None
+        return os.open(target, os.O_RDWR | os.O_CREAT, 0o600)
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Around one write transaction: this writer is waiting or writing."""
-        if self.path is None:
+    def _holding(self, path: Path | None, mode: int) -> Iterator[None]:
+        """`path`'s lock in `mode` (shared or exclusive) around the block; the lock dies with
+        the file's descriptor, and so with the process.  No file to lock (no turn to keep, a
+        read-only folder): the block runs all the same."""
+        if path is None:
             yield
             return
         try:
-            fd = self._open()
+            fd = self._open(path)
         except OSError:  # a read-only folder: write without the turn
             yield
             return
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH)
+            fcntl.flock(fd, mode)
             yield
         finally:
             os.close(fd)  # and with it the lock
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around one write transaction: this writer is waiting or writing."""
+        with self._holding(self.path, fcntl.LOCK_SH if fcntl else 0):
+            yield
 
     @contextmanager
     def claiming(self) -> Iterator[None]:
@@ -77,19 +86,8 @@ class WritersTurn:
         all processes (and threads) one after the other, each woken as the one before commits.
         Held only around that transaction, which waits for nothing but the store's lock, so a
         claimer cannot wait on one that waits on it."""
-        if self.claims_path is None:
+        with self._holding(self.claims_path, fcntl.LOCK_EX if fcntl else 0):
             yield
-            return
-        try:
-            fd = os.open(self.claims_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:  # a read-only folder: claim without the queue
-            yield
-            return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # and with it the lock
 
     def give_way(self) -> float:
         """Before a bulk job's next chunk: wait until the writers waiting now have written.

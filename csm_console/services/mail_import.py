@@ -1,7 +1,8 @@
 """`csm mail import`: messages from files (Maildir, mbox, .eml) through the intake, in date order.
 
 The messages are taken in by batches: one write transaction holds up to `BATCH_MESSAGES`
-messages, or as many as it stores in `BATCH_SECONDS`, each in a savepoint of its own
+messages (read ahead: `BATCH_BYTES` at most), or as many as it stores in `BATCH_SECONDS`,
+each in a savepoint of its own
 (`mail_intake.take_in_within`), so a message that cannot be stored is rolled back alone and
 quarantined while the others of its batch stand.  Each batch is committed before the next
 begins, and the import runs inside `Store.bulk`: on SQLite a writer waiting meanwhile (a
@@ -33,6 +34,7 @@ from csm_console.store.engine import Store
 
 BATCH_MESSAGES = 100  # messages in one write transaction, at most
 BATCH_SECONDS = 0.5  # and no more than about this long: then a waiting writer gets its turn
+BATCH_BYTES = 64 * 1024 * 1024  # messages read ahead, at most (one always: up to max_mail_size)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,11 @@ def import_messages(
     position = 0  # messages of `found` read (or skipped) so far
     with store.bulk():
         while position < total or pending:
-            while len(pending) < BATCH_MESSAGES and position < total:
+            while (
+                len(pending) < BATCH_MESSAGES
+                and position < total
+                and (not pending or sum(len(p[1]) for p in pending) < BATCH_BYTES)
+            ):
                 item = found[position]
                 position += 1
                 source = sanitize(item.source, single_line=True)

@@ -182,6 +182,28 @@ def test_batches_hold_at_most_batch_messages_each(
     assert seen == [(0, 7), (3, 7), (6, 7), (7, 7)]
 
 
+def test_messages_read_ahead_are_bounded_by_their_bytes(
+    desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch reads ahead at most `BATCH_BYTES` of messages (each may be up to max_mail_size,
+    25 MB by default: a hundred of them would not fit in memory), and always one."""
+    monkeypatch.setattr(mail_import, "BATCH_SECONDS", 3600.0)
+    monkeypatch.setattr(mail_import, "BATCH_BYTES", 1)  # every message is over it alone
+    writes = 0
+    original = desk.store.write
+
+    def counted() -> Any:
+        nonlocal writes
+        writes += 1
+        return original()
+
+    monkeypatch.setattr(desk.store, "write", counted)
+    found = find_messages([_maildir(tmp_path, _messages(4, bad=-1))])
+    summary = import_messages(desk.store, found, mail=MAIL, mailbox=SUPPORT, now=NOW)
+    assert summary.outcomes == {"new": 4}
+    assert writes == 4  # one message a batch
+
+
 def test_a_duplicate_within_one_batch_is_a_duplicate(desk: Desk, tmp_path: Path) -> None:
     raws = _messages(3, bad=-1)
     found = find_messages([_maildir(tmp_path, [*raws, raws[1]])])

@@ -98,6 +98,7 @@ def lines(
     for row in (headers, *rows):
         cells = []
         for text, wide, to_right in zip(row, widths, right, strict=True):
+            text = text.rstrip() if to_right else text  # as Rich justifies to the right
             cell = text if len(text) <= wide else text[: wide - 1] + "…"
             cells.append(cell.rjust(wide) if to_right else cell.ljust(wide))
         yield "  ".join(cells).rstrip()

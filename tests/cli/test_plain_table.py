@@ -56,6 +56,13 @@ def test_narrow_tables_come_out_as_rich_writes_them(widths: list[int], data: st.
     assert plain_lines(widths, right, headers, rows) == rich_lines(widths, right, headers, rows)
 
 
+def test_a_right_aligned_cell_loses_its_trailing_spaces_as_in_rich() -> None:
+    """Rich strips a cell's trailing spaces before it justifies it to the right (hypothesis
+    found `'0 '` in the id column written `'0'` instead of Rich's `' 0'`)."""
+    for row in (["0 "], ["12  "], ["   "]):
+        assert plain_lines([4], [True], ["id"], [row]) == rich_lines([4], [True], ["id"], [row])
+
+
 def test_what_is_not_narrow_goes_to_rich() -> None:
     """Wide, zero-width and format characters: their width is not their length."""
     for text in ["日本語", "한국", "e\u0301", "a\u200bb", "\u202eevil", "x\tx", "😀", "\x1b[31m"]:

@@ -3,9 +3,10 @@
 The messages are taken in by batches: one write transaction holds up to `BATCH_MESSAGES`
 messages (read ahead: `BATCH_BYTES` at most), or as many as it stores in `BATCH_SECONDS`,
 each in a savepoint of its own (`mail_intake.take_in_within`), so a message that cannot be
-stored is rolled back alone and quarantined while the others of its batch stand.  Each batch is committed before the next
-begins, and the import runs inside `Store.bulk`: on SQLite a writer waiting meanwhile (a
-console's reply) gets its turn between two batches, after at most about `BATCH_SECONDS`.
+stored is rolled back alone and quarantined while the others of its batch stand.  Each batch
+is committed before the next begins, and the import runs inside `Store.bulk`: on SQLite a
+writer waiting meanwhile (a console's reply) gets its turn between two batches, after at most
+about `BATCH_SECONDS`.
 
 A re-run adds nothing (the receipts make every message already taken in a duplicate), and an
 import stopped halfway (the store went away, Ctrl-C, a crash) loses at most the batch it was

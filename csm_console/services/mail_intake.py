@@ -208,9 +208,15 @@ def take_in_parsed(
     reason = ""
     for _attempt in range(WRITE_ATTEMPTS):
         try:
-            return _write(
-                store, parsed, mail=mail, mailbox=mailbox, now=now, acknowledge_new=acknowledge_new
-            )
+            with store.write() as session:
+                return _write_in(
+                    session,
+                    parsed,
+                    mail=mail,
+                    mailbox=mailbox,
+                    now=now,
+                    acknowledge_new=acknowledge_new,
+                )
         except StoreUnavailable:
             raise
         except exc.IntegrityError as error:
@@ -237,21 +243,6 @@ def mailbox_for(parsed: ParsedMail, mail: MailSettings) -> Mailbox | None:
             if address in (a.lower() for a in box.addresses):
                 return box
     return None
-
-
-def _write(
-    store: Store,
-    parsed: ParsedMail,
-    *,
-    mail: MailSettings,
-    mailbox: Mailbox | None,
-    now: datetime,
-    acknowledge_new: bool,
-) -> Intake:
-    with store.write() as session:
-        return _write_in(
-            session, parsed, mail=mail, mailbox=mailbox, now=now, acknowledge_new=acknowledge_new
-        )
 
 
 def _write_in(

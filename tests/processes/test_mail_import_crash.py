@@ -45,16 +45,23 @@ def _stored(store: Store) -> tuple[int, int]:
     return int(total), int(distinct_ids)
 
 
-@pytest.mark.parametrize("kind", STORE_KINDS)
-def test_an_import_killed_mid_batch_and_run_again_stores_each_message_once(
-    kind: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = sample_url(tmp_path / "store.db", kind, request, "mailcrash")
+def _maildir_and_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The generated Maildir of MESSAGES messages, and the environment of a csm process whose
+    config names its mailbox."""
     folder = tmp_path / "Maildir"
     write_corpus(folder, messages=MESSAGES)
     config = tmp_path / "csm.toml"
     config.write_text(CONFIG, "utf-8")
     env = {**process_env(), "CSM_DATA_DIR": str(tmp_path / "data"), "CSM_CONFIG_FILE": str(config)}
+    return folder, env
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_an_import_killed_mid_batch_and_run_again_stores_each_message_once(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = sample_url(tmp_path / "store.db", kind, request, "mailcrash")
+    folder, env = _maildir_and_env(tmp_path)
     store = Store(url)
     try:
         sample, _ = _stored(store)  # the sample operation's own messages
@@ -97,11 +104,7 @@ def test_a_writer_gets_its_turn_while_an_import_runs(tmp_path: Path) -> None:
     """SQLite: a write transaction from another process (a console saving a reply) begins
     between two batches of a running import, not after the whole import (`Store.bulk`)."""
     url = sample_url(tmp_path / "store.db")
-    folder = tmp_path / "Maildir"
-    write_corpus(folder, messages=MESSAGES)
-    config = tmp_path / "csm.toml"
-    config.write_text(CONFIG, "utf-8")
-    env = {**process_env(), "CSM_DATA_DIR": str(tmp_path / "data"), "CSM_CONFIG_FILE": str(config)}
+    folder, env = _maildir_and_env(tmp_path)
     store = Store(url)
     try:
         importing = start_csm(

@@ -153,20 +153,25 @@ def test_a_message_the_parser_fails_on_is_quarantined_between_stored_ones(
     assert _count(desk, Ticket) == 4 and _count(desk, Quarantine) == 1
 
 
+def _counting_writes(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """A list that grows by one with each write transaction the store opens."""
+    writes: list[None] = []
+    original = desk.store.write
+
+    def counted() -> Any:
+        writes.append(None)
+        return original()
+
+    monkeypatch.setattr(desk.store, "write", counted)
+    return writes
+
+
 def test_batches_hold_at_most_batch_messages_each(
     desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(mail_import, "BATCH_MESSAGES", 3)
     monkeypatch.setattr(mail_import, "BATCH_SECONDS", 3600.0)
-    writes = 0
-    original = desk.store.write
-
-    def counted() -> Any:
-        nonlocal writes
-        writes += 1
-        return original()
-
-    monkeypatch.setattr(desk.store, "write", counted)
+    writes = _counting_writes(desk, monkeypatch)
     seen: list[tuple[int, int]] = []
     found = find_messages([_maildir(tmp_path, _messages(7, bad=-1))])
     summary = import_messages(
@@ -178,7 +183,7 @@ def test_batches_hold_at_most_batch_messages_each(
         progress=lambda _what, done, total: seen.append((done, total)),
     )
     assert summary.outcomes == {"new": 7}
-    assert writes == 3  # 3 + 3 + 1
+    assert len(writes) == 3  # 3 + 3 + 1
     assert seen == [(0, 7), (3, 7), (6, 7), (7, 7)]
 
 
@@ -189,19 +194,11 @@ def test_messages_read_ahead_are_bounded_by_their_bytes(
     25 MB by default: a hundred of them would not fit in memory), and always one."""
     monkeypatch.setattr(mail_import, "BATCH_SECONDS", 3600.0)
     monkeypatch.setattr(mail_import, "BATCH_BYTES", 1)  # every message is over it alone
-    writes = 0
-    original = desk.store.write
-
-    def counted() -> Any:
-        nonlocal writes
-        writes += 1
-        return original()
-
-    monkeypatch.setattr(desk.store, "write", counted)
+    writes = _counting_writes(desk, monkeypatch)
     found = find_messages([_maildir(tmp_path, _messages(4, bad=-1))])
     summary = import_messages(desk.store, found, mail=MAIL, mailbox=SUPPORT, now=NOW)
     assert summary.outcomes == {"new": 4}
-    assert writes == 4  # one message a batch
+    assert len(writes) == 4  # one message a batch
 
 
 def test_a_duplicate_within_one_batch_is_a_duplicate(desk: Desk, tmp_path: Path) -> None:

@@ -38,16 +38,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from bench_store import POSTGRES, scratch_stores
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from bench_store import POSTGRES, scratch_database, scratch_stores
 
 from csm_console.channels.mail_files import find_messages
 from csm_console.devtools.mail_corpus import write_corpus
@@ -180,18 +177,8 @@ def empty_store(kind: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory() as tmp:
             yield f"sqlite:///{Path(tmp) / 'bench.db'}"
         return
-    assert POSTGRES
-    base = make_url(POSTGRES).set(drivername="postgresql+psycopg")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    name = f"{os.environ.get('CSM_BENCH_DB_PREFIX', 'csm_bench')}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database() as url:
+        yield url
 
 
 def import_in(tree: Path, kind: str, folder: Path) -> dict[str, object]:

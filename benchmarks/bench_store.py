@@ -21,6 +21,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,20 +51,31 @@ def scratch_stores(only: str | None = None) -> Iterator[tuple[str, Store]]:
             yield "sqlite", store
             store.dispose()
     if POSTGRES and only in (None, "postgresql"):
-        base = make_url(POSTGRES).set(drivername="postgresql+psycopg")
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        name = f"{os.environ.get('CSM_BENCH_DB_PREFIX', 'csm_bench')}_{uuid.uuid4().hex[:8]}"
+        with scratch_database() as url:
+            store = Store(url)
+            try:
+                setup.initialize(store)
+                yield "postgresql", store
+            finally:
+                store.dispose()
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on CSM_BENCH_POSTGRES_URL's server (dropped
+    on exit, whoever is still connected)."""
+    assert POSTGRES
+    base = make_url(POSTGRES).set(drivername="postgresql+psycopg")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"{os.environ.get('CSM_BENCH_DB_PREFIX', 'csm_bench')}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        store = Store(base.set(database=name))
-        try:
-            setup.initialize(store)
-            yield "postgresql", store
-        finally:
-            store.dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def timed(fn: Callable[[], object], runs: int) -> list[float]:

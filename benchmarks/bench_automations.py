@@ -32,7 +32,7 @@ from sqlmodel import col
 from csm_console.domain.model import Role
 from csm_console.domain.query import parse_query
 from csm_console.services import automations, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.services.ticket_reads import count_tickets
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AutomationFiring, Customer, Team, Ticket, TicketTag

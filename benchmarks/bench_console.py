@@ -39,7 +39,7 @@ from textual import events
 from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.query import Sort
 from csm_console.services import setup
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.services.ticket_reads import list_tickets
 from csm_console.services.views import View, all_views
 from csm_console.store.engine import Store

@@ -46,7 +46,7 @@ from sqlalchemy.engine import make_url
 import csm_console
 from csm_console.devtools.generate import generate_tickets
 from csm_console.services import audit, setup
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.services.importing import import_tickets
 from csm_console.store.engine import Store
 from csm_console.store.models import AuditEvent, Ticket

@@ -30,7 +30,7 @@ from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.query import parse_query
 from csm_console.domain.rights import Actor
 from csm_console.services import notifications, ticket_reads, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Ticket
 from csm_console.store.ticket_query import needs_me

@@ -30,7 +30,7 @@ from csm_console.domain.mail import Mailbox, MailSettings
 from csm_console.domain.model import AuthorKind, Role
 from csm_console.domain.outgoing import OutKind
 from csm_console.services import mail_send, outbox, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Message, OutgoingMail, Team, Ticket
 

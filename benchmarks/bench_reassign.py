@@ -41,7 +41,7 @@ from sqlalchemy import event, select, text
 from csm_console.devtools.generate import generate_tickets
 from csm_console.domain.query import parse_query
 from csm_console.services import audit, reassign, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store import report_days
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Ticket

@@ -56,7 +56,7 @@ from csm_console.domain.model import Tier
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import QueueEmpty
 from csm_console.services import metrics, setup, ticket_reads, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.services.clock import utcnow
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Team, Ticket

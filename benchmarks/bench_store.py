@@ -34,7 +34,7 @@ from csm_console.domain.model import Role
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import QueueEmpty
 from csm_console.services import audit, setup, ticket_reads, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Customer, Team, Ticket
 

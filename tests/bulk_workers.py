@@ -19,7 +19,7 @@ from sqlmodel import col
 from csm_console.domain.model import Priority, Status
 from csm_console.errors import Conflict, CsmError
 from csm_console.services import tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Customer, Team, Ticket
 

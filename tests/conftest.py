@@ -229,7 +229,7 @@ NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 def build_desk(store: Store) -> Desk:
-    from csm_console.services.agents import resolve_actor
+    from csm_console.services.acting import resolve_actor
     from csm_console.store.models import Agent, SlaPolicy, Team
 
     with store.write() as session:

@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.worker import WorkerCancelled
 
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.services.views import all_views
 from csm_console.store.engine import Store
 from csm_console.tui.app import CsmApp

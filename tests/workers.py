@@ -9,7 +9,7 @@ import time
 from csm_console.domain.model import Status
 from csm_console.errors import QueueEmpty
 from csm_console.services import tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 
 

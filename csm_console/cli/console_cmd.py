@@ -7,7 +7,7 @@ import sys
 from csm_console.cli.output import info
 from csm_console.cli.state import CliState
 from csm_console.errors import UsageError
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.services.drafts import DraftBox
 from csm_console.services.views import all_views
 from csm_console.store.engine import Store

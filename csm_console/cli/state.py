@@ -55,7 +55,7 @@ class CliState:
         return self._store
 
     def actor(self) -> Actor:
-        from csm_console.services.agents import resolve_actor
+        from csm_console.services.acting import resolve_actor
 
         return resolve_actor(self.store(), self.settings().agent)
 

@@ -15,7 +15,7 @@ from csm_console.domain.rights import Actor
 from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services import reassign
 from csm_console.services.records import AgentView
-from csm_console.services.ticket_core import actor_of, agent_by_handle
+from csm_console.services.ticket_core import agent_by_handle
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Team, Ticket
 
@@ -23,86 +23,10 @@ _HANDLE = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
 _DB_ROLE = re.compile(r"[^\x00-\x1f\x7f]{1,63}")  # any role name (it is only ever a parameter)
 
 
-def resolve_actor(store: Store, handle: str | None) -> Actor:
-    """The acting agent.
-
-    - SQLite: the agent named by `handle` (from --as, CSM_AGENT or the config file); the store
-      file's permissions decide who may open it at all.
-    - PostgreSQL: the agent bound to the database login (`agent.db_role`).  `handle` may name
-      someone else only when that agent is an admin.  A login bound to no agent may name any
-      agent only when it could change the data anyway: a superuser, or the database's owner
-      (the set-up login, batch jobs); any other login is refused.
-    """
-    with store.read() as session:
-        if store.is_postgres:
-            agent = _agent_for_login(session, handle)
-        else:
-            if not handle:
-                raise UsageError(
-                    "no acting agent: pass --as HANDLE, set CSM_AGENT, or set agent = "
-                    '"HANDLE" in the config file'
-                )
-            found = _agent_by_handle(session, handle)
-            if found is None:
-                raise NotFound(f"no agent with handle {handle!r} in {store.display_url}")
-            agent = found
-        return actor_of(session, agent)
-
-
-def login_actor(store: Store) -> Actor | None:
-    """The agent bound to the store's PostgreSQL login, if any (`services.acting`)."""
-    with store.read() as session:
-        _, bound = _login_agent(session)
-        return actor_of(session, bound) if bound is not None else None
-
-
-def _login_agent(session: Session) -> tuple[str, Agent | None]:
-    """The PostgreSQL login of the session, and the agent bound to it (if any)."""
-    login = str(session.execute(text("SELECT session_user")).scalar_one())
-    bound: Agent | None = session.execute(
-        select(Agent).where(col(Agent.db_role) == login)
-    ).scalar_one_or_none()
-    return login, bound
-
-
 def _agent_by_handle(session: Session, handle: str) -> Agent | None:
     return session.execute(
         select(Agent).where(func.lower(col(Agent.handle)) == handle.strip().lower())
     ).scalar_one_or_none()
-
-
-def _agent_for_login(session: Session, handle: str | None) -> Agent:
-    login, bound = _login_agent(session)
-    wanted = _agent_by_handle(session, handle) if handle else None
-    if handle and wanted is None:
-        raise NotFound(f"no agent with handle {handle!r}")
-    if bound is not None:
-        if wanted is None or wanted.id == bound.id:
-            return bound
-        if bound.role == Role.ADMIN.value and bound.active:
-            return wanted
-        raise PermissionDenied(
-            f"the database login {login} is agent {bound.handle}; only an admin may act as "
-            f"someone else (--as {wanted.handle})"
-        )
-    powerful = session.execute(
-        text(
-            "SELECT r.rolsuper OR pg_has_role(session_user, d.datdba, 'MEMBER') "
-            "FROM pg_roles r, pg_database d "
-            "WHERE r.rolname = session_user AND d.datname = current_database()"
-        )
-    ).scalar_one()
-    if not powerful:
-        raise PermissionDenied(
-            f"the database login {login} is no agent's; an admin binds it with "
-            f"`csm agents bind HANDLE --db-role {login}`"
-        )
-    if wanted is None:
-        raise UsageError(
-            f"the database login {login} is no agent's (it owns the store): choose the acting "
-            'agent with --as HANDLE, CSM_AGENT, or agent = "HANDLE" in the config file'
-        )
-    return wanted
 
 
 def bind_db_role(store: Store, *, actor: Actor, handle: str, db_role: str | None) -> str | None:

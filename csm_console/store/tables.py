@@ -88,7 +88,7 @@ agent = Table(
     Column("team_id", Integer, ForeignKey("team.id"), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("signature", Text, nullable=False, default=""),
-    # PostgreSQL: the database login that is this agent (see services.agents.resolve_actor)
+    # PostgreSQL: the database login that is this agent (see services.acting.resolve_actor)
     Column("db_role", String(63), nullable=True),
     Index("ux_agent_db_role", "db_role", unique=True),
 )

@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from csm_console.domain.rights import Actor
 from csm_console.services import automations
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import (
     AuditEvent,

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from csm_console.services import reassign, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import AuditEvent
 from tests.bulk_workers import seed_tickets

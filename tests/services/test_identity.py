@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from csm_console.errors import NotFound, PermissionDenied, UsageError
 from csm_console.services import agents
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from tests.conftest import Cli, Desk
 

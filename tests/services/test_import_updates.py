@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from csm_console.domain.ticket_record import RawRecord, validate
 from csm_console.errors import BadRecords
 from csm_console.services import audit, import_plan, importing, repeat_contacts, ticket_core
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import AuditEvent, Customer, Message, Ticket, TicketTag
 from tests.conftest import NOW, STORE_KINDS

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import Conflict, PermissionDenied, UsageError
 from csm_console.services import reassign, setup, ticket_reads, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Ticket
 from tests.conftest import Cli

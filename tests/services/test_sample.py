@@ -114,7 +114,7 @@ def test_sqlite_and_postgres_load_the_same_counts(tmp_path: Path, postgres_serve
         b.breaching,
     )
     # a new ticket after the explicit-id load gets the next id on both stores
-    from csm_console.services.agents import resolve_actor
+    from csm_console.services.acting import resolve_actor
 
     for store in (lite, pg):
         actor = resolve_actor(store, "demo")

@@ -10,7 +10,7 @@ from csm_console.domain.model import Status
 from csm_console.domain.query import Sort, parse_query
 from csm_console.domain.templates import ArticleRef
 from csm_console.services import bulk, knowledge, replies, setup, ticket_reads, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

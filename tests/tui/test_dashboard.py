@@ -15,7 +15,7 @@ from textual.widgets import Input
 
 from csm_console.domain.metrics import GroupBy, Metric, MetricRow, Period, drill_query
 from csm_console.services import metrics, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.store.models import Ticket
 from csm_console.tui import dashboard

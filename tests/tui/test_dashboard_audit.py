@@ -13,7 +13,7 @@ from sqlalchemy import text
 from textual.widgets import Static
 
 from csm_console.services import audit
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.tui.dashboard import DashboardScreen
 from tests.tui_support import drive, make_app, sample_store, settle

@@ -12,7 +12,7 @@ from textual.widgets import Input, Static
 from csm_console.domain.model import Status, Tier
 from csm_console.domain.templates import TemplateDraft
 from csm_console.services import knowledge, replies, ticket_reads, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.tui import queue_pane
 from csm_console.tui.queue_list import QueueList

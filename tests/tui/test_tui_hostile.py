@@ -16,7 +16,7 @@ from csm_console.domain.templates import TemplateDraft
 from csm_console.domain.text import sanitize
 from csm_console.domain.ticket_record import MAX_BODY
 from csm_console.services import knowledge, replies, ticket_reads, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from tests.hostile import hostile_cases
 from tests.tui_support import assert_safe_output, drive, make_app, sample_store, settle

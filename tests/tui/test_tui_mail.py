@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Static
 
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.tui.detail_pane import DetailPane
 from csm_console.tui.keys import ContextFooter

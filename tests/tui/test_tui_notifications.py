@@ -19,7 +19,7 @@ from csm_console.domain.query import Sort, parse_query
 from csm_console.domain.text import sanitize
 from csm_console.errors import ConfigError
 from csm_console.services import ticket_reads, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.services.notifications import Cursor, Notification, NotificationKind, Update
 from csm_console.store.engine import Store
 from csm_console.tui.app import CsmApp

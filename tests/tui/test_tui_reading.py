@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from csm_console.services import ticket_reads, tickets
-from csm_console.services.agents import resolve_actor
+from csm_console.services.acting import resolve_actor
 from csm_console.store.engine import Store
 from csm_console.tui.screens import ConfirmScreen, MessageScreen, PickerScreen
 from tests.tui_support import drive, make_app, queue, sample_store, settle, terminal_output

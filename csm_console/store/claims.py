@@ -12,12 +12,16 @@ agent deactivated or moved meanwhile claims nothing here).
   (autocommit): one round trip, so the shard of the audit chain it takes (the first no other
   writer holds, see `audit_chain`) is held from the trigger to the commit and no longer, and
   claims in other shards commit beside it (one WAL flush for several).
-  Its pick leads its order with `t.assignee_id` (NULL in every row it may pick, so the order
-  is the same) so that PostgreSQL walks `ix_ticket_assignee` from its NULL key, the unassigned
-  tickets alone; ordered by `sla_due` only, it walked `ix_ticket_sla` and filtered out every
-  assigned ticket due earlier (all the open work), one more with every claim.
-- SQLite: the select, the update and one multi-row audit insert under `BEGIN IMMEDIATE` (its
-  planner takes `ix_ticket_assignee` for the pick as it is).
+- SQLite: the select, the update and one multi-row audit insert under `BEGIN IMMEDIATE`.
+
+The pick reads `ix_ticket_claimable` (migration 0019: the unassigned `new` and `open` tickets
+by tier, team and queue order): the head of the agent's team's queue and the head of the
+unteamed tickets of its tier, each one index probe, whatever the store's size.  Before, it
+walked the unassigned tickets in SLA order and skipped every more urgent one of the other
+teams and tiers, a heap row at a time (about 1,400 rows a claim at 1M and at 10M tickets).
+On PostgreSQL only the team's head is locked (`FOR UPDATE SKIP LOCKED`); when the unteamed head
+comes first, nothing is claimed here and the service's road claims it (it moves teams).  An
+admin's pick (every tier) walks `ix_ticket_assignee` from its NULL key, as before.
 
 `None` means "not here": the queue is empty, the agent changed, or the ticket at the head of
 the queue has no team yet and would move into the agent's team (moving recounts the clocks in
@@ -55,19 +59,6 @@ class Claimant:
 
 
 _CLAIMABLE = "t.assignee_id IS NULL AND t.status IN ('new', 'open')"
-_ORDER = "ORDER BY t.sla_due, t.priority DESC, t.id"
-
-
-def _scope(claimant: Claimant) -> str:
-    """The unassigned tickets in `rights.may_act`'s reach (as `take_next` filters them)."""
-    if claimant.admin:
-        return ""
-    team = (
-        "t.team_id = :team_id OR t.team_id IS NULL"
-        if claimant.team_id is not None
-        else ("t.team_id IS NULL")
-    )
-    return f" AND t.tier = :tier AND ({team})"
 
 
 def _still(dialect: str) -> str:
@@ -90,19 +81,50 @@ _AUDIT_INTO = (
 )
 
 
+_QUEUE = "t.sla_due, t.priority DESC, t.id"
+_LOCK = " FOR UPDATE OF t SKIP LOCKED"
+
+
+def _head(team: str, dialect: str, *, lock: bool = False) -> str:
+    """The head of one queue of the agent's tier: `team` says which (a plain index probe of
+    `ix_ticket_claimable`, stopped at the first row it may take)."""
+    return (
+        f"SELECT t.id, t.status, t.team_id, t.sla_due, t.priority FROM ticket t "
+        f"WHERE {_CLAIMABLE} AND t.tier = :tier AND {team} AND {_still(dialect)} "
+        f"ORDER BY {_QUEUE} LIMIT 1{_LOCK if lock else ''}"
+    )
+
+
+# the unteamed head comes before the picked one in the queue
+_LOOSE_FIRST = (
+    "EXISTS (SELECT 1 FROM loose l WHERE l.sla_due < p.sla_due OR (l.sla_due = p.sla_due AND "
+    "(l.priority > p.priority OR (l.priority = p.priority AND l.id < p.id))))"
+)
+
+
+def _postgres_pick(claimant: Claimant) -> str:
+    """The CTEs that lock the ticket to claim (`picked`), or lock one and leave it (`wanted`
+    false: the unteamed head comes first, and only the service's road may move it)."""
+    if claimant.admin:
+        return f"""picked AS (
+  SELECT t.id, t.status, true AS wanted FROM ticket t
+  WHERE {_CLAIMABLE} AND {_still("postgresql")}
+  ORDER BY t.assignee_id, {_QUEUE} LIMIT 1{_LOCK}
+)"""
+    loose = _head("t.team_id IS NULL", "postgresql", lock=claimant.team_id is None)
+    if claimant.team_id is None:
+        return f"picked AS (SELECT p.id, p.status, true AS wanted FROM ({loose}) p)"
+    team = _head("t.team_id = :team_id", "postgresql", lock=True)
+    return f"""loose AS ({loose}),
+picked AS (SELECT p.id, p.status, NOT {_LOOSE_FIRST} AS wanted FROM ({team}) p)"""
+
+
 def _postgres_sql(claimant: Claimant) -> str:
-    team_ok = " AND t.team_id IS NOT NULL" if claimant.moves_team else ""
     return f"""
-WITH picked AS (
-  SELECT t.id, t.status FROM ticket t
-  WHERE {_CLAIMABLE}{_scope(claimant)} AND {_still("postgresql")}
-  {_ORDER.replace("BY ", "BY t.assignee_id, ")}
-  LIMIT 1
-  FOR UPDATE OF t SKIP LOCKED
-), claimed AS (
+WITH {_postgres_pick(claimant)}, claimed AS (
   UPDATE ticket t SET assignee_id = :agent_id, status = 'open', version = t.version + 1,
     updated_at = :now, sla_due = {_RUNNING_CLOCK.format(least="LEAST")}
-  FROM picked WHERE t.id = picked.id{team_ok}
+  FROM picked WHERE t.id = picked.id AND picked.wanted
   RETURNING t.id, t.version, picked.status AS old_status
 ), audit AS (
   {_AUDIT_INTO}
@@ -118,10 +140,19 @@ SELECT id FROM claimed"""
 
 
 def _sqlite_sql(claimant: Claimant) -> tuple[str, str, dict[bool, str]]:
-    pick = (
-        f"SELECT t.id, t.status, t.team_id FROM ticket t WHERE {_CLAIMABLE}"
-        f"{_scope(claimant)} AND {_still('sqlite')} {_ORDER} LIMIT 1"
-    )
+    if claimant.admin:
+        pick = (
+            f"SELECT t.id, t.status, t.team_id FROM ticket t WHERE {_CLAIMABLE} AND "
+            f"{_still('sqlite')} ORDER BY {_QUEUE} LIMIT 1"
+        )
+    else:  # the head of the team's queue and of the unteamed one, whichever comes first
+        heads = ["t.team_id IS NULL"]
+        if claimant.team_id is not None:
+            heads.insert(0, "t.team_id = :team_id")
+        pick = (
+            " UNION ALL ".join(f"SELECT * FROM ({_head(team, 'sqlite')})" for team in heads)
+            + " ORDER BY 4, 5 DESC, 1 LIMIT 1"
+        )
     update = (
         "UPDATE ticket SET assignee_id = :agent_id, status = 'open', version = version + 1, "
         f"updated_at = :now, sla_due = {_RUNNING_CLOCK.format(least='MIN').replace('t.', '')} "

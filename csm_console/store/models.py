@@ -163,6 +163,21 @@ Index(
     postgresql_where=text(ACTIVE_CONDITION),
 )
 
+# take-next's pick (store.claims, migration 0019): a team's claimable tickets in queue order, so
+# that a claim reads the head of its own team's queue instead of walking past every more urgent
+# ticket of the other teams and tiers
+CLAIMABLE_CONDITION = "assignee_id IS NULL AND status IN ('new', 'open')"
+Index(
+    "ix_ticket_claimable",
+    tables.ticket.c.tier,
+    tables.ticket.c.team_id,
+    tables.ticket.c.sla_due,
+    tables.ticket.c.priority.desc(),
+    tables.ticket.c.id,
+    sqlite_where=text(CLAIMABLE_CONDITION),
+    postgresql_where=text(CLAIMABLE_CONDITION),
+)
+
 
 class TicketTag(Stored, table=True):
     __table__ = tables.ticket_tag

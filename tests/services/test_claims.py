@@ -8,6 +8,7 @@ import fcntl
 import os
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from csm_console.domain.model import Priority, Status
 from csm_console.errors import PermissionDenied, QueueEmpty
 from csm_console.services import audit as audit_service
 from csm_console.services import tickets as svc
+from csm_console.services.tickets import _claimant as svc_claimant
+from csm_console.store import claims
 from csm_console.store.models import Agent, AuditEvent, Team, Ticket
 from tests.conftest import NOW, Desk
 
@@ -106,6 +109,68 @@ def test_an_unteamed_ticket_moves_into_the_agents_team(desk: Desk) -> None:
         ("status", "status", "new", "open"),
         ("claim", None, None, None),
     ]
+
+
+def test_claims_follow_the_queue_over_the_teams_and_the_unteamed_tickets(desk: Desk) -> None:
+    """The pick reads the head of the agent's team's queue and the head of the unteamed
+    tickets of its tier (`ix_ticket_claimable`): the claims still come in queue order over both
+    (SLA due, then priority, then id, ties across the two heads too) and never take another
+    team's or tier's ticket, however urgent."""
+    with desk.store.read() as session:
+        teams = dict(session.execute(select(Team.name, Team.id)).all())
+    layout = [  # team, tier, minutes until due, priority
+        ("Frontline", "L1", 50, Priority.NORMAL),
+        (None, "L1", 40, Priority.NORMAL),
+        ("Frontline South", "L1", 5, Priority.URGENT),
+        ("Technical", "L2", 1, Priority.URGENT),
+        (None, "L2", 2, Priority.URGENT),
+        ("Frontline", "L1", 40, Priority.HIGH),
+        (None, "L1", 40, Priority.HIGH),  # ties with the one above: the lower id first
+        ("Frontline", "L1", 10, Priority.LOW),
+        (None, "L1", 90, Priority.LOW),
+        ("Frontline", "L1", 90, Priority.LOW),
+    ]
+    expected = []
+    for n, (team, tier, due, priority) in enumerate(layout):
+        ticket = _new(desk, f"ticket {n}")
+        with desk.store.write() as session:
+            session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket.id)
+                .values(
+                    team_id=teams[team] if team else None,
+                    tier=tier,
+                    sla_due=NOW + timedelta(minutes=due),
+                    priority=priority.value,
+                )
+            )
+        if tier == "L1" and team in ("Frontline", None):
+            expected.append((due, -priority.value, ticket.id))
+    claimed = [svc.take_next(desk.store, actor=desk.ivan, now=NOW).id for _ in expected]
+    assert claimed == [ticket_id for *_, ticket_id in sorted(expected)]
+    with pytest.raises(QueueEmpty):
+        svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+
+
+def test_the_pick_reads_the_claimable_index(desk: Desk) -> None:
+    """The pick's plan probes `ix_ticket_claimable` (migration 0019) on both stores, for an
+    agent with a team and one without: a plan that walks the unassigned tickets instead costs
+    a heap row for every more urgent ticket of the other teams (1,400 a claim at 1M)."""
+    for actor in (desk.ivan, replace(desk.ivan, team_id=None, team=None)):
+        claimant = svc_claimant(actor)
+        params = {**claims._params(claimant), "now": NOW}
+        with desk.store.connection() as conn:
+            if desk.store.is_postgres:
+                sql = claims._statements("postgresql", claimant)
+                plan = conn.exec_driver_sql(f"EXPLAIN {sql}", params).scalars().all()
+            else:
+                pick = claims._statements("sqlite", claimant)[0]
+                plan = [
+                    row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {pick}", params)
+                ]
+        text = "\n".join(plan)
+        assert "ix_ticket_claimable" in text, text
+        assert "ix_ticket_assignee" not in text, text
 
 
 def _waiting_on(path: Path) -> bool:

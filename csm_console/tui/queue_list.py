@@ -22,9 +22,10 @@ from csm_console.tui.queue_window import QueueWindow
 from csm_console.tui.safe_text import fit, safe
 
 # (title, width or 0 for the flexible subject column, shown from this many columns up)
+ID_WIDTH = 6  # the id column's least width: it widens to the longest id the queue has shown
 COLUMNS: tuple[tuple[str, int, int], ...] = (
     ("", 1, 0),  # mark
-    ("#", 6, 0),
+    ("#", ID_WIDTH, 0),
     ("prio", 8, 0),
     ("SLA", 8, 0),
     ("status", 8, 0),
@@ -38,8 +39,14 @@ NEAR_EDGE = 20
 NEIGHBOURS = 50  # rows each side the cursor may fall back to when its ticket leaves
 
 
-def visible_columns(width: int) -> list[tuple[str, int]]:
-    shown = [(title, w) for title, w, min_width in COLUMNS if width >= min_width]
+def visible_columns(width: int, id_width: int = ID_WIDTH) -> list[tuple[str, int]]:
+    """The columns that fit `width`, with their widths; a ticket id is never cut (a 10M store's
+    ids have 8 digits), so the id column is `id_width` wide."""
+    shown = [
+        (title, id_width if title == "#" else w)
+        for title, w, min_width in COLUMNS
+        if width >= min_width
+    ]
     fixed = sum(w for _, w in shown if w) + len(shown)  # one space between columns
     subject = max(8, width - fixed)
     return [(title, w or subject) for title, w in shown]
@@ -83,6 +90,9 @@ class QueueList(ScrollView, can_focus=True):
     class MarksChanged(Message):
         """A ticket was marked or unmarked, or the marks were cleared."""
 
+    class IdsWidened(Message):
+        """A longer ticket id came into the window: the id column widened (the header too)."""
+
     @dataclass
     class Opened(Message):
         row: TicketRow
@@ -101,8 +111,16 @@ class QueueList(ScrollView, can_focus=True):
         self.presence: dict[int, str] = {}  # ticket id -> what another agent is doing there
         self.now = clock_of(self)
         self._cache: dict[tuple[int, int, int, bool, bool, str], Strip] = {}
+        self.id_width = ID_WIDTH  # widens, never narrows: columns do not jump while scrolling
 
     # -- data
+
+    def _fit_ids(self) -> None:
+        """Widen the id column to the window's longest id (`IdsWidened` when it did)."""
+        longest = max((len(str(row.id)) for row in self.window.rows), default=0)
+        if longest > self.id_width:
+            self.id_width = longest
+            self.post_message(self.IdsWidened())
 
     def reload(
         self,
@@ -116,6 +134,7 @@ class QueueList(ScrollView, can_focus=True):
         `neighbours`); else at the top (or the bottom)."""
         self.now = clock_of(self)
         self._cache.clear()
+        self._fit_ids()
         self.virtual_size = Size(self.size.width, len(self.window.rows))
         index = self.window.index_of(keep_ticket) if keep_ticket is not None else None
         if index is None and near:
@@ -129,6 +148,7 @@ class QueueList(ScrollView, can_focus=True):
     def rows_added(self, before: int) -> None:
         """Rows were added (`before` of them in front): keep the cursor on its ticket."""
         self._cache.clear()
+        self._fit_ids()
         self.virtual_size = Size(self.size.width, len(self.window.rows))
         if before:
             self.set_reactive(QueueList.cursor, self.cursor + before)
@@ -263,7 +283,7 @@ class QueueList(ScrollView, can_focus=True):
 
     def _paint(self, row: TicketRow, width: int, selected: bool, marked: bool) -> Strip:
         line = Text(no_wrap=True, end="")
-        for title, col_width in visible_columns(width):
+        for title, col_width in visible_columns(width, self.id_width):
             cell = self._cell(row, title)
             line.append_text(fit(cell, col_width))
             line.append(" ")
@@ -303,9 +323,9 @@ class QueueList(ScrollView, can_focus=True):
         return Text(age(row.updated_at, self.now), style="dim")
 
 
-def header_text(width: int) -> Text:
+def header_text(width: int, id_width: int = ID_WIDTH) -> Text:
     line = Text(no_wrap=True)
-    for title, col_width in visible_columns(width):
+    for title, col_width in visible_columns(width, id_width):
         line.append_text(fit(Text(title), col_width))
         line.append(" ")
     return line

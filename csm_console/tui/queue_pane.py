@@ -87,8 +87,15 @@ class QueuePane(Vertical):
         self.load_from("top")
 
     def on_resize(self) -> None:
-        self.query_one("#queue-header", Static).update(header_text(self.list.size.width or 80))
+        self._show_header()
         self.list.reload(keep_ticket=self.list.current.id if self.list.current else None)
+
+    def on_queue_list_ids_widened(self) -> None:
+        self._show_header()
+
+    def _show_header(self) -> None:
+        header = header_text(self.list.size.width or 80, self.list.id_width)
+        self.query_one("#queue-header", Static).update(header)
 
     # -- view, sort, filter
 

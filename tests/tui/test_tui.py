@@ -83,6 +83,32 @@ def test_a_large_view_counts_up_to_the_cap_and_exactly_at_the_bottom(
     drive(app, script)
 
 
+def test_long_ticket_ids_are_never_cut(store: Store) -> None:
+    """A 10M store's ids have 8 digits: the id column widens to the longest id the queue has
+    shown (header too) instead of cutting it to "12345…", and does not narrow again."""
+    with store.connection() as conn:
+        columns = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(ticket)") if r[1] != "id"]
+        names = ", ".join(columns)
+        copied = ", ".join("NULL" if c == "external_id" else c for c in columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO ticket (id, {names}) SELECT 12345678, {copied} FROM ticket "
+            "WHERE assignee_id = (SELECT id FROM agent WHERE handle = 'demo') "
+            "ORDER BY sla_due LIMIT 1"
+        )
+        conn.commit()
+    app = make_app(store)
+
+    async def script(pilot: Any) -> None:
+        await settle(pilot)
+        assert queue(app).id_width == 8
+        screen = re.sub(r"\x1b\[[0-9;]*m", "", terminal_output(app))
+        assert "12345678 " in screen and "…" not in screen.split("12345678")[0][-3:]
+        header = str(app.query_one("#queue-header", Static).render())
+        assert header.startswith("  #        prio"), header  # mark, then 8 columns of id
+
+    drive(app, script, size=(80, 24))
+
+
 def test_take_next_insert_template_send_pending(store: Store) -> None:
     app = make_app(store)
 

@@ -187,6 +187,10 @@ def _cut(value: timedelta | None, parts: int) -> str:
     return "–" if value is None else rounded_duration(value, parts=parts)
 
 
+def _per_day(count: int, days: int) -> str:
+    return f"{count / days:,.1f} a day over {days}d"  # 351,458.7: grouped as the counts are
+
+
 def _of(part: int, whole: int, what: str) -> str:
     return f"{part:,} of {whole:,} {what}"
 
@@ -197,14 +201,14 @@ KPIS: tuple[Kpi, ...] = (
         "Created",
         Better.NEITHER,
         Kind.COUNT,
-        lambda p, t, d: f"{p.created / d:.1f} a day over {d}d",
+        lambda p, t, d: _per_day(p.created, d),
     ),
     Kpi(
         Metric.SOLVED,
         "Solved",
         Better.UP,
         Kind.COUNT,
-        lambda p, t, d: f"{p.solved / d:.1f} a day over {d}d",
+        lambda p, t, d: _per_day(p.solved, d),
     ),
     Kpi(
         Metric.FIRST_RESPONSE,

@@ -154,11 +154,12 @@ def _where(population: str, days: Sequence[str] | None) -> list[Any]:
     column = _POPULATIONS[population]
     where: list[Any] = [column.is_not(None)]
     if days is not None:
-        where += [
-            column >= _midnight(min(days)),
-            column < _midnight(max(days)) + timedelta(days=1),
-            utc_day(column).in_(list(days)),
-        ]
+        # days in a row are the time range alone: a day computed from the time as well cost
+        # PostgreSQL its row estimate (1,500 rows for a day of 600,000), so it sorted to group
+        first, last = _midnight(min(days)), _midnight(max(days))
+        where += [column >= first, column < last + timedelta(days=1)]
+        if len(set(days)) <= (last - first).days:  # days missing between: name the days
+            where.append(utc_day(column).in_(list(days)))
     return where
 
 

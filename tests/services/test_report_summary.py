@@ -11,7 +11,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import BigInteger, literal, select, update
+from sqlalchemy import BigInteger, insert, literal, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -23,6 +23,7 @@ from csm_console.services.report_summary import BITS, bucket, bucket_of
 from csm_console.store.engine import Store
 from csm_console.store.models import Ticket
 from csm_console.store.report_days import SHARDS
+from csm_console.store.tables import report_count, report_dirty_day, report_time
 from tests.conftest import Desk
 from tests.services.test_metrics import NOW, PERIOD, build
 
@@ -113,6 +114,31 @@ def test_a_rebuild_equals_the_kept_summary(desk: Desk) -> None:
     again, counted = both(desk.store, PERIOD, NOW, by=GroupBy.TEAM)
     assert again == kept
     assert_same(again, counted)
+
+
+def _summary_rows(store: Store) -> list[tuple[object, ...]]:
+    with store.read() as session:
+        rows = [
+            tuple(row)
+            for table in (report_count, report_time)
+            for row in session.execute(select(*(c for c in table.c if c.name != "id")))
+        ]
+    return sorted(rows, key=repr)
+
+
+def test_marked_days_apart_are_counted_alone(desk: Desk) -> None:
+    """A refresh of two days with a day between them counts those two days only: the day
+    between keeps its rows once (a refresh of days in a row reads the range alone)."""
+    generate_tickets(desk.store, count=300, seed=3, now=NOW)
+    clean = _summary_rows(desk.store)
+    days = sorted({str(row[0]) for row in clean})
+    first, _, third = days[-3:]
+    with desk.store.write() as session:
+        session.execute(
+            insert(report_dirty_day), [{"day": first, "marks": 1}, {"day": third, "marks": 1}]
+        )
+    assert report_summary.refresh(desk.store) == 2
+    assert _summary_rows(desk.store) == clean
 
 
 def _random_writes(

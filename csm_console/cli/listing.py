@@ -61,12 +61,13 @@ def selection(
     """The acting agent (if any), the query and the order of `--query`, `--view` and `--sort`:
     a view's query is combined with `--query`, and its sort applies unless `--sort` is given."""
     from csm_console.domain.query import Sort, parse_query
-    from csm_console.services.views import all_views, combine, find_view
 
     actor = st.known_actor()
     parsed = parse_query(query)
     order = Sort.parse(sort) if sort else Sort()
     if view:
+        from csm_console.services.views import all_views, combine, find_view
+
         named = find_view(
             all_views(actor, [(v.name, v.query, v.sort) for v in st.settings().views]), view
         )

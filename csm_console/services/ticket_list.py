@@ -21,7 +21,7 @@ from csm_console.domain.rights import Actor
 from csm_console.domain.stored import Invalid
 from csm_console.errors import UsageError
 from csm_console.services.clock import utcnow
-from csm_console.services.records import Page, TicketRow
+from csm_console.services.ticket_row import Page, TicketRow
 from csm_console.store.constraints import CHANNELS, CSAT_SCORES
 from csm_console.store.engine import Store
 from csm_console.store.tables import agent, customer, team, ticket, ticket_tag

@@ -85,12 +85,15 @@ def test_machine_formats_do_not_import_rich(sample_env: dict[str, str], fmt: str
 # other `csm tickets` commands (cli.app's _LazyGroup builds only the one used), and Rich
 # (not on a terminal, the table of narrow text is written by cli/plain_table.py); and, these
 # being plain forms of the list, Typer and its Click, the Typer app and the command modules
-# (cli/quick.py).
+# (cli/quick.py); the records other than the queue's row (services.ticket_row), and the
+# views (no --view here).
 NOT_FOR_A_LIST = (
     "typer",
     "click",
     "csm_console.cli.app",
     "csm_console.cli.tickets_cmd",
+    "csm_console.services.records",
+    "csm_console.services.views",
     "pydantic",
     "pydantic_core",
     "rich",

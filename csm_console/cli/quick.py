@@ -19,6 +19,7 @@ command lines and checks these options against the Typer command's own.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,8 +86,10 @@ class PlainList:
 def plain_list(args: Sequence[str], environ: Mapping[str, str]) -> PlainList | None:
     """The plain `csm tickets list` that `args` (the command line after `csm`) asks for, or
     None for anything Typer is to read."""
-    if "_CSM_COMPLETE" in environ or bad_utf8(args) is not None:
-        return None  # shell completion; bytes that were not UTF-8 (cli.app's message)
+    if "_CSM_COMPLETE" in environ or bad_utf8(args) is not None or os.name == "nt":
+        # shell completion; bytes that were not UTF-8 (cli.app's message); Windows, where
+        # Click expands wildcards in the arguments
+        return None
     state: dict[str, str] = {}
     at = _options(args, 0, ROOT_OPTIONS, state)
     if at is None or list(args[at : at + 2]) != ["tickets", "list"]:

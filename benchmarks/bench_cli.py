@@ -6,7 +6,8 @@ Times real subprocesses, wall clock from spawn to exit, the commands interleaved
 that machine noise spreads evenly over them:
 - `python -c pass` (the interpreter alone: the baseline every ratio is against);
 - `python -c "import typer, sqlalchemy"` (the floor of a command that reads in SQLAlchemy Core,
-  as `csm tickets list` does: services.ticket_list on store.tables), and
+  as `csm tickets list` does: services.ticket_list on store.tables), `python -c "import
+  sqlalchemy"` (the floor of the plain list, which runs without Typer: cli/quick.py), and
   `python -c "import typer, sqlmodel"` (the floor of one that reads through the ORM);
 - `csm --version`;
 - `csm tickets list --limit 20` (table, and `--format json`) and `csm tickets show ID`;
@@ -281,6 +282,7 @@ def run(args: argparse.Namespace) -> None:
                 [PYTHON, "-c", "import typer, sqlalchemy"],
                 env,
             ),
+            ('python -c "import sqlalchemy"', [PYTHON, "-c", "import sqlalchemy"], env),
             ('python -c "import typer, sqlmodel"', [PYTHON, "-c", "import typer, sqlmodel"], env),
             ("csm --version", [csm, "--version"], env),
             ("csm tickets list --limit 20", [csm, "tickets", "list", "--limit", "20"], env),

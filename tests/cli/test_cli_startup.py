@@ -85,9 +85,13 @@ def test_machine_formats_do_not_import_rich(sample_env: dict[str, str], fmt: str
 # other `csm tickets` commands (cli.app's _LazyGroup builds only the one used), and Rich
 # (not on a terminal, the table of narrow text is written by cli/plain_table.py); and, these
 # being plain forms of the list, Typer and its Click, the Typer app and the command modules
-# (cli/quick.py); the records other than the queue's row (services.ticket_row), and the
-# views (no --view here).
+# (cli/quick.py); the records other than the queue's row (services.ticket_row), the views
+# (no --view here), the business-hours calendars (with zoneinfo: the list counts no clock)
+# and the quoted-history parser (domain.text's language guess).
 NOT_FOR_A_LIST = (
+    "csm_console.domain.calendar",
+    "zoneinfo",
+    "csm_console.domain.quoted",
     "typer",
     "click",
     "csm_console.cli.app",

@@ -6,11 +6,8 @@ nobody, such as `csm tickets list` on a SQLite store, loads neither the ORM nor 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the rights' module comes with the agents' reads, when someone is named
-    from csm_console.domain.rights import Actor
-    from csm_console.store.engine import Store
+from csm_console.domain.rights import Actor
+from csm_console.store.engine import Store
 
 
 def known_actor(store: Store, handle: str | None) -> Actor | None:

@@ -86,12 +86,10 @@ def test_machine_formats_do_not_import_rich(sample_env: dict[str, str], fmt: str
 # (not on a terminal, the table of narrow text is written by cli/plain_table.py); and, these
 # being plain forms of the list, Typer and its Click, the Typer app and the command modules
 # (cli/quick.py); the records other than the queue's row (services.ticket_row), the views
-# (no --view here), the business-hours calendars (with zoneinfo: the list counts no clock)
-# and the quoted-history parser (domain.text's language guess), and the rights (no agent).
+# (no --view here), the business-hours calendars (the list counts no clock) and the
+# quoted-history parser (domain.text's language guess).
 NOT_FOR_A_LIST = (
-    "csm_console.domain.rights",
     "csm_console.domain.calendar",
-    "zoneinfo",
     "csm_console.domain.quoted",
     "typer",
     "click",

@@ -6,10 +6,13 @@ Times real subprocesses, wall clock from spawn to exit, the commands interleaved
 that machine noise spreads evenly over them:
 - `python -c pass` (the interpreter alone: the baseline every ratio is against);
 - `python -c "import typer, sqlalchemy"` (the floor of a command that reads in SQLAlchemy Core,
-  as `csm tickets list` does: services.ticket_list on store.tables), and
+  as `csm tickets list` does: services.ticket_list on store.tables), `python -c "import
+  sqlalchemy"` (the floor of the plain list, which runs without Typer: cli/quick.py), and
   `python -c "import typer, sqlmodel"` (the floor of one that reads through the ORM);
 - `csm --version`;
 - `csm tickets list --limit 20` (table, and `--format json`) and `csm tickets show ID`;
+- `csm tickets list --limit 20 --` (the same list through Typer: a `--` is not a plain form,
+  cli/quick.py);
 - with CSM_BENCH_POSTGRES_URL, `csm tickets list --limit 20` on a PostgreSQL scratch database
   holding --pg-tickets tickets (created and dropped by the script).
 Target: `csm tickets list --limit 20` at 1,000,000 tickets <= 0.3 s (median).
@@ -25,8 +28,9 @@ The SQLite store is generated once at --store (by default the same file `bench_c
 uses) and reused.
 
 It checks its own results (exit non-zero): `--format json` gives the same 20 tickets as
-`--format ids`, the table shows each of them, and `csm tickets list` imports neither Textual nor
-the ORM (`sqlalchemy.orm`, `sqlmodel`, `csm_console.store.models`) nor pydantic.
+`--format ids`, the table shows each of them and is the one Typer's command writes, and
+`csm tickets list` imports neither Textual nor the ORM (`sqlalchemy.orm`, `sqlmodel`,
+`csm_console.store.models`) nor pydantic, nor Typer or Click (it runs without them).
 `--smoke` (CI): the sample store (342 tickets) in a temporary folder, one run, no warm-up.
 """
 
@@ -159,7 +163,15 @@ def p90(values: list[float]) -> float:
 
 
 # What `csm tickets list` must not import (tests/cli/test_cli_startup.py checks more of them)
-NOT_FOR_A_LIST = ("textual", "sqlalchemy.orm", "sqlmodel", "csm_console.store.models", "pydantic")
+NOT_FOR_A_LIST = (
+    "textual",
+    "sqlalchemy.orm",
+    "sqlmodel",
+    "csm_console.store.models",
+    "pydantic",
+    "typer",
+    "click",
+)
 
 
 def import_report(
@@ -241,6 +253,9 @@ def check_outputs(csm: str, env: dict[str, str]) -> None:
             f"bench_cli: tickets list disagrees with itself: ids {ids}, json {listed}, "
             f"table {shown}"
         )
+    typers = output("--").splitlines()  # not a plain form (cli/quick.py): Typer's command
+    if typers[:1] != table.splitlines()[:1] or [line.split()[0] for line in typers[1:]] != ids:
+        raise SystemExit(f"bench_cli: Typer's list differs: {typers} against {table}")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -267,9 +282,15 @@ def run(args: argparse.Namespace) -> None:
                 [PYTHON, "-c", "import typer, sqlalchemy"],
                 env,
             ),
+            ('python -c "import sqlalchemy"', [PYTHON, "-c", "import sqlalchemy"], env),
             ('python -c "import typer, sqlmodel"', [PYTHON, "-c", "import typer, sqlmodel"], env),
             ("csm --version", [csm, "--version"], env),
             ("csm tickets list --limit 20", [csm, "tickets", "list", "--limit", "20"], env),
+            (
+                "csm tickets list --limit 20 -- (through Typer)",
+                [csm, "tickets", "list", "--limit", "20", "--"],
+                env,
+            ),
             (
                 "csm tickets list --limit 20 --format json",
                 [csm, "tickets", "list", "--limit", "20", "--format", "json"],

@@ -1,7 +1,7 @@
 """`csm mail ...`: the e-mail channel from the shell: receive one message from a mail server's
 pipe, import files, and the quarantine.
 
-Other modules add their commands to this group through `cli.main.GROUP_EXTRAS` (`fetch` and
+Other modules add their commands to this group through `cli.app.GROUP_EXTRAS` (`fetch` and
 `watch` in `mail_fetch_cmd`, `send` and `outbox` in `outbox_cmd`): loading `mail` loads every
 `csm mail` command, and no module imports another.  So each command imports the services
 it alone uses inside itself: `csm mail receive` runs once for every message a mail server

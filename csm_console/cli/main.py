@@ -1,371 +1,47 @@
-"""`csm`: the entry point.  Errors become one line on stderr and a documented exit code."""
+"""`csm`: the entry point.  Errors become one line on stderr and a documented exit code.
+
+The commands are a Typer app (`cli/app.py`).  The plain forms of `csm tickets list`, the
+scripted hot path (issue 18), run without importing Typer at all (`cli/quick.py`), so this
+module imports neither: `run` picks one.  The app's names (`app`, `COMMANDS`, `load_command`
+...) are still found here, imported from `cli/app.py` when asked for.
+"""
 
 from __future__ import annotations
 
-import importlib
+import gc
 import os
-import re
 import sys
-from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
-import typer
-from typer.core import TyperCommand, TyperGroup
-from typer.models import CommandInfo, TyperInfo
-
-from csm_console import __version__
-from csm_console.cli.state import CliState
-from csm_console.errors import EXIT_CODES, CsmError, StoreUnavailable
-
-try:  # Typer 0.29 coerces the plain option values without pydantic (cli/params.py)
-    from csm_console.cli.params import plain_values
-
-    plain_values()
-except (ImportError, AttributeError):  # another Typer: its own coercion, as it comes
-    pass
-
-# Every command of `csm`, in the order of its help: the name, the module under csm_console.cli
-# that defines it, and the module's attribute (a Typer app for a command group, a function for
-# one command).  A module is imported only when one of its commands is used (or the help lists
-# them all), so a command module imports its services at the top like any module, and
-# `csm --version` loads none of them.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("db_cmd", "init"),
-    "demo": ("db_cmd", "demo"),
-    "report": ("report_cmd", "report"),
-    "db": ("db_cmd", "db_app"),
-    "config": ("config_cmd", "app"),
-    "tickets": ("tickets_cmd", "app"),
-    "import": ("transfer_cmd", "import_app"),
-    "export": ("transfer_cmd", "export_app"),
-    "kb": ("kb_cmd", "app"),
-    "templates": ("templates_cmd", "app"),
-    "macros": ("macros_cmd", "app"),
-    "agents": ("people_cmd", "agents_app"),
-    "teams": ("people_cmd", "teams_app"),
-    "customers": ("people_cmd", "customers_app"),
-    "rules": ("rules_cmd", "app"),
-    "automations": ("automations_cmd", "app"),
-    "sla": ("sla_cmd", "app"),
-    "calendars": ("calendars_cmd", "app"),
-    "mail": ("mail_cmd", "app"),
-    "worker": ("mail_fetch_cmd", "worker"),
-    "dev": ("dev_cmd", "app"),
-    "audit": ("audit_cmd", "app"),
-}
-
-# Commands that a module adds to a group another module defines: the group's name, then each
-# command's name, module and function, or Typer app (named `..._app`) for a group of its own
-# (`csm mail fetch` and `watch` live beside the intake's `csm mail` commands, in a module of
-# their own).  Each module is imported when one of its commands is used (_LazyGroup).
-GROUP_EXTRAS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "mail": (
-        ("fetch", "mail_fetch_cmd", "fetch"),
-        ("watch", "mail_fetch_cmd", "watch"),
-        ("send", "outbox_cmd", "send"),
-        ("outbox", "outbox_cmd", "outbox_app"),
-    ),
-    "tickets": (
-        ("attachments", "ticket_mail", "attachments"),
-        ("attachment", "ticket_mail", "attachment_app"),
-        ("macro", "ticket_macro", "macro"),
-    ),
-}
-
-
-def load_command(name: str) -> Any:
-    """The Click command `name` of COMMANDS, built from its module as `add_typer` (a group) or
-    `command` (a function) would have built it; a group's subcommands are built when used
-    (_LazyGroup)."""
-    module, attribute = COMMANDS[name]
-    target = getattr(importlib.import_module(f"csm_console.cli.{module}"), attribute)
-    holder = typer.Typer(rich_markup_mode=None)
-    if isinstance(target, typer.Typer):
-        shell = typer.Typer()  # the group itself (help, callback, options), no subcommands
-        shell.info, shell.registered_callback = target.info, target.registered_callback
-        holder.add_typer(shell, name=name, cls=_LazyGroup)
-    else:
-        holder.command(name)(target)
-    holder.callback()(lambda: None)  # a group, even for one command
-    command = typer.main.get_group(holder).commands[name]
-    if isinstance(target, typer.Typer):
-        assert isinstance(command, _LazyGroup)
-        command.pending = _subcommands(holder, target, GROUP_EXTRAS.get(name, ()))
-    return command
-
-
-def _subcommands(
-    holder: typer.Typer, target: typer.Typer, extras: tuple[tuple[str, str, str], ...]
-) -> dict[str, Callable[[], Any]]:
-    """How to build each subcommand of the group `target` (its own, then GROUP_EXTRAS'), in
-    the order of its help, as Typer builds them for `holder`."""
-    short, markup = holder.pretty_exceptions_short, holder.rich_markup_mode
-
-    def command(info: CommandInfo) -> Callable[[], Any]:
-        return lambda: typer.main.get_command_from_info(
-            info, pretty_exceptions_short=short, rich_markup_mode=markup
-        )
-
-    def group(info: TyperInfo) -> Callable[[], Any]:
-        return lambda: typer.main.get_group_from_info(
-            info,
-            pretty_exceptions_short=short,
-            rich_markup_mode=markup,
-            suggest_commands=holder.suggest_commands,
-        )
-
-    def extra(name: str, module: str, attribute: str) -> Callable[[], Any]:
-        def build() -> Any:
-            found = getattr(importlib.import_module(f"csm_console.cli.{module}"), attribute)
-            if isinstance(found, typer.Typer):  # a group of its own (`csm mail outbox`)
-                return group(TyperInfo(found, name=name))()
-            return command(CommandInfo(name=name, callback=found))()
-
-        return build
-
-    built: dict[str, Callable[[], Any]] = {}
-    for info in target.registered_commands:
-        assert info.callback is not None
-        built[info.name or typer.main.get_command_name(info.callback.__name__)] = command(info)
-    for extra_name, module, attribute in extras:
-        if not attribute.endswith("_app"):
-            built.setdefault(extra_name, extra(extra_name, module, attribute))
-    for group_info in target.registered_groups:
-        instance = group_info.typer_instance
-        group_name = group_info.name or (instance.info.name if instance else None)
-        assert isinstance(group_name, str), "a command group of csm has a name"
-        built[group_name] = group(group_info)
-    for extra_name, module, attribute in extras:  # groups after groups, as `add_typer` puts them
-        built.setdefault(extra_name, extra(extra_name, module, attribute))
-    return built
-
-
-class _LazyGroup(TyperGroup):
-    """A command group of COMMANDS whose subcommands Typer builds only when one is used: to
-    build one, Typer evaluates its function's annotations and builds its options, so
-    `csm tickets list` builds `list` alone, not all 18 (nor imports the modules of `csm
-    tickets attachments` and `macro`).  Listing them (the help, completion) builds them all."""
-
-    pending: dict[str, Callable[[], Any]]
-
-    def list_commands(self, ctx: Any) -> list[str]:
-        return [*self.pending] or super().list_commands(ctx)
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in self.commands and cmd_name in self.pending:
-            self.add_command(self.pending[cmd_name](), cmd_name)
-        return super().get_command(ctx, cmd_name)
-
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        if args and args[0] not in self.pending:  # a typo: Typer suggests from all commands
-            for name in self.pending:
-                self.get_command(ctx, name)
-        return super().resolve_command(ctx, args)
-
-
-# What `csm --help` says of each command of COMMANDS: the first paragraph of its own help, so
-# that listing the commands loads none of their modules (tests/cli/test_cli_help.py checks
-# each against the command's help).  A command without an entry here is loaded to list it.
-SUMMARIES: dict[str, str] = {
-    "init": "Create the store's schema (or upgrade it), optionally loading the sample data.",
-    "demo": "Open the console on a sample store of its own (created and seeded on first run), "
-    "as the sample L1 operator `demo`.  Without a terminal it prints what the store holds.",
-    "report": "The service metrics of a period: first response and resolution times (median, "
-    "p90), FCR, CSAT, repeat contacts, SLA compliance, and the backlog now.",
-    "db": "Schema migrations of the store.",
-    "config": "Show the effective settings and where they come from.",
-    "tickets": "List, show and work tickets.",
-    "import": "Import tickets from JSON, NDJSON or CSV.",
-    "export": "Export tickets as JSON, NDJSON or CSV.",
-    "kb": "Knowledge base: search, show, import, add, edit, delete, reindex.",
-    "templates": "Reply templates: list, show, add, edit, render for a ticket.",
-    "macros": "Macros: a reply and actions applied with one key: list, show, add, edit, remove.",
-    "agents": "Agents: list, add, bind, deactivate.",
-    "teams": "Teams: list, add.",
-    "customers": "Customers: list, show, set.",
-    "rules": "Routing rules for new tickets: list, add, remove, move, test.",
-    "automations": "Automations: act on tickets that match a condition (time terms such as "
-    "`updated:>3d`): list, add, remove, enable, disable, test, run.",
-    "sla": "SLA policies: list, set.",
-    "calendars": "Business-hours calendars for SLA clocks: list, show, set, remove, use.",
-    "worker": "The one long-running worker: fetch mail when mailboxes have an imap_url, send "
-    "the outbox when smtp_url is set, and run the automations every minute, until Ctrl-C or "
-    "SIGTERM.",
-    "dev": "Developer tools: synthetic data for load tests.",
-    "audit": "The audit trail: verify its hash chain.",
-    "mail": "E-mail: take mail in (a mail server's pipe, files, IMAP), send the outbox; the "
-    "quarantine.",
-}
-
-
-class _CsmGroup(TyperGroup):
-    """Loads each command when it is used (COMMANDS), and runs every command under one error
-    handler: no traceback for a user error."""
-
-    def list_commands(self, ctx: Any) -> list[str]:
-        return [*COMMANDS, *(name for name in super().list_commands(ctx) if name not in COMMANDS)]
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in self.commands and cmd_name in COMMANDS:
-            self.add_command(load_command(cmd_name), cmd_name)
-        return super().get_command(ctx, cmd_name)
-
-    def format_commands(self, ctx: Any, formatter: Any) -> None:
-        """The commands and what each does (as Click lists them), from SUMMARIES: listing
-        them loads none of their modules."""
-        listed = [(name, self._listed(ctx, name)) for name in self.list_commands(ctx)]
-        shown = [(name, command) for name, command in listed if command and not command.hidden]
-        if shown:
-            limit = formatter.width - 6 - max(len(name) for name, _ in shown)
-            with formatter.section("Commands"):
-                formatter.write_dl([(n, c.get_short_help_str(limit)) for n, c in shown])
-
-    def _listed(self, ctx: Any, name: str) -> Any:
-        if name in SUMMARIES and name not in self.commands:
-            return TyperCommand(name, help=SUMMARIES[name])  # a stand-in, for its help line
-        return self.get_command(ctx, name)
-
-    def make_context(self, info_name: Any, args: Any, *rest: Any, **kwargs: Any) -> Any:
-        for arg in args:
-            if _SURROGATE.search(arg):  # bytes that were not UTF-8 (Python's surrogateescape)
-                _fail(f"the argument {arg!r} is not valid UTF-8 text", 2)
-        try:  # `csm --help | head -1`: the help is written while the options are parsed
-            return super().make_context(info_name, args, *rest, **kwargs)
-        except BrokenPipeError:
-            _reader_gone()
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except CsmError as error:
-            if error.exit_code == 0:  # nothing to do: said on stderr, and not an error
-                typer.echo(error.message, err=True)
-                raise SystemExit(0) from None
-            _fail(error.message, error.exit_code)
-        except BrokenPipeError:
-            _reader_gone()
-        except KeyboardInterrupt:
-            _fail("interrupted", 130)
-        except Exception as error:
-            if type(error).__module__.startswith(("typer", "click")):
-                raise  # usage errors and typer.Exit: the runner prints the usage, exits 2 (or 0)
-            # A store error comes from SQLAlchemy, so it is loaded by then: never import it here
-            # (`csm --version` ends with typer.Exit and would pay for importing it).
-            if "sqlalchemy" in sys.modules:
-                from sqlalchemy import exc
-
-                if isinstance(error, exc.OperationalError | exc.InterfaceError):
-                    _fail(
-                        StoreUnavailable(f"store error: {str(error.orig).splitlines()[0]}").message,
-                        6,
-                    )
-            if os.environ.get("CSM_DEBUG"):
-                raise
-            first = (str(error).strip().splitlines() or [""])[0]
-            _fail(
-                "unexpected error (a bug; please report it; CSM_DEBUG=1 shows the traceback): "
-                f"{type(error).__name__}: {first}",
-                1,
-            )
-        finally:
-            obj = ctx.obj
-            if isinstance(obj, CliState):
-                obj.close()
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _reader_gone() -> NoReturn:
-    """`csm ... | head -1`: the reader of stdout went away, which is a normal end (exit 0,
-    nothing on stderr)."""
-    _stdout_to_devnull()
-    raise SystemExit(0)
-
-
-def _stdout_to_devnull() -> None:
-    """What is still buffered for a stdout whose reader has gone goes to /dev/null, so that
-    flushing it when Python exits does not fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # no real stdout (a test runner's buffer): nothing to flush
-        pass
-
-
-def _fail(message: str, code: int) -> None:
-    # on failure only (its patterns take 25 ms to compile); a message may quote customer text
-    from csm_console.domain.text import sanitize
-
-    typer.echo(f"csm: {sanitize(message)}", err=True)
-    raise SystemExit(code)
-
-
-app = typer.Typer(
-    cls=_CsmGroup,
-    name="csm",
-    help="csm: a keyboard-first console and CLI for customer-service teams.",
-    no_args_is_help=False,
-    invoke_without_command=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    epilog="Exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items()),
-)
-
-
-@app.callback()
-def main(
-    ctx: typer.Context,
-    db: str | None = typer.Option(
-        None,
-        "--db",
-        metavar="URL",
-        help="Store URL (sqlite:///PATH or postgresql://...). "
-        "Default: CSM_DATABASE_URL, the config file, then a SQLite file in the user data dir.",
-    ),
-    as_agent: str | None = typer.Option(
-        None, "--as", metavar="HANDLE", help="Act as this agent (default: CSM_AGENT, config file)."
-    ),
-    config: str | None = typer.Option(
-        None,
-        "--config",
-        metavar="PATH",
-        help="Config file (default: CSM_CONFIG_FILE, then the user config dir).",
-    ),
-    theme: str | None = typer.Option(
-        None,
-        "--theme",
-        metavar="NAME",
-        help="Console theme: csm-dark, csm-light, csm-contrast "
-        "or a Textual theme (default: CSM_THEME, the config file, csm-dark).",
-    ),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    ctx.obj = CliState(config_file=config, database_url=db, agent=as_agent, theme=theme)
-    if version:
-        typer.echo(f"csm {__version__}")
-        raise typer.Exit()
-    if ctx.invoked_subcommand is None:
-        # the console's module (and with it the store) only when no command is given
-        from csm_console.cli.console_cmd import has_terminal, open_console
-
-        if not has_terminal():
-            typer.echo(ctx.get_help())
-            return
-        state = ctx.obj
-        open_console(state, state.store(), agent=state.settings().agent, theme=state.theme)
+from csm_console.cli.guard import flush_at_exit
+from csm_console.cli.quick import plain_list
 
 
 def run() -> None:
     try:
-        app(prog_name="csm")
-    except SystemExit:
-        # The last of the output may still be in stdout's buffer: a reader that has gone by
-        # now is a normal end too, not exit 120 and "Exception ignored" from the interpreter.
+        plain = plain_list(sys.argv[1:], os.environ)
+        if plain is not None:
+            plain.run()
+            raise SystemExit(0)  # as Click ends a command that returns
+        gc.disable()  # no collection passes while Typer and the commands' table are imported
         try:
-            sys.stdout.flush()
-        except BrokenPipeError:
-            _stdout_to_devnull()  # and the exit code is the command's own
+            from csm_console.cli.app import run_app
+        finally:
+            gc.enable()
+        run_app()
+    except SystemExit:
+        flush_at_exit()
         raise
+
+
+def __getattr__(name: str) -> Any:
+    """`from csm_console.cli.main import app` (and COMMANDS, SUMMARIES, load_command ...): the
+    names of the Typer app, from cli/app.py, as they were when it lived here."""
+    if name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from csm_console.cli import app
+
+    try:
+        return getattr(app, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -8,7 +8,6 @@ a formula gets a leading `'` (unless a raw export is asked for, for a round trip
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import sys
@@ -117,6 +116,8 @@ def write_records(
     against formula injection, unless `raw` (values exactly as stored)."""
     count = 0
     if fmt == "csv":
+        import csv  # here: only CSV needs it
+
         writer = csv.writer(stream)
         writer.writerow(fields)
         for item in records:

@@ -18,6 +18,8 @@ from typing import Any
 from typer._coercion import RuntimeParam, build_runtime_param
 from typer.core import _TyperParameter
 
+from csm_console.cli.quick import plain_int
+
 _PLAIN_TYPES = (str, int, bool)
 _UNKNOWN = object()
 
@@ -40,7 +42,7 @@ class _PlainValue(RuntimeParam):
             return value if type(value) is str else _UNKNOWN
         if kind is bool:
             return value if type(value) is bool else _UNKNOWN
-        number = _decimal(value)
+        number = plain_int(value)
         if number is None:
             return _UNKNOWN
         info = self.parameter_info
@@ -49,21 +51,6 @@ class _PlainValue(RuntimeParam):
         ):
             return _UNKNOWN  # Typer's error (or its clamping)
         return number
-
-
-def _decimal(value: Any) -> int | None:
-    """An int, or a str of at most 18 ASCII digits (an optional minus, no leading zero): as an
-    int."""
-    if type(value) is int:
-        return value
-    if type(value) is not str:
-        return None
-    digits = value[1:] if value.startswith("-") else value
-    if not (digits.isascii() and digits.isdigit()) or (len(digits) > 1 and digits[0] == "0"):
-        return None
-    if len(digits) > 18:  # a huge number (past int()'s digit limit, too): Typer's to refuse
-        return None
-    return int(value)
 
 
 def _plain(param: Any) -> bool:

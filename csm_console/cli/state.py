@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import typer
-
 # Each import below (and inside the methods) happens on first use: `csm --help` and
-# `csm --version` load neither the settings models nor the store (SQLAlchemy).
+# `csm --version` load neither the settings models nor the store (SQLAlchemy), and the plain
+# `csm tickets list` (cli/quick.py) no Typer.
 if TYPE_CHECKING:
+    import typer
+
     from csm_console.config import Settings
     from csm_console.domain.rights import Actor
     from csm_console.store.engine import Store
@@ -23,6 +24,7 @@ class CliState:
     theme: str | None = None
     _settings: Settings | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
+    _schema_checked: bool = field(default=False, repr=False)
 
     def settings(self) -> Settings:
         if self._settings is None:
@@ -48,10 +50,11 @@ class CliState:
             from csm_console.store.engine import Store
 
             self._store = Store(self.settings().database_url, mail=self.settings().mail)
-        if check_schema:
+        if check_schema and not self._schema_checked:  # once: a list asks for the store twice
             from csm_console.store.migrate import check_schema as check
 
             check(self._store)
+            self._schema_checked = True
         return self._store
 
     def actor(self) -> Actor:

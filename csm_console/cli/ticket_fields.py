@@ -9,7 +9,7 @@ from typing import Any
 from csm_console.domain.durations import iso_utc
 from csm_console.domain.stored import shown_invalid
 from csm_console.errors import UsageError
-from csm_console.services.records import TicketRow
+from csm_console.services.ticket_row import TicketRow
 
 
 def _sla_state(row: TicketRow, now: datetime) -> str:

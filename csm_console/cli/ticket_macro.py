@@ -1,5 +1,5 @@
 """`csm tickets macro ID... NAME`: apply a macro from the shell (a command of the tickets
-group, `GROUP_EXTRAS` in cli/main.py).  Each ticket gets the variant for its customer's
+group, `GROUP_EXTRAS` in cli/app.py).  Each ticket gets the variant for its customer's
 language, the macro's reply rendered for it (sent as a public reply: an e-mail ticket's mail is
 queued) and the macro's actions, in one transaction per ticket; `--dry-run` says what would
 change and writes nothing.

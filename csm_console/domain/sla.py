@@ -13,9 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from csm_console.domain.calendar import MAX_DAYS, BusinessCalendar
 from csm_console.domain.model import Priority, Status
+
+# A clock with a calendar is given one (the calendar's module is loaded by then): a ticket list,
+# which shows clocks but counts none, does not load the calendars' module (nor zoneinfo).
+if TYPE_CHECKING:
+    from csm_console.domain.calendar import BusinessCalendar
 
 # A clock that is not running (solved or closed tickets) is stored with this deadline, so that
 # the `sla` sort key is one non-null indexed column; it never leaves the store layer.
@@ -78,6 +83,8 @@ def advance(start: datetime, duration: timedelta, calendar: BusinessCalendar | N
     try:
         return calendar.add(start, duration)
     except ValueError:
+        from csm_console.domain.calendar import MAX_DAYS
+
         return start + timedelta(days=MAX_DAYS)
 
 

@@ -11,8 +11,6 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from csm_console.domain.quoted import split_quoted
-
 # ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/SOS/PM/APC (ESC ] ... BEL or ST),
 # and two-character escapes.  Their 8-bit C1 forms are covered too.
 _ESCAPES = re.compile(
@@ -144,6 +142,8 @@ def guess_language(text: str) -> str:
     least a quarter of the words are Cyrillic, lv when at least a fifth of the Latin words have
     Latvian letters or are common Latvian words, otherwise en.
     """
+    from csm_console.domain.quoted import split_quoted  # here: most sanitising needs none
+
     own = split_quoted(text[:20_000])[0]
     signature = _SIGNATURE.search(own)
     if signature is not None and own[: signature.start()].strip():

@@ -17,11 +17,10 @@ from sqlalchemy import func, select
 
 from csm_console.domain.model import Priority, Status, Tier
 from csm_console.domain.query import Query, Sort
-from csm_console.domain.rights import Actor
 from csm_console.domain.stored import Invalid
 from csm_console.errors import UsageError
 from csm_console.services.clock import utcnow
-from csm_console.services.records import Page, TicketRow
+from csm_console.services.ticket_row import Page, TicketRow
 from csm_console.store.constraints import CHANNELS, CSAT_SCORES
 from csm_console.store.engine import Store
 from csm_console.store.tables import agent, customer, team, ticket, ticket_tag
@@ -36,6 +35,8 @@ from csm_console.store.ticket_query import (
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
     from sqlmodel import Session
+
+    from csm_console.domain.rights import Actor
 
     Reader = Connection | Session  # a Core connection (the list) or an ORM session
 

@@ -12,6 +12,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
@@ -258,7 +259,6 @@ class Store:
         self.mail = mail if mail is not None else MailSettings()
         self.url = parse_store_url(url) if isinstance(url, str) else url
         self.dialect = self.url.get_backend_name()
-        self.display_url = display_url(self.url)
         self._checkpoints = _Checkpoints()
         # SQLite: writers' turn between a bulk job's chunks (store.bulk_turn)
         self.turn = WritersTurn(self.url.database if self.is_sqlite else None)
@@ -308,6 +308,12 @@ class Store:
             )
             self._write_engine = self.engine
             self._scan_engine = self.engine
+
+    @cached_property
+    def display_url(self) -> str:
+        """The URL as people write it, password masked, for messages: made when a message
+        needs it (its masking patterns are compiled then, not at every start)."""
+        return display_url(self.url)
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,4 +1,4 @@
-"""`csm --help` lists every command from `cli/main.py`'s SUMMARIES, without loading the command
+"""`csm --help` lists every command from `cli/app.py`'s SUMMARIES, without loading the command
 modules: the summaries must say what each command's own help says."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from tests.conftest import Cli
 
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_each_summary_says_what_the_command_says(name: str) -> None:
-    assert name in SUMMARIES, f"add {name!r} to SUMMARIES in cli/main.py (csm --help lists it)"
+    assert name in SUMMARIES, f"add {name!r} to SUMMARIES in cli/app.py (csm --help lists it)"
     real = load_command(name)
     stand_in = TyperCommand(name, help=SUMMARIES[name])
     for limit in range(10, 130):  # any terminal width
@@ -34,7 +34,7 @@ def test_help_lists_every_command_in_order(cli: Cli) -> None:
 
 
 def test_a_group_builds_only_the_command_used() -> None:
-    """`csm tickets list` builds `list` alone (cli.main's _LazyGroup); the help lists them all."""
+    """`csm tickets list` builds `list` alone (cli.app's _LazyGroup); the help lists them all."""
     import typer
 
     group = load_command("tickets")

@@ -12,7 +12,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from csm_console.cli import plain_table
-from csm_console.cli.tickets_cmd import _rich_table
+from csm_console.cli.listing import _rich_table
 from csm_console.domain.text import sanitize
 from tests.hostile import hostile_cases
 

@@ -49,6 +49,7 @@ from csm_console.services.ticket_core import (
     stamp_status,
     team_calendar,
 )
+from csm_console.store import bulk_moves
 from csm_console.store.engine import Store
 from csm_console.store.models import AUDIT_COLUMNS, Agent, AuditEvent, Team, Ticket
 from csm_console.store.ticket_query import compile_query
@@ -266,6 +267,7 @@ def apply(
 
 
 _TICKET = Ticket.__table__
+_TEAM = Team.__table__
 _AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
@@ -279,95 +281,163 @@ def _move_chunk(
     batch_id: str,
     now: datetime,
 ) -> int:
-    """One transaction: lock the still-pending tickets among `ids`, audit them, move them."""
+    """One transaction: lock the still-pending tickets among `ids`, audit them, move them.
+
+    On PostgreSQL the tickets whose clocks keep their calendar (nearly always all of them) move
+    in one statement (`store.bulk_moves`); the rest, and every ticket on SQLite, are read,
+    recounted when their new team keeps another calendar, audited and moved statement by
+    statement (`_move_rows`)."""
     with store.write() as session:
         fresh = reload_actor(session, actor)
         target = _target(session, to)
         conditions = _pending(query, fresh, target, now)
-        chosen = (
-            select(_TICKET.c.id, _TICKET.c.team_id, _TICKET.c.status)
-            .where(_TICKET.c.id.in_(ids), *conditions)
-            .order_by(_TICKET.c.id)
-        )
-        if store.is_postgres:
-            # plain FOR UPDATE, not SKIP LOCKED: a ticket somebody is saving right now is
-            # waited for and then re-checked against the query, never silently left behind
-            chosen = chosen.with_for_update(of=_TICKET)
-        rows = session.execute(chosen).all()
-        if not rows:
-            return 0
-        moving = [r.id for r in rows]
         new_team = (
             target.team_id
             if target.team_id is not None and target.role != Role.ADMIN.value
             else None
         )
-        team_moves = [r.id for r in rows if new_team is not None and r.team_id != new_team]
-        opening = [r.id for r in rows if r.status == Status.NEW.value]
-        connection = session.connection()
-
-        def audit(field: str, which: list[int], old: Any, new: Any, joins: Any) -> None:
-            connection.execute(
-                insert(_AUDIT).from_select(
-                    AUDIT_COLUMNS,
-                    select(
-                        _TICKET.c.id,
-                        literal(fresh.id, Integer()),
-                        literal("reassign", String()),
-                        literal(field, String()),
-                        old,
-                        new,
-                        literal(now, UTCDateTime()),
-                        literal(batch_id, String()),
-                        _TICKET.c.version + 1,
-                    )
-                    .select_from(joins)
-                    .where(_TICKET.c.id.in_(which))
-                    .order_by(_TICKET.c.id),
-                )
+        moved = 0
+        if store.is_postgres:
+            same_clock, others = _same_calendar(session, new_team)
+            moved = bulk_moves.move_chunk_postgres(
+                session.connection(),
+                ids=ids,
+                pending=[*conditions, *same_clock],
+                actor_id=fresh.id,
+                target_id=_id(target),
+                target_handle=target.handle,
+                new_team=new_team,
+                now=now,
+                batch_id=batch_id,
             )
-
-        holder = Agent.__table__.alias("old_holder")
-        audit(
-            "assignee",
-            moving,
-            holder.c.handle,
-            literal(target.handle, String()),
-            _TICKET.outerjoin(holder, holder.c.id == _TICKET.c.assignee_id),
+            if not others:
+                return moved
+        return moved + _move_rows(
+            session,
+            actor=fresh,
+            target=target,
+            conditions=conditions,
+            ids=ids,
+            new_team=new_team,
+            batch_id=batch_id,
+            now=now,
         )
-        values: dict[str, Any] = {
-            "assignee_id": target.id,
-            "version": _TICKET.c.version + 1,
-            "updated_at": now,
-        }
-        if team_moves:
-            old_team = Team.__table__.alias("old_team")
-            new_name = session.execute(
-                select(col(Team.name)).where(col(Team.id) == new_team)
-            ).scalar_one()
-            audit(
-                "team",
-                team_moves,
-                old_team.c.name,
-                literal(new_name, String()),
-                _TICKET.outerjoin(old_team, old_team.c.id == _TICKET.c.team_id),
+
+
+def _move_rows(
+    session: Session,
+    *,
+    actor: Actor,
+    target: Agent,
+    conditions: list[Any],
+    ids: Sequence[int],
+    new_team: int | None,
+    batch_id: str,
+    now: datetime,
+) -> int:
+    """Lock the still-pending tickets among `ids`, recount their clocks if need be, audit them
+    (one `INSERT ... SELECT` per kind of change) and move them (one `UPDATE`)."""
+    chosen = (
+        select(_TICKET.c.id, _TICKET.c.team_id, _TICKET.c.status)
+        .where(_TICKET.c.id.in_(ids), *conditions)
+        .order_by(_TICKET.c.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # plain FOR UPDATE, not SKIP LOCKED: a ticket somebody is saving right now is
+        # waited for and then re-checked against the query, never silently left behind
+        chosen = chosen.with_for_update(of=_TICKET)
+    rows = session.execute(chosen).all()
+    if not rows:
+        return 0
+    moving = [r.id for r in rows]
+    team_moves = [r.id for r in rows if new_team is not None and r.team_id != new_team]
+    opening = [r.id for r in rows if r.status == Status.NEW.value]
+    connection = session.connection()
+
+    def audit(field: str, which: list[int], old: Any, new: Any, joins: Any) -> None:
+        connection.execute(
+            insert(_AUDIT).from_select(
+                AUDIT_COLUMNS,
+                select(
+                    _TICKET.c.id,
+                    literal(actor.id, Integer()),
+                    literal("reassign", String()),
+                    literal(field, String()),
+                    old,
+                    new,
+                    literal(now, UTCDateTime()),
+                    literal(batch_id, String()),
+                    _TICKET.c.version + 1,
+                )
+                .select_from(joins)
+                .where(_TICKET.c.id.in_(which))
+                .order_by(_TICKET.c.id),
             )
-            values["team_id"] = new_team
-            _recount_clocks(session, team_moves, new_team)
-        if opening:
-            audit(
-                "status",
-                opening,
-                literal(Status.NEW.value, String()),
-                literal(Status.OPEN.value, String()),
-                _TICKET,
-            )
-            values["status"] = case(
-                (_TICKET.c.status == Status.NEW.value, Status.OPEN.value),
-                else_=_TICKET.c.status,
-            )
-        connection.execute(update(_TICKET).where(_TICKET.c.id.in_(moving)).values(values))
-        return len(moving)
+        )
+
+    holder = Agent.__table__.alias("old_holder")
+    audit(
+        "assignee",
+        moving,
+        holder.c.handle,
+        literal(target.handle, String()),
+        _TICKET.outerjoin(holder, holder.c.id == _TICKET.c.assignee_id),
+    )
+    values: dict[str, Any] = {
+        "assignee_id": target.id,
+        "version": _TICKET.c.version + 1,
+        "updated_at": now,
+    }
+    if team_moves:
+        old_team = Team.__table__.alias("old_team")
+        new_name = session.execute(
+            select(col(Team.name)).where(col(Team.id) == new_team)
+        ).scalar_one()
+        audit(
+            "team",
+            team_moves,
+            old_team.c.name,
+            literal(new_name, String()),
+            _TICKET.outerjoin(old_team, old_team.c.id == _TICKET.c.team_id),
+        )
+        values["team_id"] = new_team
+        _recount_clocks(session, team_moves, new_team)
+    if opening:
+        audit(
+            "status",
+            opening,
+            literal(Status.NEW.value, String()),
+            literal(Status.OPEN.value, String()),
+            _TICKET,
+        )
+        values["status"] = case(
+            (_TICKET.c.status == Status.NEW.value, Status.OPEN.value),
+            else_=_TICKET.c.status,
+        )
+    connection.execute(update(_TICKET).where(_TICKET.c.id.in_(moving)).values(values))
+    return len(moving)
+
+
+def _id(agent: Agent) -> int:
+    assert agent.id is not None
+    return agent.id
+
+
+def _same_calendar(session: Session, new_team: int | None) -> tuple[list[Any], bool]:
+    """The condition for the tickets whose clocks need no recount when they move into
+    `new_team` (their team keeps the same calendar, or none when the new team keeps none), and
+    whether other tickets may need one (`_recount_clocks`): none when the tickets keep their
+    teams or when every team keeps the new team's calendar and that is none."""
+    if new_team is None:
+        return [], False
+    calendars = {
+        row.id: row.calendar_id for row in session.execute(select(_TEAM.c.id, _TEAM.c.calendar_id))
+    }
+    kept = calendars.get(new_team)
+    if kept is None and not any(calendars.values()):
+        return [], False
+    of_team = select(_TEAM.c.calendar_id).where(_TEAM.c.id == _TICKET.c.team_id).scalar_subquery()
+    return [of_team.is_not_distinct_from(kept)], True
 
 
 _CLOCKS = (

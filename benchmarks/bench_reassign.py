@@ -12,8 +12,9 @@ assignee_id = ... WHERE id IN (...)` in one transaction moves the same rows back
 baseline (it sets `assignee_id` only: no version, no `updated_at`, no audit, no chunks; on
 PostgreSQL in `replica` mode, so that migration 0013 does not audit it at commit as a write that
 skipped csm, which it did before 2026-12-06 and made the baseline slower than the service).  As a
-reference it also times the same bare UPDATE cut into transactions of 500 rows, which shows what
-the chunking alone costs.  Medians and the ratio are printed, with where the service's time went;
+reference it also times the same bare UPDATE cut into transactions of 500 rows (inside
+`Store.bulk`, as the service: on SQLite one WAL checkpoint at the end), which shows what the
+chunking alone costs.  Medians and the ratio are printed, with where the service's time went;
 with CSM_BENCH_POSTGRES_URL set, the same on PostgreSQL in a scratch database.
 
 The writers' turn: after the timed runs, one more service run moves the tickets back while a
@@ -212,7 +213,7 @@ def measure(
             line += f", before {seconds:.2f} s"
         if not lean:
             # reference: the same bare UPDATE, 500 rows per transaction (there and back again)
-            with clock.measure() as parts:
+            with clock.measure() as parts, store.bulk():  # as the service: one checkpoint
                 bare_update(store, ids, target.id, reassign.CHUNK)
             chunked.append(parts["total"])
             bare_update(store, ids, source.id, len(ids))

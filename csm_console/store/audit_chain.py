@@ -297,6 +297,40 @@ END""",
 )
 
 
+# ------------------------------------------------------------------ leaner links (0019)
+
+# SQLite: the row's links in one UPDATE, hashed from NEW (the values as stored), where 0017's
+# trigger wrote `prev_hash` and then read the row back to write `hash` (two UPDATEs of the row)
+_SQLITE_LEAN_CHAIN = f"""
+CREATE TRIGGER audit_event_chain AFTER INSERT ON audit_event BEGIN
+  INSERT OR IGNORE INTO audit_chain_head (id, last_id, last_hash) VALUES (1, 0, coalesce(
+    (SELECT last_hash FROM audit_chain_head WHERE id = {TRUNK}), ''));
+  UPDATE audit_event SET chain = 1,
+    prev_hash = (SELECT last_hash FROM audit_chain_head WHERE id = 1),
+    hash = csm_audit_hash((SELECT last_hash FROM audit_chain_head WHERE id = 1),
+      {", ".join(f"NEW.{c}" for c in CHAIN_COLUMNS)})
+    WHERE id = NEW.id;
+  UPDATE audit_chain_head SET last_id = NEW.id,
+    last_hash = (SELECT hash FROM audit_event WHERE id = NEW.id) WHERE id = 1;
+END"""
+
+
+def install_lean_links(conn: Connection) -> None:
+    """0019: the chain's row trigger with fewer statements a row (the chain is the same)."""
+    if conn.dialect.name == "postgresql":
+        return
+    conn.execute(text("DROP TRIGGER audit_event_chain"))
+    conn.execute(text(_SQLITE_LEAN_CHAIN))
+
+
+def remove_lean_links(conn: Connection) -> None:
+    """0019 undone: 0017's row trigger again."""
+    if conn.dialect.name == "postgresql":
+        return
+    conn.execute(text("DROP TRIGGER audit_event_chain"))
+    conn.execute(text(_SQLITE_SHARDS_INSTALL[1]))
+
+
 def install_shards(conn: Connection) -> None:
     """The sharded chain's triggers (0017): `audit_event.chain` must exist."""
     pg = conn.dialect.name == "postgresql"

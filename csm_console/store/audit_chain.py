@@ -315,9 +315,42 @@ CREATE TRIGGER audit_event_chain AFTER INSERT ON audit_event BEGIN
 END"""
 
 
+# PostgreSQL: 0017's row function, drawing the id from the sequence named once (0017 looked it
+# up in the catalog for every row: `pg_get_serial_sequence`) and turning the row's time into
+# microseconds once (0017's hash expression did it three times: `csm_audit_part` is inlined
+# with its argument written out wherever the function's body names it)
+_TIME_TEXT = "((extract(epoch FROM NEW.created_at) * 1000000)::bigint)::text"
+_TIME_PART = f"{_PART}({_TIME_TEXT})"
+
+
+def _postgres_lean_chain(sequence: str) -> str:
+    function = _POSTGRES_SHARDS_INSTALL[1]
+    for old, new in (
+        ("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"),
+        ("  prev text;\n", "  prev text;\n  micros text;\n"),
+        (
+            "nextval(pg_get_serial_sequence('audit_event', 'id'))",
+            f"nextval({_quoted(sequence)}::regclass)",
+        ),
+        ("  NEW.hash := ", f"  micros := {_TIME_TEXT};\n  NEW.hash := "),
+        (_TIME_PART, f"{_PART}(micros)"),
+    ):
+        assert function.count(old) == 1, old
+        function = function.replace(old, new)
+    return function
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def install_lean_links(conn: Connection) -> None:
-    """0019: the chain's row trigger with fewer statements a row (the chain is the same)."""
+    """0019: the chain's row trigger with less work a row (the chain is the same)."""
     if conn.dialect.name == "postgresql":
+        sequence = conn.execute(
+            text("SELECT pg_get_serial_sequence('audit_event', 'id')")
+        ).scalar_one()
+        conn.execute(text(_postgres_lean_chain(str(sequence))))
         return
     conn.execute(text("DROP TRIGGER audit_event_chain"))
     conn.execute(text(_SQLITE_LEAN_CHAIN))
@@ -326,6 +359,8 @@ def install_lean_links(conn: Connection) -> None:
 def remove_lean_links(conn: Connection) -> None:
     """0019 undone: 0017's row trigger again."""
     if conn.dialect.name == "postgresql":
+        function = _POSTGRES_SHARDS_INSTALL[1]
+        conn.execute(text(function.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)))
         return
     conn.execute(text("DROP TRIGGER audit_event_chain"))
     conn.execute(text(_SQLITE_SHARDS_INSTALL[1]))

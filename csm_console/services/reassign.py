@@ -241,7 +241,7 @@ def apply(
     change (old values read in SQL, before the update) and moves them with one `UPDATE`.
     """
     with store.read() as session:
-        _, _, survey = _checked(
+        target, _, survey = _checked(
             session, actor, query, to, max_tickets, now or utcnow(), with_ids=True
         )
     result = ReassignResult(batch_id=f"reassign-{uuid.uuid4().hex}")
@@ -253,6 +253,7 @@ def apply(
                 actor=actor,
                 query=query,
                 to=to,
+                target=target,
                 ids=ids[start : start + CHUNK],
                 batch_id=result.batch_id,
                 now=now or utcnow(),
@@ -277,6 +278,7 @@ def _move_chunk(
     actor: Actor,
     query: Query,
     to: str,
+    target: Agent,
     ids: Sequence[int],
     batch_id: str,
     now: datetime,
@@ -284,44 +286,122 @@ def _move_chunk(
     """One transaction: lock the still-pending tickets among `ids`, audit them, move them.
 
     On PostgreSQL the tickets whose clocks keep their calendar (nearly always all of them) move
-    in one statement (`store.bulk_moves`); the rest, and every ticket on SQLite, are read,
-    recounted when their new team keeps another calendar, audited and moved statement by
-    statement (`_move_rows`)."""
+    in one statement (`store.bulk_moves`), which also finds the acting agent and the target as
+    the survey left them (active, the same role and team); when it moves nothing, or leaves
+    tickets whose new team keeps another calendar, the chunk goes on as on SQLite
+    (`_checked_chunk`): the agents re-read (a deactivated one stops the job), and the tickets
+    read, recounted, audited and moved statement by statement (`_move_rows`)."""
     with store.write() as session:
-        fresh = reload_actor(session, actor)
-        target = _target(session, to)
-        conditions = _pending(query, fresh, target, now)
-        new_team = (
-            target.team_id
-            if target.team_id is not None and target.role != Role.ADMIN.value
-            else None
-        )
         moved = 0
         if store.is_postgres:
-            same_clock, others = _same_calendar(session, new_team)
-            moved = bulk_moves.move_chunk_postgres(
+            new_team = _new_team(target)
+            same, other = _calendars(new_team)
+            moved, rest = bulk_moves.move_chunk_postgres(
                 session.connection(),
                 ids=ids,
-                pending=[*conditions, *same_clock],
-                actor_id=fresh.id,
+                pending=[
+                    *_pending(query, actor, target, now),
+                    *_as_surveyed(actor, target, to),
+                    *same,
+                ],
+                left=[*_pending(query, actor, target, now), *other] if other else [],
+                actor_id=actor.id,
                 target_id=_id(target),
                 target_handle=target.handle,
                 new_team=new_team,
                 now=now,
                 batch_id=batch_id,
             )
-            if not others:
+            if moved and not rest:
                 return moved
-        return moved + _move_rows(
-            session,
-            actor=fresh,
-            target=target,
-            conditions=conditions,
-            ids=ids,
-            new_team=new_team,
-            batch_id=batch_id,
-            now=now,
+        return moved + _checked_chunk(
+            session, store, actor=actor, query=query, to=to, ids=ids, batch_id=batch_id, now=now
         )
+
+
+def _new_team(target: Agent) -> int | None:
+    """The team a ticket moves into with `target` (None: it keeps its own)."""
+    if target.team_id is not None and target.role != Role.ADMIN.value:
+        return target.team_id
+    return None
+
+
+_AGENT = Agent.__table__
+
+
+def _as_surveyed(actor: Actor, target: Agent, to: str) -> list[Any]:
+    """Conditions true while the acting agent is active and the target still the one surveyed:
+    active, under that handle, with the same role and team."""
+    a, b = _AGENT.alias("acting"), _AGENT.alias("target")
+    return [
+        select(a.c.id).where(a.c.id == actor.id, a.c.active).exists(),
+        select(b.c.id)
+        .where(
+            b.c.id == target.id,
+            b.c.active,
+            func.lower(b.c.handle) == to.strip().lower(),
+            b.c.role == target.role,
+            b.c.team_id.is_not_distinct_from(target.team_id),
+        )
+        .exists(),
+    ]
+
+
+def _calendars(new_team: int | None) -> tuple[list[Any], list[Any]]:
+    """The conditions for the tickets whose clocks keep their calendar when they move into
+    `new_team` (the team they have keeps the new team's calendar, or both keep none), and for
+    the others (`_recount_clocks`); none when the tickets keep their teams."""
+    if new_team is None:
+        return [], []
+    of = _TEAM.alias("of_ticket")
+    new = _TEAM.alias("new_team")
+    theirs = select(of.c.calendar_id).where(of.c.id == _TICKET.c.team_id).scalar_subquery()
+    kept = select(new.c.calendar_id).where(new.c.id == new_team).scalar_subquery()
+    return [theirs.is_not_distinct_from(kept)], [theirs.is_distinct_from(kept)]
+
+
+def _checked_chunk(
+    session: Session,
+    store: Store,
+    *,
+    actor: Actor,
+    query: Query,
+    to: str,
+    ids: Sequence[int],
+    batch_id: str,
+    now: datetime,
+) -> int:
+    """The chunk with the agents re-read in its transaction (`reload_actor` refuses one made
+    inactive meanwhile), on the road that reads the tickets (`_move_rows`); on PostgreSQL the
+    tickets whose clocks keep their calendar go by the one statement first."""
+    fresh = reload_actor(session, actor)
+    target = _target(session, to)
+    conditions = _pending(query, fresh, target, now)
+    new_team = _new_team(target)
+    moved = 0
+    if store.is_postgres:
+        same, _ = _calendars(new_team)
+        moved, _ = bulk_moves.move_chunk_postgres(
+            session.connection(),
+            ids=ids,
+            pending=[*conditions, *same],
+            actor_id=fresh.id,
+            target_id=_id(target),
+            target_handle=target.handle,
+            new_team=new_team,
+            now=now,
+            batch_id=batch_id,
+        )
+    return moved + _move_rows(
+        session,
+        actor=fresh,
+        target=target,
+        conditions=conditions,
+        ids=ids,
+        new_team=new_team,
+        batch_id=batch_id,
+        now=now,
+    )
 
 
 def _move_rows(
@@ -421,23 +501,6 @@ def _move_rows(
 def _id(agent: Agent) -> int:
     assert agent.id is not None
     return agent.id
-
-
-def _same_calendar(session: Session, new_team: int | None) -> tuple[list[Any], bool]:
-    """The condition for the tickets whose clocks need no recount when they move into
-    `new_team` (their team keeps the same calendar, or none when the new team keeps none), and
-    whether other tickets may need one (`_recount_clocks`): none when the tickets keep their
-    teams or when every team keeps the new team's calendar and that is none."""
-    if new_team is None:
-        return [], False
-    calendars = {
-        row.id: row.calendar_id for row in session.execute(select(_TEAM.c.id, _TEAM.c.calendar_id))
-    }
-    kept = calendars.get(new_team)
-    if kept is None and not any(calendars.values()):
-        return [], False
-    of_team = select(_TEAM.c.calendar_id).where(_TEAM.c.id == _TICKET.c.team_id).scalar_subquery()
-    return [of_team.is_not_distinct_from(kept)], True
 
 
 _CLOCKS = (

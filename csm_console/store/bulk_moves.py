@@ -52,16 +52,20 @@ def move_chunk_postgres(
     *,
     ids: Sequence[int],
     pending: Sequence[Any],
+    left: Sequence[Any] = (),
     actor_id: int,
     target_id: int,
     target_handle: str,
     new_team: int | None,
     now: datetime,
     batch_id: str,
-) -> int:
+) -> tuple[int, int]:
     """Lock, move and audit the tickets among `ids` that still meet `pending` (conditions on
-    the `ticket` table); the number moved.  `new_team`: the team they move into (None: they
-    keep theirs).  Opening a new ticket and the team move are audited as their own changes."""
+    the `ticket` table, and on whatever the caller must still find true, such as the agents);
+    `new_team`: the team they move into (None: they keep theirs).  Opening a new ticket and the
+    team move are audited as their own changes.  Returns how many moved, and how many among
+    `ids` meet `left` (a caller's conditions for the tickets this statement is not to move; 0
+    without them), as the statement found them."""
     t = ticket
     wanted = bindparam("chunk_ids", list(ids), type_=ARRAY(Integer()))
     locked = (
@@ -160,9 +164,15 @@ def move_chunk_postgres(
         .returning(audit_table.c.id)
         .cte("audit")
     )
+    others = (
+        select(func.count()).select_from(t).where(t.c.id == any_(wanted), *left).scalar_subquery()
+        if left
+        else literal(0, Integer())
+    )
     counted = select(
         select(func.count()).select_from(moved).scalar_subquery(),
         select(func.count()).select_from(audit).scalar_subquery(),
+        others,
     )
-    count, _ = conn.execute(counted).one()
-    return int(count)
+    count, _, rest = conn.execute(counted).one()
+    return int(count), int(rest)

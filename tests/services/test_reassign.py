@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import false, func, select, update
+from sqlalchemy import false, func, select, true, update
 
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import Conflict, PermissionDenied, UsageError
@@ -375,9 +375,10 @@ def test_one_statement_chunks_write_what_the_statement_by_statement_road_writes(
     in_one: list[int] = []
     one_statement = reassign.bulk_moves.move_chunk_postgres
 
-    def spy(*args: Any, **kwargs: Any) -> int:
-        in_one.append(one_statement(*args, **kwargs))
-        return in_one[-1]
+    def spy(*args: Any, **kwargs: Any) -> tuple[int, int]:
+        moved, left = one_statement(*args, **kwargs)
+        in_one.append(moved)
+        return moved, left
 
     monkeypatch.setattr(reassign.bulk_moves, "move_chunk_postgres", spy)
     before = state()
@@ -387,9 +388,33 @@ def test_one_statement_chunks_write_what_the_statement_by_statement_road_writes(
     assert reassign.undo(desk, actor=admin, batch_id=one.batch_id).reverted
     again = state()
     # every ticket to the road that reads the tickets first, as if each changed calendar
-    monkeypatch.setattr(reassign, "_same_calendar", lambda *_: ([false()], True))
+    monkeypatch.setattr(reassign, "_calendars", lambda *_: ([false()], [true()]))
     two = reassign.apply(desk, actor=admin, query=query, to="olga")
     assert two.changed == one.changed > 10 and sum(in_one) == one.changed
     by_rows = moved(again, two.batch_id)
     assert by_statement == by_rows
     assert {e[3] for e in by_statement[0]} == {"assignee", "team", "status"}
+
+
+@pytest.mark.parametrize("who", ["actor", "target"])
+def test_an_agent_made_inactive_during_the_job_stops_it_at_the_next_chunk(
+    desk: Store, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    monkeypatch.setattr(reassign, "CHUNK", 5)
+    admin = resolve_actor(desk, "admin")
+    query = parse_query("team:Frontline status:new,open,pending,on_hold -assignee:laura")
+    total = reassign.plan(desk, actor=admin, query=query, to="laura").count
+    assert total > 10
+    handle = "admin" if who == "actor" else "laura"
+
+    def deactivate(chunks: int, changed: int) -> None:
+        if chunks == 1:
+            with desk.write() as session:
+                session.execute(update(Agent).where(Agent.handle == handle).values(active=False))
+
+    error = PermissionDenied if who == "actor" else UsageError
+    with pytest.raises(error, match="inactive"):
+        reassign.apply(desk, actor=admin, query=query, to="laura", after_chunk=deactivate)
+    with desk.write() as session:
+        session.execute(update(Agent).where(Agent.handle == handle).values(active=True))
+    assert reassign.plan(desk, actor=admin, query=query, to="laura").count == total - 5

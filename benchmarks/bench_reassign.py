@@ -21,8 +21,9 @@ The writers' turn: after the timed runs, one more service run moves the tickets 
 thread (a store and connection of its own, as a console) saves a reply on a ticket outside the
 batch every 50 ms; its waits (median and max) say how long a console waits for its turn.
 `--before DIR` (DIR holds an older `csm_console`: `git archive main csm_console | tar -x -C
-DIR`): in each run that code's service moves the same tickets too, in a process of its own on
-the same store, timed inside it, so before and now are measured against the same baseline.
+DIR`): in each run that code's service moves the same tickets too (every other run before this
+code's), in a process of its own on the same store, timed inside it, so before and now are
+measured against the same baseline; the median of the runs' now / before is printed too.
 `--lean`: no reference runs (the chunked bare UPDATE, the service without the summary's trigger).
 `--smoke`: 600 tickets, one run, and every check (all moved, the chain intact).
 """
@@ -139,6 +140,15 @@ def before_apply(code: Path, store: Store, lead: str, query: str, to: str) -> tu
     return float(out["seconds"]), int(out["changed"])
 
 
+def _before_run(
+    kind: str, code: Path, store: Store, lead: str, query: str, to: str, count: int
+) -> str:
+    seconds, changed = before_apply(code, store, lead, query, to)
+    if count and changed != count:
+        raise SystemExit(f"[{kind}] the older code moved {changed}, this one {count}")
+    return f"before {seconds:.2f} s"
+
+
 def _apply(url: str, lead: str, query: str, to: str) -> None:
     """`--before`'s process: one `reassign.apply` with whichever csm_console comes first."""
     import csm_console
@@ -183,7 +193,13 @@ def measure(
     chunked: list[float] = []
     untriggered: list[float] = []
     count = 0
-    for _ in range(runs):
+    ids: list[int] = []
+    for run in range(runs):
+        line = ""
+        if before is not None and run % 2 and ids:  # every other run the older code first
+            line = _before_run(kind, before, store, lead.handle, text_query, target.handle, count)
+            older.append(float(line.split()[1]))
+            bare_update(store, ids, source.id, len(ids))
         with clock.measure() as parts:
             result = reassign.apply(
                 store, actor=actor, query=query, to=target.handle, max_tickets=10**7
@@ -203,14 +219,15 @@ def measure(
         with clock.measure() as parts:
             bare_update(store, ids, source.id, len(ids))
         bare.append(parts["total"])
-        line = f"service {service[-1]['total']:.2f} s, bare UPDATE {bare[-1]:.2f} s"
-        if before is not None:
-            seconds, changed = before_apply(before, store, lead.handle, text_query, target.handle)
-            if changed != count:
-                raise SystemExit(f"[{kind}] the older code moved {changed}, this one {count}")
-            older.append(seconds)
+        line = f"service {service[-1]['total']:.2f} s, bare UPDATE {bare[-1]:.2f} s" + (
+            f", {line} (ran first)" if line else ""
+        )
+        if before is not None and len(older) < len(service):
+            line += ", " + _before_run(
+                kind, before, store, lead.handle, text_query, target.handle, count
+            )
+            older.append(float(line.split(", ")[-1].split()[1]))
             bare_update(store, ids, source.id, len(ids))
-            line += f", before {seconds:.2f} s"
         if not lean:
             # reference: the same bare UPDATE, 500 rows per transaction (there and back again)
             with clock.measure() as parts, store.bulk():  # as the service: one checkpoint
@@ -240,9 +257,10 @@ def measure(
     )
     if older:
         then = statistics.median(older)
+        pairs = statistics.median(p["total"] / o for p, o in zip(service, older, strict=True))
         print(
-            f"  before ({before}): {then:.2f} s -> ratio {then / base:.2f}; "
-            f"now / before {median / then:.2f}"
+            f"  before ({before}): {then:.2f} s -> ratio {then / base:.2f}; now / before "
+            f"{median / then:.2f} (medians), {pairs:.2f} (median of the runs' own)"
         )
     if chunked:
         print(

@@ -7,8 +7,9 @@ match and are not yet with the target (so a re-run after a crash finishes the jo
 applying twice, and a ticket changed meanwhile is left alone), writes one audit event per ticket
 and change with `INSERT ... SELECT` (old values read in SQL), and moves them with one `UPDATE`
 that bumps `version` itself (a bulk UPDATE is invisible to the ORM's version counter), all under
-one batch id.  A ticket moving into a team that keeps another business-hours calendar gets its
-clocks recounted in that calendar first, exactly as one assignment does (`move_to_team`).
+one batch id; on PostgreSQL all of that is one statement (`store.bulk_moves`).  A ticket moving
+into a team that keeps another business-hours calendar gets its clocks recounted in that
+calendar first, exactly as one assignment does (`move_to_team`).
 Tickets that start matching after the pass are left to the next run.  `undo` puts back every
 ticket of a batch that nobody changed since, and says why it skipped the others.
 """
@@ -238,7 +239,8 @@ def apply(
     The matching ids are read once, up front, with whatever index suits the query; each chunk
     then takes the next `CHUNK` of them, locks those that still match and are not yet with the
     target (by primary key), writes their audit events with one `INSERT ... SELECT` per kind of
-    change (old values read in SQL, before the update) and moves them with one `UPDATE`.
+    change (old values read in SQL, before the update) and moves them with one `UPDATE` (on
+    PostgreSQL: one statement, `_move_chunk`).
     """
     with store.read() as session:
         target, _, survey = _checked(

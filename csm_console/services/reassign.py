@@ -7,8 +7,9 @@ match and are not yet with the target (so a re-run after a crash finishes the jo
 applying twice, and a ticket changed meanwhile is left alone), writes one audit event per ticket
 and change with `INSERT ... SELECT` (old values read in SQL), and moves them with one `UPDATE`
 that bumps `version` itself (a bulk UPDATE is invisible to the ORM's version counter), all under
-one batch id.  A ticket moving into a team that keeps another business-hours calendar gets its
-clocks recounted in that calendar first, exactly as one assignment does (`move_to_team`).
+one batch id; on PostgreSQL all of that is one statement (`store.bulk_moves`).  A ticket moving
+into a team that keeps another business-hours calendar gets its clocks recounted in that
+calendar first, exactly as one assignment does (`move_to_team`).
 Tickets that start matching after the pass are left to the next run.  `undo` puts back every
 ticket of a batch that nobody changed since, and says why it skipped the others.
 """
@@ -49,6 +50,7 @@ from csm_console.services.ticket_core import (
     stamp_status,
     team_calendar,
 )
+from csm_console.store import bulk_moves
 from csm_console.store.engine import Store
 from csm_console.store.models import AUDIT_COLUMNS, Agent, AuditEvent, Team, Ticket
 from csm_console.store.ticket_query import compile_query
@@ -237,10 +239,11 @@ def apply(
     The matching ids are read once, up front, with whatever index suits the query; each chunk
     then takes the next `CHUNK` of them, locks those that still match and are not yet with the
     target (by primary key), writes their audit events with one `INSERT ... SELECT` per kind of
-    change (old values read in SQL, before the update) and moves them with one `UPDATE`.
+    change (old values read in SQL, before the update) and moves them with one `UPDATE` (on
+    PostgreSQL: one statement, `_move_chunk`).
     """
     with store.read() as session:
-        _, _, survey = _checked(
+        target, _, survey = _checked(
             session, actor, query, to, max_tickets, now or utcnow(), with_ids=True
         )
     result = ReassignResult(batch_id=f"reassign-{uuid.uuid4().hex}")
@@ -252,6 +255,7 @@ def apply(
                 actor=actor,
                 query=query,
                 to=to,
+                target=target,
                 ids=ids[start : start + CHUNK],
                 batch_id=result.batch_id,
                 now=now or utcnow(),
@@ -266,6 +270,7 @@ def apply(
 
 
 _TICKET = Ticket.__table__
+_TEAM = Team.__table__
 _AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
@@ -275,99 +280,229 @@ def _move_chunk(
     actor: Actor,
     query: Query,
     to: str,
+    target: Agent,
     ids: Sequence[int],
     batch_id: str,
     now: datetime,
 ) -> int:
-    """One transaction: lock the still-pending tickets among `ids`, audit them, move them."""
+    """One transaction: lock the still-pending tickets among `ids`, audit them, move them.
+
+    On PostgreSQL the tickets whose clocks keep their calendar (nearly always all of them) move
+    in one statement (`store.bulk_moves`), which also finds the acting agent and the target as
+    the survey left them (active, the same role and team); when it moves nothing, or leaves
+    tickets whose new team keeps another calendar, the chunk goes on as on SQLite
+    (`_checked_chunk`): the agents re-read (a deactivated one stops the job), and the tickets
+    read, recounted, audited and moved statement by statement (`_move_rows`)."""
     with store.write() as session:
-        fresh = reload_actor(session, actor)
-        target = _target(session, to)
-        conditions = _pending(query, fresh, target, now)
-        chosen = (
-            select(_TICKET.c.id, _TICKET.c.team_id, _TICKET.c.status)
-            .where(_TICKET.c.id.in_(ids), *conditions)
-            .order_by(_TICKET.c.id)
-        )
+        moved = 0
         if store.is_postgres:
-            # plain FOR UPDATE, not SKIP LOCKED: a ticket somebody is saving right now is
-            # waited for and then re-checked against the query, never silently left behind
-            chosen = chosen.with_for_update(of=_TICKET)
-        rows = session.execute(chosen).all()
-        if not rows:
-            return 0
-        moving = [r.id for r in rows]
-        new_team = (
-            target.team_id
-            if target.team_id is not None and target.role != Role.ADMIN.value
-            else None
+            new_team = _new_team(target)
+            same, other = _calendars(new_team)
+            moved, rest = bulk_moves.move_chunk_postgres(
+                session.connection(),
+                ids=ids,
+                pending=[
+                    *_pending(query, actor, target, now),
+                    *_as_surveyed(actor, target, to),
+                    *same,
+                ],
+                left=[*_pending(query, actor, target, now), *other] if other else [],
+                actor_id=actor.id,
+                target_id=_id(target),
+                target_handle=target.handle,
+                new_team=new_team,
+                now=now,
+                batch_id=batch_id,
+            )
+            if moved and not rest:
+                return moved
+        return moved + _checked_chunk(
+            session, store, actor=actor, query=query, to=to, ids=ids, batch_id=batch_id, now=now
         )
-        team_moves = [r.id for r in rows if new_team is not None and r.team_id != new_team]
-        opening = [r.id for r in rows if r.status == Status.NEW.value]
-        connection = session.connection()
 
-        def audit(field: str, which: list[int], old: Any, new: Any, joins: Any) -> None:
-            connection.execute(
-                insert(_AUDIT).from_select(
-                    AUDIT_COLUMNS,
-                    select(
-                        _TICKET.c.id,
-                        literal(fresh.id, Integer()),
-                        literal("reassign", String()),
-                        literal(field, String()),
-                        old,
-                        new,
-                        literal(now, UTCDateTime()),
-                        literal(batch_id, String()),
-                        _TICKET.c.version + 1,
-                    )
-                    .select_from(joins)
-                    .where(_TICKET.c.id.in_(which))
-                    .order_by(_TICKET.c.id),
+
+def _new_team(target: Agent) -> int | None:
+    """The team a ticket moves into with `target` (None: it keeps its own)."""
+    if target.team_id is not None and target.role != Role.ADMIN.value:
+        return target.team_id
+    return None
+
+
+_AGENT = Agent.__table__
+
+
+def _as_surveyed(actor: Actor, target: Agent, to: str) -> list[Any]:
+    """Conditions true while the acting agent is active and the target still the one surveyed:
+    active, under that handle, with the same role and team."""
+    a, b = _AGENT.alias("acting"), _AGENT.alias("target")
+    return [
+        select(a.c.id).where(a.c.id == actor.id, a.c.active).exists(),
+        select(b.c.id)
+        .where(
+            b.c.id == target.id,
+            b.c.active,
+            func.lower(b.c.handle) == to.strip().lower(),
+            b.c.role == target.role,
+            b.c.team_id.is_not_distinct_from(target.team_id),
+        )
+        .exists(),
+    ]
+
+
+def _calendars(new_team: int | None) -> tuple[list[Any], list[Any]]:
+    """The conditions for the tickets whose clocks keep their calendar when they move into
+    `new_team` (the team they have keeps the new team's calendar, or both keep none), and for
+    the others (`_recount_clocks`); none when the tickets keep their teams."""
+    if new_team is None:
+        return [], []
+    of = _TEAM.alias("of_ticket")
+    new = _TEAM.alias("new_team")
+    theirs = select(of.c.calendar_id).where(of.c.id == _TICKET.c.team_id).scalar_subquery()
+    kept = select(new.c.calendar_id).where(new.c.id == new_team).scalar_subquery()
+    return [theirs.is_not_distinct_from(kept)], [theirs.is_distinct_from(kept)]
+
+
+def _checked_chunk(
+    session: Session,
+    store: Store,
+    *,
+    actor: Actor,
+    query: Query,
+    to: str,
+    ids: Sequence[int],
+    batch_id: str,
+    now: datetime,
+) -> int:
+    """The chunk with the agents re-read in its transaction (`reload_actor` refuses one made
+    inactive meanwhile), on the road that reads the tickets (`_move_rows`); on PostgreSQL the
+    tickets whose clocks keep their calendar go by the one statement first."""
+    fresh = reload_actor(session, actor)
+    target = _target(session, to)
+    conditions = _pending(query, fresh, target, now)
+    new_team = _new_team(target)
+    moved = 0
+    if store.is_postgres:
+        same, _ = _calendars(new_team)
+        moved, _ = bulk_moves.move_chunk_postgres(
+            session.connection(),
+            ids=ids,
+            pending=[*conditions, *same],
+            actor_id=fresh.id,
+            target_id=_id(target),
+            target_handle=target.handle,
+            new_team=new_team,
+            now=now,
+            batch_id=batch_id,
+        )
+    return moved + _move_rows(
+        session,
+        actor=fresh,
+        target=target,
+        conditions=conditions,
+        ids=ids,
+        new_team=new_team,
+        batch_id=batch_id,
+        now=now,
+    )
+
+
+def _move_rows(
+    session: Session,
+    *,
+    actor: Actor,
+    target: Agent,
+    conditions: list[Any],
+    ids: Sequence[int],
+    new_team: int | None,
+    batch_id: str,
+    now: datetime,
+) -> int:
+    """Lock the still-pending tickets among `ids`, recount their clocks if need be, audit them
+    (one `INSERT ... SELECT` per kind of change) and move them (one `UPDATE`)."""
+    chosen = (
+        select(_TICKET.c.id, _TICKET.c.team_id, _TICKET.c.status)
+        .where(_TICKET.c.id.in_(ids), *conditions)
+        .order_by(_TICKET.c.id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # plain FOR UPDATE, not SKIP LOCKED: a ticket somebody is saving right now is
+        # waited for and then re-checked against the query, never silently left behind
+        chosen = chosen.with_for_update(of=_TICKET)
+    rows = session.execute(chosen).all()
+    if not rows:
+        return 0
+    moving = [r.id for r in rows]
+    team_moves = [r.id for r in rows if new_team is not None and r.team_id != new_team]
+    opening = [r.id for r in rows if r.status == Status.NEW.value]
+    connection = session.connection()
+
+    def audit(field: str, which: list[int], old: Any, new: Any, joins: Any) -> None:
+        connection.execute(
+            insert(_AUDIT).from_select(
+                AUDIT_COLUMNS,
+                select(
+                    _TICKET.c.id,
+                    literal(actor.id, Integer()),
+                    literal("reassign", String()),
+                    literal(field, String()),
+                    old,
+                    new,
+                    literal(now, UTCDateTime()),
+                    literal(batch_id, String()),
+                    _TICKET.c.version + 1,
                 )
+                .select_from(joins)
+                .where(_TICKET.c.id.in_(which))
+                .order_by(_TICKET.c.id),
             )
-
-        holder = Agent.__table__.alias("old_holder")
-        audit(
-            "assignee",
-            moving,
-            holder.c.handle,
-            literal(target.handle, String()),
-            _TICKET.outerjoin(holder, holder.c.id == _TICKET.c.assignee_id),
         )
-        values: dict[str, Any] = {
-            "assignee_id": target.id,
-            "version": _TICKET.c.version + 1,
-            "updated_at": now,
-        }
-        if team_moves:
-            old_team = Team.__table__.alias("old_team")
-            new_name = session.execute(
-                select(col(Team.name)).where(col(Team.id) == new_team)
-            ).scalar_one()
-            audit(
-                "team",
-                team_moves,
-                old_team.c.name,
-                literal(new_name, String()),
-                _TICKET.outerjoin(old_team, old_team.c.id == _TICKET.c.team_id),
-            )
-            values["team_id"] = new_team
-            _recount_clocks(session, team_moves, new_team)
-        if opening:
-            audit(
-                "status",
-                opening,
-                literal(Status.NEW.value, String()),
-                literal(Status.OPEN.value, String()),
-                _TICKET,
-            )
-            values["status"] = case(
-                (_TICKET.c.status == Status.NEW.value, Status.OPEN.value),
-                else_=_TICKET.c.status,
-            )
-        connection.execute(update(_TICKET).where(_TICKET.c.id.in_(moving)).values(values))
-        return len(moving)
+
+    holder = Agent.__table__.alias("old_holder")
+    audit(
+        "assignee",
+        moving,
+        holder.c.handle,
+        literal(target.handle, String()),
+        _TICKET.outerjoin(holder, holder.c.id == _TICKET.c.assignee_id),
+    )
+    values: dict[str, Any] = {
+        "assignee_id": target.id,
+        "version": _TICKET.c.version + 1,
+        "updated_at": now,
+    }
+    if team_moves:
+        old_team = Team.__table__.alias("old_team")
+        new_name = session.execute(
+            select(col(Team.name)).where(col(Team.id) == new_team)
+        ).scalar_one()
+        audit(
+            "team",
+            team_moves,
+            old_team.c.name,
+            literal(new_name, String()),
+            _TICKET.outerjoin(old_team, old_team.c.id == _TICKET.c.team_id),
+        )
+        values["team_id"] = new_team
+        _recount_clocks(session, team_moves, new_team)
+    if opening:
+        audit(
+            "status",
+            opening,
+            literal(Status.NEW.value, String()),
+            literal(Status.OPEN.value, String()),
+            _TICKET,
+        )
+        values["status"] = case(
+            (_TICKET.c.status == Status.NEW.value, Status.OPEN.value),
+            else_=_TICKET.c.status,
+        )
+    connection.execute(update(_TICKET).where(_TICKET.c.id.in_(moving)).values(values))
+    return len(moving)
+
+
+def _id(agent: Agent) -> int:
+    assert agent.id is not None
+    return agent.id
 
 
 _CLOCKS = (

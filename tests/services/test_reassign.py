@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, true, update
 
 from csm_console.domain.query import Sort, parse_query
 from csm_console.errors import Conflict, PermissionDenied, UsageError
@@ -324,3 +326,95 @@ def test_a_move_into_another_team_recounts_the_clocks_in_its_calendar(store: Sto
     for bulk, single in pairs:
         assert clocks(bulk) == clocks(single)
     assert reassign.undo(store, actor=desk.root, batch_id=result.batch_id).reverted
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_one_statement_chunks_write_what_the_statement_by_statement_road_writes(
+    desk: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a chunk is one statement (`store.bulk_moves`); the road that reads the
+    tickets first (`_move_rows`, kept for clocks recounted in another calendar) must leave the
+    same tickets and the same audit rows: the same batch moved each way, undone in between."""
+    monkeypatch.setattr(reassign, "CHUNK", 7)
+    admin = resolve_actor(desk, "admin")
+    query = parse_query("team:Frontline tier:L1 status:new,open,pending,on_hold")
+
+    def state() -> dict[int, Any]:
+        with desk.read() as session:
+            rows = session.execute(select(Ticket.id, Ticket.assignee_id, Ticket.team_id,
+                                          Ticket.status, Ticket.version))  # fmt: skip
+            return {r.id: tuple(r[1:]) for r in rows}
+
+    order = {"assignee": 1, "team": 2, "status": 3}
+
+    def moved(before: dict[int, Any], batch: str) -> tuple[list[Any], dict[int, Any]]:
+        """The batch's audit rows (each ticket's in the order of its changes) and the tickets
+        it changed, with versions counted from before the batch."""
+        after = state()
+        with desk.read() as session:
+            events = session.execute(
+                select(AuditEvent.ticket_id, AuditEvent.actor_id, AuditEvent.action,
+                       AuditEvent.field, AuditEvent.old_value, AuditEvent.new_value,
+                       AuditEvent.version, AuditEvent.id)
+                .where(AuditEvent.batch_id == batch)
+            ).all()  # fmt: skip
+        ids = {(e.ticket_id, e.field): e.id for e in events}
+        for ticket_id in {e.ticket_id for e in events}:  # a ticket's changes in their order
+            mine = sorted((ids[k], order[k[1]]) for k in ids if k[0] == ticket_id)
+            assert [rank for _, rank in mine] == sorted(rank for _, rank in mine)
+        rows = sorted(
+            (*e[:6], e.version - before[e.ticket_id][3])
+            for e in sorted(events, key=lambda e: (e.ticket_id, order[e.field]))
+        )
+        changed = {
+            i: (*after[i][:3], after[i][3] - v[3]) for i, v in before.items() if after[i] != v
+        }
+        return rows, changed
+
+    in_one: list[int] = []
+    one_statement = reassign.bulk_moves.move_chunk_postgres
+
+    def spy(*args: Any, **kwargs: Any) -> tuple[int, int]:
+        moved, left = one_statement(*args, **kwargs)
+        in_one.append(moved)
+        return moved, left
+
+    monkeypatch.setattr(reassign.bulk_moves, "move_chunk_postgres", spy)
+    before = state()
+    one = reassign.apply(desk, actor=admin, query=query, to="olga")
+    assert sum(in_one) == one.changed  # each ticket moved by the one statement
+    by_statement = moved(before, one.batch_id)
+    assert reassign.undo(desk, actor=admin, batch_id=one.batch_id).reverted
+    again = state()
+    # every ticket to the road that reads the tickets first, as if each changed calendar
+    monkeypatch.setattr(reassign, "_calendars", lambda *_: ([false()], [true()]))
+    two = reassign.apply(desk, actor=admin, query=query, to="olga")
+    assert two.changed == one.changed > 10 and sum(in_one) == one.changed
+    by_rows = moved(again, two.batch_id)
+    assert by_statement == by_rows
+    assert {e[3] for e in by_statement[0]} == {"assignee", "team", "status"}
+
+
+@pytest.mark.parametrize("who", ["actor", "target"])
+def test_an_agent_made_inactive_during_the_job_stops_it_at_the_next_chunk(
+    desk: Store, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    monkeypatch.setattr(reassign, "CHUNK", 5)
+    admin = resolve_actor(desk, "admin")
+    query = parse_query("team:Frontline status:new,open,pending,on_hold -assignee:laura")
+    total = reassign.plan(desk, actor=admin, query=query, to="laura").count
+    assert total > 10
+    handle = "admin" if who == "actor" else "laura"
+
+    def deactivate(chunks: int, changed: int) -> None:
+        if chunks == 1:
+            with desk.write() as session:
+                session.execute(update(Agent).where(Agent.handle == handle).values(active=False))
+
+    error = PermissionDenied if who == "actor" else UsageError
+    with pytest.raises(error, match="inactive"):
+        reassign.apply(desk, actor=admin, query=query, to="laura", after_chunk=deactivate)
+    with desk.write() as session:
+        session.execute(update(Agent).where(Agent.handle == handle).values(active=True))
+    assert reassign.plan(desk, actor=admin, query=query, to="laura").count == total - 5

@@ -14,7 +14,7 @@ agent deactivated or moved meanwhile claims nothing here).
   claims in other shards commit beside it (one WAL flush for several).
 - SQLite: the select, the update and one multi-row audit insert under `BEGIN IMMEDIATE`.
 
-The pick reads `ix_ticket_claimable` (migration 0019: the unassigned `new` and `open` tickets
+The pick reads `ix_ticket_claimable` (migration 0020: the unassigned `new` and `open` tickets
 by tier, team and queue order): the head of the agent's team's queue and the head of the
 unteamed tickets of its tier, each one index probe, whatever the store's size.  Before, it
 walked the unassigned tickets in SLA order and skipped every more urgent one of the other

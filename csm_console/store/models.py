@@ -163,7 +163,7 @@ Index(
     postgresql_where=text(ACTIVE_CONDITION),
 )
 
-# take-next's pick (store.claims, migration 0019): a team's claimable tickets in queue order, so
+# take-next's pick (store.claims, migration 0020): a team's claimable tickets in queue order, so
 # that a claim reads the head of its own team's queue instead of walking past every more urgent
 # ticket of the other teams and tiers
 CLAIMABLE_CONDITION = "assignee_id IS NULL AND status IN ('new', 'open')"

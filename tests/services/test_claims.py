@@ -153,7 +153,7 @@ def test_claims_follow_the_queue_over_the_teams_and_the_unteamed_tickets(desk: D
 
 
 def test_the_pick_reads_the_claimable_index(desk: Desk) -> None:
-    """The pick's plan probes `ix_ticket_claimable` (migration 0019) on both stores, for an
+    """The pick's plan probes `ix_ticket_claimable` (migration 0020) on both stores, for an
     agent with a team and one without: a plan that walks the unassigned tickets instead costs
     a heap row for every more urgent ticket of the other teams (1,400 a claim at 1M)."""
     for actor in (desk.ivan, replace(desk.ivan, team_id=None, team=None)):

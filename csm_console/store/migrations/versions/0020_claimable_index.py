@@ -1,7 +1,7 @@
 """take-next reads the head of its team's queue: the index of the claimable tickets
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 
 `ix_ticket_claimable`: the unassigned `new` and `open` tickets by tier, team and queue order
 (`sla_due`, priority high first, id), partial, so it holds only the queue's unclaimed work.
@@ -17,12 +17,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
-# as it was at 0019 (store.models.CLAIMABLE_CONDITION)
+# as it was at 0020 (store.models.CLAIMABLE_CONDITION)
 CLAIMABLE = "assignee_id IS NULL AND status IN ('new', 'open')"
 
 

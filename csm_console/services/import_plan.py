@@ -23,6 +23,7 @@ from csm_console.domain.ticket_record import RecordProblem, TicketRecord
 from csm_console.domain.workflow import check_transition
 from csm_console.errors import PermissionDenied, UsageError
 from csm_console.services import repeat_contacts, ticket_core
+from csm_console.store import import_load
 from csm_console.store.models import Agent, Customer, Message, Team, Ticket, TicketTag
 
 
@@ -310,7 +311,7 @@ def rebuild_search_text(session: Session, tickets: Sequence[Ticket]) -> None:
     for start in range(0, len(ids), 500):
         for ticket_id, body in session.execute(
             select(col(Message.ticket_id), col(Message.body))
-            .where(col(Message.ticket_id).in_(ids[start : start + 500]))
+            .where(import_load.among(session, col(Message.ticket_id), ids[start : start + 500]))
             .order_by(col(Message.ticket_id), col(Message.id))
         ):
             bodies.setdefault(ticket_id, []).append(body)

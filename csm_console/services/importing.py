@@ -404,10 +404,10 @@ class _ChunkWriter:
             (col(Ticket.id), list(by_id)),
         ):
             wanted = set(keys)
-            for start in range(0, len(keys), _IN_CHUNK):
+            for part in _parts(keys):
                 statement = (
                     select(Ticket)
-                    .where(column.in_(keys[start : start + _IN_CHUNK]))
+                    .where(import_load.among(self.session, column, part))
                     .with_for_update()
                 )
                 for ticket in self.session.execute(statement).scalars():
@@ -422,9 +422,9 @@ class _ChunkWriter:
         `find_or_add_customer` would add them at the first record naming them)."""
         emails = list({p.record.customer_email: None for p in plans})
         found: dict[str, Customer] = {}
-        for start in range(0, len(emails), _IN_CHUNK):
+        for part in _parts(emails):
             for customer in self.session.execute(
-                select(Customer).where(col(Customer.email).in_(emails[start : start + _IN_CHUNK]))
+                select(Customer).where(import_load.among(self.session, col(Customer.email), part))
             ).scalars():
                 found[customer.email] = customer
         added: list[Customer] = []
@@ -444,9 +444,14 @@ class _ChunkWriter:
             )
             found[record.customer_email] = customer
             added.append(customer)
-        if added:
-            self.session.add_all(added)
-            self.session.flush()
+        if added:  # inserted together, numbered as the ORM would number them one by one
+            table = _table(Customer)
+            columns = [c.name for c in table.columns]
+            ids = import_load.new_ids(self.session, table, len(added))
+            for customer, customer_id in zip(added, ids, strict=True):
+                customer.id = customer_id
+            rows = [tuple(getattr(c, name) for name in columns) for c in added]
+            import_load.insert_rows(self.session, table, columns, rows)
         return found
 
     def _create(self, plans: Sequence[Plan], customers: dict[str, Customer]) -> list[ImportOutcome]:
@@ -520,10 +525,10 @@ class _ChunkWriter:
         )
         # the tickets' present customers, into the session's identity map
         held = list({p.current.customer_id for p in plans if p.current is not None})
-        for start in range(0, len(held), _IN_CHUNK):
+        for part in _parts(held):
             list(
                 session.execute(
-                    select(Customer).where(col(Customer.id).in_(held[start : start + _IN_CHUNK]))
+                    select(Customer).where(import_load.among(session, col(Customer.id), part))
                 ).scalars()
             )
         outcomes = []
@@ -595,6 +600,12 @@ def _write_tickets(session: Session, changed: dict[int, tuple[Ticket, set[str]]]
     import_load.update_rows(session, table, columns, rows)
 
 
+def _parts(keys: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """The keys of a chunk's read, in parts of `_IN_CHUNK`."""
+    for start in range(0, len(keys), _IN_CHUNK):
+        yield keys[start : start + _IN_CHUNK]
+
+
 def _table(model: Any) -> Table:
     table: Table = model.__table__
     return table
@@ -603,11 +614,13 @@ def _table(model: Any) -> Table:
 def _first_messages(session: Session, ticket_ids: Sequence[int]) -> dict[int, Message]:
     """The first customer message of each ticket."""
     found: dict[int, Message] = {}
-    for start in range(0, len(ticket_ids), _IN_CHUNK):
-        part = ticket_ids[start : start + _IN_CHUNK]
+    for part in _parts(ticket_ids):
         first = (
             select(func.min(col(Message.id)))
-            .where(col(Message.ticket_id).in_(part), col(Message.author_kind) == "customer")
+            .where(
+                import_load.among(session, col(Message.ticket_id), part),
+                col(Message.author_kind) == "customer",
+            )
             .group_by(col(Message.ticket_id))
         )
         for message in session.execute(select(Message).where(col(Message.id).in_(first))).scalars():
@@ -617,10 +630,10 @@ def _first_messages(session: Session, ticket_ids: Sequence[int]) -> dict[int, Me
 
 def _tags(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
-    for start in range(0, len(ticket_ids), _IN_CHUNK):
+    for part in _parts(ticket_ids):
         for ticket_id, tag in session.execute(
             select(col(TicketTag.ticket_id), col(TicketTag.tag)).where(
-                col(TicketTag.ticket_id).in_(ticket_ids[start : start + _IN_CHUNK])
+                import_load.among(session, col(TicketTag.ticket_id), part)
             )
         ):
             found.setdefault(ticket_id, []).append(tag)

@@ -58,7 +58,10 @@ def among(session: Session, column: Any, values: Iterable[Any]) -> ColumnElement
     """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, one parameter."""
     if session.get_bind().dialect.name == "postgresql":
         array = ARRAY(column.type)
-        return column == any_(cast(bindparam(None, list(values), type_=array), array))
+        any_of: ColumnElement[bool] = column == any_(
+            cast(bindparam(None, list(values), type_=array), array)
+        )
+        return any_of
     in_: ColumnElement[bool] = column.in_(list(values))
     return in_
 

@@ -29,10 +29,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
 from itertools import chain, islice
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from sqlalchemy import Table, func, inspect, select
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Table, func, select
 from sqlmodel import Session, col
 
 from csm_console.domain.model import Channel, Priority, Status
@@ -50,7 +49,7 @@ from csm_console.domain.ticket_record import (
 from csm_console.errors import BadRecords, NothingToDo
 from csm_console.services import import_plan, repeat_contacts, ticket_core
 from csm_console.services.clock import utcnow
-from csm_console.services.import_plan import Plan, TicketLookup
+from csm_console.services.import_plan import Plan, TicketLookup, TicketState
 from csm_console.services.progress import Progress, no_progress
 from csm_console.services.routing import route
 from csm_console.store import import_load
@@ -413,22 +412,24 @@ class _ChunkWriter:
 
     def _tickets_by_external_id(self, external_ids: list[str]) -> dict[str, Ticket]:
         """The tickets these records update, locked for the rest of the import: by the external
-        id stored on them, or by this store's own export name `csm-<store key>-<id>`."""
+        id stored on them, or by this store's own export name `csm-<store key>-<id>`.  Each is
+        read as a `TicketState` (one object per ticket, whichever way records name it)."""
         found: dict[str, Ticket] = {}
+        read: dict[int, TicketState] = {}
         by_id = {int(m.group(1)): e for e in external_ids if (m := self.own.fullmatch(e))}
-        for column, keys in (
-            (col(Ticket.external_id), external_ids),
-            (col(Ticket.id), list(by_id)),
-        ):
+        table = _table(Ticket)
+        for column, keys in ((table.c.external_id, external_ids), (table.c.id, list(by_id))):
             wanted = set(keys)
             for part in _parts(keys):
                 statement = (
-                    select(Ticket)
+                    select(table)
                     .where(import_load.among(self.session, column, part))
                     .with_for_update()
                 )
-                for ticket in self.session.execute(statement).scalars():
-                    if ticket.external_id in wanted:
+                for row in self.session.execute(statement).mappings():
+                    state = read.get(row["id"]) or read.setdefault(row["id"], TicketState(row))
+                    ticket = state.as_ticket()
+                    if ticket.external_id is not None and ticket.external_id in wanted:
                         found[ticket.external_id] = ticket
                     elif ticket.id in by_id:
                         found.setdefault(by_id[ticket.id], ticket)
@@ -554,15 +555,11 @@ class _ChunkWriter:
                 import_plan.update(session, self.actor, plan, known, self.batch_id, self.now)
                 for plan in plans
             ]
-        # the tickets' changes are written below, one statement for the chunk, not the ORM's
-        # UPDATE per ticket: taken out of the session's unit of work first
-        tickets = [p.current for p in plans if p.current is not None]
-        taken = _take_changes(tickets, {})
         session.flush()  # the first messages' new bodies, before the search text reads them
         if known.search:
             import_plan.rebuild_search_text(session, known.search)
-            taken = _take_changes(known.search, taken)
-        _write_tickets(session, taken)
+        # the tickets (`TicketState`, outside the ORM) changed: one statement for the chunk
+        _write_tickets(session, [p.current for p in plans if p.current is not None])
         repeat_contacts.refresh(session, known.groups)
         import_load.insert_rows(session, _table(TicketTag), ("ticket_id", "tag"), known.new_tags)
         import_load.insert_rows(
@@ -585,34 +582,25 @@ class _ChunkWriter:
         return outcomes
 
 
-def _take_changes(
-    tickets: Sequence[Ticket], changed: dict[int, tuple[Ticket, set[str]]]
-) -> dict[int, tuple[Ticket, set[str]]]:
-    """Add the columns set on each ticket since it was read (or last taken) to `changed`, and
-    mark them as stored, so that the session's flush leaves the tickets to `_write_tickets`."""
+def _write_tickets(session: Session, tickets: Sequence[Ticket]) -> None:
+    """The changed columns of the tickets (`TicketState`s), with one UPDATE for all of them
+    (the union of the columns any of them changed: the others are written with the value they
+    hold, locked)."""
+    changed: dict[int, Ticket] = {}
+    names: set[str] = set()
     for ticket in tickets:
-        state = inspect(ticket)
-        keys = set(state.committed_state)
-        if not keys:
-            continue
-        assert ticket.id is not None
-        changed.setdefault(ticket.id, (ticket, set()))[1].update(keys)
-        for key in keys:
-            set_committed_value(ticket, key, getattr(ticket, key))
-    return changed
-
-
-def _write_tickets(session: Session, changed: dict[int, tuple[Ticket, set[str]]]) -> None:
-    """The tickets' changed columns, with one UPDATE for all of them (the union of the columns
-    any of them changed: the others are written with the value they hold, locked)."""
+        columns = cast(TicketState, ticket).changed()
+        if columns:
+            assert ticket.id is not None
+            changed[ticket.id] = ticket
+            names.update(columns)
     if not changed:
         return
     table = _table(Ticket)
-    names = set().union(*(keys for _, keys in changed.values()))
     columns = [c.name for c in table.columns if c.name in names and c.name != "id"]
     rows = [
         (ticket_id, *(getattr(ticket, c) for c in columns))
-        for ticket_id, (ticket, _) in sorted(changed.items())
+        for ticket_id, ticket in sorted(changed.items())
     ]
     import_load.update_rows(session, table, columns, rows)
 

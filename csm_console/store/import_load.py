@@ -164,11 +164,25 @@ def _copied(
         )
         loads[key] = (name, [int(row[0]) for row in cursor.fetchall()])
     name, types = loads[key]
+    _refuse_nul(table, columns, rows)
     with cursor.copy(f"COPY {name} ({names}, csm_n) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(types)
         for n, row in enumerate(rows):
             copy.write_row((*row, n))
     return name
+
+
+def _refuse_nul(table: Table, columns: Sequence[str], rows: Sequence[Any]) -> None:
+    """PostgreSQL text cannot hold a NUL: refused as the driver refuses it in a parameter (a
+    binary COPY would leave it to the server, which names only an invalid byte)."""
+    from psycopg import DataError
+
+    texts = [i for i, c in enumerate(columns) if table.c[c].type.python_type is str]
+    for row in rows:
+        for i in texts:
+            value = row[i]
+            if value is not None and "\x00" in value:
+                raise DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
 
 
 def _bound(

@@ -183,3 +183,43 @@ def test_a_bad_update_in_a_later_chunk_leaves_nothing(
             )
     finally:
         store.dispose()
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+def test_a_reopen_alone_clears_its_next_contact_as_one_by_one(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A solved ticket whose customer came back in its category, reopened by a record that
+    changes nothing else of that group: its next contact is cleared once the chunk's tickets
+    are written (the status change alone refreshes the group), as one by one."""
+    records = _records()
+    reopened = {k: v for k, v in records[20].items() if k not in ("status", "solved_at")}
+    reopened["status"] = "open"
+    bulk, single = (_sample_store(tmp_path, kind, request, name) for name in ("ra", "rb"))
+    try:
+        for store in (bulk, single):
+            importing.import_tickets(
+                store,
+                actor=resolve_actor(store, "admin"),
+                data=json.dumps(records).encode(),
+                now=NOW,
+            )
+        with bulk.read() as session:
+            before = session.execute(
+                select(Ticket).where(Ticket.external_id == "EQ-20")
+            ).scalar_one()  # type: ignore[arg-type]
+            assert before.status == "solved" and before.next_contact_at is not None
+        importing.import_tickets(
+            bulk, actor=resolve_actor(bulk, "admin"), data=json.dumps([reopened]).encode(), now=NOW
+        )
+        _update_one_by_one(single, [reopened])
+        got, expected = _rows(bulk), _rows(single)
+        assert got["ticket"] == expected["ticket"]
+        with bulk.read() as session:
+            after = session.execute(
+                select(Ticket).where(Ticket.external_id == "EQ-20")
+            ).scalar_one()  # type: ignore[arg-type]
+            assert after.status == "open" and after.next_contact_at is None
+    finally:
+        bulk.dispose()
+        single.dispose()

@@ -5,19 +5,22 @@ written in SQL: the most urgent unassigned ticket in the agent's reach (SLA due,
 then id) is locked, assigned, opened if new, stamped (version, `updated_at`, the running clock)
 and audited (`assign`, `status` when it was new, `claim`, all at the new version), and the
 agent is re-read in the same statement (`Claimant` must still be what the database says: an
-agent deactivated or moved meanwhile claims nothing here).
+agent deactivated or moved meanwhile claims nothing here).  The claim hands back the claimed
+ticket as the queue reads it (`Claimed`: its row, team and customer names, tags), returned by
+the claim's own statement: no read-back after the commit.
 
 - PostgreSQL: one `WITH picked AS (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1), claimed AS
-  (UPDATE ... RETURNING), audit AS (INSERT ... SELECT ...) SELECT ...` run on its own
-  (autocommit): one round trip, so the shard of the audit chain it takes (the first no other
+  (UPDATE ... RETURNING), audit AS (INSERT ... SELECT ...) SELECT <the row, joined>` run on
+  its own (autocommit): one round trip, so the shard of the audit chain it takes (the first no other
   writer holds, see `audit_chain`) is held from the trigger to the commit and no longer, and
   claims in other shards commit beside it (one WAL flush for several).
   Its pick leads its order with `t.assignee_id` (NULL in every row it may pick, so the order
   is the same) so that PostgreSQL walks `ix_ticket_assignee` from its NULL key, the unassigned
   tickets alone; ordered by `sla_due` only, it walked `ix_ticket_sla` and filtered out every
   assigned ticket due earlier (all the open work), one more with every claim.
-- SQLite: the select, the update and one multi-row audit insert under `BEGIN IMMEDIATE` (its
-  planner takes `ix_ticket_assignee` for the pick as it is).
+- SQLite: the select, the update (`RETURNING` the row, with the names and tags read by
+  subqueries) and one multi-row audit insert under `BEGIN IMMEDIATE` (its planner takes
+  `ix_ticket_assignee` for the pick as it is).
 
 `None` means "not here": the queue is empty, the agent changed, or the ticket at the head of
 the queue has no team yet and would move into the agent's team (moving recounts the clocks in
@@ -27,18 +30,17 @@ which claims it or says why not.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Dialect
 
 from csm_console.store.engine import Store, translate_errors
+from csm_console.store.tables import ticket
 from csm_console.store.types import sqlite_timestamp
-
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,40 @@ class Claimant:
     admin: bool
     moves_team: bool  # a non-admin with a team: an unteamed ticket would move into it
 
+
+class Claimed(NamedTuple):
+    """The claimed ticket with the columns of the queue's row (`services.ticket_list.row_select`,
+    converted as their column types convert them), as the claim committed it."""
+
+    id: int
+    subject: str
+    status: str
+    priority: int
+    tier: str
+    channel: str
+    category: str | None
+    team: str | None
+    assignee: str
+    customer: str
+    customer_email: str
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    first_response_due: datetime
+    resolution_due: datetime
+    solved_at: datetime | None
+    sla_due: datetime
+    reopen_count: int
+    csat_score: int | None
+    version: int
+    external_id: str | None
+    tags: tuple[str, ...]
+
+
+# the row's columns that are the ticket's own, before and after the names joined in
+_OWN_FIRST = Claimed._fields[: Claimed._fields.index("team")]
+_OWN_THEN = Claimed._fields[Claimed._fields.index("created_at") : -1]
+_VERSION = Claimed._fields.index("version")
 
 _CLAIMABLE = "t.assignee_id IS NULL AND t.status IN ('new', 'open')"
 _ORDER = "ORDER BY t.sla_due, t.priority DESC, t.id"
@@ -90,6 +126,10 @@ _AUDIT_INTO = (
 )
 
 
+def _columns(alias: str, names: tuple[str, ...]) -> str:
+    return ", ".join(f"{alias}.{name}" for name in names)
+
+
 def _postgres_sql(claimant: Claimant) -> str:
     team_ok = " AND t.team_id IS NOT NULL" if claimant.moves_team else ""
     return f"""
@@ -103,7 +143,8 @@ WITH picked AS (
   UPDATE ticket t SET assignee_id = :agent_id, status = 'open', version = t.version + 1,
     updated_at = :now, sla_due = {_RUNNING_CLOCK.format(least="LEAST")}
   FROM picked WHERE t.id = picked.id{team_ok}
-  RETURNING t.id, t.version, picked.status AS old_status
+  RETURNING {_columns("t", (*_OWN_FIRST, *_OWN_THEN))}, t.team_id, t.customer_id,
+    picked.status AS old_status
 ), audit AS (
   {_AUDIT_INTO}
   SELECT c.id, :agent_id, e.action, e.field, e.old_value, e.new_value, :now, NULL, c.version
@@ -114,7 +155,10 @@ WITH picked AS (
   WHERE e.n <> 2 OR c.old_status = 'new'
   ORDER BY e.n
 )
-SELECT id FROM claimed"""
+SELECT {_columns("c", _OWN_FIRST)}, tm.name, CAST(:handle AS text), cu.name, cu.email,
+  {_columns("c", _OWN_THEN)},
+  ARRAY(SELECT g.tag FROM ticket_tag g WHERE g.ticket_id = c.id ORDER BY g.tag)
+FROM claimed c JOIN customer cu ON cu.id = c.customer_id LEFT JOIN team tm ON tm.id = c.team_id"""
 
 
 def _sqlite_sql(claimant: Claimant) -> tuple[str, str, dict[bool, str]]:
@@ -122,10 +166,18 @@ def _sqlite_sql(claimant: Claimant) -> tuple[str, str, dict[bool, str]]:
         f"SELECT t.id, t.status, t.team_id FROM ticket t WHERE {_CLAIMABLE}"
         f"{_scope(claimant)} AND {_still('sqlite')} {_ORDER} LIMIT 1"
     )
+    # the row as the queue reads it, from the UPDATE itself (the names and tags by subqueries)
+    returning = (
+        f"{_columns('ticket', _OWN_FIRST)}, (SELECT name FROM team WHERE id = ticket.team_id), "
+        ":handle, (SELECT name FROM customer WHERE id = ticket.customer_id), "
+        "(SELECT email FROM customer WHERE id = ticket.customer_id), "
+        f"{_columns('ticket', _OWN_THEN)}, (SELECT json_group_array(tag) FROM "
+        "(SELECT tag FROM ticket_tag WHERE ticket_id = ticket.id ORDER BY tag))"
+    )
     update = (
         "UPDATE ticket SET assignee_id = :agent_id, status = 'open', version = version + 1, "
         f"updated_at = :now, sla_due = {_RUNNING_CLOCK.format(least='MIN').replace('t.', '')} "
-        "WHERE id = :id RETURNING version"
+        f"WHERE id = :id RETURNING {returning}"
     )
     assign = "(:id, :agent_id, 'assign', 'assignee', NULL, :handle, :now, NULL, :version)"
     opened = "(:id, :agent_id, 'status', 'status', 'new', 'open', :now, NULL, :version)"
@@ -160,54 +212,78 @@ def _params(claimant: Claimant) -> dict[str, object]:
     }
 
 
-def claim_postgres(conn: Connection, claimant: Claimant, now: datetime) -> int | None:
+_CONVERT: dict[str, tuple[tuple[int, Any], ...]] = {}  # by dialect: (position, processor)
+
+
+def claimed(values: Any, dialect: Dialect) -> Claimed:
+    """A claim statement's row as `Claimed`: each ticket column converted as SQLAlchemy
+    converts it when it reads the column (the times: aware UTC datetimes), the tags a tuple
+    (PostgreSQL returns an array, SQLite a JSON array)."""
+    if dialect.name not in _CONVERT:
+        found = []
+        for position, name in enumerate(Claimed._fields):
+            if name in ticket.c:
+                kind = ticket.c[name].type
+                processor = kind.dialect_impl(dialect).result_processor(dialect, None)
+                if processor is not None:
+                    found.append((position, processor))
+        _CONVERT[dialect.name] = tuple(found)
+    row = list(values)
+    for position, processor in _CONVERT[dialect.name]:
+        row[position] = processor(row[position])
+    tags = row[-1]
+    row[-1] = tuple(json.loads(tags) if isinstance(tags, str) else tags)
+    return Claimed._make(row)
+
+
+def claim_postgres(conn: Any, claimant: Claimant, now: datetime) -> tuple[Any, ...] | None:
     """The claim as one statement; `conn` must be in autocommit (the statement is the
-    transaction).  The claimed ticket's id, or None."""
+    transaction).  The claimed ticket's row (unconverted: see `claimed`), or None."""
     params = {**_params(claimant), "now": now.astimezone(UTC)}
     found = conn.exec_driver_sql(_statements("postgresql", claimant), params).first()
-    return None if found is None else int(found[0])
+    return None if found is None else tuple(found)
 
 
-def claim_sqlite(cursor: Any, claimant: Claimant, now: datetime) -> int | None:
+def claim_sqlite(cursor: Any, claimant: Claimant, now: datetime) -> tuple[Any, ...] | None:
     """The claim inside the caller's `BEGIN IMMEDIATE` transaction on a DB-API cursor (SQLite
     has one writer at a time, so the select cannot race another claim, and the less Python
-    runs while the store is locked, the more claims a second).  The claimed ticket's id, or
-    None."""
+    runs while the store is locked, the more claims a second).  The claimed ticket's row
+    (unconverted: see `claimed`), or None."""
     pick, update, audit = _statements("sqlite", claimant)
     params = _params(claimant)
     picked = cursor.execute(pick, params).fetchone()
     if picked is None or (claimant.moves_team and picked[2] is None):
         return None
-    ticket_id, status = int(picked[0]), picked[1]
-    params.update(id=ticket_id, now=sqlite_timestamp(now))
-    params["version"] = cursor.execute(update, params).fetchone()[0]
-    cursor.execute(audit[status == "new"], params)
-    return ticket_id
+    params.update(id=picked[0], now=sqlite_timestamp(now))
+    row: tuple[Any, ...] = cursor.execute(update, params).fetchone()
+    params["version"] = row[_VERSION]
+    cursor.execute(audit[picked[1] == "new"], params)
+    return row
 
 
-def claim_next(
-    store: Store, claimant: Claimant, now: datetime, read: Callable[[Connection, int], R]
-) -> R | None:
-    """Claim on the store's own road, then `read(conn, ticket_id)` what the caller returns,
-    after the commit, on the connection that claimed (one pool checkout a claim).  None:
-    nothing claimed here (see the module's note)."""
+def claim_next(store: Store, claimant: Claimant, now: datetime) -> Claimed | None:
+    """Claim on the store's own road, on one pooled connection; the claimed ticket as the
+    claim committed it.  None: nothing claimed here (see the module's note)."""
     if store.is_postgres:
         with translate_errors(store), store.engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            ticket_id = claim_postgres(conn, claimant, now)
-            return None if ticket_id is None else read(conn, ticket_id)
-    with translate_errors(store), store.engine.connect() as conn:
-        with store.turn.writing(), store.turn.claiming():
-            # the claim on the DB-API cursor, in a transaction of its own that SQLAlchemy does
-            # not see (its own BEGIN would cost Python while the store is locked); committed
-            # before `read` below makes SQLAlchemy begin a read on the same connection
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                ticket_id = claim_sqlite(cursor, claimant, now)
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            cursor.execute("COMMIT")
-        # after the commit and the turn: the write lock is not held for the read
-        return None if ticket_id is None else read(conn, ticket_id)
+            row = claim_postgres(conn, claimant, now)
+            return None if row is None else claimed(row, store.engine.dialect)
+    with translate_errors(store):
+        raw = store.engine.raw_connection()  # the pool's connection, no SQLAlchemy Connection
+        try:
+            with store.turn.writing(), store.turn.claiming():
+                # the claim on the DB-API cursor, in a transaction of its own that SQLAlchemy
+                # does not see (its own BEGIN would cost Python while the store is locked)
+                cursor = raw.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    row = claim_sqlite(cursor, claimant, now)
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+        finally:
+            raw.close()
+        # after the commit and the turn: no lock is held while the row is converted
+        return None if row is None else claimed(row, store.engine.dialect)

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from csm_console.domain.model import Priority, Status
 from csm_console.errors import PermissionDenied, QueueEmpty
 from csm_console.services import audit as audit_service
+from csm_console.services import ticket_reads
 from csm_console.services import tickets as svc
 from csm_console.store.models import Agent, AuditEvent, Team, Ticket
 from tests.conftest import NOW, Desk
@@ -77,6 +78,31 @@ def test_a_claim_stamps_and_audits_as_the_rules_say(desk: Desk) -> None:
     with pytest.raises(QueueEmpty):
         svc.take_next(desk.store, actor=desk.ivan, now=at)
     assert audit_service.verify(desk.store, actor=None).intact
+
+
+def test_the_claim_returns_the_row_the_queue_reads(desk: Desk) -> None:
+    """The claim's own statement hands back the ticket (no read-back): it must be the row a
+    fresh read gives, names, tags (in the store's order) and times included."""
+    ticket = svc.create_ticket(
+        desk.store,
+        actor=desk.olga,
+        customer_email="liga@example.lv",
+        customer_name="Līga Bērziņa",
+        subject="Maršrutētājs mirgo [b]sarkanā[/b]",
+        body="It blinks red.",
+        category="hardware",
+        tags=["Wi-Fi", "ārkārtas", "срочно", "Zeta", "alpha"],
+        priority=Priority.HIGH,
+        now=NOW - timedelta(minutes=90),
+    )
+    at = NOW + timedelta(minutes=7, microseconds=123)
+    row = svc.take_next(desk.store, actor=desk.ivan, now=at)
+    (fresh,) = ticket_reads.rows_by_id(desk.store, [ticket.id])
+    assert row == fresh
+    assert row.id == ticket.id and row.assignee == "ivan" and row.team == "Frontline"
+    assert row.customer == "Līga Bērziņa" and row.category == "hardware"
+    assert len(row.tags) == 5 and row.updated_at == at and row.updated_at.tzinfo is not None
+    assert row.sla_due is not None and row.sla_due.tzinfo is not None
 
 
 def test_the_claim_re_reads_the_agent(desk: Desk) -> None:

@@ -11,9 +11,10 @@ the claim's own statement: no read-back after the commit.
 
 - PostgreSQL: one `WITH picked AS (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1), claimed AS
   (UPDATE ... RETURNING), audit AS (INSERT ... SELECT ...) SELECT <the row, joined>` run on
-  its own (autocommit): one round trip, so the shard of the audit chain it takes (the first no other
-  writer holds, see `audit_chain`) is held from the trigger to the commit and no longer, and
-  claims in other shards commit beside it (one WAL flush for several).
+  its own (autocommit) on the pool's psycopg connection: one round trip, so the shard of the
+  audit chain it takes (the first no other writer holds, see `audit_chain`) is held from the
+  trigger to the commit and no longer, and claims in other shards commit beside it (one WAL
+  flush for several).
   Its pick leads its order with `t.assignee_id` (NULL in every row it may pick, so the order
   is the same) so that PostgreSQL walks `ix_ticket_assignee` from its NULL key, the unassigned
   tickets alone; ordered by `sla_due` only, it walked `ix_ticket_sla` and filtered out every

@@ -228,19 +228,20 @@ def claim_worker(url: str, handle: str, mode: str) -> None:
 
     print(f"ready {Path(csm_console.__file__).parent.parent}", flush=True)
     sys.stdin.readline()  # start together
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     while (ticket_id := claim()) is not None:
         claimed.append(ticket_id)
-    seconds = time.perf_counter() - started
-    print(json.dumps({"claimed": claimed, "seconds": seconds}), flush=True)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(json.dumps({"claimed": claimed, "seconds": seconds, "cpu": cpu}), flush=True)
 
 
 def _run_claims(
     store: Store, processes: int, count: int, mode: str, code: Path | None = None
-) -> float:
-    """Claims per second of `processes` workers over `count` tickets; checks that every ticket
-    was claimed exactly once (and, for the service, audited once as a claim).  `code`: the
-    folder whose `csm_console` the workers import (`--before`), else this checkout's."""
+) -> tuple[float, float]:
+    """Claims per second of `processes` workers over `count` tickets, and the workers' CPU
+    (process time) per claim in microseconds; checks that every ticket was claimed exactly
+    once (and, for the service, audited once as a claim).  `code`: the folder whose
+    `csm_console` the workers import (`--before`), else this checkout's."""
     handles = _seed_unassigned(store, count, processes)
     url = store.url.render_as_string(hide_password=False)
     env = dict(os.environ)
@@ -268,11 +269,14 @@ def _run_claims(
         w.stdin.write("go\n")
         w.stdin.flush()
     claimed: list[int] = []
+    cpu = 0.0
     for w in workers:
         out, _ = w.communicate(timeout=600)
         if w.returncode != 0:
             raise SystemExit(f"a {mode} claim worker failed (exit {w.returncode})")
-        claimed += json.loads(out.strip().splitlines()[-1])["claimed"]
+        report = json.loads(out.strip().splitlines()[-1])
+        claimed += report["claimed"]
+        cpu += report["cpu"]
     elapsed = time.perf_counter() - started
     if len(claimed) != count or len(set(claimed)) != count:
         raise SystemExit(
@@ -291,10 +295,10 @@ def _run_claims(
             raise SystemExit(f"{audited} claim audit events for {count} claims")
         print(f"  [{store.dialect}] the claims' audit rows went into {shards[0]} shard(s) of the "
               f"chain (highest: {shards[1]})", file=sys.stderr)  # fmt: skip
-        report = audit.verify(store, actor=None)
-        if report.broken is not None:
-            raise SystemExit(f"the audit chain breaks after the claims: {report.broken}")
-    return count / elapsed
+        chain = audit.verify(store, actor=None)
+        if chain.broken is not None:
+            raise SystemExit(f"the audit chain breaks after the claims: {chain.broken}")
+    return count / elapsed, cpu / count * 1e6
 
 
 def _without_summary_trigger(store: Store) -> Store:
@@ -315,6 +319,7 @@ def bench_claims(
     kinds = ["sqlite"] + (["postgresql"] if POSTGRES else [])
     for kind in [k for k in kinds if only in (None, k)]:
         figures: dict[str, list[float]] = {"bare": [], "before": [], "service": [], "-": []}
+        cpu: dict[str, list[float]] = {name: [] for name in figures}  # µs of CPU a claim
         modes = [("bare", "bare", None)] + ([("before", "service", before)] if before else [])
         for _ in range(runs):
             for name, mode, code in [*modes, ("service", "service", None), ("-", "service", None)]:
@@ -322,7 +327,9 @@ def bench_claims(
                     if k == kind:
                         if name == "-":
                             store = _without_summary_trigger(store)
-                        figures[name].append(_run_claims(store, processes, count, mode, code))
+                        rate, used = _run_claims(store, processes, count, mode, code)
+                        figures[name].append(rate)
+                        cpu[name].append(used)
         base = statistics.median(figures["bare"])
         loadavg = Path("/proc/loadavg").read_text().split()[:3]  # Linux; as the runs end
         for name, label in (("before", f"take_next before ({before})"), ("service", "take_next")):
@@ -335,6 +342,14 @@ def bench_claims(
                 f"bare claim statement: {base:.0f} claims/s (runs: {_runs(figures['bare'])}) -> "
                 f"{many / base:.2f} of the baseline; load {' '.join(loadavg)}"
             )
+        print(
+            "  the claimers' CPU a claim (process time, medians): "
+            + ", ".join(
+                f"{name} {statistics.median(cpu[name]):.0f} µs"
+                for name in ("bare", "before", "service")
+                if cpu[name]
+            )
+        )
         plain, many = statistics.median(figures["-"]), statistics.median(figures["service"])
         print(
             f"  take_next without the report summary's trigger: {plain:.0f} claims/s (runs: "

@@ -31,8 +31,9 @@ from csm_console.services.ticket_list import count_tickets as count_tickets
 from csm_console.services.ticket_list import cursor_after as cursor_after
 from csm_console.services.ticket_list import iter_tickets as iter_tickets
 from csm_console.services.ticket_list import list_tickets as list_tickets
-from csm_console.services.ticket_list import row_select, to_row
+from csm_console.services.ticket_list import row_select
 from csm_console.services.ticket_list import tags_for as tags_for
+from csm_console.services.ticket_list import to_row as to_row  # take-next's claimed row
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Customer, Message, Ticket, TicketTag
 
@@ -192,7 +193,7 @@ def row_by_id(session: Session, ticket_id: int) -> TicketRow:
 
 
 def row_on(conn: Connection, ticket_id: int) -> TicketRow:
-    """`row_by_id` on a plain connection (take-next reads its claim back without a session)."""
+    """`row_by_id` on a plain connection."""
     row_select, tag_select = _by_id()
     row = conn.execute(row_select, {"ticket_id": ticket_id}).one()
     return to_row(row, conn.execute(tag_select, {"ticket_id": ticket_id}).scalars().all())

@@ -56,7 +56,7 @@ from csm_console.services.ticket_core import (
     ticket_scope,
     write_audit,
 )
-from csm_console.services.ticket_reads import row_by_id, row_on, tags_for
+from csm_console.services.ticket_reads import row_by_id, tags_for, to_row
 from csm_console.store import claims
 from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Customer, Message, Ticket, TicketTag
@@ -273,9 +273,9 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
     clocks) the ORM road below claims or says why not.
     """
     now = now or utcnow()
-    claimed = claims.claim_next(store, _claimant(actor), now, row_on)  # the common claim
+    claimed = claims.claim_next(store, _claimant(actor), now)  # the common claim
     if claimed is not None:
-        return claimed
+        return to_row(claimed, claimed.tags)
     with store.write() as session:
         fresh = reload_actor(session, actor)
         statement = select(Ticket).where(

@@ -5,14 +5,18 @@ written in SQL: the most urgent unassigned ticket in the agent's reach (SLA due,
 then id) is locked, assigned, opened if new, stamped (version, `updated_at`, the running clock)
 and audited (`assign`, `status` when it was new, `claim`, all at the new version), and the
 agent is re-read in the same statement (`Claimant` must still be what the database says: an
-agent deactivated or moved meanwhile claims nothing here).
+agent deactivated or moved meanwhile claims nothing here).  The claim hands back the claimed
+ticket as the queue reads it (`Claimed`: its row, team and customer names, tags), returned by
+the claim's own statement: no read-back after the commit.
 
 - PostgreSQL: one `WITH picked AS (SELECT ... FOR UPDATE SKIP LOCKED LIMIT 1), claimed AS
-  (UPDATE ... RETURNING), audit AS (INSERT ... SELECT ...) SELECT ...` run on its own
-  (autocommit): one round trip, so the shard of the audit chain it takes (the first no other
-  writer holds, see `audit_chain`) is held from the trigger to the commit and no longer, and
-  claims in other shards commit beside it (one WAL flush for several).
-- SQLite: the select, the update and one multi-row audit insert under `BEGIN IMMEDIATE`.
+  (UPDATE ... RETURNING), audit AS (INSERT ... SELECT ...) SELECT <the row, joined>` run on
+  its own (autocommit) on the pool's psycopg connection: one round trip, so the shard of the
+  audit chain it takes (the first no other writer holds, see `audit_chain`) is held from the
+  trigger to the commit and no longer, and claims in other shards commit beside it (one WAL
+  flush for several).
+- SQLite: the select, the update (`RETURNING` the row, with the names and tags read by
+  subqueries) and one multi-row audit insert under `BEGIN IMMEDIATE`.
 
 The pick reads `ix_ticket_claimable` (migration 0020: the unassigned `new` and `open` tickets
 by tier, team and queue order): the head of the agent's team's queue and the head of the
@@ -31,18 +35,18 @@ which claims it or says why not.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 
-from sqlalchemy.engine import Connection
+from sqlalchemy import exc
+from sqlalchemy.engine import Dialect
 
 from csm_console.store.engine import Store, translate_errors
+from csm_console.store.tables import ticket
 from csm_console.store.types import sqlite_timestamp
-
-R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,40 @@ class Claimant:
     admin: bool
     moves_team: bool  # a non-admin with a team: an unteamed ticket would move into it
 
+
+class Claimed(NamedTuple):
+    """The claimed ticket with the columns of the queue's row (`services.ticket_list.row_select`,
+    converted as their column types convert them), as the claim committed it."""
+
+    id: int
+    subject: str
+    status: str
+    priority: int
+    tier: str
+    channel: str
+    category: str | None
+    team: str | None
+    assignee: str
+    customer: str
+    customer_email: str
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    first_response_due: datetime
+    resolution_due: datetime
+    solved_at: datetime | None
+    sla_due: datetime
+    reopen_count: int
+    csat_score: int | None
+    version: int
+    external_id: str | None
+    tags: tuple[str, ...]
+
+
+# the row's columns that are the ticket's own, before and after the names joined in
+_OWN_FIRST = Claimed._fields[: Claimed._fields.index("team")]
+_OWN_THEN = Claimed._fields[Claimed._fields.index("created_at") : -1]
+_VERSION = Claimed._fields.index("version")
 
 _CLAIMABLE = "t.assignee_id IS NULL AND t.status IN ('new', 'open')"
 
@@ -119,13 +157,18 @@ def _postgres_pick(claimant: Claimant) -> str:
 picked AS (SELECT p.id, p.status, NOT {_LOOSE_FIRST} AS wanted FROM ({team}) p)"""
 
 
+def _columns(alias: str, names: tuple[str, ...]) -> str:
+    return ", ".join(f"{alias}.{name}" for name in names)
+
+
 def _postgres_sql(claimant: Claimant) -> str:
     return f"""
 WITH {_postgres_pick(claimant)}, claimed AS (
   UPDATE ticket t SET assignee_id = :agent_id, status = 'open', version = t.version + 1,
     updated_at = :now, sla_due = {_RUNNING_CLOCK.format(least="LEAST")}
   FROM picked WHERE t.id = picked.id AND picked.wanted
-  RETURNING t.id, t.version, picked.status AS old_status
+  RETURNING {_columns("t", (*_OWN_FIRST, *_OWN_THEN))}, t.team_id, t.customer_id,
+    picked.status AS old_status
 ), audit AS (
   {_AUDIT_INTO}
   SELECT c.id, :agent_id, e.action, e.field, e.old_value, e.new_value, :now, NULL, c.version
@@ -136,7 +179,10 @@ WITH {_postgres_pick(claimant)}, claimed AS (
   WHERE e.n <> 2 OR c.old_status = 'new'
   ORDER BY e.n
 )
-SELECT id FROM claimed"""
+SELECT {_columns("c", _OWN_FIRST)}, tm.name, CAST(:handle AS text), cu.name, cu.email,
+  {_columns("c", _OWN_THEN)},
+  ARRAY(SELECT g.tag FROM ticket_tag g WHERE g.ticket_id = c.id ORDER BY g.tag)
+FROM claimed c JOIN customer cu ON cu.id = c.customer_id LEFT JOIN team tm ON tm.id = c.team_id"""
 
 
 def _sqlite_sql(claimant: Claimant) -> tuple[str, str, dict[bool, str]]:
@@ -153,10 +199,18 @@ def _sqlite_sql(claimant: Claimant) -> tuple[str, str, dict[bool, str]]:
             " UNION ALL ".join(f"SELECT * FROM ({_head(team, 'sqlite')})" for team in heads)
             + " ORDER BY 4, 5 DESC, 1 LIMIT 1"
         )
+    # the row as the queue reads it, from the UPDATE itself (the names and tags by subqueries)
+    returning = (
+        f"{_columns('ticket', _OWN_FIRST)}, (SELECT name FROM team WHERE id = ticket.team_id), "
+        ":handle, (SELECT name FROM customer WHERE id = ticket.customer_id), "
+        "(SELECT email FROM customer WHERE id = ticket.customer_id), "
+        f"{_columns('ticket', _OWN_THEN)}, (SELECT json_group_array(tag) FROM "
+        "(SELECT tag FROM ticket_tag WHERE ticket_id = ticket.id ORDER BY tag))"
+    )
     update = (
         "UPDATE ticket SET assignee_id = :agent_id, status = 'open', version = version + 1, "
         f"updated_at = :now, sla_due = {_RUNNING_CLOCK.format(least='MIN').replace('t.', '')} "
-        "WHERE id = :id RETURNING version"
+        f"WHERE id = :id RETURNING {returning}"
     )
     assign = "(:id, :agent_id, 'assign', 'assignee', NULL, :handle, :now, NULL, :version)"
     opened = "(:id, :agent_id, 'status', 'status', 'new', 'open', :now, NULL, :version)"
@@ -191,54 +245,147 @@ def _params(claimant: Claimant) -> dict[str, object]:
     }
 
 
-def claim_postgres(conn: Connection, claimant: Claimant, now: datetime) -> int | None:
-    """The claim as one statement; `conn` must be in autocommit (the statement is the
-    transaction).  The claimed ticket's id, or None."""
+_CONVERT: dict[str, tuple[tuple[int, Any], ...]] = {}  # by dialect: (position, processor)
+
+
+def claimed(values: Any, dialect: Dialect) -> Claimed:
+    """A claim statement's row as `Claimed`: each ticket column converted as SQLAlchemy
+    converts it when it reads the column (the times: aware UTC datetimes), the tags a tuple
+    (PostgreSQL returns an array, SQLite a JSON array)."""
+    if dialect.name not in _CONVERT:
+        found = []
+        for position, name in enumerate(Claimed._fields):
+            if name in ticket.c:
+                kind = ticket.c[name].type
+                processor = kind.dialect_impl(dialect).result_processor(dialect, None)
+                if processor is not None:
+                    found.append((position, processor))
+        _CONVERT[dialect.name] = tuple(found)
+    row = list(values)
+    for position, processor in _CONVERT[dialect.name]:
+        row[position] = processor(row[position])
+    tags = row[-1]
+    row[-1] = tuple(json.loads(tags) if isinstance(tags, str) else tags)
+    return Claimed._make(row)
+
+
+def claim_postgres(store: Store, claimant: Claimant, now: datetime) -> tuple[Any, ...] | None:
+    """The claim as one statement in autocommit (the statement is the transaction), run on the
+    pool's psycopg connection itself: a SQLAlchemy `Connection` around it (its isolation level
+    switched to autocommit and back, a result object with 23 columns of metadata) cost ~200 µs
+    of the client's CPU a claim, as much as all the rest.  Driver errors are wrapped as
+    SQLAlchemy wraps them (`translate_errors` reads those), and a connection left in doubt is
+    not given back to the pool.  The claimed ticket's row (unconverted: see `claimed`), or
+    None."""
+    from psycopg.pq import TransactionStatus  # the driver is loaded: the pool connected
+
+    sql = _statements("postgresql", claimant)
     params = {**_params(claimant), "now": now.astimezone(UTC)}
-    found = conn.exec_driver_sql(_statements("postgresql", claimant), params).first()
-    return None if found is None else int(found[0])
+    dialect = store.engine.dialect
+    raw = store.engine.raw_connection()  # checked out with the pool's pre-ping, as any other
+    try:
+        driver: Any = raw.driver_connection
+        driver.autocommit = True
+        try:
+            with driver.cursor() as cursor:
+                cursor.execute(sql, params)
+                found: tuple[Any, ...] | None = cursor.fetchone()
+                return found
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, driver, None):
+                raw.invalidate()
+            raise exc.DBAPIError.instance(
+                sql,
+                params,
+                error,
+                dialect.loaded_dbapi.Error,
+                hide_parameters=True,
+                connection_invalidated=not raw.is_valid,
+            ) from error
+        finally:
+            if raw.is_valid and driver.info.transaction_status == TransactionStatus.IDLE:
+                driver.autocommit = False  # as the pool's other users expect it
+            elif raw.is_valid:
+                raw.invalidate()
+    finally:
+        raw.close()
 
 
-def claim_sqlite(cursor: Any, claimant: Claimant, now: datetime) -> int | None:
+def claim_sqlite(cursor: Any, claimant: Claimant, now: datetime) -> tuple[Any, ...] | None:
     """The claim inside the caller's `BEGIN IMMEDIATE` transaction on a DB-API cursor (SQLite
     has one writer at a time, so the select cannot race another claim, and the less Python
-    runs while the store is locked, the more claims a second).  The claimed ticket's id, or
-    None."""
+    runs while the store is locked, the more claims a second).  The claimed ticket's row
+    (unconverted: see `claimed`), or None."""
     pick, update, audit = _statements("sqlite", claimant)
     params = _params(claimant)
     picked = cursor.execute(pick, params).fetchone()
     if picked is None or (claimant.moves_team and picked[2] is None):
         return None
-    ticket_id, status = int(picked[0]), picked[1]
-    params.update(id=ticket_id, now=sqlite_timestamp(now))
-    params["version"] = cursor.execute(update, params).fetchone()[0]
-    cursor.execute(audit[status == "new"], params)
-    return ticket_id
+    params.update(id=picked[0], now=sqlite_timestamp(now))
+    row: tuple[Any, ...] = cursor.execute(update, params).fetchone()
+    params["version"] = row[_VERSION]
+    cursor.execute(audit[picked[1] == "new"], params)
+    return row
 
 
-def claim_next(
-    store: Store, claimant: Claimant, now: datetime, read: Callable[[Connection, int], R]
-) -> R | None:
-    """Claim on the store's own road, then `read(conn, ticket_id)` what the caller returns,
-    after the commit, on the connection that claimed (one pool checkout a claim).  None:
-    nothing claimed here (see the module's note)."""
+# SQLite: a claimer checkpoints the WAL itself, after its claim has left the claimers' queue.
+# SQLite's own checkpoint (`wal_autocheckpoint`, every 1,000 pages of WAL) runs inside the COMMIT
+# that crosses the mark, while that claimer still holds the queue, so every claimer behind it
+# waited for the checkpoint's writes and fsyncs (10-30 ms here, every ~50 claims).  Each process
+# checkpoints once in `every` of its claims, `every` tuned by what each checkpoint finds (the
+# WAL's pages since the last one) so that all claimers together checkpoint about every
+# `CHECKPOINT_PAGES`, as SQLite would.
+CHECKPOINT_PAGES = 1000
+
+
+@dataclass
+class _Checkpoints:
+    every: int = 50  # this process's claims between two of its checkpoints
+    since: int = 0
+
+
+_CHECKPOINTS: dict[str, _Checkpoints] = {}  # by database file
+
+
+def _checkpoint_after_claim(store: Store, cursor: Any) -> None:
+    mark = _CHECKPOINTS.setdefault(store.url.database or "", _Checkpoints())
+    mark.since += 1
+    if mark.since < mark.every:
+        return
+    mark.since = 0
+    busy, pages, _ = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    if not busy and pages > 0:  # halve or double at most: other processes checkpoint too
+        wanted = mark.every * CHECKPOINT_PAGES // pages
+        mark.every = max(1, mark.every // 2, min(wanted, mark.every * 2, 1000))
+
+
+def claim_next(store: Store, claimant: Claimant, now: datetime) -> Claimed | None:
+    """Claim on the store's own road, on one pooled connection; the claimed ticket as the
+    claim committed it.  None: nothing claimed here (see the module's note)."""
     if store.is_postgres:
-        with translate_errors(store), store.engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            ticket_id = claim_postgres(conn, claimant, now)
-            return None if ticket_id is None else read(conn, ticket_id)
-    with translate_errors(store), store.engine.connect() as conn:
-        with store.turn.writing(), store.turn.claiming():
-            # the claim on the DB-API cursor, in a transaction of its own that SQLAlchemy does
-            # not see (its own BEGIN would cost Python while the store is locked); committed
-            # before `read` below makes SQLAlchemy begin a read on the same connection
-            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            cursor.execute("BEGIN IMMEDIATE")
-            try:
-                ticket_id = claim_sqlite(cursor, claimant, now)
-            except BaseException:
-                cursor.execute("ROLLBACK")
-                raise
-            cursor.execute("COMMIT")
-        # after the commit and the turn: the write lock is not held for the read
-        return None if ticket_id is None else read(conn, ticket_id)
+        with translate_errors(store):
+            row = claim_postgres(store, claimant, now)
+        return None if row is None else claimed(row, store.engine.dialect)
+    with translate_errors(store):
+        raw = store.engine.raw_connection()  # the pool's connection, no SQLAlchemy Connection
+        try:
+            cursor = raw.cursor()
+            if raw.info.get("autocheckpoint") != 0:  # (store.engine's begin hook restores it)
+                cursor.execute("PRAGMA wal_autocheckpoint = 0")
+                raw.info["autocheckpoint"] = 0
+            with store.turn.writing(), store.turn.claiming():
+                # the claim on the DB-API cursor, in a transaction of its own that SQLAlchemy
+                # does not see (its own BEGIN would cost Python while the store is locked)
+                cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    row = claim_sqlite(cursor, claimant, now)
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
+            if row is not None:  # out of the queue: the next claim goes on meanwhile
+                _checkpoint_after_claim(store, cursor)
+        finally:
+            raw.close()
+        # after the commit and the turn: no lock is held while the row is converted
+        return None if row is None else claimed(row, store.engine.dialect)

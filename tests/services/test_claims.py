@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 from dataclasses import replace
@@ -13,16 +14,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from csm_console.domain.model import Priority, Status
-from csm_console.errors import PermissionDenied, QueueEmpty
+from csm_console.errors import PermissionDenied, QueueEmpty, StoreUnavailable
 from csm_console.services import audit as audit_service
+from csm_console.services import ticket_reads
 from csm_console.services import tickets as svc
 from csm_console.services.tickets import _claimant as svc_claimant
 from csm_console.store import claims
+from csm_console.store.engine import Store
 from csm_console.store.models import Agent, AuditEvent, Team, Ticket
-from tests.conftest import NOW, Desk
+from tests.conftest import NOW, Desk, url_of, wait_for
 
 
 def _new(desk: Desk, subject: str, minutes_ago: int = 0, priority: Priority = Priority.NORMAL):
@@ -80,6 +83,31 @@ def test_a_claim_stamps_and_audits_as_the_rules_say(desk: Desk) -> None:
     with pytest.raises(QueueEmpty):
         svc.take_next(desk.store, actor=desk.ivan, now=at)
     assert audit_service.verify(desk.store, actor=None).intact
+
+
+def test_the_claim_returns_the_row_the_queue_reads(desk: Desk) -> None:
+    """The claim's own statement hands back the ticket (no read-back): it must be the row a
+    fresh read gives, names, tags (in the store's order) and times included."""
+    ticket = svc.create_ticket(
+        desk.store,
+        actor=desk.olga,
+        customer_email="liga@example.lv",
+        customer_name="Līga Bērziņa",
+        subject="Maršrutētājs mirgo [b]sarkanā[/b]",
+        body="It blinks red.",
+        category="hardware",
+        tags=["Wi-Fi", "ārkārtas", "срочно", "Zeta", "alpha"],
+        priority=Priority.HIGH,
+        now=NOW - timedelta(minutes=90),
+    )
+    at = NOW + timedelta(minutes=7, microseconds=123)
+    row = svc.take_next(desk.store, actor=desk.ivan, now=at)
+    (fresh,) = ticket_reads.rows_by_id(desk.store, [ticket.id])
+    assert row == fresh
+    assert row.id == ticket.id and row.assignee == "ivan" and row.team == "Frontline"
+    assert row.customer == "Līga Bērziņa" and row.category == "hardware"
+    assert len(row.tags) == 5 and row.updated_at == at and row.updated_at.tzinfo is not None
+    assert row.sla_due is not None and row.sla_due.tzinfo is not None
 
 
 def test_the_claim_re_reads_the_agent(desk: Desk) -> None:
@@ -212,3 +240,117 @@ def test_sqlite_claimers_queue_on_the_claims_file(desk: Desk) -> None:
     assert not claimer.is_alive()
     assert [row.id for row in claimed] == [ticket.id]  # type: ignore[attr-defined]
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def _copies(desk: Desk, ticket_id: int, count: int) -> None:
+    """`count` more tickets like `ticket_id` (unassigned, as it is), in one statement."""
+    columns = ", ".join(
+        c.name for c in Ticket.__table__.columns if c.name not in {"id", "external_id"}
+    )  # type: ignore[attr-defined]
+    with desk.store.write() as session:
+        session.execute(
+            text(
+                f"INSERT INTO ticket ({columns}) SELECT {columns} FROM ticket, "
+                "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :count) "
+                "SELECT i FROM n) AS copies WHERE ticket.id = :id"
+            ),
+            {"count": count, "id": ticket_id},
+        )
+
+
+def _wal_pages(desk: Desk, mode: str = "PASSIVE") -> int:
+    """The pages in the SQLite store's WAL (checkpointed or not: the WAL since its last reset)."""
+    with sqlite3.connect(desk.store.url.database or "") as conn:
+        return int(conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()[1])
+
+
+def test_sqlite_claimers_checkpoint_the_wal_themselves(desk: Desk) -> None:
+    """A claim does not checkpoint inside its COMMIT (the claimers behind it would wait in the
+    queue for it: `wal_autocheckpoint` is off on its connection), so the claimers checkpoint
+    the WAL themselves once out of the queue: it does not grow with the claims.  Other
+    transactions on the same pooled connection checkpoint as before."""
+    if not desk.store.is_sqlite:
+        pytest.skip("SQLite's WAL")
+    _copies(desk, _new(desk, "many").id, 199)
+    claims._CHECKPOINTS.clear()
+    _wal_pages(desk, "TRUNCATE")  # an empty WAL
+    svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+    one = _wal_pages(desk)  # the pages one claim writes
+    _wal_pages(desk, "TRUNCATE")
+    for _ in range(199):
+        svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+    assert 0 < _wal_pages(desk) < 199 * one / 2  # checkpointed on the way
+    raw = desk.store.engine.raw_connection()  # a connection the claims used
+    try:
+        assert raw.cursor().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    finally:
+        raw.close()
+    with desk.store.write() as session:  # the same pooled connection, in SQLAlchemy's hands
+        assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar_one() == 1000
+    with pytest.raises(QueueEmpty):
+        svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+
+
+ONLY_POSTGRES = pytest.mark.parametrize(
+    "store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+_ALL_SHARDS = text(  # each shard's head row locked by the caller's transaction (made if need be)
+    "INSERT INTO audit_chain_head AS h (id, last_id, last_hash) "
+    "SELECT g, 0, '' FROM generate_series(1, 16) AS g "
+    "ON CONFLICT (id) DO UPDATE SET last_id = h.last_id"
+)
+
+
+def _take(store: Store, desk: Desk) -> BaseException | None:
+    try:
+        svc.take_next(store, actor=desk.ivan, now=NOW)
+    except BaseException as error:  # the caller checks it
+        return error
+    return None
+
+
+@ONLY_POSTGRES
+def test_a_failed_postgres_claim_is_a_clear_error_and_spoils_no_pooled_connection(
+    desk: Desk,
+) -> None:
+    """The PostgreSQL claim runs on the pool's psycopg connection in autocommit: a statement
+    that fails (here: stopped by the statement timeout while every shard of the audit chain is
+    held) reads as the store's error, and the connection goes back to the pool as the pool's
+    other users expect it (not in autocommit: their transactions must still roll back); a
+    connection lost in the middle of a claim is not pooled again."""
+    ticket = _new(desk, "waits for the chain")
+    impatient = Store(url_of(desk.store), statement_timeout_ms=300)
+    patient = Store(url_of(desk.store))
+    holder = desk.store.engine.connect()
+    try:
+        with holder.begin():  # every shard's head held: the claim's audit rows must wait
+            holder.execute(_ALL_SHARDS)
+            with pytest.raises(StoreUnavailable, match="statement timeout"):
+                svc.take_next(impatient, actor=desk.ivan, now=NOW)
+        raw = impatient.engine.raw_connection()  # the one connection the claim used
+        try:
+            assert raw.driver_connection.autocommit is False  # type: ignore[union-attr]
+        finally:
+            raw.close()
+
+        with holder.begin():  # again, and the waiting claim's backend is killed
+            holder.execute(_ALL_SHARDS)
+            outcome: list[BaseException | None] = []
+            claimer = threading.Thread(target=lambda: outcome.append(_take(patient, desk)))
+            claimer.start()
+            kill = text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            with desk.store.engine.connect() as killer:
+                wait_for(lambda: killer.execute(kill).all(), "the waiting claim")
+            claimer.join(timeout=30)
+        assert len(outcome) == 1 and isinstance(outcome[0], StoreUnavailable)
+        with desk.store.read() as session:  # nothing claimed
+            assert session.get(Ticket, ticket.id).assignee_id is None  # type: ignore[union-attr]
+        row = svc.take_next(patient, actor=desk.ivan, now=NOW)  # a sound connection again
+        assert row.id == ticket.id and row.assignee == "ivan"
+    finally:
+        holder.close()
+        impatient.dispose()
+        patient.dispose()

@@ -162,10 +162,9 @@ def test_listing_tickets_loads_neither_the_orm_nor_what_it_does_not_need(
     assert "csm_console.services.ticket_list" in modules  # it did list through the Core path
 
 
-def test_listing_my_tickets_reads_the_agent_without_the_orm(sample_env: dict[str, str]) -> None:
-    """Naming an agent (`--as`) reads them on the Core tables (services.acting): the ORM stays
-    unloaded, and `assignee:me` still lists that agent's tickets."""
-    env = {**sample_env, "CSM_AGENT": "olga"}
+def _list_olgas_tickets(env: dict[str, str]) -> set[str]:
+    """`csm tickets list --query assignee:me` as olga: it lists her tickets alone; the modules
+    it imported."""
     done = subprocess.run(
         [sys.executable, "-c", RUN_CSM, "tickets", "list", "--query", "assignee:me",
          "--format", "json", "--fields", "id,assignee"],
@@ -174,7 +173,13 @@ def test_listing_my_tickets_reads_the_agent_without_the_orm(sample_env: dict[str
     assert done.returncode == 0, done.stderr
     listed = json.loads(done.stdout)
     assert listed and {item["assignee"] for item in listed} == {"olga"}
-    modules = set(done.stderr.rsplit("\nMODULES ", 1)[1].split())
+    return set(done.stderr.rsplit("\nMODULES ", 1)[1].split())
+
+
+def test_listing_my_tickets_reads_the_agent_without_the_orm(sample_env: dict[str, str]) -> None:
+    """Naming an agent (`--as`) reads them on the Core tables (services.acting): the ORM stays
+    unloaded, and `assignee:me` still lists that agent's tickets."""
+    modules = _list_olgas_tickets({**sample_env, "CSM_AGENT": "olga"})
     assert "csm_console.services.acting" in modules
     assert loaded_of(modules, NOT_FOR_A_LIST) == []
 
@@ -187,14 +192,7 @@ def test_listing_on_postgresql_loads_no_orm_to_know_the_login(
     Core tables too (it loaded the ORM and the models, 0.3 s of every list on a 10M store)."""
     env = own_process_env(tmp_path, sample_url(tmp_path / "x.db", "postgres", request))
     env["CSM_AGENT"] = "olga"  # the store's owner names the agent it acts as
-    done = subprocess.run(
-        [sys.executable, "-c", RUN_CSM, "tickets", "list", "--query", "assignee:me",
-         "--format", "json", "--fields", "id,assignee"],
-        env=env, capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert {item["assignee"] for item in json.loads(done.stdout)} == {"olga"}
-    modules = set(done.stderr.rsplit("\nMODULES ", 1)[1].split())
+    modules = _list_olgas_tickets(env)
     on_postgresql = tuple(p for p in NOT_FOR_A_LIST if p != "psycopg")
     assert loaded_of(modules, on_postgresql) == []
     assert "psycopg" in modules

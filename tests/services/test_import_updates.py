@@ -110,6 +110,14 @@ def _update_one_by_one(store: Store, records: list[dict[str, Any]]) -> None:
             session.add_all(AuditEvent(**event) for event in known.audit)
 
 
+def _import_into(stores: tuple[Store, ...], records: list[dict[str, Any]]) -> None:
+    """The same records imported as new tickets into each store, as admin."""
+    for store in stores:
+        importing.import_tickets(
+            store, actor=resolve_actor(store, "admin"), data=json.dumps(records).encode(), now=NOW
+        )
+
+
 @pytest.mark.parametrize("kind", STORE_KINDS)
 def test_bulk_updates_equal_the_same_changes_made_one_by_one(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -118,13 +126,7 @@ def test_bulk_updates_equal_the_same_changes_made_one_by_one(
     edited = _edited(records)
     bulk, single = (_sample_store(tmp_path, kind, request, name) for name in ("ua", "ub"))
     try:
-        for store in (bulk, single):
-            importing.import_tickets(
-                store,
-                actor=resolve_actor(store, "admin"),
-                data=json.dumps(records).encode(),
-                now=NOW,
-            )
+        _import_into((bulk, single), records)
         assert _rows(bulk) == _rows(single)
         result = importing.import_tickets(
             bulk,
@@ -197,13 +199,7 @@ def test_a_reopen_alone_clears_its_next_contact_as_one_by_one(
     reopened["status"] = "open"
     bulk, single = (_sample_store(tmp_path, kind, request, name) for name in ("ra", "rb"))
     try:
-        for store in (bulk, single):
-            importing.import_tickets(
-                store,
-                actor=resolve_actor(store, "admin"),
-                data=json.dumps(records).encode(),
-                now=NOW,
-            )
+        _import_into((bulk, single), records)
         with bulk.read() as session:
             before = session.execute(
                 select(Ticket).where(Ticket.external_id == "EQ-20")

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import false, func, select, true, update
 
-from csm_console.domain.query import Sort, parse_query
+from csm_console.domain.query import Query, Sort, parse_query
+from csm_console.domain.rights import Actor
 from csm_console.errors import Conflict, PermissionDenied, UsageError
 from csm_console.services import reassign, setup, ticket_reads, tickets
 from csm_console.services.acting import resolve_actor
@@ -127,14 +128,21 @@ def test_refusals_change_nothing(desk: Store) -> None:
     assert holders(desk, "assignee:elina") == before
 
 
-def test_chunks_survive_a_crash_and_a_rerun_finishes(
-    desk: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _frontline_to_laura(desk: Store, monkeypatch: pytest.MonkeyPatch) -> tuple[Actor, Query, int]:
+    """Chunks of 5, and the Frontline work not with laura (more than two chunks of it): the
+    acting admin, the query and how many tickets it plans to move to laura."""
     monkeypatch.setattr(reassign, "CHUNK", 5)
     admin = resolve_actor(desk, "admin")
     query = parse_query("team:Frontline status:new,open,pending,on_hold -assignee:laura")
     total = reassign.plan(desk, actor=admin, query=query, to="laura").count
     assert total > 10
+    return admin, query, total
+
+
+def test_chunks_survive_a_crash_and_a_rerun_finishes(
+    desk: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin, query, total = _frontline_to_laura(desk, monkeypatch)
 
     def crash(chunks: int, changed: int) -> None:
         if chunks == 2:
@@ -400,11 +408,7 @@ def test_one_statement_chunks_write_what_the_statement_by_statement_road_writes(
 def test_an_agent_made_inactive_during_the_job_stops_it_at_the_next_chunk(
     desk: Store, monkeypatch: pytest.MonkeyPatch, who: str
 ) -> None:
-    monkeypatch.setattr(reassign, "CHUNK", 5)
-    admin = resolve_actor(desk, "admin")
-    query = parse_query("team:Frontline status:new,open,pending,on_hold -assignee:laura")
-    total = reassign.plan(desk, actor=admin, query=query, to="laura").count
-    assert total > 10
+    admin, query, total = _frontline_to_laura(desk, monkeypatch)
     handle = "admin" if who == "actor" else "laura"
 
     def deactivate(chunks: int, changed: int) -> None:

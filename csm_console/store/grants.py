@@ -62,6 +62,9 @@ WRITES: dict[str, dict[str, tuple[str, ...]]] = {
     "report_dirty_day": {},
     "report_count": {},
     "report_time": {},
+    # the change feed's counter: every login reads it; the trigger on the ticket tables
+    # counts each write as its definer, the owner (store.change_feed)
+    "change_mark": {},
 }
 EXTRA_READ = ("alembic_version",)  # not a model, but every command reads it
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")

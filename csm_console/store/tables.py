@@ -292,3 +292,17 @@ report_time = Table(
     Column("n", Integer, nullable=False),
     Index("ix_report_time_day", "population", "day"),
 )
+
+
+# The change feed's counter (migration 0021, store.change_feed): on PostgreSQL every transaction
+# that writes `ticket`, `message` or `ticket_tag` adds 1 to one row, in that transaction, and
+# each console's feed polls the sum.  Rows 0..15 are the shards a writer takes (the first one no
+# other writer holds); a writer that finds all 16 held counts in a row of its own backend
+# (16 + its process id).  Written by the trigger alone (as its definer, the owner); SQLite's
+# feed reads `PRAGMA data_version` instead and leaves the table empty.
+change_mark = Table(
+    "change_mark",
+    metadata,
+    Column("shard", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)

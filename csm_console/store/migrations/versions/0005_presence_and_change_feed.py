@@ -38,13 +38,13 @@ def upgrade() -> None:
     op.create_index("ix_presence_ticket", "presence", ["ticket_id"])
     op.create_index("ix_presence_expires_at", "presence", ["expires_at"])
     if op.get_bind().dialect.name == "postgresql":
-        for statement in change_feed.POSTGRES_DDL:
+        for statement in change_feed.NOTIFY_INSTALL:
             op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for statement in change_feed.POSTGRES_DROP:
+        for statement in change_feed.NOTIFY_REMOVE:
             op.execute(statement)
     op.drop_index("ix_presence_expires_at", table_name="presence")
     op.drop_index("ix_presence_ticket", table_name="presence")

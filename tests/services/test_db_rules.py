@@ -16,7 +16,8 @@ from sqlalchemy import exc, text
 
 from csm_console.domain.model import Status
 from csm_console.services import agents, ticket_reads, tickets
-from csm_console.store import audit_chain
+from csm_console.store import audit_chain, change_feed
+from csm_console.store.change_feed import ChangeFeed
 from csm_console.store.engine import Store
 from csm_console.store.grants import WRITES
 from tests.conftest import Cli, Desk
@@ -342,3 +343,48 @@ def test_the_outbox_is_in_reach_only_for_tickets_in_reach(logins: Logins) -> Non
             {"t": ids["own"], "m": ids["own_message"], "mail_id": f"own-{uuid.uuid4()}"},
         )
         assert conn.execute(text("SELECT count(*) FROM outgoing_mail")).scalar() == 2
+
+
+def test_an_operators_writes_count_for_the_change_feed_and_only_the_owner_sets_it(
+    logins: Logins,
+) -> None:
+    """The change feed's counter (migration 0021): an operator's login counts her writes
+    through the trigger (its definer's rights) and her console's feed, on her login, sees them;
+    the counter itself she can read but not set, reset or count by hand."""
+    desk = logins.desk
+    mine = _ticket(desk, "Frontline", to="olga")
+    olga = logins.stores["olga"]
+    with desk.store.engine.begin() as conn:  # the test store was emptied: its shards back
+        conn.execute(text(change_feed.SEED_SQL))
+    feed = ChangeFeed(olga)  # olga's console
+    try:
+        assert not feed.wait(0.05), feed.problem
+        before = _change_mark(olga)
+        tagged = logins.csm("olga", "tickets", "tag", str(mine), "--add", "wifi")
+        assert tagged.exit_code == 0, tagged.output
+        assert _change_mark(olga) == before + 1
+        seen = any(feed.wait(0.5) for _ in range(8))
+        assert seen, feed.problem
+        # petr (L2) reaches no row of this ticket: a write that changed nothing counts nothing
+        with logins.stores["petr"].engine.begin() as conn:
+            moved = conn.execute(text("UPDATE ticket SET priority = 1 WHERE id = :id"),
+                                 {"id": mine})  # fmt: skip
+            assert moved.rowcount == 0
+        assert _change_mark(olga) == before + 1
+    finally:
+        feed.close()
+    denied = "permission denied"
+    for who in ("olga", "root"):  # not even an admin's login
+        for sql in (
+            "UPDATE change_mark SET version = 0",
+            "DELETE FROM change_mark",
+            "INSERT INTO change_mark (shard, version) VALUES (99, 0)",
+            "TRUNCATE change_mark",
+        ):
+            _refused(logins.stores[who], sql, {}, denied)
+    _refused(olga, "SELECT csm_mark_change()", {}, "only be called as triggers")
+
+
+def _change_mark(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(text(change_feed.MARK_SQL)).scalar_one())

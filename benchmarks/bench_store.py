@@ -311,22 +311,57 @@ def _without_summary_trigger(store: Store) -> Store:
     return store
 
 
+def _without_change_feed_trigger(store: Store) -> Store:
+    """The store with the change feed's counting trigger dropped (migration 0021): what a
+    claim costs when nothing tells the consoles."""
+    from csm_console.store import change_feed
+
+    if store.is_postgres:
+        with store.engine.begin() as conn:
+            for statement in change_feed.POSTGRES_REMOVE:
+                conn.execute(text(statement))
+    return store
+
+
+def _at_schema_of(store: Store, code: Path | None) -> Store:
+    """`code`'s csm_console runs against the schema it knows: the store taken down to that
+    code's newest migration (its triggers too, e.g. 0005's notifications before 0021)."""
+    if code is None:
+        return store
+    from csm_console.store import migrate
+
+    source = (code / "csm_console" / "store" / "migrate.py").read_text()
+    head = source.split('HEAD = "', 1)[1].split('"', 1)[0]
+    if head != migrate.HEAD:
+        migrate.downgrade(store, head)
+    return store
+
+
 def bench_claims(
     count: int, processes: int, runs: int, before: Path | None = None, only: str | None = None
 ) -> None:
     """take_next against the bare statement, each run in turn (and, with `before`, the older
-    code's take_next too: bare, before, now, bare, before, now ...), so all see the same load."""
+    code's take_next and the bare statement on the older code's schema too: bare, bare before,
+    before, now, bare, ...), so all see the same load."""
     kinds = ["sqlite"] + (["postgresql"] if POSTGRES else [])
     for kind in [k for k in kinds if only in (None, k)]:
-        figures: dict[str, list[float]] = {"bare": [], "before": [], "service": [], "-": []}
+        names = ("bare", "bare before", "bare quiet", "before", "service", "-")
+        figures: dict[str, list[float]] = {name: [] for name in names}
         cpu: dict[str, list[float]] = {name: [] for name in figures}  # µs of CPU a claim
-        modes = [("bare", "bare", None)] + ([("before", "service", before)] if before else [])
+        modes = [("bare", "bare", None)]
+        if before:
+            modes += [("bare before", "bare", before), ("before", "service", before)]
+        if kind == "postgresql":
+            modes.append(("bare quiet", "bare", None))
         for _ in range(runs):
             for name, mode, code in [*modes, ("service", "service", None), ("-", "service", None)]:
                 for k, store in scratch_stores(only=kind):
                     if k == kind:
                         if name == "-":
                             store = _without_summary_trigger(store)
+                        if name == "bare quiet":
+                            store = _without_change_feed_trigger(store)
+                        store = _at_schema_of(store, code)
                         rate, used = _run_claims(store, processes, count, mode, code)
                         figures[name].append(rate)
                         cpu[name].append(used)
@@ -342,11 +377,24 @@ def bench_claims(
                 f"bare claim statement: {base:.0f} claims/s (runs: {_runs(figures['bare'])}) -> "
                 f"{many / base:.2f} of the baseline; load {' '.join(loadavg)}"
             )
+        for name, label in (
+            ("bare before", "on the older code's schema"),
+            ("bare quiet", "without the change feed's trigger"),
+        ):
+            if figures[name]:
+                other = statistics.median(figures[name])
+                print(
+                    f"  the bare claim statement {label}: {other:.0f} claims/s (runs: "
+                    f"{_runs(figures[name])}) -> this schema's {base / other:.2f} of that"
+                )
+        if figures["before"] and figures["bare before"]:
+            own = statistics.median(figures["before"]) / statistics.median(figures["bare before"])
+            print(f"  take_next before against the bare statement on its own schema: {own:.2f}")
         print(
             "  the claimers' CPU a claim (process time, medians): "
             + ", ".join(
                 f"{name} {statistics.median(cpu[name]):.0f} µs"
-                for name in ("bare", "before", "service")
+                for name in ("bare", "bare before", "before", "service")
                 if cpu[name]
             )
         )

@@ -351,10 +351,11 @@ def bench_claims(
         modes = [("bare", "bare", None)]
         if before:
             modes += [("bare before", "bare", before), ("before", "service", before)]
+        modes.append(("service", "service", None))
         if kind == "postgresql":
             modes.append(("bare quiet", "bare", None))
         for _ in range(runs):
-            for name, mode, code in [*modes, ("service", "service", None), ("-", "service", None)]:
+            for name, mode, code in [*modes, ("-", "service", None)]:
                 for k, store in scratch_stores(only=kind):
                     if k == kind:
                         if name == "-":
@@ -386,6 +387,16 @@ def bench_claims(
                 print(
                     f"  the bare claim statement {label}: {other:.0f} claims/s (runs: "
                     f"{_runs(figures[name])}) -> this schema's {base / other:.2f} of that"
+                )
+        for now, then, label in (
+            ("service", "before", "take_next now against before"),
+            ("bare", "bare before", "the bare statement now against on the older schema"),
+        ):
+            if figures[then]:  # side by side in each run: the same load
+                paired = [a / b for a, b in zip(figures[now], figures[then], strict=True)]
+                print(
+                    f"  {label}, run by run: {', '.join(f'{r:.2f}' for r in paired)} "
+                    f"(median {statistics.median(paired):.2f})"
                 )
         if figures["before"] and figures["bare before"]:
             own = statistics.median(figures["before"]) / statistics.median(figures["bare before"])

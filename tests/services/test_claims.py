@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 
 from csm_console.domain.model import Priority, Status
 from csm_console.errors import PermissionDenied, QueueEmpty, StoreUnavailable
@@ -123,6 +123,31 @@ def test_the_claim_re_reads_the_agent(desk: Desk) -> None:
         svc.take_next(desk.store, actor=desk.ivan, now=NOW)
     with desk.store.read() as session:
         assert session.get(Ticket, other.id).assignee_id is None  # type: ignore[union-attr]
+
+
+def test_an_empty_queue_is_answered_on_the_claims_road(desk: Desk) -> None:
+    """On SQLite an empty queue is told in the claim's own transaction (the agent re-read in
+    it, its team's name as the store has it now), not on the ORM road, which held the store's
+    write lock while it built its session (the claimers behind it slept in the busy handler):
+    no SQLAlchemy transaction begins.  The answer is the ORM road's, word for word, on both
+    stores; an agent deactivated meanwhile is refused, queue empty or not."""
+    begun: list[object] = []
+    event.listen(desk.store.engine, "begin", begun.append)
+    with desk.store.write() as session:  # renamed after ivan's Actor was read
+        session.execute(update(Team).where(Team.name == "Frontline").values(name="Front line"))
+    begun.clear()
+    with pytest.raises(QueueEmpty) as empty:
+        svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+    assert str(empty.value) == "the queue is empty: no unassigned ticket for ivan (L1, Front line)"
+    with pytest.raises(QueueEmpty, match=r"^the queue is empty: no unassigned ticket for root "
+                       r"\(any tier\)$"):  # fmt: skip
+        svc.take_next(desk.store, actor=desk.root, now=NOW)
+    if desk.store.is_sqlite:
+        assert begun == []
+    with desk.store.write() as session:
+        session.execute(update(Agent).where(Agent.id == desk.ivan.id).values(active=False))
+    with pytest.raises(PermissionDenied, match="inactive"):
+        svc.take_next(desk.store, actor=desk.ivan, now=NOW)
 
 
 def test_an_unteamed_ticket_moves_into_the_agents_team(desk: Desk) -> None:

@@ -316,6 +316,26 @@ def test_sqlite_claimers_checkpoint_the_wal_themselves(desk: Desk) -> None:
         svc.take_next(desk.store, actor=desk.ivan, now=NOW)
 
 
+def test_sqlite_claims_keep_their_statement_journals_in_memory(desk: Desk) -> None:
+    """The claim's statements journal in memory (`temp_store` MEMORY on its connection), not
+    in a temporary file made and removed on every claim under the store's lock; SQLAlchemy's
+    transactions on the same pooled connection go back to files (a big sort must not spill
+    into the process's memory)."""
+    if not desk.store.is_sqlite:
+        pytest.skip("SQLite's temporary files")
+    _new(desk, "one")
+    svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+    raw = desk.store.engine.raw_connection()  # the one pooled connection the claim used
+    try:
+        assert raw.cursor().execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY
+    finally:
+        raw.close()
+    with desk.store.write() as session:
+        assert session.execute(text("PRAGMA temp_store")).scalar_one() == 0  # the default
+    with pytest.raises(QueueEmpty):
+        svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+
+
 ONLY_POSTGRES = pytest.mark.parametrize(
     "store", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )

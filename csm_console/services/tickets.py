@@ -262,6 +262,11 @@ def _claimant(actor: Actor) -> claims.Claimant:
     )
 
 
+def _queue_empty(actor: Actor, team: str | None) -> str:
+    scope = "any tier" if actor.role == Role.ADMIN else f"{actor.tier.value}, {team}"
+    return f"the queue is empty: no unassigned ticket for {actor.handle} ({scope})"
+
+
 def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> TicketRow:
     """Claim the most urgent unassigned ticket the agent may work (SLA due, then priority).
 
@@ -274,6 +279,8 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
     """
     now = now or utcnow()
     claimed = claims.claim_next(store, _claimant(actor), now)  # the common claim
+    if isinstance(claimed, claims.Empty):  # the agent re-read with it: as below
+        raise QueueEmpty(_queue_empty(actor, claimed.team))
     if claimed is not None:
         return to_row(claimed, claimed.tags)
     with store.write() as session:
@@ -296,10 +303,7 @@ def take_next(store: Store, *, actor: Actor, now: datetime | None = None) -> Tic
             statement = statement.with_for_update(skip_locked=True)
         ticket = session.execute(statement).scalar_one_or_none()
         if ticket is None:
-            scope = "any tier" if fresh.role == Role.ADMIN else f"{fresh.tier.value}, {fresh.team}"
-            raise QueueEmpty(
-                f"the queue is empty: no unassigned ticket for {fresh.handle} ({scope})"
-            )
+            raise QueueEmpty(_queue_empty(fresh, fresh.team))
         target = session.get(Agent, fresh.id)
         assert target is not None and ticket.id is not None
         apply_assignment(session, ticket, fresh, target, now)

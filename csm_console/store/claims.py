@@ -27,10 +27,14 @@ On PostgreSQL only the team's head is locked (`FOR UPDATE SKIP LOCKED`); when th
 comes first, nothing is claimed here and the service's road claims it (it moves teams).  An
 admin's pick (every tier) walks `ix_ticket_assignee` from its NULL key, as before.
 
-`None` means "not here": the queue is empty, the agent changed, or the ticket at the head of
-the queue has no team yet and would move into the agent's team (moving recounts the clocks in
-that team's calendar, which the service does in Python).  The service then takes the ORM road,
-which claims it or says why not.
+`None` means "not here": the agent changed, the ticket at the head of the queue has no team yet
+and would move into the agent's team (moving recounts the clocks in that team's calendar, which
+the service does in Python), or (PostgreSQL) the queue is empty.  The service then takes the ORM
+road, which claims it or says why not.  On SQLite an empty queue is answered here too (`Empty`:
+the agent re-read in the same transaction, its team's name with it): the ORM road held the
+store's write lock while it built its session and statements (~20 ms of CPU the first time in a
+process), and the claimers behind it slept in SQLite's busy handler meanwhile (35-450 ms each,
+8 claimers at a load of ~10, as the queue ran dry).
 """
 
 from __future__ import annotations
@@ -89,6 +93,13 @@ class Claimed(NamedTuple):
     version: int
     external_id: str | None
     tags: tuple[str, ...]
+
+
+class Empty(NamedTuple):
+    """Nothing to claim in the agent's reach, the agent still what the caller knows (read in
+    the claim's transaction, as the ORM road reads it)."""
+
+    team: str | None  # the agent's team's name as the store has it
 
 
 # the row's columns that are the ticket's own, before and after the names joined in
@@ -185,7 +196,7 @@ SELECT {_columns("c", _OWN_FIRST)}, tm.name, CAST(:handle AS text), cu.name, cu.
 FROM claimed c JOIN customer cu ON cu.id = c.customer_id LEFT JOIN team tm ON tm.id = c.team_id"""
 
 
-def _sqlite_sql(claimant: Claimant) -> tuple[str, str, dict[bool, str]]:
+def _sqlite_sql(claimant: Claimant) -> tuple[str, str, dict[bool, str], str]:
     if claimant.admin:
         pick = (
             f"SELECT t.id, t.status, t.team_id FROM ticket t WHERE {_CLAIMABLE} AND "
@@ -219,7 +230,9 @@ def _sqlite_sql(claimant: Claimant) -> tuple[str, str, dict[bool, str]]:
         True: f"{_AUDIT_INTO} VALUES {assign}, {opened}, {claim}",
         False: f"{_AUDIT_INTO} VALUES {assign}, {claim}",
     }
-    return pick, update, audit
+    # after an empty pick: is the agent still itself (then the queue is empty), with its team
+    still = f"SELECT (SELECT name FROM team WHERE id = :team_id) WHERE {_still('sqlite')}"
+    return pick, update, audit, still
 
 
 _SQL: dict[tuple[str, bool, bool, bool], Any] = {}  # the statements by dialect and reach
@@ -311,17 +324,22 @@ def claim_postgres(store: Store, claimant: Claimant, now: datetime) -> tuple[Any
         raw.close()
 
 
-def claim_sqlite(cursor: Any, claimant: Claimant, now: datetime) -> tuple[Any, ...] | None:
+def claim_sqlite(
+    cursor: Any, claimant: Claimant, params: dict[str, object]
+) -> tuple[Any, ...] | Empty | None:
     """The claim inside the caller's `BEGIN IMMEDIATE` transaction on a DB-API cursor (SQLite
     has one writer at a time, so the select cannot race another claim, and the less Python
-    runs while the store is locked, the more claims a second).  The claimed ticket's row
-    (unconverted: see `claimed`), or None."""
-    pick, update, audit = _statements("sqlite", claimant)
-    params = _params(claimant)
+    runs while the store is locked, the more claims a second).  `params`: `sqlite_params`,
+    made before the lock.  The claimed ticket's row (unconverted: see `claimed`), `Empty`, or
+    None."""
+    pick, update, audit, still = _statements("sqlite", claimant)
     picked = cursor.execute(pick, params).fetchone()
-    if picked is None or (claimant.moves_team and picked[2] is None):
+    if picked is None:
+        agent = cursor.execute(still, params).fetchone()
+        return None if agent is None else Empty(agent[0])
+    if claimant.moves_team and picked[2] is None:
         return None
-    params.update(id=picked[0], now=sqlite_timestamp(now))
+    params["id"] = picked[0]
     row: tuple[Any, ...] = cursor.execute(update, params).fetchone()
     params["version"] = row[_VERSION]
     cursor.execute(audit[picked[1] == "new"], params)
@@ -336,6 +354,16 @@ def claim_sqlite(cursor: Any, claimant: Claimant, now: datetime) -> tuple[Any, .
 # WAL's pages since the last one) so that all claimers together checkpoint about every
 # `CHECKPOINT_PAGES`, as SQLite would.
 CHECKPOINT_PAGES = 1000
+
+# SQLite: the claim's UPDATE and audit INSERT each keep a statement journal (their triggers may
+# abort them halfway), which SQLite (3.40 here) keeps in a temporary file by default: a file
+# created, unlinked, written (16 pwrites) and closed in /var/tmp on every claim, all under the
+# store's lock (60-80 of the ~300 µs of CPU the claim's statements cost in one process).
+# With temp_store MEMORY the journal stays in memory (a few pages: the claim's own);
+# it only ever serves to undo one statement, never to recover after a crash (the WAL does).
+# Set on the claim's connection only: SQLAlchemy's transactions on it go back to files (big
+# sorts must not spill into the console's memory), see `store.engine`.
+TEMP_STORE_MEMORY = 2
 
 
 @dataclass
@@ -359,13 +387,20 @@ def _checkpoint_after_claim(store: Store, cursor: Any) -> None:
         mark.every = max(1, mark.every // 2, min(wanted, mark.every * 2, 1000))
 
 
-def claim_next(store: Store, claimant: Claimant, now: datetime) -> Claimed | None:
+def sqlite_params(claimant: Claimant, now: datetime) -> dict[str, object]:
+    """The SQLite claim's parameters (`claim_sqlite` adds the picked ticket's)."""
+    return {**_params(claimant), "now": sqlite_timestamp(now)}
+
+
+def claim_next(store: Store, claimant: Claimant, now: datetime) -> Claimed | Empty | None:
     """Claim on the store's own road, on one pooled connection; the claimed ticket as the
-    claim committed it.  None: nothing claimed here (see the module's note)."""
+    claim committed it.  `Empty`: the queue is (SQLite).  None: nothing claimed here (see the
+    module's note)."""
     if store.is_postgres:
         with translate_errors(store):
             row = claim_postgres(store, claimant, now)
         return None if row is None else claimed(row, store.engine.dialect)
+    params = sqlite_params(claimant, now)  # before the lock: as little as can be inside it
     with translate_errors(store):
         raw = store.engine.raw_connection()  # the pool's connection, no SQLAlchemy Connection
         try:
@@ -373,19 +408,24 @@ def claim_next(store: Store, claimant: Claimant, now: datetime) -> Claimed | Non
             if raw.info.get("autocheckpoint") != 0:  # (store.engine's begin hook restores it)
                 cursor.execute("PRAGMA wal_autocheckpoint = 0")
                 raw.info["autocheckpoint"] = 0
+            if raw.info.get("temp_store") != TEMP_STORE_MEMORY:  # (and this)
+                cursor.execute(f"PRAGMA temp_store = {TEMP_STORE_MEMORY}")
+                raw.info["temp_store"] = TEMP_STORE_MEMORY
             with store.turn.writing(), store.turn.claiming():
                 # the claim on the DB-API cursor, in a transaction of its own that SQLAlchemy
                 # does not see (its own BEGIN would cost Python while the store is locked)
                 cursor.execute("BEGIN IMMEDIATE")
                 try:
-                    row = claim_sqlite(cursor, claimant, now)
+                    row = claim_sqlite(cursor, claimant, params)
                 except BaseException:
                     cursor.execute("ROLLBACK")
                     raise
                 cursor.execute("COMMIT")
-            if row is not None:  # out of the queue: the next claim goes on meanwhile
-                _checkpoint_after_claim(store, cursor)
+            if row is not None and not isinstance(row, Empty):  # out of the queue: the next
+                _checkpoint_after_claim(store, cursor)  # claim goes on meanwhile
         finally:
             raw.close()
         # after the commit and the turn: no lock is held while the row is converted
-        return None if row is None else claimed(row, store.engine.dialect)
+        if row is None or isinstance(row, Empty):
+            return row
+        return claimed(row, store.engine.dialect)

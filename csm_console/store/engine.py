@@ -225,6 +225,9 @@ def _configure_sqlite(engine: Engine, checkpoints: _Checkpoints) -> None:
         if info.get("autocheckpoint", SQLITE_AUTOCHECKPOINT) != wanted:
             connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {wanted}")
             info["autocheckpoint"] = wanted
+        if info.get("temp_store", 0) != 0:  # a claim kept its statement journals in memory
+            connection.exec_driver_sql("PRAGMA temp_store = DEFAULT")  # (store.claims)
+            info["temp_store"] = 0
         options = connection.get_execution_options()
         if checkpoints.lean:  # between two transactions: no statement is running
             roomy = bool(checkpoints.deferred) or options.get(_SCAN_OPTION, False)

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 
 from csm_console.domain.model import Priority, Status
 from csm_console.errors import PermissionDenied, QueueEmpty, StoreUnavailable
@@ -123,6 +123,31 @@ def test_the_claim_re_reads_the_agent(desk: Desk) -> None:
         svc.take_next(desk.store, actor=desk.ivan, now=NOW)
     with desk.store.read() as session:
         assert session.get(Ticket, other.id).assignee_id is None  # type: ignore[union-attr]
+
+
+def test_an_empty_queue_is_answered_on_the_claims_road(desk: Desk) -> None:
+    """On SQLite an empty queue is told in the claim's own transaction (the agent re-read in
+    it, its team's name as the store has it now), not on the ORM road, which held the store's
+    write lock while it built its session (the claimers behind it slept in the busy handler):
+    no SQLAlchemy transaction begins.  The answer is the ORM road's, word for word, on both
+    stores; an agent deactivated meanwhile is refused, queue empty or not."""
+    begun: list[object] = []
+    event.listen(desk.store.engine, "begin", begun.append)
+    with desk.store.write() as session:  # renamed after ivan's Actor was read
+        session.execute(update(Team).where(Team.name == "Frontline").values(name="Front line"))
+    begun.clear()
+    with pytest.raises(QueueEmpty) as empty:
+        svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+    assert str(empty.value) == "the queue is empty: no unassigned ticket for ivan (L1, Front line)"
+    with pytest.raises(QueueEmpty, match=r"^the queue is empty: no unassigned ticket for root "
+                       r"\(any tier\)$"):  # fmt: skip
+        svc.take_next(desk.store, actor=desk.root, now=NOW)
+    if desk.store.is_sqlite:
+        assert begun == []
+    with desk.store.write() as session:
+        session.execute(update(Agent).where(Agent.id == desk.ivan.id).values(active=False))
+    with pytest.raises(PermissionDenied, match="inactive"):
+        svc.take_next(desk.store, actor=desk.ivan, now=NOW)
 
 
 def test_an_unteamed_ticket_moves_into_the_agents_team(desk: Desk) -> None:
@@ -287,6 +312,26 @@ def test_sqlite_claimers_checkpoint_the_wal_themselves(desk: Desk) -> None:
         raw.close()
     with desk.store.write() as session:  # the same pooled connection, in SQLAlchemy's hands
         assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar_one() == 1000
+    with pytest.raises(QueueEmpty):
+        svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+
+
+def test_sqlite_claims_keep_their_statement_journals_in_memory(desk: Desk) -> None:
+    """The claim's statements journal in memory (`temp_store` MEMORY on its connection), not
+    in a temporary file made and removed on every claim under the store's lock; SQLAlchemy's
+    transactions on the same pooled connection go back to files (a big sort must not spill
+    into the process's memory)."""
+    if not desk.store.is_sqlite:
+        pytest.skip("SQLite's temporary files")
+    _new(desk, "one")
+    svc.take_next(desk.store, actor=desk.ivan, now=NOW)
+    raw = desk.store.engine.raw_connection()  # the one pooled connection the claim used
+    try:
+        assert raw.cursor().execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY
+    finally:
+        raw.close()
+    with desk.store.write() as session:
+        assert session.execute(text("PRAGMA temp_store")).scalar_one() == 0  # the default
     with pytest.raises(QueueEmpty):
         svc.take_next(desk.store, actor=desk.ivan, now=NOW)
 

@@ -130,7 +130,8 @@ def _survey(
         if outside_team is not None:
             columns.append(outside_team)
         ids: list[int] = []
-        for row in session.execute(select(*columns).where(*conditions)):
+        # through the connection, not the ORM session: plain rows, no ORM loading for each
+        for row in session.connection().execute(select(*columns).where(*conditions)):
             ids.append(row[0])
             tiers.add(row[1])
             if outside_team is not None and row[2]:
@@ -297,16 +298,12 @@ def _move_chunk(
         moved = 0
         if store.is_postgres:
             new_team = _new_team(target)
-            same, other = _calendars(new_team)
+            same, _ = _calendars(new_team)
             moved, rest = bulk_moves.move_chunk_postgres(
                 session.connection(),
                 ids=ids,
-                pending=[
-                    *_pending(query, actor, target, now),
-                    *_as_surveyed(actor, target, to),
-                    *same,
-                ],
-                left=[*_pending(query, actor, target, now), *other] if other else [],
+                pending=[*_pending(query, actor, target, now), *_as_surveyed(actor, target, to)],
+                kept=same,
                 actor_id=actor.id,
                 target_id=_id(target),
                 target_handle=target.handle,
@@ -386,7 +383,8 @@ def _checked_chunk(
         moved, _ = bulk_moves.move_chunk_postgres(
             session.connection(),
             ids=ids,
-            pending=[*conditions, *same],
+            pending=conditions,
+            kept=same,
             actor_id=fresh.id,
             target_id=_id(target),
             target_handle=target.handle,

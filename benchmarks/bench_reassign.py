@@ -6,13 +6,13 @@
 Each run reassigns the tickets of one agent matching `--query` (default: all of them, about
 96,000 at 1M; `priority:>=high` moves about 48,000)
 to a colleague with the service: one pass to check the rules and collect the matching ids, then
-chunks of 500 in a transaction each (lock, one audit event per ticket with `INSERT ... SELECT`,
+chunks of 1,000 in a transaction each (lock, one audit event per ticket with `INSERT ... SELECT`,
 one `UPDATE` with the version and `updated_at` bump).  Then one bare `UPDATE ticket SET
 assignee_id = ... WHERE id IN (...)` in one transaction moves the same rows back: that is the
 baseline (it sets `assignee_id` only: no version, no `updated_at`, no audit, no chunks; on
 PostgreSQL in `replica` mode, so that migration 0013 does not audit it at commit as a write that
 skipped csm, which it did before 2026-12-06 and made the baseline slower than the service).  As a
-reference it also times the same bare UPDATE cut into transactions of 500 rows (inside
+reference it also times the same bare UPDATE cut into transactions of a chunk's rows (inside
 `Store.bulk`, as the service: on SQLite one WAL checkpoint at the end), which shows what the
 chunking alone costs.  Medians and the ratio are printed, with where the service's time went;
 with CSM_BENCH_POSTGRES_URL set, the same on PostgreSQL in a scratch database.
@@ -229,7 +229,7 @@ def measure(
             older.append(float(line.split(", ")[-1].split()[1]))
             bare_update(store, ids, source.id, len(ids))
         if not lean:
-            # reference: the same bare UPDATE, 500 rows per transaction (there and back again)
+            # reference: the same bare UPDATE, a chunk's rows per transaction (there and back again)
             with clock.measure() as parts, store.bulk():  # as the service: one checkpoint
                 bare_update(store, ids, target.id, reassign.CHUNK)
             chunked.append(parts["total"])

@@ -422,12 +422,13 @@ def _move_rows(
 ) -> int:
     """Lock the still-pending tickets among `ids`, recount their clocks if need be, audit them
     (one `INSERT ... SELECT` per kind of change) and move them (one `UPDATE`)."""
+    dialect = session.get_bind().dialect.name
     chosen = (
         select(_TICKET.c.id, _TICKET.c.team_id, _TICKET.c.status)
-        .where(_TICKET.c.id.in_(ids), *conditions)
+        .where(bulk_moves.among(dialect, _TICKET.c.id, ids), *conditions)
         .order_by(_TICKET.c.id)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         # plain FOR UPDATE, not SKIP LOCKED: a ticket somebody is saving right now is
         # waited for and then re-checked against the query, never silently left behind
         chosen = chosen.with_for_update(of=_TICKET)
@@ -455,7 +456,7 @@ def _move_rows(
                     _TICKET.c.version + 1,
                 )
                 .select_from(joins)
-                .where(_TICKET.c.id.in_(which))
+                .where(bulk_moves.among(dialect, _TICKET.c.id, which))
                 .order_by(_TICKET.c.id),
             )
         )
@@ -499,7 +500,9 @@ def _move_rows(
             (_TICKET.c.status == Status.NEW.value, Status.OPEN.value),
             else_=_TICKET.c.status,
         )
-    connection.execute(update(_TICKET).where(_TICKET.c.id.in_(moving)).values(values))
+    connection.execute(
+        update(_TICKET).where(bulk_moves.among(dialect, _TICKET.c.id, moving)).values(values)
+    )
     return len(moving)
 
 

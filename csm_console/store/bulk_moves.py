@@ -84,9 +84,7 @@ def move_chunk_postgres(
     )
     keeps = and_(*kept) if kept else true()
     locked = (
-        select(
-            t.c.id, t.c.team_id, t.c.status, t.c.assignee_id, t.c.version, keeps.label("kept")
-        )
+        select(t.c.id, t.c.team_id, t.c.status, t.c.assignee_id, t.c.version, keeps.label("kept"))
         .select_from(wanted.join(t, t.c.id == wanted.c.id))
         .where(*pending)
         .order_by(t.c.id)

@@ -136,7 +136,8 @@ def _survey(
             columns.append(outside_team)
         ids: list[int] = []
         # through the connection, not the ORM session: plain rows, no ORM loading for each
-        for row in session.connection().execute(select(*columns).where(*conditions)):
+        rows: Any = session.connection().execute(select(*columns).where(*conditions))
+        for row in rows:
             ids.append(row[0])
             tiers.add(row[1])
             if outside_team is not None and row[2]:

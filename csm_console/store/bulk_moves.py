@@ -194,7 +194,7 @@ def move_chunk_postgres(
     return int(count), int(rest)
 
 
-def among(dialect: str, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+def among(dialect: str, column: ColumnElement[Any], ids: Sequence[int]) -> ColumnElement[bool]:
     """`column IN (ids)` for a chunk's statements read by id.  On SQLite the ids are bound as
     one value, a JSON array read by `json_each`: bound one by one, the 1,000 ids of a chunk cost
     SQLAlchemy a millisecond or two to expand into parameters, in each of a chunk's three

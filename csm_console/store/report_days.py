@@ -206,7 +206,7 @@ def install_triggers(conn: Connection, *, by_date: bool = True) -> None:
     """The marking trigger(s) on `ticket`, as the newest migration has them (PostgreSQL:
     `by_date=False`, as 0018 made them); also: benchmarks/bench_store.py measures a ticket
     write with and without them."""
-    statements = _SQLITE_INSTALL
+    statements: tuple[str, ...] = _SQLITE_INSTALL
     if conn.dialect.name == "postgresql":
         statements = _POSTGRES_BY_DATE_INSTALL if by_date else _POSTGRES_INSTALL
     for statement in statements:

@@ -16,6 +16,7 @@ ticket of a batch that nobody changed since, and says why it skipped the others.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ from csm_console.store.types import UTCDateTime
 # checkpoint copies fewer; a chunk still holds the store's lock for well under a second, so a
 # console's reply waits at most about one chunk (store.bulk_turn).
 CHUNK = 1000
+CHUNK_MAX = 8  # SQLite: a chunk grows up to this many times CHUNK (`_Pace`) ...
+CHUNK_BUDGET = 0.25  # ... while it holds the store's write lock for well under these seconds
 UNDOABLE = ("assignee", "team", "status")  # what an assignment changes, and undo puts back
 DEFAULT_MAX = 1000
 
@@ -244,7 +247,8 @@ def apply(
     """Move the tickets in chunks (one transaction each) under one new batch id.
 
     The matching ids are read once, up front, with whatever index suits the query; each chunk
-    then takes the next `CHUNK` of them, locks those that still match and are not yet with the
+    then takes the next `CHUNK` of them (on SQLite more, as the store's pace allows: `_Pace`),
+    locks those that still match and are not yet with the
     target (by primary key), writes their audit events with one `INSERT ... SELECT` per kind of
     change (old values read in SQL, before the update) and moves them with one `UPDATE` (on
     PostgreSQL: one statement, `_move_chunk`).
@@ -255,18 +259,24 @@ def apply(
         )
     result = ReassignResult(batch_id=f"reassign-{uuid.uuid4().hex}")
     ids = survey.ids or ()
+    pace = _Pace(grows=store.is_sqlite)
     with store.bulk():
-        for start in range(0, len(ids), CHUNK):
+        start = 0
+        while start < len(ids):
+            part = ids[start : start + pace.size]
+            started = time.perf_counter()
             moved = _move_chunk(
                 store,
                 actor=actor,
                 query=query,
                 to=to,
                 target=target,
-                ids=ids[start : start + CHUNK],
+                ids=part,
                 batch_id=result.batch_id,
                 now=now or utcnow(),
             )
+            start += len(part)
+            pace.took(time.perf_counter() - started)
             if not moved:
                 continue  # every one of them changed since the survey: nothing to do here
             result.changed += moved
@@ -274,6 +284,31 @@ def apply(
             if after_chunk is not None:
                 after_chunk(result.chunks, result.changed)
     return result
+
+
+class _Pace:
+    """How many tickets the next chunk takes.  PostgreSQL: always `CHUNK` (a chunk locks only
+    its own tickets).  SQLite (one writer at a time): the first two chunks take `CHUNK`, the
+    first also paying for cold caches and compiled statements; from then on a chunk takes
+    twice as many while one takes under half of `CHUNK_BUDGET`, up to `CHUNK_MAX` times
+    `CHUNK`, and half as many (never fewer than `CHUNK`) when one takes longer than the budget.
+    Every commit writes the chunk's index pages anew (an agent's tickets lie all over the
+    indexes of update time, holder and the report), so fewer, bigger chunks write fewer pages,
+    while a console's reply still waits for at most about one chunk (store.bulk_turn)."""
+
+    def __init__(self, *, grows: bool) -> None:
+        self.size = CHUNK
+        self.grows = grows
+        self.timed = 0
+
+    def took(self, seconds: float) -> None:
+        self.timed += 1
+        if not self.grows or self.timed < 2:
+            return
+        if seconds < CHUNK_BUDGET / 2 and self.size < CHUNK * CHUNK_MAX:
+            self.size *= 2
+        elif seconds > CHUNK_BUDGET and self.size > CHUNK:
+            self.size //= 2
 
 
 _TICKET = Ticket.__table__

@@ -6,8 +6,9 @@
 Each run reassigns the tickets of one agent matching `--query` (default: all of them, about
 96,000 at 1M; `priority:>=high` moves about 48,000)
 to a colleague with the service: one pass to check the rules and collect the matching ids, then
-chunks of 1,000 in a transaction each (lock, one audit event per ticket with `INSERT ... SELECT`,
-one `UPDATE` with the version and `updated_at` bump).  Then one bare `UPDATE ticket SET
+chunks of 1,000 (on SQLite growing to 8,000 while each is quick) in a transaction each (lock,
+one audit event per ticket with `INSERT ... SELECT`, one `UPDATE` with the version and
+`updated_at` bump).  Then one bare `UPDATE ticket SET
 assignee_id = ... WHERE id IN (...)` in one transaction moves the same rows back: that is the
 baseline (it sets `assignee_id` only: no version, no `updated_at`, no audit, no chunks; on
 PostgreSQL in `replica` mode, so that migration 0013 does not audit it at commit as a write that

@@ -6,7 +6,7 @@
 Each run reassigns the tickets of one agent matching `--query` (default: all of them, about
 96,000 at 1M; `priority:>=high` moves about 48,000)
 to a colleague with the service: one pass to check the rules and collect the matching ids, then
-chunks of 1,000 (on SQLite growing to 8,000 while each is quick) in a transaction each (lock,
+chunks of 1,000 (growing to 8,000 while each is quick) in a transaction each (lock,
 one audit event per ticket with `INSERT ... SELECT`, one `UPDATE` with the version and
 `updated_at` bump).  Then one bare `UPDATE ticket SET
 assignee_id = ... WHERE id IN (...)` in one transaction moves the same rows back: that is the

@@ -57,14 +57,12 @@ from csm_console.store.models import AUDIT_COLUMNS, Agent, AuditEvent, Team, Tic
 from csm_console.store.ticket_query import compile_query
 from csm_console.store.types import UTCDateTime
 
-# Tickets a chunk moves, in one transaction.  1,000, not 500: on SQLite every commit writes the
-# chunk's index pages again (an agent's tickets lie all over `ix_ticket_updated` and
-# `ix_ticket_assignee`), so half the commits write half as many pages over a job, and the job's
-# checkpoint copies fewer; a chunk still holds the store's lock for well under a second, so a
-# console's reply waits at most about one chunk (store.bulk_turn).
+# Tickets a chunk moves, in one transaction, at first (`_Pace`): 1,000, not 500, as each chunk
+# pays a round of fixed work (on SQLite a commit writing the chunk's index pages again) and a
+# chunk of 1,000 still holds its locks for well under a second.
 CHUNK = 1000
-CHUNK_MAX = 8  # SQLite: a chunk grows up to this many times CHUNK (`_Pace`) ...
-CHUNK_BUDGET = 0.25  # ... while it holds the store's write lock for well under these seconds
+CHUNK_MAX = 8  # a job's chunks grow up to this many times CHUNK (`_Pace`) ...
+CHUNK_BUDGET = 0.25  # ... while each holds its locks for well under these seconds
 UNDOABLE = ("assignee", "team", "status")  # what an assignment changes, and undo puts back
 DEFAULT_MAX = 1000
 
@@ -247,7 +245,7 @@ def apply(
     """Move the tickets in chunks (one transaction each) under one new batch id.
 
     The matching ids are read once, up front, with whatever index suits the query; each chunk
-    then takes the next `CHUNK` of them (on SQLite more, as the store's pace allows: `_Pace`),
+    then takes the next `CHUNK` of them (or more, as the store's pace allows: `_Pace`),
     locks those that still match and are not yet with the
     target (by primary key), writes their audit events with one `INSERT ... SELECT` per kind of
     change (old values read in SQL, before the update) and moves them with one `UPDATE` (on
@@ -259,7 +257,7 @@ def apply(
         )
     result = ReassignResult(batch_id=f"reassign-{uuid.uuid4().hex}")
     ids = survey.ids or ()
-    pace = _Pace(grows=store.is_sqlite)
+    pace = _Pace(grows=True)
     with store.bulk():
         start = 0
         while start < len(ids):
@@ -287,14 +285,16 @@ def apply(
 
 
 class _Pace:
-    """How many tickets the next chunk takes.  PostgreSQL: always `CHUNK` (a chunk locks only
-    its own tickets).  SQLite (one writer at a time): the first two chunks take `CHUNK`, the
-    first also paying for cold caches and compiled statements; from then on a chunk takes
-    twice as many while one takes under half of `CHUNK_BUDGET`, up to `CHUNK_MAX` times
-    `CHUNK`, and half as many (never fewer than `CHUNK`) when one takes longer than the budget.
-    Every commit writes the chunk's index pages anew (an agent's tickets lie all over the
-    indexes of update time, holder and the report), so fewer, bigger chunks write fewer pages,
-    while a console's reply still waits for at most about one chunk (store.bulk_turn)."""
+    """How many tickets the next chunk takes.  The first two take `CHUNK`, the first also
+    paying for cold caches and compiled statements; from then on a chunk takes twice as many
+    while one takes under half of `CHUNK_BUDGET`, up to `CHUNK_MAX` times `CHUNK`, and half as
+    many (never fewer than `CHUNK`) when one takes longer than the budget.  A chunk holds its
+    locks until it commits (SQLite: the store's one write lock, PostgreSQL: its tickets' rows),
+    so a console saving meanwhile waits for about one chunk at most (store.bulk_turn); and
+    every chunk costs its own round of fixed work: on SQLite a commit writing the chunk's index
+    pages anew (an agent's tickets lie all over the indexes of update time, holder and the
+    report), on PostgreSQL the statement's plan, its statement triggers and the commit's flush.
+    `grows=False`: always `CHUNK`."""
 
     def __init__(self, *, grows: bool) -> None:
         self.size = CHUNK

@@ -425,13 +425,12 @@ def test_an_agent_made_inactive_during_the_job_stops_it_at_the_next_chunk(
     assert reassign.plan(desk, actor=admin, query=query, to="laura").count == total - 5
 
 
-def test_on_sqlite_the_chunks_grow_after_the_first_two_while_they_are_quick(
+def test_the_chunks_grow_after_the_first_two_while_they_are_quick(
     desk: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SQLite (one writer at a time, every commit writing its chunk's index pages): the first
-    two chunks take `CHUNK` tickets, then each takes twice as many as the one before, up to
-    `CHUNK_MAX` times `CHUNK`, while a chunk takes under half the budget (a generous one here,
-    so the growth does not depend on the machine's speed); PostgreSQL keeps to `CHUNK`."""
+    """The first two chunks take `CHUNK` tickets, then each takes twice as many as the one
+    before, up to `CHUNK_MAX` times `CHUNK`, while a chunk takes under half the budget (a
+    generous one here, so the growth does not depend on the machine's speed)."""
     admin, query, total = _frontline_to_laura(desk, monkeypatch)  # chunks of 5
     monkeypatch.setattr(reassign, "CHUNK_MAX", 4)
     monkeypatch.setattr(reassign, "CHUNK_BUDGET", 3600.0)
@@ -441,8 +440,7 @@ def test_on_sqlite_the_chunks_grow_after_the_first_two_while_they_are_quick(
     )
     sizes = [b - a for a, b in pairwise(done)]
     assert sum(sizes) == total > 20
-    paced = [5, 5, 10, 20] if desk.is_sqlite else [5, 5, 5, 5]
-    expected = paced + [paced[-1]] * len(sizes)
+    expected = [5, 5, 10, 20, *[20] * len(sizes)]
     assert sizes[:-1] == expected[: len(sizes) - 1]
     assert 0 < sizes[-1] <= expected[len(sizes) - 1]
 

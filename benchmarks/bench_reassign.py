@@ -1,18 +1,19 @@
 """`csm tickets reassign` against a bare SQL UPDATE of the same rows, on a 1M-ticket store.
 
     python benchmarks/bench_reassign.py [--tickets 1000000] [--runs 5] [--query Q]
-        [--only sqlite|postgresql] [--before DIR] [--lean] [--smoke]
+        [--only sqlite|postgresql] [--before DIR] [--lean] [--fresh] [--smoke]
 
 Each run reassigns the tickets of one agent matching `--query` (default: all of them, about
 96,000 at 1M; `priority:>=high` moves about 48,000)
 to a colleague with the service: one pass to check the rules and collect the matching ids, then
-chunks of 500 in a transaction each (lock, one audit event per ticket with `INSERT ... SELECT`,
-one `UPDATE` with the version and `updated_at` bump).  Then one bare `UPDATE ticket SET
+chunks of 1,000 (growing to 8,000 while each is quick) in a transaction each (lock,
+one audit event per ticket with `INSERT ... SELECT`, one `UPDATE` with the version and
+`updated_at` bump).  Then one bare `UPDATE ticket SET
 assignee_id = ... WHERE id IN (...)` in one transaction moves the same rows back: that is the
 baseline (it sets `assignee_id` only: no version, no `updated_at`, no audit, no chunks; on
 PostgreSQL in `replica` mode, so that migration 0013 does not audit it at commit as a write that
 skipped csm, which it did before 2026-12-06 and made the baseline slower than the service).  As a
-reference it also times the same bare UPDATE cut into transactions of 500 rows (inside
+reference it also times the same bare UPDATE cut into transactions of a chunk's rows (inside
 `Store.bulk`, as the service: on SQLite one WAL checkpoint at the end), which shows what the
 chunking alone costs.  Medians and the ratio are printed, with where the service's time went;
 with CSM_BENCH_POSTGRES_URL set, the same on PostgreSQL in a scratch database.
@@ -25,6 +26,10 @@ DIR`): in each run that code's service moves the same tickets too (every other r
 code's), in a process of its own on the same store, timed inside it, so before and now are
 measured against the same baseline; the median of the runs' now / before is printed too.
 `--lean`: no reference runs (the chunked bare UPDATE, the service without the summary's trigger).
+`--fresh`: this code's service also moves the tickets in a process of its own in each run,
+timed as `--before`'s is: the benchmark's own process has a big heap (the generated store's
+objects) and warm caches, a fresh one neither, so only `--fresh` figures compare with
+`--before`'s on equal terms.
 `--smoke`: 600 tickets, one run, and every check (all moved, the chain intact).
 """
 
@@ -56,6 +61,7 @@ from csm_console.store.engine import Store
 from csm_console.store.models import Agent, Ticket
 
 TICKET = Ticket.__table__  # type: ignore[attr-defined]
+HERE = Path(__file__).resolve().parent.parent  # the checkout this script's csm_console is in
 
 
 class Clock:
@@ -81,6 +87,17 @@ class Clock:
             self.spent["commit"] += time.perf_counter() - started
 
         store.engine.dialect.do_commit = do_commit  # type: ignore[method-assign]
+
+        bulk = store.bulk
+
+        @contextmanager
+        def timed_bulk() -> Iterator[None]:  # the job's end: on SQLite its one WAL checkpoint
+            with bulk():
+                yield
+                ending = time.perf_counter()
+            self.spent["job's checkpoint"] += time.perf_counter() - ending
+
+        store.bulk = timed_bulk  # type: ignore[method-assign]
 
     @staticmethod
     def _kind(statement: str) -> str:
@@ -171,6 +188,7 @@ def measure(
     where: str,
     before: Path | None = None,
     lean: bool = False,
+    fresh: bool = False,
 ) -> tuple[str, str, str]:
     generate_tickets(store, count=size)
     with store.read() as session:
@@ -192,6 +210,7 @@ def measure(
     older: list[float] = []
     chunked: list[float] = []
     untriggered: list[float] = []
+    own: list[float] = []
     count = 0
     ids: list[int] = []
     for run in range(runs):
@@ -228,8 +247,15 @@ def measure(
             )
             older.append(float(line.split(", ")[-1].split()[1]))
             bare_update(store, ids, source.id, len(ids))
+        if fresh:  # this code too in a process of its own, timed as --before's code is
+            seconds, changed = before_apply(HERE, store, lead.handle, text_query, target.handle)
+            if changed != count:
+                raise SystemExit(f"[{kind}] in a process of its own {changed} moved, not {count}")
+            own.append(seconds)
+            line += f", now in a process of its own {seconds:.2f} s"
+            bare_update(store, ids, source.id, len(ids))
         if not lean:
-            # reference: the same bare UPDATE, 500 rows per transaction (there and back again)
+            # reference: the same bare UPDATE, a chunk's rows per transaction (there and back again)
             with clock.measure() as parts, store.bulk():  # as the service: one checkpoint
                 bare_update(store, ids, target.id, reassign.CHUNK)
             chunked.append(parts["total"])
@@ -262,6 +288,13 @@ def measure(
             f"  before ({before}): {then:.2f} s -> ratio {then / base:.2f}; now / before "
             f"{median / then:.2f} (medians), {pairs:.2f} (median of the runs' own)"
         )
+    if own:
+        mine = statistics.median(own)
+        line = f"  now in a process of its own: {mine:.2f} s -> ratio {mine / base:.2f}"
+        if older:
+            pairs = statistics.median(n / o for n, o in zip(own, older, strict=True))
+            line += f"; own / before {mine / then:.2f} (medians), {pairs:.2f} (the runs' own)"
+        print(line)
     if chunked:
         print(
             f"  reference: the bare UPDATE in transactions of {reassign.CHUNK} rows "
@@ -273,7 +306,14 @@ def measure(
             f"  the service without the report summary's trigger {plain:.2f} s: with it "
             f"{median / plain:.2f} x that"
         )
-    kinds = ["ticket UPDATE", "audit INSERT", "chunk statement", "commit", "other SQL"]
+    kinds = [
+        "ticket UPDATE",
+        "audit INSERT",
+        "chunk statement",
+        "commit",
+        "job's checkpoint",
+        "other SQL",
+    ]
     spent = {k: statistics.median(p.get(k, 0.0) for p in service) for k in kinds}
     rest = median - sum(spent.values())
     print(
@@ -355,6 +395,12 @@ def main() -> None:
     parser.add_argument(
         "--lean", action="store_true", help="no reference runs (chunked bare, no summary trigger)"
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="this code's service also in a process of its own each run, timed as --before's "
+        "is (a fresh process: its own caches and a small heap)",
+    )
     if len(sys.argv) > 1 and sys.argv[1] == "_apply":
         _apply(*sys.argv[2:6])
         return
@@ -372,7 +418,7 @@ def main() -> None:
         if args.only and kind != args.only:
             continue
         lead, source, target = measure(
-            kind, store, args.tickets, args.runs, args.query, before, args.lean
+            kind, store, args.tickets, args.runs, args.query, before, args.lean, args.fresh
         )
         writers_turn(kind, store, lead, f"assignee:{source} {args.query}".strip(), target)
         check_chain(kind, store)

@@ -481,7 +481,7 @@ def reassign(
     yes: bool = typer.Option(False, "--yes", help="Apply; without it this is a dry run."),
     max_tickets: int = typer.Option(1000, "--max", min=1, help="Refuse if more would change."),
 ) -> None:
-    """Bulk reassignment: a dry run unless --yes; chunks of 500; one batch id; undoable."""
+    """Bulk reassignment: a dry run unless --yes; chunks of 1,000; one batch id; undoable."""
     from csm_console.cli.output import info
     from csm_console.domain.query import parse_query
     from csm_console.services import reassign as bulk_reassign

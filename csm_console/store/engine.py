@@ -180,7 +180,7 @@ SQLITE_AUTOCHECKPOINT = 1000  # pages: SQLite's default
 
 class _Checkpoints:
     """While a bulk job runs (`Store.bulk`), SQLite's WAL is not checkpointed after every
-    commit: a chunk of 500 tickets dirties more pages than the automatic checkpoint allows, so
+    commit: a chunk of 1,000 tickets dirties more pages than the automatic checkpoint allows, so
     each chunk would pay for a checkpoint (and its fsync).  The job checkpoints once at the end.
     `lean`: the store reads through a small cache and no memory map (`Store.lean`)."""
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD = "0021"  # the newest revision in migrations/versions (tests/services/test_store.py checks)
+HEAD = "0022"  # the newest revision in migrations/versions (tests/services/test_store.py checks)
 
 
 def alembic_config() -> Config:

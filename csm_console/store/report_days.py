@@ -192,7 +192,8 @@ def unbounded(session: Session) -> None:
 
 
 def install(conn: Connection) -> None:
-    install_triggers(conn)
+    """0018: the summary's read policies and marking triggers, as 0018 made them."""
+    install_triggers(conn, by_date=False)
     row_security.install_policies(conn, READ_POLICIES)
 
 
@@ -201,10 +202,13 @@ def remove(conn: Connection) -> None:
     remove_triggers(conn)
 
 
-def install_triggers(conn: Connection) -> None:
-    """The marking trigger(s) on `ticket` (also: benchmarks/bench_store.py measures a ticket
-    write with and without them)."""
-    statements = _POSTGRES_INSTALL if conn.dialect.name == "postgresql" else _SQLITE_INSTALL
+def install_triggers(conn: Connection, *, by_date: bool = True) -> None:
+    """The marking trigger(s) on `ticket`, as the newest migration has them (PostgreSQL:
+    `by_date=False`, as 0018 made them); also: benchmarks/bench_store.py measures a ticket
+    write with and without them."""
+    statements: tuple[str, ...] = _SQLITE_INSTALL
+    if conn.dialect.name == "postgresql":
+        statements = _POSTGRES_BY_DATE_INSTALL if by_date else _POSTGRES_INSTALL
     for statement in statements:
         conn.execute(text(statement))
 
@@ -213,3 +217,65 @@ def remove_triggers(conn: Connection) -> None:
     statements = _POSTGRES_REMOVE if conn.dialect.name == "postgresql" else _SQLITE_REMOVE
     for statement in statements:
         conn.execute(text(statement))
+
+
+# ------------------------------------------------------------------ days by date (0022)
+
+# PostgreSQL: each time of each changed row becomes a date (a cast), and only the statement's
+# distinct days are written as text: `to_char` on all six times of every row was most of the
+# trigger's cost (a chunk of 1,000 moved tickets: 6,000 calls for a handful of days).  The same
+# days are marked, in the same order (a date's order is its 'YYYY-MM-DD' text's).
+_PG_DATE = "({} AT TIME ZONE 'UTC')::date"
+
+
+def _pg_mark_by_date(source: str, rows: tuple[str, ...]) -> str:
+    days = ", ".join(_PG_DATE.format(f"{r}.{c}") for r in rows for c in TIMES)
+    return (
+        "INSERT INTO report_dirty_day (day, shard, marks) SELECT to_char(day, 'YYYY-MM-DD'), "
+        f"pg_backend_pid() % {SHARDS}, 1 FROM (SELECT DISTINCT unnest(ARRAY[{days}]) AS day "
+        f"FROM {source}) AS d WHERE day IS NOT NULL ORDER BY day "
+        "ON CONFLICT (day, shard) DO UPDATE SET marks = report_dirty_day.marks + 1"
+    )
+
+
+_PG_BY_DATE = {
+    "insert": _pg_mark_by_date("new_rows AS n", ("n",)),
+    "delete": _pg_mark_by_date("old_rows AS o", ("o",)),
+    "update": _pg_mark_by_date(_PG_UPDATED, ("o", "n")),
+}
+
+
+def _by_date(statement: str) -> str:
+    for event, mark in _PG_FUNCTIONS.items():
+        if f"csm_report_dirty_{event}()" in statement and statement.lstrip().startswith(
+            "CREATE FUNCTION"
+        ):
+            assert statement.count(mark) == 1
+            return statement.replace(mark, _PG_BY_DATE[event])
+    return statement  # a trigger
+
+
+_POSTGRES_BY_DATE_INSTALL = tuple(_by_date(statement) for statement in _POSTGRES_INSTALL)
+
+
+def _replacing(statements: tuple[str, ...]) -> tuple[str, ...]:
+    """The functions among `statements`, as `CREATE OR REPLACE` (the triggers stay)."""
+    return tuple(
+        s.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+        for s in statements
+        if s.lstrip().startswith("CREATE FUNCTION")
+    )
+
+
+def mark_days_by_date(conn: Connection) -> None:
+    """0022: the marking functions with the days made by date (the same days marked)."""
+    if conn.dialect.name == "postgresql":
+        for statement in _replacing(_POSTGRES_BY_DATE_INSTALL):
+            conn.execute(text(statement))
+
+
+def mark_days_by_text(conn: Connection) -> None:
+    """0022 undone: 0018's marking functions."""
+    if conn.dialect.name == "postgresql":
+        for statement in _replacing(_POSTGRES_INSTALL):
+            conn.execute(text(statement))

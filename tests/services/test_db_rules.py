@@ -271,6 +271,30 @@ def test_a_change_that_skips_csm_is_recorded_as_unaudited(logins: Logins) -> Non
     assert logins.csm("root", "audit", "verify").exit_code == 0  # chained like the rest
 
 
+def test_the_unaudited_check_is_called_only_for_a_change_of_a_watched_column(desk: Desk) -> None:
+    """0013's deferred check runs for each ticket an UPDATE changed a watched column of, and for
+    no other (migration 0022's WHEN): a recount of due times calls it for no ticket at all."""
+    own = _ticket(desk, "Frontline", to="olga")
+    _ticket(desk, "Technical", tier="L2")
+    calls = text(
+        "SELECT coalesce(pg_stat_get_xact_function_calls('csm_unaudited'::regproc::oid), 0)"
+    )
+    with desk.store.engine.begin() as conn:
+        conn.execute(text("SET LOCAL track_functions = 'pl'"))
+        conn.execute(text("SET CONSTRAINTS ticket_unaudited IMMEDIATE"))  # called as it goes
+        tickets_changed = conn.execute(
+            text("UPDATE ticket SET sla_due = sla_due + interval '1 hour'")
+        ).rowcount
+        assert tickets_changed == 2 and conn.execute(calls).scalar_one() == 0
+        conn.execute(text("UPDATE ticket SET priority = 4 WHERE id = :i"), {"i": own})
+        assert conn.execute(calls).scalar_one() == 1
+    with desk.store.engine.connect() as conn:
+        recorded = conn.execute(
+            text("SELECT ticket_id, old_value FROM audit_event WHERE action = 'unaudited'")
+        ).all()
+    assert [tuple(r) for r in recorded] == [(own, "priority")]
+
+
 def test_every_table_says_who_writes_it(logins: Logins) -> None:
     """`csm db grants` covers every table of the store: none is left to the owner by
     oversight (`store.grants.WRITES` must name each new table)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -422,3 +423,38 @@ def test_an_agent_made_inactive_during_the_job_stops_it_at_the_next_chunk(
     with desk.write() as session:
         session.execute(update(Agent).where(Agent.handle == handle).values(active=True))
     assert reassign.plan(desk, actor=admin, query=query, to="laura").count == total - 5
+
+
+def test_the_chunks_grow_after_the_first_two_while_they_are_quick(
+    desk: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first two chunks take `CHUNK` tickets, then each takes twice as many as the one
+    before, up to `CHUNK_MAX` times `CHUNK`, while a chunk takes under half the budget (a
+    generous one here, so the growth does not depend on the machine's speed)."""
+    admin, query, total = _frontline_to_laura(desk, monkeypatch)  # chunks of 5
+    monkeypatch.setattr(reassign, "CHUNK_MAX", 4)
+    monkeypatch.setattr(reassign, "CHUNK_BUDGET", 3600.0)
+    done: list[int] = [0]
+    reassign.apply(
+        desk, actor=admin, query=query, to="laura", after_chunk=lambda _c, n: done.append(n)
+    )
+    sizes = [b - a for a, b in pairwise(done)]
+    assert sum(sizes) == total > 20
+    expected = [5, 5, 10, 20, *[20] * len(sizes)]
+    assert sizes[:-1] == expected[: len(sizes) - 1]
+    assert 0 < sizes[-1] <= expected[len(sizes) - 1]
+
+
+def test_the_pace_halves_a_chunk_that_took_longer_than_the_budget() -> None:
+    pace = reassign._Pace(grows=True)
+    sizes = []
+    for seconds in (0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.2, 0.3, 0.3, 0.3, 0.01):
+        pace.took(seconds)
+        sizes.append(pace.size // reassign.CHUNK)
+    # the first chunk only warms up; then doubling up to CHUNK_MAX, holding within the budget,
+    # halving past it (never below CHUNK), and doubling again
+    assert sizes == [1, 2, 4, 8, 8, 8, 8, 4, 2, 1, 2]
+    fixed = reassign._Pace(grows=False)
+    for _ in range(3):
+        fixed.took(0.01)
+    assert fixed.size == reassign.CHUNK

@@ -540,15 +540,17 @@ class _ChunkWriter:
             tags=_tags(session, ids),
             customers=customers,
             rules=self.rules,
+            teams_by_id=self.lookup.teams_by_id,
+            agents_by_id=self.lookup.agents_by_id,
         )
-        # the tickets' present customers, into the session's identity map
+        # the tickets' present customers (also into the session's identity map)
         held = list({p.current.customer_id for p in plans if p.current is not None})
         for part in _parts(held):
-            list(
-                session.execute(
-                    select(Customer).where(import_load.among(session, col(Customer.id), part))
-                ).scalars()
-            )
+            for customer in session.execute(
+                select(Customer).where(import_load.among(session, col(Customer.id), part))
+            ).scalars():
+                assert customer.id is not None
+                known.customers_by_id[customer.id] = customer
         outcomes = []
         with session.no_autoflush:  # one flush for the chunk, not one per record
             changes = [

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, any_, bindparam, cast, exc, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
+
+from csm_console.store.types import UTCDateTime, sqlite_timestamp
 
 Processor = Callable[[Any], Any] | None
 
@@ -191,7 +194,7 @@ def _bound(
     """The rows' values as the driver takes them (the columns' bind processors applied)."""
     processors: list[tuple[int, Callable[[Any], Any]]] = []
     for index, name in enumerate(columns):
-        processor: Processor = table.c[name].type._cached_bind_processor(dialect)
+        processor: Processor = _processor(table.c[name].type, dialect)
         if processor is not None:
             processors.append((index, processor))
     if not processors:
@@ -203,6 +206,25 @@ def _bound(
             values[index] = processor(values[index])
         bound.append(values)
     return bound
+
+
+def _processor(column_type: Any, dialect: Any) -> Processor:
+    """The column's bind processor; for a time on SQLite the store's text in one step (the
+    ORM's path, `UTCDateTime` then SQLAlchemy's SQLite `DATETIME`, gives the same text in two
+    Python calls with a dict built per value: about a microsecond a time, and a new ticket
+    writes eleven)."""
+    if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime):
+        return _sqlite_time
+    processor: Processor = column_type._cached_bind_processor(dialect)
+    return processor
+
+
+def _sqlite_time(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a datetime, got {type(value).__name__}")
+    return sqlite_timestamp(value)
 
 
 @contextmanager

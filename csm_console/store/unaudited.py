@@ -39,6 +39,15 @@ _CHANGED = "\n".join(
     f"  IF OLD.{c} IS DISTINCT FROM NEW.{c} THEN changed := array_append(changed, '{c}'); END IF;"
     for c in WATCHED
 )
+# the trace itself: an `unaudited` event naming the columns and the login
+_RECORD = (
+    "  INSERT INTO audit_event"
+    """ (ticket_id, actor_id, action, old_value, new_value, created_at, version)
+  VALUES (NEW.id, (SELECT id FROM agent WHERE db_role = session_user), 'unaudited',
+          array_to_string(changed, ', '), 'login ' || session_user, clock_timestamp(),
+          NEW.version);
+  RETURN NULL;"""
+)
 _INSTALL = (
     f"""
 CREATE FUNCTION csm_unaudited() RETURNS trigger
@@ -52,11 +61,7 @@ BEGIN
       WHERE ticket_id = NEW.id AND xmin = pg_current_xact_id()::xid) THEN
     RETURN NULL;
   END IF;
-  INSERT INTO audit_event (ticket_id, actor_id, action, old_value, new_value, created_at, version)
-  VALUES (NEW.id, (SELECT id FROM agent WHERE db_role = session_user), 'unaudited',
-          array_to_string(changed, ', '), 'login ' || session_user, clock_timestamp(),
-          NEW.version);
-  RETURN NULL;
+{_RECORD}
 END
 $$""",
     "CREATE CONSTRAINT TRIGGER ticket_unaudited AFTER UPDATE ON ticket "
@@ -105,11 +110,7 @@ BEGIN
   IF cardinality(changed) = 0 THEN
     RETURN NULL;
   END IF;
-  INSERT INTO audit_event (ticket_id, actor_id, action, old_value, new_value, created_at, version)
-  VALUES (NEW.id, (SELECT id FROM agent WHERE db_role = session_user), 'unaudited',
-          array_to_string(changed, ', '), 'login ' || session_user, clock_timestamp(),
-          NEW.version);
-  RETURN NULL;
+{_RECORD}
 END
 $$"""
 _LIGHT_TRIGGER = (

@@ -1,14 +1,15 @@
 """What a console's change feed costs the PostgreSQL server: one poll of the change counter
 (`store.change_feed.MARK_SQL`), as the feed sends it on its own connection.
 
-    python benchmarks/bench_change_feed.py [--polls 10000] [--extra-rows 0]
+    python benchmarks/bench_change_feed.py [--polls 10000] [--extra-rows 0] [--runs 3] [--smoke]
 
 For a fresh, migrated scratch database (CSM_BENCH_POSTGRES_URL's server): the server backend's
 CPU time per poll (its /proc/PID/stat, so the server must run on this machine), the round trip
 a poll takes as the client sees it, and the statement's own execution time (`EXPLAIN ANALYZE`).
 `--extra-rows N` adds N backends' own rows (16 + pid: writers that found all 16 shards held).
 The counter's rows are first bumped as claimers would (dead row versions included), so the
-poll reads a table that has been written.
+poll reads a table that has been written; the sum the poll reads must be what was written.
+`--smoke`: 200 polls, one run (CI).
 """
 
 from __future__ import annotations
@@ -47,8 +48,14 @@ def main() -> None:
     parser.add_argument("--polls", type=int, default=10_000)
     parser.add_argument("--extra-rows", type=int, default=0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="200 polls, one run (CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.polls, args.runs = 200, 1
     if not POSTGRES:
+        if args.smoke:
+            print("change feed poll: PostgreSQL only, CSM_BENCH_POSTGRES_URL not set: skipped")
+            return
         raise SystemExit("set CSM_BENCH_POSTGRES_URL")
     with scratch_database() as url:
         store = Store(url)
@@ -69,7 +76,10 @@ def main() -> None:
         with psycopg.connect(dsn, autocommit=True, application_name="csm-feed") as feed:
             pid = int(feed.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
             for _ in range(100):  # warm: psycopg prepares the statement after a few runs
-                feed.execute(MARK_SQL).fetchone()
+                seen = feed.execute(MARK_SQL).fetchone()
+            written = SHARDS * 20 + args.extra_rows  # the bumps above, all committed
+            if seen is None or int(seen[0]) != written:
+                raise SystemExit(f"the poll read {seen}, the counter was written to {written}")
             cpu_us, trip_us = [], []
             for _ in range(args.runs):
                 cpu, started = _backend_cpu(pid), time.perf_counter()

@@ -51,7 +51,7 @@ from csm_console.services.ticket_core import (
     stamp_status,
     team_calendar,
 )
-from csm_console.store import bulk_moves
+from csm_console.store import bulk_moves, import_load
 from csm_console.store.engine import Store
 from csm_console.store.models import AUDIT_COLUMNS, Agent, AuditEvent, Team, Ticket
 from csm_console.store.ticket_query import compile_query
@@ -461,7 +461,7 @@ def _move_rows(
     dialect = session.get_bind().dialect.name
     chosen = (
         select(_TICKET.c.id, _TICKET.c.team_id, _TICKET.c.status)
-        .where(bulk_moves.among(dialect, _TICKET.c.id, ids), *conditions)
+        .where(import_load.among(session, _TICKET.c.id, ids), *conditions)
         .order_by(_TICKET.c.id)
     )
     if dialect == "postgresql":
@@ -492,7 +492,7 @@ def _move_rows(
                     _TICKET.c.version + 1,
                 )
                 .select_from(joins)
-                .where(bulk_moves.among(dialect, _TICKET.c.id, which))
+                .where(import_load.among(session, _TICKET.c.id, which))
                 .order_by(_TICKET.c.id),
             )
         )
@@ -537,7 +537,7 @@ def _move_rows(
             else_=_TICKET.c.status,
         )
     connection.execute(
-        update(_TICKET).where(bulk_moves.among(dialect, _TICKET.c.id, moving)).values(values)
+        update(_TICKET).where(import_load.among(session, _TICKET.c.id, moving)).values(values)
     )
     return len(moving)
 

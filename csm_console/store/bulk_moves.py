@@ -27,7 +27,6 @@ caller) are locked and counted in the same scan, not read again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -48,7 +47,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 
 from csm_console.domain.model import Status
 from csm_console.store.audit_chain import AUDIT_COLUMNS
@@ -192,14 +190,3 @@ def move_chunk_postgres(
     )
     count, _, rest = conn.execute(counted).one()
     return int(count), int(rest)
-
-
-def among(dialect: str, column: ColumnElement[Any], ids: Sequence[int]) -> ColumnElement[bool]:
-    """`column IN (ids)` for a chunk's statements read by id.  On SQLite the ids are bound as
-    one value, a JSON array read by `json_each`: bound one by one, the 1,000 ids of a chunk cost
-    SQLAlchemy a millisecond or two to expand into parameters, in each of a chunk's three
-    statements.  Elsewhere a plain `IN`."""
-    if dialect == "sqlite":
-        listed = func.json_each(bindparam(None, json.dumps(list(ids)), type_=String()))
-        return column.in_(select(listed.table_valued("value").c.value))
-    return column.in_(list(ids))

@@ -295,7 +295,7 @@ def claim_postgres(store: Store, claimant: Claimant, now: datetime) -> tuple[Any
     sql = _statements("postgresql", claimant)
     params = {**_params(claimant), "now": now.astimezone(UTC)}
     dialect = store.engine.dialect
-    raw = store.engine.raw_connection()  # checked out with the pool's pre-ping, as any other
+    raw = store.engine.raw_connection()  # pinged when it sat idle, as any other (store.engine)
     try:
         driver: Any = raw.driver_connection
         driver.autocommit = True

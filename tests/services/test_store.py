@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from csm_console.errors import ConfigError, SchemaError, StoreUnavailable
 from csm_console.store import migrate, store_info
+from csm_console.store import engine as store_engine
 from csm_console.store.engine import (
     SQLITE_CACHE_KIB,
     SQLITE_LEAN_CACHE_KIB,
@@ -278,6 +279,35 @@ def test_options_in_the_url_are_kept_with_the_statement_timeout(
         assert "extra" in session.execute(text("SHOW search_path")).scalar_one()
         assert session.execute(text("SHOW statement_timeout")).scalar_one() == "1min"
     store.dispose()
+
+
+def _backend_pid(store: Store) -> int:
+    with store.read() as session:
+        return int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_is_pinged_only_after_sitting_idle(
+    postgres_template_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(postgres_template_url)
+    pings: list[int] = []
+    ping = store.engine.dialect.do_ping
+    monkeypatch.setattr(store.engine.dialect, "do_ping", lambda c: pings.append(1) or ping(c))
+    try:
+        pid = _backend_pid(store)  # a new connection: alive, not pinged
+        assert [_backend_pid(store) for _ in range(20)] == [pid] * 20 and pings == []
+        # idle past the window: pinged at checkout; killed meanwhile: replaced, no error
+        monkeypatch.setattr(store_engine, "POSTGRES_PING_AFTER_IDLE_S", 0.0)
+        killer = Store(postgres_template_url)
+        with killer.engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        killer.dispose()
+        fresh = _backend_pid(store)  # the dead one pinged, then its replacement (window 0)
+        assert fresh != pid and len(pings) == 2
+        assert _backend_pid(store) == fresh and len(pings) == 3
+    finally:
+        store.dispose()
 
 
 @pytest.mark.slow  # starts processes

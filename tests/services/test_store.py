@@ -15,8 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 from csm_console.errors import ConfigError, SchemaError, StoreUnavailable
-from csm_console.store import migrate, store_info
 from csm_console.store import engine as store_engine
+from csm_console.store import migrate, store_info
 from csm_console.store.engine import (
     SQLITE_CACHE_KIB,
     SQLITE_LEAN_CACHE_KIB,
@@ -294,6 +294,7 @@ def test_a_pooled_connection_is_pinged_only_after_sitting_idle(
     pings: list[int] = []
     ping = store.engine.dialect.do_ping
     monkeypatch.setattr(store.engine.dialect, "do_ping", lambda c: pings.append(1) or ping(c))
+    monkeypatch.setattr(store_engine, "POSTGRES_PING_AFTER_IDLE_S", 60.0)  # no stall counts
     try:
         pid = _backend_pid(store)  # a new connection: alive, not pinged
         assert [_backend_pid(store) for _ in range(20)] == [pid] * 20 and pings == []

@@ -41,6 +41,10 @@ SQLITE_LEAN_CACHE_KIB = 4 * 1024
 SQLITE_LEAN_MMAP_BYTES = 0
 _SCAN_OPTION = "csm_sqlite_scan"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# What a SQLite store's WAL file keeps on disk once it has been checkpointed and starts over:
+# a burst (a bulk job, claims without a pause) may grow it to hundreds of MB, which SQLite
+# would otherwise keep for reuse as long as any connection is open.
+SQLITE_WAL_KEEP_BYTES = 64 * 1024 * 1024
 POSTGRES_STATEMENT_TIMEOUT_MS = 60_000
 # A pooled PostgreSQL connection is pinged at checkout only when it has sat idle this long:
 # one given back moments ago is alive (HikariCP's "alive bypass window", 500 ms by default).
@@ -238,6 +242,7 @@ def _configure_sqlite(engine: Engine, checkpoints: _Checkpoints) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute(f"PRAGMA journal_size_limit = {SQLITE_WAL_KEEP_BYTES}")
         # Up to 32 MB of page cache (the default is 2 MB): a bulk chunk's pages, or a deep queue
         # scroll at a million tickets, stay in memory.  Filled only as pages are read.
         cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")

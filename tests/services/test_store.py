@@ -149,6 +149,32 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
     store.dispose()
 
 
+def test_a_grown_wal_is_cut_back_once_checkpointed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst grows the WAL; once it is checkpointed and starts over, the file shrinks to
+    what the store keeps (`SQLITE_WAL_KEEP_BYTES`), though connections stay open."""
+    monkeypatch.setattr(store_engine, "SQLITE_WAL_KEEP_BYTES", 256 * 1024)
+    path = tmp_path / "w.db"
+    wal = Path(f"{path}-wal")
+    store = Store(f"sqlite:///{path}")
+    try:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE burst (n INTEGER PRIMARY KEY, body TEXT)")
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")  # as a bulk job defers it
+            conn.exec_driver_sql("INSERT INTO burst (body) VALUES (?)", [("x" * 2000,)] * 2000)
+        assert wal.stat().st_size > 4_000_000
+        with store.engine.connect() as conn:  # the burst checkpointed; the next write restarts
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO burst (body) VALUES ('after')")
+        assert wal.stat().st_size <= 256 * 1024
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM burst").scalar() == 2001
+    finally:
+        store.dispose()
+
+
 def test_a_lean_store_reads_without_the_memory_map_except_in_a_scan(tmp_path: Path) -> None:
     """The console's store (`Store.lean`) reads through a small page cache and no memory map,
     so that the pages a query touches do not stay in its resident memory; a scan (the report,

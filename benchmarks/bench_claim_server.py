@@ -34,15 +34,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from glob import glob
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from bench_store import BARE_CLAIM, POSTGRES, _seed_unassigned, scratch_database
+from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
-
-sys.path.insert(0, str(Path(__file__).parent))
-from bench_store import BARE_CLAIM, _seed_unassigned
 
 from csm_console.services import audit, setup
 from csm_console.services.acting import resolve_actor
@@ -50,7 +47,6 @@ from csm_console.services.tickets import _claimant
 from csm_console.store import claims
 from csm_console.store.engine import Store
 
-POSTGRES = os.environ.get("CSM_BENCH_POSTGRES_URL")
 NAMES = ("take_next", "bare", "bare by team")
 
 
@@ -146,24 +142,16 @@ def main() -> int:
         print("pgbench not found (PATH, /usr/lib/postgresql/*/bin): nothing to measure")
         return 0
     length = ["-t", "40"] if args.smoke else ["-T", str(args.seconds)]
-    base = make_url(POSTGRES).set(drivername="postgresql+psycopg")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    seeded = f"csm_bench_claims_{uuid.uuid4().hex[:8]}"
-    made: list[str] = []
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {time.strftime('%F %H:%M')}")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{seeded}"'))
-        made.append(seeded)
-        store = Store(base.set(database=seeded))
+    rates: dict[str, list[float]] = {name: [] for name in NAMES}
+    with scratch_database() as seeded, tempfile.TemporaryDirectory() as folder:
+        store = Store(seeded)
         setup.initialize(store)
         handle = _seed_unassigned(store, args.tickets, 1)[0]
         claimant = _claimant(resolve_actor(store, handle))
-        store.dispose()
-        analyst = create_engine(base.set(database=seeded), isolation_level="AUTOCOMMIT")
-        with analyst.connect() as conn:  # as autovacuum leaves a store: the plans use it
-            conn.execute(text("VACUUM ANALYZE"))
-        analyst.dispose()  # a template must have no one connected
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))  # as autovacuum leaves a store: plans use it
+        store.dispose()  # a template must have no one connected
         defines = {
             "agent_id": str(claimant.agent_id),
             "handle": claimant.handle,
@@ -171,39 +159,27 @@ def main() -> int:
             "tier": claimant.tier,
             "team_id": str(claimant.team_id),
         }
-        rates: dict[str, list[float]] = {name: [] for name in NAMES}
-        with tempfile.TemporaryDirectory() as folder:
-            paths = scripts(Path(folder), claimant)
-            for _ in range(args.runs):
-                for name in NAMES:
-                    copy = f"{seeded}_{len(made)}"
-                    with admin.connect() as conn:
-                        conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{seeded}"'))
-                    made.append(copy)
-                    url = base.set(database=copy)
-                    tps = pgbench_tps(pgbench, url, paths[name], defines, args.clients, length)
-                    check(url.render_as_string(hide_password=False), name, args.tickets)
+        paths = scripts(Path(folder), claimant)
+        for _ in range(args.runs):
+            for name in NAMES:
+                with scratch_database(template=seeded) as url:
+                    tps = pgbench_tps(
+                        pgbench, make_url(url), paths[name], defines, args.clients, length
+                    )
+                    check(url, name, args.tickets)
                     rates[name].append(tps)
-                    with admin.connect() as conn:
-                        conn.execute(text(f'DROP DATABASE "{copy}" WITH (FORCE)'))
-                    made.remove(copy)
-        load = Path("/proc/loadavg").read_text().split()[:3]
-        bare = statistics.median(rates["bare"])
-        print(
-            f"the claim on the server alone (pgbench, {args.clients} clients, prepared, "
-            f"{' '.join(length)}; {args.tickets} tickets; medians of {args.runs}; load "
-            f"{' '.join(load)} at the end):"
-        )
-        for name in NAMES:
-            rate = statistics.median(rates[name])
-            runs = ", ".join(f"{r:.0f}" for r in rates[name])
-            print(f"  {name:<13} {rate:7.0f} claims/s  ({rate / bare:.2f} of bare; runs {runs})")
-        return 0
-    finally:
-        with admin.connect() as conn:
-            for name in reversed(made):
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    bare = statistics.median(rates["bare"])
+    print(
+        f"the claim on the server alone (pgbench, {args.clients} clients, prepared, "
+        f"{' '.join(length)}; {args.tickets} tickets; medians of {args.runs}; load "
+        f"{' '.join(load)} at the end):"
+    )
+    for name in NAMES:
+        rate = statistics.median(rates[name])
+        runs = ", ".join(f"{r:.0f}" for r in rates[name])
+        print(f"  {name:<13} {rate:7.0f} claims/s  ({rate / bare:.2f} of bare; runs {runs})")
+    return 0
 
 
 if __name__ == "__main__":

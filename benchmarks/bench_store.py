@@ -61,15 +61,17 @@ def scratch_stores(only: str | None = None) -> Iterator[tuple[str, Store]]:
 
 
 @contextmanager
-def scratch_database() -> Iterator[str]:
-    """The URL of a new, empty PostgreSQL database on CSM_BENCH_POSTGRES_URL's server (dropped
-    on exit, whoever is still connected)."""
+def scratch_database(template: str | None = None) -> Iterator[str]:
+    """The URL of a new PostgreSQL database on CSM_BENCH_POSTGRES_URL's server, empty or a copy
+    of the database at URL `template` (no one may be connected to it), dropped on exit,
+    whoever is still connected."""
     assert POSTGRES
     base = make_url(POSTGRES).set(drivername="postgresql+psycopg")
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     name = f"{os.environ.get('CSM_BENCH_DB_PREFIX', 'csm_bench')}_{uuid.uuid4().hex[:8]}"
+    copied = f' TEMPLATE "{make_url(template).database}"' if template else ""
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copied}'))
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:

@@ -85,10 +85,11 @@ $$""",
         for table in WATCHED_TABLES
     ),
 )
-POSTGRES_REMOVE = (
-    *(f"DROP TRIGGER IF EXISTS csm_{table}_changed ON {table}" for table in WATCHED_TABLES),
-    "DROP FUNCTION IF EXISTS csm_mark_change()",
+# the statement triggers on the watched tables, which 0005 and 0021 both name csm_<table>_changed
+_DROP_TRIGGERS = tuple(
+    f"DROP TRIGGER IF EXISTS csm_{table}_changed ON {table}" for table in WATCHED_TABLES
 )
+POSTGRES_REMOVE = (*_DROP_TRIGGERS, "DROP FUNCTION IF EXISTS csm_mark_change()")
 # the shards' rows (the owner's; a store emptied by TRUNCATE gets them back from this)
 SEED_SQL = (
     f"INSERT INTO change_mark (shard, version) SELECT s, 0 FROM generate_series(0, {SHARDS - 1}) "
@@ -112,10 +113,7 @@ NOTIFY_INSTALL = (
         for table in WATCHED_TABLES
     ),
 )
-NOTIFY_REMOVE = (
-    *(f"DROP TRIGGER IF EXISTS csm_{table}_changed ON {table}" for table in WATCHED_TABLES),
-    "DROP FUNCTION IF EXISTS csm_notify_change()",
-)
+NOTIFY_REMOVE = (*_DROP_TRIGGERS, "DROP FUNCTION IF EXISTS csm_notify_change()")
 
 
 def install(conn: Connection) -> None:
